@@ -41,10 +41,13 @@ struct ScramCredential {
 };
 
 // PBKDF2 via OpenSSL. The password must already be SASLprep/OpaqueString-prepared.
+// On failure (OpenSSL error, iterations 0 or above INT_MAX) storedKey and serverKey are empty;
+// an exchange given such a credential fails with kTemporaryAuthFailure.
 ScramCredential deriveScramCredential(ScramHash hash, std::string_view password,
                                       std::string_view salt, uint32_t iterations);
 
-// Cryptographically random bytes (OpenSSL RAND_bytes).
+// Cryptographically random bytes (OpenSSL RAND_bytes). Aborts if the generator fails: there is
+// no safe fallback for salts and nonces.
 std::string randomBytes(std::size_t n);
 std::string base64Encode(std::string_view raw);
 std::optional<std::string> base64Decode(std::string_view text);  // strict RFC 4648
@@ -90,7 +93,12 @@ class ScramServer {
   std::string nonce_;  // client nonce + server nonce
   ScramCredential credential_;
   std::string serverFinal_;
-  bool haveFirst_ = false;
+
+  // Each exchange runs forward once; any failure is final so a client cannot retry a guess
+  // inside the same exchange.
+  enum class State { kAwaitingFirst, kAwaitingServerFirst, kAwaitingFinal, kDone, kFailed };
+  State state_ = State::kAwaitingFirst;
+  bool credentialUsable_ = false;  // checked in serverFirst, acted on in receiveClientFinal
 };
 
 struct PlainMessage {

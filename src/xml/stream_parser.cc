@@ -1,0 +1,311 @@
+// expat-driven XMPP stream parser with RFC 6120 restricted-XML enforcement and limits.
+
+#include "xml/stream_parser.h"
+
+#include <expat.h>
+
+#include <cstring>
+
+namespace rampart::xml {
+namespace {
+
+constexpr char kSep = '\xFF';  // never appears in UTF-8, so "uri<sep>local" splits exactly
+
+void splitName(const char* expatName, std::string& ns, std::string& local) {
+  const char* sep = std::strrchr(expatName, kSep);
+  if (sep == nullptr) {
+    ns.clear();
+    local.assign(expatName);
+  } else {
+    ns.assign(expatName, sep - expatName);
+    local.assign(sep + 1);
+  }
+}
+
+std::string attrName(const char* expatName) {
+  std::string ns;
+  std::string local;
+  splitName(expatName, ns, local);
+  if (ns.empty()) {
+    return local;
+  }
+  if (ns == core::kNsXml) {
+    return "xml:" + local;
+  }
+  return {};  // foreign-namespace attributes are dropped: XMPP defines none we must keep
+}
+
+}  // namespace
+
+std::string_view parseErrorCondition(ParseError e) {
+  switch (e) {
+    case ParseError::kNone: return "";
+    case ParseError::kNotWellFormed: return "not-well-formed";
+    case ParseError::kRestrictedXml: return "restricted-xml";
+    case ParseError::kPolicyViolation: return "policy-violation";
+    case ParseError::kInvalidNamespace: return "invalid-namespace";
+    case ParseError::kBadFormat: return "bad-format";
+    case ParseError::kUnsupportedEncoding: return "unsupported-encoding";
+  }
+  return "undefined-condition";
+}
+
+StreamParser::StreamParser(ParserLimits limits, Callbacks callbacks)
+    : limits_(limits), cb_(std::move(callbacks)) {
+  const char sep[2] = {kSep, 0};
+  parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+  install();
+}
+
+StreamParser::~StreamParser() {
+  if (parser_ != nullptr) {
+    XML_ParserFree(parser_);
+  }
+}
+
+void StreamParser::install() {
+  XML_SetUserData(parser_, this);
+  XML_SetElementHandler(parser_, &StreamParser::onStart, &StreamParser::onEnd);
+  XML_SetCharacterDataHandler(parser_, &StreamParser::onText);
+  XML_SetStartDoctypeDeclHandler(parser_, &StreamParser::onDoctype);
+  XML_SetEntityDeclHandler(parser_, &StreamParser::onEntityDecl);
+  XML_SetProcessingInstructionHandler(parser_, &StreamParser::onPi);
+  XML_SetCommentHandler(parser_, &StreamParser::onComment);
+  XML_SetStartNamespaceDeclHandler(parser_, &StreamParser::onNsStart);
+  defaultNs_.clear();
+  depth_ = 0;
+  stack_.clear();
+  current_ = core::Element();
+  stanzaStart_ = 0;
+  fed_ = 0;
+  lastEvent_ = 0;
+  consumedAt_ = -1;
+  restartPending_ = false;
+  streamOpen_ = false;
+}
+
+void StreamParser::fail(ParseError e, std::string_view detail) {
+  if (error_ == ParseError::kNone) {
+    error_ = e;
+    detail_.assign(detail);
+  }
+  XML_StopParser(parser_, XML_FALSE);
+}
+
+void StreamParser::stop() {
+  stopped_ = true;
+  XML_StopParser(parser_, XML_FALSE);
+}
+
+void StreamParser::requestRestart() {
+  restartPending_ = true;
+}
+
+bool StreamParser::checkSize() {
+  lastEvent_ = XML_GetCurrentByteIndex(parser_);
+  if (depth_ >= 2 &&
+      static_cast<std::size_t>(lastEvent_ - stanzaStart_) > limits_.maxStanzaBytes) {
+    fail(ParseError::kPolicyViolation, "stanza exceeds the size limit");
+    return false;
+  }
+  return true;
+}
+
+void StreamParser::onStart(void* self, const char* name, const char** attrs) {
+  auto* p = static_cast<StreamParser*>(self);
+  if (p->error_ != ParseError::kNone || p->stopped_) {
+    return;
+  }
+  if (!p->checkSize()) {
+    return;
+  }
+  std::string ns;
+  std::string local;
+  splitName(name, ns, local);
+  if (p->depth_ == 0) {
+    if (local != "stream" || ns != core::kNsStream) {
+      p->fail(ns != core::kNsStream ? ParseError::kInvalidNamespace : ParseError::kBadFormat,
+              "the stream must open with <stream:stream>");
+      return;
+    }
+    std::map<std::string, std::string> a;
+    for (std::size_t i = 0; attrs[i] != nullptr; i += 2) {
+      std::string n = attrName(attrs[i]);
+      if (!n.empty()) {
+        a.emplace(std::move(n), attrs[i + 1]);
+      }
+    }
+    p->depth_ = 1;
+    p->streamOpen_ = true;
+    if (static_cast<std::size_t>(XML_GetCurrentByteIndex(p->parser_) +
+                                 XML_GetCurrentByteCount(p->parser_)) >
+        p->limits_.maxHeaderBytes + 1024) {
+      p->fail(ParseError::kPolicyViolation, "stream header too large");
+      return;
+    }
+    if (p->cb_.onStreamOpen) {
+      p->cb_.onStreamOpen(a, p->defaultNs_);
+    }
+    return;
+  }
+  if (p->depth_ >= p->limits_.maxDepth) {
+    p->fail(ParseError::kPolicyViolation, "element nesting too deep");
+    return;
+  }
+  std::size_t nattrs = 0;
+  for (std::size_t i = 0; attrs[i] != nullptr; i += 2) {
+    ++nattrs;
+  }
+  if (nattrs > p->limits_.maxAttributes) {
+    p->fail(ParseError::kPolicyViolation, "too many attributes");
+    return;
+  }
+  core::Element el(std::move(local), std::move(ns));
+  for (std::size_t i = 0; attrs[i] != nullptr; i += 2) {
+    std::string n = attrName(attrs[i]);
+    if (!n.empty()) {
+      el.setAttr(n, attrs[i + 1]);
+    }
+  }
+  if (p->depth_ == 1) {
+    p->stanzaStart_ = XML_GetCurrentByteIndex(p->parser_);
+    p->current_ = std::move(el);
+    p->stack_.assign(1, &p->current_);
+  } else {
+    core::Element& added = p->stack_.back()->addChild(std::move(el));
+    p->stack_.push_back(&added);
+  }
+  ++p->depth_;
+}
+
+void StreamParser::onEnd(void* self, const char* /*name*/) {
+  auto* p = static_cast<StreamParser*>(self);
+  if (p->error_ != ParseError::kNone || p->stopped_) {
+    return;
+  }
+  if (!p->checkSize()) {
+    return;
+  }
+  if (p->depth_ == 1) {
+    p->depth_ = 0;
+    if (p->cb_.onStreamClose) {
+      p->cb_.onStreamClose();
+    }
+    return;
+  }
+  --p->depth_;
+  p->stack_.pop_back();
+  if (p->depth_ == 1) {
+    core::Element done = std::move(p->current_);
+    p->current_ = core::Element();
+    if (p->cb_.onStanza) {
+      p->cb_.onStanza(std::move(done));
+    }
+    if (p->restartPending_ && !p->stopped_) {
+      p->consumedAt_ =
+          XML_GetCurrentByteIndex(p->parser_) + XML_GetCurrentByteCount(p->parser_);
+      XML_StopParser(p->parser_, XML_FALSE);
+    }
+  }
+}
+
+void StreamParser::onText(void* self, const char* text, int len) {
+  auto* p = static_cast<StreamParser*>(self);
+  if (p->error_ != ParseError::kNone || p->stopped_) {
+    return;
+  }
+  if (!p->checkSize()) {
+    return;
+  }
+  if (p->depth_ >= 2) {
+    p->stack_.back()->addText(std::string_view(text, static_cast<std::size_t>(len)));
+    return;
+  }
+  for (int i = 0; i < len; ++i) {
+    char c = text[i];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      p->fail(ParseError::kBadFormat, "character data at stream level");
+      return;
+    }
+  }
+}
+
+void StreamParser::onNsStart(void* self, const char* prefix, const char* uri) {
+  auto* p = static_cast<StreamParser*>(self);
+  if (p->depth_ == 0 && prefix == nullptr) {
+    p->defaultNs_ = uri != nullptr ? uri : "";
+  }
+}
+
+void StreamParser::onDoctype(void* self, const char*, const char*, const char*, int) {
+  static_cast<StreamParser*>(self)->fail(ParseError::kRestrictedXml, "DOCTYPE is not allowed");
+}
+
+void StreamParser::onEntityDecl(void* self, const char*, int, const char*, int, const char*,
+                                const char*, const char*, const char*) {
+  static_cast<StreamParser*>(self)->fail(ParseError::kRestrictedXml,
+                                         "entity declarations are not allowed");
+}
+
+void StreamParser::onPi(void* self, const char*, const char*) {
+  static_cast<StreamParser*>(self)->fail(ParseError::kRestrictedXml,
+                                         "processing instructions are not allowed");
+}
+
+void StreamParser::onComment(void* self, const char*) {
+  static_cast<StreamParser*>(self)->fail(ParseError::kRestrictedXml,
+                                         "comments are not allowed");
+}
+
+ParseError StreamParser::feed(std::string_view data) {
+  if (error_ != ParseError::kNone) {
+    return error_;
+  }
+  if (stopped_ || restartPending_) {
+    return ParseError::kNone;
+  }
+  const std::int64_t before = fed_;
+  fed_ += static_cast<std::int64_t>(data.size());
+  XML_Status st = XML_Parse(parser_, data.data(), static_cast<int>(data.size()), XML_FALSE);
+  if (error_ != ParseError::kNone) {
+    return error_;
+  }
+  if (stopped_) {
+    return ParseError::kNone;
+  }
+  if (restartPending_ && consumedAt_ >= 0) {
+    std::int64_t off = consumedAt_ - before;
+    if (off >= 0 && off < static_cast<std::int64_t>(data.size())) {
+      leftover_.assign(data.substr(static_cast<std::size_t>(off)));
+    }
+    return ParseError::kNone;
+  }
+  if (st == XML_STATUS_ERROR) {
+    XML_Error code = XML_GetErrorCode(parser_);
+    error_ = code == XML_ERROR_UNKNOWN_ENCODING || code == XML_ERROR_INCORRECT_ENCODING
+                 ? ParseError::kUnsupportedEncoding
+                 : ParseError::kNotWellFormed;
+    detail_ = XML_ErrorString(code);
+    return error_;
+  }
+  // Bytes buffered inside expat without a completed event (a huge start tag, an endless
+  // attribute value) count against the limit too.
+  std::size_t pending = static_cast<std::size_t>(fed_ - (depth_ >= 2 ? stanzaStart_ : lastEvent_));
+  std::size_t limit = streamOpen_ ? limits_.maxStanzaBytes : limits_.maxHeaderBytes;
+  if (pending > limit) {
+    error_ = ParseError::kPolicyViolation;
+    detail_ = "stanza exceeds the size limit";
+    return error_;
+  }
+  return ParseError::kNone;
+}
+
+std::string StreamParser::resumeAfterRestart() {
+  std::string rest = std::move(leftover_);
+  leftover_.clear();
+  XML_ParserReset(parser_, "UTF-8");
+  install();
+  return rest;
+}
+
+}  // namespace rampart::xml

@@ -1,0 +1,105 @@
+#pragma once
+// Incremental XMPP stream parser on expat: reports the stream header, each top-level
+// element (stanza) as a tree, and the stream end. Enforces size, depth and attribute limits
+// and refuses the XML that RFC 6120 section 11.1 restricts (DOCTYPE, entity declarations,
+// processing instructions, comments). One parser per connection; not thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "rampart/core/element.h"
+
+struct XML_ParserStruct;
+
+namespace rampart::xml {
+
+struct ParserLimits {
+  std::size_t maxStanzaBytes = 256 * 1024;
+  std::size_t maxDepth = 32;
+  std::size_t maxAttributes = 64;
+  std::size_t maxHeaderBytes = 4096;
+};
+
+// Which stream error a parse failure maps to (RFC 6120 section 4.9.3).
+enum class ParseError {
+  kNone,
+  kNotWellFormed,    // <not-well-formed/>
+  kRestrictedXml,    // <restricted-xml/>
+  kPolicyViolation,  // <policy-violation/> (size/depth/attribute limits)
+  kInvalidNamespace, // <invalid-namespace/>
+  kBadFormat,        // <bad-format/>
+  kUnsupportedEncoding,
+};
+std::string_view parseErrorCondition(ParseError e);
+
+class StreamParser {
+ public:
+  struct Callbacks {
+    // Stream header: attributes by local name (xml:lang as "xml:lang") and the default ns.
+    std::function<void(const std::map<std::string, std::string>& attrs, const std::string& ns)>
+        onStreamOpen;
+    std::function<void(core::Element&& stanza)> onStanza;
+    std::function<void()> onStreamClose;
+  };
+
+  StreamParser(ParserLimits limits, Callbacks callbacks);
+  ~StreamParser();
+  StreamParser(const StreamParser&) = delete;
+  StreamParser& operator=(const StreamParser&) = delete;
+
+  // Feeds bytes. Returns the error that ended the stream, or kNone. After a callback calls
+  // requestRestart(), parsing stops after that element; feed() returns kNone and
+  // restartPending() is true, and the unconsumed rest of `data` is kept for resumeAfterRestart().
+  ParseError feed(std::string_view data);
+
+  // Called from a callback: stop after the current element and start a fresh document
+  // (after STARTTLS or SASL success, RFC 6120 sections 5.4.3.3 and 6.4.6).
+  void requestRestart();
+  bool restartPending() const { return restartPending_; }
+  // Resets the parser and returns bytes the previous document left unparsed; the caller feeds
+  // them (unless it must discard them, as plaintext after <proceed/>).
+  std::string resumeAfterRestart();
+
+  // Stops parsing from inside a callback (the connection is closing).
+  void stop();
+
+  std::string_view errorDetail() const { return detail_; }
+
+ private:
+  static void onStart(void* self, const char* name, const char** attrs);
+  static void onEnd(void* self, const char* name);
+  static void onText(void* self, const char* text, int len);
+  static void onDoctype(void* self, const char*, const char*, const char*, int);
+  static void onEntityDecl(void* self, const char*, int, const char*, int, const char*,
+                           const char*, const char*, const char*);
+  static void onPi(void* self, const char*, const char*);
+  static void onComment(void* self, const char*);
+  static void onNsStart(void* self, const char* prefix, const char* uri);
+  void fail(ParseError e, std::string_view detail);
+  void install();
+  bool checkSize();
+
+  ParserLimits limits_;
+  Callbacks cb_;
+  XML_ParserStruct* parser_ = nullptr;
+  std::size_t depth_ = 0;
+  std::vector<core::Element*> stack_;
+  core::Element current_;
+  std::int64_t stanzaStart_ = 0;  // byte index of current top-level element
+  std::int64_t fed_ = 0;          // bytes fed to this document
+  std::int64_t lastEvent_ = 0;    // byte index of the last callback
+  std::int64_t consumedAt_ = -1;  // byte index after the element that requested restart
+  ParseError error_ = ParseError::kNone;
+  std::string detail_;
+  bool restartPending_ = false;
+  bool streamOpen_ = false;
+  bool stopped_ = false;
+  std::string defaultNs_;
+  std::string leftover_;
+};
+
+}  // namespace rampart::xml

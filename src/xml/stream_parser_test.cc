@@ -1,0 +1,179 @@
+#include "xml/stream_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace rampart::xml {
+namespace {
+
+constexpr std::string_view kHeader =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+    "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>";
+
+struct Collector {
+  std::vector<core::Element> stanzas;
+  std::map<std::string, std::string> header;
+  std::string ns;
+  int opens = 0;
+  bool closed = false;
+  StreamParser::Callbacks callbacks() {
+    return {[this](const auto& a, const std::string& n) { header = a; ns = n; ++opens; },
+            [this](core::Element&& e) { stanzas.push_back(std::move(e)); },
+            [this]() { closed = true; }};
+  }
+};
+
+TEST(StreamParser, ParsesHeaderStanzasAndClose) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(c.header["to"], "example.com");
+  EXPECT_EQ(c.ns, "jabber:client");
+  ASSERT_EQ(p.feed("<message to='a@b' type='chat'><body>hi &amp; &lt;3</body></message>"),
+            ParseError::kNone);
+  ASSERT_EQ(c.stanzas.size(), 1u);
+  EXPECT_EQ(c.stanzas[0].ns(), "jabber:client");
+  EXPECT_EQ(c.stanzas[0].childText("body", "jabber:client"), "hi & <3");
+  ASSERT_EQ(p.feed("</stream:stream>"), ParseError::kNone);
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(StreamParser, ByteAtATime) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  std::string all = std::string(kHeader) + "<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>";
+  for (char ch : all) {
+    ASSERT_EQ(p.feed(std::string_view(&ch, 1)), ParseError::kNone);
+  }
+  ASSERT_EQ(c.stanzas.size(), 1u);
+  EXPECT_NE(c.stanzas[0].child("ping", "urn:xmpp:ping"), nullptr);
+}
+
+TEST(StreamParser, RefusesDoctypeAndEntities) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  EXPECT_EQ(p.feed("<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>]><stream:stream/>"),
+            ParseError::kRestrictedXml);
+}
+
+TEST(StreamParser, RefusesProcessingInstructionsAndComments) {
+  {
+    Collector c;
+    StreamParser p({}, c.callbacks());
+    ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+    EXPECT_EQ(p.feed("<?foo bar?>"), ParseError::kRestrictedXml);
+  }
+  {
+    Collector c;
+    StreamParser p({}, c.callbacks());
+    ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+    EXPECT_EQ(p.feed("<message><!-- hi --></message>"), ParseError::kRestrictedXml);
+  }
+}
+
+TEST(StreamParser, MalformedXml) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(p.feed("<message><body></message>"), ParseError::kNotWellFormed);
+}
+
+TEST(StreamParser, UndefinedEntityIsNotWellFormed) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(p.feed("<message><body>&xxe;</body></message>"), ParseError::kNotWellFormed);
+}
+
+TEST(StreamParser, OversizedStanzaIsPolicyViolation) {
+  Collector c;
+  ParserLimits limits;
+  limits.maxStanzaBytes = 1024;
+  StreamParser p(limits, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  ASSERT_EQ(p.feed("<message><body>"), ParseError::kNone);
+  ParseError e = ParseError::kNone;
+  for (int i = 0; i < 20 && e == ParseError::kNone; ++i) {
+    e = p.feed(std::string(100, 'x'));
+  }
+  EXPECT_EQ(e, ParseError::kPolicyViolation);
+}
+
+TEST(StreamParser, HugeStartTagIsPolicyViolation) {
+  Collector c;
+  ParserLimits limits;
+  limits.maxStanzaBytes = 1024;
+  StreamParser p(limits, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  ASSERT_EQ(p.feed("<message to='"), ParseError::kNone);
+  EXPECT_EQ(p.feed(std::string(2000, 'x')), ParseError::kPolicyViolation);
+}
+
+TEST(StreamParser, DepthLimit) {
+  Collector c;
+  ParserLimits limits;
+  limits.maxDepth = 5;
+  StreamParser p(limits, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(p.feed("<a><b><c><d><e><f/></e></d></c></b></a>"), ParseError::kPolicyViolation);
+}
+
+TEST(StreamParser, WrongStreamNamespace) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  EXPECT_EQ(p.feed("<stream:stream xmlns:stream='urn:wrong'>"), ParseError::kInvalidNamespace);
+}
+
+TEST(StreamParser, TextAtStreamLevelIsBadFormat) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(p.feed("  \n "), ParseError::kNone);
+  EXPECT_EQ(p.feed("junk"), ParseError::kBadFormat);
+}
+
+TEST(StreamParser, RestartKeepsBytesAfterTheElement) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  StreamParser* pp = &p;
+  int n = 0;
+  // Request a restart from inside the stanza callback, as SASL success does.
+  StreamParser q({}, {[&](const auto&, const std::string&) { ++n; },
+                      [&](core::Element&&) { pp->requestRestart(); }, nullptr});
+  pp = &q;
+  ASSERT_EQ(q.feed(kHeader), ParseError::kNone);
+  ASSERT_EQ(q.feed(std::string("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>") +
+                   std::string(kHeader)),
+            ParseError::kNone);
+  ASSERT_TRUE(q.restartPending());
+  std::string rest = q.resumeAfterRestart();
+  EXPECT_EQ(rest, kHeader);
+  ASSERT_EQ(q.feed(rest), ParseError::kNone);
+  EXPECT_EQ(n, 2);
+}
+
+TEST(Element, SerializesWithEscapingAndNamespaces) {
+  core::Element m("message", "jabber:client");
+  m.setAttr("to", "a'b\"c<d>&");
+  m.addChild("body", "jabber:client").addText("x<y>&z");
+  m.addChild("ping", "urn:xmpp:ping");
+  EXPECT_EQ(m.str(),
+            "<message to='a&apos;b&quot;c&lt;d&gt;&amp;'><body>x&lt;y&gt;&amp;z</body>"
+            "<ping xmlns='urn:xmpp:ping'/></message>");
+}
+
+TEST(Element, RoundTripsThroughParser) {
+  core::Element m("message", "jabber:client");
+  m.setAttr("xml:lang", "en");
+  m.addChild("body", "jabber:client").addText("]]> & 'quotes' \"dq\" \r\n");
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(std::string(kHeader) + m.str()), ParseError::kNone);
+  ASSERT_EQ(c.stanzas.size(), 1u);
+  EXPECT_EQ(c.stanzas[0].str(), m.str());
+}
+
+}  // namespace
+}  // namespace rampart::xml
