@@ -1,0 +1,100 @@
+#pragma once
+// The narrow interface between the XMPP core and feature modules. A module registers IQ
+// handlers, event hooks and disco features during start(); the core records them and drops
+// them when the module stops. Registration happens before network threads run; handlers are
+// then called concurrently from any network thread and must guard their own state.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "rampart/core/element.h"
+#include "rampart/core/jid.h"
+#include "rampart/core/metrics.h"
+#include "rampart/core/router.h"
+#include "rampart/core/session.h"
+#include "rampart/storage/stores.h"
+
+namespace rampart::core {
+
+enum class IqType { kGet, kSet };
+
+// Where an IQ is addressed: to the server domain, or to a user's own account (bare JID or
+// no 'to', as for roster queries).
+enum class IqScope { kHost, kAccount };
+
+// What a hook sees. `origin` is the sending session when the stanza came from a local client
+// on this call path, else null. Hooks return true when they consumed the stanza.
+struct StanzaEvent {
+  Element& stanza;
+  Session* origin;
+};
+using Hook = std::function<bool(StanzaEvent&)>;
+using IqHandler = std::function<void(const Element& iq, Session* origin)>;
+
+// Named events fired by the core (see docs/modules.md).
+namespace events {
+// A local client's presence without 'to' (broadcast), before the core delivers it to the
+// user's own resources.
+inline constexpr std::string_view kPresenceBroadcast = "presence/broadcast";
+// A local client's subscription request/answer (subscribe, subscribed, unsubscribe,
+// unsubscribed) on its way out.
+inline constexpr std::string_view kSubscriptionOut = "presence/subscription-out";
+// A subscription stanza arriving for a local user.
+inline constexpr std::string_view kSubscriptionIn = "presence/subscription-in";
+// A presence probe arriving for a local user.
+inline constexpr std::string_view kProbe = "presence/probe";
+// A message for a local user that no available resource can take.
+inline constexpr std::string_view kMessageOffline = "message/offline";
+// A session sent unavailable presence or went away (stanza is the unavailable presence).
+inline constexpr std::string_view kSessionUnavailable = "session/unavailable";
+}  // namespace events
+
+class ModuleContext {
+ public:
+  virtual ~ModuleContext() = default;
+
+  virtual const std::string& host() const = 0;
+
+  virtual void addFeature(std::string_view var) = 0;
+  virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;
+  virtual void hook(std::string_view event, int priority, Hook hook) = 0;
+
+  virtual Router& router() = 0;
+  virtual Metrics& metrics() = 0;
+
+  // Option lookup from the module's config table; out-of-range values fail start-up.
+  virtual bool optionBool(std::string_view name, bool fallback) const = 0;
+  virtual std::int64_t optionInt(std::string_view name, std::int64_t fallback, std::int64_t min,
+                                 std::int64_t max) const = 0;
+  virtual std::string optionString(std::string_view name, std::string_view fallback) const = 0;
+
+  // Runs `work` on the storage pool (never on a network thread).
+  virtual void runStorage(std::function<void(storage::Storage&)> work) = 0;
+  // Returns a function that posts a callback back to the calling network thread.
+  virtual std::function<void(std::function<void()>)> currentThreadPoster() = 0;
+
+  // Storage work whose result comes back to the calling thread.
+  template <typename R>
+  void query(std::function<R(storage::Storage&)> work, std::function<void(R)> done) {
+    auto back = currentThreadPoster();
+    runStorage([work = std::move(work), done = std::move(done),
+                back = std::move(back)](storage::Storage& s) mutable {
+      auto r = std::make_shared<R>(work(s));
+      back([done = std::move(done), r]() mutable { done(std::move(*r)); });
+    });
+  }
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // Registers everything through ctx; ctx outlives the module.
+  virtual void start(ModuleContext& ctx) = 0;
+  virtual void stop() {}
+};
+
+}  // namespace rampart::core

@@ -1,0 +1,37 @@
+#pragma once
+// An authenticated, resource-bound client session as routing and modules see it.
+// deliver() and the presence accessors are thread-safe; the session's own network thread
+// is the only writer of its presence state.
+
+#include <memory>
+#include <string_view>
+
+#include "rampart/core/element.h"
+#include "rampart/core/jid.h"
+
+namespace rampart::core {
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  virtual const Jid& jid() const = 0;  // full JID
+
+  // Queues a stanza for this client; the serialization happens on the session's thread.
+  virtual void deliver(ElementPtr stanza) = 0;
+
+  // Has sent initial presence and not yet unavailable (RFC 6121 section 4.2).
+  virtual bool available() const = 0;
+  virtual int priority() const = 0;
+  // Requested the roster: receives roster pushes (RFC 6121 section 2.1.6).
+  virtual bool interested() const = 0;
+  // The last available presence broadcast by this session (null when unavailable).
+  virtual ElementPtr lastPresence() const = 0;
+
+  // Ends the session with a stream error (e.g. "conflict", "system-shutdown").
+  virtual void close(std::string_view streamErrorCondition) = 0;
+};
+
+using SessionPtr = std::shared_ptr<Session>;
+
+}  // namespace rampart::core

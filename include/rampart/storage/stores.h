@@ -1,0 +1,90 @@
+#pragma once
+// Storage contracts used by the core and modules. Implementations (sqlite/, memory/) are
+// called only from the storage pool's threads (see StorageRunner); they may block.
+// Every account is identified by (host, user) with both parts already normalized.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rampart/core/status.h"
+
+namespace rampart::storage {
+
+using core::Result;
+using core::Status;
+
+// A SCRAM verifier (RFC 5802 section 3): never the password itself.
+struct Credential {
+  std::string mechanism;  // "SCRAM-SHA-1" or "SCRAM-SHA-256"
+  std::string salt;       // raw bytes
+  std::uint32_t iterations = 0;
+  std::string storedKey;  // raw bytes
+  std::string serverKey;  // raw bytes
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  virtual Status createAccount(std::string_view host, std::string_view user,
+                               const std::vector<Credential>& credentials) = 0;
+  virtual Status setCredentials(std::string_view host, std::string_view user,
+                                const std::vector<Credential>& credentials) = 0;
+  // Removes the account with its roster and offline messages.
+  virtual Status deleteAccount(std::string_view host, std::string_view user) = 0;
+  virtual Result<bool> exists(std::string_view host, std::string_view user) = 0;
+  virtual Result<std::vector<Credential>> credentials(std::string_view host,
+                                                      std::string_view user) = 0;
+  virtual Result<std::vector<std::string>> listAccounts(std::string_view host) = 0;
+};
+
+enum class Subscription { kNone, kTo, kFrom, kBoth, kRemove };
+
+struct RosterItem {
+  std::string jid;  // bare JID of the contact
+  std::string name;
+  Subscription subscription = Subscription::kNone;
+  bool askOut = false;     // we asked to subscribe to the contact ("ask='subscribe'")
+  bool pendingIn = false;  // the contact asked to subscribe to us, not yet answered
+  std::vector<std::string> groups;
+};
+
+class RosterStore {
+ public:
+  virtual ~RosterStore() = default;
+  virtual Result<std::vector<RosterItem>> roster(std::string_view host, std::string_view user) = 0;
+  virtual Result<std::optional<RosterItem>> item(std::string_view host, std::string_view user,
+                                                 std::string_view contact) = 0;
+  virtual Status putItem(std::string_view host, std::string_view user, const RosterItem& item) = 0;
+  virtual Status removeItem(std::string_view host, std::string_view user,
+                            std::string_view contact) = 0;
+};
+
+struct OfflineMessage {
+  std::int64_t id = 0;
+  std::string stanza;  // serialized <message/>
+};
+
+class OfflineStore {
+ public:
+  virtual ~OfflineStore() = default;
+  // Durable once this returns ok (the message must survive a crash of the process).
+  virtual Status push(std::string_view host, std::string_view user, std::string_view stanza) = 0;
+  virtual Result<std::vector<OfflineMessage>> fetch(std::string_view host, std::string_view user,
+                                                    std::size_t limit) = 0;
+  virtual Status removeUpTo(std::string_view host, std::string_view user, std::int64_t lastId) = 0;
+  virtual Result<std::size_t> count(std::string_view host, std::string_view user) = 0;
+};
+
+// The set of stores one backend provides.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual AccountStore& accounts() = 0;
+  virtual RosterStore& roster() = 0;
+  virtual OfflineStore& offline() = 0;
+};
+
+}  // namespace rampart::storage

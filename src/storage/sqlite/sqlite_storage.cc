@@ -1,0 +1,412 @@
+// SQLite storage. Parameterized statements only; every write is one transaction.
+
+#include "storage/sqlite/sqlite_storage.h"
+
+#include <sqlite3.h>
+
+#include <ctime>
+
+namespace rampart::storage::sqlite {
+
+// RAII prepared statement with typed binds.
+class SqliteStorage::Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& blob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& int64(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  std::string colText(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
+  }
+  std::string colBlob(int i) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
+  }
+  std::int64_t colInt(int i) const { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+namespace {
+
+// Schema versions, applied in order; never edit a shipped step, add a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE accounts (
+  host TEXT NOT NULL, user TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY (host, user)) WITHOUT ROWID;
+CREATE TABLE credentials (
+  host TEXT NOT NULL, user TEXT NOT NULL, mechanism TEXT NOT NULL,
+  salt BLOB NOT NULL, iterations INTEGER NOT NULL, stored_key BLOB NOT NULL,
+  server_key BLOB NOT NULL,
+  PRIMARY KEY (host, user, mechanism),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE roster (
+  host TEXT NOT NULL, user TEXT NOT NULL, contact TEXT NOT NULL, name TEXT NOT NULL,
+  subscription INTEGER NOT NULL, ask_out INTEGER NOT NULL, pending_in INTEGER NOT NULL,
+  groups TEXT NOT NULL,
+  PRIMARY KEY (host, user, contact),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE offline (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, user TEXT NOT NULL,
+  stanza BLOB NOT NULL, created INTEGER NOT NULL,
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
+CREATE INDEX offline_by_user ON offline (host, user, id);
+)sql",
+};
+
+// Groups are stored newline-separated: a group name cannot contain a newline after the
+// roster module's validation.
+std::string joinGroups(const std::vector<std::string>& groups) {
+  std::string out;
+  for (const auto& g : groups) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += g;
+  }
+  return out;
+}
+
+std::vector<std::string> splitGroups(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    std::size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) {
+      nl = s.size();
+    }
+    out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+RosterItem readItem(const auto& st) {
+  RosterItem it;
+  it.jid = st.colText(0);
+  it.name = st.colText(1);
+  it.subscription = static_cast<Subscription>(st.colInt(2));
+  it.askOut = st.colInt(3) != 0;
+  it.pendingIn = st.colInt(4) != 0;
+  it.groups = splitGroups(st.colText(5));
+  return it;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(options.path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + options.path + ": " +
+                      (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return Status::ioError(msg);
+  }
+  std::unique_ptr<SqliteStorage> s(new SqliteStorage(db));
+  sqlite3_busy_timeout(db, options.busyTimeoutMs);
+  std::string sync = options.synchronous == "normal" ? "NORMAL" : "FULL";
+  for (std::string pragma : {std::string("PRAGMA journal_mode=WAL"),
+                             "PRAGMA synchronous=" + sync, std::string("PRAGMA foreign_keys=ON")}) {
+    if (Status st = s->exec(pragma.c_str()); !st.isOk()) {
+      return st;
+    }
+  }
+  if (Status st = s->migrate(); !st.isOk()) {
+    return st;
+  }
+  return s;
+}
+
+SqliteStorage::~SqliteStorage() { sqlite3_close(db_); }
+
+Status SqliteStorage::error(std::string_view what) const {
+  return Status::ioError(std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+Status SqliteStorage::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::ioError(msg);
+  }
+  return Status::ok();
+}
+
+Status SqliteStorage::migrate() {
+  Stmt v(db_, "PRAGMA user_version");
+  if (!v.ok() || v.step() != SQLITE_ROW) {
+    return error("reading schema version");
+  }
+  const auto current = static_cast<std::size_t>(v.colInt(0));
+  constexpr std::size_t kLatest = std::size(kMigrations);
+  if (current > kLatest) {
+    return Status::invalidArgument("database schema version " + std::to_string(current) +
+                                   " is newer than this rampart (" + std::to_string(kLatest) +
+                                   "); upgrade rampart");
+  }
+  for (std::size_t i = current; i < kLatest; ++i) {
+    if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+      return st;
+    }
+    Status st = exec(kMigrations[i]);
+    if (st.isOk()) {
+      st = exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
+    }
+    if (!st.isOk()) {
+      exec("ROLLBACK");
+      return Status::ioError("schema migration " + std::to_string(i + 1) + " failed: " +
+                             st.message());
+    }
+    if (Status c = exec("COMMIT"); !c.isOk()) {
+      return c;
+    }
+  }
+  return Status::ok();
+}
+
+Status SqliteStorage::writeCredentials(std::string_view host, std::string_view user,
+                                       const std::vector<Credential>& credentials) {
+  Stmt del(db_, "DELETE FROM credentials WHERE host=?1 AND user=?2");
+  del.text(1, host).text(2, user);
+  if (del.step() != SQLITE_DONE) {
+    return error("deleting credentials");
+  }
+  for (const auto& c : credentials) {
+    Stmt ins(db_,
+             "INSERT INTO credentials (host, user, mechanism, salt, iterations, stored_key, "
+             "server_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    ins.text(1, host).text(2, user).text(3, c.mechanism).blob(4, c.salt).int64(5, c.iterations);
+    ins.blob(6, c.storedKey).blob(7, c.serverKey);
+    if (ins.step() != SQLITE_DONE) {
+      return error("storing credentials");
+    }
+  }
+  return Status::ok();
+}
+
+Status SqliteStorage::createAccount(std::string_view host, std::string_view user,
+                                    const std::vector<Credential>& credentials) {
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
+  Stmt ins(db_, "INSERT INTO accounts (host, user, created) VALUES (?1, ?2, ?3)");
+  ins.text(1, host).text(2, user).int64(3, static_cast<std::int64_t>(std::time(nullptr)));
+  int rc = ins.step();
+  if (rc != SQLITE_DONE) {
+    exec("ROLLBACK");
+    if (rc == SQLITE_CONSTRAINT) {
+      return Status::alreadyExists("account already exists");
+    }
+    return error("creating account");
+  }
+  if (Status st = writeCredentials(host, user, credentials); !st.isOk()) {
+    exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
+}
+
+Status SqliteStorage::setCredentials(std::string_view host, std::string_view user,
+                                     const std::vector<Credential>& credentials) {
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
+  auto ex = exists(host, user);
+  if (!ex.isOk() || !ex.value()) {
+    exec("ROLLBACK");
+    return ex.isOk() ? Status::notFound("no such account") : ex.status();
+  }
+  if (Status st = writeCredentials(host, user, credentials); !st.isOk()) {
+    exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
+}
+
+Status SqliteStorage::deleteAccount(std::string_view host, std::string_view user) {
+  Stmt del(db_, "DELETE FROM accounts WHERE host=?1 AND user=?2");
+  del.text(1, host).text(2, user);
+  if (del.step() != SQLITE_DONE) {
+    return error("deleting account");
+  }
+  if (sqlite3_changes(db_) == 0) {
+    return Status::notFound("no such account");
+  }
+  return Status::ok();
+}
+
+Result<bool> SqliteStorage::exists(std::string_view host, std::string_view user) {
+  Stmt q(db_, "SELECT 1 FROM accounts WHERE host=?1 AND user=?2");
+  q.text(1, host).text(2, user);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  return error("looking up account");
+}
+
+Result<std::vector<Credential>> SqliteStorage::credentials(std::string_view host,
+                                                           std::string_view user) {
+  Stmt q(db_,
+         "SELECT mechanism, salt, iterations, stored_key, server_key FROM credentials "
+         "WHERE host=?1 AND user=?2");
+  q.text(1, host).text(2, user);
+  std::vector<Credential> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    Credential c;
+    c.mechanism = q.colText(0);
+    c.salt = q.colBlob(1);
+    c.iterations = static_cast<std::uint32_t>(q.colInt(2));
+    c.storedKey = q.colBlob(3);
+    c.serverKey = q.colBlob(4);
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading credentials");
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStorage::listAccounts(std::string_view host) {
+  Stmt q(db_, "SELECT user FROM accounts WHERE host=?1 ORDER BY user");
+  q.text(1, host);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(q.colText(0));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("listing accounts");
+  }
+  return out;
+}
+
+Result<std::vector<RosterItem>> SqliteStorage::roster(std::string_view host,
+                                                      std::string_view user) {
+  Stmt q(db_,
+         "SELECT contact, name, subscription, ask_out, pending_in, groups FROM roster "
+         "WHERE host=?1 AND user=?2 ORDER BY contact");
+  q.text(1, host).text(2, user);
+  std::vector<RosterItem> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(readItem(q));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading roster");
+  }
+  return out;
+}
+
+Result<std::optional<RosterItem>> SqliteStorage::item(std::string_view host,
+                                                      std::string_view user,
+                                                      std::string_view contact) {
+  Stmt q(db_,
+         "SELECT contact, name, subscription, ask_out, pending_in, groups FROM roster "
+         "WHERE host=?1 AND user=?2 AND contact=?3");
+  q.text(1, host).text(2, user).text(3, contact);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    return std::optional<RosterItem>(readItem(q));
+  }
+  if (rc == SQLITE_DONE) {
+    return std::optional<RosterItem>();
+  }
+  return error("reading roster item");
+}
+
+Status SqliteStorage::putItem(std::string_view host, std::string_view user,
+                              const RosterItem& it) {
+  Stmt q(db_,
+         "INSERT INTO roster (host, user, contact, name, subscription, ask_out, pending_in, "
+         "groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (host, user, contact) DO "
+         "UPDATE SET name=excluded.name, subscription=excluded.subscription, "
+         "ask_out=excluded.ask_out, pending_in=excluded.pending_in, groups=excluded.groups");
+  q.text(1, host).text(2, user).text(3, it.jid).text(4, it.name);
+  q.int64(5, static_cast<std::int64_t>(it.subscription)).int64(6, it.askOut ? 1 : 0);
+  q.int64(7, it.pendingIn ? 1 : 0).text(8, joinGroups(it.groups));
+  int rc = q.step();
+  if (rc == SQLITE_CONSTRAINT) {
+    return Status::notFound("no such account");
+  }
+  return rc == SQLITE_DONE ? Status::ok() : error("storing roster item");
+}
+
+Status SqliteStorage::removeItem(std::string_view host, std::string_view user,
+                                 std::string_view contact) {
+  Stmt q(db_, "DELETE FROM roster WHERE host=?1 AND user=?2 AND contact=?3");
+  q.text(1, host).text(2, user).text(3, contact);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing roster item");
+}
+
+Status SqliteStorage::push(std::string_view host, std::string_view user,
+                           std::string_view stanza) {
+  Stmt q(db_, "INSERT INTO offline (host, user, stanza, created) VALUES (?1, ?2, ?3, ?4)");
+  q.text(1, host).text(2, user).blob(3, stanza);
+  q.int64(4, static_cast<std::int64_t>(std::time(nullptr)));
+  int rc = q.step();
+  if (rc == SQLITE_CONSTRAINT) {
+    return Status::notFound("no such account");
+  }
+  return rc == SQLITE_DONE ? Status::ok() : error("storing offline message");
+}
+
+Result<std::vector<OfflineMessage>> SqliteStorage::fetch(std::string_view host,
+                                                         std::string_view user,
+                                                         std::size_t limit) {
+  Stmt q(db_, "SELECT id, stanza FROM offline WHERE host=?1 AND user=?2 ORDER BY id LIMIT ?3");
+  q.text(1, host).text(2, user).int64(3, static_cast<std::int64_t>(limit));
+  std::vector<OfflineMessage> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(OfflineMessage{q.colInt(0), q.colBlob(1)});
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading offline messages");
+  }
+  return out;
+}
+
+Status SqliteStorage::removeUpTo(std::string_view host, std::string_view user,
+                                 std::int64_t lastId) {
+  Stmt q(db_, "DELETE FROM offline WHERE host=?1 AND user=?2 AND id<=?3");
+  q.text(1, host).text(2, user).int64(3, lastId);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing offline messages");
+}
+
+Result<std::size_t> SqliteStorage::count(std::string_view host, std::string_view user) {
+  Stmt q(db_, "SELECT count(*) FROM offline WHERE host=?1 AND user=?2");
+  q.text(1, host).text(2, user);
+  if (q.step() != SQLITE_ROW) {
+    return error("counting offline messages");
+  }
+  return static_cast<std::size_t>(q.colInt(0));
+}
+
+}  // namespace rampart::storage::sqlite

@@ -1,0 +1,71 @@
+#pragma once
+// SQLite implementation of the storage contracts (WAL mode, schema migrations by
+// PRAGMA user_version). One instance owns one connection and must be used from one thread
+// at a time; the server gives it to a single storage thread, rampartctl uses its own.
+
+#include <memory>
+#include <string>
+
+#include "rampart/storage/stores.h"
+
+struct sqlite3;
+
+namespace rampart::storage::sqlite {
+
+struct Options {
+  std::string path;
+  // "full" survives power loss; "normal" survives a crash of the process (kill -9).
+  std::string synchronous = "full";
+  int busyTimeoutMs = 5000;
+};
+
+class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore {
+ public:
+  // Opens (creating if needed) and migrates the database.
+  static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
+  ~SqliteStorage() override;
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
+
+  AccountStore& accounts() override { return *this; }
+  RosterStore& roster() override { return *this; }
+  OfflineStore& offline() override { return *this; }
+
+  // AccountStore
+  Status createAccount(std::string_view host, std::string_view user,
+                       const std::vector<Credential>& credentials) override;
+  Status setCredentials(std::string_view host, std::string_view user,
+                        const std::vector<Credential>& credentials) override;
+  Status deleteAccount(std::string_view host, std::string_view user) override;
+  Result<bool> exists(std::string_view host, std::string_view user) override;
+  Result<std::vector<Credential>> credentials(std::string_view host,
+                                              std::string_view user) override;
+  Result<std::vector<std::string>> listAccounts(std::string_view host) override;
+
+  // RosterStore
+  Result<std::vector<RosterItem>> roster(std::string_view host, std::string_view user) override;
+  Result<std::optional<RosterItem>> item(std::string_view host, std::string_view user,
+                                         std::string_view contact) override;
+  Status putItem(std::string_view host, std::string_view user, const RosterItem& item) override;
+  Status removeItem(std::string_view host, std::string_view user,
+                    std::string_view contact) override;
+
+  // OfflineStore
+  Status push(std::string_view host, std::string_view user, std::string_view stanza) override;
+  Result<std::vector<OfflineMessage>> fetch(std::string_view host, std::string_view user,
+                                            std::size_t limit) override;
+  Status removeUpTo(std::string_view host, std::string_view user, std::int64_t lastId) override;
+  Result<std::size_t> count(std::string_view host, std::string_view user) override;
+
+ private:
+  class Stmt;
+  explicit SqliteStorage(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  Status migrate();
+  Status writeCredentials(std::string_view host, std::string_view user,
+                          const std::vector<Credential>& credentials);
+  Status error(std::string_view what) const;
+  sqlite3* db_;
+};
+
+}  // namespace rampart::storage::sqlite
