@@ -9,7 +9,7 @@
 namespace rampart::core {
 namespace {
 
-using namespace std::string_literals;
+using namespace std::literals;
 
 // Parses text, expects success, and returns the normalized string form.
 std::string normalized(std::string_view text) {

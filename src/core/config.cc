@@ -1,0 +1,257 @@
+// TOML configuration loading with range checks and precise messages.
+
+#include "core/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "rampart/core/jid.h"
+
+namespace rampart::core {
+namespace {
+
+std::string where(const toml::node& n) {
+  const auto& s = n.source();
+  return "line " + std::to_string(s.begin.line);
+}
+
+template <typename T>
+T need(const toml::node& n, const std::string& key) {
+  auto v = n.value<T>();
+  if (!v) {
+    throw ConfigError(key + " (" + where(n) + ") has the wrong type");
+  }
+  return *v;
+}
+
+std::int64_t intIn(const toml::node& n, const std::string& key, std::int64_t lo, std::int64_t hi) {
+  auto v = need<std::int64_t>(n, key);
+  if (v < lo || v > hi) {
+    throw ConfigError(key + " (" + where(n) + ") must be between " + std::to_string(lo) +
+                      " and " + std::to_string(hi) + ", got " + std::to_string(v));
+  }
+  return v;
+}
+
+void readListener(const toml::table& t, const std::string& name, ListenerConfig& l) {
+  for (auto&& [k, v] : t) {
+    std::string key = name + "." + std::string(k.str());
+    if (k == "enabled") {
+      l.enabled = need<bool>(v, key);
+    } else if (k == "port") {
+      l.port = static_cast<std::uint16_t>(intIn(v, key, 0, 65535));
+    } else if (k == "addresses") {
+      const auto* arr = v.as_array();
+      if (arr == nullptr || arr->empty()) {
+        throw ConfigError(key + " must be a non-empty array of IP addresses");
+      }
+      l.addresses.clear();
+      for (auto&& a : *arr) {
+        l.addresses.push_back(need<std::string>(a, key));
+      }
+    } else {
+      throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+Config loadConfig(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(path + ": " + std::string(e.description()) + " at line " +
+                      std::to_string(e.source().begin.line));
+  }
+  Config c;
+  c.configPath = path;
+  for (auto&& [section, node] : root) {
+    const std::string sec(section.str());
+    const auto* t = node.as_table();
+    if (sec == "hosts") {
+      const auto* arr = node.as_array();
+      if (arr == nullptr) {
+        throw ConfigError("hosts must be an array of tables: [[hosts]]");
+      }
+      for (auto&& h : *arr) {
+        const auto* ht = h.as_table();
+        if (ht == nullptr) {
+          throw ConfigError("each [[hosts]] entry must be a table");
+        }
+        HostConfig hc;
+        for (auto&& [k, v] : *ht) {
+          std::string key = "hosts." + std::string(k.str());
+          if (k == "name") {
+            hc.name = need<std::string>(v, key);
+          } else if (k == "certificate") {
+            hc.certFile = need<std::string>(v, key);
+          } else if (k == "private_key") {
+            hc.keyFile = need<std::string>(v, key);
+          } else {
+            throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+          }
+        }
+        c.hosts.push_back(std::move(hc));
+      }
+      continue;
+    }
+    if (t == nullptr) {
+      throw ConfigError("top-level key '" + sec + "' must be a [section]");
+    }
+    if (sec == "server") {
+      for (auto&& [k, v] : *t) {
+        std::string key = "server." + std::string(k.str());
+        if (k == "data_dir") {
+          c.dataDir = need<std::string>(v, key);
+        } else if (k == "threads") {
+          c.threads = static_cast<unsigned>(intIn(v, key, 0, 256));
+        } else if (k == "log_level") {
+          c.logLevel = need<std::string>(v, key);
+        } else if (k == "pid_file") {
+          c.pidFile = need<std::string>(v, key);
+        } else if (k == "cross_host_traffic") {
+          c.crossHostTraffic = need<bool>(v, key);
+        } else if (k == "resource_conflict") {
+          c.conflictPolicy = need<std::string>(v, key);
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "storage") {
+      for (auto&& [k, v] : *t) {
+        std::string key = "storage." + std::string(k.str());
+        if (k == "driver") {
+          if (need<std::string>(v, key) != "sqlite") {
+            throw ConfigError(key + ": only \"sqlite\" is available in this build");
+          }
+        } else if (k == "path") {
+          c.dbPath = need<std::string>(v, key);
+        } else if (k == "synchronous") {
+          c.dbSynchronous = need<std::string>(v, key);
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "tls") {
+      for (auto&& [k, v] : *t) {
+        std::string key = "tls." + std::string(k.str());
+        if (k == "certificate") {
+          c.certFile = need<std::string>(v, key);
+        } else if (k == "private_key") {
+          c.keyFile = need<std::string>(v, key);
+        } else if (k == "min_version") {
+          c.tlsMinVersion = need<std::string>(v, key);
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "c2s") {
+      for (auto&& [k, v] : *t) {
+        std::string key = "c2s." + std::string(k.str());
+        if (k == "starttls" || k == "direct_tls") {
+          const auto* lt = v.as_table();
+          if (lt == nullptr) {
+            throw ConfigError(key + " must be a table");
+          }
+          readListener(*lt, key, k == "starttls" ? c.c2s : c.c2sTls);
+        } else if (k == "max_stanza_bytes") {
+          c.maxStanzaBytes = static_cast<std::size_t>(intIn(v, key, 10000, 64 * 1024 * 1024));
+        } else if (k == "max_outbound_bytes") {
+          c.maxOutboundBytes = static_cast<std::size_t>(intIn(v, key, 65536, 1LL << 30));
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "sasl") {
+      for (auto&& [k, v] : *t) {
+        std::string key = "sasl." + std::string(k.str());
+        if (k == "scram_iterations") {
+          c.scramIterations = static_cast<std::uint32_t>(intIn(v, key, 4096, 10'000'000));
+        } else if (k == "allow_plain") {
+          c.allowPlain = need<bool>(v, key);
+        } else if (k == "max_failures") {
+          c.maxAuthFailures = static_cast<std::uint32_t>(intIn(v, key, 1, 100));
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "https") {
+      readListener(*t, "https", c.https);
+    } else if (sec == "modules") {
+      for (auto&& [name, mv] : *t) {
+        const auto* mt = mv.as_table();
+        if (mt == nullptr) {
+          throw ConfigError("modules." + std::string(name.str()) + " must be a table");
+        }
+        ModuleOptions& mo = c.modules[std::string(name.str())];
+        for (auto&& [k, v] : *mt) {
+          std::string key(k.str());
+          if (key == "enabled") {
+            mo.enabled = need<bool>(v, "modules." + std::string(name.str()) + ".enabled");
+          } else if (auto b = v.value<bool>(); v.is_boolean()) {
+            mo.bools[key] = *b;
+          } else if (v.is_integer()) {
+            mo.ints[key] = *v.value<std::int64_t>();
+          } else if (v.is_string()) {
+            mo.strings[key] = *v.value<std::string>();
+          } else {
+            throw ConfigError("modules." + std::string(name.str()) + "." + key +
+                              " must be a boolean, integer or string");
+          }
+        }
+      }
+    } else {
+      throw ConfigError("unknown section [" + sec + "] (" + where(node) + ")");
+    }
+  }
+  validate(c);
+  return c;
+}
+
+Config devConfig(const std::string& dataDir, const std::string& host) {
+  Config c;
+  c.dataDir = dataDir;
+  c.dbSynchronous = "normal";
+  c.certFile = dataDir + "/tls/cert.pem";
+  c.keyFile = dataDir + "/tls/key.pem";
+  c.hosts.push_back(HostConfig{host, {}, {}});
+  return c;
+}
+
+void validate(const Config& c) {
+  if (c.hosts.empty()) {
+    throw ConfigError("no virtual host configured: add a [[hosts]] table with name = \"...\"");
+  }
+  for (const auto& h : c.hosts) {
+    auto d = prepareDomainpart(h.name);
+    if (!d || *d != h.name) {
+      throw ConfigError("hosts.name \"" + h.name +
+                        "\" is not a normalized domain name (use lower case, no trailing dot)");
+    }
+    if (h.certFile.empty() != h.keyFile.empty()) {
+      throw ConfigError("host " + h.name + ": set both certificate and private_key, or neither");
+    }
+  }
+  if (c.certFile.empty() || c.keyFile.empty()) {
+    throw ConfigError("[tls] certificate and private_key are required");
+  }
+  if (c.tlsMinVersion != "1.2" && c.tlsMinVersion != "1.3") {
+    throw ConfigError("tls.min_version must be \"1.2\" or \"1.3\"");
+  }
+  if (c.dbSynchronous != "full" && c.dbSynchronous != "normal") {
+    throw ConfigError("storage.synchronous must be \"full\" or \"normal\"");
+  }
+  if (c.conflictPolicy != "kick_old" && c.conflictPolicy != "refuse_new") {
+    throw ConfigError("server.resource_conflict must be \"kick_old\" or \"refuse_new\"");
+  }
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels)) {
+    throw ConfigError("server.log_level must be one of trace, debug, info, warn, error, off");
+  }
+}
+
+}  // namespace rampart::core

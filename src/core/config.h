@@ -1,0 +1,83 @@
+#pragma once
+// Typed server configuration, loaded from TOML and validated at start-up. Immutable after
+// load; shared read-only by every thread.
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rampart::core {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenerConfig {
+  bool enabled = true;
+  std::vector<std::string> addresses{"127.0.0.1"};
+  std::uint16_t port = 0;
+};
+
+// Options of one module: flat key/value pairs from [modules.NAME].
+struct ModuleOptions {
+  bool enabled = true;
+  std::map<std::string, std::string> strings;
+  std::map<std::string, std::int64_t> ints;
+  std::map<std::string, bool> bools;
+};
+
+struct HostConfig {
+  std::string name;
+  std::string certFile;  // empty: the server-wide certificate
+  std::string keyFile;
+};
+
+struct Config {
+  std::string dataDir = "var";
+  unsigned threads = 0;  // 0: one per core
+  std::string logLevel = "info";
+  std::string pidFile;  // empty: DATA_DIR/rampartd.pid
+
+  std::string dbPath;  // empty: DATA_DIR/rampart.db
+  std::string dbSynchronous = "full";
+
+  std::string certFile;
+  std::string keyFile;
+  std::string tlsMinVersion = "1.2";
+
+  ListenerConfig c2s{true, {"127.0.0.1"}, 5222};
+  ListenerConfig c2sTls{true, {"127.0.0.1"}, 5223};
+  ListenerConfig https{true, {"127.0.0.1"}, 5281};
+
+  std::uint32_t scramIterations = 4096;
+  bool allowPlain = false;
+  std::size_t maxStanzaBytes = 256 * 1024;
+  std::size_t maxOutboundBytes = 4 * 1024 * 1024;
+  std::uint32_t maxAuthFailures = 5;  // per connection before it is closed
+  bool crossHostTraffic = false;
+  std::string conflictPolicy = "kick_old";  // or "refuse_new"
+
+  std::vector<HostConfig> hosts;
+  std::map<std::string, ModuleOptions> modules;
+
+  std::string configPath;  // where it was loaded from, empty in --dev mode
+
+  std::string resolvedDbPath() const { return dbPath.empty() ? dataDir + "/rampart.db" : dbPath; }
+  std::string resolvedPidFile() const {
+    return pidFile.empty() ? dataDir + "/rampartd.pid" : pidFile;
+  }
+  const ModuleOptions* moduleOptions(const std::string& name) const {
+    auto it = modules.find(name);
+    return it == modules.end() ? nullptr : &it->second;
+  }
+};
+
+// Throws ConfigError with a message that says what to fix.
+Config loadConfig(const std::string& path);
+// Development defaults: every listener on 127.0.0.1, data in dataDir.
+Config devConfig(const std::string& dataDir, const std::string& host);
+void validate(const Config& c);
+
+}  // namespace rampart::core
