@@ -80,7 +80,8 @@ void StreamParser::install() {
   fed_ = 0;
   lastEvent_ = 0;
   consumedAt_ = -1;
-  restartPending_ = false;
+  paused_ = false;
+  chunk_.clear();
   streamOpen_ = false;
 }
 
@@ -95,10 +96,6 @@ void StreamParser::fail(ParseError e, std::string_view detail) {
 void StreamParser::stop() {
   stopped_ = true;
   XML_StopParser(parser_, XML_FALSE);
-}
-
-void StreamParser::requestRestart() {
-  restartPending_ = true;
 }
 
 bool StreamParser::checkSize() {
@@ -201,10 +198,11 @@ void StreamParser::onEnd(void* self, const char* /*name*/) {
     if (p->cb_.onStanza) {
       p->cb_.onStanza(std::move(done));
     }
-    if (p->restartPending_ && !p->stopped_) {
+    if (p->pauseMode_ && !p->stopped_ && p->error_ == ParseError::kNone) {
       p->consumedAt_ =
           XML_GetCurrentByteIndex(p->parser_) + XML_GetCurrentByteCount(p->parser_);
-      XML_StopParser(p->parser_, XML_FALSE);
+      p->paused_ = true;
+      XML_StopParser(p->parser_, XML_TRUE);
     }
   }
 }
@@ -261,23 +259,36 @@ ParseError StreamParser::feed(std::string_view data) {
   if (error_ != ParseError::kNone) {
     return error_;
   }
-  if (stopped_ || restartPending_) {
+  if (stopped_ || paused_) {
     return ParseError::kNone;
   }
-  const std::int64_t before = fed_;
+  chunkBase_ = fed_;
   fed_ += static_cast<std::int64_t>(data.size());
   XML_Status st = XML_Parse(parser_, data.data(), static_cast<int>(data.size()), XML_FALSE);
+  if (paused_) {
+    chunk_.assign(data);  // needed if the caller restarts the document
+  }
+  return afterParse(st);
+}
+
+ParseError StreamParser::resume() {
+  if (!paused_) {
+    return error_;
+  }
+  paused_ = false;
+  XML_Status st = XML_ResumeParser(parser_);
+  if (!paused_) {
+    chunk_.clear();
+  }
+  return afterParse(st);
+}
+
+ParseError StreamParser::afterParse(int status) {
+  const auto st = static_cast<XML_Status>(status);
   if (error_ != ParseError::kNone) {
     return error_;
   }
-  if (stopped_) {
-    return ParseError::kNone;
-  }
-  if (restartPending_ && consumedAt_ >= 0) {
-    std::int64_t off = consumedAt_ - before;
-    if (off >= 0 && off < static_cast<std::int64_t>(data.size())) {
-      leftover_.assign(data.substr(static_cast<std::size_t>(off)));
-    }
+  if (stopped_ || paused_) {
     return ParseError::kNone;
   }
   if (st == XML_STATUS_ERROR) {
@@ -290,8 +301,9 @@ ParseError StreamParser::feed(std::string_view data) {
   }
   // Bytes buffered inside expat without a completed event (a huge start tag, an endless
   // attribute value) count against the limit too.
-  std::size_t pending = static_cast<std::size_t>(fed_ - (depth_ >= 2 ? stanzaStart_ : lastEvent_));
-  std::size_t limit = streamOpen_ ? limits_.maxStanzaBytes : limits_.maxHeaderBytes;
+  const std::int64_t since = depth_ >= 2 ? stanzaStart_ : lastEvent_;
+  const auto pending = static_cast<std::size_t>(fed_ - since);
+  const std::size_t limit = streamOpen_ ? limits_.maxStanzaBytes : limits_.maxHeaderBytes;
   if (pending > limit) {
     error_ = ParseError::kPolicyViolation;
     detail_ = "stanza exceeds the size limit";
@@ -300,9 +312,14 @@ ParseError StreamParser::feed(std::string_view data) {
   return ParseError::kNone;
 }
 
-std::string StreamParser::resumeAfterRestart() {
-  std::string rest = std::move(leftover_);
-  leftover_.clear();
+std::string StreamParser::restart() {
+  std::string rest;
+  if (paused_) {
+    std::int64_t off = consumedAt_ - chunkBase_;
+    if (off >= 0 && off < static_cast<std::int64_t>(chunk_.size())) {
+      rest = chunk_.substr(static_cast<std::size_t>(off));
+    }
+  }
   XML_ParserReset(parser_, "UTF-8");
   install();
   return rest;

@@ -51,18 +51,19 @@ class StreamParser {
   StreamParser(const StreamParser&) = delete;
   StreamParser& operator=(const StreamParser&) = delete;
 
-  // Feeds bytes. Returns the error that ended the stream, or kNone. After a callback calls
-  // requestRestart(), parsing stops after that element; feed() returns kNone and
-  // restartPending() is true, and the unconsumed rest of `data` is kept for resumeAfterRestart().
+  // Feeds bytes. Returns the error that ended the stream, or kNone. In pause mode the parser
+  // suspends after every top-level element (paused() is true) until resume() or restart().
   ParseError feed(std::string_view data);
 
-  // Called from a callback: stop after the current element and start a fresh document
-  // (after STARTTLS or SASL success, RFC 6120 sections 5.4.3.3 and 6.4.6).
-  void requestRestart();
-  bool restartPending() const { return restartPending_; }
-  // Resets the parser and returns bytes the previous document left unparsed; the caller feeds
-  // them (unless it must discard them, as plaintext after <proceed/>).
-  std::string resumeAfterRestart();
+  // Stream negotiation handles one element at a time, some of them asynchronously.
+  void setPauseAfterEachElement(bool on) { pauseMode_ = on; }
+  bool paused() const { return paused_; }
+  // Continues with the bytes already fed.
+  ParseError resume();
+  // Starts a fresh document (after STARTTLS or SASL success, RFC 6120 sections 5.4.3.3 and
+  // 6.4.6) and returns the bytes that followed the paused element; the caller feeds them,
+  // or must discard them (plaintext after <proceed/>).
+  std::string restart();
 
   // Stops parsing from inside a callback (the connection is closing).
   void stop();
@@ -82,6 +83,7 @@ class StreamParser {
   void fail(ParseError e, std::string_view detail);
   void install();
   bool checkSize();
+  ParseError afterParse(int status);  // an XML_Status
 
   ParserLimits limits_;
   Callbacks cb_;
@@ -92,14 +94,16 @@ class StreamParser {
   std::int64_t stanzaStart_ = 0;  // byte index of current top-level element
   std::int64_t fed_ = 0;          // bytes fed to this document
   std::int64_t lastEvent_ = 0;    // byte index of the last callback
-  std::int64_t consumedAt_ = -1;  // byte index after the element that requested restart
+  std::int64_t consumedAt_ = -1;  // byte index after the paused element
   ParseError error_ = ParseError::kNone;
   std::string detail_;
-  bool restartPending_ = false;
+  bool pauseMode_ = false;
+  bool paused_ = false;
+  std::string chunk_;  // copy of the chunk being parsed while paused
+  std::int64_t chunkBase_ = 0;
   bool streamOpen_ = false;
   bool stopped_ = false;
   std::string defaultNs_;
-  std::string leftover_;
 };
 
 }  // namespace rampart::xml

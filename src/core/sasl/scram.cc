@@ -276,16 +276,15 @@ ScramCredential deriveScramCredential(ScramHash hash, std::string_view password,
   std::optional<std::string> clientKey = hmac(hash, salted, "Client Key");
   std::optional<std::string> serverKey = hmac(hash, salted, "Server Key");
   cleanse(salted);
-  if (clientKey && serverKey) {
-    if (std::optional<std::string> storedKey = digest(hash, *clientKey)) {
-      cred.storedKey = std::move(*storedKey);
-      cred.serverKey = std::move(*serverKey);
-    }
-  }
+  std::optional<std::string> storedKey = clientKey ? digest(hash, *clientKey) : std::nullopt;
   if (clientKey) {
     cleanse(*clientKey);
   }
-  if (serverKey) {
+  if (storedKey && serverKey) {
+    // Moving hands over the buffers, so no unwiped copy of ServerKey is left behind.
+    cred.storedKey = std::move(*storedKey);
+    cred.serverKey = std::move(*serverKey);
+  } else if (serverKey) {
     cleanse(*serverKey);
   }
   return cred;

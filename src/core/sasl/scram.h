@@ -65,6 +65,8 @@ class ScramServer {
 
   // Parses client-first-message. On success username() is the decoded SASLname (not yet
   // prepared) and authzid() the requested authorization identity (may be empty).
+  // Fails with kNotAuthorized for the "y" downgrade and kMalformedRequest for anything else,
+  // including a channel-binding type missing from bindings.
   SaslError receiveClientFirst(std::string_view message);
   const std::string& username() const { return username_; }
   const std::string& authzid() const { return authzid_; }
@@ -74,7 +76,9 @@ class ScramServer {
   std::string serverFirst(const ScramCredential& credential);
 
   // Verifies client-final-message. On success returns kNone and serverFinal() holds
-  // "v=..."; on failure the condition to send.
+  // "v=..."; on failure the condition to send: kMalformedRequest (syntax, or called out of
+  // order), kIncorrectEncoding (bad base64 in c= or p=), kNotAuthorized (wrong proof, nonce or
+  // channel binding), kTemporaryAuthFailure (unusable credential passed to serverFirst).
   SaslError receiveClientFinal(std::string_view message);
   const std::string& serverFinal() const { return serverFinal_; }
 

@@ -45,9 +45,10 @@ std::string attr(std::string_view message, char name) {
 
 // Returns client-final-message for the given exchange. withoutProofSuffix is appended after the
 // nonce (e.g. ",x=ext") so extensions are covered by the proof like a real client would do.
+// nonce replaces the combined nonce from serverFirst, to forge an otherwise valid message.
 std::string clientFinalRef(ScramHash h, std::string_view password, std::string_view clientBare,
                            std::string_view serverFirst, std::string_view cbindInput,
-                           std::string_view withoutProofSuffix = "") {
+                           std::string_view withoutProofSuffix = "", std::string nonce = {}) {
   const std::string salt = *base64Decode(attr(serverFirst, 's'));
   const int iterations = std::stoi(attr(serverFirst, 'i'));
   std::string salted(static_cast<std::size_t>(EVP_MD_get_size(md(h))), '\0');
@@ -58,8 +59,11 @@ std::string clientFinalRef(ScramHash h, std::string_view password, std::string_v
                     reinterpret_cast<unsigned char*>(salted.data()));
   const std::string clientKey = hmacRef(h, salted, "Client Key");
   const std::string storedKey = hashRef(h, clientKey);
-  const std::string withoutProof = "c=" + base64Encode(cbindInput) +
-                                   ",r=" + attr(serverFirst, 'r') + std::string(withoutProofSuffix);
+  if (nonce.empty()) {
+    nonce = attr(serverFirst, 'r');
+  }
+  const std::string withoutProof =
+      "c=" + base64Encode(cbindInput) + ",r=" + nonce + std::string(withoutProofSuffix);
   const std::string authMessage =
       std::string(clientBare) + "," + std::string(serverFirst) + "," + withoutProof;
   std::string proof = hmacRef(h, storedKey, authMessage);
@@ -183,6 +187,15 @@ TEST_F(ScramExchangeTest, TamperedProofAndNonce) {
     const std::size_t p = final.find(",p=") + 3;
     final[p] = final[p] == 'A' ? 'B' : 'A';
     EXPECT_EQ(server.receiveClientFinal(final), SaslError::kNotAuthorized);
+  }
+  for (std::string nonce : {"cnonceSNONCEX"s, "cnonceSNONC"s, "cnonce"s, "xnonceSNONCE"s}) {
+    // The proof is valid for the AuthMessage the server builds; only r= is wrong.
+    ScramServer server(ScramHash::kSha256, false, false, {}, "SNONCE");
+    const std::string sf = start(server, cf);
+    EXPECT_EQ(server.receiveClientFinal(
+                  clientFinalRef(ScramHash::kSha256, kPassword, bareOf(cf), sf, "n,,", "", nonce)),
+              SaslError::kNotAuthorized)
+        << nonce;
   }
   {
     ScramServer server(ScramHash::kSha256, false, false, {}, "SNONCE");
@@ -376,6 +389,8 @@ TEST_F(ScramExchangeTest, MalformedClientFirst) {
       "n,,n=us\0er,r=abc"s,
       "n,,n=us\xC3,r=abc",              // truncated UTF-8
       "n,,n=us\xC0\xAF,r=abc",          // overlong
+      "n,,n=us\xE0\x80\xAF,r=abc",      // overlong
+      "n,,n=us\xF0\x80\x80\xAF,r=abc",  // overlong
       "n,,n=us\xED\xA0\x80,r=abc",      // surrogate
       "n,,n=us\xF4\x90\x80\x80,r=abc",  // above U+10FFFF
       "n,,n=user,r=abc,x=\xFF",

@@ -1,0 +1,136 @@
+#include "core/module_host.h"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+#include "core/router_impl.h"
+
+namespace rampart::core {
+
+class ModuleHost::Context final : public ModuleContext {
+ public:
+  Context(ModuleHost& host, std::string name, const ModuleOptions* options)
+      : host_(host), name_(std::move(name)), options_(options) {}
+
+  const std::string& host() const override { return host_.host_; }
+  void addFeature(std::string_view var) override {
+    if (std::find(host_.features_.begin(), host_.features_.end(), var) == host_.features_.end()) {
+      host_.features_.emplace_back(var);
+    }
+  }
+  void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) override {
+    host_.iq_[{scope, type, std::string(ns)}] = IqEntry{name_, std::move(handler)};
+  }
+  void hook(std::string_view event, int priority, Hook hook) override {
+    auto& v = host_.hooks_[std::string(event)];
+    v.push_back(HookEntry{priority, name_, std::move(hook)});
+    std::stable_sort(v.begin(), v.end(),
+                     [](const HookEntry& a, const HookEntry& b) { return a.priority > b.priority; });
+  }
+  Router& router() override { return host_.router_; }
+  Metrics& metrics() override { return host_.metrics_; }
+
+  bool optionBool(std::string_view name, bool fallback) const override {
+    if (options_ != nullptr) {
+      if (auto it = options_->bools.find(std::string(name)); it != options_->bools.end()) {
+        return it->second;
+      }
+    }
+    return fallback;
+  }
+  std::int64_t optionInt(std::string_view name, std::int64_t fallback, std::int64_t min,
+                         std::int64_t max) const override {
+    if (options_ != nullptr) {
+      if (auto it = options_->ints.find(std::string(name)); it != options_->ints.end()) {
+        if (it->second < min || it->second > max) {
+          throw ConfigError("modules." + name_ + "." + std::string(name) + " must be between " +
+                            std::to_string(min) + " and " + std::to_string(max));
+        }
+        return it->second;
+      }
+    }
+    return fallback;
+  }
+  std::string optionString(std::string_view name, std::string_view fallback) const override {
+    if (options_ != nullptr) {
+      if (auto it = options_->strings.find(std::string(name)); it != options_->strings.end()) {
+        return it->second;
+      }
+    }
+    return std::string(fallback);
+  }
+  void runStorage(std::function<void(storage::Storage&)> work) override {
+    host_.storage_.run(std::move(work));
+  }
+  std::function<void(std::function<void()>)> currentThreadPoster() override {
+    boost::asio::io_context* ctx = Workers::current();
+    if (ctx == nullptr) {
+      ctx = &host_.workers_.next();
+    }
+    return [ctx](std::function<void()> fn) { boost::asio::post(*ctx, std::move(fn)); };
+  }
+
+  void unregister() {
+    std::erase_if(host_.iq_, [&](const auto& kv) { return kv.second.owner == name_; });
+    for (auto& [event, v] : host_.hooks_) {
+      std::erase_if(v, [&](const HookEntry& e) { return e.owner == name_; });
+    }
+  }
+
+ private:
+  ModuleHost& host_;
+  std::string name_;
+  const ModuleOptions* options_;
+};
+
+ModuleHost::ModuleHost(std::string host, const Config& config, RouterImpl& router,
+                       Metrics& metrics, StorageRunner& storage, Workers& workers)
+    : host_(std::move(host)),
+      config_(config),
+      router_(router),
+      metrics_(metrics),
+      storage_(storage),
+      workers_(workers) {}
+
+ModuleHost::~ModuleHost() { stopAll(); }
+
+void ModuleHost::load(const std::string& name, std::unique_ptr<Module> module,
+                      bool enabledByDefault) {
+  const ModuleOptions* opts = config_.moduleOptions(name);
+  bool enabled = opts != nullptr ? opts->enabled : enabledByDefault;
+  if (!enabled) {
+    return;
+  }
+  auto ctx = std::make_unique<Context>(*this, name, opts);
+  module->start(*ctx);
+  modules_.emplace_back(std::move(ctx), std::move(module));
+}
+
+void ModuleHost::stopAll() {
+  for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
+    it->second->stop();
+    it->first->unregister();
+  }
+  modules_.clear();
+}
+
+const IqHandler* ModuleHost::iqHandler(IqScope scope, IqType type, std::string_view ns) const {
+  auto it = iq_.find(std::make_tuple(scope, type, std::string(ns)));
+  return it == iq_.end() ? nullptr : &it->second.handler;
+}
+
+bool ModuleHost::fire(std::string_view event, StanzaEvent& ev) const {
+  auto it = hooks_.find(event);
+  if (it == hooks_.end()) {
+    return false;
+  }
+  for (const auto& h : it->second) {
+    if (h.hook(ev)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace rampart::core

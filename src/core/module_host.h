@@ -1,0 +1,62 @@
+#pragma once
+// One virtual host's module tables: IQ handlers, hooks, disco features, and a
+// ModuleContext per loaded module. Filled during start-up, read-only while threads run.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/config.h"
+#include "core/workers.h"
+#include "rampart/core/module_context.h"
+
+namespace rampart::core {
+
+class RouterImpl;
+
+class ModuleHost {
+ public:
+  ModuleHost(std::string host, const Config& config, RouterImpl& router, Metrics& metrics,
+             StorageRunner& storage, Workers& workers);
+  ~ModuleHost();
+
+  const std::string& host() const { return host_; }
+
+  // Starts a module unless the configuration disables it.
+  void load(const std::string& name, std::unique_ptr<Module> module, bool enabledByDefault);
+  void stopAll();
+
+  // Dispatch, called by the router.
+  const IqHandler* iqHandler(IqScope scope, IqType type, std::string_view ns) const;
+  // Runs hooks for `event` by descending priority until one returns true.
+  bool fire(std::string_view event, StanzaEvent& ev) const;
+  const std::vector<std::string>& features() const { return features_; }
+
+ private:
+  class Context;
+  struct HookEntry {
+    int priority;
+    std::string owner;
+    Hook hook;
+  };
+  struct IqEntry {
+    std::string owner;
+    IqHandler handler;
+  };
+  friend class Context;
+
+  std::string host_;
+  const Config& config_;
+  RouterImpl& router_;
+  Metrics& metrics_;
+  StorageRunner& storage_;
+  Workers& workers_;
+  std::map<std::tuple<IqScope, IqType, std::string>, IqEntry, std::less<>> iq_;
+  std::map<std::string, std::vector<HookEntry>, std::less<>> hooks_;
+  std::vector<std::string> features_;
+  std::vector<std::pair<std::unique_ptr<Context>, std::unique_ptr<Module>>> modules_;
+};
+
+}  // namespace rampart::core

@@ -1,0 +1,329 @@
+// Routing rules: RFC 6120 section 10 (server rules for processing XML stanzas) and
+// RFC 6121 section 8 (delivery rules for local users).
+
+#include "core/router_impl.h"
+
+#include <functional>
+
+#include "core/module_host.h"
+#include "rampart/core/stanza.h"
+
+namespace rampart::core {
+
+RouterImpl::RouterImpl(const Config& config, Metrics& metrics)
+    : config_(config),
+      sessions_(metrics.gauge("rampart_sessions", {}, "Resource-bound client sessions")),
+      routed_(metrics.counter("rampart_stanzas_routed_total", {}, "Stanzas routed")) {}
+
+void RouterImpl::addHost(ModuleHost* host) { hosts_[host->host()] = host; }
+
+ModuleHost* RouterImpl::host(std::string_view domain) const {
+  auto it = hosts_.find(std::string(domain));
+  return it == hosts_.end() ? nullptr : it->second;
+}
+
+RouterImpl::Stripe& RouterImpl::stripe(const std::string& bare) const {
+  return stripes_[std::hash<std::string>{}(bare) % stripes_.size()];
+}
+
+SessionPtr RouterImpl::bind(const SessionPtr& session, bool& accepted) {
+  const std::string bare = session->jid().bareStr();
+  Stripe& s = stripe(bare);
+  SessionPtr replaced;
+  {
+    std::unique_lock lock(s.mu);
+    auto& list = s.byBare[bare];
+    for (auto& existing : list) {
+      if (existing->jid().resource() == session->jid().resource()) {
+        if (config_.conflictPolicy == "refuse_new") {
+          accepted = false;
+          return nullptr;
+        }
+        replaced = existing;
+        existing = session;
+        accepted = true;
+        return replaced;
+      }
+    }
+    list.push_back(session);
+  }
+  sessions_.fetch_add(1, std::memory_order_relaxed);
+  accepted = true;
+  return nullptr;
+}
+
+void RouterImpl::unbind(const Session& session) {
+  const std::string bare = session.jid().bareStr();
+  Stripe& s = stripe(bare);
+  std::unique_lock lock(s.mu);
+  auto it = s.byBare.find(bare);
+  if (it == s.byBare.end()) {
+    return;
+  }
+  auto& list = it->second;
+  auto before = list.size();
+  std::erase_if(list, [&](const SessionPtr& p) { return p.get() == &session; });
+  if (list.size() != before) {
+    sessions_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (list.empty()) {
+    s.byBare.erase(it);
+  }
+}
+
+std::vector<SessionPtr> RouterImpl::sessionsOf(const Jid& bare) const {
+  const std::string key = bare.bareStr();
+  Stripe& s = stripe(key);
+  std::shared_lock lock(s.mu);
+  auto it = s.byBare.find(key);
+  return it == s.byBare.end() ? std::vector<SessionPtr>{} : it->second;
+}
+
+SessionPtr RouterImpl::find(const Jid& full) const {
+  const std::string key = full.bareStr();
+  Stripe& s = stripe(key);
+  std::shared_lock lock(s.mu);
+  auto it = s.byBare.find(key);
+  if (it != s.byBare.end()) {
+    for (const auto& p : it->second) {
+      if (p->jid().resource() == full.resource()) {
+        return p;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::size_t RouterImpl::sessionCount() const {
+  return static_cast<std::size_t>(sessions_.load(std::memory_order_relaxed));
+}
+
+void RouterImpl::closeAll(std::string_view condition) {
+  for (auto& s : stripes_) {
+    std::vector<SessionPtr> all;
+    {
+      std::shared_lock lock(s.mu);
+      for (auto& [bare, list] : s.byBare) {
+        all.insert(all.end(), list.begin(), list.end());
+      }
+    }
+    for (auto& p : all) {
+      p->close(condition);
+    }
+  }
+}
+
+void RouterImpl::deliverTo(const Jid& fullJid, ElementPtr stanza) {
+  if (SessionPtr p = find(fullJid)) {
+    p->deliver(std::move(stanza));
+  }
+}
+
+bool RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza, bool allNonNegative) {
+  const std::string key = bare.bareStr();
+  Stripe& s = stripe(key);
+  std::vector<Session*> targets;
+  std::vector<SessionPtr> keep;
+  {
+    std::shared_lock lock(s.mu);
+    auto it = s.byBare.find(key);
+    if (it == s.byBare.end()) {
+      return false;
+    }
+    int best = -1;
+    for (const auto& p : it->second) {
+      if (!p->available() || p->priority() < 0) {
+        continue;
+      }
+      int prio = p->priority();
+      if (allNonNegative || prio == best) {
+        keep.push_back(p);
+      } else if (prio > best) {
+        best = prio;
+        keep.assign(1, p);
+      }
+    }
+  }
+  for (auto& p : keep) {
+    p->deliver(stanza);
+  }
+  return !keep.empty();
+}
+
+void RouterImpl::bounce(const Element& stanza, std::string_view condition, Session* origin) {
+  std::string_view type = stanza.attrOr("type");
+  // Never answer an error or a result with an error (RFC 6120 section 8.3.1).
+  if (type == "error" || type == "result") {
+    return;
+  }
+  Element reply = makeErrorReply(stanza, defaultErrorType(condition), condition);
+  if (origin != nullptr && reply.attrOr("to") == origin->jid().str()) {
+    origin->deliver(std::make_shared<const Element>(std::move(reply)));
+    return;
+  }
+  routeFrom(std::move(reply), nullptr);
+}
+
+void RouterImpl::routeFrom(Element stanza, Session* origin) {
+  routed_.fetch_add(1, std::memory_order_relaxed);
+  std::optional<Jid> to;
+  if (auto t = stanza.attr("to")) {
+    to = Jid::parse(*t);
+    if (!to) {
+      bounce(stanza, "jid-malformed", origin);
+      return;
+    }
+  } else if (auto f = stanza.attr("from")) {
+    // No 'to': addressed to the sender's own account (RFC 6120 section 10.3.3).
+    auto from = Jid::parse(*f);
+    if (!from) {
+      return;
+    }
+    to = from->bare();
+    if (stanza.name() == "presence") {
+      // Broadcast presence is handled by the presence module via the hook below.
+      ModuleHost* h = host(to->domain());
+      if (h != nullptr) {
+        StanzaEvent ev{stanza, origin};
+        h->fire(events::kPresenceBroadcast, ev);
+      }
+      return;
+    }
+  } else {
+    return;
+  }
+  ModuleHost* h = host(to->domain());
+  if (h == nullptr) {
+    // No server-to-server: any other domain is unreachable from here.
+    bounce(stanza, "remote-server-not-found", origin);
+    return;
+  }
+  if (!config_.crossHostTraffic) {
+    if (auto f = stanza.attr("from")) {
+      auto from = Jid::parse(*f);
+      if (from && from->domain() != to->domain() && host(from->domain()) != nullptr) {
+        // Tenants are isolated: a host never sees another host's users.
+        bounce(stanza, "remote-server-not-found", origin);
+        return;
+      }
+    }
+  }
+  if (stanza.name() == "message") {
+    routeMessage(stanza, *to, *h, origin);
+  } else if (stanza.name() == "presence") {
+    routePresence(stanza, *to, *h, origin);
+  } else {
+    routeIq(stanza, *to, *h, origin);
+  }
+}
+
+void RouterImpl::routeMessage(Element& stanza, const Jid& to, ModuleHost& host, Session* origin) {
+  std::string_view type = stanza.attrOr("type", "normal");
+  if (to.local().empty()) {
+    // Messages to the server itself: nothing consumes them yet.
+    if (to.isBare()) {
+      StanzaEvent ev{stanza, origin};
+      if (!host.fire("message/host", ev) && type != "error") {
+        bounce(stanza, "service-unavailable", origin);
+      }
+    }
+    return;
+  }
+  if (to.isFull()) {
+    if (SessionPtr p = find(to)) {
+      p->deliver(std::make_shared<const Element>(std::move(stanza)));
+      return;
+    }
+    // RFC 6121 section 8.5.3.2.1: no such resource.
+    if (type == "groupchat") {
+      bounce(stanza, "service-unavailable", origin);
+      return;
+    }
+    if (type == "headline" || type == "error") {
+      return;
+    }
+  }
+  if (type == "groupchat") {
+    bounce(stanza, "service-unavailable", origin);
+    return;
+  }
+  auto shared = std::make_shared<const Element>(stanza);
+  if (deliverToBare(to.bare(), shared, type == "headline")) {
+    return;
+  }
+  if (type == "headline" || type == "error") {
+    return;  // RFC 6121 section 8.5.2.2: silently ignored when no resource is available
+  }
+  StanzaEvent ev{stanza, origin};
+  if (!host.fire(events::kMessageOffline, ev)) {
+    bounce(stanza, "service-unavailable", origin);
+  }
+}
+
+void RouterImpl::routePresence(Element& stanza, const Jid& to, ModuleHost& host,
+                               Session* origin) {
+  std::string_view type = stanza.attrOr("type");
+  if (to.local().empty()) {
+    return;  // presence to the server: nothing to do
+  }
+  if (type == "subscribe" || type == "subscribed" || type == "unsubscribe" ||
+      type == "unsubscribed") {
+    StanzaEvent ev{stanza, origin};
+    if (origin != nullptr) {
+      // Outbound: the sender's server processes it first (RFC 6121 section 3).
+      ModuleHost* own = this->host(origin->jid().domain());
+      if (own != nullptr && own->fire(events::kSubscriptionOut, ev)) {
+        return;
+      }
+    }
+    host.fire(events::kSubscriptionIn, ev);
+    return;
+  }
+  if (type == "probe") {
+    StanzaEvent ev{stanza, origin};
+    host.fire(events::kProbe, ev);
+    return;
+  }
+  auto shared = std::make_shared<const Element>(std::move(stanza));
+  if (to.isFull()) {
+    if (SessionPtr p = find(to)) {
+      p->deliver(shared);
+    }
+    return;
+  }
+  for (const auto& p : sessionsOf(to)) {
+    if (p->available()) {
+      p->deliver(shared);
+    }
+  }
+}
+
+void RouterImpl::routeIq(Element& stanza, const Jid& to, ModuleHost& host, Session* origin) {
+  std::string_view type = stanza.attrOr("type");
+  const bool request = type == "get" || type == "set";
+  if (to.isFull() && !to.local().empty()) {
+    if (SessionPtr p = find(to)) {
+      p->deliver(std::make_shared<const Element>(std::move(stanza)));
+    } else if (request) {
+      bounce(stanza, "service-unavailable", origin);
+    }
+    return;
+  }
+  if (!request) {
+    return;  // results and errors for the server or an account: nothing is waiting
+  }
+  const Element* payload = stanza.firstChild();
+  if (payload == nullptr) {
+    bounce(stanza, "bad-request", origin);
+    return;
+  }
+  const IqScope scope = to.local().empty() ? IqScope::kHost : IqScope::kAccount;
+  const IqType iqType = type == "get" ? IqType::kGet : IqType::kSet;
+  if (const IqHandler* handler = host.iqHandler(scope, iqType, payload->ns())) {
+    (*handler)(stanza, origin);
+    return;
+  }
+  bounce(stanza, "service-unavailable", origin);
+}
+
+}  // namespace rampart::core

@@ -1,0 +1,63 @@
+#pragma once
+// The router: session registry (striped by bare JID, no global lock) and the RFC 6120/6121
+// delivery rules. Thread-safe; called from every network thread.
+
+#include <array>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "rampart/core/metrics.h"
+#include "rampart/core/router.h"
+
+namespace rampart::core {
+
+class ModuleHost;
+
+class RouterImpl final : public Router {
+ public:
+  RouterImpl(const Config& config, Metrics& metrics);
+
+  void addHost(ModuleHost* host);  // start-up only
+  ModuleHost* host(std::string_view domain) const;
+
+  void route(Element stanza) override { routeFrom(std::move(stanza), nullptr); }
+  // Routes a stanza; origin is the local session that sent it, if any.
+  void routeFrom(Element stanza, Session* origin);
+  void deliverTo(const Jid& fullJid, ElementPtr stanza) override;
+  std::vector<SessionPtr> sessionsOf(const Jid& bare) const override;
+  bool isLocalHost(std::string_view domain) const override { return host(domain) != nullptr; }
+
+  // Binds a session. Returns the session it replaced (kick_old policy), or, under
+  // refuse_new, false in `accepted` when the resource is taken.
+  SessionPtr bind(const SessionPtr& session, bool& accepted);
+  void unbind(const Session& session);
+  void closeAll(std::string_view condition);
+  std::size_t sessionCount() const;
+
+ private:
+  struct Stripe {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, std::vector<SessionPtr>> byBare;
+  };
+  Stripe& stripe(const std::string& bare) const;
+  SessionPtr find(const Jid& full) const;
+
+  void routeMessage(Element& stanza, const Jid& to, ModuleHost& host, Session* origin);
+  void routePresence(Element& stanza, const Jid& to, ModuleHost& host, Session* origin);
+  void routeIq(Element& stanza, const Jid& to, ModuleHost& host, Session* origin);
+  void bounce(const Element& stanza, std::string_view condition, Session* origin);
+  // Delivers to the highest-priority available resources; false when there are none.
+  bool deliverToBare(const Jid& bare, const ElementPtr& stanza, bool allNonNegative);
+
+  const Config& config_;
+  std::unordered_map<std::string, ModuleHost*> hosts_;
+  mutable std::array<Stripe, 64> stripes_;
+  std::atomic<std::int64_t>& sessions_;
+  std::atomic<std::int64_t>& routed_;
+};
+
+}  // namespace rampart::core

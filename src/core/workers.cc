@@ -1,0 +1,88 @@
+#include "core/workers.h"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+
+namespace rampart::core {
+namespace {
+thread_local boost::asio::io_context* tCurrent = nullptr;
+}
+
+Workers::Workers(unsigned count) {
+  if (count == 0) {
+    count = std::max(1u, std::thread::hardware_concurrency());
+  }
+  for (unsigned i = 0; i < count; ++i) {
+    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    guards_.emplace_back(contexts_.back()->get_executor());
+  }
+}
+
+Workers::~Workers() { stop(); }
+
+boost::asio::io_context& Workers::next() {
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+}
+
+void Workers::start() {
+  for (auto& ctx : contexts_) {
+    threads_.emplace_back([c = ctx.get()] {
+      tCurrent = c;
+      c->run();
+    });
+  }
+}
+
+void Workers::stop() {
+  for (auto& g : guards_) {
+    g.reset();
+  }
+  for (auto& c : contexts_) {
+    c->stop();
+  }
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  threads_.clear();
+}
+
+boost::asio::io_context* Workers::current() { return tCurrent; }
+
+StorageRunner::StorageRunner(storage::Storage& storage, Metrics& metrics)
+    : storage_(storage),
+      ioc_(1),
+      guard_(ioc_.get_executor()),
+      depth_(metrics.gauge("rampart_storage_queue_depth", {}, "Storage operations waiting")),
+      ops_(metrics.counter("rampart_storage_operations_total", {}, "Storage operations run")),
+      micros_(metrics.counter("rampart_storage_latency_microseconds_total", {},
+                              "Time spent in storage operations")) {
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+StorageRunner::~StorageRunner() { drainAndStop(); }
+
+void StorageRunner::run(std::function<void(storage::Storage&)> work) {
+  depth_.fetch_add(1, std::memory_order_relaxed);
+  boost::asio::post(ioc_, [this, work = std::move(work)] {
+    depth_.fetch_sub(1, std::memory_order_relaxed);
+    auto t0 = std::chrono::steady_clock::now();
+    work(storage_);
+    ops_.fetch_add(1, std::memory_order_relaxed);
+    micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count(),
+                      std::memory_order_relaxed);
+  });
+}
+
+void StorageRunner::drainAndStop() {
+  guard_.reset();
+  if (thread_.joinable()) {
+    thread_.join();  // run() returns once the queue is empty
+  }
+}
+
+}  // namespace rampart::core

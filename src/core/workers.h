@@ -1,0 +1,67 @@
+#pragma once
+// Network threads (one io_context per core, connections pinned to one) and the storage
+// thread that runs every blocking storage call. Start/stop pair lives in server wiring.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "rampart/core/metrics.h"
+#include "rampart/storage/stores.h"
+
+namespace rampart::core {
+
+class Workers {
+ public:
+  explicit Workers(unsigned count);
+  ~Workers();
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+
+  std::size_t size() const { return contexts_.size(); }
+  boost::asio::io_context& at(std::size_t i) { return *contexts_[i]; }
+  // Round-robin choice for a new connection.
+  boost::asio::io_context& next();
+
+  void start();
+  void stop();  // stops the loops and joins
+
+  // The io_context of the calling network thread, or null on other threads.
+  static boost::asio::io_context* current();
+
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_{0};
+};
+
+// Serializes storage work onto one thread: SQLite has a single writer, and FIFO order keeps
+// offline messages in the order they were sent.
+class StorageRunner {
+ public:
+  StorageRunner(storage::Storage& storage, Metrics& metrics);
+  ~StorageRunner();
+  StorageRunner(const StorageRunner&) = delete;
+  StorageRunner& operator=(const StorageRunner&) = delete;
+
+  void run(std::function<void(storage::Storage&)> work);
+  // Runs everything queued, then stops the thread (shutdown flush).
+  void drainAndStop();
+
+ private:
+  storage::Storage& storage_;
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::thread thread_;
+  std::atomic<std::int64_t>& depth_;
+  std::atomic<std::int64_t>& ops_;
+  std::atomic<std::int64_t>& micros_;
+};
+
+}  // namespace rampart::core
