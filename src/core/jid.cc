@@ -14,15 +14,19 @@
 #include <cassert>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 
 namespace rampart::core {
 namespace {
 
 // RFC 7622 section 3.1: each part is at most 1023 octets once prepared.
 constexpr std::size_t kMaxPartOctets = 1023;
-// Preparation shrinks a string by at most 3:1 (U+212A KELVIN SIGN -> "k", fullwidth ASCII, a
-// Hangul L+V+T triple composed by NFC), so a longer input can never come out under the limit.
-// Rejecting it up front keeps hostile megabyte-sized addresses away from ICU and libidn2.
+// PRECIS never deletes code points and shrinks a string by at most 3:1 (U+212A KELVIN SIGN -> "k",
+// fullwidth ASCII, a Hangul L+V+T triple composed by NFC), so a longer part can never come out
+// under the limit. Rejecting it up front keeps hostile megabyte-sized addresses away from ICU and
+// libidn2. (UTS 46 does delete a few ignorable code points from domains; a name padded with
+// thousands of them is not one we need to accept.)
 constexpr std::size_t kMaxRawPartOctets = 4 * kMaxPartOctets;
 constexpr std::size_t kMaxRawJidOctets = 3 * kMaxRawPartOctets + 2;
 constexpr std::size_t kMaxLabelOctets = 63;
@@ -89,11 +93,24 @@ enum class Derived { kPvalid, kContextJ, kContextO, kDisallowed, kUnassigned };
 // RFC 5892 section 2.6; these override the property-based derivation in both classes.
 std::optional<Derived> exceptionProperty(UChar32 c) {
   switch (c) {
-    case 0x00DF: case 0x03C2: case 0x06FD: case 0x06FE: case 0x0F0B: case 0x3007:
+    case 0x00DF:
+    case 0x03C2:
+    case 0x06FD:
+    case 0x06FE:
+    case 0x0F0B:
+    case 0x3007:
       return Derived::kPvalid;
-    case 0x00B7: case 0x0375: case 0x05F3: case 0x05F4: case 0x30FB:
+    case 0x00B7:
+    case 0x0375:
+    case 0x05F3:
+    case 0x05F4:
+    case 0x30FB:
       return Derived::kContextO;
-    case 0x0640: case 0x07FA: case 0x302E: case 0x302F: case 0x303B:
+    case 0x0640:
+    case 0x07FA:
+    case 0x302E:
+    case 0x302F:
+    case 0x303B:
       return Derived::kDisallowed;
     default:
       break;
@@ -137,8 +154,7 @@ Derived derivedProperty(UChar32 c, StringClass cls) {
     return Derived::kContextJ;
   }
   const auto hangul = u_getIntPropertyValue(c, UCHAR_HANGUL_SYLLABLE_TYPE);
-  if (hangul == U_HST_LEADING_JAMO || hangul == U_HST_VOWEL_JAMO ||
-      hangul == U_HST_TRAILING_JAMO) {
+  if (hangul == U_HST_LEADING_JAMO || hangul == U_HST_VOWEL_JAMO || hangul == U_HST_TRAILING_JAMO) {
     return Derived::kDisallowed;  // OldHangulJamo
   }
   if (noncharacter || u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
@@ -304,9 +320,9 @@ bool conformsToClass(const std::u32string& cps, StringClass cls) {
 
 // ---------------------------------------------------------------------------------------------
 // PRECIS profiles (RFC 8265). The directionality ("Bidi") rule of UsernameCaseMapped is not
-// enforced: it only matters for right-to-left localparts, it needs the full RFC 5893 machinery,
-// and skipping it accepts some confusable mixed-direction strings but never splits one address
-// into two, so routing and comparison stay sound.
+// enforced: it needs the full RFC 5893 machinery and only matters for right-to-left localparts.
+// The rule only rejects and never maps, so skipping it accepts some confusable mixed-direction
+// localparts but cannot change how two accepted addresses compare.
 
 using Round = std::optional<icu::UnicodeString> (*)(const icu::UnicodeString&);
 

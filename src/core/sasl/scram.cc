@@ -77,7 +77,8 @@ bool isValidUtf8(std::string_view s) {
     if (c < 0x80) {
       ++i;
       continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
       tail = 1;
     } else if (c >= 0xE0 && c <= 0xEF) {
       tail = 2;
@@ -298,7 +299,7 @@ std::string randomBytes(std::size_t n) {
     if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data() + done), chunk) != 1) {
       // Predictable salts or nonces would silently weaken every credential and exchange;
       // stopping is the only fail-closed answer (BoringSSL makes the same choice).
-      std::fputs("rampart: RAND_bytes failed, aborting\n", stderr);
+      (void)std::fputs("rampart: RAND_bytes failed, aborting\n", stderr);
       std::abort();
     }
     done += static_cast<std::size_t>(chunk);
@@ -308,7 +309,7 @@ std::string randomBytes(std::size_t n) {
 
 std::string base64Encode(std::string_view raw) {
   // EVP_EncodeBlock takes an int length, so feed it whole 3-byte groups in bounded chunks.
-  constexpr std::size_t kChunk = 3 * 4096;
+  constexpr std::size_t kChunk = std::size_t{3} * 4096;
   std::string out;
   out.reserve((raw.size() + 2) / 3 * 4);
   unsigned char buf[kChunk / 3 * 4 + 1];
@@ -347,7 +348,7 @@ std::optional<std::string> base64Decode(std::string_view text) {
     return std::nullopt;
   }
 
-  constexpr std::size_t kChunk = 4 * 4096;
+  constexpr std::size_t kChunk = std::size_t{4} * 4096;
   std::string out;
   out.reserve(text.size() / 4 * 3);
   unsigned char buf[kChunk / 4 * 3];

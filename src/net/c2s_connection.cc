@@ -1,0 +1,814 @@
+// Client-to-server streams. Negotiation runs as a coroutine that handles one element at a
+// time (the parser pauses after each); once bound, stanzas are routed synchronously from the
+// parser callback, which is the hot path.
+
+#include "net/c2s_connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "rampart/core/stanza.h"
+
+namespace rampart::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using core::Element;
+
+namespace {
+
+constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
+constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
+constexpr std::string_view kNsSaslCb = "urn:xmpp:sasl-cb:0";
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBuffer = 4096;
+
+int kindIndex(const std::string& name) {
+  return name == "message" ? 0 : name == "presence" ? 1 : 2;
+}
+
+std::string randomId(std::size_t bytes) {
+  std::string b64 = sasl::base64Encode(sasl::randomBytes(bytes));
+  for (auto& c : b64) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!b64.empty() && b64.back() == '=') {
+    b64.pop_back();
+  }
+  return b64;
+}
+
+}  // namespace
+
+struct C2SConnection::Counters {
+  explicit Counters(core::Metrics& m)
+      : connections(m.gauge("rampart_c2s_connections", {}, "Open client connections")),
+        in{&m.counter("rampart_stanzas_in_total", "kind=\"message\"", "Stanzas received from clients"),
+           &m.counter("rampart_stanzas_in_total", "kind=\"presence\""),
+           &m.counter("rampart_stanzas_in_total", "kind=\"iq\"")},
+        out{&m.counter("rampart_stanzas_out_total", "kind=\"message\"", "Stanzas sent to clients"),
+            &m.counter("rampart_stanzas_out_total", "kind=\"presence\""),
+            &m.counter("rampart_stanzas_out_total", "kind=\"iq\"")},
+        authOk(m.counter("rampart_auth_total", "result=\"success\"", "SASL authentications")),
+        authFail(m.counter("rampart_auth_total", "result=\"failure\"")),
+        outbound(m.gauge("rampart_c2s_outbound_queue_bytes", {}, "Bytes queued to clients")) {}
+  std::atomic<std::int64_t>& connections;
+  std::array<std::atomic<std::int64_t>*, 3> in;
+  std::array<std::atomic<std::int64_t>*, 3> out;
+  std::atomic<std::int64_t>& authOk;
+  std::atomic<std::int64_t>& authFail;
+  std::atomic<std::int64_t>& outbound;
+};
+
+std::chrono::milliseconds AuthThrottle::delayFor(const std::string& address) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(address);
+  if (it == entries_.end()) {
+    return std::chrono::milliseconds(0);
+  }
+  if (std::chrono::steady_clock::now() - it->second.last > std::chrono::minutes(10)) {
+    entries_.erase(it);
+    return std::chrono::milliseconds(0);
+  }
+  unsigned n = std::min(it->second.failures, 6u);
+  return std::chrono::milliseconds(n == 0 ? 0 : 125 << n);  // 250 ms doubling, capped at 8 s
+}
+
+void AuthThrottle::recordFailure(const std::string& address) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() > 100000) {
+    entries_.clear();  // bounded memory under a distributed attack; the delay restarts
+  }
+  auto& e = entries_[address];
+  ++e.failures;
+  e.last = std::chrono::steady_clock::now();
+}
+
+void AuthThrottle::recordSuccess(const std::string& address) {
+  std::lock_guard lock(mu_);
+  entries_.erase(address);
+}
+
+C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls)
+    : stream_(std::move(socket), deps.tls.defaultContext()),
+      deps_(deps),
+      parser_(xml::ParserLimits{deps.config.maxStanzaBytes, 32, 64, 4096},
+              xml::StreamParser::Callbacks{
+                  [this](const auto& a, const std::string& ns) { onStreamOpen(a, ns); },
+                  [this](Element&& e) { onStanza(std::move(e)); },
+                  [this]() {
+                    // The client closed its stream: close ours and let the socket drain.
+                    send(std::string("</stream:stream>"));
+                    closing_ = true;
+                    parser_.stop();
+                  }}),
+      state_(directTls ? State::kNeedAuth : State::kNeedTls),
+      counters_(*new Counters(deps.metrics)) {
+  tls_ = directTls;
+  boost::system::error_code ec;
+  auto ep = stream_.next_layer().remote_endpoint(ec);
+  peer_ = ec ? "unknown" : ep.address().to_string();
+  parser_.setPauseAfterEachElement(true);
+  counters_.connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+C2SConnection::~C2SConnection() {
+  counters_.connections.fetch_sub(1, std::memory_order_relaxed);
+  delete &counters_;
+}
+
+void C2SConnection::start() {
+  asio::co_spawn(stream_.get_executor(), run(), asio::detached);
+}
+
+core::ElementPtr C2SConnection::lastPresence() const {
+  std::lock_guard lock(presenceMu_);
+  return lastPresence_;
+}
+
+awaitable<void> C2SConnection::run() {
+  auto self = shared_from_this();
+  if (tls_) {
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    if (ec) {
+      spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, ec.message());
+      finish();
+      co_return;
+    }
+  }
+  std::array<char, kReadBuffer> buf;
+  while (!closing_) {
+    auto [ec, n] = tls_ ? co_await stream_.async_read_some(asio::buffer(buf), kUseTuple)
+                        : co_await stream_.next_layer().async_read_some(asio::buffer(buf),
+                                                                        kUseTuple);
+    if (ec) {
+      break;
+    }
+    xml::ParseError err = parser_.feed(std::string_view(buf.data(), n));
+    while (err == xml::ParseError::kNone && parser_.paused() && !closing_) {
+      Element st = std::move(*pending_);
+      pending_.reset();
+      co_await negotiate(std::move(st));
+      if (closing_) {
+        break;
+      }
+      if (restart_) {
+        restart_ = false;
+        std::string rest = parser_.restart();
+        headerSent_ = false;
+        if (startTls_) {
+          startTls_ = false;
+          if (!rest.empty()) {
+            // Bytes pipelined behind <starttls/> were sent in the clear: refuse them.
+            streamError("policy-violation", "data after <starttls/> before the TLS handshake");
+            break;
+          }
+          auto [hec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+          if (hec) {
+            spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, hec.message());
+            closing_ = true;
+            break;
+          }
+          tls_ = true;
+          state_ = State::kNeedAuth;
+        }
+        err = rest.empty() ? xml::ParseError::kNone : parser_.feed(rest);
+      } else {
+        if (state_ == State::kEstablished) {
+          parser_.setPauseAfterEachElement(false);
+        }
+        err = parser_.resume();
+      }
+    }
+    if (err != xml::ParseError::kNone) {
+      streamError(xml::parseErrorCondition(err), parser_.errorDetail());
+    }
+  }
+  finish();
+}
+
+void C2SConnection::onStreamOpen(const std::map<std::string, std::string>& attrs,
+                                 const std::string& ns) {
+  auto to = attrs.find("to");
+  std::optional<std::string> domain;
+  if (to != attrs.end()) {
+    domain = core::prepareDomainpart(to->second);
+  }
+  streamId_ = randomId(12);
+  if (host_.empty() && domain && deps_.router.isLocalHost(*domain)) {
+    host_ = *domain;
+  }
+  // Our header goes out first, even when we are about to send an error (RFC 6120 4.9.1.2).
+  std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                       "xmlns:stream='http://etherx.jabber.org/streams' id='" + streamId_ + "'";
+  if (!host_.empty()) {
+    header += " from='";
+    core::appendEscapedAttr(header, host_);
+    header += "'";
+  }
+  header += " version='1.0' xml:lang='en'>";
+  send(std::move(header));
+  headerSent_ = true;
+  if (ns != core::kNsClient) {
+    streamError("invalid-namespace", "the content namespace must be jabber:client");
+    return;
+  }
+  if (!domain || !deps_.router.isLocalHost(*domain) || *domain != host_) {
+    streamError("host-unknown", "this server does not serve that domain");
+    return;
+  }
+  auto ver = attrs.find("version");
+  if (ver == attrs.end() || ver->second.empty() || ver->second[0] != '1') {
+    streamError("unsupported-version", "stream version 1.0 is required");
+    return;
+  }
+  sendFeatures();
+}
+
+void C2SConnection::sendFeatures() {
+  Element f("stream:features", std::string(core::kNsStream));
+  if (state_ == State::kNeedTls) {
+    f.addChild("starttls", std::string(kNsTls)).addChild("required", std::string(kNsTls));
+  } else if (state_ == State::kNeedAuth) {
+    Element& mechs = f.addChild("mechanisms", std::string(kNsSasl));
+    auto cb = channelBindings(stream_.native_handle());
+    if (!cb.empty()) {
+      mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256-PLUS");
+      mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1-PLUS");
+    }
+    mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256");
+    mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1");
+    if (deps_.config.allowPlain) {
+      mechs.addChild("mechanism", std::string(kNsSasl)).addText("PLAIN");
+    }
+    // XEP-0440: which channel-binding types this connection supports.
+    Element& types = f.addChild("sasl-channel-binding", std::string(kNsSaslCb));
+    for (const auto& [type, data] : cb) {
+      types.addChild("channel-binding", std::string(kNsSaslCb)).setAttr("type", type);
+    }
+  } else {
+    f.addChild("bind", std::string(kNsBind));
+    f.addChild("session", std::string(kNsSession)).addChild("optional", std::string(kNsSession));
+  }
+  // The prefixed element name keeps the stream prefix declared in our header.
+  std::string out;
+  f.serialize(out, core::kNsStream);
+  send(std::move(out));
+}
+
+void C2SConnection::onStanza(Element&& stanza) {
+  if (closing_) {
+    return;
+  }
+  if (state_ != State::kEstablished) {
+    pending_ = std::move(stanza);
+    return;
+  }
+  handleEstablished(stanza);
+}
+
+awaitable<void> C2SConnection::negotiate(Element st) {
+  if (state_ == State::kEstablished) {
+    handleEstablished(st);
+    co_return;
+  }
+  const bool isStanza = core::isStanza(st);
+  if (state_ == State::kNeedTls) {
+    if (st.is("starttls", kNsTls)) {
+      send(Element("proceed", std::string(kNsTls)).str(core::kNsClient));
+      // <proceed/> must reach the client before the handshake starts.
+      while (writing_ || !out_.empty()) {
+        flush();
+        asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(1));
+        co_await t.async_wait(kUseTuple);
+        if (closing_) {
+          co_return;
+        }
+      }
+      restart_ = true;
+      startTls_ = true;
+      co_return;
+    }
+    if (st.is("auth", kNsSasl)) {
+      co_await saslFailure(sasl::SaslError::kEncryptionRequired);
+      co_return;
+    }
+    streamError(isStanza ? "not-authorized" : "policy-violation",
+                "TLS is required: send <starttls/> first");
+    co_return;
+  }
+  if (state_ == State::kNeedAuth) {
+    if (st.is("auth", kNsSasl)) {
+      co_await handleAuth(st);
+    } else if (st.is("response", kNsSasl)) {
+      co_await handleResponse(st);
+    } else if (st.is("abort", kNsSasl)) {
+      scram_.reset();
+      co_await saslFailure(sasl::SaslError::kAborted);
+    } else if (st.is("starttls", kNsTls)) {
+      send(Element("failure", std::string(kNsTls)).str());
+      streamError("policy-violation", "TLS is already in place");
+    } else {
+      streamError(isStanza ? "not-authorized" : "unsupported-stanza-type",
+                  "authenticate first");
+    }
+    co_return;
+  }
+  // kNeedBind
+  if (st.is("iq", core::kNsClient) && st.attrOr("type") == "set" &&
+      st.child("bind", kNsBind) != nullptr) {
+    co_await handleBind(st);
+  } else if (st.is("iq", core::kNsClient) && st.child("session", kNsSession) != nullptr) {
+    send(core::makeIqResult(st));
+  } else {
+    streamError(isStanza ? "not-authorized" : "unsupported-stanza-type",
+                "bind a resource first");
+  }
+}
+
+awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
+  if (error == sasl::SaslError::kNotAuthorized) {
+    counters_.authFail.fetch_add(1, std::memory_order_relaxed);
+    // Slow down guessing: the failure answer waits longer with each recent failure.
+    deps_.throttle.recordFailure(peer_);
+    auto delay = deps_.throttle.delayFor(peer_);
+    spdlog::info("event=auth_failed peer={} user=\"{}\" host={} failures={}", peer_, saslUser_,
+                 host_, authFailures_ + 1);
+    if (delay.count() > 0) {
+      asio::steady_timer t(stream_.get_executor(), delay);
+      co_await t.async_wait(kUseTuple);
+    }
+    ++authFailures_;
+  }
+  Element f("failure", std::string(kNsSasl));
+  f.addChild(std::string(sasl::saslErrorName(error)), std::string(kNsSasl));
+  send(f.str());
+  scram_.reset();
+  scramGotFirst_ = false;
+  saslUser_.clear();
+  if (authFailures_ >= deps_.config.maxAuthFailures) {
+    streamError("policy-violation", "too many failed authentication attempts");
+  }
+}
+
+awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::ScramHash hash,
+                                                sasl::ScramCredential& out) {
+  const std::string mech = hash == sasl::ScramHash::kSha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
+  auto result = std::make_shared<std::optional<storage::Credential>>();
+  auto ex = stream_.get_executor();
+  auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
+  deps_.storage.run([result, done, host = host_, user, mech, ex](storage::Storage& s) {
+    auto creds = s.accounts().credentials(host, user);
+    if (creds.isOk()) {
+      for (auto& c : creds.value()) {
+        if (c.mechanism == mech) {
+          *result = c;
+        }
+      }
+    }
+    asio::post(ex, [done] { done->cancel(); });
+  });
+  co_await done->async_wait(kUseTuple);
+  if (*result) {
+    out.hash = hash;
+    out.salt = (*result)->salt;
+    out.iterations = (*result)->iterations;
+    out.storedKey = (*result)->storedKey;
+    out.serverKey = (*result)->serverKey;
+    co_return true;
+  }
+  // Unknown user: a stable fake salt so that probing cannot tell users apart.
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string msg = host_ + "/" + user;
+  HMAC(EVP_sha256(), deps_.fakeSaltKey.data(), static_cast<int>(deps_.fakeSaltKey.size()),
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
+  out.hash = hash;
+  out.salt.assign(reinterpret_cast<char*>(mac), 16);
+  out.iterations = deps_.config.scramIterations;
+  out.storedKey = sasl::randomBytes(hash == sasl::ScramHash::kSha256 ? 32 : 20);
+  out.serverKey = sasl::randomBytes(hash == sasl::ScramHash::kSha256 ? 32 : 20);
+  co_return false;
+}
+
+awaitable<void> C2SConnection::handleAuth(const Element& auth) {
+  if (scram_) {
+    co_await saslFailure(sasl::SaslError::kAborted);
+    co_return;
+  }
+  const std::string mech(auth.attrOr("mechanism"));
+  const std::string text = auth.text();
+  std::optional<std::string> initial;
+  if (text == "=") {
+    initial = std::string();
+  } else if (!text.empty()) {
+    initial = sasl::base64Decode(text);
+    if (!initial) {
+      co_await saslFailure(sasl::SaslError::kIncorrectEncoding);
+      co_return;
+    }
+  }
+  auto cb = channelBindings(stream_.native_handle());
+  if (mech == "PLAIN" && deps_.config.allowPlain && tls_) {
+    auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
+    if (!plain) {
+      co_await saslFailure(sasl::SaslError::kMalformedRequest);
+      co_return;
+    }
+    auto user = core::prepareLocalpart(plain->authcid);
+    saslUser_ = plain->authcid;
+    sasl::ScramCredential stored;
+    bool known = user && co_await lookupCredential(*user, sasl::ScramHash::kSha256, stored);
+    bool ok = false;
+    if (known) {
+      // PBKDF2 is deliberately slow: it runs on the storage thread, not the network thread.
+      auto verdict = std::make_shared<bool>(false);
+      auto ex = stream_.get_executor();
+      auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
+      deps_.storage.run([verdict, done, ex, stored, pw = plain->password](storage::Storage&) {
+        auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
+        *verdict = CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
+                                 std::min(derived.storedKey.size(), stored.storedKey.size())) == 0 &&
+                   derived.storedKey.size() == stored.storedKey.size();
+        asio::post(ex, [done] { done->cancel(); });
+      });
+      co_await done->async_wait(kUseTuple);
+      ok = *verdict;
+    }
+    if (!ok) {
+      co_await saslFailure(sasl::SaslError::kNotAuthorized);
+      co_return;
+    }
+    if (!plain->authzid.empty() && plain->authzid != *user + "@" + host_) {
+      co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
+      co_return;
+    }
+    authedUser_ = *user;
+    deps_.throttle.recordSuccess(peer_);
+    counters_.authOk.fetch_add(1, std::memory_order_relaxed);
+    send(Element("success", std::string(kNsSasl)).str());
+    state_ = State::kNeedBind;
+    restart_ = true;
+    spdlog::info("event=auth_ok peer={} user={}@{} mechanism=PLAIN", peer_, authedUser_, host_);
+    co_return;
+  }
+  sasl::ScramHash hash;
+  bool plus = false;
+  if (mech == "SCRAM-SHA-256") {
+    hash = sasl::ScramHash::kSha256;
+  } else if (mech == "SCRAM-SHA-1") {
+    hash = sasl::ScramHash::kSha1;
+  } else if (mech == "SCRAM-SHA-256-PLUS" && !cb.empty()) {
+    hash = sasl::ScramHash::kSha256;
+    plus = true;
+  } else if (mech == "SCRAM-SHA-1-PLUS" && !cb.empty()) {
+    hash = sasl::ScramHash::kSha1;
+    plus = true;
+  } else {
+    co_await saslFailure(sasl::SaslError::kInvalidMechanism);
+    co_return;
+  }
+  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, !cb.empty(), cb);
+  scramHash_ = hash;
+  scramGotFirst_ = false;
+  if (!initial || initial->empty()) {
+    // No initial response: send an empty challenge and wait for client-first.
+    send(Element("challenge", std::string(kNsSasl)).str());
+    co_return;
+  }
+  Element response("response", std::string(kNsSasl));
+  response.addText(sasl::base64Encode(*initial));
+  co_await handleResponse(response);
+}
+
+awaitable<void> C2SConnection::handleResponse(const Element& response) {
+  if (!scram_) {
+    co_await saslFailure(sasl::SaslError::kMalformedRequest);
+    co_return;
+  }
+  auto data = sasl::base64Decode(response.text());
+  if (!data) {
+    co_await saslFailure(sasl::SaslError::kIncorrectEncoding);
+    co_return;
+  }
+  if (!scramGotFirst_) {
+    if (auto e = scram_->receiveClientFirst(*data); e != sasl::SaslError::kNone) {
+      co_await saslFailure(e);
+      co_return;
+    }
+    scramGotFirst_ = true;
+    saslUser_ = scram_->username();
+    auto user = core::prepareLocalpart(saslUser_);
+    sasl::ScramCredential cred;
+    co_await lookupCredential(user.value_or(saslUser_), scramHash_, cred);
+    if (!scram_ || closing_) {
+      co_return;
+    }
+    Element ch("challenge", std::string(kNsSasl));
+    ch.addText(sasl::base64Encode(scram_->serverFirst(cred)));
+    send(ch.str());
+    co_return;
+  }
+  if (auto e = scram_->receiveClientFinal(*data); e != sasl::SaslError::kNone) {
+    co_await saslFailure(e);
+    co_return;
+  }
+  auto prepared = core::prepareLocalpart(saslUser_);
+  const std::string authz = scram_->authzid();
+  if (!prepared) {
+    co_await saslFailure(sasl::SaslError::kNotAuthorized);
+    co_return;
+  }
+  if (!authz.empty() && authz != *prepared + "@" + host_) {
+    co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
+    co_return;
+  }
+  authedUser_ = *prepared;
+  Element ok("success", std::string(kNsSasl));
+  ok.addText(sasl::base64Encode(scram_->serverFinal()));
+  scram_.reset();
+  deps_.throttle.recordSuccess(peer_);
+  counters_.authOk.fetch_add(1, std::memory_order_relaxed);
+  send(ok.str());
+  state_ = State::kNeedBind;
+  restart_ = true;
+  spdlog::info("event=auth_ok peer={} user={}@{}", peer_, authedUser_, host_);
+}
+
+awaitable<void> C2SConnection::handleBind(const Element& iq) {
+  const Element* bind = iq.child("bind", kNsBind);
+  std::string requested = bind->childText("resource", kNsBind);
+  std::optional<std::string> resource;
+  if (!requested.empty()) {
+    resource = core::prepareResourcepart(requested);
+    if (!resource) {
+      send(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request",
+                                "the resource is not a valid resourcepart"));
+      co_return;
+    }
+  } else {
+    resource = randomId(9);
+  }
+  auto full = core::Jid::make(authedUser_, host_, *resource);
+  if (!full) {
+    send(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request"));
+    co_return;
+  }
+  jid_ = *full;
+  bool accepted = false;
+  core::SessionPtr replaced = deps_.router.bind(shared_from_this(), accepted);
+  if (!accepted) {
+    send(core::makeErrorReply(iq, core::ErrorType::kCancel, "conflict"));
+    jid_ = core::Jid();
+    co_return;
+  }
+  if (replaced) {
+    replaced->close("conflict");
+  }
+  bound_ = true;
+  Element result = core::makeIqResult(iq);
+  result.removeAttr("from");
+  result.removeAttr("to");
+  result.addChild("bind", std::string(kNsBind))
+      .addChild("jid", std::string(kNsBind))
+      .addText(jid_.str());
+  send(result);
+  state_ = State::kEstablished;
+  spdlog::info("event=session_bound peer={} jid={}", peer_, jid_.str());
+}
+
+void C2SConnection::handleEstablished(Element& st) {
+  if (!core::isStanza(st)) {
+    streamError("unsupported-stanza-type", "only message, presence and iq are allowed");
+    return;
+  }
+  counters_.in[kindIndex(st.name())]->fetch_add(1, std::memory_order_relaxed);
+  // RFC 6120 section 8.1.2.1: the server stamps 'from'; a different one is spoofing.
+  if (auto from = st.attr("from")) {
+    auto f = core::Jid::parse(*from);
+    if (!f || (*f != jid_ && *f != jid_.bare())) {
+      streamError("invalid-from", "'from' does not match the bound JID");
+      return;
+    }
+  }
+  st.setAttr("from", jid_.str());
+  const std::string& kind = st.name();
+  std::string_view type = st.attrOr("type");
+  if (kind == "iq") {
+    if (!st.attr("id") || (type != "get" && type != "set" && type != "result" && type != "error")) {
+      send(core::makeErrorReply(st, core::ErrorType::kModify, "bad-request",
+                                "an iq needs an id and a type of get, set, result or error"));
+      return;
+    }
+    if ((type == "get" || type == "set") && st.childElements().size() != 1) {
+      send(core::makeErrorReply(st, core::ErrorType::kModify, "bad-request",
+                                "an iq request carries exactly one payload"));
+      return;
+    }
+    if (st.child("session", kNsSession) != nullptr && !st.attr("to")) {
+      send(core::makeIqResult(st));
+      return;
+    }
+  }
+  if (kind == "presence" && !st.attr("to")) {
+    if (type.empty() || type == "unavailable") {
+      // Broadcast presence: the presence module reads available() before we update it, so
+      // it can tell initial presence from an update.
+      deps_.router.routeFrom(st, this);
+      bool nowAvailable = type.empty();
+      int prio = 0;
+      if (nowAvailable) {
+        std::string p = st.childText("priority", core::kNsClient);
+        prio = std::clamp(std::atoi(p.c_str()), -128, 127);
+      }
+      {
+        std::lock_guard lock(presenceMu_);
+        lastPresence_ = nowAvailable ? std::make_shared<const Element>(std::move(st)) : nullptr;
+      }
+      priority_.store(prio, std::memory_order_relaxed);
+      available_.store(nowAvailable, std::memory_order_release);
+      if (!nowAvailable) {
+        for (const auto& to : directedTo_) {
+          Element u("presence", std::string(core::kNsClient));
+          u.setAttr("type", "unavailable").setAttr("from", jid_.str()).setAttr("to", to);
+          deps_.router.routeFrom(std::move(u), this);
+        }
+        directedTo_.clear();
+      }
+      return;
+    }
+    return;  // other presence types need a 'to'
+  }
+  if (kind == "presence" && (type.empty() || type == "unavailable")) {
+    // Directed presence (RFC 6121 section 4.6): remembered for unavailable on disconnect.
+    if (type.empty()) {
+      directedTo_.insert(std::string(st.attrOr("to")));
+    } else {
+      directedTo_.erase(std::string(st.attrOr("to")));
+    }
+  }
+  deps_.router.routeFrom(std::move(st), this);
+}
+
+void C2SConnection::deliver(core::ElementPtr stanza) {
+  auto self = shared_from_this();
+  asio::post(stream_.get_executor(), [self, stanza = std::move(stanza)] {
+    if (self->closing_ || self->state_ != State::kEstablished) {
+      return;
+    }
+    self->counters_.out[kindIndex(stanza->name())]->fetch_add(1, std::memory_order_relaxed);
+    std::string s;
+    stanza->serialize(s, core::kNsClient);
+    self->send(std::move(s));
+  });
+}
+
+void C2SConnection::close(std::string_view condition) {
+  auto self = shared_from_this();
+  asio::post(stream_.get_executor(), [self, c = std::string(condition)] {
+    if (c == "conflict") {
+      // Replaced by a new session: that one owns the registry slot now.
+      self->bound_ = false;
+    }
+    self->streamError(c, c == "conflict" ? "replaced by a new connection for this resource"
+                                         : std::string_view{});
+  });
+}
+
+void C2SConnection::send(const Element& e) {
+  std::string s;
+  e.serialize(s, core::kNsClient);
+  send(std::move(s));
+}
+
+void C2SConnection::send(std::string data) {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  if (out_.size() + data.size() > deps_.config.maxOutboundBytes && !closing_) {
+    // The client does not read: drop it rather than buffer without bound.
+    out_.clear();
+    streamError("policy-violation", "the client is not reading its stream");
+    return;
+  }
+  counters_.outbound.fetch_add(static_cast<std::int64_t>(data.size()), std::memory_order_relaxed);
+  if (out_.empty()) {
+    out_ = std::move(data);
+  } else {
+    out_ += data;
+  }
+  flush();
+}
+
+void C2SConnection::flush() {
+  if (writing_ || out_.empty()) {
+    return;
+  }
+  writing_ = true;
+  inflight_.swap(out_);
+  out_.clear();
+  auto self = shared_from_this();
+  auto done = [self](boost::system::error_code ec, std::size_t) {
+    self->counters_.outbound.fetch_sub(static_cast<std::int64_t>(self->inflight_.size()),
+                                       std::memory_order_relaxed);
+    self->writing_ = false;
+    self->inflight_.clear();
+    if (self->inflight_.capacity() > 65536) {
+      self->inflight_.shrink_to_fit();
+    }
+    if (ec) {
+      self->closing_ = true;
+      boost::system::error_code ignored;
+      self->stream_.next_layer().close(ignored);
+      return;
+    }
+    if (!self->out_.empty()) {
+      self->flush();
+    } else if (self->closing_) {
+      boost::system::error_code ignored;
+      self->stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      self->stream_.next_layer().close(ignored);
+    }
+  };
+  if (tls_) {
+    asio::async_write(stream_, asio::buffer(inflight_), done);
+  } else {
+    asio::async_write(stream_.next_layer(), asio::buffer(inflight_), done);
+  }
+}
+
+void C2SConnection::streamError(std::string_view condition, std::string_view text) {
+  if (closing_) {
+    return;
+  }
+  if (!headerSent_) {
+    send(std::string("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
+    headerSent_ = true;
+  }
+  std::string e = "<stream:error>";
+  Element cond{std::string(condition), std::string(core::kNsStreams)};
+  cond.serialize(e, core::kNsClient);
+  if (!text.empty()) {
+    Element t("text", std::string(core::kNsStreams));
+    t.setAttr("xml:lang", "en");
+    t.addText(text);
+    t.serialize(e, core::kNsClient);
+  }
+  e += "</stream:error></stream:stream>";
+  send(std::move(e));
+  closing_ = true;
+  parser_.stop();
+  spdlog::debug("event=stream_error peer={} condition={}", peer_, condition);
+  if (!writing_ && out_.empty()) {
+    boost::system::error_code ignored;
+    stream_.next_layer().close(ignored);
+  }
+  // Unblock a pending read so the coroutine can finish.
+  boost::system::error_code ignored;
+  stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+}
+
+void C2SConnection::finish() {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  const bool wasAvailable = available();
+  if (bound_) {
+    deps_.router.unbind(*this);
+    bound_ = false;
+    if (wasAvailable) {
+      // RFC 6121 section 4.5.2: unavailable to contacts and to directed-presence targets.
+      Element u("presence", std::string(core::kNsClient));
+      u.setAttr("type", "unavailable").setAttr("from", jid_.str());
+      Element copy = u;
+      deps_.router.routeFrom(std::move(copy), this);
+      available_.store(false, std::memory_order_release);
+      for (const auto& to : directedTo_) {
+        Element d = u;
+        d.setAttr("to", to);
+        deps_.router.routeFrom(std::move(d), this);
+      }
+    }
+    spdlog::info("event=session_closed jid={}", jid_.str());
+  }
+  closing_ = true;
+  if (!writing_) {
+    boost::system::error_code ignored;
+    stream_.next_layer().close(ignored);
+  }
+  state_ = State::kClosed;
+}
+
+}  // namespace rampart::net

@@ -1,0 +1,131 @@
+#pragma once
+// One client-to-server connection: TLS (STARTTLS or direct), stream negotiation (RFC 6120
+// sections 4-7), then the bound session. Lives on one network thread; deliver() and close()
+// may be called from any thread and post to it.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "core/config.h"
+#include "core/router_impl.h"
+#include "core/sasl/scram.h"
+#include "core/workers.h"
+#include "net/tls.h"
+#include "rampart/core/session.h"
+#include "xml/stream_parser.h"
+
+namespace rampart::net {
+namespace sasl = core::sasl;
+
+// Remembers recent authentication failures per client address so that guessing slows down
+// across connections. Thread-safe.
+class AuthThrottle {
+ public:
+  std::chrono::milliseconds delayFor(const std::string& address);
+  void recordFailure(const std::string& address);
+  void recordSuccess(const std::string& address);
+
+ private:
+  struct Entry {
+    unsigned failures = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+struct C2SDeps {
+  const core::Config& config;
+  core::RouterImpl& router;
+  core::StorageRunner& storage;
+  core::Metrics& metrics;
+  TlsContexts& tls;
+  AuthThrottle& throttle;
+  std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
+};
+
+class C2SConnection final : public core::Session,
+                            public std::enable_shared_from_this<C2SConnection> {
+ public:
+  C2SConnection(boost::asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls);
+  ~C2SConnection() override;
+
+  void start();
+
+  // core::Session
+  const core::Jid& jid() const override { return jid_; }
+  void deliver(core::ElementPtr stanza) override;
+  bool available() const override { return available_.load(std::memory_order_acquire); }
+  int priority() const override { return priority_.load(std::memory_order_relaxed); }
+  bool interested() const override { return interested_.load(std::memory_order_relaxed); }
+  core::ElementPtr lastPresence() const override;
+  void close(std::string_view condition) override;
+  void markInterested() { interested_.store(true, std::memory_order_relaxed); }
+
+ private:
+  enum class State { kNeedTls, kNeedAuth, kNeedBind, kEstablished, kClosed };
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> negotiate(core::Element stanza);
+  boost::asio::awaitable<void> handleAuth(const core::Element& auth);
+  boost::asio::awaitable<void> handleResponse(const core::Element& response);
+  boost::asio::awaitable<void> saslFailure(sasl::SaslError error);
+  boost::asio::awaitable<bool> lookupCredential(const std::string& user, sasl::ScramHash hash,
+                                                sasl::ScramCredential& out);
+  boost::asio::awaitable<void> handleBind(const core::Element& iq);
+  void onStreamOpen(const std::map<std::string, std::string>& attrs, const std::string& ns);
+  void onStanza(core::Element&& stanza);
+  void handleEstablished(core::Element& stanza);
+  void sendFeatures();
+  void send(std::string data);
+  void send(const core::Element& e);
+  void flush();
+  void streamError(std::string_view condition, std::string_view text = {});
+  void finish();  // connection gone: unbind and broadcast unavailable
+
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+  C2SDeps& deps_;
+  xml::StreamParser parser_;
+  State state_;
+  bool tls_ = false;
+  bool headerSent_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool restart_ = false;
+  bool startTls_ = false;
+  bool bound_ = false;
+  std::string peer_;
+  std::string host_;
+  std::string streamId_;
+  std::string out_;
+  std::string inflight_;
+  std::optional<core::Element> pending_;
+  std::unique_ptr<sasl::ScramServer> scram_;
+  std::string saslUser_;
+  sasl::ScramHash scramHash_ = sasl::ScramHash::kSha256;
+  bool scramGotFirst_ = false;
+  unsigned authFailures_ = 0;
+  std::string authedUser_;
+  core::Jid jid_;
+  std::atomic<bool> available_{false};
+  std::atomic<int> priority_{0};
+  std::atomic<bool> interested_{false};
+  mutable std::mutex presenceMu_;
+  core::ElementPtr lastPresence_;
+  std::set<std::string> directedTo_;  // full JIDs that received directed presence
+  struct Counters;
+  Counters& counters_;
+};
+
+}  // namespace rampart::net
