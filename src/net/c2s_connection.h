@@ -71,7 +71,7 @@ class C2SConnection final : public core::Session,
   bool interested() const override { return interested_.load(std::memory_order_relaxed); }
   core::ElementPtr lastPresence() const override;
   void close(std::string_view condition) override;
-  void markInterested() { interested_.store(true, std::memory_order_relaxed); }
+  void markInterested() override { interested_.store(true, std::memory_order_relaxed); }
 
  private:
   enum class State { kNeedTls, kNeedAuth, kNeedBind, kEstablished, kClosed };

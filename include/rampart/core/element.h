@@ -86,4 +86,7 @@ void appendEscapedAttr(std::string& out, std::string_view text);
 
 using ElementPtr = std::shared_ptr<const Element>;
 
+// Parses one serialized element in the jabber:client context (e.g. a stored stanza).
+std::optional<Element> parseElement(std::string_view xml);
+
 }  // namespace rampart::core

@@ -25,6 +25,7 @@ class Session {
   virtual int priority() const = 0;
   // Requested the roster: receives roster pushes (RFC 6121 section 2.1.6).
   virtual bool interested() const = 0;
+  virtual void markInterested() = 0;
   // The last available presence broadcast by this session (null when unavailable).
   virtual ElementPtr lastPresence() const = 0;
 

@@ -49,6 +49,9 @@ struct RosterItem {
   bool askOut = false;     // we asked to subscribe to the contact ("ask='subscribe'")
   bool pendingIn = false;  // the contact asked to subscribe to us, not yet answered
   std::vector<std::string> groups;
+  // False while the item only records an unanswered inbound request (RFC 6121 section 3.1.3):
+  // such an item is not shown in the roster.
+  bool inRoster = true;
 };
 
 class RosterStore {

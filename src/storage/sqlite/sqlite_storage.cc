@@ -61,7 +61,7 @@ CREATE TABLE credentials (
 CREATE TABLE roster (
   host TEXT NOT NULL, user TEXT NOT NULL, contact TEXT NOT NULL, name TEXT NOT NULL,
   subscription INTEGER NOT NULL, ask_out INTEGER NOT NULL, pending_in INTEGER NOT NULL,
-  groups TEXT NOT NULL,
+  groups TEXT NOT NULL, in_roster INTEGER NOT NULL,
   PRIMARY KEY (host, user, contact),
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
 CREATE TABLE offline (
@@ -107,6 +107,7 @@ RosterItem readItem(const auto& st) {
   it.askOut = st.colInt(3) != 0;
   it.pendingIn = st.colInt(4) != 0;
   it.groups = splitGroups(st.colText(5));
+  it.inRoster = st.colInt(6) != 0;
   return it;
 }
 
@@ -310,7 +311,7 @@ Result<std::vector<std::string>> SqliteStorage::listAccounts(std::string_view ho
 Result<std::vector<RosterItem>> SqliteStorage::roster(std::string_view host,
                                                       std::string_view user) {
   Stmt q(db_,
-         "SELECT contact, name, subscription, ask_out, pending_in, groups FROM roster "
+         "SELECT contact, name, subscription, ask_out, pending_in, groups, in_roster FROM roster "
          "WHERE host=?1 AND user=?2 ORDER BY contact");
   q.text(1, host).text(2, user);
   std::vector<RosterItem> out;
@@ -328,7 +329,7 @@ Result<std::optional<RosterItem>> SqliteStorage::item(std::string_view host,
                                                       std::string_view user,
                                                       std::string_view contact) {
   Stmt q(db_,
-         "SELECT contact, name, subscription, ask_out, pending_in, groups FROM roster "
+         "SELECT contact, name, subscription, ask_out, pending_in, groups, in_roster FROM roster "
          "WHERE host=?1 AND user=?2 AND contact=?3");
   q.text(1, host).text(2, user).text(3, contact);
   int rc = q.step();
@@ -345,12 +346,13 @@ Status SqliteStorage::putItem(std::string_view host, std::string_view user,
                               const RosterItem& it) {
   Stmt q(db_,
          "INSERT INTO roster (host, user, contact, name, subscription, ask_out, pending_in, "
-         "groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (host, user, contact) DO "
-         "UPDATE SET name=excluded.name, subscription=excluded.subscription, "
-         "ask_out=excluded.ask_out, pending_in=excluded.pending_in, groups=excluded.groups");
+         "groups, in_roster) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (host, user, "
+         "contact) DO UPDATE SET name=excluded.name, subscription=excluded.subscription, "
+         "ask_out=excluded.ask_out, pending_in=excluded.pending_in, groups=excluded.groups, "
+         "in_roster=excluded.in_roster");
   q.text(1, host).text(2, user).text(3, it.jid).text(4, it.name);
   q.int64(5, static_cast<std::int64_t>(it.subscription)).int64(6, it.askOut ? 1 : 0);
-  q.int64(7, it.pendingIn ? 1 : 0).text(8, joinGroups(it.groups));
+  q.int64(7, it.pendingIn ? 1 : 0).text(8, joinGroups(it.groups)).int64(9, it.inRoster ? 1 : 0);
   int rc = q.step();
   if (rc == SQLITE_CONSTRAINT) {
     return Status::notFound("no such account");

@@ -1,0 +1,18 @@
+#include "core/credentials.h"
+
+#include "core/sasl/scram.h"
+
+namespace rampart::core {
+
+std::vector<storage::Credential> makeCredentials(std::string_view password,
+                                                 std::uint32_t iterations) {
+  std::vector<storage::Credential> out;
+  for (auto [hash, name] : {std::pair{sasl::ScramHash::kSha1, "SCRAM-SHA-1"},
+                            std::pair{sasl::ScramHash::kSha256, "SCRAM-SHA-256"}}) {
+    auto c = sasl::deriveScramCredential(hash, password, sasl::randomBytes(16), iterations);
+    out.push_back(storage::Credential{name, c.salt, c.iterations, c.storedKey, c.serverKey});
+  }
+  return out;
+}
+
+}  // namespace rampart::core

@@ -1,0 +1,92 @@
+#include "http/https_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace rampart::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+namespace {
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxBody = 1024 * 1024;
+
+asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
+                              std::string peer) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (hec) {
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(kMaxBody);
+    parser.header_limit(16 * 1024);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    if (ec) {
+      if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
+          ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+        Response p = problem(ec == bhttp::error::body_limit ? 413 : 400, "Bad Request",
+                             ec.message());
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
+        res.set(bhttp::field::content_type, p.contentType);
+        res.body() = p.body;
+        res.keep_alive(false);
+        res.prepare_payload();
+        co_await bhttp::async_write(stream, res, kUseTuple);
+      }
+      break;
+    }
+    auto& req = parser.get();
+    Request r;
+    r.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    auto q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) {
+      r.query = std::string(target.substr(q + 1));
+    }
+    r.body = std::move(req.body());
+    r.peer = peer;
+    Response out = router.dispatch(r);
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
+    res.set(bhttp::field::server, "Rampart");
+    res.set(bhttp::field::content_type, out.contentType);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Cache-Control", "no-store");
+    res.set("Strict-Transport-Security", "max-age=31536000");
+    for (auto& [k, v] : out.headers) {
+      res.set(k, v);
+    }
+    res.body() = std::move(out.body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    auto [wec, wn] = co_await bhttp::async_write(stream, res, kUseTuple);
+    if (wec || !res.keep_alive()) {
+      break;
+    }
+  }
+  co_await stream.async_shutdown(kUseTuple);
+}
+
+}  // namespace
+
+void serveHttps(asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  std::string peer = ec ? "unknown" : ep.address().to_string();
+  auto ex = socket.get_executor();
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
+                                              tls.defaultContext());
+  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer)), asio::detached);
+}
+
+}  // namespace rampart::http

@@ -1,0 +1,58 @@
+#include "rampart/http/router.h"
+
+#include "rampart/core/element.h"
+
+namespace rampart::http {
+namespace {
+void appendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+}  // namespace
+
+Response problem(int status, std::string_view title, std::string_view detail) {
+  Response r;
+  r.status = status;
+  r.contentType = "application/problem+json";
+  r.body = "{\"type\":\"about:blank\",\"title\":";
+  appendJsonString(r.body, title);
+  r.body += ",\"status\":" + std::to_string(status);
+  if (!detail.empty()) {
+    r.body += ",\"detail\":";
+    appendJsonString(r.body, detail);
+  }
+  r.body += "}";
+  return r;
+}
+
+Response Router::dispatch(const Request& req) const {
+  auto it = routes_.find({req.method, req.path});
+  if (it != routes_.end()) {
+    return it->second(req);
+  }
+  for (const auto& [key, h] : routes_) {
+    if (key.second == req.path) {
+      Response r = problem(405, "Method Not Allowed");
+      r.headers.emplace_back("Allow", key.first);
+      return r;
+    }
+  }
+  return problem(404, "Not Found", "no resource at this path");
+}
+
+}  // namespace rampart::http

@@ -1,0 +1,130 @@
+#include <chrono>
+#include <ctime>
+
+#include "modules/offline/offline.h"
+#include "rampart/core/stanza.h"
+
+namespace rampart::modules::offline {
+namespace {
+constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+constexpr std::size_t kBatch = 500;
+
+std::string utcStamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+void OfflineModule::start(core::ModuleContext& ctx) {
+  ctx_ = &ctx;
+  quota_ = ctx.optionInt("max_messages_per_user", 10000, 0, 10'000'000);
+  ctx.addFeature("msgoffline");
+  ctx.hook(core::events::kMessageOffline, 0,
+           [this](core::StanzaEvent& ev) { return onMessage(ev); });
+  // After the presence module (priority 0) has broadcast the initial presence.
+  ctx.hook(core::events::kPresenceBroadcast, -10,
+           [this](core::StanzaEvent& ev) { return onPresence(ev); });
+}
+
+bool OfflineModule::onMessage(core::StanzaEvent& ev) {
+  core::Element msg = ev.stanza;
+  auto to = core::Jid::parse(msg.attrOr("to"));
+  if (!to) {
+    return false;
+  }
+  // Only messages with content worth keeping (XEP-0160): a body, or anything but bare
+  // chat-state notifications.
+  if (msg.childElements().empty()) {
+    return true;
+  }
+  msg.removeChildren("delay", std::string(kNsDelay));
+  msg.addChild("delay", std::string(kNsDelay))
+      .setAttr("from", ctx_->host())
+      .setAttr("stamp", utcStamp())
+      .addText("Offline Storage");
+  std::string xml = msg.str();
+  const core::Jid user = to->bare();
+  const std::int64_t quota = quota_;
+  auto original = std::make_shared<core::Element>(ev.stanza);
+  ctx_->query<std::string>(
+      [user, xml = std::move(xml), quota](storage::Storage& s) -> std::string {
+        auto ex = s.accounts().exists(user.domain(), user.local());
+        if (!ex.isOk()) {
+          return "internal-server-error";
+        }
+        if (!ex.value()) {
+          return "service-unavailable";
+        }
+        auto n = s.offline().count(user.domain(), user.local());
+        if (n.isOk() && static_cast<std::int64_t>(n.value()) >= quota) {
+          return "resource-constraint";
+        }
+        return s.offline().push(user.domain(), user.local(), xml).isOk()
+                   ? std::string()
+                   : std::string("internal-server-error");
+      },
+      [this, original](std::string condition) {
+        if (condition.empty()) {
+          return;
+        }
+        if (original->attrOr("type") != "error") {
+          ctx_->router().route(core::makeErrorReply(*original, core::defaultErrorType(condition),
+                                                    condition));
+        }
+      });
+  return true;
+}
+
+bool OfflineModule::onPresence(core::StanzaEvent& ev) {
+  const bool initial = ev.origin != nullptr && !ev.origin->available() &&
+                       ev.stanza.attrOr("type").empty();
+  if (initial) {
+    deliverBatch(ev.origin->jid());
+  }
+  return false;
+}
+
+void OfflineModule::deliverBatch(const core::Jid& full) {
+  const core::Jid user = full.bare();
+  ctx_->query<core::Result<std::vector<storage::OfflineMessage>>>(
+      [user](storage::Storage& s) { return s.offline().fetch(user.domain(), user.local(), kBatch); },
+      [this, full, user](core::Result<std::vector<storage::OfflineMessage>> r) {
+        if (!r.isOk() || r.value().empty()) {
+          return;
+        }
+        core::Router& router = ctx_->router();
+        // Only remove what reached a live session; otherwise it stays for the next login.
+        bool live = false;
+        for (const auto& s : router.sessionsOf(user)) {
+          live = live || s->jid() == full;
+        }
+        if (!live) {
+          return;
+        }
+        std::int64_t last = 0;
+        for (const auto& m : r.value()) {
+          auto el = core::parseElement(m.stanza);
+          if (el) {
+            el->setAttr("to", full.str());
+            router.deliverTo(full, std::make_shared<const core::Element>(std::move(*el)));
+          }
+          last = m.id;
+        }
+        const bool more = r.value().size() == kBatch;
+        ctx_->query<bool>(
+            [user, last](storage::Storage& s) {
+              return s.offline().removeUpTo(user.domain(), user.local(), last).isOk();
+            },
+            [this, full, more](bool ok) {
+              if (ok && more) {
+                deliverBatch(full);
+              }
+            });
+      });
+}
+
+}  // namespace rampart::modules::offline

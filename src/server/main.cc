@@ -1,0 +1,255 @@
+// rampartd: the one place that knows every piece and wires them together.
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+
+#include "core/config.h"
+#include "core/credentials.h"
+#include "core/module_host.h"
+#include "core/router_impl.h"
+#include "core/sasl/scram.h"
+#include "core/workers.h"
+#include "http/https_server.h"
+#include "modules/offline/offline.h"
+#include "modules/rfc6121_im/im.h"
+#include "modules/xep0030_disco/disco.h"
+#include "modules/xep0092_version/version.h"
+#include "modules/xep0199_ping/ping.h"
+#include "net/c2s_connection.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "storage/sqlite/sqlite_storage.h"
+
+namespace {
+
+using namespace rampart;
+
+constexpr const char* kUsage =
+    "usage: rampartd --config FILE\n"
+    "       rampartd --dev --data-dir DIR [--host NAME] [--c2s-port N] [--tls-port N] "
+    "[--https-port N]\n";
+
+struct Args {
+  std::string config;
+  bool dev = false;
+  std::string dataDir;
+  std::string host = "localhost";
+  std::optional<int> c2sPort, tlsPort, httpsPort;
+};
+
+Args parseArgs(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        throw core::ConfigError(k + " needs a value");
+      }
+      return argv[++i];
+    };
+    auto port = [&]() {
+      std::string v = val();
+      char* end = nullptr;
+      long p = std::strtol(v.c_str(), &end, 10);
+      if (*end != 0 || p < 0 || p > 65535) {
+        throw core::ConfigError(k + " must be a port number 0-65535");
+      }
+      return static_cast<int>(p);
+    };
+    if (k == "--config") a.config = val();
+    else if (k == "--dev") a.dev = true;
+    else if (k == "--data-dir") a.dataDir = val();
+    else if (k == "--host") a.host = val();
+    else if (k == "--c2s-port") a.c2sPort = port();
+    else if (k == "--tls-port") a.tlsPort = port();
+    else if (k == "--https-port") a.httpsPort = port();
+    else if (k == "--help" || k == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else {
+      throw core::ConfigError("unknown argument " + k);
+    }
+  }
+  if (!a.dev && a.config.empty()) {
+    throw core::ConfigError("give --config FILE, or --dev --data-dir DIR");
+  }
+  if (a.dev && a.dataDir.empty()) {
+    throw core::ConfigError("--dev needs --data-dir DIR");
+  }
+  return a;
+}
+
+std::string generatePassword() {
+  std::string p = core::sasl::base64Encode(core::sasl::randomBytes(15));
+  for (auto& c : p) {
+    if (c == '+') c = 'x';
+    if (c == '/') c = 'y';
+  }
+  return p;
+}
+
+int run(int argc, char** argv) {
+  Args args = parseArgs(argc, argv);
+  core::Config config;
+  if (args.dev) {
+    config = core::devConfig(args.dataDir, args.host);
+    if (args.c2sPort) config.c2s.port = static_cast<std::uint16_t>(*args.c2sPort);
+    if (args.tlsPort) config.c2sTls.port = static_cast<std::uint16_t>(*args.tlsPort);
+    if (args.httpsPort) config.https.port = static_cast<std::uint16_t>(*args.httpsPort);
+    std::filesystem::create_directories(config.dataDir);
+    std::vector<std::string> names;
+    for (const auto& h : config.hosts) names.push_back(h.name);
+    net::ensureSelfSignedCertificate(config.certFile, config.keyFile, names);
+    core::validate(config);
+  } else {
+    config = core::loadConfig(args.config);
+    std::filesystem::create_directories(config.dataDir);
+  }
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(config.logLevel));
+
+  auto opened = storage::sqlite::SqliteStorage::open(
+      {config.resolvedDbPath(), config.dbSynchronous, 5000});
+  if (!opened.isOk()) {
+    throw core::ConfigError(opened.status().message());
+  }
+  std::unique_ptr<storage::sqlite::SqliteStorage> db = std::move(opened).value();
+
+  // First start: an administrator account whose password is shown exactly once.
+  const std::string& firstHost = config.hosts.front().name;
+  auto existing = db->listAccounts(firstHost);
+  if (existing.isOk() && existing.value().empty()) {
+    std::string password = generatePassword();
+    if (db->createAccount(firstHost, "admin", core::makeCredentials(password, config.scramIterations))
+            .isOk()) {
+      std::cout << "\n  First start: created administrator admin@" << firstHost
+                << "\n  password: " << password
+                << "\n  (shown only this once; change it with: rampartctl ... user passwd admin@"
+                << firstHost << " NEWPASSWORD)\n\n"
+                << std::flush;
+    }
+  }
+
+  core::Metrics metrics;
+  core::Workers workers(config.threads);
+  core::StorageRunner storageRunner(*db, metrics);
+  core::RouterImpl router(config, metrics);
+  std::vector<std::unique_ptr<core::ModuleHost>> hosts;
+  for (const auto& h : config.hosts) {
+    auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, storageRunner,
+                                                 workers);
+    mh->load("disco", std::make_unique<modules::disco::DiscoModule>(mh->features()), true);
+    mh->load("ping", std::make_unique<modules::ping::PingModule>(), true);
+    mh->load("version", std::make_unique<modules::version::VersionModule>(), false);
+    mh->load("roster", std::make_unique<modules::im::ImModule>(), true);
+    mh->load("offline", std::make_unique<modules::offline::OfflineModule>(), true);
+    router.addHost(mh.get());
+    hosts.push_back(std::move(mh));
+  }
+
+  net::TlsContexts c2sTls(config, "");
+  net::TlsContexts directTls(config, "xmpp-client");
+  net::TlsContexts httpsTls(config, "http/1.1");
+  net::AuthThrottle throttle;
+  net::C2SDeps deps{config, router, storageRunner, metrics, c2sTls, throttle,
+                    core::sasl::randomBytes(32)};
+  net::C2SDeps directDeps{config, router, storageRunner, metrics, directTls, throttle,
+                          deps.fakeSaltKey};
+
+  http::Router httpRoutes;
+  httpRoutes.add("GET", "/healthz", [](const http::Request&) {
+    http::Response r;
+    r.body = "{\"status\":\"ok\"}";
+    return r;
+  });
+  httpRoutes.add("GET", "/metrics", [&metrics](const http::Request&) {
+    http::Response r;
+    r.contentType = "text/plain; version=0.0.4";
+    r.body = metrics.renderPrometheus();
+    return r;
+  });
+
+  std::vector<std::unique_ptr<net::Listener>> listeners;
+  std::map<std::string, int> ports;
+  if (config.c2s.enabled) {
+    listeners.push_back(std::make_unique<net::Listener>(
+        workers, config.c2s.addresses, config.c2s.port, [&deps](boost::asio::ip::tcp::socket s) {
+          std::make_shared<net::C2SConnection>(std::move(s), deps, false)->start();
+        }));
+    ports["c2s"] = listeners.back()->port();
+  }
+  if (config.c2sTls.enabled) {
+    listeners.push_back(std::make_unique<net::Listener>(
+        workers, config.c2sTls.addresses, config.c2sTls.port,
+        [&directDeps](boost::asio::ip::tcp::socket s) {
+          std::make_shared<net::C2SConnection>(std::move(s), directDeps, true)->start();
+        }));
+    ports["c2s_tls"] = listeners.back()->port();
+  }
+  if (config.https.enabled) {
+    listeners.push_back(std::make_unique<net::Listener>(
+        workers, config.https.addresses, config.https.port,
+        [&httpsTls, &httpRoutes](boost::asio::ip::tcp::socket s) {
+          http::serveHttps(std::move(s), httpsTls, httpRoutes);
+        }));
+    ports["https"] = listeners.back()->port();
+  }
+
+  // Operators' scripts and rampartctl find the running server through these two files.
+  const std::string pidFile = config.resolvedPidFile();
+  {
+    std::ofstream(pidFile) << getpid() << "\n";
+    std::string json = "{";
+    for (const auto& [k, v] : ports) {
+      json += (json.size() > 1 ? "," : "") + std::string("\"") + k + "\":" + std::to_string(v);
+    }
+    json += "}\n";
+    std::ofstream(config.dataDir + "/ports.json") << json;
+  }
+
+  std::promise<void> stopped;
+  boost::asio::signal_set signals(workers.at(0), SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("event=shutdown signal={}", sig);
+    for (auto& l : listeners) l->stop();
+    router.closeAll("system-shutdown");
+    stopped.set_value();
+  });
+  for (auto& l : listeners) l->start();
+  workers.start();
+  for (const auto& [k, v] : ports) {
+    spdlog::info("event=listening service={} port={}", k, v);
+  }
+  spdlog::info("event=started hosts={} threads={}", config.hosts.size(), workers.size());
+  stopped.get_future().wait();
+  // Let the <system-shutdown/> errors reach the clients, then flush storage.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  workers.stop();
+  for (auto& h : hosts) h->stopAll();
+  storageRunner.drainAndStop();
+  std::filesystem::remove(pidFile);
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const rampart::core::ConfigError& e) {
+    std::cerr << "rampartd: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "rampartd: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}
