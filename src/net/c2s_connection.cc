@@ -129,7 +129,8 @@ C2SConnection::~C2SConnection() {
 }
 
 void C2SConnection::start() {
-  asio::co_spawn(stream_.get_executor(), run(), asio::detached);
+  // The coroutine's parameter keeps the connection alive until it ends.
+  asio::co_spawn(stream_.get_executor(), run(shared_from_this()), asio::detached);
 }
 
 core::ElementPtr C2SConnection::lastPresence() const {
@@ -137,8 +138,7 @@ core::ElementPtr C2SConnection::lastPresence() const {
   return lastPresence_;
 }
 
-awaitable<void> C2SConnection::run() {
-  auto self = shared_from_this();
+awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> self) {
   if (tls_) {
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
     if (ec) {
@@ -479,7 +479,17 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
     co_await saslFailure(sasl::SaslError::kInvalidMechanism);
     co_return;
   }
-  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, !cb.empty(), cb);
+  if (plus && initial && initial->starts_with("p=")) {
+    std::string_view type = std::string_view(*initial).substr(2);
+    type = type.substr(0, type.find(','));
+    if (cb.find(type) == cb.end()) {
+      cbTypeMismatch_ = true;
+    }
+  }
+  // COMPAT: slixmpp 1.8 offers only tls-unique, which TLS 1.3 lacks; after its -PLUS attempt
+  // fails on the type it retries plain SCRAM with "y". That client has seen our -PLUS offer,
+  // so its "y" is not the downgrade RFC 5802 section 6 guards against, and it is accepted.
+  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, !cb.empty() && !cbTypeMismatch_, cb);
   scramHash_ = hash;
   scramGotFirst_ = false;
   if (!initial || initial->empty()) {

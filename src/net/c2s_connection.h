@@ -76,7 +76,7 @@ class C2SConnection final : public core::Session,
  private:
   enum class State { kNeedTls, kNeedAuth, kNeedBind, kEstablished, kClosed };
 
-  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> run(std::shared_ptr<C2SConnection> self);
   boost::asio::awaitable<void> negotiate(core::Element stanza);
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
   boost::asio::awaitable<void> handleResponse(const core::Element& response);
@@ -115,6 +115,7 @@ class C2SConnection final : public core::Session,
   std::string saslUser_;
   sasl::ScramHash scramHash_ = sasl::ScramHash::kSha256;
   bool scramGotFirst_ = false;
+  bool cbTypeMismatch_ = false;
   unsigned authFailures_ = 0;
   std::string authedUser_;
   core::Jid jid_;
