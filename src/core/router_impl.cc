@@ -157,11 +157,18 @@ void RouterImpl::bounce(const Element& stanza, std::string_view condition, Sessi
     return;
   }
   Element reply = makeErrorReply(stanza, defaultErrorType(condition), condition);
-  if (origin != nullptr && reply.attrOr("to") == origin->jid().str()) {
-    origin->deliver(std::make_shared<const Element>(std::move(reply)));
+  // The error goes straight back to the sender's session: it must not be subject to the
+  // rules (tenant isolation, offline storage) that produced it.
+  auto to = Jid::parse(reply.attrOr("to"));
+  if (to && to->isFull()) {
+    if (SessionPtr p = find(*to)) {
+      p->deliver(std::make_shared<const Element>(std::move(reply)));
+    }
     return;
   }
-  routeFrom(std::move(reply), nullptr);
+  if (to && to->isBare() && !to->local().empty()) {
+    routeFrom(std::move(reply), nullptr);
+  }
 }
 
 void RouterImpl::routeFrom(Element stanza, Session* origin) {

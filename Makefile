@@ -1,0 +1,48 @@
+# Rampart: `make run` starts a development server, `make test` runs every test suite.
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+DATA_DIR ?= var
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test unit-test asan-test integration-test fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p $(DATA_DIR)
+	@echo "Starting rampartd on 127.0.0.1 (c2s 5222 STARTTLS, 5223 direct TLS, https 5281)."
+	@echo "Add users with: $(BUILD)/rampartctl --data-dir $(DATA_DIR) user add alice@localhost PASSWORD"
+	@echo "Then connect any XMPP client to localhost:5222 (self-signed certificate in $(DATA_DIR)/tls)."
+	exec $(BUILD)/rampartd --dev --data-dir $(DATA_DIR)
+
+test: deps
+	@scripts/run-tests.sh
+
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DRAMPART_FUZZ=ON -DRAMPART_TESTS=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target jid_fuzz scram_fuzz stream_parser_fuzz
+	@mkdir -p tests/fuzz/artifacts
+	@for f in jid scram stream_parser; do \
+	  echo "== $${f}_fuzz for $(FUZZ_SECONDS)s"; \
+	  mkdir -p tests/fuzz/corpus/$$f; \
+	  $(FUZZ_BUILD)/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/artifacts/ \
+	    tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+bench:
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
