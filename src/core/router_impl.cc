@@ -150,7 +150,7 @@ bool RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza, bool a
   return !keep.empty();
 }
 
-void RouterImpl::bounce(const Element& stanza, std::string_view condition, Session* origin) {
+void RouterImpl::bounce(const Element& stanza, std::string_view condition, Session* /*origin*/) {
   std::string_view type = stanza.attrOr("type");
   // Never answer an error or a result with an error (RFC 6120 section 8.3.1).
   if (type == "error" || type == "result") {

@@ -138,7 +138,7 @@ core::ElementPtr C2SConnection::lastPresence() const {
   return lastPresence_;
 }
 
-awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> self) {
+awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps us alive*/) {
   if (tls_) {
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
     if (ec) {

@@ -26,6 +26,9 @@ class Client(slixmpp.ClientXMPP):
         self.messages = []
         self.presences = []
         self.subscriptions = []
+        self.message_errors = []
+        self.roster_pushes = []
+        self.stream_errors = []
         self.failed_auth = False
         self.session_started = asyncio.Event()
         self.disconnected_event = asyncio.Event()
@@ -34,6 +37,9 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("presence_available", lambda p: self.presences.append(p))
         self.add_event_handler("presence_unavailable", lambda p: self.presences.append(p))
         self.add_event_handler("presence_subscribe", lambda p: self.subscriptions.append(p))
+        self.add_event_handler("message_error", lambda m: self.message_errors.append(m))
+        self.add_event_handler("roster_update", self._on_roster_update)
+        self.add_event_handler("stream_error", lambda e: self.stream_errors.append(e))
         self.add_event_handler("failed_auth", self._on_failed)
         self.add_event_handler("disconnected", lambda e: self.disconnected_event.set())
         self.register_plugin("xep_0030")
@@ -49,14 +55,34 @@ class Client(slixmpp.ClientXMPP):
     def _on_failed(self, event):
         self.failed_auth = True
 
-    async def start(self, presence=True, timeout=15):
+    def _on_roster_update(self, iq):
+        if iq["type"] == "set":
+            self.roster_pushes.append(iq)
+
+    async def start(self, presence=True, timeout=15, priority=None):
         self.connect(("127.0.0.1", self.port), use_ssl=self.direct_tls,
                      force_starttls=not self.direct_tls)
         await asyncio.wait_for(self.session_started.wait(), timeout)
         if presence:
-            await self.get_roster()
-            self.send_presence()
+            await self.get_roster(timeout=timeout)
+            self.send_presence(ppriority=priority)
+            await self.sync()
         return self
+
+    async def sync(self, timeout=10):
+        """A ping round trip: the server has handled everything this client sent before."""
+        await self["xep_0199"].ping(self.boundjid.domain, timeout=timeout)
+
+    async def roster_items(self, timeout=10):
+        """The roster as the server returns it now: {bare jid: item dict}."""
+        iq = self.Iq()
+        iq["type"] = "get"
+        iq.enable("roster")
+        result = await iq.send(timeout=timeout)
+        return {str(j): dict(v) for j, v in result["roster"]["items"].items()}
+
+    def bodies(self):
+        return [m["body"] for m in self.messages if m["type"] != "error"]
 
     async def stop(self):
         self.disconnect()
@@ -73,3 +99,41 @@ async def wait_for(predicate, timeout=10.0, interval=0.02):
             return True
         await asyncio.sleep(interval)
     return predicate()
+
+
+def run(coro, timeout=60):
+    """Run one test coroutine on a fresh event loop, bounded in time."""
+    async def bounded():
+        return await asyncio.wait_for(coro, timeout)
+    return asyncio.run(bounded())
+
+
+class Clients:
+    """Starts slixmpp clients and stops every one of them at the end, even on failure.
+
+        async with Clients(server) as cs:
+            alice = await cs.start(account, "phone", priority=5)
+    """
+
+    def __init__(self, server):
+        self.server = server
+        self.clients = []
+
+    def make(self, account, resource=None, direct_tls=False, mechanism=None):
+        jid = account.jid + ("/" + resource if resource else "")
+        port = self.server.tls_port if direct_tls else self.server.c2s_port
+        c = Client(jid, account.password, port, direct_tls=direct_tls, mechanism=mechanism)
+        self.clients.append(c)
+        return c
+
+    async def start(self, account, resource=None, presence=True, priority=None, **kw):
+        c = self.make(account, resource, **kw)
+        await c.start(presence=presence, priority=priority)
+        return c
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await asyncio.gather(*(c.stop() for c in self.clients if c.is_connected()),
+                             return_exceptions=True)

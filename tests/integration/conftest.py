@@ -1,0 +1,215 @@
+"""Fixtures: a real rampartd on port 0 in a temporary data dir, and accounts made by rampartctl.
+
+RAMPARTD and RAMPARTCTL (environment) point at other binaries; the defaults are the build
+tree's. Each test module gets its own server so that one area's leftovers (throttled auth
+failures, sessions, offline queues) cannot change another's results.
+"""
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+REPO = HERE.parents[1]
+RAMPARTD = os.environ.get("RAMPARTD") or str(REPO / "build" / "rampartd")
+RAMPARTCTL = os.environ.get("RAMPARTCTL") or str(REPO / "build" / "rampartctl")
+HOST = "localhost"
+
+
+class RampartServer:
+    """One rampartd process in --dev mode; it can be stopped, killed and restarted."""
+
+    def __init__(self, data_dir, host=HOST):
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.proc = None
+        self.pid = None
+        self.ports = {}
+        self.admin_password = None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self, timeout=20):
+        ports_file = self.data_dir / "ports.json"
+        pid_file = self.data_dir / "rampartd.pid"
+        for f in (ports_file, pid_file):
+            if f.exists():
+                f.unlink()
+        out = open(self.data_dir / "stdout.log", "ab")
+        err = open(self.data_dir / "stderr.log", "ab")
+        stdout_offset = out.tell()
+        self.proc = subprocess.Popen(
+            [RAMPARTD, "--dev", "--data-dir", str(self.data_dir), "--host", self.host,
+             "--c2s-port", "0", "--tls-port", "0", "--https-port", "0"],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        out.close()
+        err.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("rampartd exited with %s during start-up; stderr:\n%s"
+                                   % (self.proc.returncode, self.stderr_tail()))
+            try:
+                ports = json.loads(ports_file.read_text())
+                pid = int(pid_file.read_text().strip())
+                if {"c2s", "c2s_tls", "https"} <= set(ports) and all(ports.values()):
+                    break
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError("rampartd did not write ports.json within %ss" % timeout)
+            time.sleep(0.05)
+        assert pid == self.proc.pid, "rampartd.pid holds %d, the process is %d" % (
+            pid, self.proc.pid)
+        self.pid = pid
+        self.ports = ports
+        # The listeners accept before they are announced; make sure by connecting once.
+        for name in ("c2s", "c2s_tls", "https"):
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", ports[name]), timeout=2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        text = (self.data_dir / "stdout.log").read_bytes()[stdout_offset:].decode(errors="replace")
+        m = re.search(r"password: (\S+)", text)
+        if m:
+            self.admin_password = m.group(1)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=15):
+        """SIGTERM by PID and wait; returns the exit status (SIGKILL if it hangs)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(5)
+                raise AssertionError("rampartd did not exit within %ss of SIGTERM" % timeout)
+        return self.proc.returncode
+
+    def kill9(self):
+        os.kill(self.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        return self.proc.returncode
+
+    def stderr_tail(self, n=40):
+        try:
+            lines = (self.data_dir / "stderr.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    # ---- ports -----------------------------------------------------------------------------
+
+    @property
+    def c2s_port(self):
+        return self.ports["c2s"]
+
+    @property
+    def tls_port(self):
+        return self.ports["c2s_tls"]
+
+    @property
+    def https_port(self):
+        return self.ports["https"]
+
+    # ---- rampartctl ------------------------------------------------------------------------
+
+    def ctl(self, *args, timeout=30):
+        return subprocess.run([RAMPARTCTL, "--data-dir", str(self.data_dir), *args],
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+
+    def add_user(self, jid, password):
+        r = self.ctl("user", "add", jid, password)
+        assert r.returncode == 0, "rampartctl user add %s: %s %s" % (jid, r.stdout, r.stderr)
+        return jid
+
+
+_user_counter = itertools.count(1)
+
+
+class Users:
+    """Makes fresh accounts with unique names, so tests sharing a server never collide."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def new(self, prefix="user", password=None):
+        n = next(_user_counter)
+        local = "%s%d" % (prefix, n)
+        password = password or "pw-%s-%d-Ünï" % (prefix, n)
+        jid = "%s@%s" % (local, self.server.host)
+        self.server.add_user(jid, password)
+        return Account(local, jid, password)
+
+
+class Account:
+    def __init__(self, local, jid, password):
+        self.local = local
+        self.jid = jid
+        self.password = password
+
+    def __repr__(self):
+        return "Account(%s)" % self.jid
+
+
+def _start(path):
+    try:
+        return RampartServer(path).start()
+    except Exception as e:  # pragma: no cover - start-up failure is reported as an error
+        pytest.fail("cannot start rampartd (%s): %s" % (RAMPARTD, e), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A rampartd shared by the tests of one module."""
+    s = _start(tmp_path_factory.mktemp("rampart"))
+    yield s
+    if s.running():
+        s.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory):
+    """A rampartd of its own, for tests that stop, kill or restart it."""
+    s = _start(tmp_path_factory.mktemp("rampart-own"))
+    yield s
+    if s.running():
+        try:
+            s.stop()
+        except AssertionError:
+            pass
+
+
+@pytest.fixture
+def users(server):
+    return Users(server)
+
+
+def pytest_configure(config):
+    if not os.access(RAMPARTD, os.X_OK) or not os.access(RAMPARTCTL, os.X_OK):
+        raise pytest.UsageError("rampartd/rampartctl not found or not executable: %s %s "
+                                "(build them, or set RAMPARTD and RAMPARTCTL)"
+                                % (RAMPARTD, RAMPARTCTL))

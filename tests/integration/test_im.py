@@ -1,0 +1,296 @@
+"""RFC 6121 with a real client: roster get/set/push/remove, the subscription state machine,
+presence broadcast and probes, and message routing for bare and full JIDs."""
+import asyncio
+
+from raw_xmpp import NS_CLIENT, RawStream, q, stanza_error_condition
+from xmpp_helpers import Clients, run, wait_for
+
+NS_ROSTER = "jabber:iq:roster"
+
+
+async def subscribe_mutually(a, a_acc, b, b_acc):
+    """a subscribes to b, b approves, then b subscribes to a and a approves."""
+    a.send_presence(pto=b_acc.jid, ptype="subscribe")
+    assert await wait_for(lambda: any(p["from"].bare == a_acc.jid for p in b.subscriptions), 10)
+    b.send_presence(pto=a_acc.jid, ptype="subscribed")
+    b.send_presence(pto=a_acc.jid, ptype="subscribe")
+    assert await wait_for(lambda: any(p["from"].bare == b_acc.jid for p in a.subscriptions), 10)
+    a.send_presence(pto=b_acc.jid, ptype="subscribed")
+    await a.sync()
+    await b.sync()
+
+
+# ---- roster -----------------------------------------------------------------------------
+
+def test_roster_set_get_push_remove(server, users):
+    alice, carol = users.new("alice"), users.new("carol")
+
+    async def body():
+        async with Clients(server) as cs:
+            a1 = await cs.start(alice, "one")
+            a2 = await cs.start(alice, "two")
+            assert await a1.roster_items() == {}
+
+            iq = a1.Iq()
+            iq["type"] = "set"
+            iq["roster"]["items"] = {carol.jid: {"name": "Carol C", "groups": ["Friends", "Work"],
+                                                 "subscription": "none"}}
+            result = await iq.send(timeout=10)
+            assert result["type"] == "result"
+
+            items = await a1.roster_items()
+            assert set(items) == {carol.jid}
+            assert items[carol.jid]["name"] == "Carol C"
+            assert sorted(items[carol.jid]["groups"]) == ["Friends", "Work"]
+            assert items[carol.jid]["subscription"] == "none"
+
+            # Both interested resources get the push (RFC 6121 section 2.1.6).
+            for c in (a1, a2):
+                assert await wait_for(lambda c=c: len(c.roster_pushes) >= 1, 10), \
+                    "%s got no roster push" % c.boundjid
+                push = c.roster_pushes[-1]
+                pushed = push["roster"]["items"]
+                assert carol.jid in {str(j) for j in pushed}
+                assert push["from"].full in ("", alice.jid), "a push comes from the account"
+
+            # Update the name: the push carries the new one.
+            iq = a2.Iq()
+            iq["type"] = "set"
+            iq["roster"]["items"] = {carol.jid: {"name": "Caroline", "groups": ["Friends"]}}
+            await iq.send(timeout=10)
+            assert await wait_for(lambda: len(a1.roster_pushes) >= 2, 10)
+            items = await a1.roster_items()
+            assert items[carol.jid]["name"] == "Caroline"
+            assert items[carol.jid]["groups"] == ["Friends"]
+
+            # Remove it: a push with subscription='remove' and an empty roster afterwards.
+            iq = a1.Iq()
+            iq["type"] = "set"
+            iq["roster"]["items"] = {carol.jid: {"subscription": "remove"}}
+            await iq.send(timeout=10)
+            assert await wait_for(lambda: len(a2.roster_pushes) >= 3, 10)
+            last = a2.roster_pushes[-1]["roster"]["items"]
+            assert [dict(v)["subscription"] for v in last.values()] == ["remove"]
+            assert await a1.roster_items() == {}
+            assert await a2.roster_items() == {}
+
+    run(body(), 60)
+
+
+def test_roster_of_another_user_is_forbidden(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login(alice.local, alice.password, "r")
+        reply = s.iq("<query xmlns='%s'/>" % NS_ROSTER, to=bob.jid)
+        assert reply.get("type") == "error"
+        assert stanza_error_condition(reply) in ("forbidden", "service-unavailable")
+
+
+# ---- subscriptions and presence ----------------------------------------------------------
+
+def test_subscription_flow_and_presence(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+
+            # alice asks; her roster shows none + ask=subscribe (pending out).
+            a.send_presence(pto=bob.jid, ptype="subscribe")
+            assert await wait_for(lambda: len(b.subscriptions) >= 1, 10), "bob got no subscribe"
+            sub = b.subscriptions[0]
+            assert sub["type"] == "subscribe"
+            assert sub["from"].bare == alice.jid
+            items = await a.roster_items()
+            assert items[bob.jid]["subscription"] == "none"
+            assert items[bob.jid]["ask"] == "subscribe"
+
+            # bob approves: alice -> to, bob -> from.
+            b.send_presence(pto=alice.jid, ptype="subscribed")
+            await b.sync()
+            assert await wait_for(
+                lambda: any(p["from"].bare == bob.jid for p in a.presences
+                            if p["type"] == "available"), 10), \
+                "after approval alice must receive bob's current presence"
+            ai = await a.roster_items()
+            bi = await b.roster_items()
+            assert ai[bob.jid]["subscription"] == "to"
+            assert not ai[bob.jid]["ask"]
+            assert bi[alice.jid]["subscription"] == "from"
+
+            # And the other way round: both.
+            b.send_presence(pto=alice.jid, ptype="subscribe")
+            assert await wait_for(lambda: any(p["from"].bare == bob.jid
+                                              for p in a.subscriptions), 10)
+            a.send_presence(pto=bob.jid, ptype="subscribed")
+            await a.sync()
+            await asyncio.sleep(0.2)
+            ai = await a.roster_items()
+            bi = await b.roster_items()
+            assert ai[bob.jid]["subscription"] == "both"
+            assert bi[alice.jid]["subscription"] == "both"
+
+            # Presence broadcast: bob's status change, then bob going unavailable.
+            n = len(a.presences)
+            b.send_presence(pstatus="in a meeting", pshow="dnd")
+            assert await wait_for(lambda: any(p["status"] == "in a meeting"
+                                              for p in a.presences[n:]), 10)
+            b.send_presence(ptype="unavailable")
+            assert await wait_for(
+                lambda: any(p["from"].full == bob.jid + "/b" and p["type"] == "unavailable"
+                            for p in a.presences[n:]), 10), "alice did not see bob go offline"
+
+    run(body(), 60)
+
+
+def test_probe_delivers_presence_of_online_contacts_at_login(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            await subscribe_mutually(a, alice, b, bob)
+            b.send_presence(pstatus="here already")
+            await b.sync()
+            await a.stop()
+
+            # alice logs in again: the server probes bob for her and she sees him.
+            a2 = await cs.start(alice, "again")
+            assert await wait_for(lambda: any(p["from"].full == bob.jid + "/b"
+                                              and p["type"] == "available"
+                                              for p in a2.presences), 10), \
+                "no presence from an online contact at login"
+            seen = [p for p in a2.presences if p["from"].full == bob.jid + "/b"]
+            assert seen[-1]["status"] == "here already"
+            # And bob sees alice's new resource come online.
+            assert await wait_for(lambda: any(p["from"].full == alice.jid + "/again"
+                                              and p["type"] == "available"
+                                              for p in b.presences), 10)
+
+    run(body(), 60)
+
+
+def test_unavailable_on_disconnect_without_presence(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            await subscribe_mutually(a, alice, b, bob)
+            await asyncio.sleep(0.2)
+            n = len(a.presences)
+            # Drop the TCP connection without a goodbye.
+            b.transport.abort()
+            assert await wait_for(lambda: any(p["from"].full == bob.jid + "/b"
+                                              and p["type"] == "unavailable"
+                                              for p in a.presences[n:]), 10)
+
+    run(body(), 60)
+
+
+def test_no_presence_without_subscription(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            b.send_presence(pstatus="private")
+            await b.sync()
+            await asyncio.sleep(0.5)
+            assert not any(p["from"].bare == bob.jid for p in a.presences)
+
+    run(body(), 30)
+
+
+# ---- message routing --------------------------------------------------------------------
+
+def test_message_to_bare_jid_goes_to_highest_priority(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            high = await cs.start(bob, "high", priority=5)
+            low = await cs.start(bob, "low", priority=1)
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid, mbody="to the bare jid", mtype="chat")
+            assert await wait_for(lambda: high.bodies() == ["to the bare jid"], 10)
+            await asyncio.sleep(0.3)
+            assert low.bodies() == [], "the lower-priority resource must not get it"
+            # Swap priorities: now 'low' is the best one.
+            low.send_presence(ppriority=10)
+            await low.sync()
+            a.send_message(mto=bob.jid, mbody="second", mtype="chat")
+            assert await wait_for(lambda: low.bodies() == ["second"], 10)
+            await asyncio.sleep(0.3)
+            assert high.bodies() == ["to the bare jid"]
+
+    run(body(), 60)
+
+
+def test_message_to_full_jid_goes_to_that_resource(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            high = await cs.start(bob, "high", priority=5)
+            low = await cs.start(bob, "low", priority=1)
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid + "/low", mbody="just for low", mtype="chat")
+            assert await wait_for(lambda: low.bodies() == ["just for low"], 10)
+            m = low.messages[0]
+            assert m["from"].full == alice.jid + "/a", "the server stamps the full sender JID"
+            await asyncio.sleep(0.3)
+            assert high.bodies() == []
+
+    run(body(), 60)
+
+
+def test_message_to_unknown_local_user_is_service_unavailable(server, users):
+    alice = users.new("alice")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            a.send_message(mto="no-such-user@localhost", mbody="hello?", mtype="chat")
+            assert await wait_for(lambda: len(a.message_errors) >= 1, 10), "no error came back"
+            err = a.message_errors[0]
+            assert err["type"] == "error"
+            assert err["from"].bare == "no-such-user@localhost"
+            assert err["error"]["condition"] == "service-unavailable"
+
+    run(body(), 30)
+
+
+def test_message_to_unknown_domain_is_remote_server_not_found(server, users):
+    alice = users.new("alice")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            a.send_message(mto="someone@unknown.example", mbody="hello?", mtype="chat")
+            assert await wait_for(lambda: len(a.message_errors) >= 1, 10), "no error came back"
+            err = a.message_errors[0]
+            assert err["from"].bare == "someone@unknown.example"
+            assert err["error"]["condition"] == "remote-server-not-found"
+
+    run(body(), 30)
+
+
+def test_message_error_stanza_raw(server, users):
+    """The same two errors on the wire, with the error type RFC 6120 section 8.3 gives."""
+    alice = users.new("alice")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login(alice.local, alice.password, "raw")
+        s.send("<message to='ghost@localhost' id='u1' type='chat'><body>x</body></message>")
+        s.send("<message to='x@nowhere.example' id='u2' type='chat'><body>x</body></message>")
+        e1 = s.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("id") == "u1")
+        e2 = s.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("id") == "u2")
+        assert e1.get("type") == "error" and stanza_error_condition(e1) == "service-unavailable"
+        assert e1.find(q(NS_CLIENT, "error")).get("type") == "cancel"
+        assert e2.get("type") == "error" and stanza_error_condition(e2) == \
+            "remote-server-not-found"
+        assert e2.find(q(NS_CLIENT, "error")).get("type") == "cancel"
