@@ -88,43 +88,77 @@ def test_roster_of_another_user_is_forbidden(server, users):
 
 # ---- subscriptions and presence ----------------------------------------------------------
 
-def test_subscription_flow_and_presence(server, users):
+def test_subscribe_request_reaches_contact_and_is_pending(server, users):
     alice, bob = users.new("alice"), users.new("bob")
 
     async def body():
         async with Clients(server) as cs:
             a = await cs.start(alice, "a")
             b = await cs.start(bob, "b")
-
-            # alice asks; her roster shows none + ask=subscribe (pending out).
             a.send_presence(pto=bob.jid, ptype="subscribe")
             assert await wait_for(lambda: len(b.subscriptions) >= 1, 10), "bob got no subscribe"
             sub = b.subscriptions[0]
             assert sub["type"] == "subscribe"
-            assert sub["from"].bare == alice.jid
+            assert sub["from"].full == alice.jid, "subscription stanzas carry the bare JID"
+            # alice's roster: none + ask=subscribe (pending out), pushed and returned by get.
+            assert await wait_for(lambda: any(
+                alice_item(p, bob.jid).get("ask") == "subscribe" for p in a.roster_pushes), 10)
             items = await a.roster_items()
             assert items[bob.jid]["subscription"] == "none"
             assert items[bob.jid]["ask"] == "subscribe"
 
-            # bob approves: alice -> to, bob -> from.
+    run(body(), 40)
+
+
+def alice_item(push, jid):
+    """The item for `jid` in a roster push, as a dict ({} when absent)."""
+    for j, v in push["roster"]["items"].items():
+        if str(j) == jid:
+            return dict(v)
+    return {}
+
+
+def test_approval_gives_to_and_from(server, users):
+    """RFC 6121 sections 3.1.5/3.1.6: after approval the user has 'to', the contact 'from'."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            a.send_presence(pto=bob.jid, ptype="subscribe")
+            assert await wait_for(lambda: len(b.subscriptions) >= 1, 10), "bob got no subscribe"
             b.send_presence(pto=alice.jid, ptype="subscribed")
             await b.sync()
             assert await wait_for(
-                lambda: any(p["from"].bare == bob.jid for p in a.presences
-                            if p["type"] == "available"), 10), \
+                lambda: any(p["from"].full == bob.jid + "/b" and p["type"] == "available"
+                            for p in a.presences), 10), \
                 "after approval alice must receive bob's current presence"
+            # Pushes: alice gets subscription='to', bob gets subscription='from'.
+            assert await wait_for(lambda: any(alice_item(p, bob.jid).get("subscription") == "to"
+                                              for p in a.roster_pushes), 10)
+            assert await wait_for(lambda: any(alice_item(p, alice.jid).get("subscription")
+                                              == "from" for p in b.roster_pushes), 10), \
+                "bob got no roster push with subscription='from'"
             ai = await a.roster_items()
-            bi = await b.roster_items()
             assert ai[bob.jid]["subscription"] == "to"
             assert not ai[bob.jid]["ask"]
+            bi = await b.roster_items()
+            assert alice.jid in bi, \
+                "bob's roster (get) lacks alice after he approved her: %r" % bi
             assert bi[alice.jid]["subscription"] == "from"
 
-            # And the other way round: both.
-            b.send_presence(pto=alice.jid, ptype="subscribe")
-            assert await wait_for(lambda: any(p["from"].bare == bob.jid
-                                              for p in a.subscriptions), 10)
-            a.send_presence(pto=bob.jid, ptype="subscribed")
-            await a.sync()
+    run(body(), 40)
+
+
+def test_mutual_subscription_both_and_presence_broadcast(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            await subscribe_mutually(a, alice, b, bob)
             await asyncio.sleep(0.2)
             ai = await a.roster_items()
             bi = await b.roster_items()
@@ -135,7 +169,12 @@ def test_subscription_flow_and_presence(server, users):
             n = len(a.presences)
             b.send_presence(pstatus="in a meeting", pshow="dnd")
             assert await wait_for(lambda: any(p["status"] == "in a meeting"
+                                              and p["show"] == "dnd"
                                               for p in a.presences[n:]), 10)
+            m = len(b.presences)
+            a.send_presence(pstatus="alice is back")
+            assert await wait_for(lambda: any(p["status"] == "alice is back"
+                                              for p in b.presences[m:]), 10)
             b.send_presence(ptype="unavailable")
             assert await wait_for(
                 lambda: any(p["from"].full == bob.jid + "/b" and p["type"] == "unavailable"

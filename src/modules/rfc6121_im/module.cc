@@ -274,7 +274,7 @@ bool ImModule::onSubscription(core::StanzaEvent& ev, bool outbound) {
           }
           return;
         }
-        if (o.t.changed && o.item) {
+        if (o.t.changed && o.item && o.item->inRoster) {
           push(user, *o.item, false);
         }
         core::Element stanza("presence", std::string(core::kNsClient));

@@ -51,6 +51,7 @@ Transition applySubscription(std::optional<RosterItem>& item, std::string_view c
       if (it.pendingIn && !from) {
         from = true;
         it.pendingIn = false;
+        it.inRoster = true;  // approving adds the contact (RFC 6121 section 3.1.5)
         t.deliver = true;
       }
       // Pre-approval (RFC 6121 3.4) is not offered: without a pending request it is dropped.

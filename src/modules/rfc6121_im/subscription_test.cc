@@ -61,6 +61,7 @@ TEST(Subscription, InboundRequestIsPendingAndHiddenUntilAnswered) {
   EXPECT_TRUE(t.deliver);
   EXPECT_EQ(item->subscription, Subscription::kFrom);
   EXPECT_FALSE(item->pendingIn);
+  EXPECT_TRUE(item->inRoster);
 }
 
 TEST(Subscription, SubscribedWithoutRequestIsNotRouted) {
