@@ -98,21 +98,6 @@ std::size_t RouterImpl::sessionCount() const {
   return static_cast<std::size_t>(sessions_.load(std::memory_order_relaxed));
 }
 
-void RouterImpl::closeAll(std::string_view condition) {
-  for (auto& s : stripes_) {
-    std::vector<SessionPtr> all;
-    {
-      std::shared_lock lock(s.mu);
-      for (auto& [bare, list] : s.byBare) {
-        all.insert(all.end(), list.begin(), list.end());
-      }
-    }
-    for (auto& p : all) {
-      p->close(condition);
-    }
-  }
-}
-
 void RouterImpl::deliverTo(const Jid& fullJid, ElementPtr stanza) {
   if (SessionPtr p = find(fullJid)) {
     p->deliver(std::move(stanza));

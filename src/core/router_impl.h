@@ -35,7 +35,6 @@ class RouterImpl final : public Router {
   // refuse_new, false in `accepted` when the resource is taken.
   SessionPtr bind(const SessionPtr& session, bool& accepted);
   void unbind(const Session& session);
-  void closeAll(std::string_view condition);
   std::size_t sessionCount() const;
 
  private:

@@ -100,6 +100,36 @@ void AuthThrottle::recordSuccess(const std::string& address) {
   entries_.erase(address);
 }
 
+void ConnectionSet::add(const std::shared_ptr<C2SConnection>& c) {
+  std::lock_guard lock(mu_);
+  all_.emplace(c.get(), c);
+}
+
+void ConnectionSet::remove(const C2SConnection* c) {
+  std::lock_guard lock(mu_);
+  all_.erase(c);
+}
+
+std::size_t ConnectionSet::size() const {
+  std::lock_guard lock(mu_);
+  return all_.size();
+}
+
+void ConnectionSet::closeAll(std::string_view condition) {
+  std::vector<std::shared_ptr<C2SConnection>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [raw, weak] : all_) {
+      if (auto c = weak.lock()) {
+        live.push_back(std::move(c));
+      }
+    }
+  }
+  for (auto& c : live) {
+    c->close(condition);
+  }
+}
+
 C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls)
     : stream_(std::move(socket), deps.tls.defaultContext()),
       deps_(deps),
@@ -124,11 +154,13 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
 }
 
 C2SConnection::~C2SConnection() {
+  deps_.connections.remove(this);
   counters_.connections.fetch_sub(1, std::memory_order_relaxed);
   delete &counters_;
 }
 
 void C2SConnection::start() {
+  deps_.connections.add(shared_from_this());
   // The coroutine's parameter keeps the connection alive until it ends.
   asio::co_spawn(stream_.get_executor(), run(shared_from_this()), asio::detached);
 }

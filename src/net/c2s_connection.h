@@ -45,6 +45,22 @@ class AuthThrottle {
   std::unordered_map<std::string, Entry> entries_;
 };
 
+class C2SConnection;
+
+// Every open client connection, authenticated or not, so that shutdown can end each stream
+// with <system-shutdown/>. Touched only on connect, disconnect and shutdown. Thread-safe.
+class ConnectionSet {
+ public:
+  void add(const std::shared_ptr<C2SConnection>& c);
+  void remove(const C2SConnection* c);
+  void closeAll(std::string_view condition);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<const C2SConnection*, std::weak_ptr<C2SConnection>> all_;
+};
+
 struct C2SDeps {
   const core::Config& config;
   core::RouterImpl& router;
@@ -52,6 +68,7 @@ struct C2SDeps {
   core::Metrics& metrics;
   TlsContexts& tls;
   AuthThrottle& throttle;
+  ConnectionSet& connections;
   std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
 };
 

@@ -158,10 +158,11 @@ int run(int argc, char** argv) {
   net::TlsContexts directTls(config, "xmpp-client");
   net::TlsContexts httpsTls(config, "http/1.1");
   net::AuthThrottle throttle;
-  net::C2SDeps deps{config, router, storageRunner, metrics, c2sTls, throttle,
+  net::ConnectionSet connections;
+  net::C2SDeps deps{config, router, storageRunner, metrics, c2sTls, throttle, connections,
                     core::sasl::randomBytes(32)};
   net::C2SDeps directDeps{config, router, storageRunner, metrics, directTls, throttle,
-                          deps.fakeSaltKey};
+                          connections, deps.fakeSaltKey};
 
   http::Router httpRoutes;
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {
@@ -220,7 +221,7 @@ int run(int argc, char** argv) {
     if (ec) return;
     spdlog::info("event=shutdown signal={}", sig);
     for (auto& l : listeners) l->stop();
-    router.closeAll("system-shutdown");
+    connections.closeAll("system-shutdown");
     stopped.set_value();
   });
   for (auto& l : listeners) l->start();

@@ -34,8 +34,8 @@ class Client(slixmpp.ClientXMPP):
         self.disconnected_event = asyncio.Event()
         self.add_event_handler("session_start", self._on_start)
         self.add_event_handler("message", lambda m: self.messages.append(m))
-        self.add_event_handler("presence_available", lambda p: self.presences.append(p))
-        self.add_event_handler("presence_unavailable", lambda p: self.presences.append(p))
+        # 'presence' fires for every presence; slixmpp's type is the <show/> value when set.
+        self.add_event_handler("presence", self._on_presence)
         self.add_event_handler("presence_subscribe", lambda p: self.subscriptions.append(p))
         self.add_event_handler("message_error", lambda m: self.message_errors.append(m))
         self.add_event_handler("roster_update", self._on_roster_update)
@@ -51,6 +51,10 @@ class Client(slixmpp.ClientXMPP):
 
     async def _on_start(self, event):
         self.session_started.set()
+
+    def _on_presence(self, p):
+        if p["type"] in ("available", "unavailable") or p["type"] in p.showtypes:
+            self.presences.append(p)
 
     def _on_failed(self, event):
         self.failed_auth = True

@@ -1,0 +1,135 @@
+"""Offline storage (delivered at the next login, in order, with XEP-0203 delay), a 1,000-message
+burst to an online recipient, and durability across kill -9."""
+import asyncio
+import time
+
+from conftest import Account, Users
+from raw_xmpp import NS_CLIENT, RawStream, q
+from xmpp_helpers import Clients, run, wait_for
+
+NS_DELAY = "urn:xmpp:delay"
+
+
+def delay_of(msg):
+    return msg.xml.find("{%s}delay" % NS_DELAY)
+
+
+def test_offline_messages_delivered_in_order_with_delay(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    bodies = ["offline %d" % i for i in range(5)]
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            for text in bodies:
+                a.send_message(mto=bob.jid, mbody=text, mtype="chat")
+            await a.sync()
+            assert a.message_errors == [], "storing for a known offline user must not fail"
+            await asyncio.sleep(0.5)  # storage runs on its own thread
+
+            b = await cs.start(bob, "b")
+            assert await wait_for(lambda: len(b.bodies()) >= len(bodies), 15), b.bodies()
+            await asyncio.sleep(0.3)
+            assert b.bodies() == bodies, "offline messages must arrive once each, in order"
+            for m in b.messages:
+                assert m["from"].full == alice.jid + "/a"
+                d = delay_of(m)
+                assert d is not None, "an offline message carries <delay xmlns='urn:xmpp:delay'/>"
+                assert d.get("from") == "localhost"
+                assert d.get("stamp", "").endswith("Z") and "T" in d.get("stamp", "")
+            await b.stop()
+
+            # Delivered means removed: a second login gets nothing again.
+            b2 = await cs.start(bob, "b2")
+            await asyncio.sleep(1.0)
+            assert b2.bodies() == []
+
+    run(body(), 60)
+
+
+def test_offline_not_delivered_before_presence(server, users):
+    """Stored messages wait for the initial presence, not just for a bound session."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid, mbody="wait for presence", mtype="chat")
+            await a.sync()
+            await asyncio.sleep(0.5)
+            b = await cs.start(bob, "b", presence=False)
+            await b.get_roster(timeout=10)
+            await asyncio.sleep(0.7)
+            assert b.bodies() == []
+            b.send_presence()
+            assert await wait_for(lambda: b.bodies() == ["wait for presence"], 10)
+
+    run(body(), 40)
+
+
+def test_burst_of_1000_messages_complete_and_in_order(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    n = 1000
+
+    async def body():
+        async with Clients(server) as cs:
+            b = await cs.start(bob, "b")
+            a = await cs.start(alice, "a")
+            for i in range(n):
+                a.send_message(mto=bob.jid + "/b", mbody="burst %04d" % i, mtype="chat")
+            ok = await wait_for(lambda: len(b.bodies()) >= n, 90, interval=0.1)
+            got = b.bodies()
+            assert ok, "only %d of %d messages arrived" % (len(got), n)
+            await asyncio.sleep(0.3)
+            got = b.bodies()
+            assert len(got) == n, "duplicates: %d messages for %d sent" % (len(got), n)
+            assert got == ["burst %04d" % i for i in range(n)], "out of order"
+
+    run(body(), 120)
+
+
+def test_offline_message_survives_kill_9(fresh_server):
+    users = Users(fresh_server)
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def send():
+        async with Clients(fresh_server) as cs:
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid, mbody="survives a crash", mtype="chat")
+            await a.sync()
+            assert a.message_errors == []
+            await asyncio.sleep(1.0)
+
+    run(send(), 40)
+    time.sleep(0.2)
+    fresh_server.kill9()
+    fresh_server.start()
+
+    async def receive():
+        async with Clients(fresh_server) as cs:
+            b = await cs.start(bob, "b")
+            assert await wait_for(lambda: b.bodies() == ["survives a crash"], 15), b.bodies()
+            assert delay_of(b.messages[0]) is not None
+
+    run(receive(), 40)
+
+
+def test_offline_message_to_unknown_user_is_not_stored(server, users):
+    alice = users.new("alice")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login(alice.local, alice.password, "a")
+        s.send("<message to='ghost-offline@localhost' id='g1' type='chat'><body>x</body>"
+               "</message>")
+        err = s.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("id") == "g1")
+        assert err.get("type") == "error"
+    # Creating that account later must not reveal the message.
+    ghost = Account("ghost-offline", "ghost-offline@localhost", "pw-ghost")
+    server.add_user(ghost.jid, ghost.password)
+
+    async def body():
+        async with Clients(server) as cs:
+            g = await cs.start(ghost, "g")
+            await asyncio.sleep(1.0)
+            assert g.bodies() == []
+
+    run(body(), 30)
