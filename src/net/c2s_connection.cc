@@ -31,7 +31,7 @@ constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kNsSaslCb = "urn:xmpp:sasl-cb:0";
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadBuffer = 4096;
+constexpr std::size_t kReadBuffer = 16384;
 
 int kindIndex(const std::string& name) {
   return name == "message" ? 0 : name == "presence" ? 1 : 2;
@@ -131,7 +131,7 @@ void ConnectionSet::closeAll(std::string_view condition) {
 }
 
 C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls)
-    : stream_(std::move(socket), deps.tls.defaultContext()),
+    : stream_(std::move(socket)),
       deps_(deps),
       parser_(xml::ParserLimits{deps.config.maxStanzaBytes, 32, 64, 4096},
               xml::StreamParser::Callbacks{
@@ -147,7 +147,7 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
       counters_(*new Counters(deps.metrics)) {
   tls_ = directTls;
   boost::system::error_code ec;
-  auto ep = stream_.next_layer().remote_endpoint(ec);
+  auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string();
   parser_.setPauseAfterEachElement(true);
   counters_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -162,7 +162,7 @@ C2SConnection::~C2SConnection() {
 void C2SConnection::start() {
   deps_.connections.add(shared_from_this());
   // The coroutine's parameter keeps the connection alive until it ends.
-  asio::co_spawn(stream_.get_executor(), run(shared_from_this()), asio::detached);
+  asio::co_spawn(stream_.executor(), run(shared_from_this()), asio::detached);
 }
 
 core::ElementPtr C2SConnection::lastPresence() const {
@@ -172,19 +172,19 @@ core::ElementPtr C2SConnection::lastPresence() const {
 
 awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps us alive*/) {
   if (tls_) {
-    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    auto ec = co_await stream_.handshake(deps_.tls.defaultContext().native_handle());
     if (ec) {
       spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, ec.message());
       finish();
       co_return;
     }
   }
-  std::array<char, kReadBuffer> buf;
+  // One read buffer per thread: the parser copies what it keeps, so an idle connection
+  // holds no buffer at all.
+  thread_local std::array<char, kReadBuffer> buf;
   while (!closing_) {
-    auto [ec, n] = tls_ ? co_await stream_.async_read_some(asio::buffer(buf), kUseTuple)
-                        : co_await stream_.next_layer().async_read_some(asio::buffer(buf),
-                                                                        kUseTuple);
-    if (ec) {
+    auto [ec, n] = co_await stream_.readSome(buf.data(), buf.size());
+    if (ec || n == 0) {
       break;
     }
     xml::ParseError err = parser_.feed(std::string_view(buf.data(), n));
@@ -206,7 +206,7 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
             streamError("policy-violation", "data after <starttls/> before the TLS handshake");
             break;
           }
-          auto [hec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+          auto hec = co_await stream_.handshake(deps_.tls.defaultContext().native_handle());
           if (hec) {
             spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, hec.message());
             closing_ = true;
@@ -274,7 +274,7 @@ void C2SConnection::sendFeatures() {
     f.addChild("starttls", std::string(kNsTls)).addChild("required", std::string(kNsTls));
   } else if (state_ == State::kNeedAuth) {
     Element& mechs = f.addChild("mechanisms", std::string(kNsSasl));
-    auto cb = channelBindings(stream_.native_handle());
+    auto cb = stream_.isTls() ? channelBindings(stream_.ssl()) : sasl::ChannelBindings{};
     if (!cb.empty()) {
       mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256-PLUS");
       mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1-PLUS");
@@ -322,7 +322,7 @@ awaitable<void> C2SConnection::negotiate(Element st) {
       // <proceed/> must reach the client before the handshake starts.
       while (writing_ || !out_.empty()) {
         flush();
-        asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(1));
+        asio::steady_timer t(stream_.executor(), std::chrono::milliseconds(1));
         co_await t.async_wait(kUseTuple);
         if (closing_) {
           co_return;
@@ -378,7 +378,7 @@ awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
     spdlog::info("event=auth_failed peer={} user=\"{}\" host={} failures={}", peer_, saslUser_,
                  host_, authFailures_ + 1);
     if (delay.count() > 0) {
-      asio::steady_timer t(stream_.get_executor(), delay);
+      asio::steady_timer t(stream_.executor(), delay);
       co_await t.async_wait(kUseTuple);
     }
     ++authFailures_;
@@ -398,7 +398,7 @@ awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::S
                                                 sasl::ScramCredential& out) {
   const std::string mech = hash == sasl::ScramHash::kSha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
   auto result = std::make_shared<std::optional<storage::Credential>>();
-  auto ex = stream_.get_executor();
+  auto ex = stream_.executor();
   auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
   deps_.storage.run([result, done, host = host_, user, mech, ex](storage::Storage& s) {
     auto creds = s.accounts().credentials(host, user);
@@ -451,7 +451,7 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
       co_return;
     }
   }
-  auto cb = channelBindings(stream_.native_handle());
+  auto cb = stream_.isTls() ? channelBindings(stream_.ssl()) : sasl::ChannelBindings{};
   if (mech == "PLAIN" && deps_.config.allowPlain && tls_) {
     auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
     if (!plain) {
@@ -466,7 +466,7 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
     if (known) {
       // PBKDF2 is deliberately slow: it runs on the storage thread, not the network thread.
       auto verdict = std::make_shared<bool>(false);
-      auto ex = stream_.get_executor();
+      auto ex = stream_.executor();
       auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
       deps_.storage.run([verdict, done, ex, stored, pw = plain->password](storage::Storage&) {
         auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
@@ -705,7 +705,7 @@ void C2SConnection::handleEstablished(Element& st) {
 
 void C2SConnection::deliver(core::ElementPtr stanza) {
   auto self = shared_from_this();
-  asio::post(stream_.get_executor(), [self, stanza = std::move(stanza)] {
+  asio::post(stream_.executor(), [self, stanza = std::move(stanza)] {
     if (self->closing_ || self->state_ != State::kEstablished) {
       return;
     }
@@ -718,7 +718,7 @@ void C2SConnection::deliver(core::ElementPtr stanza) {
 
 void C2SConnection::close(std::string_view condition) {
   auto self = shared_from_this();
-  asio::post(stream_.get_executor(), [self, c = std::string(condition)] {
+  asio::post(stream_.executor(), [self, c = std::string(condition)] {
     if (c == "conflict") {
       // Replaced by a new session: that one owns the registry slot now.
       self->bound_ = false;
@@ -771,23 +771,16 @@ void C2SConnection::flush() {
     }
     if (ec) {
       self->closing_ = true;
-      boost::system::error_code ignored;
-      self->stream_.next_layer().close(ignored);
+      self->stream_.close();
       return;
     }
     if (!self->out_.empty()) {
       self->flush();
     } else if (self->closing_) {
-      boost::system::error_code ignored;
-      self->stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      self->stream_.next_layer().close(ignored);
+      self->stream_.close();
     }
   };
-  if (tls_) {
-    asio::async_write(stream_, asio::buffer(inflight_), done);
-  } else {
-    asio::async_write(stream_.next_layer(), asio::buffer(inflight_), done);
-  }
+  stream_.asyncWriteAll(inflight_, [done](boost::system::error_code ec) { done(ec, 0); });
 }
 
 void C2SConnection::streamError(std::string_view condition, std::string_view text) {
@@ -814,12 +807,11 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   parser_.stop();
   spdlog::debug("event=stream_error peer={} condition={}", peer_, condition);
   if (!writing_ && out_.empty()) {
-    boost::system::error_code ignored;
-    stream_.next_layer().close(ignored);
+    stream_.close();
+  } else {
+    // Unblock a pending read so the coroutine can finish; the write completes first.
+    stream_.shutdownReceive();
   }
-  // Unblock a pending read so the coroutine can finish.
-  boost::system::error_code ignored;
-  stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
 }
 
 void C2SConnection::finish() {
@@ -847,8 +839,7 @@ void C2SConnection::finish() {
   }
   closing_ = true;
   if (!writing_) {
-    boost::system::error_code ignored;
-    stream_.next_layer().close(ignored);
+    stream_.close();
   }
   state_ = State::kClosed;
 }

@@ -22,6 +22,7 @@
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "net/tls.h"
+#include "net/tls_stream.h"
 #include "rampart/core/session.h"
 #include "xml/stream_parser.h"
 
@@ -111,7 +112,7 @@ class C2SConnection final : public core::Session,
   void streamError(std::string_view condition, std::string_view text = {});
   void finish();  // connection gone: unbind and broadcast unavailable
 
-  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+  TlsStream stream_;
   C2SDeps& deps_;
   xml::StreamParser parser_;
   State state_;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -174,6 +175,11 @@ int run(int argc, char** argv) {
     http::Response r;
     r.contentType = "text/plain; version=0.0.4";
     r.body = metrics.renderPrometheus();
+    // Heap actually in use (not merely mapped): what sizing decisions need.
+    struct mallinfo2 mi = mallinfo2();
+    r.body += "# HELP rampart_heap_in_use_bytes Heap bytes allocated and not freed\n"
+              "# TYPE rampart_heap_in_use_bytes gauge\nrampart_heap_in_use_bytes " +
+              std::to_string(mi.uordblks + mi.hblkhd) + "\n";
     return r;
   });
 

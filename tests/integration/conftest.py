@@ -4,12 +4,14 @@ RAMPARTD and RAMPARTCTL (environment) point at other binaries; the defaults are 
 tree's. Each test module gets its own server so that one area's leftovers (throttled auth
 failures, sessions, offline queues) cannot change another's results.
 """
+import http.client
 import itertools
 import json
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -36,6 +38,7 @@ class RampartServer:
         self.pid = None
         self.ports = {}
         self.admin_password = None
+        self.printed_password = None
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -87,6 +90,7 @@ class RampartServer:
                     time.sleep(0.05)
         text = (self.data_dir / "stdout.log").read_bytes()[stdout_offset:].decode(errors="replace")
         m = re.search(r"password: (\S+)", text)
+        self.printed_password = m.group(1) if m else None
         if m:
             self.admin_password = m.group(1)
         return self
@@ -133,6 +137,35 @@ class RampartServer:
     @property
     def https_port(self):
         return self.ports["https"]
+
+    # ---- HTTPS -----------------------------------------------------------------------------
+
+    def https_get(self, path, timeout=10):
+        """GET over HTTPS (self-signed certificate): returns (status, headers, body text)."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=timeout,
+                                           context=ctx)
+        try:
+            conn.request("GET", path, headers={"Host": self.host})
+            resp = conn.getresponse()
+            body = resp.read().decode("utf-8", errors="replace")
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        finally:
+            conn.close()
+
+    def metrics(self):
+        """Prometheus samples: {'name{labels}': value} plus {'name': value} when unlabelled."""
+        status, _, body = self.https_get("/metrics")
+        assert status == 200, status
+        samples = {}
+        for line in body.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.rpartition(" ")
+            samples[key.strip()] = float(value)
+        return samples
 
     # ---- rampartctl ------------------------------------------------------------------------
 
@@ -213,3 +246,21 @@ def pytest_configure(config):
         raise pytest.UsageError("rampartd/rampartctl not found or not executable: %s %s "
                                 "(build them, or set RAMPARTD and RAMPARTCTL)"
                                 % (RAMPARTD, RAMPARTCTL))
+
+
+TEST_TIME_LIMIT = int(os.environ.get("RAMPART_TEST_TIME_LIMIT", "300"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Last-resort bound on every test (each also has its own, tighter timeouts)."""
+    def on_alarm(signum, frame):
+        raise TimeoutError("test exceeded %d s" % TEST_TIME_LIMIT)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(TEST_TIME_LIMIT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

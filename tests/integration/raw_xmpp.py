@@ -245,8 +245,12 @@ class RawStream:
         self.open_stream()
         return self.starttls()
 
-    def auth(self, user, password, mechanism="SCRAM-SHA-256", **kw):
-        """SCRAM authentication; returns the final <success/> or <failure/> element."""
+    def auth(self, user, password, mechanism="SCRAM-SHA-256", restart=True, **kw):
+        """SCRAM authentication; returns the final <success/> or <failure/> element.
+
+        After <success/> the stream is restarted (new header, features read) unless
+        restart=False.
+        """
         client = ScramClient(mechanism, user, password, **kw)
         initial = client.first()
         self.send("<auth xmlns='%s' mechanism='%s'>%s</auth>"
@@ -260,7 +264,8 @@ class RawStream:
         el = self.next()
         if el.tag == q(NS_SASL, "success"):
             client.verify_server(base64.b64decode(el.text or ""))
-            self.open_stream()
+            if restart:
+                self.open_stream()
         return el
 
     def bind(self, resource=None):

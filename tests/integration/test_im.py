@@ -333,3 +333,156 @@ def test_message_error_stanza_raw(server, users):
         assert e2.get("type") == "error" and stanza_error_condition(e2) == \
             "remote-server-not-found"
         assert e2.find(q(NS_CLIENT, "error")).get("type") == "cancel"
+
+
+def test_message_to_unavailable_full_jid_goes_to_bare(server, users):
+    """RFC 6121 section 8.5.3.2.1: chat/normal to an offline resource is treated as bare."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            b = await cs.start(bob, "online")
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid + "/gone", mbody="to a gone resource", mtype="chat")
+            assert await wait_for(lambda: b.bodies() == ["to a gone resource"], 10)
+
+    run(body(), 30)
+
+
+def test_negative_priority_resource_gets_no_bare_messages(server, users):
+    """RFC 6121 section 8.5.2.1.1: only negative priorities -> as if offline (stored)."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            neg = await cs.start(bob, "neg", priority=-1)
+            a = await cs.start(alice, "a")
+            a.send_message(mto=bob.jid, mbody="kept for later", mtype="chat")
+            await a.sync()
+            await asyncio.sleep(0.7)
+            assert neg.bodies() == [], "a negative-priority resource must not get bare messages"
+            assert a.message_errors == []
+            # Full-JID messages still reach it.
+            a.send_message(mto=bob.jid + "/neg", mbody="direct", mtype="chat")
+            assert await wait_for(lambda: neg.bodies() == ["direct"], 10)
+            pos = await cs.start(bob, "pos", priority=1)
+            assert await wait_for(lambda: pos.bodies() == ["kept for later"], 10), pos.bodies()
+
+    run(body(), 40)
+
+
+def test_directed_presence_and_unavailable_on_disconnect(server, users):
+    """RFC 6121 section 4.6: directed presence, and its end when the sender disconnects."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            b = await cs.start(bob, "b")
+            a = await cs.start(alice, "a")
+            a.send_presence(pto=bob.jid + "/b", pstatus="just for you")
+            assert await wait_for(lambda: any(p["status"] == "just for you"
+                                              for p in b.presences), 10)
+            n = len(b.presences)
+            await a.stop()
+            assert await wait_for(lambda: any(p["from"].full == alice.jid + "/a"
+                                              and p["type"] == "unavailable"
+                                              for p in b.presences[n:]), 10), \
+                "no unavailable presence to the directed-presence target"
+
+    run(body(), 30)
+
+
+def test_subscribe_to_unknown_user_is_answered_unsubscribed(server, users):
+    alice = users.new("alice")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login(alice.local, alice.password, "a")
+        s.iq("<query xmlns='%s'/>" % NS_ROSTER)
+        s.send("<presence/>")
+        s.send("<presence to='nobody-here@localhost' type='subscribe'/>")
+        el = s.expect(lambda e: e.tag == q(NS_CLIENT, "presence")
+                      and e.get("from") == "nobody-here@localhost")
+        assert el.get("type") == "unsubscribed"
+
+
+def test_subscription_request_to_offline_contact_shown_at_login(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            a.send_presence(pto=bob.jid, ptype="subscribe")
+            await a.sync()
+            await asyncio.sleep(0.5)
+            b = await cs.start(bob, "b")
+            assert await wait_for(lambda: any(p["from"].bare == alice.jid
+                                              for p in b.subscriptions), 10), \
+                "a pending subscription request must be shown at the next login"
+            b.send_presence(pto=alice.jid, ptype="subscribed")
+            await b.sync()
+            assert await wait_for(lambda: any(p["from"].full == bob.jid + "/b"
+                                              for p in a.presences), 10)
+            items = await a.roster_items()
+            assert items[bob.jid]["subscription"] == "to"
+
+    run(body(), 40)
+
+
+def test_roster_remove_cancels_both_subscriptions(server, users):
+    """RFC 6121 section 2.5.2: removing an item sends unsubscribe and unsubscribed."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            await subscribe_mutually(a, alice, b, bob)
+            await asyncio.sleep(0.2)
+            n = len(b.presences)
+            iq = a.Iq()
+            iq["type"] = "set"
+            iq["roster"]["items"] = {bob.jid: {"subscription": "remove"}}
+            await iq.send(timeout=10)
+            # bob's item drops to none (it stays in his roster), alice's is gone.
+            assert await wait_for(lambda: any(alice_item(p, alice.jid).get("subscription")
+                                              == "none" for p in b.roster_pushes), 10)
+            bi = await b.roster_items()
+            assert bi.get(alice.jid, {}).get("subscription", "none") == "none", bi
+            assert await a.roster_items() == {}
+            # No presence flows any more, in either direction.
+            m = len(a.presences)
+            b.send_presence(pstatus="unseen")
+            await b.sync()
+            await asyncio.sleep(0.5)
+            assert not any(p["from"].bare == bob.jid for p in a.presences[m:])
+            # RFC 6121 section 3.2.2: cancelling bob's subscription ('unsubscribed') makes
+            # alice's server send bob unavailable presence from each of her resources.
+            assert any(p["from"].full == alice.jid + "/a" and p["type"] == "unavailable"
+                       for p in b.presences[n:]), \
+                "bob never got <presence type='unavailable' from='%s/a'/>: he still sees " \
+                "alice online after she removed him" % alice.jid
+
+    run(body(), 40)
+
+
+def test_unsubscribed_sends_unavailable_to_former_subscriber(server, users):
+    """RFC 6121 section 3.2.2, client-initiated: bob cancels alice's subscription to him."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "b")
+            await subscribe_mutually(a, alice, b, bob)
+            await asyncio.sleep(0.2)
+            n = len(a.presences)
+            b.send_presence(pto=alice.jid, ptype="unsubscribed")
+            assert await wait_for(lambda: any(p["from"].full == bob.jid + "/b"
+                                              and p["type"] == "unavailable"
+                                              for p in a.presences[n:]), 10)
+            await asyncio.sleep(0.3)
+            ai = await a.roster_items()
+            bi = await b.roster_items()
+            assert ai[bob.jid]["subscription"] == "from"
+            assert bi[alice.jid]["subscription"] == "to"
+
+    run(body(), 40)

@@ -133,3 +133,27 @@ def test_offline_message_to_unknown_user_is_not_stored(server, users):
             assert g.bodies() == []
 
     run(body(), 30)
+
+
+def test_offline_more_than_one_batch_in_order(server, users):
+    """More stored messages than one delivery batch: all arrive, once, in order."""
+    alice, bob = users.new("alice"), users.new("bob")
+    n = 1100
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            for i in range(n):
+                a.send_message(mto=bob.jid, mbody="stored %04d" % i, mtype="chat")
+            await a.sync()
+            await asyncio.sleep(2.0)
+            assert a.message_errors == []
+            b = await cs.start(bob, "b")
+            ok = await wait_for(lambda: len(b.bodies()) >= n, 60, interval=0.1)
+            assert ok, "only %d of %d stored messages arrived" % (len(b.bodies()), n)
+            await asyncio.sleep(0.5)
+            got = b.bodies()
+            assert len(got) == n, "duplicates: %d for %d" % (len(got), n)
+            assert got == ["stored %04d" % i for i in range(n)]
+
+    run(body(), 120)

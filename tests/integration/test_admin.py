@@ -1,0 +1,194 @@
+"""Operations: rampartctl against a running server, status, the first-start admin account,
+the HTTPS /healthz and /metrics endpoints, and shutdown on SIGTERM."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from conftest import RAMPARTCTL, RAMPARTD
+from raw_xmpp import NS_SASL, RawStream, local_name, q
+
+
+def try_login(server, local, password, resource="ctl"):
+    """Returns the SASL outcome element's local name: 'success' or 'failure/<condition>'."""
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.open_stream()
+        el = s.auth(local, password, "SCRAM-SHA-256")
+        if el.tag == q(NS_SASL, "success"):
+            assert s.bind(resource) == "%s@localhost/%s" % (local, resource)
+            return "success"
+        return "failure/" + "".join(local_name(c.tag) for c in el if local_name(c.tag) != "text")
+
+
+def test_user_add_passwd_del_list_while_running(server):
+    jid = "opsuser@localhost"
+    r = server.ctl("user", "add", jid, "first-pw")
+    assert r.returncode == 0, r.stderr
+    # "exits 0 only once the account can sign in": no waiting here.
+    assert try_login(server, "opsuser", "first-pw") == "success"
+
+    r = server.ctl("user", "list", "localhost")
+    assert r.returncode == 0, r.stderr
+    assert jid in r.stdout.split()
+    assert "admin@localhost" in r.stdout.split()
+
+    r = server.ctl("user", "passwd", jid, "second-pw")
+    assert r.returncode == 0, r.stderr
+    assert try_login(server, "opsuser", "second-pw") == "success"
+    assert try_login(server, "opsuser", "first-pw") == "failure/not-authorized"
+
+    r = server.ctl("user", "del", jid)
+    assert r.returncode == 0, r.stderr
+    assert try_login(server, "opsuser", "second-pw") == "failure/not-authorized"
+    r = server.ctl("user", "list", "localhost")
+    assert jid not in r.stdout.split()
+
+
+def test_user_del_closes_nothing_but_blocks_sign_in_and_drops_offline(server):
+    """A deleted account's offline messages go with it; re-adding starts empty."""
+    server.add_user("gone@localhost", "pw-gone")
+    server.add_user("sender@localhost", "pw-sender")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login("sender", "pw-sender", "s")
+        s.send("<message to='gone@localhost' type='chat' id='o1'><body>stored</body></message>")
+        reply = s.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost")
+        assert reply.get("type") == "result"
+    time.sleep(0.5)
+    assert server.ctl("user", "del", "gone@localhost").returncode == 0
+    assert server.ctl("user", "add", "gone@localhost", "pw-gone2").returncode == 0
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login("gone", "pw-gone2", "g")
+        s.send("<presence/>")
+        reply = s.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost")
+        assert reply.get("type") == "result"
+        time.sleep(0.8)
+        s.send("<iq type='get' id='last' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+        seen = []
+        while True:
+            el = s.next()
+            seen.append(el)
+            if el.get("id") == "last":
+                break
+        assert not [e for e in seen if local_name(e.tag) == "message"], \
+            "a re-created account received the deleted account's offline message"
+
+
+def test_rampartctl_errors_and_exit_codes(server):
+    server.add_user("dupe@localhost", "pw")
+    r = server.ctl("user", "add", "dupe@localhost", "pw")
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.strip(), "a failure must say why"
+    r = server.ctl("user", "del", "never-existed@localhost")
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    r = server.ctl("user", "passwd", "never-existed@localhost", "x")
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    r = server.ctl("user", "add", "not a jid", "pw")
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    r = server.ctl("user", "add", "someone@localhost")
+    assert r.returncode == 2
+    r = server.ctl("frobnicate")
+    assert r.returncode == 2
+    r = server.ctl("user")
+    assert r.returncode == 2
+    r = subprocess.run([RAMPARTCTL], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2
+    assert "usage" in r.stderr
+
+
+def test_status_without_server_is_3(tmp_path):
+    r = subprocess.run([RAMPARTCTL, "--data-dir", str(tmp_path), "status"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+
+
+def test_first_start_admin_password_signs_in(server):
+    assert server.admin_password, "first start must print 'password: ...' for admin@localhost"
+    assert try_login(server, "admin", server.admin_password) == "success"
+    # Printed once only: never written to the logs.
+    assert server.admin_password not in (server.data_dir / "stderr.log").read_text()
+
+
+def test_status_running_then_stopped(fresh_server):
+    r = fresh_server.ctl("status")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert str(fresh_server.pid) in r.stdout
+    assert str(fresh_server.ports["c2s"]) in r.stdout
+    assert fresh_server.stop() == 0
+    r = fresh_server.ctl("status")
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+
+
+def test_status_after_kill_9_is_not_running(fresh_server):
+    fresh_server.kill9()
+    r = fresh_server.ctl("status")
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+
+
+def test_healthz(server):
+    status, headers, body = server.https_get("/healthz")
+    assert status == 200
+    assert headers.get("content-type", "").startswith("application/json")
+    assert json.loads(body) == {"status": "ok"}
+
+
+def test_metrics(server):
+    server.add_user("metrics@localhost", "pw-m")
+    assert try_login(server, "metrics", "pw-m") == "success"
+    status, headers, body = server.https_get("/metrics")
+    assert status == 200
+    assert headers.get("content-type", "").startswith("text/plain")
+    samples = server.metrics()
+    for name in ("rampart_c2s_connections", "rampart_sessions"):
+        assert name in samples, "%s missing from /metrics" % name
+    assert samples.get('rampart_auth_total{result="success"}', 0) >= 1
+    assert any(k.startswith("rampart_stanzas_in_total") for k in samples)
+    assert "# TYPE rampart_c2s_connections gauge" in body
+    assert "# HELP rampart_sessions" in body
+
+
+def test_unknown_path_is_404_problem_json(server):
+    status, headers, body = server.https_get("/no/such/path")
+    assert status == 404
+    assert headers.get("content-type", "").startswith("application/problem+json")
+    problem = json.loads(body)
+    assert problem.get("status") == 404
+    assert problem.get("title")
+
+
+def test_sigterm_sends_system_shutdown_and_exits_0(fresh_server):
+    fresh_server.add_user("stayer@localhost", "pw-stay")
+    s1 = RawStream(fresh_server.tls_port, direct_tls=True)
+    s2 = RawStream(fresh_server.c2s_port)
+    try:
+        s1.login("stayer", "pw-stay", "one")
+        s2.login("stayer", "pw-stay", "two")
+        os.kill(fresh_server.pid, signal.SIGTERM)
+        for s in (s1, s2):
+            cond, _, _ = s.stream_error(timeout=10)
+            assert cond == "system-shutdown"
+            assert s.wait_closed(10)
+            assert s.stream_ended, "the stream must be closed with </stream:stream>"
+        fresh_server.proc.wait(15)
+        assert fresh_server.proc.returncode == 0
+        assert not (fresh_server.data_dir / "rampartd.pid").exists()
+    finally:
+        s1.close()
+        s2.close()
+
+
+def test_restart_keeps_accounts(fresh_server):
+    fresh_server.add_user("keeper@localhost", "pw-keep")
+    assert fresh_server.stop() == 0
+    fresh_server.start()
+    assert fresh_server.printed_password is None, "the admin password is printed on first start only"
+    assert try_login(fresh_server, "keeper", "pw-keep") == "success"
+
+
+def test_usage_errors():
+    r = subprocess.run([RAMPARTD, "--bogus"], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert "unknown argument" in r.stderr
+    r = subprocess.run([RAMPARTD, "--dev"], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert "--data-dir" in r.stderr
