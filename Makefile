@@ -36,9 +36,9 @@ fuzz:
 	@mkdir -p tests/fuzz/artifacts
 	@for f in jid scram stream_parser; do \
 	  echo "== $${f}_fuzz for $(FUZZ_SECONDS)s"; \
-	  mkdir -p tests/fuzz/corpus/$$f; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
 	  $(FUZZ_BUILD)/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/artifacts/ \
-	    tests/fuzz/corpus/$$f || exit 1; \
+	    $(FUZZ_BUILD)/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
 bench:

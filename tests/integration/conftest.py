@@ -118,10 +118,13 @@ class RampartServer:
         return self.proc.returncode
 
     def stderr_tail(self, n=40):
-        try:
-            lines = (self.data_dir / "stderr.log").read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
+        """The last lines the server logged (it may log to stdout or stderr)."""
+        lines = []
+        for name in ("stdout.log", "stderr.log"):
+            try:
+                lines += (self.data_dir / name).read_text(errors="replace").splitlines()
+            except OSError:
+                pass
         return "\n".join(lines[-n:])
 
     # ---- ports -----------------------------------------------------------------------------
@@ -264,3 +267,19 @@ def pytest_runtest_call(item):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(autouse=True)
+def _server_survives(request):
+    """A test after which the shared rampartd has died fails, naming how it died; the server
+    is then restarted on the same data dir so that later tests still test their own area."""
+    yield
+    if "server" in request.fixturenames:
+        s = request.getfixturevalue("server")
+        if s.proc is not None and s.proc.poll() is not None:
+            code = s.proc.returncode
+            how = "killed by signal %d" % -code if code < 0 else "exit status %d" % code
+            tail = s.stderr_tail(15)
+            s.start()
+            pytest.fail("rampartd died during this test (%s); last log lines:\n%s"
+                        % (how, tail), pytrace=False)

@@ -150,3 +150,26 @@ def test_abrupt_disconnects_do_not_leak(server, users):
         "connections gauge %s, baseline %s after abrupt disconnects" % (conns, baseline)
     sessions = wait_for_metric(server, "rampart_sessions", lambda v: v == 0)
     assert sessions == 0, "sessions gauge %s after abrupt disconnects" % sessions
+
+
+def test_client_vanishing_while_server_writes(server, users):
+    """A peer that closes while the server still writes to it must cost only that connection
+    (no SIGPIPE, no crash): requests are pipelined and the socket closed without reading."""
+    account = users.new("vanish")
+    probe = users.new("probe")
+    for i in range(30):
+        direct = i % 2 == 0
+        s = RawStream(server.tls_port if direct else server.c2s_port, direct_tls=direct)
+        s.login(account.local, account.password, "v%d" % i)
+        s.send("<presence/>" + "".join(
+            "<iq type='get' id='p%d' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>" % j
+            for j in range(300)))
+        s.sock.close()
+        if i % 10 == 9:
+            time.sleep(0.3)
+            assert server.running(), "rampartd died (status %s) after a client vanished" % (
+                server.proc.returncode)
+    time.sleep(0.5)
+    assert server.running(), "rampartd died (status %s) after a client vanished" % (
+        server.proc.returncode)
+    assert_server_answers(server, probe)

@@ -1,0 +1,688 @@
+#include "scenarios.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <unordered_set>
+
+namespace loadgen {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ---- readings from /proc -------------------------------------------------------------------
+
+struct ProcSample {
+  bool ok = false;
+  double cpuSeconds = 0;  // utime + stime, all threads
+  long rssKiB = 0;
+};
+
+long vmRssKiB(const std::string& statusPath) {
+  std::ifstream in(statusPath);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::strtol(line.c_str() + 6, nullptr, 10);
+    }
+  }
+  return 0;
+}
+
+ProcSample sampleProc(int pid) {
+  ProcSample s;
+  if (pid <= 0) {
+    return s;
+  }
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(st, line)) {
+    return s;
+  }
+  std::size_t rp = line.rfind(')');
+  if (rp == std::string::npos) {
+    return s;
+  }
+  std::istringstream is(line.substr(rp + 2));
+  std::string tok;
+  unsigned long long utime = 0, stime = 0;
+  for (int field = 3; field <= 15 && (is >> tok); ++field) {
+    if (field == 14) utime = std::stoull(tok);
+    if (field == 15) stime = std::stoull(tok);
+  }
+  s.cpuSeconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.rssKiB = vmRssKiB("/proc/" + std::to_string(pid) + "/status");
+  s.ok = true;
+  return s;
+}
+
+double selfCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+long selfRssKiB() { return vmRssKiB("/proc/self/status"); }
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::uint64_t nowNs() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
+
+// Percentile of microsecond samples, in milliseconds; -1 when there are none.
+double percentileMs(std::vector<std::uint32_t>& v, double q) {
+  if (v.empty()) {
+    return -1;
+  }
+  std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k] / 1000.0;
+}
+
+// ---- a minimal JSON writer -------------------------------------------------------------------
+
+std::string jsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+class Json {
+ public:
+  Json& num(const std::string& k, double v) {
+    char buf[64];
+    if (std::isfinite(v)) {
+      std::snprintf(buf, sizeof buf, "%.6g", v);
+    } else {
+      std::snprintf(buf, sizeof buf, "null");
+    }
+    return raw(k, buf);
+  }
+  Json& str(const std::string& k, const std::string& v) { return raw(k, jsonString(v)); }
+  Json& boolean(const std::string& k, bool v) { return raw(k, v ? "true" : "false"); }
+  Json& raw(const std::string& k, const std::string& v) {
+    body_ += (body_.empty() ? "" : ",") + jsonString(k) + ":" + v;
+    return *this;
+  }
+  std::string done() const { return "{" + body_ + "}"; }
+
+ private:
+  std::string body_;
+};
+
+std::string errorsJson(const std::map<std::string, unsigned>& errors) {
+  Json j;
+  for (const auto& [k, v] : errors) {
+    j.num(k, v);
+  }
+  return j.done();
+}
+
+// ---- shared runtime: event loop, TLS context, login workers, watchdog ----------------------
+
+struct Runtime {
+  explicit Runtime(const Options& opts) : o(opts), ctx(makeClientContext()) {
+    if (!o.scramCachePath.empty()) {
+      cache.load(o.scramCachePath);
+    }
+  }
+  ~Runtime() { SSL_CTX_free(ctx); }
+
+  const Options& o;
+  asio::io_context io{1};
+  SSL_CTX* ctx;
+  ScramCache cache;
+  std::unordered_set<Conn*> pending;  // logins in progress, watched for their deadline
+  std::map<std::string, unsigned> errors;
+  std::string certSha256;
+  unsigned iterationsSeen = 0;
+  bool shuttingDown = false;
+  bool timedOut = false;
+  unsigned disconnects = 0;  // authenticated connections lost before the end
+  Clock::time_point started = Clock::now();
+  double loadgenCpuStart = selfCpuSeconds();
+
+  void error(const std::string& what) {
+    // Keep the table small: one entry per distinct message, capped.
+    if (errors.size() < 50 || errors.count(what)) {
+      ++errors[what];
+    } else {
+      ++errors["(other)"];
+    }
+  }
+};
+
+awaitable<void> watchdog(Runtime& rt) {
+  asio::steady_timer t(rt.io);
+  for (;;) {
+    t.expires_after(200ms);
+    co_await t.async_wait(asio::use_awaitable);
+    auto now = Clock::now();
+    for (Conn* c : rt.pending) {
+      if (c->deadline < now) {
+        c->abort();
+      }
+    }
+    if (secondsSince(rt.started) > rt.o.maxSeconds && !rt.timedOut) {
+      rt.timedOut = true;
+      std::cerr << "loadgen: scenario exceeded " << rt.o.maxSeconds << " s, stopping\n";
+      rt.io.stop();
+    }
+  }
+}
+
+struct LoginBatch {
+  unsigned first = 1;  // user number of index 0
+  unsigned count = 0;
+  unsigned next = 0, ok = 0, failed = 0, active = 0;
+  std::vector<std::uint32_t> latUs;
+  std::function<void(unsigned, std::shared_ptr<Conn>)> onLogin;
+  std::function<bool(const LoginBatch&)> stop;
+};
+
+awaitable<void> loginWorker(Runtime& rt, LoginBatch& b) {
+  while (b.next < b.count && !(b.stop && b.stop(b))) {
+    unsigned idx = b.next++;
+    auto c = std::make_shared<Conn>(rt.io, rt.ctx);
+    auto t0 = Clock::now();
+    c->deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(rt.o.loginTimeoutSeconds));
+    rt.pending.insert(c.get());
+    std::string err;
+    try {
+      co_await c->login(rt.o.target, b.first + idx, rt.cache);
+    } catch (const boost::system::system_error& e) {
+      err = e.code() == asio::error::operation_aborted ? "timeout" : e.what();
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    rt.pending.erase(c.get());
+    if (err.empty()) {
+      ++b.ok;
+      b.latUs.push_back(static_cast<std::uint32_t>(secondsSince(t0) * 1e6));
+      if (rt.certSha256.empty()) {
+        rt.certSha256 = c->peerCertSha256();
+        rt.iterationsSeen = c->iterations();
+      }
+      if (b.onLogin) {
+        b.onLogin(idx, std::move(c));
+      }
+    } else {
+      ++b.failed;
+      rt.error("login: " + err);
+      c->abort();
+    }
+  }
+  --b.active;
+}
+
+awaitable<void> runLogins(Runtime& rt, LoginBatch& b, unsigned concurrency) {
+  b.active = std::max(1u, std::min(concurrency, b.count));
+  unsigned n = b.active;
+  for (unsigned i = 0; i < n; ++i) {
+    asio::co_spawn(rt.io, loginWorker(rt, b), asio::detached);
+  }
+  asio::steady_timer t(rt.io);
+  while (b.active > 0) {
+    t.expires_after(5ms);
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
+void startPump(Runtime& rt, const std::shared_ptr<Conn>& c, std::function<void(Element&)> h) {
+  asio::co_spawn(
+      rt.io,
+      [&rt, c, h = std::move(h)]() -> awaitable<void> {
+        try {
+          co_await c->pump(h);
+          if (!rt.shuttingDown) {
+            rt.error("after login: server closed the connection");
+          }
+        } catch (const std::exception& e) {
+          if (!rt.shuttingDown) {
+            rt.error(std::string("after login: ") + e.what());
+          }
+        }
+        if (!rt.shuttingDown) {
+          ++rt.disconnects;
+        }
+      },
+      asio::detached);
+}
+
+awaitable<void> sleepFor(Runtime& rt, std::chrono::milliseconds d) {
+  asio::steady_timer t(rt.io);
+  t.expires_after(d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// Sends </stream:stream> on every connection and gives the writes a moment to go out.
+awaitable<void> closeAll(Runtime& rt, std::vector<std::shared_ptr<Conn>>& conns) {
+  rt.shuttingDown = true;
+  for (auto& c : conns) {
+    if (c) {
+      c->closeStream();
+    }
+  }
+  co_await sleepFor(rt, 500ms);
+}
+
+// Runs the driver to completion (or the time bound) and returns 0, or 1 if it threw.
+int runDriver(Runtime& rt, std::function<awaitable<void>()> driver) {
+  int rc = 0;
+  asio::co_spawn(rt.io, watchdog(rt), asio::detached);
+  asio::co_spawn(rt.io, driver, [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "loadgen: " << ex.what() << "\n";
+        rt.error(std::string("driver: ") + ex.what());
+      }
+      rc = 1;
+    }
+    rt.io.stop();
+  });
+  rt.io.run();
+  if (!rt.o.scramCachePath.empty()) {
+    rt.cache.save(rt.o.scramCachePath);
+  }
+  return rc;
+}
+
+Json commonJson(Runtime& rt, const std::string& scenario) {
+  Json j;
+  j.str("scenario", scenario)
+      .num("port", rt.o.target.endpoint.port())
+      .str("tls_cert_sha256", rt.certSha256)
+      .num("scram_iterations", rt.iterationsSeen)
+      .num("scram_cache_hits", static_cast<double>(rt.cache.hits()))
+      .num("scram_cache_misses", static_cast<double>(rt.cache.misses()))
+      .boolean("timed_out", rt.timedOut)
+      .num("wall_seconds", secondsSince(rt.started))
+      .num("loadgen_cpu_seconds", selfCpuSeconds() - rt.loadgenCpuStart);
+  return j;
+}
+
+int writeResult(const Options& o, const std::string& json) {
+  std::cout << json << "\n";
+  if (!o.outPath.empty()) {
+    std::ofstream out(o.outPath, std::ios::trunc);
+    out << json << "\n";
+    if (!out) {
+      std::cerr << "loadgen: cannot write " << o.outPath << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+// ---- 1. login storm --------------------------------------------------------------------------
+
+int runLogin(const Options& o) {
+  Runtime rt(o);
+  LoginBatch b;
+  b.count = o.users;
+  std::vector<std::shared_ptr<Conn>> conns(o.users);
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, nullptr);
+    conns[idx] = std::move(c);
+  };
+  ProcSample before, after;
+  double seconds = 0;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    before = sampleProc(o.serverPid);
+    auto t0 = Clock::now();
+    co_await runLogins(rt, b, o.concurrency);
+    seconds = secondsSince(t0);
+    after = sampleProc(o.serverPid);
+    co_await closeAll(rt, conns);
+  });
+  if (seconds == 0) {
+    seconds = secondsSince(rt.started);
+    after = sampleProc(o.serverPid);
+  }
+  double serverCpu = after.cpuSeconds - before.cpuSeconds;
+  Json j = commonJson(rt, "login");
+  j.num("users", o.users)
+      .num("concurrency", o.concurrency)
+      .num("ok", b.ok)
+      .num("failed", b.failed)
+      .num("seconds", seconds)
+      .num("logins_per_second", b.ok / seconds)
+      .num("latency_p50_ms", percentileMs(b.latUs, 0.50))
+      .num("latency_p99_ms", percentileMs(b.latUs, 0.99))
+      .num("server_cpu_seconds", serverCpu)
+      .num("server_cpu_ms_per_login", b.ok ? serverCpu * 1000 / b.ok : -1)
+      .num("server_rss_kib_after", static_cast<double>(after.rssKiB))
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors));
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (b.ok == 0 ? 1 : wrc);
+}
+
+// ---- 2. steady 1:1 chat at increasing rates --------------------------------------------------
+
+namespace {
+
+struct Step {
+  double target = 0;
+  bool warmup = false;
+  std::uint64_t sent = 0, skipped = 0, recvInWindow = 0, recvTotal = 0;
+  std::vector<std::uint32_t> latUs;
+  double windowSeconds = 0, drainSeconds = 0;
+  double serverCpu = 0, loadgenCpu = 0;
+  double p50 = -1, p90 = -1, p99 = -1, max = -1;
+  std::string verdict;
+};
+
+struct ChatState {
+  std::vector<std::shared_ptr<Conn>> conns;
+  std::vector<std::string> partner;  // bare JID each connection sends to
+  std::vector<Step> steps;
+  std::uint64_t received = 0;
+};
+
+}  // namespace
+
+int runChat(const Options& o) {
+  Runtime rt(o);
+  ChatState chat;
+  const unsigned n = o.pairs * 2;
+  chat.conns.resize(n);
+  chat.partner.resize(n);
+  for (unsigned i = 0; i < n; ++i) {
+    chat.partner[i] = o.target.userPrefix + std::to_string((i ^ 1u) + 1) + "@" + o.target.domain;
+  }
+  chat.steps.reserve(o.rates.size() + 1);
+
+  auto onMessage = [&rt, &chat](Element& e) {
+    if (e.name != "message") {
+      return;
+    }
+    if (e.attr("type") == "error") {
+      const Element* err = e.child("error");
+      std::string cond = "unknown";
+      if (err != nullptr && !err->children.empty()) {
+        cond = err->children.front().name;
+      }
+      rt.error("message error: " + cond);
+      return;
+    }
+    const Element* body = e.child("body");
+    if (body == nullptr) {
+      return;
+    }
+    char* end = nullptr;
+    std::uint64_t ts = std::strtoull(body->text.c_str(), &end, 10);
+    unsigned long step = std::strtoul(end, nullptr, 10);
+    std::uint64_t now = nowNs();
+    ++chat.received;
+    if (step < chat.steps.size()) {
+      Step& s = chat.steps[step];
+      ++s.recvTotal;
+      s.latUs.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(
+          now > ts ? (now - ts) / 1000 : 0, UINT32_MAX)));
+    }
+  };
+
+  LoginBatch b;
+  b.count = n;
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, onMessage);
+    chat.conns[idx] = std::move(c);
+  };
+
+  std::string stopReason = "all rates done";
+  bool loggedIn = false;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < n) {
+      stopReason = "not every chat user could log in";
+      co_return;
+    }
+    loggedIn = true;
+    std::vector<double> plan;
+    plan.push_back(std::min(1000.0, o.rates.front()));  // warm-up, not reported
+    plan.insert(plan.end(), o.rates.begin(), o.rates.end());
+    double bestDelivered = 0;
+    unsigned cursor = 0;
+    char msg[512];
+    std::uint64_t msgId = 0;
+    for (std::size_t si = 0; si < plan.size(); ++si) {
+      Step& s = chat.steps.emplace_back();
+      s.target = plan[si];
+      s.warmup = si == 0;
+      const double window = s.warmup ? std::min(2.0, o.stepSeconds) : o.stepSeconds;
+      ProcSample cpu0 = sampleProc(o.serverPid);
+      double lg0 = selfCpuSeconds();
+      std::uint64_t recv0 = chat.received;
+      auto start = Clock::now();
+      asio::steady_timer tick(rt.io);
+      for (;;) {
+        double elapsed = secondsSince(start);
+        if (elapsed >= window) {
+          break;
+        }
+        auto due = static_cast<std::uint64_t>(s.target * elapsed);
+        std::uint64_t done = s.sent + s.skipped;
+        // After a stall, do not fire more than 50 ms worth at once.
+        std::uint64_t burst = static_cast<std::uint64_t>(s.target * 0.05) + 1;
+        std::uint64_t k = due > done ? std::min(due - done, burst) : 0;
+        if (due > done + burst) {
+          s.skipped += due - done - burst;
+        }
+        for (std::uint64_t m = 0; m < k; ++m) {
+          unsigned i = cursor++ % n;
+          Conn& c = *chat.conns[i];
+          int len = std::snprintf(msg, sizeof msg,
+                                  "<message type='chat' to='%s' id='m%llu'><body>%llu %zu</body>"
+                                  "</message>",
+                                  chat.partner[i].c_str(),
+                                  static_cast<unsigned long long>(++msgId),
+                                  static_cast<unsigned long long>(nowNs()), si);
+          if (c.alive() && c.send(std::string_view(msg, static_cast<std::size_t>(len)),
+                                  o.maxQueuedBytes)) {
+            ++s.sent;
+          } else {
+            ++s.skipped;
+          }
+        }
+        tick.expires_after(2ms);
+        co_await tick.async_wait(asio::use_awaitable);
+      }
+      s.windowSeconds = secondsSince(start);
+      s.recvInWindow = chat.received - recv0;
+      // Drain: let what was sent arrive (bounded), so CPU and latency cover the whole step.
+      auto drainStart = Clock::now();
+      double drainLimit = std::max(3.0, o.maxP99Ms / 1000.0 * 3);
+      while (s.recvTotal < s.sent && secondsSince(drainStart) < drainLimit) {
+        co_await sleepFor(rt, 10ms);
+      }
+      s.drainSeconds = secondsSince(drainStart);
+      ProcSample cpu1 = sampleProc(o.serverPid);
+      s.serverCpu = cpu1.cpuSeconds - cpu0.cpuSeconds;
+      s.loadgenCpu = selfCpuSeconds() - lg0;
+      s.p50 = percentileMs(s.latUs, 0.50);
+      s.p90 = percentileMs(s.latUs, 0.90);
+      s.p99 = percentileMs(s.latUs, 0.99);
+      s.max = percentileMs(s.latUs, 1.0);
+      if (s.warmup) {
+        s.verdict = "warm-up";
+        continue;
+      }
+      double delivered = s.recvInWindow / s.windowSeconds;
+      double sentRate = s.sent / s.windowSeconds;
+      double lost = s.sent > s.recvTotal ? static_cast<double>(s.sent - s.recvTotal) : 0;
+      double loadgenBusy = s.loadgenCpu / (s.windowSeconds + s.drainSeconds);
+      std::vector<std::string> why;
+      if (sentRate < 0.95 * s.target && loadgenBusy > 0.9) why.push_back("load generator saturated");
+      else if (sentRate < 0.95 * s.target) why.push_back("server not reading (send backlog)");
+      if (delivered < 0.9 * s.target) why.push_back("delivered < 90% of offered");
+      if (s.p99 > o.maxP99Ms) why.push_back("p99 > limit");
+      if (lost > 0.01 * static_cast<double>(s.sent)) why.push_back("not delivered after drain");
+      if (delivered < 1.05 * bestDelivered) why.push_back("delivered rate stopped growing");
+      if (rt.disconnects > 0) why.push_back("connections lost");
+      bestDelivered = std::max(bestDelivered, delivered);
+      if (why.empty()) {
+        s.verdict = "sustained";
+      } else {
+        std::string v;
+        for (const auto& w : why) v += (v.empty() ? "" : "; ") + w;
+        s.verdict = v;
+        stopReason = v;
+        break;
+      }
+    }
+    co_await closeAll(rt, chat.conns);
+  });
+
+  // Summary over the measured steps.
+  double satDelivered = 0, satCpuPer10k = -1, satTarget = 0;
+  double sustP50 = -1, sustP99 = -1, sustRate = 0;
+  double totalCpu = 0, totalRecv = 0;
+  std::string steps = "[";
+  for (auto& s : chat.steps) {
+    double delivered = s.windowSeconds > 0 ? s.recvInWindow / s.windowSeconds : 0;
+    double cpu10k = s.recvTotal ? s.serverCpu / static_cast<double>(s.recvTotal) * 1e4 : -1;
+    Json sj;
+    sj.num("target_per_second", s.target)
+        .boolean("warmup", s.warmup)
+        .num("sent", static_cast<double>(s.sent))
+        .num("skipped", static_cast<double>(s.skipped))
+        .num("window_seconds", s.windowSeconds)
+        .num("received_in_window", static_cast<double>(s.recvInWindow))
+        .num("received_total", static_cast<double>(s.recvTotal))
+        .num("delivered_per_second", delivered)
+        .num("drain_seconds", s.drainSeconds)
+        .num("latency_p50_ms", s.p50)
+        .num("latency_p90_ms", s.p90)
+        .num("latency_p99_ms", s.p99)
+        .num("latency_max_ms", s.max)
+        .num("server_cpu_seconds", s.serverCpu)
+        .num("server_cpu_seconds_per_10k", cpu10k)
+        .num("loadgen_cpu_seconds", s.loadgenCpu)
+        .str("verdict", s.verdict);
+    steps += (steps.size() > 1 ? "," : "") + sj.done();
+    if (s.warmup) {
+      continue;
+    }
+    totalCpu += s.serverCpu;
+    totalRecv += static_cast<double>(s.recvTotal);
+    if (delivered > satDelivered) {
+      satDelivered = delivered;
+      satCpuPer10k = cpu10k;
+      satTarget = s.target;
+    }
+    if (s.verdict == "sustained") {
+      sustP50 = s.p50;
+      sustP99 = s.p99;
+      sustRate = s.target;
+    }
+  }
+  steps += "]";
+  // If no step was sustained, report the latency of the first measured step.
+  if (sustRate == 0 && chat.steps.size() > 1) {
+    sustP50 = chat.steps[1].p50;
+    sustP99 = chat.steps[1].p99;
+    sustRate = chat.steps[1].target;
+  }
+  Json j = commonJson(rt, "chat");
+  j.num("pairs", o.pairs)
+      .num("logged_in", b.ok)
+      .boolean("all_logged_in", loggedIn)
+      .num("step_seconds", o.stepSeconds)
+      .num("saturation_delivered_per_second", satDelivered)
+      .num("saturation_target_per_second", satTarget)
+      .num("saturation_server_cpu_seconds_per_10k", satCpuPer10k)
+      .num("server_cpu_seconds_per_10k_overall", totalRecv > 0 ? totalCpu / totalRecv * 1e4 : -1)
+      .num("highest_sustained_rate", sustRate)
+      .num("latency_p50_ms_at_highest_sustained", sustP50)
+      .num("latency_p99_ms_at_highest_sustained", sustP99)
+      .str("stop_reason", stopReason)
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors))
+      .raw("steps", steps);
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (loggedIn ? wrc : 1);
+}
+
+// ---- 3. idle authenticated connections -------------------------------------------------------
+
+int runIdle(const Options& o) {
+  Runtime rt(o);
+  std::vector<std::shared_ptr<Conn>> conns(o.maxConnections);
+  LoginBatch b;
+  b.count = o.maxConnections;
+  // "As many as fit": stop opening once failures pass 2% (at least 50).
+  b.stop = [](const LoginBatch& lb) { return lb.failed > std::max(50u, (lb.ok + lb.failed) / 50); };
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    c->releaseParser();
+    startPump(rt, c, nullptr);
+    conns[idx] = std::move(c);
+  };
+  ProcSample before, after;
+  long selfBefore = 0, selfAfter = 0;
+  unsigned alive = 0;
+  double rampSeconds = 0;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await sleepFor(rt, 1000ms);
+    before = sampleProc(o.serverPid);
+    selfBefore = selfRssKiB();
+    auto t0 = Clock::now();
+    co_await runLogins(rt, b, o.concurrency);
+    rampSeconds = secondsSince(t0);
+    co_await sleepFor(rt, std::chrono::milliseconds(static_cast<long>(o.holdSeconds * 1000)));
+    after = sampleProc(o.serverPid);
+    selfAfter = selfRssKiB();
+    for (auto& c : conns) {
+      alive += (c && c->alive()) ? 1 : 0;
+    }
+    co_await closeAll(rt, conns);
+  });
+  Json j = commonJson(rt, "idle");
+  double perConn = alive ? static_cast<double>(after.rssKiB - before.rssKiB) / alive : -1;
+  j.num("cap", o.maxConnections)
+      .num("opened", b.ok)
+      .num("failed", b.failed)
+      .num("alive_after_hold", alive)
+      .num("ramp_seconds", rampSeconds)
+      .num("hold_seconds", o.holdSeconds)
+      .num("server_rss_kib_before", static_cast<double>(before.rssKiB))
+      .num("server_rss_kib_after", static_cast<double>(after.rssKiB))
+      .num("server_kib_per_connection", perConn)
+      .num("loadgen_kib_per_connection",
+           alive ? static_cast<double>(selfAfter - selfBefore) / alive : -1)
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors));
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (alive == 0 ? 1 : wrc);
+}
+
+}  // namespace loadgen

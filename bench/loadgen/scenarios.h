@@ -1,0 +1,36 @@
+#pragma once
+// The three benchmark scenarios. Each is bounded in count and time, writes one JSON object
+// with its figures to Options::outPath and returns the process exit code.
+#include <string>
+#include <vector>
+
+#include "conn.h"
+
+namespace loadgen {
+
+struct Options {
+  Target target;
+  std::string outPath;             // JSON result
+  std::string scramCachePath;      // optional SaltedPassword cache shared between runs
+  int serverPid = 0;               // for CPU and RSS readings from /proc
+  unsigned concurrency = 50;       // logins in flight
+  double loginTimeoutSeconds = 30;
+  double maxSeconds = 300;         // hard bound for the whole scenario
+  // login
+  unsigned users = 2000;
+  // chat
+  unsigned pairs = 100;
+  std::vector<double> rates{2000, 5000, 10000, 20000, 40000, 80000, 160000};
+  double stepSeconds = 10;
+  double maxP99Ms = 1000;
+  std::size_t maxQueuedBytes = 256 * 1024;  // per connection; beyond it a send is skipped
+  // idle
+  unsigned maxConnections = 10000;
+  double holdSeconds = 10;
+};
+
+int runLogin(const Options& o);
+int runChat(const Options& o);
+int runIdle(const Options& o);
+
+}  // namespace loadgen
