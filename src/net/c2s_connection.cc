@@ -291,6 +291,7 @@ void C2SConnection::sendFeatures() {
     }
   } else {
     f.addChild("bind", std::string(kNsBind));
+    f.addChild("ver", "urn:xmpp:features:rosterver");  // RFC 6121 section 2.6
     f.addChild("session", std::string(kNsSession)).addChild("optional", std::string(kNsSession));
   }
   // The prefixed element name keeps the stream prefix declared in our header.

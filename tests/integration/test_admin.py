@@ -45,7 +45,7 @@ def test_user_add_passwd_del_list_while_running(server):
     assert jid not in r.stdout.split()
 
 
-def test_user_del_closes_nothing_but_blocks_sign_in_and_drops_offline(server):
+def test_user_del_drops_offline_messages(server):
     """A deleted account's offline messages go with it; re-adding starts empty."""
     server.add_user("gone@localhost", "pw-gone")
     server.add_user("sender@localhost", "pw-sender")

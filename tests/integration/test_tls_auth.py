@@ -1,13 +1,16 @@
 """TLS (STARTTLS and direct TLS, versions), the features offered, and SASL SCRAM by hand."""
+import base64
 import os
+import time
 import ssl
 import warnings
 
 import pytest
 
-from raw_xmpp import (NS_SASL, NS_TLS, NS_STREAM, RawStream, local_name, q, tls_context,
-                      tls_exporter, tls_server_end_point)
-from xmpp_helpers import Clients, run
+from conftest import Account
+from raw_xmpp import (NS_SASL, NS_TLS, RawStream, local_name, q, tls_context, tls_exporter,
+                      tls_server_end_point)
+from xmpp_helpers import Clients, run, wait_for
 
 
 def assert_can_sign_in(server, account, port_kind="c2s"):
@@ -126,7 +129,7 @@ def test_scram_by_hand(server, users, mechanism):
         # A restarted stream offers binding, no more mechanisms.
         assert s.features.find(q(NS_SASL, "mechanisms")) is None
         assert s.features.find(q("urn:ietf:params:xml:ns:xmpp-bind", "bind")) is not None
-        assert s.bind() .startswith(alice.jid + "/")
+        assert s.bind().startswith(alice.jid + "/")
 
 
 def test_scram_sha_256_plus_tls_exporter(server, users):
@@ -200,7 +203,6 @@ def test_auth_before_tls_encryption_required(server, users):
     alice = users.new("alice")
     with RawStream(server.c2s_port) as s:
         s.open_stream()
-        import base64
         initial = base64.b64encode(b"n,,n=%s,r=abcdefgh" % alice.local.encode()).decode()
         s.send("<auth xmlns='%s' mechanism='SCRAM-SHA-256'>%s</auth>" % (NS_SASL, initial))
         result = s.next()
@@ -213,10 +215,8 @@ def test_slixmpp_wrong_password_fails(server, users):
 
     async def body():
         async with Clients(server) as cs:
-            bad = cs.make(type(alice)(alice.local, alice.jid, "not-the-password"))
+            bad = cs.make(Account(alice.local, alice.jid, "not-the-password"))
             bad.connect(("127.0.0.1", server.c2s_port), force_starttls=True)
-            import asyncio
-            from xmpp_helpers import wait_for
             assert await wait_for(lambda: bad.failed_auth, 20), "auth should have failed"
             assert not bad.session_started.is_set()
             bad.disconnect()
@@ -224,3 +224,30 @@ def test_slixmpp_wrong_password_fails(server, users):
             assert good.session_started.is_set()
 
     run(body(), 60)
+
+
+def test_repeated_failures_are_slowed_down_then_the_stream_closed(server, users):
+    """Each failure from the same address is answered later than the one before; after the
+    configured maximum (5) on one connection the stream is closed with <policy-violation/>."""
+    alice = users.new("alice")
+    assert_can_sign_in(server, alice)  # a success clears earlier failures from this address
+    durations = []
+    with RawStream(server.tls_port, direct_tls=True, timeout=30) as s:
+        s.open_stream()
+        for _ in range(5):
+            started = time.monotonic()
+            result = s.auth(alice.local, "wrong", "SCRAM-SHA-256")
+            durations.append(time.monotonic() - started)
+            assert sasl_failure_condition(result) == "not-authorized"
+        cond, _, _ = s.stream_error(timeout=10)
+        assert cond == "policy-violation", cond
+    assert durations == sorted(durations), "failure answers must slow down: %s" % durations
+    assert durations[2] >= 0.5, durations
+    assert durations[-1] > 2 * durations[0], durations
+    # The right password still works, and clears the slow-down.
+    assert_can_sign_in(server, alice)
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.open_stream()
+        started = time.monotonic()
+        assert sasl_failure_condition(s.auth(alice.local, "wrong")) == "not-authorized"
+        assert time.monotonic() - started < durations[-1]

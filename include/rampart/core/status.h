@@ -44,6 +44,7 @@ class Result {
   T& value() & { return std::get<T>(v_); }
   T&& value() && { return std::get<T>(std::move(v_)); }
   Status status() const { return isOk() ? Status::ok() : std::get<Status>(v_); }
+  T value_or(T fallback) const { return isOk() ? std::get<T>(v_) : std::move(fallback); }
 
  private:
   std::variant<T, Status> v_;

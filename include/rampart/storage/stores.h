@@ -60,9 +60,12 @@ class RosterStore {
   virtual Result<std::vector<RosterItem>> roster(std::string_view host, std::string_view user) = 0;
   virtual Result<std::optional<RosterItem>> item(std::string_view host, std::string_view user,
                                                  std::string_view contact) = 0;
+  // Both bump the roster version (RFC 6121 section 2.6) in the same transaction.
   virtual Status putItem(std::string_view host, std::string_view user, const RosterItem& item) = 0;
   virtual Status removeItem(std::string_view host, std::string_view user,
                             std::string_view contact) = 0;
+  // Current roster version; 0 for a roster never changed.
+  virtual Result<std::int64_t> version(std::string_view host, std::string_view user) = 0;
 };
 
 struct OfflineMessage {

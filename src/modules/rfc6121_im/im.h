@@ -4,6 +4,7 @@
 // storage; each read-modify-write runs as one step on the storage thread, which serializes
 // them. Handlers may run on any network thread.
 
+#include <atomic>
 #include <optional>
 
 #include "rampart/core/module_context.h"
@@ -40,9 +41,10 @@ class ImModule final : public core::Module {
   bool onSubscription(core::StanzaEvent& ev, bool outbound);
   bool onBroadcast(core::StanzaEvent& ev);
   bool onProbe(core::StanzaEvent& ev);
-  void push(const core::Jid& user, const RosterItem& item, bool removed);
+  void push(const core::Jid& user, const RosterItem& item, bool removed, std::int64_t version);
 
   core::ModuleContext* ctx_ = nullptr;
+  std::atomic<std::uint64_t> pushId_{1};
 };
 
 }  // namespace rampart::modules::im

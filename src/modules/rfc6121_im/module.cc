@@ -61,20 +61,38 @@ void ImModule::handleRosterGet(const core::Element& iq, core::Session* origin) {
   }
   auto request = std::make_shared<core::Element>(iq);
   core::Jid user = from->bare();
-  ctx_->query<core::Result<std::vector<RosterItem>>>(
-      [user](storage::Storage& s) { return s.roster().roster(user.domain(), user.local()); },
-      [this, request](core::Result<std::vector<RosterItem>> r) {
-        if (!r.isOk()) {
+  struct Snapshot {
+    core::Result<std::vector<RosterItem>> items{std::vector<RosterItem>{}};
+    std::int64_t version = 0;
+  };
+  ctx_->query<Snapshot>(
+      [user](storage::Storage& s) {
+        Snapshot snap;
+        auto v = s.roster().version(user.domain(), user.local());
+        snap.version = v.isOk() ? v.value() : -1;
+        snap.items = s.roster().roster(user.domain(), user.local());
+        return snap;
+      },
+      [this, request](Snapshot snap) {
+        if (!snap.items.isOk() || snap.version < 0) {
           ctx_->router().route(core::makeErrorReply(*request, core::ErrorType::kWait,
                                                     "internal-server-error"));
           return;
         }
         core::Element reply = core::makeIqResult(*request);
         reply.removeAttr("from");
-        core::Element& q = reply.addChild("query", std::string(kNsRoster));
-        for (const auto& it : r.value()) {
+        const std::string ver = std::to_string(snap.version);
+        const core::Element* q = request->firstChild();
+        if (q->attr("ver") && *q->attr("ver") == ver) {
+          // RFC 6121 section 2.6.3: unchanged since the client's copy; pushes follow.
+          ctx_->router().route(std::move(reply));
+          return;
+        }
+        core::Element& out = reply.addChild("query", std::string(kNsRoster));
+        out.setAttr("ver", ver);
+        for (const auto& it : snap.items.value()) {
           if (it.inRoster) {
-            q.addChild(itemElement(it, false));
+            out.addChild(itemElement(it, false));
           }
         }
         ctx_->router().route(std::move(reply));
@@ -133,6 +151,7 @@ void ImModule::handleRosterSet(const core::Element& iq) {
     std::optional<RosterItem> item;
     bool notFound = false;
     bool full = false;
+    std::int64_t version = 0;
   };
   core::Jid user = from->bare();
   const std::string contactStr = contact->bare().str();
@@ -153,6 +172,7 @@ void ImModule::handleRosterSet(const core::Element& iq) {
           }
           o.item = cur.value();
           o.status = s.roster().removeItem(user.domain(), user.local(), contactStr);
+          o.version = s.roster().version(user.domain(), user.local()).value_or(0);
           return o;
         }
         RosterItem it = cur.value().value_or(RosterItem{});
@@ -168,6 +188,7 @@ void ImModule::handleRosterSet(const core::Element& iq) {
         it.groups = groups;
         it.inRoster = true;
         o.status = s.roster().putItem(user.domain(), user.local(), it);
+        o.version = s.roster().version(user.domain(), user.local()).value_or(0);
         o.item = it;
         return o;
       },
@@ -190,7 +211,7 @@ void ImModule::handleRosterSet(const core::Element& iq) {
         core::Element reply = core::makeIqResult(*request);
         reply.removeAttr("from");
         router.route(std::move(reply));
-        push(user, *o.item, remove);
+        push(user, *o.item, remove, o.version);
         if (remove) {
           // RFC 6121 section 2.5.2: removing an item cancels both subscriptions.
           const RosterItem& it = *o.item;
@@ -211,10 +232,13 @@ void ImModule::handleRosterSet(const core::Element& iq) {
       });
 }
 
-void ImModule::push(const core::Jid& user, const RosterItem& item, bool removed) {
+void ImModule::push(const core::Jid& user, const RosterItem& item, bool removed,
+                    std::int64_t version) {
   core::Element iq("iq", std::string(core::kNsClient));
-  iq.setAttr("type", "set").setAttr("id", "push-" + std::to_string(std::rand()));
-  iq.addChild("query", std::string(kNsRoster)).addChild(itemElement(item, removed));
+  iq.setAttr("type", "set").setAttr("id", "push" + std::to_string(pushId_.fetch_add(1)));
+  core::Element& q = iq.addChild("query", std::string(kNsRoster));
+  q.setAttr("ver", std::to_string(version));
+  q.addChild(itemElement(item, removed));
   for (const auto& s : ctx_->router().sessionsOf(user)) {
     if (s->interested()) {
       core::Element copy = iq;
@@ -242,6 +266,7 @@ bool ImModule::onSubscription(core::StanzaEvent& ev, bool outbound) {
     Transition t;
     std::optional<RosterItem> item;
     bool exists = true;
+    std::int64_t version = 0;
   };
   ctx_->query<Outcome>(
       [user, contact, type, outbound](storage::Storage& s) {
@@ -259,6 +284,7 @@ bool ImModule::onSubscription(core::StanzaEvent& ev, bool outbound) {
         o.t = applySubscription(o.item, contact.str(), type, outbound);
         if (o.t.changed && o.item) {
           s.roster().putItem(user.domain(), user.local(), *o.item);
+          o.version = s.roster().version(user.domain(), user.local()).value_or(0);
         }
         return o;
       },
@@ -275,7 +301,7 @@ bool ImModule::onSubscription(core::StanzaEvent& ev, bool outbound) {
           return;
         }
         if (o.t.changed && o.item && o.item->inRoster) {
-          push(user, *o.item, false);
+          push(user, *o.item, false, o.version);
         }
         core::Element stanza("presence", std::string(core::kNsClient));
         stanza.setAttr("type", type);

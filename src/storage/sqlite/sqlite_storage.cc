@@ -70,6 +70,12 @@ CREATE TABLE offline (
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
 CREATE INDEX offline_by_user ON offline (host, user, id);
 )sql",
+    R"sql(
+CREATE TABLE roster_version (
+  host TEXT NOT NULL, user TEXT NOT NULL, version INTEGER NOT NULL,
+  PRIMARY KEY (host, user),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the
@@ -353,18 +359,53 @@ Status SqliteStorage::putItem(std::string_view host, std::string_view user,
   q.text(1, host).text(2, user).text(3, it.jid).text(4, it.name);
   q.int64(5, static_cast<std::int64_t>(it.subscription)).int64(6, it.askOut ? 1 : 0);
   q.int64(7, it.pendingIn ? 1 : 0).text(8, joinGroups(it.groups)).int64(9, it.inRoster ? 1 : 0);
-  int rc = q.step();
-  if (rc == SQLITE_CONSTRAINT) {
-    return Status::notFound("no such account");
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
   }
-  return rc == SQLITE_DONE ? Status::ok() : error("storing roster item");
+  int rc = q.step();
+  Status st = rc == SQLITE_DONE         ? bumpRosterVersion(host, user)
+              : rc == SQLITE_CONSTRAINT ? Status::notFound("no such account")
+                                        : error("storing roster item");
+  if (!st.isOk()) {
+    exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
+}
+
+Status SqliteStorage::bumpRosterVersion(std::string_view host, std::string_view user) {
+  Stmt q(db_,
+         "INSERT INTO roster_version (host, user, version) VALUES (?1, ?2, 1) "
+         "ON CONFLICT (host, user) DO UPDATE SET version=version+1");
+  q.text(1, host).text(2, user);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("updating roster version");
+}
+
+Result<std::int64_t> SqliteStorage::version(std::string_view host, std::string_view user) {
+  Stmt q(db_, "SELECT version FROM roster_version WHERE host=?1 AND user=?2");
+  q.text(1, host).text(2, user);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    return q.colInt(0);
+  }
+  return rc == SQLITE_DONE ? Result<std::int64_t>(std::int64_t{0})
+                           : Result<std::int64_t>(error("reading roster version"));
 }
 
 Status SqliteStorage::removeItem(std::string_view host, std::string_view user,
                                  std::string_view contact) {
   Stmt q(db_, "DELETE FROM roster WHERE host=?1 AND user=?2 AND contact=?3");
   q.text(1, host).text(2, user).text(3, contact);
-  return q.step() == SQLITE_DONE ? Status::ok() : error("removing roster item");
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
+  Status st = q.step() == SQLITE_DONE ? bumpRosterVersion(host, user)
+                                      : error("removing roster item");
+  if (!st.isOk()) {
+    exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
 }
 
 Status SqliteStorage::push(std::string_view host, std::string_view user,

@@ -49,6 +49,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   Status putItem(std::string_view host, std::string_view user, const RosterItem& item) override;
   Status removeItem(std::string_view host, std::string_view user,
                     std::string_view contact) override;
+  Result<std::int64_t> version(std::string_view host, std::string_view user) override;
 
   // OfflineStore
   Status push(std::string_view host, std::string_view user, std::string_view stanza) override;
@@ -65,6 +66,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   Status writeCredentials(std::string_view host, std::string_view user,
                           const std::vector<Credential>& credentials);
   Status error(std::string_view what) const;
+  Status bumpRosterVersion(std::string_view host, std::string_view user);
   sqlite3* db_;
 };
 

@@ -1,0 +1,168 @@
+# Start, stop and provision the three servers for bench/run.sh (sourced, not run).
+# Every server runs pinned to CPU 1 (taskset), listens on 127.0.0.1 only, uses the same
+# self-signed certificate ($RUN_DIR/tls) and the same users (userN@localhost / passN).
+# Needs: ROOT, BENCH, RUN_DIR, RAMPARTD, RAMPARTCTL, SERVER_CPU; sets SERVER_PID, LAUNCH_PID.
+
+RAMPART_PORT=25222 RAMPART_TLS_PORT=25223 RAMPART_HTTPS_PORT=25281
+EJABBERD_PORT=35222 EJABBERD_HTTP_PORT=35280 EJABBERD_DIST_PORT=35299
+PROSODY_PORT=45222
+BENCH_PORTS="$RAMPART_PORT $RAMPART_TLS_PORT $RAMPART_HTTPS_PORT $EJABBERD_PORT $EJABBERD_HTTP_PORT $EJABBERD_DIST_PORT $PROSODY_PORT"
+SERVER_PID="" LAUNCH_PID=""
+
+server_port() {
+  case $1 in
+    rampart) echo "$RAMPART_PORT" ;;
+    ejabberd) echo "$EJABBERD_PORT" ;;
+    prosody) echo "$PROSODY_PORT" ;;
+  esac
+}
+
+port_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# wait_listening PORT SECONDS: until something listens on PORT, while SERVER_PID lives.
+wait_listening() {
+  local port=$1 deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    if port_listening "$port"; then return 0; fi
+    if [[ -n $LAUNCH_PID ]] && ! kill -0 "$LAUNCH_PID" 2>/dev/null; then
+      echo "server exited before listening on $port" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "nothing listens on $port after $2 s" >&2
+  return 1
+}
+
+make_certificate() {
+  mkdir -p "$RUN_DIR/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -keyout "$RUN_DIR/tls/key.pem" -out "$RUN_DIR/tls/cert.pem" 2>/dev/null
+  openssl x509 -in "$RUN_DIR/tls/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//'
+}
+
+fill_template() {  # fill_template IN OUT
+  sed -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
+      -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
+      "$1" >"$2"
+}
+
+# ---- Rampart ----------------------------------------------------------------------------------
+
+rampart_prepare() {  # rampart_prepare COUNT
+  local dir=$RUN_DIR/rampart count=$1
+  mkdir -p "$dir/tls"
+  cp "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" "$dir/tls/"
+  chmod 600 "$dir/tls/key.pem"
+  # One account first, so that the database exists before the parallel writers start.
+  "$RAMPARTCTL" --data-dir "$dir" user add user1@localhost pass1 >/dev/null
+  seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --data-dir "$dir" user add \
+    user{}@localhost pass{} >/dev/null 2>>"$RUN_DIR/rampartctl.err" || true
+  local have
+  have=$("$RAMPARTCTL" --data-dir "$dir" user list localhost | grep -c '^user')
+  if ((have < count)); then
+    echo "rampartctl: $((count - have)) accounts failed in parallel, retrying one by one" >&2
+    "$RAMPARTCTL" --data-dir "$dir" user list localhost | sort >"$RUN_DIR/have.txt"
+    seq 1 "$count" | sed 's/.*/user&@localhost/' | sort | comm -23 - "$RUN_DIR/have.txt" |
+      while read -r jid; do
+        n=${jid#user}; n=${n%@localhost}
+        "$RAMPARTCTL" --data-dir "$dir" user add "$jid" "pass$n" >/dev/null
+      done
+  fi
+}
+
+rampart_start() {
+  taskset -c "$SERVER_CPU" "$RAMPARTD" --dev --data-dir "$RUN_DIR/rampart" \
+    --c2s-port "$RAMPART_PORT" --tls-port "$RAMPART_TLS_PORT" \
+    --https-port "$RAMPART_HTTPS_PORT" >>"$RUN_DIR/rampart/rampartd.log" 2>&1 &
+  SERVER_PID=$! LAUNCH_PID=$!
+  wait_listening "$RAMPART_PORT" 30
+}
+
+# ---- ejabberd ---------------------------------------------------------------------------------
+
+ejabberd_prepare() {  # ejabberd_prepare COUNT
+  local dir=$RUN_DIR/ejabberd count=$1
+  mkdir -p "$dir/etc/modules.d" "$dir/spool" "$dir/logs"
+  fill_template "$BENCH/peers/ejabberd.yml.in" "$dir/etc/ejabberd.yml"
+  fill_template "$BENCH/peers/ejabberdctl.cfg.in" "$dir/etc/ejabberdctl.cfg"
+  cp /etc/ejabberd/inetrc "$dir/etc/inetrc"
+  cat "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" >"$dir/etc/bench.pem"
+  chmod 600 "$dir/etc/bench.pem"
+  chown -R ejabberd:ejabberd "$dir"
+  ejabberd_start || return 1
+  python3 "$BENCH/lib/ejabberd_register.py" "$EJABBERD_HTTP_PORT" localhost "$count"
+  stop_server
+}
+
+ejabberd_start() {
+  local dir=$RUN_DIR/ejabberd
+  rm -f "$dir/ejabberd.pid"
+  # ejabberdctl runs as the ejabberd user (setpriv, no su), with its own config, spool, logs
+  # and Erlang cookie ($HOME); the Erlang distribution listens on loopback without epmd.
+  HOME=$dir/spool taskset -c "$SERVER_CPU" \
+    setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
+    /usr/sbin/ejabberdctl --config-dir "$dir/etc" --config "$dir/etc/ejabberd.yml" \
+    --ctl-config "$dir/etc/ejabberdctl.cfg" --logs "$dir/logs" --spool "$dir/spool" \
+    foreground >>"$dir/logs/console.log" 2>&1 &
+  LAUNCH_PID=$!
+  SERVER_PID=""
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    if [[ -s $dir/ejabberd.pid ]]; then
+      SERVER_PID=$(cat "$dir/ejabberd.pid")
+      break
+    fi
+    kill -0 "$LAUNCH_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z $SERVER_PID ]]; then
+    echo "ejabberd did not start; see $dir/logs" >&2
+    tail -20 "$dir/logs/console.log" >&2 || true
+    return 1
+  fi
+  wait_listening "$EJABBERD_PORT" 60
+}
+
+# ---- Prosody ----------------------------------------------------------------------------------
+
+prosody_prepare() {  # prosody_prepare COUNT
+  local dir=$RUN_DIR/prosody count=$1
+  mkdir -p "$dir/data"
+  fill_template "$BENCH/peers/prosody.cfg.lua.in" "$dir/prosody.cfg.lua"
+  cp "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" "$dir/"
+  chmod 600 "$dir/key.pem"
+  python3 "$BENCH/lib/prosody_accounts.py" "$dir/data" localhost "$count" 4096
+  chown -R prosody:prosody "$dir"
+}
+
+prosody_start() {
+  local dir=$RUN_DIR/prosody
+  taskset -c "$SERVER_CPU" setpriv --reuid=prosody --regid=prosody --init-groups \
+    /usr/bin/prosody -F --config "$dir/prosody.cfg.lua" >>"$dir/console.log" 2>&1 &
+  SERVER_PID=$! LAUNCH_PID=$!
+  wait_listening "$PROSODY_PORT" 30
+}
+
+# ---- common -----------------------------------------------------------------------------------
+
+# stop_server: SIGTERM to the server's PID, SIGKILL by PID after 20 s; reaps the launcher.
+# Prints nothing; returns the launcher's exit status.
+stop_server() {
+  local rc=0
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 200); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "server $SERVER_PID ignored SIGTERM for 20 s; SIGKILL" >&2
+      kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+  fi
+  if [[ -n $LAUNCH_PID ]]; then
+    for _ in $(seq 100); do kill -0 "$LAUNCH_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$LAUNCH_PID" 2>/dev/null || rc=$?
+  fi
+  SERVER_PID="" LAUNCH_PID=""
+  return $rc
+}

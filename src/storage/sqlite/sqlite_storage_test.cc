@@ -1,0 +1,130 @@
+// Storage contract tests, run against the SQLite backend (in memory and on disk).
+#include "storage/sqlite/sqlite_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace rampart::storage::sqlite {
+namespace {
+
+std::vector<Credential> creds() {
+  return {Credential{"SCRAM-SHA-256", "salt", 4096, std::string(32, 'k'), std::string(32, 's')}};
+}
+
+class StorageContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    path_ = GetParam();
+    if (path_ != ":memory:") {
+      path_ = (std::filesystem::temp_directory_path() /
+               ("rampart-storage-" + std::to_string(::getpid()) + ".db"))
+                  .string();
+      std::filesystem::remove(path_);
+    }
+    auto r = SqliteStorage::open({path_, "normal", 1000});
+    ASSERT_TRUE(r.isOk()) << r.status().message();
+    db_ = std::move(r).value();
+  }
+  void TearDown() override {
+    db_.reset();
+    if (path_ != ":memory:") {
+      for (const char* sfx : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path_ + sfx);
+      }
+    }
+  }
+  std::string path_;
+  std::unique_ptr<SqliteStorage> db_;
+};
+
+TEST_P(StorageContract, AccountsLifecycle) {
+  EXPECT_TRUE(db_->createAccount("h", "alice", creds()).isOk());
+  auto dup = db_->createAccount("h", "alice", creds());
+  EXPECT_EQ(dup.code(), core::Status::Code::kAlreadyExists);
+  EXPECT_TRUE(db_->exists("h", "alice").value());
+  EXPECT_FALSE(db_->exists("other", "alice").value());
+  auto c = db_->credentials("h", "alice");
+  ASSERT_TRUE(c.isOk());
+  ASSERT_EQ(c.value().size(), 1u);
+  EXPECT_EQ(c.value()[0].iterations, 4096u);
+  EXPECT_EQ(db_->setCredentials("h", "nobody", creds()).code(), core::Status::Code::kNotFound);
+  EXPECT_EQ(db_->listAccounts("h").value(), std::vector<std::string>{"alice"});
+  EXPECT_TRUE(db_->deleteAccount("h", "alice").isOk());
+  EXPECT_EQ(db_->deleteAccount("h", "alice").code(), core::Status::Code::kNotFound);
+}
+
+TEST_P(StorageContract, RosterItemsAndVersion) {
+  ASSERT_TRUE(db_->createAccount("h", "alice", creds()).isOk());
+  EXPECT_EQ(db_->version("h", "alice").value(), 0);
+  RosterItem it;
+  it.jid = "bob@h";
+  it.name = "Bob";
+  it.subscription = Subscription::kBoth;
+  it.groups = {"Friends", "Work"};
+  ASSERT_TRUE(db_->putItem("h", "alice", it).isOk());
+  EXPECT_EQ(db_->version("h", "alice").value(), 1);
+  auto got = db_->item("h", "alice", "bob@h");
+  ASSERT_TRUE(got.isOk() && got.value());
+  EXPECT_EQ(got.value()->name, "Bob");
+  EXPECT_EQ(got.value()->groups, it.groups);
+  EXPECT_EQ(got.value()->subscription, Subscription::kBoth);
+  ASSERT_TRUE(db_->removeItem("h", "alice", "bob@h").isOk());
+  EXPECT_EQ(db_->version("h", "alice").value(), 2);
+  EXPECT_TRUE(db_->roster("h", "alice").value().empty());
+  EXPECT_EQ(db_->putItem("h", "ghost", it).code(), core::Status::Code::kNotFound);
+}
+
+TEST_P(StorageContract, OfflineQueueIsOrderedAndRemovedUpTo) {
+  ASSERT_TRUE(db_->createAccount("h", "bob", creds()).isOk());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(db_->push("h", "bob", "<message id='" + std::to_string(i) + "'/>").isOk());
+  }
+  EXPECT_EQ(db_->count("h", "bob").value(), 5u);
+  auto first = db_->fetch("h", "bob", 3).value();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].stanza, "<message id='0'/>");
+  EXPECT_EQ(first[2].stanza, "<message id='2'/>");
+  ASSERT_TRUE(db_->removeUpTo("h", "bob", first.back().id).isOk());
+  auto rest = db_->fetch("h", "bob", 10).value();
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].stanza, "<message id='3'/>");
+  EXPECT_EQ(db_->push("h", "nobody", "<message/>").code(), core::Status::Code::kNotFound);
+}
+
+TEST_P(StorageContract, DeletingAccountDropsRosterAndOffline) {
+  ASSERT_TRUE(db_->createAccount("h", "bob", creds()).isOk());
+  RosterItem it;
+  it.jid = "x@h";
+  ASSERT_TRUE(db_->putItem("h", "bob", it).isOk());
+  ASSERT_TRUE(db_->push("h", "bob", "<message/>").isOk());
+  ASSERT_TRUE(db_->deleteAccount("h", "bob").isOk());
+  ASSERT_TRUE(db_->createAccount("h", "bob", creds()).isOk());
+  EXPECT_TRUE(db_->roster("h", "bob").value().empty());
+  EXPECT_EQ(db_->count("h", "bob").value(), 0u);
+  EXPECT_EQ(db_->version("h", "bob").value(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StorageContract, ::testing::Values(":memory:", "file"));
+
+TEST(SqliteStorage, ReopenKeepsDataAndSchema) {
+  auto path = (std::filesystem::temp_directory_path() /
+               ("rampart-reopen-" + std::to_string(::getpid()) + ".db"))
+                  .string();
+  std::filesystem::remove(path);
+  {
+    auto db = std::move(SqliteStorage::open({path, "full", 1000})).value();
+    ASSERT_TRUE(db->createAccount("h", "a", creds()).isOk());
+    ASSERT_TRUE(db->push("h", "a", "<message/>").isOk());
+  }
+  {
+    auto db = std::move(SqliteStorage::open({path, "full", 1000})).value();
+    EXPECT_EQ(db->count("h", "a").value(), 1u);
+  }
+  for (const char* sfx : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path + sfx);
+  }
+}
+
+}  // namespace
+}  // namespace rampart::storage::sqlite
