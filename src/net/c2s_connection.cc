@@ -146,6 +146,9 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
       state_(directTls ? State::kNeedAuth : State::kNeedTls),
       counters_(*new Counters(deps.metrics)) {
   tls_ = directTls;
+  if (auto* ex = stream_.socket().get_executor().target<asio::io_context::executor_type>()) {
+    ioc_ = &ex->context();
+  }
   boost::system::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string();
@@ -705,16 +708,23 @@ void C2SConnection::handleEstablished(Element& st) {
 }
 
 void C2SConnection::deliver(core::ElementPtr stanza) {
+  if (ioc_ != nullptr && core::Workers::current() == ioc_) {
+    writeStanza(*stanza);  // same network thread: no hop needed
+    return;
+  }
   auto self = shared_from_this();
-  asio::post(stream_.executor(), [self, stanza = std::move(stanza)] {
-    if (self->closing_ || self->state_ != State::kEstablished) {
-      return;
-    }
-    self->counters_.out[kindIndex(stanza->name())]->fetch_add(1, std::memory_order_relaxed);
-    std::string s;
-    stanza->serialize(s, core::kNsClient);
-    self->send(std::move(s));
-  });
+  asio::post(stream_.executor(),
+             [self, stanza = std::move(stanza)] { self->writeStanza(*stanza); });
+}
+
+void C2SConnection::writeStanza(const Element& stanza) {
+  if (closing_ || state_ != State::kEstablished) {
+    return;
+  }
+  counters_.out[kindIndex(stanza.name())]->fetch_add(1, std::memory_order_relaxed);
+  const std::size_t before = out_.size();
+  stanza.serialize(out_, core::kNsClient);  // straight into the outbound buffer
+  appended(out_.size() - before);
 }
 
 void C2SConnection::close(std::string_view condition) {
@@ -739,19 +749,31 @@ void C2SConnection::send(std::string data) {
   if (state_ == State::kClosed) {
     return;
   }
-  if (out_.size() + data.size() > deps_.config.maxOutboundBytes && !closing_) {
+  out_ += data;
+  appended(data.size());
+}
+
+void C2SConnection::appended(std::size_t bytes) {
+  if (out_.size() > deps_.config.maxOutboundBytes && !closing_) {
     // The client does not read: drop it rather than buffer without bound.
+    counters_.outbound.fetch_sub(static_cast<std::int64_t>(out_.size() - bytes),
+                                 std::memory_order_relaxed);
     out_.clear();
     streamError("policy-violation", "the client is not reading its stream");
     return;
   }
-  counters_.outbound.fetch_add(static_cast<std::int64_t>(data.size()), std::memory_order_relaxed);
-  if (out_.empty()) {
-    out_ = std::move(data);
-  } else {
-    out_ += data;
+  counters_.outbound.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
+  // Writes are coalesced: everything queued while this thread runs its current handlers
+  // goes out in one TLS write.
+  if (writing_ || flushPosted_) {
+    return;
   }
-  flush();
+  flushPosted_ = true;
+  auto self = shared_from_this();
+  asio::post(stream_.executor(), [self] {
+    self->flushPosted_ = false;
+    self->flush();
+  });
 }
 
 void C2SConnection::flush() {
@@ -767,8 +789,10 @@ void C2SConnection::flush() {
                                        std::memory_order_relaxed);
     self->writing_ = false;
     self->inflight_.clear();
-    if (self->inflight_.capacity() > 65536) {
-      self->inflight_.shrink_to_fit();
+    if (self->out_.empty()) {
+      // Idle again: most connections are idle most of the time, so they keep no buffers.
+      std::string().swap(self->inflight_);
+      std::string().swap(self->out_);
     }
     if (ec) {
       self->closing_ = true;
@@ -839,6 +863,7 @@ void C2SConnection::finish() {
     spdlog::info("event=session_closed jid={}", jid_.str());
   }
   closing_ = true;
+  flush();  // whatever is queued (e.g. our </stream:stream>) still goes out
   if (!writing_) {
     stream_.close();
   }

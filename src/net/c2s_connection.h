@@ -109,6 +109,8 @@ class C2SConnection final : public core::Session,
   void send(std::string data);
   void send(const core::Element& e);
   void flush();
+  void appended(std::size_t bytes);
+  void writeStanza(const core::Element& stanza);
   void streamError(std::string_view condition, std::string_view text = {});
   void finish();  // connection gone: unbind and broadcast unavailable
 
@@ -119,6 +121,8 @@ class C2SConnection final : public core::Session,
   bool tls_ = false;
   bool headerSent_ = false;
   bool writing_ = false;
+  bool flushPosted_ = false;
+  boost::asio::io_context* ioc_ = nullptr;
   bool closing_ = false;
   bool restart_ = false;
   bool startTls_ = false;
