@@ -13,7 +13,10 @@
 #include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <array>
+#include <unordered_set>
 
 #include "rampart/core/stanza.h"
 
@@ -50,6 +53,14 @@ std::string randomId(std::size_t bytes) {
 }
 
 }  // namespace
+
+// The connections of this network thread, swept periodically to free idle parsers.
+struct ThreadConnections {
+  std::unordered_set<C2SConnection*> all;
+  std::unique_ptr<asio::steady_timer> timer;
+};
+thread_local ThreadConnections tConnections;
+constexpr auto kSweepInterval = std::chrono::seconds(15);
 
 struct C2SConnection::Counters {
   explicit Counters(core::Metrics& m)
@@ -182,6 +193,11 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
       co_return;
     }
   }
+  tConnections.all.insert(this);
+  if (!tConnections.timer) {
+    tConnections.timer = std::make_unique<asio::steady_timer>(stream_.executor());
+    scheduleSweep();
+  }
   // One read buffer per thread: the parser copies what it keeps, so an idle connection
   // holds no buffer at all.
   thread_local std::array<char, kReadBuffer> buf;
@@ -190,6 +206,7 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
     if (ec || n == 0) {
       break;
     }
+    active_ = true;
     xml::ParseError err = parser_.feed(std::string_view(buf.data(), n));
     while (err == xml::ParseError::kNone && parser_.paused() && !closing_) {
       Element st = std::move(*pending_);
@@ -839,7 +856,39 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   }
 }
 
+void C2SConnection::scheduleSweep() {
+  tConnections.timer->expires_after(kSweepInterval);
+  tConnections.timer->async_wait([](boost::system::error_code ec) {
+    if (ec) {
+      return;
+    }
+    // A connection silent for a whole interval gives its XML parser back; the next byte
+    // re-creates it (see StreamParser::hibernate).
+    std::size_t freed = 0;
+    for (C2SConnection* c : tConnections.all) {
+      if (!c->active_ && c->state_ == State::kEstablished && !c->closing_ &&
+          c->parser_.canHibernate()) {
+        c->parser_.hibernate();
+        ++freed;
+      }
+      c->active_ = false;
+    }
+    if (freed > 0) {
+      // Hand the freed pages back to the system, at most once per interval for the process.
+      static std::atomic<std::int64_t> lastTrim{0};
+      const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+      std::int64_t prev = lastTrim.load(std::memory_order_relaxed);
+      if (now - prev > std::chrono::nanoseconds(kSweepInterval).count() / 2 &&
+          lastTrim.compare_exchange_strong(prev, now)) {
+        malloc_trim(0);
+      }
+    }
+    scheduleSweep();
+  });
+}
+
 void C2SConnection::finish() {
+  tConnections.all.erase(this);
   if (state_ == State::kClosed) {
     return;
   }

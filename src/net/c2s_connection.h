@@ -113,6 +113,7 @@ class C2SConnection final : public core::Session,
   void writeStanza(const core::Element& stanza);
   void streamError(std::string_view condition, std::string_view text = {});
   void finish();  // connection gone: unbind and broadcast unavailable
+  static void scheduleSweep();
 
   TlsStream stream_;
   C2SDeps& deps_;
@@ -121,6 +122,7 @@ class C2SConnection final : public core::Session,
   bool tls_ = false;
   bool headerSent_ = false;
   bool writing_ = false;
+  bool active_ = true;  // read something since the last idle sweep
   bool flushPosted_ = false;
   boost::asio::io_context* ioc_ = nullptr;
   bool closing_ = false;

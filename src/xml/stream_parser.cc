@@ -72,7 +72,10 @@ void StreamParser::install() {
   XML_SetProcessingInstructionHandler(parser_, &StreamParser::onPi);
   XML_SetCommentHandler(parser_, &StreamParser::onComment);
   XML_SetStartNamespaceDeclHandler(parser_, &StreamParser::onNsStart);
-  defaultNs_.clear();
+  if (!waking_) {
+    defaultNs_.clear();
+    rootNs_.clear();
+  }
   depth_ = 0;
   stack_.clear();
   current_ = core::Element();
@@ -95,7 +98,9 @@ void StreamParser::fail(ParseError e, std::string_view detail) {
 
 void StreamParser::stop() {
   stopped_ = true;
-  XML_StopParser(parser_, XML_FALSE);
+  if (parser_ != nullptr) {
+    XML_StopParser(parser_, XML_FALSE);
+  }
 }
 
 bool StreamParser::checkSize() {
@@ -140,7 +145,8 @@ void StreamParser::onStart(void* self, const char* name, const char** attrs) {
       p->fail(ParseError::kPolicyViolation, "stream header too large");
       return;
     }
-    if (p->cb_.onStreamOpen) {
+    p->boundary_ = XML_GetCurrentByteIndex(p->parser_) + XML_GetCurrentByteCount(p->parser_);
+    if (p->cb_.onStreamOpen && !p->waking_) {
       p->cb_.onStreamOpen(a, p->defaultNs_);
     }
     return;
@@ -193,6 +199,7 @@ void StreamParser::onEnd(void* self, const char* /*name*/) {
   --p->depth_;
   p->stack_.pop_back();
   if (p->depth_ == 1) {
+    p->boundary_ = XML_GetCurrentByteIndex(p->parser_) + XML_GetCurrentByteCount(p->parser_);
     core::Element done = std::move(p->current_);
     p->current_ = core::Element();
     if (p->cb_.onStanza) {
@@ -226,12 +233,16 @@ void StreamParser::onText(void* self, const char* text, int len) {
       return;
     }
   }
+  p->boundary_ = XML_GetCurrentByteIndex(p->parser_) + len;
 }
 
 void StreamParser::onNsStart(void* self, const char* prefix, const char* uri) {
   auto* p = static_cast<StreamParser*>(self);
   if (p->depth_ == 0 && prefix == nullptr) {
     p->defaultNs_ = uri != nullptr ? uri : "";
+  }
+  if (p->depth_ == 0 && !p->waking_ && p->rootNs_.size() < 16) {
+    p->rootNs_.emplace_back(prefix != nullptr ? prefix : "", uri != nullptr ? uri : "");
   }
 }
 
@@ -261,6 +272,9 @@ ParseError StreamParser::feed(std::string_view data) {
   }
   if (stopped_ || paused_) {
     return ParseError::kNone;
+  }
+  if (parser_ == nullptr && !wake()) {
+    return error_;
   }
   chunkBase_ = fed_;
   fed_ += static_cast<std::int64_t>(data.size());
@@ -312,6 +326,53 @@ ParseError StreamParser::afterParse(int status) {
   return ParseError::kNone;
 }
 
+bool StreamParser::canHibernate() const {
+  return parser_ != nullptr && streamOpen_ && depth_ == 1 && !paused_ && !stopped_ &&
+         error_ == ParseError::kNone && fed_ == boundary_ && !rootNs_.empty();
+}
+
+void StreamParser::hibernate() {
+  if (!canHibernate()) {
+    return;
+  }
+  XML_ParserFree(parser_);
+  parser_ = nullptr;
+}
+
+bool StreamParser::wake() {
+  // A fresh parser, primed with an equivalent of the stream header so that the namespace
+  // prefixes the client declared there stay in scope. The header callback is not repeated.
+  const char sep[2] = {kSep, 0};
+  parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+  if (parser_ == nullptr) {
+    error_ = ParseError::kPolicyViolation;
+    return false;
+  }
+  waking_ = true;
+  install();
+  std::string prefix;
+  for (const auto& [pfx, uri] : rootNs_) {
+    if (uri == core::kNsStream) {
+      prefix = pfx;
+    }
+  }
+  std::string header = "<" + (prefix.empty() ? std::string() : prefix + ":") + "stream";
+  for (const auto& [pfx, uri] : rootNs_) {
+    header += pfx.empty() ? " xmlns='" : " xmlns:" + pfx + "='";
+    core::appendEscapedAttr(header, uri);
+    header += "'";
+  }
+  header += ">";
+  fed_ = static_cast<std::int64_t>(header.size());
+  XML_Status st = XML_Parse(parser_, header.data(), static_cast<int>(header.size()), XML_FALSE);
+  waking_ = false;
+  if (st != XML_STATUS_OK || !streamOpen_ || error_ != ParseError::kNone) {
+    error_ = ParseError::kNotWellFormed;
+    return false;
+  }
+  return true;
+}
+
 std::string StreamParser::restart() {
   std::string rest;
   if (paused_) {
@@ -320,7 +381,12 @@ std::string StreamParser::restart() {
       rest = chunk_.substr(static_cast<std::size_t>(off));
     }
   }
-  XML_ParserReset(parser_, "UTF-8");
+  if (parser_ == nullptr) {
+    const char sep[2] = {kSep, 0};
+    parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+  } else {
+    XML_ParserReset(parser_, "UTF-8");
+  }
   install();
   return rest;
 }

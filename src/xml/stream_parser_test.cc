@@ -154,6 +154,35 @@ TEST(StreamParser, PauseResumeAndRestart) {
   EXPECT_EQ(c.opens, 2);
 }
 
+TEST(StreamParser, HibernateAndWakeKeepTheStreamContext) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed("<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams' "
+                   "to='example.com' version='1.0'><message><body>1</body></message>  "),
+            ParseError::kNone);
+  ASSERT_TRUE(p.canHibernate());
+  p.hibernate();
+  EXPECT_TRUE(p.hibernating());
+  ASSERT_EQ(p.feed("<message><body>2</body></message>"), ParseError::kNone);
+  EXPECT_FALSE(p.hibernating());
+  EXPECT_EQ(c.opens, 1);  // the header callback is not repeated
+  ASSERT_EQ(c.stanzas.size(), 2u);
+  EXPECT_EQ(c.stanzas[1].ns(), "jabber:client");
+  EXPECT_EQ(c.stanzas[1].childText("body", "jabber:client"), "2");
+  p.hibernate();
+  ASSERT_EQ(p.feed("</s:stream>"), ParseError::kNone);
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(StreamParser, NoHibernationInsideAStanza) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(std::string(kHeader) + "<message><bo"), ParseError::kNone);
+  EXPECT_FALSE(p.canHibernate());
+  ASSERT_EQ(p.feed("dy>x</body></message>"), ParseError::kNone);
+  EXPECT_TRUE(p.canHibernate());
+}
+
 TEST(Element, SerializesWithEscapingAndNamespaces) {
   core::Element m("message", "jabber:client");
   m.setAttr("to", "a'b\"c<d>&");
