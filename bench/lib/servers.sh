@@ -1,7 +1,7 @@
 # Start, stop and provision the three servers for bench/run.sh (sourced, not run).
 # Every server runs pinned to CPU 1 (taskset), listens on 127.0.0.1 only, uses the same
 # self-signed certificate ($RUN_DIR/tls) and the same users (userN@localhost / passN).
-# Needs: ROOT, BENCH, RUN_DIR, RAMPARTD, RAMPARTCTL, SERVER_CPU; sets SERVER_PID, LAUNCH_PID.
+# Needs: ROOT, BENCH, RUN_DIR, RAMPARTD, RAMPARTCTL, SERVER_CPU, NICE; sets SERVER_PID, LAUNCH_PID.
 
 RAMPART_PORT=25222 RAMPART_TLS_PORT=25223 RAMPART_HTTPS_PORT=25281
 EJABBERD_PORT=35222 EJABBERD_HTTP_PORT=35280 EJABBERD_DIST_PORT=35299
@@ -73,7 +73,7 @@ rampart_prepare() {  # rampart_prepare COUNT
 }
 
 rampart_start() {
-  taskset -c "$SERVER_CPU" "$RAMPARTD" --dev --data-dir "$RUN_DIR/rampart" \
+  nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" "$RAMPARTD" --dev --data-dir "$RUN_DIR/rampart" \
     --c2s-port "$RAMPART_PORT" --tls-port "$RAMPART_TLS_PORT" \
     --https-port "$RAMPART_HTTPS_PORT" >>"$RUN_DIR/rampart/rampartd.log" 2>&1 &
   SERVER_PID=$! LAUNCH_PID=$!
@@ -101,7 +101,7 @@ ejabberd_start() {
   rm -f "$dir/ejabberd.pid"
   # ejabberdctl runs as the ejabberd user (setpriv, no su), with its own config, spool, logs
   # and Erlang cookie ($HOME); the Erlang distribution listens on loopback without epmd.
-  HOME=$dir/spool taskset -c "$SERVER_CPU" \
+  HOME=$dir/spool nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" \
     setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
     /usr/sbin/ejabberdctl --config-dir "$dir/etc" --config "$dir/etc/ejabberd.yml" \
     --ctl-config "$dir/etc/ejabberdctl.cfg" --logs "$dir/logs" --spool "$dir/spool" \
@@ -139,7 +139,7 @@ prosody_prepare() {  # prosody_prepare COUNT
 
 prosody_start() {
   local dir=$RUN_DIR/prosody
-  taskset -c "$SERVER_CPU" setpriv --reuid=prosody --regid=prosody --init-groups \
+  nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" setpriv --reuid=prosody --regid=prosody --init-groups \
     /usr/bin/prosody -F --config "$dir/prosody.cfg.lua" >>"$dir/console.log" 2>&1 &
   SERVER_PID=$! LAUNCH_PID=$!
   wait_listening "$PROSODY_PORT" 30

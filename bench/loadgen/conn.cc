@@ -142,20 +142,47 @@ awaitable<void> Conn::writePlain(std::string data) {
   co_await asio::async_write(sock_, asio::buffer(data), asio::use_awaitable);
 }
 
-bool Conn::send(std::string_view data, std::size_t maxQueued) {
-  if (!alive_) {
-    return false;
-  }
-  if (queued() > maxQueued) {
+bool Conn::queue(std::string_view data, std::size_t maxQueued) {
+  if (!alive_ || queued() > maxQueued) {
     return false;
   }
   out_.append(data);
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(sock_.get_executor(), [self = shared_from_this()]() { return self->flush(); },
-                   asio::detached);
-  }
   return true;
+}
+
+bool Conn::send(std::string_view data, std::size_t maxQueued) {
+  if (!queue(data, maxQueued)) {
+    return false;
+  }
+  flushNow();
+  return true;
+}
+
+void Conn::flushNow() {
+  if (writing_ || !alive_) {
+    return;
+  }
+  while (outPos_ < out_.size()) {
+    ERR_clear_error();
+    std::size_t len = std::min<std::size_t>(out_.size() - outPos_, 256 * 1024);
+    int n = SSL_write(ssl_, out_.data() + outPos_, static_cast<int>(len));
+    if (n > 0) {
+      outPos_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+      // The socket is full: finish in a coroutine that waits for it.
+      writing_ = true;
+      asio::co_spawn(sock_.get_executor(),
+                     [self = shared_from_this()]() { return self->flush(); }, asio::detached);
+      return;
+    }
+    alive_ = false;
+    return;
+  }
+  out_.clear();  // keeps its capacity for the next batch
+  outPos_ = 0;
 }
 
 awaitable<void> Conn::flush() {
@@ -239,7 +266,9 @@ std::string streamHeader(const std::string& domain) {
 awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
   const std::string user = t.userPrefix + std::to_string(n);
   const std::string pass = t.passPrefix + std::to_string(n);
+  stage_ = "connect";
   co_await sock_.async_connect(t.endpoint, asio::use_awaitable);
+  stage_ = "stream";
   sock_.set_option(asio::ip::tcp::no_delay(true));
   sock_.non_blocking(true);
 
@@ -249,13 +278,16 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
   if (!features.is(kNsStream, "features") || features.child("starttls") == nullptr) {
     throw LoginError("no STARTTLS offered");
   }
+  stage_ = "starttls";
   co_await writePlain("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
   Element proceed = co_await next();
   if (!proceed.is(kNsTls, "proceed")) {
     throw LoginError("STARTTLS refused");
   }
+  stage_ = "tls-handshake";
   co_await handshake();
   alive_ = true;
+  stage_ = "tls-stream";
 
   openStream();
   send(streamHeader(t.domain));
@@ -270,6 +302,7 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
   if (!haveScram) {
     throw LoginError("SCRAM-SHA-1 not offered after STARTTLS");
   }
+  stage_ = "sasl";
   ScramSha1Client scram(user, pass);
   send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>" +
        base64Encode(scram.first()) + "</auth>");
@@ -307,9 +340,11 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
     throw LoginError("SASL " + outcome.name + ": " + conditionOf(outcome));
   }
 
+  stage_ = "restart";
   openStream();
   send(streamHeader(t.domain));
   features = co_await next();
+  stage_ = "bind";
   if (features.child("bind") == nullptr) {
     throw LoginError("no resource binding offered");
   }
@@ -326,6 +361,7 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
   }
   jid_ = jid->text;
   if (needSession) {
+    stage_ = "session";
     send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
     for (;;) {
       Element r = co_await next();
@@ -337,6 +373,7 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
       }
     }
   }
+  stage_ = "presence";
   send("<presence/>");
   if (t.waitPresenceEcho) {
     for (;;) {
@@ -346,6 +383,7 @@ awaitable<void> Conn::login(const Target& t, unsigned n, ScramCache& cache) {
       }
     }
   }
+  stage_ = "online";
 }
 
 awaitable<void> Conn::pump(std::function<void(Element&)> handler) {

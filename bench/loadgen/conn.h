@@ -53,6 +53,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Queues bytes for sending; a flush coroutine writes them. Returns false (and drops the data)
   // when more than maxQueued bytes are already waiting.
   bool send(std::string_view data, std::size_t maxQueued = SIZE_MAX);
+  // Like send() but without writing yet: a batch goes out with one flushNow().
+  bool queue(std::string_view data, std::size_t maxQueued = SIZE_MAX);
+  // Writes what is queued as far as the socket takes it; the rest in the background.
+  void flushNow();
   std::size_t queued() const { return out_.size() - outPos_; }
   // Closes the stream politely (</stream:stream>) without waiting.
   void closeStream();
@@ -63,6 +67,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool alive() const { return alive_; }
   const std::string& jid() const { return jid_; }
   unsigned iterations() const { return iterations_; }
+  // Which login step the connection is in (for error reports): "connect", "starttls", ...
+  const char* stage() const { return stage_; }
   std::string peerCertSha256() const;
 
   Clock::time_point deadline{Clock::time_point::max()};
@@ -86,6 +92,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool alive_ = false;
   std::string jid_;
   unsigned iterations_ = 0;
+  const char* stage_ = "connect";
 };
 
 // SSL_CTX for clients: TLS 1.2+, no certificate verification (self-signed bench certificate;

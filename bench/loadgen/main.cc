@@ -22,6 +22,7 @@ options (defaults in brackets):
   --addr IP [127.0.0.1]  --port N  --domain D [localhost]
   --user-prefix S [user]  --pass-prefix S [pass]   (userN / passN, N from 1)
   --server-pid PID        server process for CPU and RSS readings from /proc
+  --server-cpu N [1]      the CPU the server is pinned to (to report others' use of it)
   --out FILE              write the JSON result here too
   --scram-cache FILE      reuse SaltedPassword across runs (as clients cache SCRAM keys)
   --concurrency C [50]    logins in flight
@@ -29,8 +30,8 @@ options (defaults in brackets):
   --no-presence-wait      count a login done when presence is sent, not when echoed
   login: --users N [2000]
   chat:  --pairs P [100] --rates R1,R2,... [2000,...,160000] --step-seconds S [10]
-         --max-p99-ms MS [1000]
-  idle:  --max N [10000] --hold-seconds S [10]
+         --max-p99-ms MS [1000] --tick-ms MS [5]
+  idle:  --max N [10000] --hold-seconds S [10] --ramp-seconds S [150]
 )";
 
 std::vector<double> parseList(const std::string& s) {
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
       else if (k == "--user-prefix") o.target.userPrefix = val();
       else if (k == "--pass-prefix") o.target.passPrefix = val();
       else if (k == "--server-pid") o.serverPid = std::stoi(val());
+      else if (k == "--server-cpu") o.serverCpu = std::stoi(val());
       else if (k == "--out") o.outPath = val();
       else if (k == "--scram-cache") o.scramCachePath = val();
       else if (k == "--concurrency") o.concurrency = static_cast<unsigned>(std::stoul(val()));
@@ -86,9 +88,11 @@ int main(int argc, char** argv) {
       else if (k == "--pairs") o.pairs = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--rates") o.rates = parseList(val());
       else if (k == "--step-seconds") o.stepSeconds = std::stod(val());
+      else if (k == "--tick-ms") o.tickMs = std::stod(val());
       else if (k == "--max-p99-ms") o.maxP99Ms = std::stod(val());
       else if (k == "--max") o.maxConnections = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--hold-seconds") o.holdSeconds = std::stod(val());
+      else if (k == "--ramp-seconds") o.rampSeconds = std::stod(val());
       else throw std::invalid_argument("unknown option " + k);
     }
     if (port <= 0 || port > 65535) throw std::invalid_argument("--port is required");

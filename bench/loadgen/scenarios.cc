@@ -72,6 +72,27 @@ double selfCpuSeconds() {
 
 long selfRssKiB() { return vmRssKiB("/proc/self/status"); }
 
+// Busy CPU seconds (everything but idle and iowait) of one CPU, or of the whole machine when
+// cpu < 0, so that a result can say how much CPU other programs took during the measurement.
+double busySeconds(int cpu) {
+  std::ifstream in("/proc/stat");
+  std::string want = cpu < 0 ? "cpu" : "cpu" + std::to_string(cpu);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream is(line);
+    std::string name;
+    is >> name;
+    if (name != want) {
+      continue;
+    }
+    unsigned long long v[8] = {};
+    for (auto& x : v) is >> x;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return 0;
+}
+
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -165,6 +186,9 @@ struct Runtime {
   unsigned disconnects = 0;  // authenticated connections lost before the end
   Clock::time_point started = Clock::now();
   double loadgenCpuStart = selfCpuSeconds();
+  double machineBusyStart = busySeconds(-1);
+  double serverCoreBusyStart = busySeconds(o.serverCpu);
+  double serverCpuStart = sampleProc(o.serverPid).cpuSeconds;
 
   void error(const std::string& what) {
     // Keep the table small: one entry per distinct message, capped.
@@ -217,8 +241,9 @@ awaitable<void> loginWorker(Runtime& rt, LoginBatch& b) {
       co_await c->login(rt.o.target, b.first + idx, rt.cache);
     } catch (const boost::system::system_error& e) {
       err = e.code() == asio::error::operation_aborted ? "timeout" : e.what();
+      err += std::string(" (during ") + c->stage() + ")";
     } catch (const std::exception& e) {
-      err = e.what();
+      err = e.what() + std::string(" (during ") + c->stage() + ")";
     }
     rt.pending.erase(c.get());
     if (err.empty()) {
@@ -315,6 +340,10 @@ int runDriver(Runtime& rt, std::function<awaitable<void>()> driver) {
 }
 
 Json commonJson(Runtime& rt, const std::string& scenario) {
+  double loadgenCpu = selfCpuSeconds() - rt.loadgenCpuStart;
+  double serverCpu = sampleProc(rt.o.serverPid).cpuSeconds - rt.serverCpuStart;
+  double busy = busySeconds(-1) - rt.machineBusyStart;
+  double coreBusy = busySeconds(rt.o.serverCpu) - rt.serverCoreBusyStart;
   Json j;
   j.str("scenario", scenario)
       .num("port", rt.o.target.endpoint.port())
@@ -324,7 +353,12 @@ Json commonJson(Runtime& rt, const std::string& scenario) {
       .num("scram_cache_misses", static_cast<double>(rt.cache.misses()))
       .boolean("timed_out", rt.timedOut)
       .num("wall_seconds", secondsSince(rt.started))
-      .num("loadgen_cpu_seconds", selfCpuSeconds() - rt.loadgenCpuStart);
+      .num("loadgen_cpu_seconds", loadgenCpu)
+      .num("server_cpu_seconds_total", serverCpu)
+      // CPU time that neither the server nor the load generator used: other programs.
+      .num("other_cpu_seconds", std::max(0.0, busy - loadgenCpu - serverCpu))
+      // ... and on the server's CPU alone (the server is pinned there).
+      .num("other_cpu_seconds_on_server_core", std::max(0.0, coreBusy - serverCpu));
   return j;
 }
 
@@ -397,7 +431,7 @@ struct Step {
   std::uint64_t sent = 0, skipped = 0, recvInWindow = 0, recvTotal = 0;
   std::vector<std::uint32_t> latUs;
   double windowSeconds = 0, drainSeconds = 0;
-  double serverCpu = 0, loadgenCpu = 0;
+  double serverCpu = 0, loadgenCpu = 0, otherOnServerCore = 0;
   double p50 = -1, p90 = -1, p99 = -1, max = -1;
   std::string verdict;
 };
@@ -473,6 +507,8 @@ int runChat(const Options& o) {
     plan.insert(plan.end(), o.rates.begin(), o.rates.end());
     double bestDelivered = 0;
     unsigned cursor = 0;
+    std::vector<bool> touched(n, false);
+    std::vector<unsigned> dirty;
     char msg[512];
     std::uint64_t msgId = 0;
     for (std::size_t si = 0; si < plan.size(); ++si) {
@@ -481,6 +517,7 @@ int runChat(const Options& o) {
       s.warmup = si == 0;
       const double window = s.warmup ? std::min(2.0, o.stepSeconds) : o.stepSeconds;
       ProcSample cpu0 = sampleProc(o.serverPid);
+      double core0 = busySeconds(o.serverCpu);
       double lg0 = selfCpuSeconds();
       std::uint64_t recv0 = chat.received;
       auto start = Clock::now();
@@ -507,14 +544,24 @@ int runChat(const Options& o) {
                                   chat.partner[i].c_str(),
                                   static_cast<unsigned long long>(++msgId),
                                   static_cast<unsigned long long>(nowNs()), si);
-          if (c.alive() && c.send(std::string_view(msg, static_cast<std::size_t>(len)),
-                                  o.maxQueuedBytes)) {
+          if (c.alive() && c.queue(std::string_view(msg, static_cast<std::size_t>(len)),
+                                   o.maxQueuedBytes)) {
             ++s.sent;
+            if (!touched[i]) {
+              touched[i] = true;
+              dirty.push_back(i);
+            }
           } else {
             ++s.skipped;
           }
         }
-        tick.expires_after(2ms);
+        // One TLS write per connection per tick.
+        for (unsigned i : dirty) {
+          chat.conns[i]->flushNow();
+          touched[i] = false;
+        }
+        dirty.clear();
+        tick.expires_after(std::chrono::microseconds(static_cast<long>(o.tickMs * 1000)));
         co_await tick.async_wait(asio::use_awaitable);
       }
       s.windowSeconds = secondsSince(start);
@@ -528,6 +575,7 @@ int runChat(const Options& o) {
       s.drainSeconds = secondsSince(drainStart);
       ProcSample cpu1 = sampleProc(o.serverPid);
       s.serverCpu = cpu1.cpuSeconds - cpu0.cpuSeconds;
+      s.otherOnServerCore = std::max(0.0, busySeconds(o.serverCpu) - core0 - s.serverCpu);
       s.loadgenCpu = selfCpuSeconds() - lg0;
       s.p50 = percentileMs(s.latUs, 0.50);
       s.p90 = percentileMs(s.latUs, 0.90);
@@ -588,6 +636,7 @@ int runChat(const Options& o) {
         .num("server_cpu_seconds", s.serverCpu)
         .num("server_cpu_seconds_per_10k", cpu10k)
         .num("loadgen_cpu_seconds", s.loadgenCpu)
+        .num("other_cpu_seconds_on_server_core", s.otherOnServerCore)
         .str("verdict", s.verdict);
     steps += (steps.size() > 1 ? "," : "") + sj.done();
     if (s.warmup) {
@@ -641,7 +690,11 @@ int runIdle(const Options& o) {
   LoginBatch b;
   b.count = o.maxConnections;
   // "As many as fit": stop opening once failures pass 2% (at least 50).
-  b.stop = [](const LoginBatch& lb) { return lb.failed > std::max(50u, (lb.ok + lb.failed) / 50); };
+  auto rampStart = Clock::now();
+  b.stop = [&o, &rampStart](const LoginBatch& lb) {
+    return lb.failed > std::max(50u, (lb.ok + lb.failed) / 50) ||
+           secondsSince(rampStart) > o.rampSeconds;
+  };
   b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
     c->releaseParser();
     startPump(rt, c, nullptr);
@@ -656,6 +709,7 @@ int runIdle(const Options& o) {
     before = sampleProc(o.serverPid);
     selfBefore = selfRssKiB();
     auto t0 = Clock::now();
+    rampStart = t0;
     co_await runLogins(rt, b, o.concurrency);
     rampSeconds = secondsSince(t0);
     co_await sleepFor(rt, std::chrono::milliseconds(static_cast<long>(o.holdSeconds * 1000)));
@@ -673,6 +727,7 @@ int runIdle(const Options& o) {
       .num("failed", b.failed)
       .num("alive_after_hold", alive)
       .num("ramp_seconds", rampSeconds)
+      .boolean("ramp_time_limit_hit", rampSeconds > o.rampSeconds)
       .num("hold_seconds", o.holdSeconds)
       .num("server_rss_kib_before", static_cast<double>(before.rssKiB))
       .num("server_rss_kib_after", static_cast<double>(after.rssKiB))

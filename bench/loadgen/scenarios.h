@@ -13,6 +13,7 @@ struct Options {
   std::string outPath;             // JSON result
   std::string scramCachePath;      // optional SaltedPassword cache shared between runs
   int serverPid = 0;               // for CPU and RSS readings from /proc
+  int serverCpu = 1;               // the CPU the server is pinned to (for /proc/stat readings)
   unsigned concurrency = 50;       // logins in flight
   double loginTimeoutSeconds = 30;
   double maxSeconds = 300;         // hard bound for the whole scenario
@@ -22,11 +23,13 @@ struct Options {
   unsigned pairs = 100;
   std::vector<double> rates{2000, 5000, 10000, 20000, 40000, 80000, 160000};
   double stepSeconds = 10;
+  double tickMs = 5;  // sending granularity: each connection's messages of a tick go in one write
   double maxP99Ms = 1000;
   std::size_t maxQueuedBytes = 256 * 1024;  // per connection; beyond it a send is skipped
   // idle
   unsigned maxConnections = 10000;
   double holdSeconds = 10;
+  double rampSeconds = 150;  // stop opening connections after this long
 };
 
 int runLogin(const Options& o);

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,8 @@ std::string generatePassword() {
 }
 
 int run(int argc, char** argv) {
+  // A peer that vanishes while OpenSSL writes to its socket must cost that connection only.
+  std::signal(SIGPIPE, SIG_IGN);
   Args args = parseArgs(argc, argv);
   core::Config config;
   if (args.dev) {

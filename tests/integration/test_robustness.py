@@ -157,6 +157,13 @@ def test_client_vanishing_while_server_writes(server, users):
     (no SIGPIPE, no crash): requests are pipelined and the socket closed without reading."""
     account = users.new("vanish")
     probe = users.new("probe")
+
+    def assert_alive(after):
+        if not server.running():
+            code = server.proc.returncode
+            raise AssertionError("rampartd died (%s) after %s" % (
+                "signal %d" % -code if code < 0 else "exit status %d" % code, after))
+
     for i in range(30):
         direct = i % 2 == 0
         s = RawStream(server.tls_port if direct else server.c2s_port, direct_tls=direct)
@@ -165,11 +172,8 @@ def test_client_vanishing_while_server_writes(server, users):
             "<iq type='get' id='p%d' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>" % j
             for j in range(300)))
         s.sock.close()
-        if i % 10 == 9:
-            time.sleep(0.3)
-            assert server.running(), "rampartd died (status %s) after a client vanished" % (
-                server.proc.returncode)
+        time.sleep(0.05)
+        assert_alive("client %d closed its socket with 300 pings unanswered" % i)
     time.sleep(0.5)
-    assert server.running(), "rampartd died (status %s) after a client vanished" % (
-        server.proc.returncode)
+    assert_alive("30 clients vanished")
     assert_server_answers(server, probe)

@@ -1,4 +1,5 @@
-"""Helpers for driving rampartd with slixmpp from pytest (synchronous wrappers)."""
+"""slixmpp helpers for the integration tests: a recording Client, Clients (starts and always
+stops a group of them) and run() (one bounded event loop per test)."""
 import asyncio
 import ssl
 

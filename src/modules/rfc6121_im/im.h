@@ -41,6 +41,8 @@ class ImModule final : public core::Module {
   bool onSubscription(core::StanzaEvent& ev, bool outbound);
   bool onBroadcast(core::StanzaEvent& ev);
   bool onProbe(core::StanzaEvent& ev);
+  // Unavailable presence from each of the user's available resources to a former subscriber.
+  void sendUnavailable(const core::Jid& user, const core::Jid& contact);
   void push(const core::Jid& user, const RosterItem& item, bool removed, std::int64_t version);
 
   core::ModuleContext* ctx_ = nullptr;

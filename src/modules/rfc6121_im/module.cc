@@ -227,9 +227,23 @@ void ImModule::handleRosterSet(const core::Element& iq) {
           if (it.subscription == Subscription::kFrom || it.subscription == Subscription::kBoth ||
               it.pendingIn) {
             send("unsubscribed");
+            if (it.subscription == Subscription::kFrom || it.subscription == Subscription::kBoth) {
+              sendUnavailable(user, *core::Jid::parse(it.jid));  // RFC 6121 section 3.2.2
+            }
           }
         }
       });
+}
+
+void ImModule::sendUnavailable(const core::Jid& user, const core::Jid& contact) {
+  core::Router& router = ctx_->router();
+  for (const auto& s : router.sessionsOf(user)) {
+    if (s->available()) {
+      core::Element p("presence", std::string(core::kNsClient));
+      p.setAttr("type", "unavailable").setAttr("from", s->jid().str()).setAttr("to", contact.str());
+      router.route(std::move(p));
+    }
+  }
 }
 
 void ImModule::push(const core::Jid& user, const RosterItem& item, bool removed,
@@ -312,20 +326,18 @@ bool ImModule::onSubscription(core::StanzaEvent& ev, bool outbound) {
           // Subscription stanzas always carry the bare JID (RFC 6121 section 3.1.2).
           stanza.setAttr("from", user.str()).setAttr("to", contact.str());
           router.route(std::move(stanza));
-          if (type == "subscribed" || type == "unsubscribed") {
-            // Let the contact see our current presence, or its end (sections 3.1.5, 3.2.2).
+          if (type == "subscribed") {
+            // Let the new subscriber see our current presence (section 3.1.5).
             for (const auto& s : router.sessionsOf(user)) {
               core::ElementPtr last = s->lastPresence();
-              if (!s->available() || !last) {
-                continue;
+              if (s->available() && last) {
+                core::Element p = *last;
+                p.setAttr("from", s->jid().str()).setAttr("to", contact.str());
+                router.route(std::move(p));
               }
-              core::Element p = type == "subscribed" ? *last : core::Element("presence", std::string(core::kNsClient));
-              if (type == "unsubscribed") {
-                p.setAttr("type", "unavailable");
-              }
-              p.setAttr("from", s->jid().str()).setAttr("to", contact.str());
-              router.route(std::move(p));
             }
+          } else if (type == "unsubscribed") {
+            sendUnavailable(user, contact);  // section 3.2.2
           }
           return;
         }

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# `make bench`: Rampart, ejabberd and Prosody side by side on this machine, in one run, driven
+# by the same load generator (bench/loadgen) over STARTTLS + SCRAM-SHA-1:
+#   1. login storm      N users log in with C in flight                -> logins/s
+#   2. 1:1 chat         P pairs at increasing rates until saturation    -> delivered msg/s,
+#                       latency p50/p99, server CPU s per 10k messages
+#   3. idle connections up to M authenticated TLS connections held     -> server KiB/connection
+# Each server is started fresh for each scenario, pinned to CPU 1 (the load generator to CPU 0),
+# and stopped by its PID. Raw results go to bench/results/<time>/ (git-ignored); the report to
+# docs/benchmarks.md. BENCH_QUICK=1 runs small counts in a few minutes (report stays in
+# bench/results/ unless BENCH_DOC is set). Every step is bounded in time.
+#
+# Settings (environment): BENCH_SERVERS="rampart ejabberd prosody", BENCH_LOGIN_USERS,
+# BENCH_CONCURRENCY, BENCH_PAIRS, BENCH_RATES (comma list, msg/s), BENCH_STEP_SECONDS,
+# BENCH_MAX_P99_MS, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
+# BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
+# work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
+# (keep the temporary directory with the servers' data and logs).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+QUICK=${BENCH_QUICK:-0}
+
+# Linux autogroups share the CPU fairly between sessions before nice values count, so one busy
+# terminal elsewhere takes half the server's core whatever our nice. Run in a session of our
+# own and raise that session's priority (BENCH_NICE); it ends with the run.
+if [[ ${BENCH_IN_SESSION:-0} != 1 && -w /proc/self/autogroup ]] && command -v setsid >/dev/null; then
+  BENCH_IN_SESSION=1 setsid "$0" "$@" &
+  child=$!
+  trap 'kill -TERM "$child" 2>/dev/null' INT TERM
+  while :; do
+    rc=0
+    wait "$child" || rc=$?
+    kill -0 "$child" 2>/dev/null || exit "$rc"
+  done
+fi
+
+if [[ $QUICK == 1 ]]; then
+  d_users=300 d_conc=20 d_pairs=20 d_rates=1000,2000,4000,8000 d_step=3 d_idle=600 d_hold=3
+else
+  d_users=2000 d_conc=50 d_pairs=100 d_step=10 d_idle=10000 d_hold=10
+  d_rates=2000,5000,10000,20000,40000,60000,80000,100000,120000,150000,200000
+fi
+LOGIN_USERS=${BENCH_LOGIN_USERS:-$d_users}
+CONCURRENCY=${BENCH_CONCURRENCY:-$d_conc}
+PAIRS=${BENCH_PAIRS:-$d_pairs}
+RATES=${BENCH_RATES:-$d_rates}
+STEP_SECONDS=${BENCH_STEP_SECONDS:-$d_step}
+MAX_P99_MS=${BENCH_MAX_P99_MS:-1000}
+IDLE_MAX=${BENCH_IDLE_MAX:-$d_idle}
+IDLE_HOLD=${BENCH_IDLE_HOLD:-$d_hold}
+SERVERS=${BENCH_SERVERS:-rampart ejabberd prosody}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
+NICE=${BENCH_NICE:--10}
+RAMPARTD=$ROOT/build/rampartd
+RAMPARTCTL=$ROOT/build/rampartctl
+LOADGEN=$BENCH/build/loadgen
+
+log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "error: $*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root: the peers run as their own system users (setpriv)"
+if [[ ${BENCH_IN_SESSION:-0} == 1 ]]; then
+  echo "$NICE" >/proc/self/autogroup 2>/dev/null || log "could not raise the autogroup priority"
+fi
+(($(nproc) >= 2)) || die "needs at least 2 CPUs (server and load generator pinned apart)"
+
+# ---- build and install ------------------------------------------------------------------------
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+  log "building Rampart (make build)"
+  make -s -C "$ROOT" build >/dev/null
+fi
+[[ -x $RAMPARTD && -x $RAMPARTCTL ]] || die "no $RAMPARTD; run make build"
+"$BENCH/install-peers.sh"
+log "building the load generator"
+cmake -S "$BENCH/loadgen" -B "$BENCH/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BENCH/build" -j 2 >/dev/null
+
+# ---- limits, ports, directories ---------------------------------------------------------------
+ulimit -n "$(ulimit -Hn)"
+fd_cap=$(($(ulimit -n) - 1000))
+if ((IDLE_MAX > fd_cap)); then
+  log "descriptor limit $(ulimit -n): idle connections capped at $fd_cap"
+  IDLE_MAX=$fd_cap
+fi
+
+RUN_DIR=$(mktemp -d /tmp/rampart-bench.XXXXXX)
+chmod 755 "$RUN_DIR"  # the peers run as the ejabberd and prosody users
+source "$BENCH/lib/servers.sh"
+
+for p in $BENCH_PORTS; do
+  port_listening "$p" && die "port $p is in use; stop what listens there (ss -ltnp)"
+done
+# Keep the benchmark ports out of the ephemeral range while we run, so that no client
+# socket (ours included: thousands of them) takes one between two server starts.
+RESERVED_FILE=/proc/sys/net/ipv4/ip_local_reserved_ports
+RESERVED_BEFORE=""
+if [[ -w $RESERVED_FILE ]]; then
+  RESERVED_BEFORE=$(cat "$RESERVED_FILE")
+  echo "${RESERVED_BEFORE:+$RESERVED_BEFORE,}${BENCH_PORTS// /,}" >"$RESERVED_FILE" 2>/dev/null || true
+fi
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+RESULTS=$BENCH/results/$STAMP
+mkdir -p "$RESULTS/logs"
+ln -sfn "$STAMP" "$BENCH/results/latest"
+
+cleanup() {
+  local rc=$?
+  set +e
+  stop_server 2>/dev/null
+  [[ -w $RESERVED_FILE ]] && echo "$RESERVED_BEFORE" >"$RESERVED_FILE" 2>/dev/null
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    log "kept $RUN_DIR"
+  else
+    rm -rf "$RUN_DIR"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---- machine and versions ---------------------------------------------------------------------
+commit=""
+if [[ -f $ROOT/.git/HEAD ]]; then
+  head=$(cat "$ROOT/.git/HEAD")
+  if [[ $head == ref:* ]]; then
+    ref=${head#ref: }
+    commit=$(cat "$ROOT/.git/$ref" 2>/dev/null || grep " $ref\$" "$ROOT/.git/packed-refs" 2>/dev/null | cut -d' ' -f1 || true)
+  else
+    commit=$head
+  fi
+fi
+cert_sha256=$(make_certificate)
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+python3 - "$RESULTS/meta.json" <<EOF
+import json, os, platform, sys
+def read(p):
+    try:
+        return open(p).read()
+    except OSError:
+        return ""
+cpu = next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines()
+            if l.startswith("model name")), "?")
+mem = next((int(l.split()[1]) for l in read("/proc/meminfo").splitlines()
+            if l.startswith("MemTotal")), 0)
+osr = dict(l.split("=", 1) for l in read("/etc/os-release").splitlines() if "=" in l)
+json.dump({
+    "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+    "quick": "$QUICK" == "1",
+    "cpu_model": cpu, "cpus": os.cpu_count(), "mem_gib": round(mem / 1048576, 1),
+    "kernel": platform.release(), "os": osr.get("PRETTY_NAME", "?").strip('"'),
+    "loadavg_at_start": read("/proc/loadavg").split()[:3],
+    "rampart_commit": "$commit"[:12],
+    "ejabberd": "$(pkgver ejabberd)", "erlang": "$(pkgver erlang-base)",
+    "prosody": "$(pkgver prosody)", "lua": "$(pkgver lua5.4)",
+    "openssl": "$(pkgver libssl3)", "cert_sha256": "$cert_sha256",
+    "server_cpu": $SERVER_CPU, "loadgen_cpu": $LOADGEN_CPU, "nice": $NICE,
+    "autogroup": read("/proc/self/autogroup").strip(),
+    "login_users": $LOGIN_USERS, "concurrency": $CONCURRENCY, "pairs": $PAIRS,
+    "rates": [float(r) for r in "$RATES".split(",")], "step_seconds": $STEP_SECONDS,
+    "max_p99_ms": $MAX_P99_MS, "idle_max": $IDLE_MAX, "idle_hold": $IDLE_HOLD,
+    "servers": "$SERVERS".split(),
+}, open(sys.argv[1], "w"), indent=1)
+EOF
+
+# ---- one scenario on one server ---------------------------------------------------------------
+server_log() {
+  case $SERVER in
+    rampart) echo "$RUN_DIR/rampart/rampartd.log" ;;
+    ejabberd) echo "$RUN_DIR/ejabberd/logs/ejabberd.log" ;;
+    prosody) echo "$RUN_DIR/prosody/prosody.log" ;;
+  esac
+}
+
+run_scenario() {  # run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...
+  local scenario=$1 bound=$2
+  shift 2
+  local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
+  logfile=$(server_log)
+  [[ -f $logfile ]] && offset=$(stat -c %s "$logfile")
+  log "$SERVER: $scenario"
+  if ! "${SERVER}_start"; then
+    echo "{\"server\":\"$SERVER\",\"scenario\":\"$scenario\",\"start_failed\":true}" \
+      >"$RESULTS/$name.status.json"
+    return 0
+  fi
+  sleep 1  # let the server settle after start-up
+  timeout --kill-after=10 "$((bound + 60))" nice -n "$NICE" taskset -c "$LOADGEN_CPU" \
+    "$LOADGEN" "$scenario" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
+    --server-cpu "$SERVER_CPU" --out "$RESULTS/$name.json" \
+    --scram-cache "$RUN_DIR/$SERVER.scram-cache" --concurrency "$CONCURRENCY" \
+    --max-seconds "$bound" "$@" >"$RESULTS/$name.stdout" 2>"$RESULTS/$name.stderr" || lg_rc=$?
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+  else
+    alive=false
+    log "$SERVER died during $scenario"
+  fi
+  stop_server || srv_rc=$?
+  [[ -f $logfile ]] && tail -c +"$((offset + 1))" "$logfile" | gzip >"$RESULTS/logs/$name.log.gz"
+  if [[ $SERVER == ejabberd ]]; then
+    { cat "$RUN_DIR"/ejabberd/logs/{console.log,error.log,crash.log} 2>/dev/null || true; } |
+      gzip >"$RESULTS/logs/$name.console.log.gz"
+  elif [[ $SERVER == prosody ]]; then
+    gzip -c "$RUN_DIR/prosody/console.log" >"$RESULTS/logs/$name.console.log.gz" 2>/dev/null || true
+  fi
+  cat >"$RESULTS/$name.status.json" <<EOF
+{"server":"$SERVER","scenario":"$scenario","loadgen_exit":$lg_rc,"server_alive_after":$alive,
+ "server_exit_code":$srv_rc,"server_vmhwm_kib":${hwm:-0}}
+EOF
+  if ((lg_rc != 0)); then
+    log "$SERVER $scenario: load generator exit $lg_rc: $(tail -c 300 "$RESULTS/$name.stderr")"
+  fi
+}
+
+# ---- the run ----------------------------------------------------------------------------------
+log "results in $RESULTS; servers on CPU $SERVER_CPU, load generator on CPU $LOADGEN_CPU, nice $NICE"
+accounts=$LOGIN_USERS
+((IDLE_MAX > accounts)) && accounts=$IDLE_MAX
+((2 * PAIRS > accounts)) && accounts=$((2 * PAIRS))
+
+for SERVER in $SERVERS; do
+  log "$SERVER: creating $accounts accounts"
+  t0=$SECONDS
+  "${SERVER}_prepare" "$accounts" || die "$SERVER: could not create the accounts"
+  log "$SERVER: accounts ready in $((SECONDS - t0)) s"
+  # Idle first: it logs every user in once, so the SCRAM cache is warm for the later runs.
+  run_scenario idle 260 --max "$IDLE_MAX" --hold-seconds "$IDLE_HOLD" --ramp-seconds 180 \
+    --concurrency 100
+  run_scenario login 200 --users "$LOGIN_USERS"
+  run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
+    --max-p99-ms "$MAX_P99_MS"
+done
+
+DOC=${BENCH_DOC:-}
+if [[ -z $DOC ]]; then
+  if [[ $QUICK == 1 ]]; then DOC=$RESULTS/benchmarks.md; else DOC=$ROOT/docs/benchmarks.md; fi
+fi
+python3 "$BENCH/report.py" "$RESULTS" >"$DOC"
+cp "$DOC" "$RESULTS/benchmarks.md" 2>/dev/null || true
+log "report written to $DOC"
