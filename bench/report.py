@@ -101,7 +101,7 @@ def main():
       "(the machine is shared with other work; the tables say how much of the server's core other "
       "programs took during each measurement).")
     p(f"- Rampart {('commit ' + meta['rampart_commit']) if meta.get('rampart_commit') else ''} "
-      "(build/rampartd, RelWithDebInfo); "
+      f"(build/rampartd built {meta.get('rampart_built', '?')}, RelWithDebInfo); "
       f"ejabberd {meta.get('ejabberd', '?')} on Erlang {meta.get('erlang', '?')}; "
       f"Prosody {meta.get('prosody', '?')} on Lua 5.4 {meta.get('lua', '?')}; OpenSSL {meta.get('openssl', '?')} "
       "(all from Debian 12 packages).")

@@ -88,6 +88,11 @@ fi
 
 RUN_DIR=$(mktemp -d /tmp/rampart-bench.XXXXXX)
 chmod 755 "$RUN_DIR"  # the peers run as the ejabberd and prosody users
+# A copy of the binaries: a rebuild of build/ during the run must not change what is measured.
+mkdir -p "$RUN_DIR/bin"
+cp "$RAMPARTD" "$RAMPARTCTL" "$RUN_DIR/bin/"
+RAMPART_BUILT=$(date -u -r "$RAMPARTD" +%Y-%m-%dT%H:%M:%SZ)
+RAMPARTD=$RUN_DIR/bin/rampartd RAMPARTCTL=$RUN_DIR/bin/rampartctl
 source "$BENCH/lib/servers.sh"
 
 for p in $BENCH_PORTS; do
@@ -153,7 +158,7 @@ json.dump({
     "cpu_model": cpu, "cpus": os.cpu_count(), "mem_gib": round(mem / 1048576, 1),
     "kernel": platform.release(), "os": osr.get("PRETTY_NAME", "?").strip('"'),
     "loadavg_at_start": read("/proc/loadavg").split()[:3],
-    "rampart_commit": "$commit"[:12],
+    "rampart_commit": "$commit"[:12], "rampart_built": "$RAMPART_BUILT",
     "ejabberd": "$(pkgver ejabberd)", "erlang": "$(pkgver erlang-base)",
     "prosody": "$(pkgver prosody)", "lua": "$(pkgver lua5.4)",
     "openssl": "$(pkgver libssl3)", "cert_sha256": "$cert_sha256",

@@ -16,12 +16,18 @@ count_gtest() {  # log file -> adds to totals
   failed=$((failed + ${f:-0}))
 }
 
+die() {  # a build step failed: nothing further can run
+  echo "build failed: $1"
+  echo "$passed passed, $((failed + 1)) failed"
+  exit 1
+}
+
 werror=OFF
 if [[ "${CI:-}" == "true" ]]; then werror=ON; fi
 
 echo "== build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAMPART_WERROR=$werror >/dev/null || exit 1
-cmake --build build -j "$JOBS" || exit 1
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAMPART_WERROR=$werror >/dev/null || die configure
+cmake --build build -j "$JOBS" || die release
 
 echo "== unit tests"
 build/rampart_unit_tests --gtest_brief=1 2>&1 | tee /tmp/rampart-unit.log | tail -5
@@ -29,21 +35,32 @@ build/rampart_unit_tests --gtest_brief=1 2>&1 | tee /tmp/rampart-unit.log | tail
 count_gtest /tmp/rampart-unit.log
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON -DRAMPART_WERROR=$werror >/dev/null || exit 1
-cmake --build build-asan -j "$JOBS" --target rampart_unit_tests || exit 1
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON -DRAMPART_WERROR=$werror \
+  >/dev/null || die configure-asan
+cmake --build build-asan -j "$JOBS" --target rampart_unit_tests || die asan
 build-asan/rampart_unit_tests --gtest_brief=1 2>&1 | tee /tmp/rampart-asan.log | tail -5
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 count_gtest /tmp/rampart-asan.log
 
-echo "== integration tests (slixmpp over TLS against rampartd)"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee /tmp/rampart-it.log | tail -15
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-line=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|^=+ .*(passed|failed)' /tmp/rampart-it.log | tail -1)
-p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
-f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0} + ${e:-0}))
+run_pytest() {  # label, then env assignments for the binaries
+  local label=$1 log=/tmp/rampart-it-$1.log line p f e
+  shift
+  echo "== integration tests ($label): slixmpp and raw TLS clients against rampartd"
+  env "$@" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 \
+    | tee "$log" | tail -15
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  e=$(echo "$line" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0}))
+  if [[ -z "$line" ]]; then failed=$((failed + 1)); fi
+}
+
+run_pytest release RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl
+cmake --build build-asan -j "$JOBS" --target rampartd rampartctl || die asan-server
+run_pytest asan RAMPARTD=build-asan/rampartd RAMPARTCTL=build-asan/rampartctl
 
 echo "$passed passed, $failed failed"
 if [[ $failed -gt 0 ]]; then status=1; fi
