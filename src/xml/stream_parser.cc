@@ -52,8 +52,7 @@ std::string_view parseErrorCondition(ParseError e) {
 
 StreamParser::StreamParser(ParserLimits limits, Callbacks callbacks)
     : limits_(limits), cb_(std::move(callbacks)) {
-  const char sep[2] = {kSep, 0};
-  parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+  parser_ = XML_ParserCreateNS("UTF-8", kSep);
   install();
 }
 
@@ -342,8 +341,7 @@ void StreamParser::hibernate() {
 bool StreamParser::wake() {
   // A fresh parser, primed with an equivalent of the stream header so that the namespace
   // prefixes the client declared there stay in scope. The header callback is not repeated.
-  const char sep[2] = {kSep, 0};
-  parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+  parser_ = XML_ParserCreateNS("UTF-8", kSep);
   if (parser_ == nullptr) {
     error_ = ParseError::kPolicyViolation;
     return false;
@@ -382,8 +380,7 @@ std::string StreamParser::restart() {
     }
   }
   if (parser_ == nullptr) {
-    const char sep[2] = {kSep, 0};
-    parser_ = XML_ParserCreateNS("UTF-8", sep[0]);
+    parser_ = XML_ParserCreateNS("UTF-8", kSep);
   } else {
     XML_ParserReset(parser_, "UTF-8");
   }
