@@ -60,7 +60,7 @@ struct ThreadConnections {
   std::unique_ptr<asio::steady_timer> timer;
 };
 thread_local ThreadConnections tConnections;
-constexpr auto kSweepInterval = std::chrono::seconds(15);
+constexpr auto kSweepInterval = std::chrono::seconds(5);
 
 struct C2SConnection::Counters {
   explicit Counters(core::Metrics& m)
