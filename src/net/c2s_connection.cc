@@ -246,8 +246,46 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
     if (err != xml::ParseError::kNone) {
       streamError(xml::parseErrorCondition(err), parser_.errorDetail());
     }
+    if (state_ == State::kEstablished && !closing_ && !parser_.paused()) {
+      // Bound: reading goes on with plain callbacks, so that an idle session holds no
+      // coroutine frames, only one pending readiness wait.
+      readEstablished();
+      co_return;
+    }
   }
   finish();
+}
+
+void C2SConnection::readEstablished() {
+  thread_local std::array<char, kReadBuffer> buf;
+  // A bounded number of reads per turn keeps one busy client from starving the others.
+  for (int turn = 0; turn < 8; ++turn) {
+    if (closing_) {
+      finish();
+      return;
+    }
+    TlsStream::ReadResult r = stream_.readNow(buf.data(), buf.size());
+    if (r.mustWait) {
+      stream_.socket().async_wait(r.wait, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) {
+          self->finish();
+        } else {
+          self->readEstablished();
+        }
+      });
+      return;
+    }
+    if (r.ec || r.n == 0) {
+      finish();
+      return;
+    }
+    active_ = true;
+    xml::ParseError err = parser_.feed(std::string_view(buf.data(), r.n));
+    if (err != xml::ParseError::kNone) {
+      streamError(xml::parseErrorCondition(err), parser_.errorDetail());
+    }
+  }
+  asio::post(stream_.executor(), [self = shared_from_this()] { self->readEstablished(); });
 }
 
 void C2SConnection::onStreamOpen(const std::map<std::string, std::string>& attrs,

@@ -112,6 +112,7 @@ class C2SConnection final : public core::Session,
   void appended(std::size_t bytes);
   void writeStanza(const core::Element& stanza);
   void streamError(std::string_view condition, std::string_view text = {});
+  void readEstablished();
   void finish();  // connection gone: unbind and broadcast unavailable
   static void scheduleSweep();
 

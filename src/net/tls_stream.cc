@@ -96,6 +96,33 @@ asio::awaitable<std::pair<error_code, std::size_t>> TlsStream::readSome(char* bu
   }
 }
 
+TlsStream::ReadResult TlsStream::readNow(char* buf, std::size_t len) {
+  ReadResult r;
+  if (ssl_ != nullptr && handshaken_) {
+    ERR_clear_error();
+    int got = SSL_read(ssl_, buf, static_cast<int>(len));
+    if (got > 0) {
+      r.n = static_cast<std::size_t>(got);
+      return r;
+    }
+    int e = SSL_get_error(ssl_, got);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      r.mustWait = true;
+      r.wait = e == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read
+                                        : asio::socket_base::wait_write;
+      return r;
+    }
+    r.ec = sslError(e);
+    return r;
+  }
+  r.n = socket_.read_some(asio::buffer(buf, len), r.ec);
+  if (r.ec == asio::error::would_block || r.ec == asio::error::try_again) {
+    r.ec = {};
+    r.mustWait = true;
+  }
+  return r;
+}
+
 void TlsStream::asyncWriteAll(const std::string& data,
                               std::function<void(error_code)> done) {
   writeStep(data, 0, std::move(done));

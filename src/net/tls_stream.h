@@ -35,6 +35,16 @@ class TlsStream {
   boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> readSome(
       char* buf, std::size_t len);
 
+  // Non-blocking read for callback-driven loops: n > 0 bytes, or `wait` set to the readiness
+  // OpenSSL needs before trying again, or an error (end of stream included).
+  struct ReadResult {
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    bool mustWait = false;
+    boost::asio::socket_base::wait_type wait = boost::asio::socket_base::wait_read;
+  };
+  ReadResult readNow(char* buf, std::size_t len);
+
   // Writes all of data (which must stay unchanged until done runs) and then calls done.
   void asyncWriteAll(const std::string& data, std::function<void(boost::system::error_code)> done);
 
