@@ -70,6 +70,25 @@ def log_counts(results, server, scenario):
     return warn, err, top
 
 
+def step_at(r, server, rate, key):
+    d = r.get((server, "chat"))
+    for step in (d or {}).get("steps", []):
+        if not step["warmup"] and step["target_per_second"] == rate:
+            return step.get(key)
+    return None
+
+
+def common_rate(r, servers, wanted):
+    """`wanted` msg/s if every server ran that step, else the highest rate all of them sustained."""
+    ran = [{x["target_per_second"]: x for x in (r.get((s, "chat")) or {}).get("steps", [])
+            if not x["warmup"]} for s in servers]
+    if all(wanted in steps for steps in ran):
+        return wanted
+    sustained = [{k for k, x in steps.items() if x["verdict"] == "sustained"} for steps in ran]
+    both = set.intersection(*sustained) if sustained else set()
+    return max(both) if both else None
+
+
 def main():
     results = sys.argv[1]
     meta = load(os.path.join(results, "meta.json")) or {}
@@ -137,8 +156,10 @@ def main():
     p(f"- Login storm: {meta.get('login_users', '?')} users, {meta.get('concurrency', '?')} logins in flight.")
     rates = ", ".join(f"{x / 1000:g}k" for x in meta.get("rates", []))
     p(f"- 1:1 chat: {meta.get('pairs', '?')} pairs ({2 * meta.get('pairs', 0)} online users), each user "
-      "sending `type=chat` messages to its partner's bare JID (messages due on one connection in the "
-      "same 5 ms tick go out in one TLS write); the total rate steps through "
+      "sending `type=chat` messages to its partner's bare JID, "
+      + ("the messages due on one connection in the same 5 ms tick in one TLS write (BENCH_BATCH_WRITES=1)"
+         if meta.get("batch_writes") else "each message in its own TLS record and write, as a chat client sends it")
+      + "; the total rate steps through "
       f"{rates} msg/s for {meta.get('step_seconds', '?')} s each (after a 2 s warm-up), with a drain "
       "after each step. The send time is in the body; latency is measured on arrival. The ramp stops "
       "at the first step where delivery falls below 90% of the offered rate, p99 exceeds "
@@ -176,6 +197,12 @@ def main():
         [get(s, "chat", "latency_p50_ms_at_highest_sustained") for s in servers], 2)
     row("Chat latency p99 at highest sustained rate (ms)",
         [get(s, "chat", "latency_p99_ms_at_highest_sustained") for s in servers], 2)
+    common = common_rate(r, servers, meta.get("compare_rate", 10000))
+    if common:
+        row(f"Chat latency p50 at {common / 1000:g}k msg/s, same load for all (ms)",
+            [step_at(r, s, common, "latency_p50_ms") for s in servers], 2)
+        row(f"Chat latency p99 at {common / 1000:g}k msg/s, same load for all (ms)",
+            [step_at(r, s, common, "latency_p99_ms") for s in servers], 2)
     row("Server CPU s per 10k messages (whole ramp)",
         [get(s, "chat", "server_cpu_seconds_per_10k_overall") for s in servers], 3)
     row("Server RSS KiB per idle TLS connection", [get(s, "idle", "server_kib_per_connection") for s in servers], 1)

@@ -12,7 +12,8 @@
 #
 # Settings (environment): BENCH_SERVERS="rampart ejabberd prosody", BENCH_LOGIN_USERS,
 # BENCH_CONCURRENCY, BENCH_PAIRS, BENCH_RATES (comma list, msg/s), BENCH_STEP_SECONDS,
-# BENCH_MAX_P99_MS, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
+# BENCH_MAX_P99_MS, BENCH_BATCH_WRITES=1 (a connection's messages of one 5 ms tick in one TLS
+# write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -39,7 +40,7 @@ fi
 if [[ $QUICK == 1 ]]; then
   d_users=300 d_conc=20 d_pairs=20 d_rates=1000,2000,4000,8000 d_step=3 d_idle=600 d_hold=3
 else
-  d_users=2000 d_conc=50 d_pairs=100 d_step=10 d_idle=10000 d_hold=10
+  d_users=2000 d_conc=50 d_pairs=100 d_step=10 d_idle=10000 d_hold=30
   d_rates=2000,5000,10000,20000,40000,60000,80000,100000,120000,150000,200000
 fi
 LOGIN_USERS=${BENCH_LOGIN_USERS:-$d_users}
@@ -54,6 +55,7 @@ SERVERS=${BENCH_SERVERS:-rampart ejabberd prosody}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 NICE=${BENCH_NICE:--10}
+BATCH_WRITES=$([[ ${BENCH_BATCH_WRITES:-0} == 1 ]] && echo 1 || true)
 RAMPARTD=$ROOT/build/rampartd
 RAMPARTCTL=$ROOT/build/rampartctl
 LOADGEN=$BENCH/build/loadgen
@@ -166,7 +168,7 @@ json.dump({
     "autogroup": read("/proc/self/autogroup").strip(),
     "login_users": $LOGIN_USERS, "concurrency": $CONCURRENCY, "pairs": $PAIRS,
     "rates": [float(r) for r in "$RATES".split(",")], "step_seconds": $STEP_SECONDS,
-    "max_p99_ms": $MAX_P99_MS, "idle_max": $IDLE_MAX, "idle_hold": $IDLE_HOLD,
+    "max_p99_ms": $MAX_P99_MS, "batch_writes": "$BATCH_WRITES" == "1", "compare_rate": ${BENCH_COMPARE_RATE:-10000}, "idle_max": $IDLE_MAX, "idle_hold": $IDLE_HOLD,
     "servers": "$SERVERS".split(),
 }, open(sys.argv[1], "w"), indent=1)
 EOF
@@ -193,6 +195,13 @@ run_scenario() {  # run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...
     return 0
   fi
   sleep 1  # let the server settle after start-up
+  if ! ss -Hltnp "sport = :$(server_port "$SERVER")" | grep -q "pid=$SERVER_PID,"; then
+    log "$SERVER: port $(server_port "$SERVER") is not served by our process $SERVER_PID; skipped"
+    stop_server || true
+    echo "{\"server\":\"$SERVER\",\"scenario\":\"$scenario\",\"start_failed\":true}" \
+      >"$RESULTS/$name.status.json"
+    return 0
+  fi
   timeout --kill-after=10 "$((bound + 60))" nice -n "$NICE" taskset -c "$LOADGEN_CPU" \
     "$LOADGEN" "$scenario" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
     --server-cpu "$SERVER_CPU" --out "$RESULTS/$name.json" \
@@ -237,7 +246,7 @@ for SERVER in $SERVERS; do
     --concurrency 100
   run_scenario login 200 --users "$LOGIN_USERS"
   run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
-    --max-p99-ms "$MAX_P99_MS"
+    --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
 done
 
 DOC=${BENCH_DOC:-}

@@ -31,6 +31,7 @@ options (defaults in brackets):
   login: --users N [2000]
   chat:  --pairs P [100] --rates R1,R2,... [2000,...,160000] --step-seconds S [10]
          --max-p99-ms MS [1000] --tick-ms MS [5]
+         --batch-writes  (one write per connection per tick instead of one per message)
   idle:  --max N [10000] --hold-seconds S [10] --ramp-seconds S [150]
 )";
 
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
       else if (k == "--rates") o.rates = parseList(val());
       else if (k == "--step-seconds") o.stepSeconds = std::stod(val());
       else if (k == "--tick-ms") o.tickMs = std::stod(val());
+      else if (k == "--batch-writes") o.batchWrites = true;
       else if (k == "--max-p99-ms") o.maxP99Ms = std::stod(val());
       else if (k == "--max") o.maxConnections = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--hold-seconds") o.holdSeconds = std::stod(val());

@@ -547,7 +547,9 @@ int runChat(const Options& o) {
           if (c.alive() && c.queue(std::string_view(msg, static_cast<std::size_t>(len)),
                                    o.maxQueuedBytes)) {
             ++s.sent;
-            if (!touched[i]) {
+            if (!o.batchWrites) {
+              c.flushNow();  // one TLS record and one write per message, as chat clients do
+            } else if (!touched[i]) {
               touched[i] = true;
               dirty.push_back(i);
             }

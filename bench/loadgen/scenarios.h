@@ -23,7 +23,8 @@ struct Options {
   unsigned pairs = 100;
   std::vector<double> rates{2000, 5000, 10000, 20000, 40000, 80000, 160000};
   double stepSeconds = 10;
-  double tickMs = 5;  // sending granularity: each connection's messages of a tick go in one write
+  double tickMs = 5;         // sending granularity
+  bool batchWrites = false;  // write a connection's messages of one tick together
   double maxP99Ms = 1000;
   std::size_t maxQueuedBytes = 256 * 1024;  // per connection; beyond it a send is skipped
   // idle
