@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <sched.h>
+
 #include <chrono>
 
 namespace rampart::core {
@@ -11,7 +13,13 @@ thread_local boost::asio::io_context* tCurrent = nullptr;
 
 Workers::Workers(unsigned count) {
   if (count == 0) {
-    count = std::max(1u, std::thread::hardware_concurrency());
+    // One thread per CPU this process may run on (taskset, cgroups), not per CPU installed.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+      count = static_cast<unsigned>(CPU_COUNT(&set));
+    }
+    count = std::max(1u, count == 0 ? std::thread::hardware_concurrency() : count);
   }
   for (unsigned i = 0; i < count; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));

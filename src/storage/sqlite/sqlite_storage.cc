@@ -153,7 +153,16 @@ Status SqliteStorage::error(std::string_view what) const {
 
 Status SqliteStorage::exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  // Changing the journal mode or creating the schema does not go through the busy handler
+  // when another process opens a new database at the same moment: wait here instead.
+  for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 500; ++tries) {
+    sqlite3_free(err);
+    err = nullptr;
+    sqlite3_sleep(10);
+    rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  }
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     return Status::ioError(msg);
@@ -162,21 +171,30 @@ Status SqliteStorage::exec(const char* sql) {
 }
 
 Status SqliteStorage::migrate() {
-  Stmt v(db_, "PRAGMA user_version");
-  if (!v.ok() || v.step() != SQLITE_ROW) {
-    return error("reading schema version");
-  }
-  const auto current = static_cast<std::size_t>(v.colInt(0));
   constexpr std::size_t kLatest = std::size(kMigrations);
+  // The version is read inside the write transaction: two processes opening a new database
+  // at once must not both apply the same step (and a read snapshot taken before the
+  // transaction could never be upgraded to a write in WAL mode).
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
+  std::size_t current = 0;
+  {
+    Stmt v(db_, "PRAGMA user_version");
+    if (!v.ok() || v.step() != SQLITE_ROW) {
+      Status e = error("reading schema version");
+      exec("ROLLBACK");
+      return e;
+    }
+    current = static_cast<std::size_t>(v.colInt(0));
+  }
   if (current > kLatest) {
+    exec("ROLLBACK");
     return Status::invalidArgument("database schema version " + std::to_string(current) +
                                    " is newer than this rampart (" + std::to_string(kLatest) +
                                    "); upgrade rampart");
   }
   for (std::size_t i = current; i < kLatest; ++i) {
-    if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
-      return st;
-    }
     Status st = exec(kMigrations[i]);
     if (st.isOk()) {
       st = exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
@@ -186,11 +204,8 @@ Status SqliteStorage::migrate() {
       return Status::ioError("schema migration " + std::to_string(i + 1) + " failed: " +
                              st.message());
     }
-    if (Status c = exec("COMMIT"); !c.isOk()) {
-      return c;
-    }
   }
-  return Status::ok();
+  return exec("COMMIT");
 }
 
 Status SqliteStorage::writeCredentials(std::string_view host, std::string_view user,
