@@ -88,6 +88,27 @@ if ((IDLE_MAX > fd_cap)); then
   IDLE_MAX=$fd_cap
 fi
 
+RESERVED_FILE=/proc/sys/net/ipv4/ip_local_reserved_ports RESERVED_BEFORE="" RESERVED_SET=0 RUN_DIR=""
+SERVER_PID="" LAUNCH_PID="" LOADGEN_PID=""
+stop_server() { :; }  # replaced by lib/servers.sh
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $LOADGEN_PID ]]; then
+    kill -TERM "$LOADGEN_PID" 2>/dev/null
+    wait "$LOADGEN_PID" 2>/dev/null
+  fi
+  stop_server 2>/dev/null
+  [[ $RESERVED_SET == 1 ]] && echo "$RESERVED_BEFORE" >"$RESERVED_FILE" 2>/dev/null
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    log "kept $RUN_DIR"
+  else
+    rm -rf "$RUN_DIR"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
 RUN_DIR=$(mktemp -d /tmp/rampart-bench.XXXXXX)
 chmod 755 "$RUN_DIR"  # the peers run as the ejabberd and prosody users
 # A copy of the binaries: a rebuild of build/ during the run must not change what is measured.
@@ -102,11 +123,10 @@ for p in $BENCH_PORTS; do
 done
 # Keep the benchmark ports out of the ephemeral range while we run, so that no client
 # socket (ours included: thousands of them) takes one between two server starts.
-RESERVED_FILE=/proc/sys/net/ipv4/ip_local_reserved_ports
-RESERVED_BEFORE=""
 if [[ -w $RESERVED_FILE ]]; then
   RESERVED_BEFORE=$(cat "$RESERVED_FILE")
-  echo "${RESERVED_BEFORE:+$RESERVED_BEFORE,}${BENCH_PORTS// /,}" >"$RESERVED_FILE" 2>/dev/null || true
+  echo "${RESERVED_BEFORE:+$RESERVED_BEFORE,}${BENCH_PORTS// /,}" >"$RESERVED_FILE" 2>/dev/null &&
+    RESERVED_SET=1
 fi
 
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -114,20 +134,6 @@ RESULTS=$BENCH/results/$STAMP
 mkdir -p "$RESULTS/logs"
 ln -sfn "$STAMP" "$BENCH/results/latest"
 
-cleanup() {
-  local rc=$?
-  set +e
-  stop_server 2>/dev/null
-  [[ -w $RESERVED_FILE ]] && echo "$RESERVED_BEFORE" >"$RESERVED_FILE" 2>/dev/null
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-    log "kept $RUN_DIR"
-  else
-    rm -rf "$RUN_DIR"
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
 
 # ---- machine and versions ---------------------------------------------------------------------
 commit=""
@@ -206,7 +212,10 @@ run_scenario() {  # run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...
     "$LOADGEN" "$scenario" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
     --server-cpu "$SERVER_CPU" --out "$RESULTS/$name.json" \
     --scram-cache "$RUN_DIR/$SERVER.scram-cache" --concurrency "$CONCURRENCY" \
-    --max-seconds "$bound" "$@" >"$RESULTS/$name.stdout" 2>"$RESULTS/$name.stderr" || lg_rc=$?
+    --max-seconds "$bound" "$@" >"$RESULTS/$name.stdout" 2>"$RESULTS/$name.stderr" &
+  LOADGEN_PID=$!  # waited for in the background so that Ctrl-C / SIGTERM act at once
+  wait "$LOADGEN_PID" || lg_rc=$?
+  LOADGEN_PID=""
   if kill -0 "$SERVER_PID" 2>/dev/null; then
     hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
   else
