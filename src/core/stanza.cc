@@ -84,6 +84,19 @@ Element makeIqResult(const Element& iq) {
   return r;
 }
 
+bool isOwnAccountRequest(const Element& stanza) {
+  auto from = Jid::parse(stanza.attrOr("from"));
+  if (!from) {
+    return false;
+  }
+  auto to = stanza.attr("to");
+  if (!to) {
+    return true;
+  }
+  auto target = Jid::parse(*to);
+  return target && target->isBare() && target->bare() == from->bare();
+}
+
 bool isStanza(const Element& e) {
   return e.ns() == kNsClient &&
          (e.name() == "message" || e.name() == "presence" || e.name() == "iq");

@@ -25,4 +25,8 @@ Element makeIqResult(const Element& iq);
 
 bool isStanza(const Element& e);  // message, presence or iq in jabber:client
 
+// True when a request is about the sender's own account: no 'to', or 'to' is the sender's
+// bare JID (RFC 6120 section 10.3.3).
+bool isOwnAccountRequest(const Element& stanza);
+
 }  // namespace rampart::core

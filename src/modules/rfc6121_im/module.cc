@@ -50,12 +50,11 @@ void ImModule::start(core::ModuleContext& ctx) {
 }
 
 void ImModule::handleRosterGet(const core::Element& iq, core::Session* origin) {
-  auto from = core::Jid::parse(iq.attrOr("from"));
-  auto to = iq.attr("to") ? core::Jid::parse(*iq.attr("to")) : from;
-  if (!from || !to || from->bare() != to->bare()) {
+  if (!core::isOwnAccountRequest(iq)) {
     ctx_->router().route(core::makeErrorReply(iq, core::ErrorType::kAuth, "forbidden"));
     return;
   }
+  auto from = core::Jid::parse(iq.attrOr("from"));
   if (origin != nullptr) {
     origin->markInterested();
   }
@@ -100,13 +99,12 @@ void ImModule::handleRosterGet(const core::Element& iq, core::Session* origin) {
 }
 
 void ImModule::handleRosterSet(const core::Element& iq) {
-  auto from = core::Jid::parse(iq.attrOr("from"));
-  auto to = iq.attr("to") ? core::Jid::parse(*iq.attr("to")) : from;
   core::Router& router = ctx_->router();
-  if (!from || !to || from->bare() != to->bare()) {
+  if (!core::isOwnAccountRequest(iq)) {
     router.route(core::makeErrorReply(iq, core::ErrorType::kAuth, "forbidden"));
     return;
   }
+  auto from = core::Jid::parse(iq.attrOr("from"));
   const core::Element* query = iq.firstChild();
   auto items = query->childElements();
   // RFC 6121 section 2.3.3: exactly one item, a valid JID, unique non-empty groups.

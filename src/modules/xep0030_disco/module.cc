@@ -42,9 +42,7 @@ void DiscoModule::start(core::ModuleContext& ctx) {
   // An account's own disco#info (RFC 6121 clients probe their bare JID for PEP and the like).
   ctx.onIq(core::IqScope::kAccount, core::IqType::kGet, kNsInfo,
            [&router](const core::Element& iq, core::Session*) {
-             auto from = core::Jid::parse(iq.attrOr("from"));
-             auto to = core::Jid::parse(iq.attrOr("to", iq.attrOr("from")));
-             if (!from || !to || from->bare() != to->bare()) {
+             if (!core::isOwnAccountRequest(iq)) {
                router.route(core::makeErrorReply(iq, core::ErrorType::kCancel,
                                                  "service-unavailable"));
                return;
@@ -59,9 +57,7 @@ void DiscoModule::start(core::ModuleContext& ctx) {
            });
   ctx.onIq(core::IqScope::kAccount, core::IqType::kGet, kNsItems,
            [&router](const core::Element& iq, core::Session*) {
-             auto from = core::Jid::parse(iq.attrOr("from"));
-             auto to = core::Jid::parse(iq.attrOr("to", iq.attrOr("from")));
-             if (!from || !to || from->bare() != to->bare()) {
+             if (!core::isOwnAccountRequest(iq)) {
                router.route(core::makeErrorReply(iq, core::ErrorType::kCancel,
                                                  "service-unavailable"));
                return;
