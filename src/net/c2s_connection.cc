@@ -61,6 +61,7 @@ struct ThreadConnections {
 };
 thread_local ThreadConnections tConnections;
 constexpr auto kSweepInterval = std::chrono::seconds(5);
+constexpr auto kLingerTimeout = std::chrono::seconds(3);
 
 struct C2SConnection::Counters {
   explicit Counters(core::Metrics& m)
@@ -857,7 +858,7 @@ void C2SConnection::flush() {
     if (!self->out_.empty()) {
       self->flush();
     } else if (self->closing_) {
-      self->stream_.close();
+      self->lingerClose();
     }
   };
   stream_.asyncWriteAll(inflight_, [done](boost::system::error_code ec) { done(ec, 0); });
@@ -886,11 +887,47 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   closing_ = true;
   parser_.stop();
   spdlog::debug("event=stream_error peer={} condition={}", peer_, condition);
-  if (!writing_ && out_.empty()) {
-    stream_.close();
-  } else {
-    // Unblock a pending read so the coroutine can finish; the write completes first.
-    stream_.shutdownReceive();
+  // The queued error goes out first; the write's completion then closes (lingerClose), and
+  // the peer's close, or the linger timeout, ends the pending read.
+}
+
+void C2SConnection::lingerClose() {
+  if (lingering_ || !stream_.isOpen()) {
+    return;
+  }
+  lingering_ = true;
+  // RFC 6120 section 4.4: having sent </stream:stream>, wait for the peer to close too.
+  // Closing at once with unread bytes in the socket would reset the connection, and the
+  // peer could lose the end of our stream.
+  stream_.shutdownSend();
+  lingerTimer_ = std::make_unique<asio::steady_timer>(stream_.executor(), kLingerTimeout);
+  lingerTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) {
+      self->stream_.close();
+    }
+  });
+  drain();
+}
+
+void C2SConnection::drain() {
+  thread_local std::array<char, 4096> sink;
+  for (;;) {
+    boost::system::error_code ec;
+    std::size_t n = stream_.socket().read_some(asio::buffer(sink), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      stream_.socket().async_wait(asio::socket_base::wait_read,
+                                  [self = shared_from_this()](boost::system::error_code wec) {
+                                    if (!wec) {
+                                      self->drain();
+                                    }
+                                  });
+      return;
+    }
+    if (ec || n == 0) {
+      stream_.close();
+      lingerTimer_->cancel();
+      return;
+    }
   }
 }
 
@@ -952,7 +989,7 @@ void C2SConnection::finish() {
   closing_ = true;
   flush();  // whatever is queued (e.g. our </stream:stream>) still goes out
   if (!writing_) {
-    stream_.close();
+    lingerClose();
   }
   state_ = State::kClosed;
 }

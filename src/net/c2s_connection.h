@@ -113,6 +113,8 @@ class C2SConnection final : public core::Session,
   void writeStanza(const core::Element& stanza);
   void streamError(std::string_view condition, std::string_view text = {});
   void readEstablished();
+  void lingerClose();
+  void drain();
   void finish();  // connection gone: unbind and broadcast unavailable
   static void scheduleSweep();
 
@@ -123,6 +125,8 @@ class C2SConnection final : public core::Session,
   bool tls_ = false;
   bool headerSent_ = false;
   bool writing_ = false;
+  bool lingering_ = false;
+  std::unique_ptr<boost::asio::steady_timer> lingerTimer_;
   bool active_ = true;  // read something since the last idle sweep
   bool flushPosted_ = false;
   boost::asio::io_context* ioc_ = nullptr;

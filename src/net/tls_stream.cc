@@ -173,19 +173,26 @@ void TlsStream::writeStep(const std::string& data, std::size_t offset,
   done(error_code());
 }
 
-void TlsStream::close() {
-  error_code ec;
+void TlsStream::shutdownSend() {
+  if (shutdownSent_) {
+    return;
+  }
+  shutdownSent_ = true;
   if (ssl_ != nullptr && handshaken_) {
-    SSL_shutdown(ssl_);  // best effort close_notify; the socket is non-blocking
+    SSL_shutdown(ssl_);  // close_notify; the socket is non-blocking, so this never waits
     ERR_clear_error();
   }
-  socket_.close(ec);
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
-void TlsStream::shutdownReceive() {
+void TlsStream::close() {
+  if (!socket_.is_open()) {
+    return;
+  }
+  shutdownSend();
   error_code ec;
-  // A pending read then sees end of stream; a pending write still completes.
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  socket_.close(ec);
 }
 
 }  // namespace rampart::net

@@ -48,9 +48,11 @@ class TlsStream {
   // Writes all of data (which must stay unchanged until done runs) and then calls done.
   void asyncWriteAll(const std::string& data, std::function<void(boost::system::error_code)> done);
 
-  // Sends close_notify if possible and closes the socket; pending operations end with errors.
+  // Sends close_notify (once, best effort) and a TCP FIN; reading stays possible.
+  void shutdownSend();
+  // Closes the socket (idempotent); pending operations end with errors.
   void close();
-  void shutdownReceive();
+  bool isOpen() const { return socket_.is_open(); }
 
  private:
   void writeStep(const std::string& data, std::size_t offset,
@@ -59,6 +61,7 @@ class TlsStream {
   boost::asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
   bool handshaken_ = false;
+  bool shutdownSent_ = false;
 };
 
 }  // namespace rampart::net
