@@ -105,6 +105,9 @@ std::vector<std::string> splitGroups(const std::string& s) {
   return out;
 }
 
+// Columns in the order readItem() expects.
+#define ROSTER_COLUMNS "contact, name, subscription, ask_out, pending_in, groups, in_roster"
+
 RosterItem readItem(const auto& st) {
   RosterItem it;
   it.jid = st.colText(0);
@@ -332,7 +335,7 @@ Result<std::vector<std::string>> SqliteStorage::listAccounts(std::string_view ho
 Result<std::vector<RosterItem>> SqliteStorage::roster(std::string_view host,
                                                       std::string_view user) {
   Stmt q(db_,
-         "SELECT contact, name, subscription, ask_out, pending_in, groups, in_roster FROM roster "
+         "SELECT " ROSTER_COLUMNS " FROM roster "
          "WHERE host=?1 AND user=?2 ORDER BY contact");
   q.text(1, host).text(2, user);
   std::vector<RosterItem> out;
@@ -350,7 +353,7 @@ Result<std::optional<RosterItem>> SqliteStorage::item(std::string_view host,
                                                       std::string_view user,
                                                       std::string_view contact) {
   Stmt q(db_,
-         "SELECT contact, name, subscription, ask_out, pending_in, groups, in_roster FROM roster "
+         "SELECT " ROSTER_COLUMNS " FROM roster "
          "WHERE host=?1 AND user=?2 AND contact=?3");
   q.text(1, host).text(2, user).text(3, contact);
   int rc = q.step();
