@@ -53,9 +53,7 @@ class RampartServer:
         err = open(self.data_dir / "stderr.log", "ab")
         stdout_offset = out.tell()
         self.proc = subprocess.Popen(
-            [RAMPARTD, "--dev", "--data-dir", str(self.data_dir), "--host", self.host,
-             "--c2s-port", "0", "--tls-port", "0", "--https-port", "0"],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+            self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
         out.close()
         err.close()
         deadline = time.monotonic() + timeout
@@ -94,6 +92,10 @@ class RampartServer:
         if m:
             self.admin_password = m.group(1)
         return self
+
+    def command(self):
+        return [RAMPARTD, "--dev", "--data-dir", str(self.data_dir), "--host", self.host,
+                "--c2s-port", "0", "--tls-port", "0", "--https-port", "0"]
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
