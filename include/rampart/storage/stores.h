@@ -32,7 +32,7 @@ class AccountStore {
                                const std::vector<Credential>& credentials) = 0;
   virtual Status setCredentials(std::string_view host, std::string_view user,
                                 const std::vector<Credential>& credentials) = 0;
-  // Removes the account with its roster and offline messages.
+  // Removes the account with its roster, offline messages, documents and archive.
   virtual Status deleteAccount(std::string_view host, std::string_view user) = 0;
   virtual Result<bool> exists(std::string_view host, std::string_view user) = 0;
   virtual Result<std::vector<Credential>> credentials(std::string_view host,
@@ -84,6 +84,78 @@ class OfflineStore {
   virtual Result<std::size_t> count(std::string_view host, std::string_view user) = 0;
 };
 
+// Small documents kept per owner: private XML (XEP-0049), vCards, block lists, PEP nodes,
+// room configurations. `owner` is an account's localpart, a room name, or "" for the host;
+// `store` names the feature. Values are opaque bytes. Deleting an account deletes its
+// documents.
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+class KeyValueStore {
+ public:
+  virtual ~KeyValueStore() = default;
+  virtual Result<std::optional<std::string>> get(std::string_view host, std::string_view owner,
+                                                 std::string_view store, std::string_view key) = 0;
+  // Inserts or replaces.
+  virtual Status put(std::string_view host, std::string_view owner, std::string_view store,
+                     std::string_view key, std::string_view value) = 0;
+  // Ok when the key was absent.
+  virtual Status remove(std::string_view host, std::string_view owner, std::string_view store,
+                        std::string_view key) = 0;
+  // Every key of one owner's store, ordered by key.
+  virtual Result<std::vector<KeyValue>> list(std::string_view host, std::string_view owner,
+                                             std::string_view store) = 0;
+  virtual Status removeAll(std::string_view host, std::string_view owner,
+                           std::string_view store) = 0;
+};
+
+// Message archives (XEP-0313): one per account, and one per room. Items are kept in the
+// order they were appended; `id` is the XEP-0359 stanza-id, unique within its archive.
+struct ArchiveItem {
+  std::string id;
+  std::int64_t timestampUs = 0;  // microseconds since the Unix epoch, UTC
+  std::string withBare;          // the other party's bare JID (rooms: the occupant's JID)
+  std::string withFull;          // the other party's full JID when known
+  std::string stanza;            // serialized <message/>
+};
+
+struct ArchiveAppend {
+  std::string host;
+  std::string owner;
+  ArchiveItem item;
+};
+
+struct ArchiveQuery {
+  std::optional<std::string> with;  // bare JID matches withBare; full JID matches withFull
+  std::optional<std::int64_t> startUs, endUs;  // inclusive bounds on the timestamp
+  std::optional<std::string> afterId;   // page forward from this item (exclusive)
+  std::optional<std::string> beforeId;  // page backward from this item (exclusive)
+  bool lastPage = false;                // page backward from the end (RSM empty <before/>)
+  std::vector<std::string> ids;         // only these items (empty: no such filter)
+  std::size_t max = 50;
+};
+
+struct ArchivePage {
+  std::vector<ArchiveItem> items;  // always in archive order
+  bool complete = false;           // nothing further in the direction of paging
+  std::size_t count = 0;           // items matching the filters, ignoring paging
+};
+
+class ArchiveStore {
+ public:
+  virtual ~ArchiveStore() = default;
+  // Appends many items (to any archives) in one transaction; durable once it returns ok.
+  virtual Status append(const std::vector<ArchiveAppend>& items) = 0;
+  // Not found when afterId/beforeId names no item of this archive.
+  virtual Result<ArchivePage> query(std::string_view host, std::string_view owner,
+                                    const ArchiveQuery& q) = 0;
+  // Retention: deletes items older than the cutoff from every archive; returns how many.
+  virtual Result<std::size_t> removeOlderThan(std::int64_t cutoffUs) = 0;
+  virtual Status removeArchive(std::string_view host, std::string_view owner) = 0;
+};
+
 // The set of stores one backend provides.
 class Storage {
  public:
@@ -91,6 +163,8 @@ class Storage {
   virtual AccountStore& accounts() = 0;
   virtual RosterStore& roster() = 0;
   virtual OfflineStore& offline() = 0;
+  virtual KeyValueStore& keyValue() = 0;
+  virtual ArchiveStore& archive() = 0;
 };
 
 }  // namespace rampart::storage

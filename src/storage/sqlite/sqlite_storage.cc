@@ -4,45 +4,11 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite/stmt.h"
+
 #include <ctime>
 
 namespace rampart::storage::sqlite {
-
-// RAII prepared statement with typed binds.
-class SqliteStorage::Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& blob(int i, std::string_view v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& int64(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(s_); }
-  std::string colText(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
-  }
-  std::string colBlob(int i) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, i));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
-  }
-  std::int64_t colInt(int i) const { return sqlite3_column_int64(s_, i); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-};
 
 namespace {
 
@@ -75,6 +41,20 @@ CREATE TABLE roster_version (
   host TEXT NOT NULL, user TEXT NOT NULL, version INTEGER NOT NULL,
   PRIMARY KEY (host, user),
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+)sql",
+    R"sql(
+CREATE TABLE kv (
+  host TEXT NOT NULL, owner TEXT NOT NULL, store TEXT NOT NULL, key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (host, owner, store, key)) WITHOUT ROWID;
+CREATE TABLE archive (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, owner TEXT NOT NULL,
+  id TEXT NOT NULL, ts INTEGER NOT NULL, with_bare TEXT NOT NULL, with_full TEXT NOT NULL,
+  stanza BLOB NOT NULL);
+CREATE UNIQUE INDEX archive_by_id ON archive (host, owner, id);
+CREATE INDEX archive_by_owner ON archive (host, owner, seq);
+CREATE INDEX archive_by_with ON archive (host, owner, with_bare, seq);
+CREATE INDEX archive_by_time ON archive (ts);
 )sql",
 };
 
@@ -271,15 +251,32 @@ Status SqliteStorage::setCredentials(std::string_view host, std::string_view use
 }
 
 Status SqliteStorage::deleteAccount(std::string_view host, std::string_view user) {
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
   Stmt del(db_, "DELETE FROM accounts WHERE host=?1 AND user=?2");
   del.text(1, host).text(2, user);
   if (del.step() != SQLITE_DONE) {
-    return error("deleting account");
+    Status e = error("deleting account");
+    exec("ROLLBACK");
+    return e;
   }
   if (sqlite3_changes(db_) == 0) {
+    exec("ROLLBACK");
     return Status::notFound("no such account");
   }
-  return Status::ok();
+  // Documents and archives are not tied by foreign keys (rooms own them too).
+  for (const char* sql : {"DELETE FROM kv WHERE host=?1 AND owner=?2",
+                          "DELETE FROM archive WHERE host=?1 AND owner=?2"}) {
+    Stmt d(db_, sql);
+    d.text(1, host).text(2, user);
+    if (d.step() != SQLITE_DONE) {
+      Status e = error("deleting account data");
+      exec("ROLLBACK");
+      return e;
+    }
+  }
+  return exec("COMMIT");
 }
 
 Result<bool> SqliteStorage::exists(std::string_view host, std::string_view user) {

@@ -19,7 +19,12 @@ struct Options {
   int busyTimeoutMs = 5000;
 };
 
-class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore {
+class SqliteStorage final : public Storage,
+                            AccountStore,
+                            RosterStore,
+                            OfflineStore,
+                            KeyValueStore,
+                            ArchiveStore {
  public:
   // Opens (creating if needed) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
@@ -30,6 +35,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   AccountStore& accounts() override { return *this; }
   RosterStore& roster() override { return *this; }
   OfflineStore& offline() override { return *this; }
+  KeyValueStore& keyValue() override { return *this; }
+  ArchiveStore& archive() override { return *this; }
 
   // AccountStore
   Status createAccount(std::string_view host, std::string_view user,
@@ -58,8 +65,26 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   Status removeUpTo(std::string_view host, std::string_view user, std::int64_t lastId) override;
   Result<std::size_t> count(std::string_view host, std::string_view user) override;
 
+  // KeyValueStore (sqlite_documents.cc)
+  Result<std::optional<std::string>> get(std::string_view host, std::string_view owner,
+                                         std::string_view store, std::string_view key) override;
+  Status put(std::string_view host, std::string_view owner, std::string_view store,
+             std::string_view key, std::string_view value) override;
+  Status remove(std::string_view host, std::string_view owner, std::string_view store,
+                std::string_view key) override;
+  Result<std::vector<KeyValue>> list(std::string_view host, std::string_view owner,
+                                     std::string_view store) override;
+  Status removeAll(std::string_view host, std::string_view owner,
+                   std::string_view store) override;
+
+  // ArchiveStore (sqlite_documents.cc)
+  Status append(const std::vector<ArchiveAppend>& items) override;
+  Result<ArchivePage> query(std::string_view host, std::string_view owner,
+                            const ArchiveQuery& q) override;
+  Result<std::size_t> removeOlderThan(std::int64_t cutoffUs) override;
+  Status removeArchive(std::string_view host, std::string_view owner) override;
+
  private:
-  class Stmt;
   explicit SqliteStorage(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
   Status migrate();

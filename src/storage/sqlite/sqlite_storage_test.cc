@@ -105,6 +105,114 @@ TEST_P(StorageContract, DeletingAccountDropsRosterAndOffline) {
   EXPECT_EQ(db_->version("h", "bob").value(), 0);
 }
 
+TEST_P(StorageContract, KeyValueDocuments) {
+  EXPECT_FALSE(db_->get("h", "alice", "private", "a:b").value().has_value());
+  EXPECT_TRUE(db_->put("h", "alice", "private", "a:b", "<x/>").isOk());
+  EXPECT_TRUE(db_->put("h", "alice", "private", "a:a", std::string("\0bin", 4)).isOk());
+  EXPECT_EQ(*db_->get("h", "alice", "private", "a:b").value(), "<x/>");
+  EXPECT_TRUE(db_->put("h", "alice", "private", "a:b", "<y/>").isOk());
+  EXPECT_EQ(*db_->get("h", "alice", "private", "a:b").value(), "<y/>");
+  EXPECT_FALSE(db_->get("h", "bob", "private", "a:b").value().has_value());
+  EXPECT_FALSE(db_->get("other", "alice", "private", "a:b").value().has_value());
+  auto all = db_->list("h", "alice", "private").value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "a:a");
+  EXPECT_EQ(all[0].value, std::string("\0bin", 4));
+  EXPECT_TRUE(db_->remove("h", "alice", "private", "a:a").isOk());
+  EXPECT_TRUE(db_->remove("h", "alice", "private", "missing").isOk());
+  EXPECT_EQ(db_->list("h", "alice", "private").value().size(), 1u);
+  EXPECT_TRUE(db_->removeAll("h", "alice", "private").isOk());
+  EXPECT_TRUE(db_->list("h", "alice", "private").value().empty());
+}
+
+TEST_P(StorageContract, DeletingAnAccountDeletesItsDocumentsAndArchive) {
+  ASSERT_TRUE(db_->createAccount("h", "alice", creds()).isOk());
+  ASSERT_TRUE(db_->put("h", "alice", "vcard", "", "<vCard/>").isOk());
+  ASSERT_TRUE(db_->append({ArchiveAppend{"h", "alice", ArchiveItem{"id1", 1, "b@h", "b@h/r", "<m/>"}}})
+                  .isOk());
+  ASSERT_TRUE(db_->put("h", "bob", "vcard", "", "<vCard/>").isOk());
+  ASSERT_TRUE(db_->deleteAccount("h", "alice").isOk());
+  EXPECT_FALSE(db_->get("h", "alice", "vcard", "").value().has_value());
+  EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 0u);
+  EXPECT_TRUE(db_->get("h", "bob", "vcard", "").value().has_value());
+}
+
+std::vector<ArchiveAppend> sampleArchive() {
+  std::vector<ArchiveAppend> v;
+  for (int i = 1; i <= 10; ++i) {
+    std::string with = i % 2 ? "bob@h" : "carol@h";
+    v.push_back(ArchiveAppend{"h", "alice",
+                              ArchiveItem{"id" + std::to_string(i), i * 1000, with, with + "/r",
+                                          "<m n='" + std::to_string(i) + "'/>"}});
+  }
+  v.push_back(ArchiveAppend{"h", "zed", ArchiveItem{"id1", 5000, "bob@h", "bob@h/r", "<z/>"}});
+  return v;
+}
+
+std::vector<std::string> ids(const ArchivePage& p) {
+  std::vector<std::string> out;
+  for (const auto& i : p.items) {
+    out.push_back(i.id);
+  }
+  return out;
+}
+
+TEST_P(StorageContract, ArchivePagingForwardAndBackward) {
+  ASSERT_TRUE(db_->append(sampleArchive()).isOk());
+  ArchiveQuery q;
+  q.max = 4;
+  auto p1 = db_->query("h", "alice", q).value();
+  EXPECT_EQ(ids(p1), (std::vector<std::string>{"id1", "id2", "id3", "id4"}));
+  EXPECT_FALSE(p1.complete);
+  EXPECT_EQ(p1.count, 10u);
+  q.afterId = "id8";
+  auto p2 = db_->query("h", "alice", q).value();
+  EXPECT_EQ(ids(p2), (std::vector<std::string>{"id9", "id10"}));
+  EXPECT_TRUE(p2.complete);
+  ArchiveQuery last;
+  last.max = 3;
+  last.lastPage = true;
+  auto p3 = db_->query("h", "alice", last).value();
+  EXPECT_EQ(ids(p3), (std::vector<std::string>{"id8", "id9", "id10"}));
+  EXPECT_FALSE(p3.complete);
+  last.beforeId = "id3";
+  auto p4 = db_->query("h", "alice", last).value();
+  EXPECT_EQ(ids(p4), (std::vector<std::string>{"id1", "id2"}));
+  EXPECT_TRUE(p4.complete);
+  ArchiveQuery bad;
+  bad.afterId = "nope";
+  EXPECT_EQ(db_->query("h", "alice", bad).status().code(), core::Status::Code::kNotFound);
+  // Another archive's id is not this archive's.
+  auto zed = db_->query("h", "zed", ArchiveQuery{}).value();
+  EXPECT_EQ(ids(zed), std::vector<std::string>{"id1"});
+}
+
+TEST_P(StorageContract, ArchiveFilters) {
+  ASSERT_TRUE(db_->append(sampleArchive()).isOk());
+  ArchiveQuery q;
+  q.with = "carol@h";
+  EXPECT_EQ(ids(db_->query("h", "alice", q).value()),
+            (std::vector<std::string>{"id2", "id4", "id6", "id8", "id10"}));
+  q.with = "bob@h/r";
+  EXPECT_EQ(db_->query("h", "alice", q).value().count, 5u);
+  q.with = "bob@h/other";
+  EXPECT_EQ(db_->query("h", "alice", q).value().count, 0u);
+  ArchiveQuery t;
+  t.startUs = 3000;
+  t.endUs = 5000;
+  EXPECT_EQ(ids(db_->query("h", "alice", t).value()),
+            (std::vector<std::string>{"id3", "id4", "id5"}));
+  ArchiveQuery byId;
+  byId.ids = {"id7", "id2", "missing"};
+  EXPECT_EQ(ids(db_->query("h", "alice", byId).value()),
+            (std::vector<std::string>{"id2", "id7"}));
+  EXPECT_EQ(db_->removeOlderThan(5000).value(), 4u);
+  EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 6u);
+  EXPECT_EQ(db_->query("h", "zed", ArchiveQuery{}).value().count, 1u);
+  EXPECT_TRUE(db_->removeArchive("h", "alice").isOk());
+  EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StorageContract, ::testing::Values(":memory:", "file"));
 
 TEST(SqliteStorage, ReopenKeepsDataAndSchema) {

@@ -1,0 +1,208 @@
+// SQLite key-value documents and message archives. Parameterized statements only; the
+// archive query is assembled from fixed fragments, every value bound.
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <variant>
+
+#include "storage/sqlite/sqlite_storage.h"
+#include "storage/sqlite/stmt.h"
+
+namespace rampart::storage::sqlite {
+
+Result<std::optional<std::string>> SqliteStorage::get(std::string_view host,
+                                                      std::string_view owner,
+                                                      std::string_view store,
+                                                      std::string_view key) {
+  Stmt q(db_, "SELECT value FROM kv WHERE host=?1 AND owner=?2 AND store=?3 AND key=?4");
+  q.text(1, host).text(2, owner).text(3, store).text(4, key);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    return std::optional<std::string>(q.colBlob(0));
+  }
+  if (rc == SQLITE_DONE) {
+    return std::optional<std::string>();
+  }
+  return error("reading document");
+}
+
+Status SqliteStorage::put(std::string_view host, std::string_view owner, std::string_view store,
+                          std::string_view key, std::string_view value) {
+  Stmt q(db_, "INSERT OR REPLACE INTO kv (host, owner, store, key, value) VALUES (?1,?2,?3,?4,?5)");
+  q.text(1, host).text(2, owner).text(3, store).text(4, key).blob(5, value);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("writing document");
+}
+
+Status SqliteStorage::remove(std::string_view host, std::string_view owner, std::string_view store,
+                             std::string_view key) {
+  Stmt q(db_, "DELETE FROM kv WHERE host=?1 AND owner=?2 AND store=?3 AND key=?4");
+  q.text(1, host).text(2, owner).text(3, store).text(4, key);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing document");
+}
+
+Result<std::vector<KeyValue>> SqliteStorage::list(std::string_view host, std::string_view owner,
+                                                  std::string_view store) {
+  Stmt q(db_, "SELECT key, value FROM kv WHERE host=?1 AND owner=?2 AND store=?3 ORDER BY key");
+  q.text(1, host).text(2, owner).text(3, store);
+  std::vector<KeyValue> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(KeyValue{q.colText(0), q.colBlob(1)});
+  }
+  if (rc != SQLITE_DONE) {
+    return error("listing documents");
+  }
+  return out;
+}
+
+Status SqliteStorage::removeAll(std::string_view host, std::string_view owner,
+                                std::string_view store) {
+  Stmt q(db_, "DELETE FROM kv WHERE host=?1 AND owner=?2 AND store=?3");
+  q.text(1, host).text(2, owner).text(3, store);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing documents");
+}
+
+Status SqliteStorage::append(const std::vector<ArchiveAppend>& items) {
+  if (items.empty()) {
+    return Status::ok();
+  }
+  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+    return st;
+  }
+  {
+    Stmt q(db_,
+           "INSERT INTO archive (host, owner, id, ts, with_bare, with_full, stanza) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    for (const auto& a : items) {
+      q.reset();
+      q.text(1, a.host).text(2, a.owner).text(3, a.item.id).int64(4, a.item.timestampUs);
+      q.text(5, a.item.withBare).text(6, a.item.withFull).blob(7, a.item.stanza);
+      if (q.step() != SQLITE_DONE) {
+        Status e = error("archiving messages");
+        exec("ROLLBACK");
+        return e;
+      }
+    }
+  }
+  return exec("COMMIT");
+}
+
+Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view owner,
+                                         const ArchiveQuery& q) {
+  using Value = std::variant<std::string, std::int64_t>;
+  auto seqOf = [&](const std::string& id) -> Result<std::int64_t> {
+    Stmt s(db_, "SELECT seq FROM archive WHERE host=?1 AND owner=?2 AND id=?3");
+    s.text(1, host).text(2, owner).text(3, id);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) {
+      return s.colInt(0);
+    }
+    if (rc == SQLITE_DONE) {
+      return Status::notFound("no archived item with id " + id);
+    }
+    return error("looking up archived item");
+  };
+
+  std::string filter = "host=? AND owner=?";
+  std::vector<Value> binds{std::string(host), std::string(owner)};
+  if (q.with) {
+    filter += q.with->find('/') == std::string::npos ? " AND with_bare=?" : " AND with_full=?";
+    binds.emplace_back(*q.with);
+  }
+  if (q.startUs) {
+    filter += " AND ts>=?";
+    binds.emplace_back(*q.startUs);
+  }
+  if (q.endUs) {
+    filter += " AND ts<=?";
+    binds.emplace_back(*q.endUs);
+  }
+  if (!q.ids.empty()) {
+    filter += " AND id IN (";
+    for (std::size_t i = 0; i < q.ids.size(); ++i) {
+      filter += i == 0 ? "?" : ",?";
+      binds.emplace_back(q.ids[i]);
+    }
+    filter += ")";
+  }
+  auto bindAll = [](Stmt& s, const std::vector<Value>& values) {
+    int i = 1;
+    for (const auto& v : values) {
+      if (const auto* str = std::get_if<std::string>(&v)) {
+        s.text(i++, *str);
+      } else {
+        s.int64(i++, std::get<std::int64_t>(v));
+      }
+    }
+  };
+
+  ArchivePage page;
+  {
+    std::string sql = "SELECT count(*) FROM archive WHERE " + filter;
+    Stmt c(db_, sql.c_str());
+    bindAll(c, binds);
+    if (c.step() != SQLITE_ROW) {
+      return error("counting archived messages");
+    }
+    page.count = static_cast<std::size_t>(c.colInt(0));
+  }
+
+  std::string paged = filter;
+  std::vector<Value> pagedBinds = binds;
+  if (q.afterId) {
+    auto seq = seqOf(*q.afterId);
+    if (!seq.isOk()) {
+      return seq.status();
+    }
+    paged += " AND seq>?";
+    pagedBinds.emplace_back(seq.value());
+  }
+  if (q.beforeId) {
+    auto seq = seqOf(*q.beforeId);
+    if (!seq.isOk()) {
+      return seq.status();
+    }
+    paged += " AND seq<?";
+    pagedBinds.emplace_back(seq.value());
+  }
+  const bool backward = (q.beforeId || q.lastPage) && !q.afterId;
+  std::string sql = "SELECT id, ts, with_bare, with_full, stanza FROM archive WHERE " + paged +
+                    (backward ? " ORDER BY seq DESC" : " ORDER BY seq ASC") + " LIMIT ?";
+  pagedBinds.emplace_back(static_cast<std::int64_t>(q.max) + 1);
+  Stmt s(db_, sql.c_str());
+  bindAll(s, pagedBinds);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    page.items.push_back(
+        ArchiveItem{s.colText(0), s.colInt(1), s.colText(2), s.colText(3), s.colBlob(4)});
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading archived messages");
+  }
+  page.complete = page.items.size() <= q.max;
+  if (!page.complete) {
+    page.items.pop_back();
+  }
+  if (backward) {
+    std::reverse(page.items.begin(), page.items.end());
+  }
+  return page;
+}
+
+Result<std::size_t> SqliteStorage::removeOlderThan(std::int64_t cutoffUs) {
+  Stmt q(db_, "DELETE FROM archive WHERE ts<?1");
+  q.int64(1, cutoffUs);
+  if (q.step() != SQLITE_DONE) {
+    return error("expiring archived messages");
+  }
+  return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+Status SqliteStorage::removeArchive(std::string_view host, std::string_view owner) {
+  Stmt q(db_, "DELETE FROM archive WHERE host=?1 AND owner=?2");
+  q.text(1, host).text(2, owner);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing archive");
+}
+
+}  // namespace rampart::storage::sqlite
