@@ -1,8 +1,10 @@
 #include "core/module_host.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/router_impl.h"
 
@@ -14,10 +16,27 @@ class ModuleHost::Context final : public ModuleContext {
       : host_(host), name_(std::move(name)), options_(options) {}
 
   const std::string& host() const override { return host_.host_; }
-  void addFeature(std::string_view var) override {
-    if (std::find(host_.features_.begin(), host_.features_.end(), var) == host_.features_.end()) {
-      host_.features_.emplace_back(var);
+  void addFeature(std::string_view var) override { addOnce(host_.disco_.hostFeatures, var); }
+  void addAccountFeature(std::string_view var) override {
+    addOnce(host_.disco_.accountFeatures, var);
+  }
+  void addDiscoItem(std::string_view jid, std::string_view name) override {
+    host_.disco_.items.push_back({std::string(jid), std::string(name)});
+  }
+  unsigned sessionFlag(std::string_view name) override {
+    // One process-wide table: the same name means the same bit on every host.
+    static std::mutex mu;
+    static std::vector<std::string> names;
+    std::lock_guard lock(mu);
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it != names.end()) {
+      return static_cast<unsigned>(it - names.begin());
     }
+    if (names.size() >= 32) {
+      throw ConfigError("too many session flags");
+    }
+    names.emplace_back(name);
+    return static_cast<unsigned>(names.size() - 1);
   }
   void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) override {
     host_.iq_[{scope, type, std::string(ns)}] = IqEntry{name_, std::move(handler)};
@@ -60,6 +79,24 @@ class ModuleHost::Context final : public ModuleContext {
     }
     return std::string(fallback);
   }
+  void every(std::chrono::seconds interval, std::function<void()> fn) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(host_.workers_.next(), interval);
+    timers_.push_back(timer);
+    schedule(timer, interval, std::make_shared<std::function<void()>>(std::move(fn)));
+  }
+  static void schedule(const std::shared_ptr<boost::asio::steady_timer>& timer,
+                       std::chrono::seconds interval,
+                       std::shared_ptr<std::function<void()>> fn) {
+    timer->async_wait([weak = std::weak_ptr(timer), interval, fn](boost::system::error_code ec) {
+      auto t = weak.lock();
+      if (ec || !t) {
+        return;
+      }
+      (*fn)();
+      t->expires_after(interval);
+      schedule(t, interval, fn);
+    });
+  }
   void runStorage(std::function<void(storage::Storage&)> work) override {
     host_.storage_.run(std::move(work));
   }
@@ -71,7 +108,18 @@ class ModuleHost::Context final : public ModuleContext {
     return [ctx](std::function<void()> fn) { boost::asio::post(*ctx, std::move(fn)); };
   }
 
+  static void addOnce(std::vector<std::string>& v, std::string_view var) {
+    if (std::find(v.begin(), v.end(), var) == v.end()) {
+      v.emplace_back(var);
+    }
+  }
+
   void unregister() {
+    for (auto& t : timers_) {
+      // Cancelled on its own thread; the handler sees the error and stops re-arming.
+      boost::asio::post(t->get_executor(), [t] { t->cancel(); });
+    }
+    timers_.clear();
     std::erase_if(host_.iq_, [&](const auto& kv) { return kv.second.owner == name_; });
     for (auto& [event, v] : host_.hooks_) {
       std::erase_if(v, [&](const HookEntry& e) { return e.owner == name_; });
@@ -82,6 +130,7 @@ class ModuleHost::Context final : public ModuleContext {
   ModuleHost& host_;
   std::string name_;
   const ModuleOptions* options_;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
 };
 
 ModuleHost::ModuleHost(std::string host, const Config& config, RouterImpl& router,

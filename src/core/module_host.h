@@ -32,7 +32,7 @@ class ModuleHost {
   const IqHandler* iqHandler(IqScope scope, IqType type, std::string_view ns) const;
   // Runs hooks for `event` by descending priority until one returns true.
   bool fire(std::string_view event, StanzaEvent& ev) const;
-  const std::vector<std::string>& features() const { return features_; }
+  const DiscoRegistry& disco() const { return disco_; }
 
  private:
   class Context;
@@ -55,7 +55,7 @@ class ModuleHost {
   Workers& workers_;
   std::map<std::tuple<IqScope, IqType, std::string>, IqEntry, std::less<>> iq_;
   std::map<std::string, std::vector<HookEntry>, std::less<>> hooks_;
-  std::vector<std::string> features_;
+  DiscoRegistry disco_;
   std::vector<std::pair<std::unique_ptr<Context>, std::unique_ptr<Module>>> modules_;
 };
 

@@ -104,16 +104,22 @@ void RouterImpl::deliverTo(const Jid& fullJid, ElementPtr stanza) {
   }
 }
 
-bool RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza, bool allNonNegative) {
+void RouterImpl::delivered(ModuleHost& host, Element& stanza, Session* origin,
+                           std::vector<SessionPtr> recipients) {
+  StanzaEvent ev{stanza, origin, &recipients};
+  host.fire(events::kMessageDelivered, ev);
+}
+
+std::vector<SessionPtr> RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza,
+                                                  bool allNonNegative) {
   const std::string key = bare.bareStr();
   Stripe& s = stripe(key);
-  std::vector<Session*> targets;
   std::vector<SessionPtr> keep;
   {
     std::shared_lock lock(s.mu);
     auto it = s.byBare.find(key);
     if (it == s.byBare.end()) {
-      return false;
+      return keep;
     }
     int best = -1;
     for (const auto& p : it->second) {
@@ -132,7 +138,7 @@ bool RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza, bool a
   for (auto& p : keep) {
     p->deliver(stanza);
   }
-  return !keep.empty();
+  return keep;
 }
 
 void RouterImpl::bounce(const Element& stanza, std::string_view condition, Session* /*origin*/) {
@@ -200,6 +206,22 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
       }
     }
   }
+  {
+    // Policy filters (blocking, ...) of the recipient's host, then of the sender's.
+    StanzaEvent ev{stanza, origin};
+    if (h->fire(events::kStanzaFilter, ev)) {
+      return;
+    }
+    auto from = Jid::parse(stanza.attrOr("from"));
+    ModuleHost* own = from ? host(from->domain()) : nullptr;
+    if (own != nullptr && own != h && own->fire(events::kStanzaFilter, ev)) {
+      return;
+    }
+    if (origin != nullptr && stanza.name() == "message" && own != nullptr &&
+        own->fire(events::kMessageOut, ev)) {
+      return;
+    }
+  }
   if (stanza.name() == "message") {
     routeMessage(stanza, *to, *h, origin);
   } else if (stanza.name() == "presence") {
@@ -221,9 +243,17 @@ void RouterImpl::routeMessage(Element& stanza, const Jid& to, ModuleHost& host, 
     }
     return;
   }
+  {
+    StanzaEvent in{stanza, origin};
+    if (host.fire(events::kMessageIn, in)) {
+      return;
+    }
+  }
   if (to.isFull()) {
     if (SessionPtr p = find(to)) {
-      p->deliver(std::make_shared<const Element>(std::move(stanza)));
+      auto shared = std::make_shared<Element>(std::move(stanza));
+      p->deliver(shared);
+      delivered(host, *shared, origin, {std::move(p)});
       return;
     }
     // RFC 6121 section 8.5.3.2.1: no such resource.
@@ -239,8 +269,10 @@ void RouterImpl::routeMessage(Element& stanza, const Jid& to, ModuleHost& host, 
     bounce(stanza, "service-unavailable", origin);
     return;
   }
-  auto shared = std::make_shared<const Element>(stanza);
-  if (deliverToBare(to.bare(), shared, type == "headline")) {
+  auto shared = std::make_shared<Element>(stanza);
+  if (auto recipients = deliverToBare(to.bare(), shared, type == "headline");
+      !recipients.empty()) {
+    delivered(host, *shared, origin, std::move(recipients));
     return;
   }
   if (type == "headline" || type == "error") {

@@ -49,8 +49,12 @@ class RouterImpl final : public Router {
   void routePresence(Element& stanza, const Jid& to, ModuleHost& host, Session* origin);
   void routeIq(Element& stanza, const Jid& to, ModuleHost& host, Session* origin);
   void bounce(const Element& stanza, std::string_view condition, Session* origin);
-  // Delivers to the highest-priority available resources; false when there are none.
-  bool deliverToBare(const Jid& bare, const ElementPtr& stanza, bool allNonNegative);
+  // Delivers to the highest-priority available resources; returns them (empty: none).
+  std::vector<SessionPtr> deliverToBare(const Jid& bare, const ElementPtr& stanza,
+                                        bool allNonNegative);
+  // Fires message/delivered; `stanza` is shared with the recipients and must stay unchanged.
+  void delivered(ModuleHost& host, Element& stanza, Session* origin,
+                 std::vector<SessionPtr> recipients);
 
   const Config& config_;
   std::unordered_map<std::string, ModuleHost*> hosts_;

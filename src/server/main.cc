@@ -20,6 +20,11 @@
 #include "core/workers.h"
 #include "http/https_server.h"
 #include "modules/offline/offline.h"
+#include "modules/xep0049_private/private.h"
+#include "modules/xep0054_vcard/vcard.h"
+#include "modules/xep0191_blocking/blocking.h"
+#include "modules/xep0280_carbons/carbons.h"
+#include "modules/xep0313_mam/mam.h"
 #include "modules/rfc6121_im/im.h"
 #include "modules/xep0030_disco/disco.h"
 #include "modules/xep0092_version/version.h"
@@ -149,11 +154,16 @@ int run(int argc, char** argv) {
   for (const auto& h : config.hosts) {
     auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, storageRunner,
                                                  workers);
-    mh->load("disco", std::make_unique<modules::disco::DiscoModule>(mh->features()), true);
+    mh->load("disco", std::make_unique<modules::disco::DiscoModule>(mh->disco()), true);
     mh->load("ping", std::make_unique<modules::ping::PingModule>(), true);
     mh->load("version", std::make_unique<modules::version::VersionModule>(), false);
     mh->load("roster", std::make_unique<modules::im::ImModule>(), true);
     mh->load("offline", std::make_unique<modules::offline::OfflineModule>(), true);
+    mh->load("private", std::make_unique<modules::privatexml::PrivateModule>(), true);
+    mh->load("vcard", std::make_unique<modules::vcard::VcardModule>(), true);
+    mh->load("blocking", std::make_unique<modules::blocking::BlockingModule>(), true);
+    mh->load("carbons", std::make_unique<modules::carbons::CarbonsModule>(), true);
+    mh->load("mam", std::make_unique<modules::mam::MamModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }

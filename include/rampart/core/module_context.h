@@ -4,12 +4,14 @@
 // them when the module stops. Registration happens before network threads run; handlers are
 // then called concurrently from any network thread and must guard their own state.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "rampart/core/element.h"
 #include "rampart/core/jid.h"
@@ -31,6 +33,8 @@ enum class IqScope { kHost, kAccount };
 struct StanzaEvent {
   Element& stanza;
   Session* origin;
+  // message/delivered only: the sessions the message was handed to.
+  const std::vector<SessionPtr>* recipients = nullptr;
 };
 using Hook = std::function<bool(StanzaEvent&)>;
 using IqHandler = std::function<void(const Element& iq, Session* origin)>;
@@ -51,7 +55,32 @@ inline constexpr std::string_view kProbe = "presence/probe";
 inline constexpr std::string_view kMessageOffline = "message/offline";
 // A session sent unavailable presence or went away (stanza is the unavailable presence).
 inline constexpr std::string_view kSessionUnavailable = "session/unavailable";
+// Any stanza with a resolved recipient on a local host, before the routing rules; fired on
+// the recipient's host and then on the sender's (when local and different). Consuming it
+// drops the stanza (the hook sends any error). Used for policy such as blocking.
+inline constexpr std::string_view kStanzaFilter = "stanza/filter";
+// A local client sent a message (fired on the sender's host before routing; 'from' stamped).
+// Consuming it stops routing.
+inline constexpr std::string_view kMessageOut = "message/out";
+// A message is about to be delivered to a local account (fired on the recipient's host,
+// before the delivery rules). Hooks may add to the stanza; consuming it stops delivery.
+inline constexpr std::string_view kMessageIn = "message/in";
+// A message was handed to `recipients`, sessions of a local account. Read-only: other threads
+// may be serializing the stanza already.
+inline constexpr std::string_view kMessageDelivered = "message/delivered";
 }  // namespace events
+
+// What a host advertises through service discovery, filled by modules at start-up and read
+// (never changed) while the server runs.
+struct DiscoRegistry {
+  struct Item {
+    std::string jid;
+    std::string name;
+  };
+  std::vector<std::string> hostFeatures;
+  std::vector<std::string> accountFeatures;
+  std::vector<Item> items;
+};
 
 class ModuleContext {
  public:
@@ -60,6 +89,12 @@ class ModuleContext {
   virtual const std::string& host() const = 0;
 
   virtual void addFeature(std::string_view var) = 0;
+  // A disco#info feature of every account of this host (e.g. PEP, MAM).
+  virtual void addAccountFeature(std::string_view var) = 0;
+  // A disco#items entry of the host (a component such as the MUC service).
+  virtual void addDiscoItem(std::string_view jid, std::string_view name) = 0;
+  // A per-session flag bit shared by name across modules and hosts (at most 32 names).
+  virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;
   virtual void hook(std::string_view event, int priority, Hook hook) = 0;
 
@@ -71,6 +106,10 @@ class ModuleContext {
   virtual std::int64_t optionInt(std::string_view name, std::int64_t fallback, std::int64_t min,
                                  std::int64_t max) const = 0;
   virtual std::string optionString(std::string_view name, std::string_view fallback) const = 0;
+
+  // Runs `fn` on a network thread every `interval` until the module stops (housekeeping such
+  // as archive retention).
+  virtual void every(std::chrono::seconds interval, std::function<void()> fn) = 0;
 
   // Runs `work` on the storage pool (never on a network thread).
   virtual void runStorage(std::function<void(storage::Storage&)> work) = 0;

@@ -3,6 +3,8 @@
 // deliver() and the presence accessors are thread-safe; the session's own network thread
 // is the only writer of its presence state.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -29,8 +31,24 @@ class Session {
   // The last available presence broadcast by this session (null when unavailable).
   virtual ElementPtr lastPresence() const = 0;
 
+  // Feature flags that modules keep per session (bits from ModuleContext::sessionFlag), e.g.
+  // carbons enabled or client inactive. Thread-safe.
+  bool flag(unsigned bit) const {
+    return (flags_.load(std::memory_order_acquire) & (1u << bit)) != 0;
+  }
+  void setFlag(unsigned bit, bool on) {
+    if (on) {
+      flags_.fetch_or(1u << bit, std::memory_order_acq_rel);
+    } else {
+      flags_.fetch_and(~(1u << bit), std::memory_order_acq_rel);
+    }
+  }
+
   // Ends the session with a stream error (e.g. "conflict", "system-shutdown").
   virtual void close(std::string_view streamErrorCondition) = 0;
+
+ private:
+  std::atomic<std::uint32_t> flags_{0};
 };
 
 using SessionPtr = std::shared_ptr<Session>;

@@ -151,8 +151,9 @@ class ArchiveStore {
   // Not found when afterId/beforeId names no item of this archive.
   virtual Result<ArchivePage> query(std::string_view host, std::string_view owner,
                                     const ArchiveQuery& q) = 0;
-  // Retention: deletes items older than the cutoff from every archive; returns how many.
-  virtual Result<std::size_t> removeOlderThan(std::int64_t cutoffUs) = 0;
+  // Retention: deletes items older than the cutoff from every archive of `host` (accounts of
+  // a host, or rooms of a MUC service); returns how many.
+  virtual Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) = 0;
   virtual Status removeArchive(std::string_view host, std::string_view owner) = 0;
 };
 

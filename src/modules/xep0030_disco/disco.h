@@ -9,10 +9,10 @@ inline constexpr std::string_view kNsItems = "http://jabber.org/protocol/disco#i
 class DiscoModule final : public core::Module {
  public:
   // features: the host's feature list, owned by the core; read at query time.
-  explicit DiscoModule(const std::vector<std::string>& features) : features_(features) {}
+  explicit DiscoModule(const core::DiscoRegistry& registry) : registry_(registry) {}
   void start(core::ModuleContext& ctx) override;
 
  private:
-  const std::vector<std::string>& features_;
+  const core::DiscoRegistry& registry_;
 };
 }  // namespace rampart::modules::disco

@@ -190,9 +190,9 @@ Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view
   return page;
 }
 
-Result<std::size_t> SqliteStorage::removeOlderThan(std::int64_t cutoffUs) {
-  Stmt q(db_, "DELETE FROM archive WHERE ts<?1");
-  q.int64(1, cutoffUs);
+Result<std::size_t> SqliteStorage::removeOlderThan(std::string_view host, std::int64_t cutoffUs) {
+  Stmt q(db_, "DELETE FROM archive WHERE ts<?1 AND host=?2");
+  q.int64(1, cutoffUs).text(2, host);
   if (q.step() != SQLITE_DONE) {
     return error("expiring archived messages");
   }

@@ -54,7 +54,7 @@ CREATE TABLE archive (
 CREATE UNIQUE INDEX archive_by_id ON archive (host, owner, id);
 CREATE INDEX archive_by_owner ON archive (host, owner, seq);
 CREATE INDEX archive_by_with ON archive (host, owner, with_bare, seq);
-CREATE INDEX archive_by_time ON archive (ts);
+CREATE INDEX archive_by_time ON archive (host, ts);
 )sql",
 };
 

@@ -81,7 +81,7 @@ class SqliteStorage final : public Storage,
   Status append(const std::vector<ArchiveAppend>& items) override;
   Result<ArchivePage> query(std::string_view host, std::string_view owner,
                             const ArchiveQuery& q) override;
-  Result<std::size_t> removeOlderThan(std::int64_t cutoffUs) override;
+  Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
   Status removeArchive(std::string_view host, std::string_view owner) override;
 
  private:

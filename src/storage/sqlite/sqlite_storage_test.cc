@@ -206,7 +206,8 @@ TEST_P(StorageContract, ArchiveFilters) {
   byId.ids = {"id7", "id2", "missing"};
   EXPECT_EQ(ids(db_->query("h", "alice", byId).value()),
             (std::vector<std::string>{"id2", "id7"}));
-  EXPECT_EQ(db_->removeOlderThan(5000).value(), 4u);
+  EXPECT_EQ(db_->removeOlderThan("other", 5000).value(), 0u);
+  EXPECT_EQ(db_->removeOlderThan("h", 5000).value(), 4u);
   EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 6u);
   EXPECT_EQ(db_->query("h", "zed", ArchiveQuery{}).value().count, 1u);
   EXPECT_TRUE(db_->removeArchive("h", "alice").isOk());

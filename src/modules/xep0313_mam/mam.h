@@ -1,0 +1,82 @@
+#pragma once
+// XEP-0313 (Message Archive Management) for accounts: archives one-to-one messages as they
+// are routed, answers archive queries with XEP-0059 paging, keeps per-account preferences
+// and deletes what is older than the retention period. Thread-safe: preferences sit behind a
+// shared mutex, archive writes are queued and group-committed on the storage thread.
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "rampart/core/module_context.h"
+
+namespace rampart::modules::mam {
+inline constexpr std::string_view kNs = "urn:xmpp:mam:2";
+inline constexpr std::string_view kNsExtended = "urn:xmpp:mam:2#extended";
+inline constexpr std::string_view kNsSid = "urn:xmpp:sid:0";
+inline constexpr std::string_view kNsRsm = "http://jabber.org/protocol/rsm";
+inline constexpr std::string_view kNsForward = "urn:xmpp:forward:0";
+inline constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+
+// XEP-0313 section 5.1 with XEP-0334 hints: does this message belong in an archive?
+bool archivable(const core::Element& message);
+
+// A fresh XEP-0359 stanza-id.
+std::string newStanzaId();
+
+struct Prefs {
+  enum class Default { kAlways, kNever, kRoster };
+  Default def = Default::kAlways;
+  std::unordered_set<std::string> always;  // bare JIDs
+  std::unordered_set<std::string> never;
+};
+
+// Serialized query results: the forwarded <message/>s and the closing <fin/>, shared with the
+// MUC archive.
+struct QueryRequest {
+  storage::ArchiveQuery query;
+  std::string queryId;
+};
+// Parses the <query/> of an archive request; on failure returns the error condition and fills
+// `text`.
+std::optional<QueryRequest> parseQuery(const core::Element& query, std::size_t maxPage,
+                                       std::string& condition, std::string& text);
+// Sends the results of `page` to `requester`, then the IQ result with <fin/>.
+void sendResults(core::Router& router, const core::Element& iq, const std::string& archiveJid,
+                 const QueryRequest& req, const storage::ArchivePage& page);
+// The query form (iq get) for the given namespace.
+core::Element queryForm(const core::Element& iq);
+
+class ArchiveWriter;
+
+class MamModule final : public core::Module {
+ public:
+  MamModule();
+  ~MamModule() override;
+  void start(core::ModuleContext& ctx) override;
+
+ private:
+  bool onIncoming(core::StanzaEvent& ev);
+  bool onOutgoing(core::StanzaEvent& ev);
+  // Decides for the archive of `owner` (bare JID) and the other party; "roster" is decided
+  // when the item is written.
+  enum class Decision { kNo, kYes, kIfInRoster };
+  Decision decide(const std::string& owner, const core::Jid& other) const;
+  void archive(const core::Jid& owner, const core::Jid& other, const core::Element& message,
+               std::string id, Decision d);
+  void handleQuery(const core::Element& iq);
+  void handlePrefsGet(const core::Element& iq);
+  void handlePrefsSet(const core::Element& iq);
+
+  core::ModuleContext* ctx_ = nullptr;
+  std::shared_ptr<ArchiveWriter> writer_;  // shared with storage jobs that may outlive a stop
+  Prefs::Default defaultPolicy_ = Prefs::Default::kAlways;
+  std::size_t maxPage_ = 0;
+  std::int64_t retentionDays_ = 0;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Prefs>> prefs_;  // by bare JID
+};
+}  // namespace rampart::modules::mam
