@@ -162,6 +162,12 @@ Config loadConfig(const std::string& path) {
           c.maxStanzaBytes = static_cast<std::size_t>(intIn(v, key, 10000, 64 * 1024 * 1024));
         } else if (k == "max_outbound_bytes") {
           c.maxOutboundBytes = static_cast<std::size_t>(intIn(v, key, 65536, 1LL << 30));
+        } else if (k == "resume_timeout") {
+          c.resumeTimeoutSeconds = static_cast<std::uint32_t>(intIn(v, key, 0, 86400));
+        } else if (k == "max_unacked") {
+          c.maxUnacked = static_cast<std::size_t>(intIn(v, key, 100, 1000000));
+        } else if (k == "csi_max_queue") {
+          c.csiMaxQueue = static_cast<std::size_t>(intIn(v, key, 0, 100000));
         } else {
           throw ConfigError("unknown option " + key + " (" + where(v) + ")");
         }

@@ -55,6 +55,9 @@ struct Config {
   bool allowPlain = false;
   std::size_t maxStanzaBytes = 256 * 1024;
   std::size_t maxOutboundBytes = 4 * 1024 * 1024;
+  std::uint32_t resumeTimeoutSeconds = 300;  // XEP-0198: how long a dropped session waits
+  std::size_t maxUnacked = 10000;            // XEP-0198: unacknowledged stanzas kept
+  std::size_t csiMaxQueue = 500;             // XEP-0352: stanzas held for an inactive client
   std::uint32_t maxAuthFailures = 5;  // per connection before it is closed
   bool crossHostTraffic = false;
   std::string conflictPolicy = "kick_old";  // or "refuse_new"

@@ -98,6 +98,51 @@ std::size_t RouterImpl::sessionCount() const {
   return static_cast<std::size_t>(sessions_.load(std::memory_order_relaxed));
 }
 
+void RouterImpl::redeliver(Element stanza) {
+  auto to = Jid::parse(stanza.attrOr("to"));
+  if (!to || to->local().empty()) {
+    return;
+  }
+  ModuleHost* h = host(to->domain());
+  if (h == nullptr) {
+    return;
+  }
+  std::string_view type = stanza.attrOr("type", "normal");
+  if (type == "error" || type == "groupchat" || type == "headline") {
+    return;
+  }
+  const Jid bare = to->bare();
+  if (!deliverToBare(bare, std::make_shared<const Element>(stanza), false).empty()) {
+    return;
+  }
+  stanza.setAttr("to", bare.str());
+  StanzaEvent ev{stanza, nullptr};
+  h->fire(events::kMessageOffline, ev);
+}
+
+void RouterImpl::replace(const Session& old, const SessionPtr& replacement) {
+  const std::string bare = replacement->jid().bareStr();
+  Stripe& s = stripe(bare);
+  std::unique_lock lock(s.mu);
+  auto& list = s.byBare[bare];
+  for (auto& existing : list) {
+    if (existing.get() == &old) {
+      existing = replacement;
+      return;
+    }
+  }
+  // The old session was already gone (replaced by a bind in between): bind afresh.
+  for (auto& existing : list) {
+    if (existing->jid().resource() == replacement->jid().resource()) {
+      existing->close("conflict");
+      existing = replacement;
+      return;
+    }
+  }
+  list.push_back(replacement);
+  sessions_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void RouterImpl::deliverTo(const Jid& fullJid, ElementPtr stanza) {
   if (SessionPtr p = find(fullJid)) {
     p->deliver(std::move(stanza));

@@ -28,6 +28,9 @@ class RouterImpl final : public Router {
   // Routes a stanza; origin is the local session that sent it, if any.
   void routeFrom(Element stanza, Session* origin);
   void deliverTo(const Jid& fullJid, ElementPtr stanza) override;
+  void redeliver(Element stanza) override;
+  // XEP-0198 resumption: `replacement` takes over the registry slot of `old`.
+  void replace(const Session& old, const SessionPtr& replacement);
   std::vector<SessionPtr> sessionsOf(const Jid& bare) const override;
   bool isLocalHost(std::string_view domain) const override { return host(domain) != nullptr; }
 

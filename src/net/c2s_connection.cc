@@ -32,6 +32,8 @@ constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kNsSaslCb = "urn:xmpp:sasl-cb:0";
+constexpr std::string_view kNsCsi = "urn:xmpp:csi:0";
+constexpr std::string_view kNsSm = core::sm::kNs;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 16384;
 
@@ -111,6 +113,28 @@ void AuthThrottle::recordSuccess(const std::string& address) {
   entries_.erase(address);
 }
 
+void SmRegistry::add(const std::string& id, std::weak_ptr<C2SConnection> c) {
+  std::lock_guard lock(mu_);
+  byId_[id] = std::move(c);
+}
+
+std::shared_ptr<C2SConnection> SmRegistry::find(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = byId_.find(id);
+  return it == byId_.end() ? nullptr : it->second.lock();
+}
+
+void SmRegistry::remove(const std::string& id, const C2SConnection* c) {
+  std::lock_guard lock(mu_);
+  auto it = byId_.find(id);
+  if (it != byId_.end()) {
+    auto cur = it->second.lock();
+    if (!cur || cur.get() == c) {
+      byId_.erase(it);
+    }
+  }
+}
+
 void ConnectionSet::add(const std::shared_ptr<C2SConnection>& c) {
   std::lock_guard lock(mu_);
   all_.emplace(c.get(), c);
@@ -149,7 +173,9 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
                   [this](const auto& a, const std::string& ns) { onStreamOpen(a, ns); },
                   [this](Element&& e) { onStanza(std::move(e)); },
                   [this]() {
-                    // The client closed its stream: close ours and let the socket drain.
+                    // The client closed its stream: close ours and let the socket drain. A
+                    // cleanly closed stream ends the session (XEP-0198 section 6).
+                    cleanClose_ = true;
                     send(std::string("</stream:stream>"));
                     closing_ = true;
                     parser_.stop();
@@ -349,6 +375,8 @@ void C2SConnection::sendFeatures() {
     }
   } else {
     f.addChild("bind", std::string(kNsBind));
+    f.addChild("sm", std::string(kNsSm));                // XEP-0198
+    f.addChild("csi", std::string(kNsCsi));              // XEP-0352
     f.addChild("ver", "urn:xmpp:features:rosterver");  // RFC 6121 section 2.6
     f.addChild("session", std::string(kNsSession)).addChild("optional", std::string(kNsSession));
   }
@@ -417,7 +445,12 @@ awaitable<void> C2SConnection::negotiate(Element st) {
     co_return;
   }
   // kNeedBind
-  if (st.is("iq", core::kNsClient) && st.attrOr("type") == "set" &&
+  if (st.is("resume", kNsSm)) {
+    co_await handleResume(st);
+  } else if (st.ns() == kNsSm) {
+    // XEP-0198 section 3: enable only after binding a resource.
+    smFailed("unexpected-request");
+  } else if (st.is("iq", core::kNsClient) && st.attrOr("type") == "set" &&
       st.child("bind", kNsBind) != nullptr) {
     co_await handleBind(st);
   } else if (st.is("iq", core::kNsClient) && st.child("session", kNsSession) != nullptr) {
@@ -691,8 +724,20 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
 
 void C2SConnection::handleEstablished(Element& st) {
   if (!core::isStanza(st)) {
-    streamError("unsupported-stanza-type", "only message, presence and iq are allowed");
+    if (st.ns() == kNsSm) {
+      handleSmNonza(st);
+    } else if (st.is("inactive", kNsCsi)) {
+      csiInactive_ = true;
+    } else if (st.is("active", kNsCsi)) {
+      csiInactive_ = false;
+      csiFlush();
+    } else {
+      streamError("unsupported-stanza-type", "only message, presence and iq are allowed");
+    }
     return;
+  }
+  if (sm_.enabled()) {
+    sm_.countInbound();
   }
   counters_.in[kindIndex(st.name())]->fetch_add(1, std::memory_order_relaxed);
   // RFC 6120 section 8.1.2.1: the server stamps 'from'; a different one is spoofing.
@@ -764,27 +809,285 @@ void C2SConnection::handleEstablished(Element& st) {
 
 void C2SConnection::deliver(core::ElementPtr stanza) {
   if (ioc_ != nullptr && core::Workers::current() == ioc_) {
-    writeStanza(*stanza);  // same network thread: no hop needed
+    writeStanza(std::move(stanza));  // same network thread: no hop needed
     return;
   }
   auto self = shared_from_this();
   asio::post(stream_.executor(),
-             [self, stanza = std::move(stanza)] { self->writeStanza(*stanza); });
+             [self, stanza = std::move(stanza)]() mutable { self->writeStanza(std::move(stanza)); });
 }
 
-void C2SConnection::writeStanza(const Element& stanza) {
-  if (closing_ || state_ != State::kEstablished) {
+namespace {
+// XEP-0352: what an inactive client must still get at once. Presence (other than
+// subscription requests) and messages without content (chat states, receipts) can wait.
+bool urgentForInactiveClient(const Element& st, int depth = 0) {
+  if (st.name() == "iq") {
+    return true;
+  }
+  if (st.name() == "presence") {
+    std::string_view type = st.attrOr("type");
+    return type == "subscribe" || type == "subscribed" || type == "unsubscribe" ||
+           type == "unsubscribed" || type == "error";
+  }
+  if (st.attrOr("type") == "error" || depth > 4) {
+    return true;
+  }
+  for (const Element* c : st.childElements()) {
+    if (c->name() == "body" || c->name() == "subject" || c->name() == "encrypted" ||
+        c->name() == "x" || urgentForInactiveClient(*c, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+void C2SConnection::writeStanza(core::ElementPtr stanza) {
+  if (takenOver_) {
+    // Resumed elsewhere: whatever still arrives here belongs to the new connection.
+    if (auto next = successor_.lock()) {
+      next->deliver(std::move(stanza));
+    }
     return;
   }
-  counters_.out[kindIndex(stanza.name())]->fetch_add(1, std::memory_order_relaxed);
+  if (hibernating_) {
+    // Kept for the client's return (or for redelivery when it does not come back).
+    if (sm_.unackedCount() < deps_.config.maxUnacked) {
+      sm_.sent(std::move(stanza));
+    }
+    return;
+  }
+  if (resuming_) {
+    heldDuringResume_.push_back(std::move(stanza));
+    return;
+  }
+  if (closing_ || state_ != State::kEstablished) {
+    if (sm_.enabled() && state_ != State::kClosed) {
+      sm_.sent(std::move(stanza));  // never written: redelivered when the session ends
+    }
+    return;
+  }
+  if (csiInactive_ && !urgentForInactiveClient(*stanza)) {
+    csiHold(std::move(stanza));
+    return;
+  }
+  csiFlush();
+  writeNow(std::move(stanza));
+}
+
+void C2SConnection::writeNow(core::ElementPtr stanza) {
+  counters_.out[kindIndex(stanza->name())]->fetch_add(1, std::memory_order_relaxed);
   const std::size_t before = out_.size();
-  stanza.serialize(out_, core::kNsClient);  // straight into the outbound buffer
+  stanza->serialize(out_, core::kNsClient);  // straight into the outbound buffer
+  if (sm_.enabled()) {
+    sm_.sent(std::move(stanza));
+    if (sm_.unackedCount() > deps_.config.maxUnacked) {
+      appended(out_.size() - before);
+      streamError("policy-violation", "too many stanzas left unacknowledged");
+      return;
+    }
+  }
   appended(out_.size() - before);
+}
+
+void C2SConnection::csiHold(core::ElementPtr stanza) {
+  if (stanza->name() == "presence") {
+    // Only the latest presence of each sender matters.
+    std::string_view from = stanza->attrOr("from");
+    std::erase_if(csiQueue_, [&](const core::ElementPtr& held) {
+      return held->name() == "presence" && held->attrOr("from") == from;
+    });
+  }
+  csiQueue_.push_back(std::move(stanza));
+  if (csiQueue_.size() > deps_.config.csiMaxQueue) {
+    csiFlush();
+  }
+}
+
+void C2SConnection::csiFlush() {
+  if (csiQueue_.empty()) {
+    return;
+  }
+  std::vector<core::ElementPtr> held;
+  held.swap(csiQueue_);
+  for (auto& st : held) {
+    writeNow(std::move(st));
+  }
+}
+
+void C2SConnection::smFailed(std::string_view condition) {
+  Element f("failed", std::string(kNsSm));
+  f.addChild(std::string(condition), std::string(core::kNsStanzas));
+  send(f.str());
+}
+
+void C2SConnection::handleSmNonza(const Element& e) {
+  if (e.name() == "enable") {
+    if (sm_.enabled()) {
+      smFailed("unexpected-request");
+      return;
+    }
+    std::string_view resume = e.attrOr("resume");
+    Element ok("enabled", std::string(kNsSm));
+    if ((resume == "true" || resume == "1") && deps_.config.resumeTimeoutSeconds > 0 &&
+        deps_.smRegistry != nullptr) {
+      std::string id = randomId(18);
+      deps_.smRegistry->add(id, weak_from_this());
+      sm_.enable(id);
+      ok.setAttr("id", id).setAttr("resume", "true");
+      ok.setAttr("max", std::to_string(deps_.config.resumeTimeoutSeconds));
+    } else {
+      sm_.enable("");
+    }
+    send(ok.str());
+    return;
+  }
+  if (!sm_.enabled()) {
+    smFailed("unexpected-request");
+    return;
+  }
+  if (e.name() == "r") {
+    Element a("a", std::string(kNsSm));
+    a.setAttr("h", std::to_string(sm_.inbound()));
+    send(a.str());
+  } else if (e.name() == "a") {
+    std::string_view hs = e.attrOr("h");
+    if (hs.empty() || hs.size() > 10 || hs.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(std::string(hs)) > 0xFFFFFFFFull) {
+      streamError("undefined-condition", "<a/> needs an 'h' between 0 and 2^32-1");
+      return;
+    }
+    auto h = static_cast<std::uint32_t>(std::stoull(std::string(hs)));
+    if (sm_.ack(h) == core::sm::StreamManagement::AckResult::kTooHigh) {
+      // XEP-0198 section 5: handled-count-too-high.
+      streamError("undefined-condition",
+                  "h=" + std::string(hs) + " acknowledges more than the " +
+                      std::to_string(sm_.sentCount()) + " stanzas sent");
+    }
+  } else {
+    smFailed("unexpected-request");
+  }
+}
+
+std::optional<C2SConnection::ResumeState> C2SConnection::detachForResume(
+    const std::shared_ptr<C2SConnection>& successor) {
+  if (takenOver_ || !bound_ || !sm_.resumable() || (state_ == State::kClosed && !hibernating_)) {
+    return std::nullopt;
+  }
+  takenOver_ = true;
+  successor_ = successor;
+  // Held back for an inactive client: the new connection sends it.
+  for (auto& held : csiQueue_) {
+    sm_.sent(std::move(held));
+  }
+  csiQueue_.clear();
+  ResumeState st;
+  st.jid = jid_;
+  st.available = available();
+  st.priority = priority();
+  st.interested = interested();
+  st.lastPresence = lastPresence();
+  st.directedTo = directedTo_;
+  st.flags = flagBits();
+  st.sm = std::move(sm_);
+  sm_ = core::sm::StreamManagement();
+  bound_ = false;  // the registry slot passes to the successor
+  if (hibernating_) {
+    hibernating_ = false;
+    resumeTimer_->cancel();
+    state_ = State::kClosed;
+  } else {
+    // The client came back before we noticed its old connection had died.
+    cleanClose_ = true;
+    streamError("conflict", "the session was resumed on another connection");
+  }
+  return st;
+}
+
+awaitable<void> C2SConnection::handleResume(const Element& st) {
+  std::string previd(st.attrOr("previd"));
+  std::string_view hs = st.attrOr("h");
+  if (previd.empty() || hs.empty() || hs.size() > 10 ||
+      hs.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(std::string(hs)) > 0xFFFFFFFFull) {
+    smFailed("bad-request");
+    co_return;
+  }
+  const auto h = static_cast<std::uint32_t>(std::stoull(std::string(hs)));
+  auto old = deps_.smRegistry != nullptr ? deps_.smRegistry->find(previd) : nullptr;
+  // Only the same account may resume (XEP-0198 section 7: no session hijacking).
+  if (!old || old.get() == this || old->jid_.local() != authedUser_ ||
+      old->jid_.domain() != host_) {
+    smFailed("item-not-found");
+    co_return;
+  }
+  resuming_ = true;
+  auto result = std::make_shared<std::optional<ResumeState>>();
+  auto ex = stream_.executor();
+  auto done =
+      std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
+  asio::post(old->stream_.executor(), [old, self = shared_from_this(), result, done, ex] {
+    *result = old->detachForResume(self);
+    asio::post(ex, [done] { done->cancel(); });
+  });
+  co_await done->async_wait(kUseTuple);
+  if (!*result || closing_) {
+    resuming_ = false;
+    if (!closing_) {
+      smFailed("item-not-found");
+    }
+    co_return;
+  }
+  ResumeState& rs = **result;
+  jid_ = rs.jid;
+  priority_.store(rs.priority, std::memory_order_relaxed);
+  interested_.store(rs.interested, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(presenceMu_);
+    lastPresence_ = rs.lastPresence;
+  }
+  available_.store(rs.available, std::memory_order_release);
+  directedTo_ = std::move(rs.directedTo);
+  setFlagBits(rs.flags);
+  sm_ = std::move(rs.sm);
+  bound_ = true;
+  state_ = State::kEstablished;
+  deps_.router.replace(*old, shared_from_this());
+  deps_.smRegistry->add(previd, weak_from_this());
+  Element resumed("resumed", std::string(kNsSm));
+  resumed.setAttr("h", std::to_string(sm_.inbound())).setAttr("previd", previd);
+  send(resumed.str());
+  resuming_ = false;
+  if (sm_.ack(h) == core::sm::StreamManagement::AckResult::kTooHigh) {
+    streamError("undefined-condition", "h acknowledges more stanzas than were sent");
+    co_return;
+  }
+  // Retransmit what the client did not get, then what arrived during the hand-over.
+  auto pending = sm_.takeUnacked();
+  sm_ = core::sm::StreamManagement::withCounts(sm_.inbound(), h);
+  sm_.enable(previd);
+  for (auto& p : pending) {
+    writeStanza(std::move(p));
+  }
+  std::vector<core::ElementPtr> held;
+  held.swap(heldDuringResume_);
+  for (auto& p : held) {
+    writeStanza(std::move(p));
+  }
+  spdlog::info("event=session_resumed peer={} jid={} resent={}", peer_, jid_.str(),
+               pending.size() + held.size());
 }
 
 void C2SConnection::close(std::string_view condition) {
   auto self = shared_from_this();
   asio::post(stream_.executor(), [self, c = std::string(condition)] {
+    if (self->hibernating_) {
+      // No connection to send the error on: the session simply ends.
+      self->hibernating_ = false;
+      self->resumeTimer_->cancel();
+      self->endSession();
+      return;
+    }
     if (c == "conflict") {
       // Replaced by a new session: that one owns the registry slot now.
       self->bound_ = false;
@@ -835,6 +1138,9 @@ void C2SConnection::flush() {
   if (writing_ || out_.empty()) {
     return;
   }
+  if (!closing_ && sm_.wantAckRequest()) {
+    out_ += "<r xmlns='urn:xmpp:sm:3'/>";  // XEP-0198: ask after each batch of stanzas
+  }
   writing_ = true;
   inflight_.swap(out_);
   out_.clear();
@@ -867,6 +1173,7 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   if (closing_) {
     return;
   }
+  cleanClose_ = true;  // a stream the server ends is not resumable
   if (!headerSent_) {
     send(std::string("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                      "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
@@ -963,9 +1270,50 @@ void C2SConnection::scheduleSweep() {
 
 void C2SConnection::finish() {
   tConnections.all.erase(this);
-  if (state_ == State::kClosed) {
+  if (state_ == State::kClosed || hibernating_) {
     return;
   }
+  if (takenOver_) {
+    closing_ = true;
+    flush();
+    if (!writing_) {
+      lingerClose();
+    }
+    state_ = State::kClosed;
+    return;
+  }
+  if (bound_ && sm_.resumable() && !cleanClose_ && deps_.config.resumeTimeoutSeconds > 0) {
+    hibernate();
+    return;
+  }
+  endSession();
+}
+
+void C2SConnection::hibernate() {
+  hibernating_ = true;
+  closing_ = true;
+  // Whatever was queued may never have arrived: the unacknowledged queue holds all of it.
+  for (auto& held : csiQueue_) {
+    sm_.sent(std::move(held));
+  }
+  csiQueue_.clear();
+  counters_.outbound.fetch_sub(static_cast<std::int64_t>(out_.size()), std::memory_order_relaxed);
+  std::string().swap(out_);
+  stream_.close();
+  resumeTimer_ = std::make_unique<asio::steady_timer>(
+      stream_.executor(), std::chrono::seconds(deps_.config.resumeTimeoutSeconds));
+  resumeTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && self->hibernating_) {
+      self->hibernating_ = false;
+      spdlog::info("event=session_resume_timeout jid={}", self->jid_.str());
+      self->endSession();
+    }
+  });
+  spdlog::info("event=session_hibernating peer={} jid={} unacked={}", peer_, jid_.str(),
+               sm_.unackedCount());
+}
+
+void C2SConnection::endSession() {
   const bool wasAvailable = available();
   if (bound_) {
     deps_.router.unbind(*this);
@@ -984,6 +1332,17 @@ void C2SConnection::finish() {
       }
     }
     spdlog::info("event=session_closed jid={}", jid_.str());
+  }
+  if (sm_.enabled()) {
+    // XEP-0198 section 4: unacknowledged messages are treated as undelivered.
+    if (sm_.resumable() && deps_.smRegistry != nullptr) {
+      deps_.smRegistry->remove(sm_.id(), this);
+    }
+    for (auto& st : sm_.takeUnacked()) {
+      if (st->name() == "message") {
+        deps_.router.redeliver(Element(*st));
+      }
+    }
   }
   closing_ = true;
   flush();  // whatever is queued (e.g. our </stream:stream>) still goes out

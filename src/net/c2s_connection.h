@@ -18,6 +18,7 @@
 
 #include "core/config.h"
 #include "core/router_impl.h"
+#include "core/sm/stream_management.h"
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "net/tls.h"
@@ -61,6 +62,18 @@ class ConnectionSet {
   std::unordered_map<const C2SConnection*, std::weak_ptr<C2SConnection>> all_;
 };
 
+// Resumable XEP-0198 sessions by SM-ID, live or waiting for their client. Thread-safe.
+class SmRegistry {
+ public:
+  void add(const std::string& id, std::weak_ptr<C2SConnection> c);
+  std::shared_ptr<C2SConnection> find(const std::string& id);
+  void remove(const std::string& id, const C2SConnection* c);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<C2SConnection>> byId_;
+};
+
 struct C2SDeps {
   const core::Config& config;
   core::RouterImpl& router;
@@ -70,6 +83,7 @@ struct C2SDeps {
   AuthThrottle& throttle;
   ConnectionSet& connections;
   std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
+  SmRegistry* smRegistry = nullptr;
 };
 
 class C2SConnection final : public core::Session,
@@ -93,6 +107,18 @@ class C2SConnection final : public core::Session,
  private:
   enum class State { kNeedTls, kNeedAuth, kNeedBind, kEstablished, kClosed };
 
+  // What a resumed session carries from its old connection to the new one (XEP-0198).
+  struct ResumeState {
+    core::Jid jid;
+    bool available = false;
+    int priority = 0;
+    bool interested = false;
+    core::ElementPtr lastPresence;
+    std::set<std::string> directedTo;
+    std::uint32_t flags = 0;
+    core::sm::StreamManagement sm;
+  };
+
   boost::asio::awaitable<void> run(std::shared_ptr<C2SConnection> self);
   boost::asio::awaitable<void> negotiate(core::Element stanza);
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
@@ -101,6 +127,17 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<bool> lookupCredential(const std::string& user, sasl::ScramHash hash,
                                                 sasl::ScramCredential& out);
   boost::asio::awaitable<void> handleBind(const core::Element& iq);
+  boost::asio::awaitable<void> handleResume(const core::Element& resume);
+  // On the old connection's thread: hands the session over to `successor`, or nullopt when
+  // it is already gone or taken.
+  std::optional<ResumeState> detachForResume(const std::shared_ptr<C2SConnection>& successor);
+  void handleSmNonza(const core::Element& e);
+  void smFailed(std::string_view condition);
+  void hibernate();
+  void endSession();
+  void writeNow(core::ElementPtr stanza);
+  void csiHold(core::ElementPtr stanza);
+  void csiFlush();
   void onStreamOpen(const std::map<std::string, std::string>& attrs, const std::string& ns);
   void onStanza(core::Element&& stanza);
   void handleEstablished(core::Element& stanza);
@@ -109,7 +146,7 @@ class C2SConnection final : public core::Session,
   void send(const core::Element& e);
   void flush();
   void appended(std::size_t bytes);
-  void writeStanza(const core::Element& stanza);
+  void writeStanza(core::ElementPtr stanza);
   void streamError(std::string_view condition, std::string_view text = {});
   void readEstablished();
   void lingerClose();
@@ -153,6 +190,18 @@ class C2SConnection final : public core::Session,
   mutable std::mutex presenceMu_;
   core::ElementPtr lastPresence_;
   std::set<std::string> directedTo_;  // full JIDs that received directed presence
+  // XEP-0198
+  core::sm::StreamManagement sm_;
+  bool cleanClose_ = false;  // the session ends with this stream: no resumption
+  bool hibernating_ = false;  // connection gone, session waiting to be resumed
+  bool takenOver_ = false;    // resumed on another connection
+  bool resuming_ = false;
+  std::vector<core::ElementPtr> heldDuringResume_;
+  std::weak_ptr<C2SConnection> successor_;
+  std::unique_ptr<boost::asio::steady_timer> resumeTimer_;
+  // XEP-0352
+  bool csiInactive_ = false;
+  std::vector<core::ElementPtr> csiQueue_;
   struct Counters;
   Counters& counters_;
 };

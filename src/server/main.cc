@@ -173,10 +173,11 @@ int run(int argc, char** argv) {
   net::TlsContexts httpsTls(config, "http/1.1");
   net::AuthThrottle throttle;
   net::ConnectionSet connections;
+  net::SmRegistry smRegistry;
   net::C2SDeps deps{config, router, storageRunner, metrics, c2sTls, throttle, connections,
-                    core::sasl::randomBytes(32)};
+                    core::sasl::randomBytes(32), &smRegistry};
   net::C2SDeps directDeps{config, router, storageRunner, metrics, directTls, throttle,
-                          connections, deps.fakeSaltKey};
+                          connections, deps.fakeSaltKey, &smRegistry};
 
   http::Router httpRoutes;
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {

@@ -21,6 +21,11 @@ class Router {
   // Delivers directly to one session's client, bypassing routing rules.
   virtual void deliverTo(const Jid& fullJid, ElementPtr stanza) = 0;
 
+  // A message a session took but could not hand over (XEP-0198: unacknowledged when the
+  // session ended): delivered to the account's other available resources, else stored
+  // offline, without running the incoming hooks (archive, carbons) a second time.
+  virtual void redeliver(Element stanza) = 0;
+
   // Snapshot of the sessions bound for a bare JID.
   virtual std::vector<SessionPtr> sessionsOf(const Jid& bare) const = 0;
 

@@ -47,6 +47,11 @@ class Session {
   // Ends the session with a stream error (e.g. "conflict", "system-shutdown").
   virtual void close(std::string_view streamErrorCondition) = 0;
 
+ protected:
+  // All flag bits at once (carried over when a session is resumed on a new connection).
+  std::uint32_t flagBits() const { return flags_.load(std::memory_order_acquire); }
+  void setFlagBits(std::uint32_t bits) { flags_.store(bits, std::memory_order_release); }
+
  private:
   std::atomic<std::uint32_t> flags_{0};
 };
