@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
 
 namespace rampart::http {
 namespace asio = boost::asio;
@@ -17,8 +18,37 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxBody = 1024 * 1024;
 
+// True when the comma-separated Sec-WebSocket-Protocol list offers `wanted`.
+bool offersSubprotocol(std::string_view list, std::string_view wanted) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == wanted) {
+      return true;
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+asio::awaitable<void> writeProblem(beast::ssl_stream<beast::tcp_stream>& stream, int status,
+                                   std::string_view title, std::string_view detail) {
+  Response p = problem(status, title, detail);
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
+  res.set(bhttp::field::content_type, p.contentType);
+  res.body() = p.body;
+  res.keep_alive(false);
+  res.prepare_payload();
+  co_await bhttp::async_write(stream, res, kUseTuple);
+}
+
 asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
-                              std::string peer) {
+                              std::string peer, const std::vector<WebSocketRoute>& websockets) {
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
   if (hec) {
@@ -46,6 +76,42 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       break;
     }
     auto& req = parser.get();
+    if (beast::websocket::is_upgrade(req)) {
+      std::string_view path = req.target().substr(0, req.target().find('?'));
+      const WebSocketRoute* route = nullptr;
+      for (const auto& w : websockets) {
+        if (w.path == path) {
+          route = &w;
+        }
+      }
+      if (route == nullptr) {
+        co_await writeProblem(stream, 404, "Not Found", "no WebSocket service at this path");
+        break;
+      }
+      if (!offersSubprotocol(req[bhttp::field::sec_websocket_protocol], route->subprotocol)) {
+        // RFC 7395 section 3.1: the "xmpp" subprotocol is required.
+        co_await writeProblem(stream, 400, "Bad Request",
+                              "the WebSocket subprotocol '" + route->subprotocol +
+                                  "' is required");
+        break;
+      }
+      beast::get_lowest_layer(stream).expires_never();
+      auto ws = std::make_unique<WebSocketStream>(std::move(stream));
+      ws->set_option(
+          beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+      ws->set_option(beast::websocket::stream_base::decorator(
+          [proto = route->subprotocol](beast::websocket::response_type& res) {
+            res.set(bhttp::field::sec_websocket_protocol, proto);
+            res.set(bhttp::field::server, "Rampart");
+          }));
+      ws->read_message_max(route->maxMessageBytes);
+      auto [aec] = co_await ws->async_accept(req, kUseTuple);
+      if (aec) {
+        co_return;
+      }
+      route->handler(std::move(ws), peer);
+      co_return;
+    }
     Request r;
     r.method = std::string(req.method_string());
     std::string_view target = req.target();
@@ -56,6 +122,7 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     }
     r.body = std::move(req.body());
     r.peer = peer;
+    r.host = std::string(req[bhttp::field::host]);
     Response out = router.dispatch(r);
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
     res.set(bhttp::field::server, "Rampart");
@@ -79,14 +146,15 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
 
 }  // namespace
 
-void serveHttps(asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router) {
+void serveHttps(asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router,
+                const std::vector<WebSocketRoute>& websockets) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   std::string peer = ec ? "unknown" : ep.address().to_string();
   auto ex = socket.get_executor();
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
                                               tls.defaultContext());
-  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer)), asio::detached);
+  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer), websockets), asio::detached);
 }
 
 }  // namespace rampart::http

@@ -2,6 +2,14 @@
 // HTTPS listener (Boost.Beast over the server's TLS contexts), serving the routes registered
 // in an http::Router on the network threads. One session per connection, HTTP/1.1 keep-alive.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "core/workers.h"
 #include "net/tls.h"
@@ -9,7 +17,21 @@
 
 namespace rampart::http {
 
-// Starts serving one accepted connection; the connection keeps itself alive.
-void serveHttps(boost::asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router);
+using WebSocketStream = boost::beast::websocket::stream<
+    boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+// A path where GET with "Upgrade: websocket" and the given subprotocol becomes a WebSocket;
+// the handler takes over the accepted stream (handshake done). Fixed at start-up.
+struct WebSocketRoute {
+  std::string path;
+  std::string subprotocol;
+  std::size_t maxMessageBytes = 0;
+  std::function<void(std::unique_ptr<WebSocketStream>, std::string peer)> handler;
+};
+
+// Starts serving one accepted connection; the connection keeps itself alive. `websockets`
+// must outlive every connection.
+void serveHttps(boost::asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router,
+                const std::vector<WebSocketRoute>& websockets);
 
 }  // namespace rampart::http

@@ -172,14 +172,7 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
               xml::StreamParser::Callbacks{
                   [this](const auto& a, const std::string& ns) { onStreamOpen(a, ns); },
                   [this](Element&& e) { onStanza(std::move(e)); },
-                  [this]() {
-                    // The client closed its stream: close ours and let the socket drain. A
-                    // cleanly closed stream ends the session (XEP-0198 section 6).
-                    cleanClose_ = true;
-                    send(std::string("</stream:stream>"));
-                    closing_ = true;
-                    parser_.stop();
-                  }}),
+                  [this]() { onStreamEnd(); }}),
       state_(directTls ? State::kNeedAuth : State::kNeedTls),
       counters_(*new Counters(deps.metrics)) {
   tls_ = directTls;
@@ -191,6 +184,44 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
   peer_ = ec ? "unknown" : ep.address().to_string();
   parser_.setPauseAfterEachElement(true);
   counters_.connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+C2SConnection::C2SConnection(std::unique_ptr<WsTransport> ws, C2SDeps& deps)
+    : C2SConnection(asio::ip::tcp::socket(ws->executor()), deps, true) {
+  peer_ = ws->peer();
+  ws_ = std::move(ws);
+  // RFC 7395 messages are elements without an enclosing stream: an implicit stream header
+  // puts them at the depth of stanzas, with jabber:client as the default namespace.
+  parser_.feed("<stream:stream xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams'>");
+}
+
+void C2SConnection::onStreamEnd() {
+  // The client closed its stream: close ours and let the socket drain. A cleanly closed
+  // stream ends the session (XEP-0198 section 6).
+  cleanClose_ = true;
+  send(closeTag());
+  closing_ = true;
+  parser_.stop();
+}
+
+std::string C2SConnection::closeTag() const {
+  return ws_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>";
+}
+
+SSL* C2SConnection::bindingSsl() {
+  if (ws_) {
+    return ws_->ssl();
+  }
+  return stream_.isTls() ? stream_.ssl() : nullptr;
+}
+
+void C2SConnection::closeTransport() {
+  if (ws_) {
+    ws_->close([self = shared_from_this()] {});
+  } else {
+    stream_.close();
+  }
 }
 
 C2SConnection::~C2SConnection() {
@@ -211,7 +242,7 @@ core::ElementPtr C2SConnection::lastPresence() const {
 }
 
 awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps us alive*/) {
-  if (tls_) {
+  if (tls_ && !ws_) {
     auto ec = co_await stream_.handshake(deps_.tls.defaultContext().native_handle());
     if (ec) {
       spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, ec.message());
@@ -228,12 +259,22 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
   // holds no buffer at all.
   thread_local std::array<char, kReadBuffer> buf;
   while (!closing_) {
-    auto [ec, n] = co_await stream_.readSome(buf.data(), buf.size());
-    if (ec || n == 0) {
-      break;
+    std::string_view chunk;
+    if (ws_) {
+      auto [ec, text] = co_await ws_->read();
+      if (ec) {
+        break;
+      }
+      chunk = text;
+    } else {
+      auto [ec, n] = co_await stream_.readSome(buf.data(), buf.size());
+      if (ec || n == 0) {
+        break;
+      }
+      chunk = std::string_view(buf.data(), n);
     }
     active_ = true;
-    xml::ParseError err = parser_.feed(std::string_view(buf.data(), n));
+    xml::ParseError err = parser_.feed(chunk);
     while (err == xml::ParseError::kNone && parser_.paused() && !closing_) {
       Element st = std::move(*pending_);
       pending_.reset();
@@ -241,7 +282,12 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
       if (closing_) {
         break;
       }
-      if (restart_) {
+      if (restart_ && ws_) {
+        // RFC 7395 section 3.5: the restart is the client's next <open/>, not a new parser.
+        restart_ = false;
+        headerSent_ = false;
+        err = parser_.resume();
+      } else if (restart_) {
         restart_ = false;
         std::string rest = parser_.restart();
         headerSent_ = false;
@@ -271,8 +317,11 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
     }
     if (err != xml::ParseError::kNone) {
       streamError(xml::parseErrorCondition(err), parser_.errorDetail());
+    } else if (ws_ && !closing_ && !parser_.paused() && parser_.midElement()) {
+      // RFC 7395 section 3.2: every message is whole elements.
+      streamError("not-well-formed", "a WebSocket message must hold complete elements");
     }
-    if (state_ == State::kEstablished && !closing_ && !parser_.paused()) {
+    if (state_ == State::kEstablished && !closing_ && !parser_.paused() && !ws_) {
       // Bound: reading goes on with plain callbacks, so that an idle session holds no
       // coroutine frames, only one pending readiness wait.
       readEstablished();
@@ -316,6 +365,9 @@ void C2SConnection::readEstablished() {
 
 void C2SConnection::onStreamOpen(const std::map<std::string, std::string>& attrs,
                                  const std::string& ns) {
+  if (ws_ && !wsOpening_) {
+    return;  // the implicit header fed at construction
+  }
   auto to = attrs.find("to");
   std::optional<std::string> domain;
   if (to != attrs.end()) {
@@ -326,14 +378,17 @@ void C2SConnection::onStreamOpen(const std::map<std::string, std::string>& attrs
     host_ = *domain;
   }
   // Our header goes out first, even when we are about to send an error (RFC 6120 4.9.1.2).
-  std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                       "xmlns:stream='http://etherx.jabber.org/streams' id='" + streamId_ + "'";
+  std::string header = ws_ ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='" +
+                                 streamId_ + "'"
+                           : "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                             "xmlns:stream='http://etherx.jabber.org/streams' id='" +
+                                 streamId_ + "'";
   if (!host_.empty()) {
     header += " from='";
     core::appendEscapedAttr(header, host_);
     header += "'";
   }
-  header += " version='1.0' xml:lang='en'>";
+  header += ws_ ? " version='1.0' xml:lang='en'/>" : " version='1.0' xml:lang='en'>";
   send(std::move(header));
   headerSent_ = true;
   if (ns != core::kNsClient) {
@@ -358,7 +413,8 @@ void C2SConnection::sendFeatures() {
     f.addChild("starttls", std::string(kNsTls)).addChild("required", std::string(kNsTls));
   } else if (state_ == State::kNeedAuth) {
     Element& mechs = f.addChild("mechanisms", std::string(kNsSasl));
-    auto cb = stream_.isTls() ? channelBindings(stream_.ssl()) : sasl::ChannelBindings{};
+    SSL* bssl = bindingSsl();
+    auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
     if (!cb.empty()) {
       mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256-PLUS");
       mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1-PLUS");
@@ -380,7 +436,11 @@ void C2SConnection::sendFeatures() {
     f.addChild("ver", "urn:xmpp:features:rosterver");  // RFC 6121 section 2.6
     f.addChild("session", std::string(kNsSession)).addChild("optional", std::string(kNsSession));
   }
-  // The prefixed element name keeps the stream prefix declared in our header.
+  // The prefixed element name keeps the stream prefix declared in our header; a WebSocket
+  // message stands alone and declares it itself.
+  if (ws_) {
+    f.setAttr("xmlns:stream", core::kNsStream);
+  }
   std::string out;
   f.serialize(out, core::kNsStream);
   send(std::move(out));
@@ -398,6 +458,26 @@ void C2SConnection::onStanza(Element&& stanza) {
 }
 
 awaitable<void> C2SConnection::negotiate(Element st) {
+  if (ws_ && st.ns() == kNsFraming) {
+    if (st.name() == "open" && !headerSent_) {
+      std::map<std::string, std::string> attrs;
+      for (const auto& a : st.attrs()) {
+        attrs[a.name] = a.value;
+      }
+      wsOpening_ = true;
+      onStreamOpen(attrs, std::string(core::kNsClient));
+      wsOpening_ = false;
+    } else if (st.name() == "close") {
+      onStreamEnd();
+    } else {
+      streamError("unsupported-stanza-type", "unexpected framing element");
+    }
+    co_return;
+  }
+  if (ws_ && !headerSent_) {
+    streamError("not-well-formed", "a WebSocket stream starts with <open/>");
+    co_return;
+  }
   if (state_ == State::kEstablished) {
     handleEstablished(st);
     co_return;
@@ -543,7 +623,8 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
       co_return;
     }
   }
-  auto cb = stream_.isTls() ? channelBindings(stream_.ssl()) : sasl::ChannelBindings{};
+  SSL* bssl = bindingSsl();
+  auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
   if (mech == "PLAIN" && deps_.config.allowPlain && tls_) {
     auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
     if (!plain) {
@@ -724,7 +805,9 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
 
 void C2SConnection::handleEstablished(Element& st) {
   if (!core::isStanza(st)) {
-    if (st.ns() == kNsSm) {
+    if (ws_ && st.is("close", kNsFraming)) {
+      onStreamEnd();
+    } else if (st.ns() == kNsSm) {
       handleSmNonza(st);
     } else if (st.is("inactive", kNsCsi)) {
       csiInactive_ = true;
@@ -878,7 +961,7 @@ void C2SConnection::writeStanza(core::ElementPtr stanza) {
 void C2SConnection::writeNow(core::ElementPtr stanza) {
   counters_.out[kindIndex(stanza->name())]->fetch_add(1, std::memory_order_relaxed);
   const std::size_t before = out_.size();
-  stanza->serialize(out_, core::kNsClient);  // straight into the outbound buffer
+  stanza->serialize(out_, outNs());  // straight into the outbound buffer
   if (sm_.enabled()) {
     sm_.sent(std::move(stanza));
     if (sm_.unackedCount() > deps_.config.maxUnacked) {
@@ -1099,7 +1182,7 @@ void C2SConnection::close(std::string_view condition) {
 
 void C2SConnection::send(const Element& e) {
   std::string s;
-  e.serialize(s, core::kNsClient);
+  e.serialize(s, outNs());
   send(std::move(s));
 }
 
@@ -1112,11 +1195,15 @@ void C2SConnection::send(std::string data) {
 }
 
 void C2SConnection::appended(std::size_t bytes) {
+  if (ws_) {
+    frames_.push_back(out_.size());  // each append is one whole element: one message
+  }
   if (out_.size() > deps_.config.maxOutboundBytes && !closing_) {
     // The client does not read: drop it rather than buffer without bound.
     counters_.outbound.fetch_sub(static_cast<std::int64_t>(out_.size() - bytes),
                                  std::memory_order_relaxed);
     out_.clear();
+    frames_.clear();
     streamError("policy-violation", "the client is not reading its stream");
     return;
   }
@@ -1139,17 +1226,27 @@ void C2SConnection::flush() {
     return;
   }
   if (!closing_ && sm_.wantAckRequest()) {
-    out_ += "<r xmlns='urn:xmpp:sm:3'/>";  // XEP-0198: ask after each batch of stanzas
+    // XEP-0198: ask after each batch of stanzas.
+    constexpr std::string_view kRequest = "<r xmlns='urn:xmpp:sm:3'/>";
+    out_ += kRequest;
+    counters_.outbound.fetch_add(static_cast<std::int64_t>(kRequest.size()),
+                                 std::memory_order_relaxed);
+    if (ws_) {
+      frames_.push_back(out_.size());
+    }
   }
   writing_ = true;
   inflight_.swap(out_);
   out_.clear();
+  inflightFrames_.swap(frames_);
+  frames_.clear();
   auto self = shared_from_this();
   auto done = [self](boost::system::error_code ec, std::size_t) {
     self->counters_.outbound.fetch_sub(static_cast<std::int64_t>(self->inflight_.size()),
                                        std::memory_order_relaxed);
     self->writing_ = false;
     self->inflight_.clear();
+    self->inflightFrames_.clear();
     if (self->out_.empty()) {
       // Idle again: most connections are idle most of the time, so they keep no buffers.
       std::string().swap(self->inflight_);
@@ -1157,7 +1254,7 @@ void C2SConnection::flush() {
     }
     if (ec) {
       self->closing_ = true;
-      self->stream_.close();
+      self->closeTransport();
       return;
     }
     if (!self->out_.empty()) {
@@ -1166,7 +1263,11 @@ void C2SConnection::flush() {
       self->lingerClose();
     }
   };
-  stream_.asyncWriteAll(inflight_, [done](boost::system::error_code ec) { done(ec, 0); });
+  if (ws_) {
+    ws_->write(inflight_, inflightFrames_, [done](boost::system::error_code ec) { done(ec, 0); });
+  } else {
+    stream_.asyncWriteAll(inflight_, [done](boost::system::error_code ec) { done(ec, 0); });
+  }
 }
 
 void C2SConnection::streamError(std::string_view condition, std::string_view text) {
@@ -1175,11 +1276,13 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   }
   cleanClose_ = true;  // a stream the server ends is not resumable
   if (!headerSent_) {
-    send(std::string("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
+    send(ws_ ? std::string("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' version='1.0'/>")
+             : std::string("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
     headerSent_ = true;
   }
-  std::string e = "<stream:error>";
+  std::string e = ws_ ? "<stream:error xmlns:stream='http://etherx.jabber.org/streams'>"
+                      : "<stream:error>";
   Element cond{std::string(condition), std::string(core::kNsStreams)};
   cond.serialize(e, core::kNsClient);
   if (!text.empty()) {
@@ -1188,8 +1291,13 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
     t.addText(text);
     t.serialize(e, core::kNsClient);
   }
-  e += "</stream:error></stream:stream>";
-  send(std::move(e));
+  e += "</stream:error>";
+  if (ws_) {
+    send(std::move(e));  // RFC 7395 section 3.6: the error, then <close/>, one message each
+    send(closeTag());
+  } else {
+    send(e + "</stream:stream>");
+  }
   closing_ = true;
   parser_.stop();
   spdlog::debug("event=stream_error peer={} condition={}", peer_, condition);
@@ -1198,6 +1306,13 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
 }
 
 void C2SConnection::lingerClose() {
+  if (ws_) {
+    if (!lingering_) {
+      lingering_ = true;
+      ws_->close([self = shared_from_this()] {});  // the WebSocket closing handshake
+    }
+    return;
+  }
   if (lingering_ || !stream_.isOpen()) {
     return;
   }
@@ -1247,7 +1362,7 @@ void C2SConnection::scheduleSweep() {
     // re-creates it (see StreamParser::hibernate).
     std::size_t freed = 0;
     for (C2SConnection* c : tConnections.all) {
-      if (!c->active_ && c->state_ == State::kEstablished && !c->closing_ &&
+      if (!c->active_ && c->state_ == State::kEstablished && !c->closing_ && !c->ws_ &&
           c->parser_.canHibernate()) {
         c->parser_.hibernate();
         ++freed;
@@ -1299,7 +1414,8 @@ void C2SConnection::hibernate() {
   csiQueue_.clear();
   counters_.outbound.fetch_sub(static_cast<std::int64_t>(out_.size()), std::memory_order_relaxed);
   std::string().swap(out_);
-  stream_.close();
+  frames_.clear();
+  closeTransport();
   resumeTimer_ = std::make_unique<asio::steady_timer>(
       stream_.executor(), std::chrono::seconds(deps_.config.resumeTimeoutSeconds));
   resumeTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {

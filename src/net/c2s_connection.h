@@ -23,6 +23,7 @@
 #include "core/workers.h"
 #include "net/tls.h"
 #include "net/tls_stream.h"
+#include "net/ws_transport.h"
 #include "rampart/core/session.h"
 #include "xml/stream_parser.h"
 
@@ -90,6 +91,8 @@ class C2SConnection final : public core::Session,
                             public std::enable_shared_from_this<C2SConnection> {
  public:
   C2SConnection(boost::asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls);
+  // RFC 7395: a client on the HTTPS listener's WebSocket (already encrypted).
+  C2SConnection(std::unique_ptr<WsTransport> ws, C2SDeps& deps);
   ~C2SConnection() override;
 
   void start();
@@ -139,6 +142,12 @@ class C2SConnection final : public core::Session,
   void csiHold(core::ElementPtr stanza);
   void csiFlush();
   void onStreamOpen(const std::map<std::string, std::string>& attrs, const std::string& ns);
+  void onStreamEnd();
+  // The content namespace for serializing: WebSocket frames stand alone and declare it.
+  std::string_view outNs() const { return ws_ ? std::string_view() : core::kNsClient; }
+  std::string closeTag() const;
+  SSL* bindingSsl();
+  void closeTransport();
   void onStanza(core::Element&& stanza);
   void handleEstablished(core::Element& stanza);
   void sendFeatures();
@@ -155,6 +164,10 @@ class C2SConnection final : public core::Session,
   static void scheduleSweep();
 
   TlsStream stream_;
+  std::unique_ptr<WsTransport> ws_;  // set for WebSocket clients; stream_ is then unused
+  bool wsOpening_ = false;           // handling the client's <open/>
+  std::vector<std::size_t> frames_;          // WebSocket: end offset of each message in out_
+  std::vector<std::size_t> inflightFrames_;  // ... and in inflight_
   C2SDeps& deps_;
   xml::StreamParser parser_;
   State state_;

@@ -19,6 +19,7 @@
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "http/https_server.h"
+#include "http/well_known.h"
 #include "modules/offline/offline.h"
 #include "modules/xep0049_private/private.h"
 #include "modules/xep0054_vcard/vcard.h"
@@ -197,6 +198,16 @@ int run(int argc, char** argv) {
     return r;
   });
 
+  // RFC 7395 XMPP over WebSocket and its XEP-0156 discovery, on the HTTPS listener.
+  std::vector<http::WebSocketRoute> websockets;
+  websockets.push_back(http::WebSocketRoute{
+      "/xmpp-websocket", "xmpp", config.maxStanzaBytes + 4096,
+      [&deps](std::unique_ptr<http::WebSocketStream> ws, std::string peer) {
+        auto transport = std::make_unique<net::WsTransport>(std::move(ws), std::move(peer));
+        std::make_shared<net::C2SConnection>(std::move(transport), deps)->start();
+      }});
+  http::addHostMeta(httpRoutes, "/xmpp-websocket", config.hosts.front().name);
+
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::map<std::string, int> ports;
   if (config.c2s.enabled) {
@@ -217,8 +228,8 @@ int run(int argc, char** argv) {
   if (config.https.enabled) {
     listeners.push_back(std::make_unique<net::Listener>(
         workers, config.https.addresses, config.https.port,
-        [&httpsTls, &httpRoutes](boost::asio::ip::tcp::socket s) {
-          http::serveHttps(std::move(s), httpsTls, httpRoutes);
+        [&httpsTls, &httpRoutes, &websockets](boost::asio::ip::tcp::socket s) {
+          http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets);
         }));
     ports["https"] = listeners.back()->port();
   }

@@ -68,6 +68,8 @@ class StreamParser {
   // Between stanzas, with nothing buffered, the expat parser can be freed and re-created on
   // the next feed() (about 7 KiB per idle connection). Not from inside a callback.
   bool canHibernate() const;
+  // Inside an unfinished element (below the stream's top level).
+  bool midElement() const { return depth_ > 1; }
   void hibernate();
   bool hibernating() const { return parser_ == nullptr; }
 

@@ -16,6 +16,7 @@ struct Request {
   std::string query;
   std::string body;
   std::string peer;
+  std::string host;  // the Host header as sent (may carry a port)
 };
 
 struct Response {
