@@ -379,7 +379,12 @@ void RouterImpl::routeIq(Element& stanza, const Jid& to, ModuleHost& host, Sessi
     return;
   }
   if (!request) {
-    return;  // results and errors for the server or an account: nothing is waiting
+    // Answers to requests the server sent (e.g. a disco#info query for entity caps).
+    if (to.local().empty()) {
+      StanzaEvent ev{stanza, origin};
+      host.fire(events::kIqResponse, ev);
+    }
+    return;
   }
   const Element* payload = stanza.firstChild();
   if (payload == nullptr) {

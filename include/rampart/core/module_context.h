@@ -59,6 +59,9 @@ inline constexpr std::string_view kSessionUnavailable = "session/unavailable";
 // the recipient's host and then on the sender's (when local and different). Consuming it
 // drops the stanza (the hook sends any error). Used for policy such as blocking.
 inline constexpr std::string_view kStanzaFilter = "stanza/filter";
+// An IQ result or error addressed to the host: the answer to a request a module sent from the
+// host's JID. Hooks consume the ones whose id they issued.
+inline constexpr std::string_view kIqResponse = "iq/response";
 // A local client sent a message (fired on the sender's host before routing; 'from' stamped).
 // Consuming it stops routing.
 inline constexpr std::string_view kMessageOut = "message/out";
