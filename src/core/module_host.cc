@@ -23,6 +23,9 @@ class ModuleHost::Context final : public ModuleContext {
   void addDiscoItem(std::string_view jid, std::string_view name) override {
     host_.disco_.items.push_back({std::string(jid), std::string(name)});
   }
+  void addComponent(std::string domain, ComponentHandler handler) override {
+    host_.router_.addComponent(std::move(domain), &host_, std::move(handler));
+  }
   unsigned sessionFlag(std::string_view name) override {
     // One process-wide table: the same name means the same bit on every host.
     static std::mutex mu;

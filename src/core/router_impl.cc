@@ -17,6 +17,10 @@ RouterImpl::RouterImpl(const Config& config, Metrics& metrics)
 
 void RouterImpl::addHost(ModuleHost* host) { hosts_[host->host()] = host; }
 
+void RouterImpl::addComponent(std::string domain, ModuleHost* parent, ComponentHandler handler) {
+  components_[std::move(domain)] = Component{parent, std::move(handler)};
+}
+
 ModuleHost* RouterImpl::host(std::string_view domain) const {
   auto it = hosts_.find(std::string(domain));
   return it == hosts_.end() ? nullptr : it->second;
@@ -143,6 +147,14 @@ void RouterImpl::replace(const Session& old, const SessionPtr& replacement) {
   sessions_.fetch_add(1, std::memory_order_relaxed);
 }
 
+bool RouterImpl::deliverStamped(const Jid& fullJid, const ElementPtr& stanza) {
+  if (SessionPtr p = find(fullJid)) {
+    p->deliverStamped(stanza);
+    return true;
+  }
+  return false;
+}
+
 void RouterImpl::deliverTo(const Jid& fullJid, ElementPtr stanza) {
   if (SessionPtr p = find(fullJid)) {
     p->deliver(std::move(stanza));
@@ -237,8 +249,23 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
   }
   ModuleHost* h = host(to->domain());
   if (h == nullptr) {
-    // No server-to-server: any other domain is unreachable from here.
-    bounce(stanza, "remote-server-not-found", origin);
+    auto c = components_.find(to->domain());
+    if (c == components_.end()) {
+      // No server-to-server: any other domain is unreachable from here.
+      bounce(stanza, "remote-server-not-found", origin);
+      return;
+    }
+    auto from = Jid::parse(stanza.attrOr("from"));
+    ModuleHost* own = from ? host(from->domain()) : nullptr;
+    if (!config_.crossHostTraffic && own != nullptr && own != c->second.parent) {
+      bounce(stanza, "remote-server-not-found", origin);  // tenants are isolated
+      return;
+    }
+    StanzaEvent ev{stanza, origin};
+    if (own != nullptr && own->fire(events::kStanzaFilter, ev)) {
+      return;
+    }
+    c->second.handler(stanza, origin);
     return;
   }
   if (!config_.crossHostTraffic) {

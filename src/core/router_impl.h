@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "rampart/core/metrics.h"
+#include "rampart/core/module_context.h"
 #include "rampart/core/router.h"
 
 namespace rampart::core {
@@ -22,12 +23,14 @@ class RouterImpl final : public Router {
   RouterImpl(const Config& config, Metrics& metrics);
 
   void addHost(ModuleHost* host);  // start-up only
+  void addComponent(std::string domain, ModuleHost* parent, ComponentHandler handler);
   ModuleHost* host(std::string_view domain) const;
 
   void route(Element stanza) override { routeFrom(std::move(stanza), nullptr); }
   // Routes a stanza; origin is the local session that sent it, if any.
   void routeFrom(Element stanza, Session* origin);
   void deliverTo(const Jid& fullJid, ElementPtr stanza) override;
+  bool deliverStamped(const Jid& fullJid, const ElementPtr& stanza) override;
   void redeliver(Element stanza) override;
   // XEP-0198 resumption: `replacement` takes over the registry slot of `old`.
   void replace(const Session& old, const SessionPtr& replacement);
@@ -61,6 +64,11 @@ class RouterImpl final : public Router {
 
   const Config& config_;
   std::unordered_map<std::string, ModuleHost*> hosts_;
+  struct Component {
+    ModuleHost* parent;
+    ComponentHandler handler;
+  };
+  std::unordered_map<std::string, Component> components_;
   mutable std::array<Stripe, 64> stripes_;
   std::atomic<std::int64_t>& sessions_;
   std::atomic<std::int64_t>& routed_;

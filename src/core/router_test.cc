@@ -14,6 +14,7 @@ class FakeSession final : public Session {
       : jid_(*Jid::parse(jid)), prio_(prio), avail_(avail) {}
   const Jid& jid() const override { return jid_; }
   void deliver(ElementPtr s) override { got.push_back(s); }
+  void deliverStamped(ElementPtr s) override { got.push_back(s); }
   bool available() const override { return avail_; }
   int priority() const override { return prio_; }
   bool interested() const override { return false; }

@@ -891,13 +891,21 @@ void C2SConnection::handleEstablished(Element& st) {
 }
 
 void C2SConnection::deliver(core::ElementPtr stanza) {
+  post(core::sm::Outbound{std::move(stanza), false});
+}
+
+void C2SConnection::deliverStamped(core::ElementPtr stanza) {
+  post(core::sm::Outbound{std::move(stanza), true});
+}
+
+void C2SConnection::post(core::sm::Outbound out) {
   if (ioc_ != nullptr && core::Workers::current() == ioc_) {
-    writeStanza(std::move(stanza));  // same network thread: no hop needed
+    writeStanza(std::move(out));  // same network thread: no hop needed
     return;
   }
   auto self = shared_from_this();
   asio::post(stream_.executor(),
-             [self, stanza = std::move(stanza)]() mutable { self->writeStanza(std::move(stanza)); });
+             [self, out = std::move(out)]() mutable { self->writeStanza(std::move(out)); });
 }
 
 namespace {
@@ -925,45 +933,51 @@ bool urgentForInactiveClient(const Element& st, int depth = 0) {
 }
 }  // namespace
 
-void C2SConnection::writeStanza(core::ElementPtr stanza) {
+void C2SConnection::writeStanza(core::sm::Outbound out) {
   if (takenOver_) {
     // Resumed elsewhere: whatever still arrives here belongs to the new connection.
     if (auto next = successor_.lock()) {
-      next->deliver(std::move(stanza));
+      next->post(std::move(out));
     }
     return;
   }
   if (hibernating_) {
     // Kept for the client's return (or for redelivery when it does not come back).
     if (sm_.unackedCount() < deps_.config.maxUnacked) {
-      sm_.sent(std::move(stanza));
+      sm_.sent(std::move(out));
     }
     return;
   }
   if (resuming_) {
-    heldDuringResume_.push_back(std::move(stanza));
+    heldDuringResume_.push_back(std::move(out));
     return;
   }
   if (closing_ || state_ != State::kEstablished) {
     if (sm_.enabled() && state_ != State::kClosed) {
-      sm_.sent(std::move(stanza));  // never written: redelivered when the session ends
+      sm_.sent(std::move(out));  // never written: redelivered when the session ends
     }
     return;
   }
-  if (csiInactive_ && !urgentForInactiveClient(*stanza)) {
-    csiHold(std::move(stanza));
+  if (csiInactive_ && !urgentForInactiveClient(*out.stanza)) {
+    csiHold(std::move(out));
     return;
   }
   csiFlush();
-  writeNow(std::move(stanza));
+  writeNow(std::move(out));
 }
 
-void C2SConnection::writeNow(core::ElementPtr stanza) {
-  counters_.out[kindIndex(stanza->name())]->fetch_add(1, std::memory_order_relaxed);
+void C2SConnection::writeNow(core::sm::Outbound out) {
+  const core::Element& stanza = *out.stanza;
+  counters_.out[kindIndex(stanza.name())]->fetch_add(1, std::memory_order_relaxed);
   const std::size_t before = out_.size();
-  stanza->serialize(out_, outNs());  // straight into the outbound buffer
+  // Straight into the outbound buffer.
+  if (out.toSelf) {
+    stanza.serializeAddressed(out_, outNs(), jid_.str());
+  } else {
+    stanza.serialize(out_, outNs());
+  }
   if (sm_.enabled()) {
-    sm_.sent(std::move(stanza));
+    sm_.sent(std::move(out));
     if (sm_.unackedCount() > deps_.config.maxUnacked) {
       appended(out_.size() - before);
       streamError("policy-violation", "too many stanzas left unacknowledged");
@@ -973,15 +987,15 @@ void C2SConnection::writeNow(core::ElementPtr stanza) {
   appended(out_.size() - before);
 }
 
-void C2SConnection::csiHold(core::ElementPtr stanza) {
-  if (stanza->name() == "presence") {
+void C2SConnection::csiHold(core::sm::Outbound out) {
+  if (out.stanza->name() == "presence") {
     // Only the latest presence of each sender matters.
-    std::string_view from = stanza->attrOr("from");
-    std::erase_if(csiQueue_, [&](const core::ElementPtr& held) {
-      return held->name() == "presence" && held->attrOr("from") == from;
+    std::string_view from = out.stanza->attrOr("from");
+    std::erase_if(csiQueue_, [&](const core::sm::Outbound& held) {
+      return held.stanza->name() == "presence" && held.stanza->attrOr("from") == from;
     });
   }
-  csiQueue_.push_back(std::move(stanza));
+  csiQueue_.push_back(std::move(out));
   if (csiQueue_.size() > deps_.config.csiMaxQueue) {
     csiFlush();
   }
@@ -991,7 +1005,7 @@ void C2SConnection::csiFlush() {
   if (csiQueue_.empty()) {
     return;
   }
-  std::vector<core::ElementPtr> held;
+  std::vector<core::sm::Outbound> held;
   held.swap(csiQueue_);
   for (auto& st : held) {
     writeNow(std::move(st));
@@ -1152,7 +1166,7 @@ awaitable<void> C2SConnection::handleResume(const Element& st) {
   for (auto& p : pending) {
     writeStanza(std::move(p));
   }
-  std::vector<core::ElementPtr> held;
+  std::vector<core::sm::Outbound> held;
   held.swap(heldDuringResume_);
   for (auto& p : held) {
     writeStanza(std::move(p));
@@ -1454,9 +1468,13 @@ void C2SConnection::endSession() {
     if (sm_.resumable() && deps_.smRegistry != nullptr) {
       deps_.smRegistry->remove(sm_.id(), this);
     }
-    for (auto& st : sm_.takeUnacked()) {
-      if (st->name() == "message") {
-        deps_.router.redeliver(Element(*st));
+    for (auto& out : sm_.takeUnacked()) {
+      if (out.stanza->name() == "message") {
+        Element m(*out.stanza);
+        if (out.toSelf) {
+          m.setAttr("to", jid_.str());
+        }
+        deps_.router.redeliver(std::move(m));
       }
     }
   }

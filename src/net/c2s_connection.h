@@ -100,6 +100,7 @@ class C2SConnection final : public core::Session,
   // core::Session
   const core::Jid& jid() const override { return jid_; }
   void deliver(core::ElementPtr stanza) override;
+  void deliverStamped(core::ElementPtr stanza) override;
   bool available() const override { return available_.load(std::memory_order_acquire); }
   int priority() const override { return priority_.load(std::memory_order_relaxed); }
   bool interested() const override { return interested_.load(std::memory_order_relaxed); }
@@ -138,8 +139,9 @@ class C2SConnection final : public core::Session,
   void smFailed(std::string_view condition);
   void hibernate();
   void endSession();
-  void writeNow(core::ElementPtr stanza);
-  void csiHold(core::ElementPtr stanza);
+  void post(core::sm::Outbound out);
+  void writeNow(core::sm::Outbound out);
+  void csiHold(core::sm::Outbound out);
   void csiFlush();
   void onStreamOpen(const std::map<std::string, std::string>& attrs, const std::string& ns);
   void onStreamEnd();
@@ -155,7 +157,7 @@ class C2SConnection final : public core::Session,
   void send(const core::Element& e);
   void flush();
   void appended(std::size_t bytes);
-  void writeStanza(core::ElementPtr stanza);
+  void writeStanza(core::sm::Outbound out);
   void streamError(std::string_view condition, std::string_view text = {});
   void readEstablished();
   void lingerClose();
@@ -209,12 +211,12 @@ class C2SConnection final : public core::Session,
   bool hibernating_ = false;  // connection gone, session waiting to be resumed
   bool takenOver_ = false;    // resumed on another connection
   bool resuming_ = false;
-  std::vector<core::ElementPtr> heldDuringResume_;
+  std::vector<core::sm::Outbound> heldDuringResume_;
   std::weak_ptr<C2SConnection> successor_;
   std::unique_ptr<boost::asio::steady_timer> resumeTimer_;
   // XEP-0352
   bool csiInactive_ = false;
-  std::vector<core::ElementPtr> csiQueue_;
+  std::vector<core::sm::Outbound> csiQueue_;
   struct Counters;
   Counters& counters_;
 };

@@ -158,6 +158,16 @@ void appendEscapedAttr(std::string& out, std::string_view text) {
 }
 
 void Element::serialize(std::string& out, std::string_view parentNs) const {
+  serializeImpl(out, parentNs, nullptr);
+}
+
+void Element::serializeAddressed(std::string& out, std::string_view parentNs,
+                                 std::string_view to) const {
+  serializeImpl(out, parentNs, &to);
+}
+
+void Element::serializeImpl(std::string& out, std::string_view parentNs,
+                            const std::string_view* to) const {
   out += '<';
   out += name_;
   if (ns_ != parentNs) {
@@ -166,10 +176,18 @@ void Element::serialize(std::string& out, std::string_view parentNs) const {
     out += '\'';
   }
   for (const auto& a : attrs_) {
+    if (to != nullptr && a.name == "to") {
+      continue;
+    }
     out += ' ';
     out += a.name;
     out += "='";
     appendEscapedAttr(out, a.value);
+    out += '\'';
+  }
+  if (to != nullptr) {
+    out += " to='";
+    appendEscapedAttr(out, *to);
     out += '\'';
   }
   if (children_.empty()) {

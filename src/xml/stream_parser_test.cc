@@ -206,3 +206,22 @@ TEST(Element, RoundTripsThroughParser) {
 
 }  // namespace
 }  // namespace rampart::xml
+
+namespace rampart::core {
+namespace {
+TEST(ElementSerializer, AddressedReplacesOrAddsTo) {
+  Element m("message", std::string(kNsClient));
+  m.setAttr("from", "room@conference.example/nick").setAttr("to", "old@example/x");
+  m.addChild("body", std::string(kNsClient)).addText("a < b");
+  std::string out;
+  m.serializeAddressed(out, kNsClient, "alice@example/phone&1");
+  EXPECT_EQ(out,
+            "<message from='room@conference.example/nick' to='alice@example/phone&amp;1'>"
+            "<body>a &lt; b</body></message>");
+  Element bare("presence", std::string(kNsClient));
+  out.clear();
+  bare.serializeAddressed(out, "", "bob@example/r");
+  EXPECT_EQ(out, "<presence xmlns='jabber:client' to='bob@example/r'/>");
+}
+}  // namespace
+}  // namespace rampart::core

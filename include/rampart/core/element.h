@@ -68,8 +68,12 @@ class Element {
   // attribute is written only when this element's namespace differs from it.
   void serialize(std::string& out, std::string_view parentNs = kNsClient) const;
   std::string str(std::string_view parentNs = kNsClient) const;
+  // Serializes with this element's 'to' attribute written as `to` (replaced or added): one
+  // stanza shared by many recipients (room fan-out) is addressed to each as it is written.
+  void serializeAddressed(std::string& out, std::string_view parentNs, std::string_view to) const;
 
  private:
+  void serializeImpl(std::string& out, std::string_view parentNs, const std::string_view* to) const;
   struct Node {
     std::unique_ptr<Element> element;  // null for text
     std::string text;

@@ -38,6 +38,8 @@ struct StanzaEvent {
 };
 using Hook = std::function<bool(StanzaEvent&)>;
 using IqHandler = std::function<void(const Element& iq, Session* origin)>;
+// Takes every stanza addressed to a component's domain (after tenant isolation).
+using ComponentHandler = std::function<void(Element& stanza, Session* origin)>;
 
 // Named events fired by the core (see docs/modules.md).
 namespace events {
@@ -96,6 +98,10 @@ class ModuleContext {
   virtual void addAccountFeature(std::string_view var) = 0;
   // A disco#items entry of the host (a component such as the MUC service).
   virtual void addDiscoItem(std::string_view jid, std::string_view name) = 0;
+  // A service on its own domain under this host (e.g. "conference.example.com" for group
+  // chat): the router hands it every stanza addressed to that domain or its JIDs. Users of
+  // this host reach it; other hosts' users only with cross_host_traffic.
+  virtual void addComponent(std::string domain, ComponentHandler handler) = 0;
   // A per-session flag bit shared by name across modules and hosts (at most 32 names).
   virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;

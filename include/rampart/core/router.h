@@ -20,6 +20,9 @@ class Router {
 
   // Delivers directly to one session's client, bypassing routing rules.
   virtual void deliverTo(const Jid& fullJid, ElementPtr stanza) = 0;
+  // The same for a stanza shared by many recipients (see Session::deliverStamped); false when
+  // no session has that JID.
+  virtual bool deliverStamped(const Jid& fullJid, const ElementPtr& stanza) = 0;
 
   // A message a session took but could not hand over (XEP-0198: unacknowledged when the
   // session ended): delivered to the account's other available resources, else stored

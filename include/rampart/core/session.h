@@ -21,6 +21,9 @@ class Session {
 
   // Queues a stanza for this client; the serialization happens on the session's thread.
   virtual void deliver(ElementPtr stanza) = 0;
+  // Like deliver(), for one stanza shared by many recipients (room fan-out): it is written
+  // with 'to' set to this session's full JID, never copied.
+  virtual void deliverStamped(ElementPtr stanza) = 0;
 
   // Has sent initial presence and not yet unavailable (RFC 6121 section 4.2).
   virtual bool available() const = 0;

@@ -13,6 +13,13 @@ namespace rampart::core::sm {
 
 inline constexpr std::string_view kNs = "urn:xmpp:sm:3";
 
+// A stanza on its way to one client. With `toSelf` the stanza is shared among many recipients
+// (room fan-out) and is written with 'to' set to the session's own JID.
+struct Outbound {
+  ElementPtr stanza;
+  bool toSelf = false;
+};
+
 class StreamManagement {
  public:
   // Counters as they would be after a long session (for tests of the 2^32 wrap).
@@ -38,7 +45,7 @@ class StreamManagement {
   std::uint32_t inbound() const { return inbound_; }
 
   // A stanza went to the client; it stays queued until acknowledged.
-  void sent(ElementPtr stanza) { unacked_.push_back(std::move(stanza)); }
+  void sent(Outbound stanza) { unacked_.push_back(std::move(stanza)); }
   std::size_t unackedCount() const { return unacked_.size(); }
 
   enum class AckResult { kOk, kTooHigh };
@@ -50,8 +57,8 @@ class StreamManagement {
   }
 
   // Hands over the unacknowledged stanzas (for retransmission or offline storage).
-  std::deque<ElementPtr> takeUnacked() {
-    std::deque<ElementPtr> out;
+  std::deque<Outbound> takeUnacked() {
+    std::deque<Outbound> out;
     out.swap(unacked_);
     return out;
   }
@@ -72,7 +79,7 @@ class StreamManagement {
   std::uint32_t inbound_ = 0;
   std::uint32_t acked_ = 0;  // outbound stanzas acknowledged, modulo 2^32
   std::uint32_t requestedAt_ = 0;
-  std::deque<ElementPtr> unacked_;
+  std::deque<Outbound> unacked_;
 };
 
 }  // namespace rampart::core::sm

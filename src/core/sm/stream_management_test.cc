@@ -16,7 +16,7 @@ TEST(StreamManagement, AcksDropAcknowledgedStanzasInOrder) {
   sm.enable("id1");
   EXPECT_TRUE(sm.resumable());
   for (int i = 1; i <= 5; ++i) {
-    sm.sent(stanza(i));
+    sm.sent({stanza(i)});
   }
   EXPECT_EQ(sm.sentCount(), 5u);
   EXPECT_EQ(sm.ack(2), StreamManagement::AckResult::kOk);
@@ -25,14 +25,14 @@ TEST(StreamManagement, AcksDropAcknowledgedStanzasInOrder) {
   EXPECT_EQ(sm.unackedCount(), 3u);
   auto rest = sm.takeUnacked();
   ASSERT_EQ(rest.size(), 3u);
-  EXPECT_EQ(rest.front()->attrOr("id"), "3");
+  EXPECT_EQ(rest.front().stanza->attrOr("id"), "3");
 }
 
 TEST(StreamManagement, AckAboveWhatWasSentIsRejected) {
   StreamManagement sm;
   sm.enable("");
   EXPECT_FALSE(sm.resumable());
-  sm.sent(stanza(1));
+  sm.sent({stanza(1)});
   EXPECT_EQ(sm.ack(2), StreamManagement::AckResult::kTooHigh);
   EXPECT_EQ(sm.unackedCount(), 1u);
 }
@@ -41,12 +41,12 @@ TEST(StreamManagement, CountersWrapAt32Bits) {
   StreamManagement sm = StreamManagement::withCounts(0xFFFFFFFFu, 0xFFFFFFFEu);
   sm.enable("x");
   for (int i = 1; i <= 4; ++i) {
-    sm.sent(stanza(i));
+    sm.sent({stanza(i)});
   }
   EXPECT_EQ(sm.sentCount(), 2u);  // 0xFFFFFFFE + 4, modulo 2^32
   EXPECT_EQ(sm.ack(1), StreamManagement::AckResult::kOk);
   ASSERT_EQ(sm.unackedCount(), 1u);
-  EXPECT_EQ(sm.takeUnacked().front()->attrOr("id"), "4");
+  EXPECT_EQ(sm.takeUnacked().front().stanza->attrOr("id"), "4");
   EXPECT_EQ(sm.ack(5), StreamManagement::AckResult::kTooHigh);
   sm.countInbound();
   EXPECT_EQ(sm.inbound(), 0u);
@@ -57,10 +57,10 @@ TEST(StreamManagement, AckRequestOnlyWhenSomethingNewWasSent) {
   EXPECT_FALSE(sm.wantAckRequest());  // not enabled
   sm.enable("");
   EXPECT_FALSE(sm.wantAckRequest());  // nothing sent
-  sm.sent(stanza(1));
+  sm.sent({stanza(1)});
   EXPECT_TRUE(sm.wantAckRequest());
   EXPECT_FALSE(sm.wantAckRequest());
-  sm.sent(stanza(2));
+  sm.sent({stanza(2)});
   EXPECT_TRUE(sm.wantAckRequest());
 }
 

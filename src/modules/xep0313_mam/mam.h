@@ -11,21 +11,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include "rampart/core/archive_query.h"
 #include "rampart/core/module_context.h"
 
 namespace rampart::modules::mam {
-inline constexpr std::string_view kNs = "urn:xmpp:mam:2";
-inline constexpr std::string_view kNsExtended = "urn:xmpp:mam:2#extended";
-inline constexpr std::string_view kNsSid = "urn:xmpp:sid:0";
-inline constexpr std::string_view kNsRsm = "http://jabber.org/protocol/rsm";
-inline constexpr std::string_view kNsForward = "urn:xmpp:forward:0";
-inline constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+using core::archive::kNsSid;
+inline constexpr std::string_view kNs = core::archive::kNsMam;
+inline constexpr std::string_view kNsExtended = core::archive::kNsMamExtended;
 
 // XEP-0313 section 5.1 with XEP-0334 hints: does this message belong in an archive?
 bool archivable(const core::Element& message);
 
-// A fresh XEP-0359 stanza-id.
-std::string newStanzaId();
 
 struct Prefs {
   enum class Default { kAlways, kNever, kRoster };
@@ -33,24 +29,6 @@ struct Prefs {
   std::unordered_set<std::string> always;  // bare JIDs
   std::unordered_set<std::string> never;
 };
-
-// Serialized query results: the forwarded <message/>s and the closing <fin/>, shared with the
-// MUC archive.
-struct QueryRequest {
-  storage::ArchiveQuery query;
-  std::string queryId;
-};
-// Parses the <query/> of an archive request; on failure returns the error condition and fills
-// `text`.
-std::optional<QueryRequest> parseQuery(const core::Element& query, std::size_t maxPage,
-                                       std::string& condition, std::string& text);
-// Sends the results of `page` to `requester`, then the IQ result with <fin/>.
-void sendResults(core::Router& router, const core::Element& iq, const std::string& archiveJid,
-                 const QueryRequest& req, const storage::ArchivePage& page);
-// The query form (iq get) for the given namespace.
-core::Element queryForm(const core::Element& iq);
-
-class ArchiveWriter;
 
 class MamModule final : public core::Module {
  public:
@@ -72,7 +50,7 @@ class MamModule final : public core::Module {
   void handlePrefsSet(const core::Element& iq);
 
   core::ModuleContext* ctx_ = nullptr;
-  std::shared_ptr<ArchiveWriter> writer_;  // shared with storage jobs that may outlive a stop
+  std::shared_ptr<core::archive::ArchiveWriter> writer_;  // shared with storage jobs that may outlive a stop
   Prefs::Default defaultPolicy_ = Prefs::Default::kAlways;
   std::size_t maxPage_ = 0;
   std::int64_t retentionDays_ = 0;

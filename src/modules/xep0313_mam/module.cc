@@ -1,7 +1,5 @@
 // XEP-0313 Message Archive Management 1.1 (urn:xmpp:mam:2, with #extended for ids and
 // before-id/after-id) for user archives, paged with XEP-0059 Result Set Management.
-#include <openssl/rand.h>
-
 #include <future>
 #include <stdexcept>
 
@@ -11,6 +9,11 @@
 #include "rampart/core/stanza.h"
 
 namespace rampart::modules::mam {
+using core::archive::newStanzaId;
+using core::archive::parseQuery;
+using core::archive::queryForm;
+using core::archive::QueryRequest;
+using core::archive::sendResults;
 namespace {
 constexpr std::string_view kPrefsStore = "mam_prefs";
 constexpr std::string_view kNsHints = "urn:xmpp:hints";
@@ -82,196 +85,6 @@ bool archivable(const core::Element& m) {
          m.child("openpgp", "urn:xmpp:openpgp:0") != nullptr;
 }
 
-std::string newStanzaId() {
-  unsigned char raw[12];
-  RAND_bytes(raw, sizeof raw);
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  for (std::size_t i = 0; i < sizeof raw; i += 3) {
-    std::uint32_t v = (raw[i] << 16) | (raw[i + 1] << 8) | raw[i + 2];
-    for (int k = 18; k >= 0; k -= 6) {
-      out += kAlphabet[(v >> k) & 63];
-    }
-  }
-  return out;
-}
-
-// Queued archive writes, committed in one transaction per storage-thread turn. Lives as long
-// as the last storage job that refers to it.
-class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
- public:
-  explicit ArchiveWriter(core::ModuleContext& ctx) : ctx_(ctx) {}
-  void add(storage::ArchiveAppend item, bool ifInRoster, std::string ownerBare) {
-    std::lock_guard lock(mu_);
-    pending_.push_back(Pending{std::move(item), ifInRoster, std::move(ownerBare)});
-    if (scheduled_) {
-      return;
-    }
-    scheduled_ = true;
-    ctx_.runStorage([self = shared_from_this()](storage::Storage& s) { self->flush(s); });
-  }
-
- private:
-  struct Pending {
-    storage::ArchiveAppend item;
-    bool ifInRoster;
-    std::string owner;
-  };
-  void flush(storage::Storage& s) {
-    std::vector<Pending> batch;
-    {
-      std::lock_guard lock(mu_);
-      batch.swap(pending_);
-      scheduled_ = false;
-    }
-    std::vector<storage::ArchiveAppend> items;
-    items.reserve(batch.size());
-    for (auto& p : batch) {
-      if (p.ifInRoster) {
-        auto it = s.roster().item(p.item.host, p.item.owner, p.item.item.withBare);
-        if (!it.isOk() || !it.value() || !it.value()->inRoster) {
-          continue;
-        }
-      }
-      items.push_back(std::move(p.item));
-    }
-    // A failed commit leaves the messages delivered but unarchived; it is logged by the
-    // storage runner's error metric.
-    (void)s.archive().append(items);
-  }
-  core::ModuleContext& ctx_;
-  std::mutex mu_;
-  std::vector<Pending> pending_;
-  bool scheduled_ = false;
-};
-
-std::optional<QueryRequest> parseQuery(const core::Element& q, std::size_t maxPage,
-                                       std::string& condition, std::string& text) {
-  QueryRequest req;
-  req.queryId = std::string(q.attrOr("queryid"));
-  req.query.max = std::min<std::size_t>(maxPage, 50);
-  auto fail = [&](std::string_view c, std::string_view t) {
-    condition = c;
-    text = t;
-    return std::nullopt;
-  };
-  if (req.queryId.size() > 256) {
-    return fail("bad-request", "queryid is too long");
-  }
-  if (const core::Element* x = q.child("x", core::kNsDataForms)) {
-    auto form = core::parseDataForm(*x);
-    if (!form || form->type != "submit") {
-      return fail("bad-request", "the search form is malformed");
-    }
-    if (!form->formType().empty() && form->formType() != kNs) {
-      return fail("bad-request", "FORM_TYPE must be urn:xmpp:mam:2");
-    }
-    for (const auto& f : form->fields) {
-      if (f.var == "FORM_TYPE" || f.values.empty() || f.value().empty()) {
-        continue;
-      }
-      if (f.var == "with") {
-        auto j = core::Jid::parse(f.value());
-        if (!j) {
-          return fail("jid-malformed", "'with' is not a valid JID");
-        }
-        req.query.with = j->str();
-      } else if (f.var == "start" || f.var == "end") {
-        auto t = core::parseDateTime(f.value());
-        if (!t) {
-          return fail("bad-request", "'start' and 'end' must be XEP-0082 date-times");
-        }
-        (f.var == "start" ? req.query.startUs : req.query.endUs) = *t;
-      } else if (f.var == "after-id") {
-        req.query.afterId = f.value();
-      } else if (f.var == "before-id") {
-        req.query.beforeId = f.value();
-      } else if (f.var == "ids") {
-        if (f.values.size() > maxPage) {
-          return fail("policy-violation", "too many ids");
-        }
-        req.query.ids = f.values;
-      } else {
-        return fail("bad-request", "unsupported search field '" + f.var + "'");
-      }
-    }
-  }
-  if (const core::Element* set = q.child("set", kNsRsm)) {
-    if (const core::Element* max = set->child("max", kNsRsm)) {
-      std::string v = max->text();
-      if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
-        return fail("bad-request", "RSM <max/> must be a number");
-      }
-      req.query.max = std::min<std::size_t>(std::stoul(v), maxPage);
-    }
-    if (const core::Element* after = set->child("after", kNsRsm)) {
-      req.query.afterId = after->text();
-    }
-    if (const core::Element* before = set->child("before", kNsRsm)) {
-      std::string b = before->text();
-      if (b.empty()) {
-        req.query.lastPage = true;
-      } else {
-        req.query.beforeId = b;
-      }
-    }
-    if (set->child("index", kNsRsm) != nullptr) {
-      return fail("feature-not-implemented", "RSM <index/> is not supported");
-    }
-  }
-  return req;
-}
-
-void sendResults(core::Router& router, const core::Element& iq, const std::string& archiveJid,
-                 const QueryRequest& req, const storage::ArchivePage& page) {
-  auto requester = core::Jid::parse(iq.attrOr("from"));
-  for (const auto& item : page.items) {
-    auto stored = core::parseElement(item.stanza);
-    if (!stored) {
-      continue;
-    }
-    core::Element m("message", std::string(core::kNsClient));
-    m.setAttr("to", requester->str()).setAttr("from", archiveJid);
-    core::Element& result = m.addChild("result", std::string(kNs));
-    if (!req.queryId.empty()) {
-      result.setAttr("queryid", req.queryId);
-    }
-    result.setAttr("id", item.id);
-    core::Element& fwd = result.addChild("forwarded", std::string(kNsForward));
-    fwd.addChild("delay", std::string(kNsDelay))
-        .setAttr("stamp", core::formatDateTime(item.timestampUs));
-    fwd.addChild(std::move(*stored));
-    router.deliverTo(*requester, std::make_shared<const core::Element>(std::move(m)));
-  }
-  core::Element reply = core::makeIqResult(iq);
-  core::Element& fin = reply.addChild("fin", std::string(kNs));
-  if (page.complete) {
-    fin.setAttr("complete", "true");
-  }
-  core::Element& set = fin.addChild("set", std::string(kNsRsm));
-  if (!page.items.empty()) {
-    set.addChild("first", std::string(kNsRsm)).addText(page.items.front().id);
-    set.addChild("last", std::string(kNsRsm)).addText(page.items.back().id);
-  }
-  set.addChild("count", std::string(kNsRsm)).addText(std::to_string(page.count));
-  router.route(std::move(reply));
-}
-
-core::Element queryForm(const core::Element& iq) {
-  core::DataForm form;
-  form.add("FORM_TYPE", "hidden", {}, {std::string(kNs)});
-  form.add("with", "jid-single", "With");
-  form.add("start", "text-single", "Start");
-  form.add("end", "text-single", "End");
-  form.add("before-id", "text-single", "Before ID");
-  form.add("after-id", "text-single", "After ID");
-  form.add("ids", "list-multi", "IDs");
-  core::Element reply = core::makeIqResult(iq);
-  reply.addChild("query", std::string(kNs)).addChild(form.toElement());
-  return reply;
-}
-
 MamModule::MamModule() = default;
 MamModule::~MamModule() = default;
 
@@ -284,7 +97,8 @@ void MamModule::start(core::ModuleContext& ctx) {
   defaultPolicy_ = *def;
   maxPage_ = static_cast<std::size_t>(ctx.optionInt("max_page", 250, 10, 5000));
   retentionDays_ = ctx.optionInt("retention_days", 365, 0, 36500);
-  writer_ = std::make_shared<ArchiveWriter>(ctx);
+  writer_ = std::make_shared<core::archive::ArchiveWriter>(
+      [&ctx](std::function<void(storage::Storage&)> job) { ctx.runStorage(std::move(job)); });
 
   std::promise<core::Result<std::vector<storage::KeyValue>>> loaded;
   auto future = loaded.get_future();
@@ -391,7 +205,7 @@ void MamModule::archive(const core::Jid& owner, const core::Jid& other,
   a.item.withBare = other.bareStr();
   a.item.withFull = other.str();
   a.item.stanza = message.str("");
-  writer_->add(std::move(a), d == Decision::kIfInRoster, owner.bareStr());
+  writer_->add(std::move(a), d == Decision::kIfInRoster);
 }
 
 bool MamModule::onIncoming(core::StanzaEvent& ev) {

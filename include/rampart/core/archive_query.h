@@ -1,0 +1,68 @@
+#pragma once
+// XEP-0313 archive queries shared by the account archive and room archives: parsing the
+// <query/> (XEP-0004 form and XEP-0059 set), sending the results and the <fin/>, and the
+// search form. Stateless; thread-safe.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rampart/core/element.h"
+#include "rampart/core/router.h"
+#include "rampart/storage/stores.h"
+
+namespace rampart::core::archive {
+
+inline constexpr std::string_view kNsMam = "urn:xmpp:mam:2";
+inline constexpr std::string_view kNsMamExtended = "urn:xmpp:mam:2#extended";
+inline constexpr std::string_view kNsSid = "urn:xmpp:sid:0";
+inline constexpr std::string_view kNsRsm = "http://jabber.org/protocol/rsm";
+inline constexpr std::string_view kNsForward = "urn:xmpp:forward:0";
+inline constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+
+struct QueryRequest {
+  storage::ArchiveQuery query;
+  std::string queryId;
+};
+
+// Parses the <query/> of an archive request; on failure returns nullopt with the stanza error
+// condition and a text for the requester.
+std::optional<QueryRequest> parseQuery(const Element& query, std::size_t maxPage,
+                                       std::string& condition, std::string& text);
+// Sends each item of `page` to the requester (the IQ's 'from') as a forwarded <result/> from
+// `archiveJid`, then the IQ result with <fin/>.
+void sendResults(Router& router, const Element& iq, const std::string& archiveJid,
+                 const QueryRequest& req, const storage::ArchivePage& page);
+// The IQ result carrying the search form (iq get).
+Element queryForm(const Element& iq);
+// A fresh XEP-0359 stanza-id.
+std::string newStanzaId();
+
+// Queued archive appends, committed in one transaction per storage-thread turn (group
+// commit), in the order they were added. Thread-safe; create with std::make_shared (storage
+// jobs keep it alive).
+class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
+ public:
+  using RunStorage = std::function<void(std::function<void(storage::Storage&)>)>;
+  explicit ArchiveWriter(RunStorage run) : run_(std::move(run)) {}
+  // With `ifInRoster`, the item is kept only when withBare is in the owner's roster (the
+  // "roster" archiving preference, decided where the roster is at hand).
+  void add(storage::ArchiveAppend item, bool ifInRoster = false);
+
+ private:
+  struct Pending {
+    storage::ArchiveAppend item;
+    bool ifInRoster;
+  };
+  void flush(storage::Storage& s);
+  RunStorage run_;
+  std::mutex mu_;
+  std::vector<Pending> pending_;
+  bool scheduled_ = false;
+};
+
+}  // namespace rampart::core::archive

@@ -1,0 +1,192 @@
+// XEP-0313 Message Archive Management 1.1 queries with XEP-0059 Result Set Management.
+#include "rampart/core/archive_query.h"
+
+#include <openssl/rand.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "rampart/core/dataform.h"
+#include "rampart/core/datetime.h"
+#include "rampart/core/stanza.h"
+
+namespace rampart::core::archive {
+
+std::string newStanzaId() {
+  unsigned char raw[12];
+  RAND_bytes(raw, sizeof raw);
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  for (std::size_t i = 0; i < sizeof raw; i += 3) {
+    std::uint32_t v = (raw[i] << 16) | (raw[i + 1] << 8) | raw[i + 2];
+    for (int k = 18; k >= 0; k -= 6) {
+      out += kAlphabet[(v >> k) & 63];
+    }
+  }
+  return out;
+}
+
+std::optional<QueryRequest> parseQuery(const core::Element& q, std::size_t maxPage,
+                                       std::string& condition, std::string& text) {
+  QueryRequest req;
+  req.queryId = std::string(q.attrOr("queryid"));
+  req.query.max = std::min<std::size_t>(maxPage, 50);
+  auto fail = [&](std::string_view c, std::string_view t) {
+    condition = c;
+    text = t;
+    return std::nullopt;
+  };
+  if (req.queryId.size() > 256) {
+    return fail("bad-request", "queryid is too long");
+  }
+  if (const core::Element* x = q.child("x", core::kNsDataForms)) {
+    auto form = core::parseDataForm(*x);
+    if (!form || form->type != "submit") {
+      return fail("bad-request", "the search form is malformed");
+    }
+    if (!form->formType().empty() && form->formType() != kNsMam) {
+      return fail("bad-request", "FORM_TYPE must be urn:xmpp:mam:2");
+    }
+    for (const auto& f : form->fields) {
+      if (f.var == "FORM_TYPE" || f.values.empty() || f.value().empty()) {
+        continue;
+      }
+      if (f.var == "with") {
+        auto j = core::Jid::parse(f.value());
+        if (!j) {
+          return fail("jid-malformed", "'with' is not a valid JID");
+        }
+        req.query.with = j->str();
+      } else if (f.var == "start" || f.var == "end") {
+        auto t = core::parseDateTime(f.value());
+        if (!t) {
+          return fail("bad-request", "'start' and 'end' must be XEP-0082 date-times");
+        }
+        (f.var == "start" ? req.query.startUs : req.query.endUs) = *t;
+      } else if (f.var == "after-id") {
+        req.query.afterId = f.value();
+      } else if (f.var == "before-id") {
+        req.query.beforeId = f.value();
+      } else if (f.var == "ids") {
+        if (f.values.size() > maxPage) {
+          return fail("policy-violation", "too many ids");
+        }
+        req.query.ids = f.values;
+      } else {
+        return fail("bad-request", "unsupported search field '" + f.var + "'");
+      }
+    }
+  }
+  if (const core::Element* set = q.child("set", kNsRsm)) {
+    if (const core::Element* max = set->child("max", kNsRsm)) {
+      std::string v = max->text();
+      if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return fail("bad-request", "RSM <max/> must be a number");
+      }
+      req.query.max = std::min<std::size_t>(std::stoul(v), maxPage);
+    }
+    if (const core::Element* after = set->child("after", kNsRsm)) {
+      req.query.afterId = after->text();
+    }
+    if (const core::Element* before = set->child("before", kNsRsm)) {
+      std::string b = before->text();
+      if (b.empty()) {
+        req.query.lastPage = true;
+      } else {
+        req.query.beforeId = b;
+      }
+    }
+    if (set->child("index", kNsRsm) != nullptr) {
+      return fail("feature-not-implemented", "RSM <index/> is not supported");
+    }
+  }
+  return req;
+}
+
+void sendResults(core::Router& router, const core::Element& iq, const std::string& archiveJid,
+                 const QueryRequest& req, const storage::ArchivePage& page) {
+  auto requester = core::Jid::parse(iq.attrOr("from"));
+  for (const auto& item : page.items) {
+    auto stored = core::parseElement(item.stanza);
+    if (!stored) {
+      continue;
+    }
+    core::Element m("message", std::string(core::kNsClient));
+    m.setAttr("to", requester->str()).setAttr("from", archiveJid);
+    core::Element& result = m.addChild("result", std::string(kNsMam));
+    if (!req.queryId.empty()) {
+      result.setAttr("queryid", req.queryId);
+    }
+    result.setAttr("id", item.id);
+    core::Element& fwd = result.addChild("forwarded", std::string(kNsForward));
+    fwd.addChild("delay", std::string(kNsDelay))
+        .setAttr("stamp", core::formatDateTime(item.timestampUs));
+    fwd.addChild(std::move(*stored));
+    router.deliverTo(*requester, std::make_shared<const core::Element>(std::move(m)));
+  }
+  core::Element reply = core::makeIqResult(iq);
+  core::Element& fin = reply.addChild("fin", std::string(kNsMam));
+  if (page.complete) {
+    fin.setAttr("complete", "true");
+  }
+  core::Element& set = fin.addChild("set", std::string(kNsRsm));
+  if (!page.items.empty()) {
+    set.addChild("first", std::string(kNsRsm)).addText(page.items.front().id);
+    set.addChild("last", std::string(kNsRsm)).addText(page.items.back().id);
+  }
+  set.addChild("count", std::string(kNsRsm)).addText(std::to_string(page.count));
+  router.route(std::move(reply));
+}
+
+core::Element queryForm(const core::Element& iq) {
+  core::DataForm form;
+  form.add("FORM_TYPE", "hidden", {}, {std::string(kNsMam)});
+  form.add("with", "jid-single", "With");
+  form.add("start", "text-single", "Start");
+  form.add("end", "text-single", "End");
+  form.add("before-id", "text-single", "Before ID");
+  form.add("after-id", "text-single", "After ID");
+  form.add("ids", "list-multi", "IDs");
+  core::Element reply = core::makeIqResult(iq);
+  reply.addChild("query", std::string(kNsMam)).addChild(form.toElement());
+  return reply;
+}
+
+void ArchiveWriter::add(storage::ArchiveAppend item, bool ifInRoster) {
+  std::lock_guard lock(mu_);
+  pending_.push_back(Pending{std::move(item), ifInRoster});
+  if (scheduled_) {
+    return;
+  }
+  scheduled_ = true;
+  run_([self = shared_from_this()](storage::Storage& s) { self->flush(s); });
+}
+
+void ArchiveWriter::flush(storage::Storage& s) {
+  std::vector<Pending> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(pending_);
+    scheduled_ = false;
+  }
+  std::vector<storage::ArchiveAppend> items;
+  items.reserve(batch.size());
+  for (auto& p : batch) {
+    if (p.ifInRoster) {
+      auto it = s.roster().item(p.item.host, p.item.owner, p.item.item.withBare);
+      if (!it.isOk() || !it.value() || !it.value()->inRoster) {
+        continue;
+      }
+    }
+    items.push_back(std::move(p.item));
+  }
+  if (Status st = s.archive().append(items); !st.isOk()) {
+    // The messages were delivered; only their archive copies are lost.
+    spdlog::error("event=archive_write_failed items={} reason=\"{}\"", items.size(),
+                  st.message());
+  }
+}
+
+}  // namespace rampart::core::archive
