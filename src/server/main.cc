@@ -27,6 +27,7 @@
 #include "modules/xep0280_carbons/carbons.h"
 #include "modules/xep0313_mam/mam.h"
 #include "modules/xep0163_pep/pep.h"
+#include "modules/xep0045_muc/muc.h"
 #include "modules/rfc6121_im/im.h"
 #include "modules/xep0030_disco/disco.h"
 #include "modules/xep0092_version/version.h"
@@ -167,6 +168,7 @@ int run(int argc, char** argv) {
     mh->load("carbons", std::make_unique<modules::carbons::CarbonsModule>(), true);
     mh->load("mam", std::make_unique<modules::mam::MamModule>(), true);
     mh->load("pep", std::make_unique<modules::pep::PepModule>(), true);
+    mh->load("muc", std::make_unique<modules::muc::MucModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
