@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libexpat1-dev libsqlite3-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libgtest-dev libgmock-dev
-  python3 python3-slixmpp python3-pytest python3-websockets
+  python3 python3-slixmpp python3-pytest python3-websockets python3-aiohttp
   openssl curl
 )
 if [[ "${1:-}" == "--fuzz" ]]; then

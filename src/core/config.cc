@@ -186,7 +186,21 @@ Config loadConfig(const std::string& path) {
         }
       }
     } else if (sec == "https") {
-      readListener(*t, "https", c.https);
+      toml::table listener;
+      for (auto&& [k, v] : *t) {
+        if (k == "public_url") {
+          c.httpsPublicUrl = need<std::string>(v, "https.public_url");
+          if (!c.httpsPublicUrl.starts_with("https://")) {
+            throw ConfigError("https.public_url must start with https:// (" + where(v) + ")");
+          }
+          while (c.httpsPublicUrl.ends_with("/")) {
+            c.httpsPublicUrl.pop_back();
+          }
+        } else {
+          listener.insert(k, v);
+        }
+      }
+      readListener(listener, "https", c.https);
     } else if (sec == "modules") {
       for (auto&& [name, mv] : *t) {
         const auto* mt = mv.as_table();

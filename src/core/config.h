@@ -50,6 +50,7 @@ struct Config {
   ListenerConfig c2s{true, {"127.0.0.1"}, 5222};
   ListenerConfig c2sTls{true, {"127.0.0.1"}, 5223};
   ListenerConfig https{true, {"127.0.0.1"}, 5281};
+  std::string httpsPublicUrl;  // how clients reach the HTTPS listener; empty: https://HOST:PORT
 
   std::uint32_t scramIterations = 4096;
   bool allowPlain = false;

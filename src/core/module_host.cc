@@ -26,6 +26,10 @@ class ModuleHost::Context final : public ModuleContext {
   void addComponent(std::string domain, ComponentHandler handler) override {
     host_.router_.addComponent(std::move(domain), &host_, std::move(handler));
   }
+  void addDiscoForm(Element form) override { host_.disco_.hostForms.push_back(std::move(form)); }
+  http::Router& http() override { return *host_.services_.http; }
+  const std::string& dataDir() const override { return host_.config_.dataDir; }
+  std::string httpsBaseUrl() const override { return host_.services_.httpsBase(); }
   unsigned sessionFlag(std::string_view name) override {
     // One process-wide table: the same name means the same bit on every host.
     static std::mutex mu;
@@ -137,11 +141,12 @@ class ModuleHost::Context final : public ModuleContext {
 };
 
 ModuleHost::ModuleHost(std::string host, const Config& config, RouterImpl& router,
-                       Metrics& metrics, StorageRunner& storage, Workers& workers)
+                       Metrics& metrics, HostServices& services, StorageRunner& storage, Workers& workers)
     : host_(std::move(host)),
       config_(config),
       router_(router),
       metrics_(metrics),
+      services_(services),
       storage_(storage),
       workers_(workers) {}
 

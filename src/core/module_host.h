@@ -3,6 +3,7 @@
 // ModuleContext per loaded module. Filled during start-up, read-only while threads run.
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -16,9 +17,28 @@ namespace rampart::core {
 
 class RouterImpl;
 
+// What every host's modules share beyond routing: the HTTPS routes and where the listener
+// can be reached. Filled by the server wiring; the URL once listeners are bound.
+struct HostServices {
+  http::Router* http = nullptr;
+  void setHttpsBaseUrl(std::string url) {
+    std::lock_guard lock(mu);
+    httpsBaseUrl = std::move(url);
+  }
+  std::string httpsBase() const {
+    std::lock_guard lock(mu);
+    return httpsBaseUrl;
+  }
+
+ private:
+  mutable std::mutex mu;
+  std::string httpsBaseUrl;
+};
+
 class ModuleHost {
  public:
   ModuleHost(std::string host, const Config& config, RouterImpl& router, Metrics& metrics,
+             HostServices& services,
              StorageRunner& storage, Workers& workers);
   ~ModuleHost();
 
@@ -51,6 +71,7 @@ class ModuleHost {
   const Config& config_;
   RouterImpl& router_;
   Metrics& metrics_;
+  HostServices& services_;
   StorageRunner& storage_;
   Workers& workers_;
   std::map<std::tuple<IqScope, IqType, std::string>, IqEntry, std::less<>> iq_;

@@ -39,8 +39,8 @@ class RouterTest : public ::testing::Test {
     runner_ = std::make_unique<StorageRunner>(*db_, metrics_);
     router_ = std::make_unique<RouterImpl>(config_, metrics_);
     for (const auto& h : config_.hosts) {
-      hosts_.push_back(std::make_unique<ModuleHost>(h.name, config_, *router_, metrics_, *runner_,
-                                                    workers_));
+      hosts_.push_back(std::make_unique<ModuleHost>(h.name, config_, *router_, metrics_,
+                                                    services_, *runner_, workers_));
       router_->addHost(hosts_.back().get());
     }
   }
@@ -59,6 +59,7 @@ class RouterTest : public ::testing::Test {
   }
 
   Config config_;
+  HostServices services_;
   Metrics metrics_;
   Workers workers_{1};
   std::unique_ptr<storage::sqlite::SqliteStorage> db_;

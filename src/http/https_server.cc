@@ -1,8 +1,13 @@
 #include "http/https_server.h"
 
+#include <optional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -16,7 +21,6 @@ namespace bhttp = beast::http;
 
 namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxBody = 1024 * 1024;
 
 // True when the comma-separated Sec-WebSocket-Protocol list offers `wanted`.
 bool offersSubprotocol(std::string_view list, std::string_view wanted) {
@@ -57,10 +61,23 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(kMaxBody);
     parser.header_limit(16 * 1024);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+    auto [hec2, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    boost::system::error_code ec = hec2;
+    if (!ec) {
+      // The body limit depends on where the request goes (uploads take more).
+      const auto& head = parser.get();
+      std::string_view target = head.target();
+      parser.body_limit(router.bodyLimit(head.method_string(), target.substr(0, target.find('?'))));
+      if (beast::iequals(head[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
+        co_await bhttp::async_write(stream, cont, kUseTuple);
+      }
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(300));
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      ec = bec;
+    }
     if (ec) {
       if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
           ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
@@ -123,7 +140,23 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     r.body = std::move(req.body());
     r.peer = peer;
     r.host = std::string(req[bhttp::field::host]);
-    Response out = router.dispatch(r);
+    r.contentType = std::string(req[bhttp::field::content_type]);
+    const bool head = req.method() == bhttp::verb::head;
+    // Handlers may answer later (storage, files): wait here for their one answer.
+    auto ex = co_await asio::this_coro::executor;
+    auto answer = std::make_shared<std::optional<Response>>();
+    auto answered =
+        std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
+    router.dispatch(std::move(r), [answer, answered, ex](Response resp) {
+      asio::post(ex, [answer, answered, resp = std::move(resp)]() mutable {
+        *answer = std::move(resp);
+        answered->cancel();
+      });
+    });
+    while (!*answer) {
+      co_await answered->async_wait(kUseTuple);
+    }
+    Response out = std::move(**answer);
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
     res.set(bhttp::field::server, "Rampart");
     res.set(bhttp::field::content_type, out.contentType);
@@ -136,6 +169,9 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     res.body() = std::move(out.body);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
+    if (head) {
+      res.body().clear();  // HEAD: the headers of a GET, Content-Length included
+    }
     auto [wec, wn] = co_await bhttp::async_write(stream, res, kUseTuple);
     if (wec || !res.keep_alive()) {
       break;

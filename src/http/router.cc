@@ -40,19 +40,43 @@ Response problem(int status, std::string_view title, std::string_view detail) {
   return r;
 }
 
-Response Router::dispatch(const Request& req) const {
+std::size_t Router::bodyLimit(std::string_view method, std::string_view path) const {
+  for (const auto& p : prefixes_) {
+    if (p.method == method && path.starts_with(p.prefix)) {
+      return p.maxBody;
+    }
+  }
+  return kDefaultMaxBody;
+}
+
+void Router::dispatch(Request req, Respond respond) const {
   auto it = routes_.find({req.method, req.path});
   if (it != routes_.end()) {
-    return it->second(req);
+    respond(it->second(req));
+    return;
+  }
+  std::string allowed;
+  for (const auto& p : prefixes_) {
+    if (req.path.starts_with(p.prefix)) {
+      if (p.method == req.method || (p.method == "GET" && req.method == "HEAD")) {
+        p.handler(std::move(req), std::move(respond));
+        return;
+      }
+      allowed += allowed.empty() ? p.method : ", " + p.method;
+    }
   }
   for (const auto& [key, h] : routes_) {
     if (key.second == req.path) {
-      Response r = problem(405, "Method Not Allowed");
-      r.headers.emplace_back("Allow", key.first);
-      return r;
+      allowed += allowed.empty() ? key.first : ", " + key.first;
     }
   }
-  return problem(404, "Not Found", "no resource at this path");
+  if (!allowed.empty()) {
+    Response r = problem(405, "Method Not Allowed");
+    r.headers.emplace_back("Allow", allowed);
+    respond(std::move(r));
+    return;
+  }
+  respond(problem(404, "Not Found", "no resource at this path"));
 }
 
 }  // namespace rampart::http

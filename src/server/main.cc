@@ -28,6 +28,7 @@
 #include "modules/xep0313_mam/mam.h"
 #include "modules/xep0163_pep/pep.h"
 #include "modules/xep0045_muc/muc.h"
+#include "modules/xep0363_upload/upload.h"
 #include "modules/rfc6121_im/im.h"
 #include "modules/xep0030_disco/disco.h"
 #include "modules/xep0092_version/version.h"
@@ -153,10 +154,13 @@ int run(int argc, char** argv) {
   core::Workers workers(config.threads);
   core::StorageRunner storageRunner(*db, metrics);
   core::RouterImpl router(config, metrics);
+  http::Router httpRoutes;
+  core::HostServices services;
+  services.http = &httpRoutes;
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;
   for (const auto& h : config.hosts) {
-    auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, storageRunner,
-                                                 workers);
+    auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, services,
+                                                 storageRunner, workers);
     mh->load("disco", std::make_unique<modules::disco::DiscoModule>(mh->disco()), true);
     mh->load("ping", std::make_unique<modules::ping::PingModule>(), true);
     mh->load("version", std::make_unique<modules::version::VersionModule>(), false);
@@ -169,6 +173,7 @@ int run(int argc, char** argv) {
     mh->load("mam", std::make_unique<modules::mam::MamModule>(), true);
     mh->load("pep", std::make_unique<modules::pep::PepModule>(), true);
     mh->load("muc", std::make_unique<modules::muc::MucModule>(), true);
+    mh->load("upload", std::make_unique<modules::upload::UploadModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
@@ -184,7 +189,6 @@ int run(int argc, char** argv) {
   net::C2SDeps directDeps{config, router, storageRunner, metrics, directTls, throttle,
                           connections, deps.fakeSaltKey, &smRegistry};
 
-  http::Router httpRoutes;
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {
     http::Response r;
     r.body = "{\"status\":\"ok\"}";
@@ -236,6 +240,12 @@ int run(int argc, char** argv) {
           http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets);
         }));
     ports["https"] = listeners.back()->port();
+    // What upload slots and discovery documents point at: https.public_url, else the first
+    // host on the bound port.
+    services.setHttpsBaseUrl(config.httpsPublicUrl.empty()
+                                 ? "https://" + config.hosts.front().name + ":" +
+                                       std::to_string(ports["https"])
+                                 : config.httpsPublicUrl);
   }
 
   // Operators' scripts and rampartctl find the running server through these two files.

@@ -47,6 +47,15 @@ def available_with_caps(s, features, expect_query=True):
     s.send("<iq type='result' id='%s' to='%s'><query xmlns='%s' node='%s'>"
            "<identity category='client' type='pc' name='test'/>%s</query></iq>"
            % (query.get("id"), query.get("from"), NS_INFO, node, feats))
+    # The server has taken the answer in once a later ping on this stream comes back.
+    s.send("<iq type='get' id='caps-done' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+    seen = []
+    while True:
+        el = s.next()
+        if el.get("id") == "caps-done":
+            break
+        seen.append(el)
+    s.queue[:0] = seen
 
 
 def publish(s, node, item_id, payload, options=None):

@@ -18,6 +18,7 @@
 #include "rampart/core/metrics.h"
 #include "rampart/core/router.h"
 #include "rampart/core/session.h"
+#include "rampart/http/router.h"
 #include "rampart/storage/stores.h"
 
 namespace rampart::core {
@@ -85,6 +86,7 @@ struct DiscoRegistry {
   std::vector<std::string> hostFeatures;
   std::vector<std::string> accountFeatures;
   std::vector<Item> items;
+  std::vector<Element> hostForms;  // XEP-0128 extended information of the host
 };
 
 class ModuleContext {
@@ -102,6 +104,15 @@ class ModuleContext {
   // chat): the router hands it every stanza addressed to that domain or its JIDs. Users of
   // this host reach it; other hosts' users only with cross_host_traffic.
   virtual void addComponent(std::string domain, ComponentHandler handler) = 0;
+  // An XEP-0128 form in the host's disco#info (e.g. the upload size limit).
+  virtual void addDiscoForm(Element form) = 0;
+  // The HTTPS listener's routes (shared by every host; register paths under the host name).
+  virtual http::Router& http() = 0;
+  // The server's data directory (files a module keeps outside the database).
+  virtual const std::string& dataDir() const = 0;
+  // The base URL clients use for the HTTPS listener, e.g. "https://example.com:5281" (known
+  // once listeners are bound; read it when handling requests, not at start()).
+  virtual std::string httpsBaseUrl() const = 0;
   // A per-session flag bit shared by name across modules and hosts (at most 32 names).
   virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;

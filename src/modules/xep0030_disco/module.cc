@@ -31,6 +31,9 @@ void DiscoModule::start(core::ModuleContext& ctx) {
              for (const auto& f : reg.hostFeatures) {
                out.addChild("feature", std::string(kNsInfo)).setAttr("var", f);
              }
+             for (const auto& form : reg.hostForms) {
+               out.addChild(form);
+             }
              router.route(std::move(r));
            });
   ctx.onIq(core::IqScope::kHost, core::IqType::kGet, kNsItems,
