@@ -2,6 +2,8 @@
 
 #include "core/config.h"
 
+#include <filesystem>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -58,6 +60,19 @@ void readListener(const toml::table& t, const std::string& name, ListenerConfig&
 }
 
 }  // namespace
+
+std::string Config::resolvedWebChatDir() const {
+  if (!webChatDir.empty()) {
+    return webChatDir;
+  }
+  // BUILD_DIR/rampartd -> SOURCE_DIR/web/chat (the build trees sit in the source tree).
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return "web/chat";
+  }
+  return (exe.parent_path().parent_path() / "web" / "chat").string();
+}
 
 Config loadConfig(const std::string& path) {
   toml::table root;
@@ -183,6 +198,14 @@ Config loadConfig(const std::string& path) {
           c.maxAuthFailures = static_cast<std::uint32_t>(intIn(v, key, 1, 100));
         } else {
           throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+    } else if (sec == "web") {
+      for (auto&& [k, v] : *t) {
+        if (k == "chat_dir") {
+          c.webChatDir = need<std::string>(v, "web.chat_dir");
+        } else {
+          throw ConfigError("unknown option web." + std::string(k.str()) + " (" + where(v) + ")");
         }
       }
     } else if (sec == "https") {

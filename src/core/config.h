@@ -51,6 +51,7 @@ struct Config {
   ListenerConfig c2sTls{true, {"127.0.0.1"}, 5223};
   ListenerConfig https{true, {"127.0.0.1"}, 5281};
   std::string httpsPublicUrl;  // how clients reach the HTTPS listener; empty: https://HOST:PORT
+  std::string webChatDir;  // the bundled web client; empty: web/chat beside the binary's tree
 
   std::uint32_t scramIterations = 4096;
   bool allowPlain = false;
@@ -68,6 +69,7 @@ struct Config {
 
   std::string configPath;  // where it was loaded from, empty in --dev mode
 
+  std::string resolvedWebChatDir() const;
   std::string resolvedDbPath() const { return dbPath.empty() ? dataDir + "/rampart.db" : dbPath; }
   std::string resolvedPidFile() const {
     return pidFile.empty() ? dataDir + "/rampartd.pid" : pidFile;

@@ -1091,6 +1091,7 @@ std::optional<C2SConnection::ResumeState> C2SConnection::detachForResume(
   bound_ = false;  // the registry slot passes to the successor
   if (hibernating_) {
     hibernating_ = false;
+    detached_.store(false, std::memory_order_release);
     resumeTimer_->cancel();
     state_ = State::kClosed;
   } else {
@@ -1181,6 +1182,7 @@ void C2SConnection::close(std::string_view condition) {
     if (self->hibernating_) {
       // No connection to send the error on: the session simply ends.
       self->hibernating_ = false;
+      self->detached_.store(false, std::memory_order_release);
       self->resumeTimer_->cancel();
       self->endSession();
       return;
@@ -1420,6 +1422,7 @@ void C2SConnection::finish() {
 
 void C2SConnection::hibernate() {
   hibernating_ = true;
+  detached_.store(true, std::memory_order_release);
   closing_ = true;
   // Whatever was queued may never have arrived: the unacknowledged queue holds all of it.
   for (auto& held : csiQueue_) {
@@ -1435,6 +1438,7 @@ void C2SConnection::hibernate() {
   resumeTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec && self->hibernating_) {
       self->hibernating_ = false;
+      self->detached_.store(false, std::memory_order_release);
       spdlog::info("event=session_resume_timeout jid={}", self->jid_.str());
       self->endSession();
     }

@@ -105,6 +105,7 @@ class C2SConnection final : public core::Session,
   int priority() const override { return priority_.load(std::memory_order_relaxed); }
   bool interested() const override { return interested_.load(std::memory_order_relaxed); }
   core::ElementPtr lastPresence() const override;
+  bool detached() const override { return detached_.load(std::memory_order_acquire); }
   void close(std::string_view condition) override;
   void markInterested() override { interested_.store(true, std::memory_order_relaxed); }
 
@@ -209,6 +210,7 @@ class C2SConnection final : public core::Session,
   core::sm::StreamManagement sm_;
   bool cleanClose_ = false;  // the session ends with this stream: no resumption
   bool hibernating_ = false;  // connection gone, session waiting to be resumed
+  std::atomic<bool> detached_{false};  // hibernating_, readable from other threads
   bool takenOver_ = false;    // resumed on another connection
   bool resuming_ = false;
   std::vector<core::sm::Outbound> heldDuringResume_;

@@ -19,6 +19,7 @@
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "http/https_server.h"
+#include "http/web_client.h"
 #include "http/well_known.h"
 #include "modules/offline/offline.h"
 #include "modules/xep0049_private/private.h"
@@ -29,6 +30,7 @@
 #include "modules/xep0163_pep/pep.h"
 #include "modules/xep0045_muc/muc.h"
 #include "modules/xep0363_upload/upload.h"
+#include "modules/xep0357_push/push.h"
 #include "modules/rfc6121_im/im.h"
 #include "modules/xep0030_disco/disco.h"
 #include "modules/xep0092_version/version.h"
@@ -174,6 +176,7 @@ int run(int argc, char** argv) {
     mh->load("pep", std::make_unique<modules::pep::PepModule>(), true);
     mh->load("muc", std::make_unique<modules::muc::MucModule>(), true);
     mh->load("upload", std::make_unique<modules::upload::UploadModule>(), true);
+    mh->load("push", std::make_unique<modules::push::PushModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
@@ -215,6 +218,13 @@ int run(int argc, char** argv) {
         std::make_shared<net::C2SConnection>(std::move(transport), deps)->start();
       }});
   http::addHostMeta(httpRoutes, "/xmpp-websocket", config.hosts.front().name);
+  {
+    std::vector<std::string> names;
+    for (const auto& h : config.hosts) {
+      names.push_back(h.name);
+    }
+    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), std::move(names));
+  }
 
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::map<std::string, int> ports;

@@ -33,6 +33,9 @@ class Session {
   virtual void markInterested() = 0;
   // The last available presence broadcast by this session (null when unavailable).
   virtual ElementPtr lastPresence() const = 0;
+  // The client's connection is gone and the session waits to be resumed (XEP-0198): what is
+  // delivered now is queued, not seen. Thread-safe.
+  virtual bool detached() const { return false; }
 
   // Feature flags that modules keep per session (bits from ModuleContext::sessionFlag), e.g.
   // carbons enabled or client inactive. Thread-safe.

@@ -1,0 +1,149 @@
+#include "http/web_client.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+namespace rampart::http {
+namespace {
+
+const char* typeFor(std::string_view path) {
+  static const std::pair<std::string_view, const char*> kTypes[] = {
+      {".js", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},             {".map", "application/json"},
+      {".svg", "image/svg+xml"},                 {".png", "image/png"},
+      {".jpg", "image/jpeg"},                    {".gif", "image/gif"},
+      {".ico", "image/x-icon"},                  {".woff2", "font/woff2"},
+      {".woff", "font/woff"},                    {".ttf", "font/ttf"},
+      {".mp3", "audio/mpeg"},                    {".ogg", "audio/ogg"},
+      {".wasm", "application/wasm"},             {".html", "text/html; charset=utf-8"}};
+  for (const auto& [ext, type] : kTypes) {
+    if (path.ends_with(ext)) {
+      return type;
+    }
+  }
+  return nullptr;
+}
+
+bool safeRelative(std::string_view p) {
+  if (p.empty() || p.front() == '/' || p.find('\\') != std::string_view::npos ||
+      p.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t slash = p.find('/', start);
+    std::string_view seg = p.substr(start, slash == std::string_view::npos ? p.npos : slash - start);
+    if (seg.empty() || seg == "." || seg == "..") {
+      return false;
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  return true;
+}
+
+std::optional<std::string> readFile(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    return std::nullopt;
+  }
+  std::ostringstream out;
+  out << f.rdbuf();
+  return out.str();
+}
+
+// The page runs only this origin's scripts and talks only to this origin (and HTTPS uploads).
+constexpr const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
+    "connect-src 'self' wss: https:; font-src 'self' data:; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+struct Cache {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const std::string>> files;
+};
+}  // namespace
+
+void addWebClient(Router& router, std::string root, std::vector<std::string> hosts) {
+  auto cache = std::make_shared<Cache>();
+  router.add("GET", "/chat", [](const Request&) {
+    Response r;
+    r.status = 301;
+    r.contentType = "text/plain";
+    r.headers.emplace_back("Location", "/chat/");
+    return r;
+  });
+  router.addPrefix("GET", "/chat/", 0, [root, hosts, cache](Request req, Respond respond) {
+    std::string rel = req.path.substr(6);  // after "/chat/"
+    std::filesystem::path file;
+    bool page = false;
+    if (rel.empty() || rel == "index.html") {
+      file = std::filesystem::path(root) / "index.html";
+      page = true;
+    } else if (rel == "init.js") {
+      file = std::filesystem::path(root) / "init.js";
+    } else if (rel.starts_with("dist/") && safeRelative(rel.substr(5)) && typeFor(rel)) {
+      file = std::filesystem::path(root) / "node_modules/converse.js/dist" / rel.substr(5);
+    } else {
+      respond(problem(404, "Not Found", "no such file of the web client"));
+      return;
+    }
+    std::shared_ptr<const std::string> content;
+    {
+      std::lock_guard lock(cache->mu);
+      if (auto it = cache->files.find(file.string()); it != cache->files.end()) {
+        content = it->second;
+      }
+    }
+    if (!content) {
+      auto data = readFile(file);
+      if (!data) {
+        respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
+                        page ? "the web client is not installed (run: make web)"
+                             : "no such file of the web client"));
+        return;
+      }
+      content = std::make_shared<const std::string>(std::move(*data));
+      std::lock_guard lock(cache->mu);
+      cache->files[file.string()] = content;
+    }
+    Response r;
+    r.headers.emplace_back("Content-Security-Policy", kCsp);
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    if (page) {
+      // The domain the user signs in to: the requested host when it is one of ours.
+      std::string host = req.host.substr(0, req.host.rfind(':') == std::string::npos ||
+                                                    req.host.front() == '['
+                                                ? req.host.size()
+                                                : req.host.rfind(':'));
+      std::string domain = hosts.front();
+      for (const auto& h : hosts) {
+        if (h == host) {
+          domain = h;
+        }
+      }
+      std::string html = *content;
+      const std::string marker = "{{XMPP_DOMAIN}}";
+      if (auto pos = html.find(marker); pos != std::string::npos) {
+        html.replace(pos, marker.size(), domain);
+      }
+      r.contentType = "text/html; charset=utf-8";
+      r.body = std::move(html);
+    } else {
+      r.contentType = rel == "init.js" ? "text/javascript; charset=utf-8" : typeFor(rel);
+      r.body = *content;
+      r.headers.emplace_back("Cache-Control", "public, max-age=3600");
+    }
+    respond(std::move(r));
+  });
+}
+
+}  // namespace rampart::http

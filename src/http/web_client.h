@@ -1,0 +1,16 @@
+#pragma once
+// The bundled web client (Converse.js) at /chat/: the page, its start-up script and
+// Converse.js's distribution files, read from `root` (web/chat of the source tree or an
+// installed copy) and kept in memory after the first request. Read-only after start-up.
+#include <string>
+#include <vector>
+
+#include "rampart/http/router.h"
+
+namespace rampart::http {
+
+// `hosts`: the served domains; the page names the one in the request's Host header (the first
+// host otherwise).
+void addWebClient(Router& router, std::string root, std::vector<std::string> hosts);
+
+}  // namespace rampart::http
