@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Rampart needs to build and test. Idempotent: when every
-# package is present it only checks and exits. Needs root (or sudo) only when installing.
+# Installs the Debian 12 packages Rampart needs to build and test, and the npm packages of the
+# bundled web client (web/chat). Idempotent: when everything is present it only checks and
+# exits. Needs root (or sudo) only when installing Debian packages.
 set -euo pipefail
 
 packages=(
@@ -9,8 +10,12 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libgtest-dev libgmock-dev
   python3 python3-slixmpp python3-pytest python3-websockets python3-aiohttp
-  openssl curl
+  openssl curl chromium
 )
+# Node.js and npm for the web client, unless the machine already has them.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
@@ -21,15 +26,21 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "Installing: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "Installing: ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  SUDO="sudo"
+# The web client's npm packages, exactly as locked; again only when the lock file changed.
+web="$(dirname "$0")/../web/chat"
+stamp="$web/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$web/package-lock.json" -nt "$stamp" ]]; then
+  echo "Installing the web client's npm packages"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

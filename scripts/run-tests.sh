@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs every test suite: unit tests (release and ASan+UBSan builds) and the
-# integration suite against a real rampartd. Ends with "N passed, N failed".
+# Builds and runs every test suite: unit tests (release and ASan+UBSan builds), the
+# integration suite against a real rampartd (release and ASan+UBSan servers) and the browser
+# tests of the web client. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -58,7 +59,22 @@ run_pytest() {  # label, then env assignments for the binaries
   if [[ -z "$line" ]]; then failed=$((failed + 1)); fi
 }
 
+run_browser() {  # the bundled web client in headless Chromium (playwright-core)
+  local log=/tmp/rampart-browser.log line p f
+  echo "== browser tests: the web client in headless Chromium against rampartd"
+  RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl timeout 600 node tests/browser/chat.test.mjs \
+    2>&1 | tee "$log" | grep -v '^\s*at ' | tail -12
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+  p=$(echo "$line" | grep -oE '^[0-9]+')
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [[ -z "$line" ]]; then failed=$((failed + 1)); fi
+}
+
 run_pytest release RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl
+run_browser
 cmake --build build-asan -j "$JOBS" --target rampartd rampartctl || die asan-server
 run_pytest asan RAMPARTD=build-asan/rampartd RAMPARTCTL=build-asan/rampartctl
 

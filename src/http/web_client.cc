@@ -62,7 +62,7 @@ std::optional<std::string> readFile(const std::filesystem::path& path) {
 // The page runs only this origin's scripts and talks only to this origin (and HTTPS uploads).
 constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; "
     "connect-src 'self' wss: https:; font-src 'self' data:; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -83,6 +83,10 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
   });
   router.addPrefix("GET", "/chat/", 0, [root, hosts, cache](Request req, Respond respond) {
     std::string rel = req.path.substr(6);  // after "/chat/"
+    // Clients join paths loosely ("dist//emoji.json"): collapse repeated slashes.
+    for (std::size_t pos; (pos = rel.find("//")) != std::string::npos;) {
+      rel.erase(pos, 1);
+    }
     std::filesystem::path file;
     bool page = false;
     if (rel.empty() || rel == "index.html") {

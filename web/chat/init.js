@@ -4,7 +4,7 @@
   'use strict';
   var domain = document.documentElement.dataset.domain;
   converse.initialize({
-    assets_path: '/chat/dist/',
+    assets_path: '/chat/dist',
     websocket_url: 'wss://' + window.location.host + '/xmpp-websocket',
     discover_connection_methods: false,
     default_domain: domain,
