@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libgtest-dev libgmock-dev
   python3 python3-slixmpp python3-pytest python3-websockets python3-aiohttp
+  python3-omemo python3-twomemo python3-xmlschema
   openssl curl chromium
 )
 # Node.js and npm for the web client, unless the machine already has them.
