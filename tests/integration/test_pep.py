@@ -234,3 +234,34 @@ def test_slixmpp_pep_with_caps_interest(server, users):
             assert ("pubsub", "pep") in ids
 
     run(body(), 40)
+
+
+def test_whitelist_node_is_private_to_its_owner(server, users):
+    """XEP-0223: private data in PEP (e.g. XEP-0402 bookmarks) with the whitelist model."""
+    alice, bob = users.new("alice"), users.new("bob")
+    befriend(server, alice, bob)
+    node = "urn:xmpp:bookmarks:1"
+    with RawStream(server.c2s_port) as a, RawStream(server.c2s_port) as b:
+        a.login(alice.local, alice.password, "r")
+        b.login(bob.local, bob.password, "r")
+        available_with_caps(b, [NS_INFO, node + "+notify"])
+        res = publish(a, node, "room@conference.localhost",
+                      "<conference xmlns='%s' name='secret plans' autojoin='true'/>" % node,
+                      {"access_model": "whitelist", "persist_items": "true", "max_items": "max"})
+        assert res.get("type") == "result"
+        mine = a.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>" % (NS_PUBSUB, node))
+        assert [i.get("id") for i in mine.iter(q(NS_PUBSUB, "item"))] == \
+            ["room@conference.localhost"]
+        denied = b.iq("<pubsub xmlns='%s'><items node='%s'/></pubsub>" % (NS_PUBSUB, node),
+                      to=alice.jid)
+        assert stanza_error_condition(denied) == "not-authorized"
+        assert denied.find(".//{%s}closed-node" % NS_ERRORS) is not None
+        # Even a subscribed contact with +notify heard nothing about it.
+        b.send("<iq type='get' id='wl-ping' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+        seen = []
+        while True:
+            el = b.next()
+            if el.get("id") == "wl-ping":
+                break
+            seen.append(el)
+        assert not [e for e in seen if e.find(".//" + q(NS_EVENT, "event")) is not None]
