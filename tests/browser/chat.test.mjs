@@ -77,12 +77,21 @@ async function seesMessage(page, selector, text) {
 
 const server = await startServer();
 const base = `https://localhost:${server.ports.https}`;
-const users = [['alice', 'alice-pw-1'], ['bob', 'bob-pw-1']];
-for (const [u, p] of users) {
-  execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add', `${u}@localhost`, p]);
+let ready = false;
+await check('two accounts, mutual contacts (set up with rampartctl and slixmpp)', async () => {
+  for (const [u, p] of [['alice', 'alice-pw-1'], ['bob', 'bob-pw-1']]) {
+    execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add', `${u}@localhost`, p]);
+  }
+  execFileSync('/usr/bin/python3', [path.join(here, 'roster_setup.py'),
+    String(server.ports.c2s), 'alice@localhost', 'alice-pw-1', 'bob@localhost', 'bob-pw-1'],
+  { timeout: 90000, stdio: ['ignore', 'inherit', 'inherit'] });
+  ready = true;
+});
+if (!ready) {
+  server.proc.kill('SIGTERM');
+  console.log(`0 passed, ${results.length} failed`);
+  process.exit(1);
 }
-execFileSync('/usr/bin/python3', [path.join(here, 'roster_setup.py'), String(server.ports.c2s),
-  'alice@localhost', 'alice-pw-1', 'bob@localhost', 'bob-pw-1']);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -13,28 +13,39 @@ class C(slixmpp.ClientXMPP):
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
         self.ready = asyncio.Event()
+        self.requests = asyncio.Queue()
         self.add_event_handler("session_start", lambda e: self.ready.set())
-        self.auto_authorize = True
-        self.auto_subscribe = True
+        self.add_event_handler("presence_subscribe", lambda p: self.requests.put_nowait(p))
+        # The steps below answer explicitly, in order.
+        self.auto_authorize = None
+        self.auto_subscribe = False
 
 
 async def main(port, a_jid, a_pw, b_jid, b_pw):
     a, b = C(a_jid, a_pw), C(b_jid, b_pw)
     for c in (a, b):
         c.connect(("127.0.0.1", port), force_starttls=True)
-    await asyncio.wait_for(asyncio.gather(a.ready.wait(), b.ready.wait()), 20)
+    await asyncio.wait_for(asyncio.gather(a.ready.wait(), b.ready.wait()), 30)
     for c in (a, b):
         await c.get_roster()
         c.send_presence()
+    # a asks, b approves and asks back, a approves (RFC 6121 section 3).
     a.send_presence(pto=b_jid, ptype="subscribe")
+    await asyncio.wait_for(b.requests.get(), 30)
+    b.send_presence(pto=a_jid, ptype="subscribed")
     b.send_presence(pto=a_jid, ptype="subscribe")
-    for _ in range(100):
-        ra, rb = a.client_roster[b_jid], b.client_roster[a_jid]
-        if ra["subscription"] == "both" and rb["subscription"] == "both":
+    await asyncio.wait_for(a.requests.get(), 30)
+    a.send_presence(pto=b_jid, ptype="subscribed")
+    for _ in range(300):
+        await a.get_roster()
+        await b.get_roster()
+        if a.client_roster[b_jid]["subscription"] == "both" and \
+                b.client_roster[a_jid]["subscription"] == "both":
             break
         await asyncio.sleep(0.1)
     else:
-        raise SystemExit("subscriptions did not complete")
+        raise SystemExit("subscriptions did not complete: %s / %s" % (
+            a.client_roster[b_jid]["subscription"], b.client_roster[a_jid]["subscription"]))
     for c in (a, b):
         c.disconnect()
     await asyncio.sleep(0.3)
