@@ -1,32 +1,18 @@
 // XEP-0313 Message Archive Management 1.1 queries with XEP-0059 Result Set Management.
 #include "rampart/core/archive_query.h"
 
-#include <openssl/rand.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "rampart/core/dataform.h"
 #include "rampart/core/datetime.h"
+#include "rampart/core/random.h"
 #include "rampart/core/stanza.h"
 
 namespace rampart::core::archive {
 
-std::string newStanzaId() {
-  unsigned char raw[12];
-  RAND_bytes(raw, sizeof raw);
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  for (std::size_t i = 0; i < sizeof raw; i += 3) {
-    std::uint32_t v = (raw[i] << 16) | (raw[i + 1] << 8) | raw[i + 2];
-    for (int k = 18; k >= 0; k -= 6) {
-      out += kAlphabet[(v >> k) & 63];
-    }
-  }
-  return out;
-}
+std::string newStanzaId() { return randomToken(12); }
 
 std::optional<QueryRequest> parseQuery(const core::Element& q, std::size_t maxPage,
                                        std::string& condition, std::string& text) {

@@ -81,14 +81,9 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     if (ec) {
       if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
           ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-        Response p = problem(ec == bhttp::error::body_limit ? 413 : 400, "Bad Request",
-                             ec.message());
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
-        res.set(bhttp::field::content_type, p.contentType);
-        res.body() = p.body;
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await bhttp::async_write(stream, res, kUseTuple);
+        const bool tooLarge = ec == bhttp::error::body_limit;
+        co_await writeProblem(stream, tooLarge ? 413 : 400,
+                              tooLarge ? "Content Too Large" : "Bad Request", ec.message());
       }
       break;
     }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -135,6 +136,16 @@ class ModuleContext {
   virtual void runStorage(std::function<void(storage::Storage&)> work) = 0;
   // Returns a function that posts a callback back to the calling network thread.
   virtual std::function<void(std::function<void()>)> currentThreadPoster() = 0;
+
+  // Start-up only (inside Module::start, before any network thread serves): runs `work` on
+  // the storage pool and waits for its result.
+  template <typename R>
+  R queryNow(std::function<R(storage::Storage&)> work) {
+    std::promise<R> done;
+    auto result = done.get_future();
+    runStorage([&done, &work](storage::Storage& s) { done.set_value(work(s)); });
+    return result.get();
+  }
 
   // Storage work whose result comes back to the calling thread.
   template <typename R>

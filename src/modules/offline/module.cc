@@ -67,8 +67,16 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
                    ? std::string()
                    : std::string("internal-server-error");
       },
-      [this, original](std::string condition) {
+      [this, original, user](std::string condition) {
         if (condition.empty()) {
+          // Stored. The account may have become available while this message was on its way
+          // to storage, after its initial presence fetched the queue: deliver it now.
+          for (const auto& s : ctx_->router().sessionsOf(user)) {
+            if (s->available() && !s->detached()) {
+              deliverBatch(s->jid());
+              break;
+            }
+          }
           return;
         }
         if (original->attrOr("type") != "error") {
@@ -88,12 +96,40 @@ bool OfflineModule::onPresence(core::StanzaEvent& ev) {
   return false;
 }
 
+void OfflineModule::finishBatch(const core::Jid& full) {
+  const std::string key = full.bareStr();
+  {
+    std::lock_guard lock(mu_);
+    auto it = inFlight_.find(key);
+    if (it == inFlight_.end()) {
+      return;
+    }
+    if (!it->second) {
+      inFlight_.erase(it);
+      return;
+    }
+    inFlight_.erase(it);
+  }
+  deliverBatch(full);
+}
+
 void OfflineModule::deliverBatch(const core::Jid& full) {
   const core::Jid user = full.bare();
+  {
+    // One fetch-deliver-remove cycle per account at a time, or a message could be delivered
+    // twice; a request during one makes it run again afterwards.
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = inFlight_.try_emplace(user.str(), false);
+    if (!inserted) {
+      it->second = true;
+      return;
+    }
+  }
   ctx_->query<core::Result<std::vector<storage::OfflineMessage>>>(
       [user](storage::Storage& s) { return s.offline().fetch(user.domain(), user.local(), kBatch); },
       [this, full, user](core::Result<std::vector<storage::OfflineMessage>> r) {
         if (!r.isOk() || r.value().empty()) {
+          finishBatch(full);
           return;
         }
         core::Router& router = ctx_->router();
@@ -103,6 +139,7 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
           live = live || s->jid() == full;
         }
         if (!live) {
+          finishBatch(full);
           return;
         }
         std::int64_t last = 0;
@@ -121,8 +158,11 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
             },
             [this, full, more](bool ok) {
               if (ok && more) {
-                deliverBatch(full);
+                // The next batch: still this delivery (marked to run again).
+                std::lock_guard lock(mu_);
+                inFlight_[full.bareStr()] = true;
               }
+              finishBatch(full);
             });
       });
 }

@@ -3,7 +3,6 @@
 // configuration by XEP-0004 forms, persistence, room archives (XEP-0313) and XEP-0410 self-ping.
 #include <algorithm>
 #include <atomic>
-#include <future>
 #include <stdexcept>
 
 #include "modules/xep0045_muc/muc.h"
@@ -121,11 +120,9 @@ void MucModule::start(core::ModuleContext& ctx) {
     std::string doc;
     std::vector<storage::ArchiveItem> history;
   };
-  std::promise<std::vector<Loaded>> done;
-  auto future = done.get_future();
   std::string domain = domain_;
   std::size_t maxHistory = maxHistory_;
-  ctx.runStorage([&done, domain, maxHistory](storage::Storage& s) {
+  auto loaded = ctx.queryNow<std::vector<Loaded>>([domain, maxHistory](storage::Storage& s) {
     std::vector<Loaded> out;
     auto rooms = s.keyValue().list(domain, "", kStore);
     if (rooms.isOk()) {
@@ -140,9 +137,9 @@ void MucModule::start(core::ModuleContext& ctx) {
         out.push_back(std::move(l));
       }
     }
-    done.set_value(std::move(out));
+    return out;
   });
-  for (auto& l : future.get()) {
+  for (auto& l : loaded) {
     auto room = std::make_shared<Room>();
     room->name = l.name;
     if (!parseRoom(l.doc, *room)) {

@@ -44,6 +44,21 @@ std::optional<std::size_t> parseMaxItems(std::string_view v, std::size_t limit) 
   return std::min(n, limit);
 }
 
+// Contacts who see the owner's presence: PEP's implicit subscribers (XEP-0163 section 4).
+std::vector<std::string> presenceSubscribers(storage::Storage& s, const core::Jid& owner) {
+  std::vector<std::string> out;
+  auto roster = s.roster().roster(owner.domain(), owner.local());
+  if (roster.isOk()) {
+    for (const auto& it : roster.value()) {
+      if (it.subscription == storage::Subscription::kFrom ||
+          it.subscription == storage::Subscription::kBoth) {
+        out.push_back(it.jid);
+      }
+    }
+  }
+  return out;
+}
+
 core::Element itemElement(std::string_view ns, const Node::Item& item) {
   core::Element e("item", std::string(ns));
   e.setAttr("id", item.id);
@@ -313,15 +328,7 @@ void PepModule::publish(const core::Element& iq, const core::Element& pub,
           return out;
         }
         out.access = n.access;
-        auto roster = s.roster().roster(owner.domain(), owner.local());
-        if (roster.isOk()) {
-          for (const auto& it : roster.value()) {
-            if (it.subscription == storage::Subscription::kFrom ||
-                it.subscription == storage::Subscription::kBoth) {
-              out.subscribers.push_back(it.jid);
-            }
-          }
-        }
+        out.subscribers = presenceSubscribers(s, owner);
         return out;
       },
       [this, request, owner, node, newItem](Outcome out) {
@@ -385,15 +392,7 @@ void PepModule::retract(const core::Element& iq, const core::Element& r) {
           return out;
         }
         out.access = parsed->access;
-        auto roster = s.roster().roster(owner.domain(), owner.local());
-        if (roster.isOk()) {
-          for (const auto& it : roster.value()) {
-            if (it.subscription == storage::Subscription::kFrom ||
-                it.subscription == storage::Subscription::kBoth) {
-              out.subscribers.push_back(it.jid);
-            }
-          }
-        }
+        out.subscribers = presenceSubscribers(s, owner);
         return out;
       },
       [this, request, owner, node, id, notifyRetract](Outcome out) {
@@ -568,15 +567,7 @@ void PepModule::handleOwner(const core::Element& iq, bool set) {
           return out;
         }
         out.node = std::move(*parsed);
-        auto roster = s.roster().roster(owner.domain(), owner.local());
-        if (roster.isOk()) {
-          for (const auto& it : roster.value()) {
-            if (it.subscription == storage::Subscription::kFrom ||
-                it.subscription == storage::Subscription::kBoth) {
-              out.subscribers.push_back(it.jid);
-            }
-          }
-        }
+        out.subscribers = presenceSubscribers(s, owner);
         return out;
       },
       [this, request, owner, node, name, set](Outcome out) {

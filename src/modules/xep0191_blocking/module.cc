@@ -3,7 +3,6 @@
 // changes that blocking and unblocking imply.
 #include <algorithm>
 #include <atomic>
-#include <future>
 #include <stdexcept>
 
 #include "modules/xep0191_blocking/blocking.h"
@@ -61,14 +60,10 @@ void BlockingModule::start(core::ModuleContext& ctx) {
   askedFlag_ = ctx.sessionFlag("blocklist-requested");
   ctx.addAccountFeature(kNs);
   ctx.addFeature(kNs);
-  // Start-up only: wait for the stored lists before any stanza can be routed.
-  std::promise<core::Result<std::vector<storage::KeyValue>>> loaded;
-  auto future = loaded.get_future();
-  std::string host = ctx.host();
-  ctx.runStorage([&loaded, host](storage::Storage& s) {
-    loaded.set_value(s.keyValue().list(host, "", kStore));
-  });
-  auto all = future.get();
+  // The stored lists are in memory before any stanza can be routed.
+  const std::string host = ctx.host();
+  auto all = ctx.queryNow<core::Result<std::vector<storage::KeyValue>>>(
+      [host](storage::Storage& s) { return s.keyValue().list(host, "", kStore); });
   if (!all.isOk()) {
     throw std::runtime_error("cannot load block lists: " + all.status().message());
   }

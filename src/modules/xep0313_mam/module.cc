@@ -1,6 +1,5 @@
 // XEP-0313 Message Archive Management 1.1 (urn:xmpp:mam:2, with #extended for ids and
 // before-id/after-id) for user archives, paged with XEP-0059 Result Set Management.
-#include <future>
 #include <stdexcept>
 
 #include "modules/xep0313_mam/mam.h"
@@ -100,13 +99,9 @@ void MamModule::start(core::ModuleContext& ctx) {
   writer_ = std::make_shared<core::archive::ArchiveWriter>(
       [&ctx](std::function<void(storage::Storage&)> job) { ctx.runStorage(std::move(job)); });
 
-  std::promise<core::Result<std::vector<storage::KeyValue>>> loaded;
-  auto future = loaded.get_future();
-  std::string host = ctx.host();
-  ctx.runStorage([&loaded, host](storage::Storage& s) {
-    loaded.set_value(s.keyValue().list(host, "", kPrefsStore));
-  });
-  auto all = future.get();
+  const std::string host = ctx.host();
+  auto all = ctx.queryNow<core::Result<std::vector<storage::KeyValue>>>(
+      [host](storage::Storage& s) { return s.keyValue().list(host, "", kPrefsStore); });
   if (!all.isOk()) {
     throw std::runtime_error("cannot load archive preferences: " + all.status().message());
   }

@@ -1,7 +1,6 @@
 // XEP-0357 Push Notifications 0.4.1: enable/disable and summary notifications
 // (urn:xmpp:push:summary) published to the registered app server.
 #include <atomic>
-#include <future>
 #include <sstream>
 #include <stdexcept>
 
@@ -61,13 +60,9 @@ void PushModule::start(core::ModuleContext& ctx) {
       throw std::runtime_error("modules.push.allowed_services: '" + s + "' is not a JID");
     }
   }
-  std::promise<core::Result<std::vector<storage::KeyValue>>> loaded;
-  auto future = loaded.get_future();
-  std::string host = ctx.host();
-  ctx.runStorage([&loaded, host](storage::Storage& s) {
-    loaded.set_value(s.keyValue().list(host, "", kStore));
-  });
-  auto all = future.get();
+  const std::string host = ctx.host();
+  auto all = ctx.queryNow<core::Result<std::vector<storage::KeyValue>>>(
+      [host](storage::Storage& s) { return s.keyValue().list(host, "", kStore); });
   if (!all.isOk()) {
     throw std::runtime_error("cannot load push registrations: " + all.status().message());
   }

@@ -1,6 +1,4 @@
 // XEP-0363 HTTP File Upload 1.1.0: slot requests over XMPP, PUT and GET over HTTPS.
-#include <openssl/rand.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -8,6 +6,7 @@
 #include "modules/xep0363_upload/upload.h"
 #include "rampart/core/dataform.h"
 #include "rampart/core/datetime.h"
+#include "rampart/core/random.h"
 #include "rampart/core/stanza.h"
 
 namespace rampart::modules::upload {
@@ -16,20 +15,6 @@ constexpr std::string_view kStore = "uploads";      // host-level: token -> meta
 constexpr std::string_view kUsage = "upload_usage";  // host-level: localpart -> bytes
 constexpr std::string_view kNsInternal = "urn:rampart:upload:0";
 
-std::string randomToken() {
-  unsigned char raw[24];
-  RAND_bytes(raw, sizeof raw);
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  for (std::size_t i = 0; i < sizeof raw; i += 3) {
-    std::uint32_t v = (raw[i] << 16) | (raw[i + 1] << 8) | raw[i + 2];
-    for (int k = 18; k >= 0; k -= 6) {
-      out += kAlphabet[(v >> k) & 63];
-    }
-  }
-  return out;
-}
 
 bool validToken(std::string_view t) {
   if (t.size() != 32) {
@@ -210,7 +195,7 @@ void UploadModule::onRequest(const core::Element& iq) {
               verdict < 0 ? "" : "the upload quota of this account is used up"));
           return;
         }
-        std::string token = randomToken();
+        std::string token = core::randomToken(24);
         {
           std::lock_guard lock(mu_);
           // Expired slots go away as new ones are made.
