@@ -59,7 +59,63 @@ void readListener(const toml::table& t, const std::string& name, ListenerConfig&
   }
 }
 
+void readModules(const toml::table& t, const std::string& prefix,
+                 std::map<std::string, ModuleOptions>& into) {
+  for (auto&& [name, mv] : t) {
+    const std::string where_ = prefix + "." + std::string(name.str());
+    const auto* mt = mv.as_table();
+    if (mt == nullptr) {
+      throw ConfigError(where_ + " must be a table");
+    }
+    ModuleOptions& mo = into[std::string(name.str())];
+    for (auto&& [k, v] : *mt) {
+      std::string key(k.str());
+      if (key == "enabled") {
+        mo.enabled = need<bool>(v, where_ + ".enabled");
+        mo.enabledGiven = true;
+      } else if (auto b = v.value<bool>(); v.is_boolean()) {
+        mo.bools[key] = *b;
+      } else if (v.is_integer()) {
+        mo.ints[key] = *v.value<std::int64_t>();
+      } else if (v.is_string()) {
+        mo.strings[key] = *v.value<std::string>();
+      } else {
+        throw ConfigError(where_ + "." + key + " must be a boolean, integer or string");
+      }
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<ModuleOptions> Config::moduleOptions(const std::string& host,
+                                                   const std::string& name) const {
+  std::optional<ModuleOptions> out;
+  if (const ModuleOptions* global = moduleOptions(name)) {
+    out = *global;
+  }
+  for (const auto& h : hosts) {
+    if (h.name != host) {
+      continue;
+    }
+    auto it = h.modules.find(name);
+    if (it == h.modules.end()) {
+      break;
+    }
+    if (!out) {
+      out = ModuleOptions{};
+    }
+    const ModuleOptions& o = it->second;
+    if (o.enabledGiven) {
+      out->enabled = o.enabled;
+      out->enabledGiven = true;
+    }
+    for (const auto& [k, v] : o.bools) out->bools[k] = v;
+    for (const auto& [k, v] : o.ints) out->ints[k] = v;
+    for (const auto& [k, v] : o.strings) out->strings[k] = v;
+  }
+  return out;
+}
 
 std::string Config::resolvedWebChatDir() const {
   if (!webChatDir.empty()) {
@@ -106,6 +162,8 @@ Config loadConfig(const std::string& path) {
             hc.certFile = need<std::string>(v, key);
           } else if (k == "private_key") {
             hc.keyFile = need<std::string>(v, key);
+          } else if (k == "modules" && v.is_table()) {
+            readModules(*v.as_table(), "hosts.modules", hc.modules);
           } else {
             throw ConfigError("unknown option " + key + " (" + where(v) + ")");
           }
@@ -225,28 +283,7 @@ Config loadConfig(const std::string& path) {
       }
       readListener(listener, "https", c.https);
     } else if (sec == "modules") {
-      for (auto&& [name, mv] : *t) {
-        const auto* mt = mv.as_table();
-        if (mt == nullptr) {
-          throw ConfigError("modules." + std::string(name.str()) + " must be a table");
-        }
-        ModuleOptions& mo = c.modules[std::string(name.str())];
-        for (auto&& [k, v] : *mt) {
-          std::string key(k.str());
-          if (key == "enabled") {
-            mo.enabled = need<bool>(v, "modules." + std::string(name.str()) + ".enabled");
-          } else if (auto b = v.value<bool>(); v.is_boolean()) {
-            mo.bools[key] = *b;
-          } else if (v.is_integer()) {
-            mo.ints[key] = *v.value<std::int64_t>();
-          } else if (v.is_string()) {
-            mo.strings[key] = *v.value<std::string>();
-          } else {
-            throw ConfigError("modules." + std::string(name.str()) + "." + key +
-                              " must be a boolean, integer or string");
-          }
-        }
-      }
+      readModules(*t, "modules", c.modules);
     } else {
       throw ConfigError("unknown section [" + sec + "] (" + where(node) + ")");
     }

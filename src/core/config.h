@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct ListenerConfig {
 // Options of one module: flat key/value pairs from [modules.NAME].
 struct ModuleOptions {
   bool enabled = true;
+  bool enabledGiven = false;  // 'enabled' was set explicitly
   std::map<std::string, std::string> strings;
   std::map<std::string, std::int64_t> ints;
   std::map<std::string, bool> bools;
@@ -32,6 +34,8 @@ struct HostConfig {
   std::string name;
   std::string certFile;  // empty: the server-wide certificate
   std::string keyFile;
+  // Per-tenant module options ([hosts.modules.NAME]), over the server-wide [modules.NAME].
+  std::map<std::string, ModuleOptions> modules;
 };
 
 struct Config {
@@ -78,6 +82,10 @@ struct Config {
     auto it = modules.find(name);
     return it == modules.end() ? nullptr : &it->second;
   }
+  // The options of module `name` for `host`: the host's own over the server-wide ones;
+  // nullopt when neither is configured.
+  std::optional<ModuleOptions> moduleOptions(const std::string& host,
+                                             const std::string& name) const;
 };
 
 // Throws ConfigError with a message that says what to fix.

@@ -154,8 +154,12 @@ ModuleHost::~ModuleHost() { stopAll(); }
 
 void ModuleHost::load(const std::string& name, std::unique_ptr<Module> module,
                       bool enabledByDefault) {
-  const ModuleOptions* opts = config_.moduleOptions(name);
-  bool enabled = opts != nullptr ? opts->enabled : enabledByDefault;
+  std::optional<ModuleOptions> merged = config_.moduleOptions(host_, name);
+  const ModuleOptions* opts = nullptr;
+  if (merged) {
+    opts = &(options_[name] = std::move(*merged));  // lives as long as this host
+  }
+  bool enabled = opts != nullptr && opts->enabledGiven ? opts->enabled : enabledByDefault;
   if (!enabled) {
     return;
   }

@@ -77,6 +77,7 @@ class ModuleHost {
   std::map<std::tuple<IqScope, IqType, std::string>, IqEntry, std::less<>> iq_;
   std::map<std::string, std::vector<HookEntry>, std::less<>> hooks_;
   DiscoRegistry disco_;
+  std::map<std::string, ModuleOptions> options_;  // merged per-module options of this host
   std::vector<std::pair<std::unique_ptr<Context>, std::unique_ptr<Module>>> modules_;
 };
 

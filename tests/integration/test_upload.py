@@ -128,3 +128,30 @@ def test_quota_per_account(tmp_path):
             assert ok.get("type") == "result"
     finally:
         srv.stop()
+
+
+def test_limits_are_per_tenant(tmp_path):
+    """[hosts.modules.upload] in a host's table overrides [modules.upload] for that tenant."""
+    from test_config_hosts import ConfigServer, write_config
+    # Appended after the [[hosts]] entries: these tables belong to the last one, b.test.
+    path, data = write_config(tmp_path, "[modules.upload]\nmax_file_size = 4096\n"
+                                        "[hosts.modules.upload]\nmax_file_size = 2048\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    try:
+        for jid in ("alice@a.test", "carol@b.test"):
+            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+        limits = {}
+        for local, host in (("alice", "a.test"), ("carol", "b.test")):
+            with RawStream(srv.c2s_port, host=host) as s:
+                s.login(local, "pw-%s@%s" % (local, host), "r")
+                info = s.iq("<query xmlns='%s'/>" % NS_INFO, to=host)
+                field = [f for f in info.iter("{jabber:x:data}field")
+                         if f.get("var") == "max-file-size"][0]
+                limits[host] = int(field.find("{jabber:x:data}value").text)
+                too_big = s.iq("<request xmlns='%s' filename='f' size='3000'/>" % NS_UPLOAD,
+                               to=host)
+                limits[host + " 3000"] = too_big.get("type")
+        assert limits == {"a.test": 4096, "b.test": 2048,
+                          "a.test 3000": "result", "b.test 3000": "error"}
+    finally:
+        srv.stop()

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 
 #include "modules/offline/offline.h"
@@ -72,7 +73,8 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
           // Stored. The account may have become available while this message was on its way
           // to storage, after its initial presence fetched the queue: deliver it now.
           for (const auto& s : ctx_->router().sessionsOf(user)) {
-            if (s->available() && !s->detached()) {
+            // Only a resource that takes bare-JID messages (RFC 6121 section 8.5.2.1.1).
+            if (s->available() && s->priority() >= 0 && !s->detached()) {
               deliverBatch(s->jid());
               break;
             }
@@ -90,7 +92,10 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
 bool OfflineModule::onPresence(core::StanzaEvent& ev) {
   const bool initial = ev.origin != nullptr && !ev.origin->available() &&
                        ev.stanza.attrOr("type").empty();
-  if (initial) {
+  // A negative priority means "never send me messages for my bare JID" (RFC 6121 4.7.2.3).
+  const bool takesBare =
+      std::atoi(ev.stanza.childText("priority", core::kNsClient).c_str()) >= 0;
+  if (initial && takesBare) {
     deliverBatch(ev.origin->jid());
   }
   return false;
