@@ -26,7 +26,8 @@ run: build
 	@echo "or open the web client at https://localhost:5281/chat/"
 	exec $(BUILD)/rampartd --dev --data-dir $(DATA_DIR)
 
-test: deps
+test:
+	@scripts/install-deps.sh --test
 	@scripts/run-tests.sh
 
 fuzz:

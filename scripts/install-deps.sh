@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Rampart needs to build and test, and the npm packages of the
-# bundled web client (web/chat). Idempotent: when everything is present it only checks and
-# exits. Needs root (or sudo) only when installing Debian packages.
+# Installs the Debian 12 packages Rampart needs to build (with --test also to test, with --fuzz
+# to fuzz) and the npm packages of the bundled web client (web/chat). Idempotent: when
+# everything is present it only checks and exits. Needs root (or sudo) only for Debian packages.
 set -euo pipefail
 
 packages=(
@@ -9,10 +9,14 @@ packages=(
   libboost1.81-dev libssl-dev libexpat1-dev libsqlite3-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libgtest-dev libgmock-dev
-  python3 python3-slixmpp python3-pytest python3-websockets python3-aiohttp
-  python3-omemo python3-twomemo python3-xmlschema
-  openssl curl chromium
+  python3 python3-slixmpp python3-pytest
+  openssl curl
 )
+if [[ "${1:-}" == "--test" ]]; then
+  # Only the test suites need these: WebSocket and upload clients, OMEMO, headless Chromium.
+  packages+=(python3-websockets python3-aiohttp python3-omemo python3-twomemo python3-xmlschema
+             chromium)
+fi
 # Node.js and npm for the web client, unless the machine already has them.
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
