@@ -77,7 +77,8 @@ async function seesMessage(page, selector, text) {
 
 const server = await startServer();
 const base = `https://localhost:${server.ports.https}`;
-let ready = false;
+// A failed set-up is reported as a failed check; the checks below still run (and fail on
+// their own if they need the contacts), so nothing is skipped.
 await check('two accounts, mutual contacts (set up with rampartctl and slixmpp)', async () => {
   for (const [u, p] of [['alice', 'alice-pw-1'], ['bob', 'bob-pw-1']]) {
     execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add', `${u}@localhost`, p]);
@@ -85,13 +86,7 @@ await check('two accounts, mutual contacts (set up with rampartctl and slixmpp)'
   execFileSync('/usr/bin/python3', [path.join(here, 'roster_setup.py'),
     String(server.ports.c2s), 'alice@localhost', 'alice-pw-1', 'bob@localhost', 'bob-pw-1'],
   { timeout: 90000, stdio: ['ignore', 'inherit', 'inherit'] });
-  ready = true;
 });
-if (!ready) {
-  server.proc.kill('SIGTERM');
-  console.log(`0 passed, ${results.length} failed`);
-  process.exit(1);
-}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -174,4 +169,5 @@ try {
 const passed = results.filter(([, ok]) => ok).length;
 const failed = results.length - passed;
 console.log(`${passed} passed, ${failed} failed`);
+// The exit status tells make test whether any check failed; every check has run by now.
 process.exit(failed ? 1 : 0);

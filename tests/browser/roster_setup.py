@@ -44,6 +44,7 @@ async def main(port, a_jid, a_pw, b_jid, b_pw):
             break
         await asyncio.sleep(0.1)
     else:
+        # A non-zero exit fails the browser test's set-up check, naming the states reached.
         raise SystemExit("subscriptions did not complete: %s / %s" % (
             a.client_roster[b_jid]["subscription"], b.client_roster[a_jid]["subscription"]))
     for c in (a, b):
