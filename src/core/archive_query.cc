@@ -14,6 +14,15 @@ namespace rampart::core::archive {
 
 std::string newStanzaId() { return randomToken(12); }
 
+void stripForgedStanzaIds(Element& message, std::string_view by) {
+  for (const Element* c : message.childElements()) {
+    if (c->is("stanza-id", kNsSid) && c->attrOr("by") == by) {
+      message.removeChildren("stanza-id", std::string(kNsSid));
+      return;
+    }
+  }
+}
+
 std::optional<QueryRequest> parseQuery(const core::Element& q, std::size_t maxPage,
                                        std::string& condition, std::string& text) {
   QueryRequest req;

@@ -248,6 +248,14 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
     return;
   }
   ModuleHost* h = host(to->domain());
+  // The sender's host when it is local: known from the session, else from 'from'.
+  ModuleHost* own = nullptr;
+  if (origin != nullptr) {
+    own = host(origin->jid().domain());
+  } else if (auto f = stanza.attr("from")) {
+    auto from = Jid::parse(*f);
+    own = from ? host(from->domain()) : nullptr;
+  }
   if (h == nullptr) {
     auto c = components_.find(to->domain());
     if (c == components_.end()) {
@@ -255,8 +263,6 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
       bounce(stanza, "remote-server-not-found", origin);
       return;
     }
-    auto from = Jid::parse(stanza.attrOr("from"));
-    ModuleHost* own = from ? host(from->domain()) : nullptr;
     if (!config_.crossHostTraffic && own != nullptr && own != c->second.parent) {
       bounce(stanza, "remote-server-not-found", origin);  // tenants are isolated
       return;
@@ -268,15 +274,10 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
     c->second.handler(stanza, origin);
     return;
   }
-  if (!config_.crossHostTraffic) {
-    if (auto f = stanza.attr("from")) {
-      auto from = Jid::parse(*f);
-      if (from && from->domain() != to->domain() && host(from->domain()) != nullptr) {
-        // Tenants are isolated: a host never sees another host's users.
-        bounce(stanza, "remote-server-not-found", origin);
-        return;
-      }
-    }
+  if (!config_.crossHostTraffic && own != nullptr && own != h) {
+    // Tenants are isolated: a host never sees another host's users.
+    bounce(stanza, "remote-server-not-found", origin);
+    return;
   }
   {
     // Policy filters (blocking, ...) of the recipient's host, then of the sender's.
@@ -284,8 +285,6 @@ void RouterImpl::routeFrom(Element stanza, Session* origin) {
     if (h->fire(events::kStanzaFilter, ev)) {
       return;
     }
-    auto from = Jid::parse(stanza.attrOr("from"));
-    ModuleHost* own = from ? host(from->domain()) : nullptr;
     if (own != nullptr && own != h && own->fire(events::kStanzaFilter, ev)) {
       return;
     }

@@ -1049,13 +1049,12 @@ void C2SConnection::handleSmNonza(const Element& e) {
     send(a.str());
   } else if (e.name() == "a") {
     std::string_view hs = e.attrOr("h");
-    if (hs.empty() || hs.size() > 10 || hs.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoull(std::string(hs)) > 0xFFFFFFFFull) {
+    auto h = core::sm::parseCount(hs);
+    if (!h) {
       streamError("undefined-condition", "<a/> needs an 'h' between 0 and 2^32-1");
       return;
     }
-    auto h = static_cast<std::uint32_t>(std::stoull(std::string(hs)));
-    if (sm_.ack(h) == core::sm::StreamManagement::AckResult::kTooHigh) {
+    if (sm_.ack(*h) == core::sm::StreamManagement::AckResult::kTooHigh) {
       // XEP-0198 section 5: handled-count-too-high.
       streamError("undefined-condition",
                   "h=" + std::string(hs) + " acknowledges more than the " +
@@ -1104,14 +1103,12 @@ std::optional<C2SConnection::ResumeState> C2SConnection::detachForResume(
 
 awaitable<void> C2SConnection::handleResume(const Element& st) {
   std::string previd(st.attrOr("previd"));
-  std::string_view hs = st.attrOr("h");
-  if (previd.empty() || hs.empty() || hs.size() > 10 ||
-      hs.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoull(std::string(hs)) > 0xFFFFFFFFull) {
+  const auto parsedH = core::sm::parseCount(st.attrOr("h"));
+  if (previd.empty() || !parsedH) {
     smFailed("bad-request");
     co_return;
   }
-  const auto h = static_cast<std::uint32_t>(std::stoull(std::string(hs)));
+  const std::uint32_t h = *parsedH;
   auto old = deps_.smRegistry != nullptr ? deps_.smRegistry->find(previd) : nullptr;
   // Only the same account may resume (XEP-0198 section 7: no session hijacking).
   if (!old || old.get() == this || old->jid_.local() != authedUser_ ||

@@ -41,6 +41,9 @@ void sendResults(Router& router, const Element& iq, const std::string& archiveJi
 Element queryForm(const Element& iq);
 // A fresh XEP-0359 stanza-id.
 std::string newStanzaId();
+// XEP-0359 section 4: nobody else may claim to be archive `by`; when a stanza-id does, the
+// stanza-ids are removed before the archive adds its own.
+void stripForgedStanzaIds(Element& message, std::string_view by);
 
 // Queued archive appends, committed in one transaction per storage-thread turn (group
 // commit), in the order they were added. Thread-safe; create with std::make_shared (storage

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 
 #include "rampart/core/element.h"
@@ -19,6 +20,9 @@ struct Outbound {
   ElementPtr stanza;
   bool toSelf = false;
 };
+
+// An 'h' attribute: a decimal count modulo 2^32; nullopt when malformed.
+std::optional<std::uint32_t> parseCount(std::string_view h);
 
 class StreamManagement {
  public:

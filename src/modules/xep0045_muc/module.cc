@@ -564,10 +564,7 @@ void MucModule::join(const std::shared_ptr<Room>& room, const Element& st, const
         selfCodes.push_back(170);
       }
       if (created) {
-        selfCodes.push_back(201);
-      }
-      if (created) {
-        persist(*room);
+        selfCodes.push_back(201);  // a new room is temporary: nothing to store yet
       }
     }
     if (kind == Kind::kNickChange) {
@@ -703,18 +700,7 @@ void MucModule::onGroupchat(const std::shared_ptr<Room>& room, Element& st, cons
       persist(*room);
     } else {
       // XEP-0359: the room's own stanza-id, and none claiming to be the room's.
-      for (int guard = 0; guard < 16; ++guard) {
-        bool found = false;
-        for (const auto* c : m.childElements()) {
-          if (c->is("stanza-id", core::archive::kNsSid) && c->attrOr("by") == jid) {
-            found = true;
-          }
-        }
-        if (!found) {
-          break;
-        }
-        m.removeChildren("stanza-id", std::string(core::archive::kNsSid));
-      }
+      core::archive::stripForgedStanzaIds(m, jid);
       store = archivable(m);
       if (store) {
         id = core::archive::newStanzaId();

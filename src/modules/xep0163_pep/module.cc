@@ -44,6 +44,15 @@ std::optional<std::size_t> parseMaxItems(std::string_view v, std::size_t limit) 
   return std::min(n, limit);
 }
 
+// The stored node, or nullopt when it does not exist (or cannot be read).
+std::optional<Node> loadNode(storage::Storage& s, const core::Jid& owner, const std::string& node) {
+  auto doc = s.keyValue().get(owner.domain(), owner.local(), kStore, node);
+  if (!doc.isOk() || !doc.value()) {
+    return std::nullopt;
+  }
+  return parseNode(*doc.value());
+}
+
 // Contacts who see the owner's presence: PEP's implicit subscribers (XEP-0163 section 4).
 std::vector<std::string> presenceSubscribers(storage::Storage& s, const core::Jid& owner) {
   std::vector<std::string> out;
@@ -371,11 +380,7 @@ void PepModule::retract(const core::Element& iq, const core::Element& r) {
   ctx_->query<Outcome>(
       [owner, node, id](storage::Storage& s) {
         Outcome out;
-        auto doc = s.keyValue().get(owner.domain(), owner.local(), kStore, node);
-        std::optional<Node> parsed;
-        if (doc.isOk() && doc.value()) {
-          parsed = parseNode(*doc.value());
-        }
+        std::optional<Node> parsed = loadNode(s, owner, node);
         if (!parsed) {
           out.condition = "item-not-found";
           return out;
@@ -444,11 +449,7 @@ void PepModule::items(const core::Element& iq, const core::Element& req) {
   ctx_->query<Outcome>(
       [owner, from, node](storage::Storage& s) {
         Outcome out;
-        auto doc = s.keyValue().get(owner.domain(), owner.local(), kStore, node);
-        std::optional<Node> parsed;
-        if (doc.isOk() && doc.value()) {
-          parsed = parseNode(*doc.value());
-        }
+        std::optional<Node> parsed = loadNode(s, owner, node);
         if (!parsed) {
           out.condition = "item-not-found";
           return out;
@@ -537,11 +538,7 @@ void PepModule::handleOwner(const core::Element& iq, bool set) {
       [owner, node, name, form, limit](storage::Storage& s) {
         Outcome out;
         auto& kv = s.keyValue();
-        auto doc = kv.get(owner.domain(), owner.local(), kStore, node);
-        std::optional<Node> parsed;
-        if (doc.isOk() && doc.value()) {
-          parsed = parseNode(*doc.value());
-        }
+        std::optional<Node> parsed = loadNode(s, owner, node);
         if (!parsed) {
           out.condition = "item-not-found";
           return out;

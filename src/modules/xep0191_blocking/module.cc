@@ -235,23 +235,18 @@ void BlockingModule::handleSet(const core::Element& iq) {
                                                     "internal-server-error"));
           return;
         }
-        if (!block) {
-          // Unblocking first, so that the presence sent below is not filtered.
+        {
           std::unique_lock lock(mu_);
           if (nextShared->empty()) {
             lists_.erase(key);
           } else {
             lists_[key] = nextShared;
           }
-        } else {
-          // Blocking: the unavailable presence goes out before the block takes effect.
-          announce(user, changed, true);
-          std::unique_lock lock(mu_);
-          lists_[key] = nextShared;
         }
-        if (!block) {
-          announce(user, changed, false);
-        }
+        // Asynchronous (a roster lookup first), so the list above is in force by then: the
+        // unavailable presence of a block is delivered past it, the presence of an unblock
+        // passes it.
+        announce(user, changed, block);
         core::Element reply = core::makeIqResult(*request);
         reply.removeAttr("from");
         ctx_->router().route(std::move(reply));

@@ -211,20 +211,7 @@ bool MamModule::onIncoming(core::StanzaEvent& ev) {
     return false;
   }
   const std::string owner = to->bareStr();
-  // Nobody else may claim to be this archive (XEP-0359 section 4).
-  while (true) {
-    bool removed = false;
-    for (const auto* c : m.childElements()) {
-      if (c->is("stanza-id", kNsSid) && c->attrOr("by") == owner) {
-        m.removeChildren("stanza-id", std::string(kNsSid));
-        removed = true;
-        break;
-      }
-    }
-    if (!removed) {
-      break;
-    }
-  }
+  core::archive::stripForgedStanzaIds(m, owner);
   if (!archivable(m) || from->bare() == to->bare()) {
     return false;
   }
