@@ -12,7 +12,20 @@
 
 namespace rampart::core::archive {
 
-std::string newStanzaId() { return randomToken(12); }
+std::string newStanzaId() {
+  // Nine characters of the time in microseconds, in an alphabet whose ASCII order is its
+  // numeric order, so that ids sort by time: a new archive entry lands at the end of its
+  // owner's index instead of on a random page. Then 72 random bits: ids stay unguessable.
+  static constexpr char kSorted[] =
+      "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  std::uint64_t t = static_cast<std::uint64_t>(std::max<std::int64_t>(0, nowMicros()));
+  std::string id(9, '-');
+  for (int i = 8; i >= 0; --i) {
+    id[static_cast<std::size_t>(i)] = kSorted[t & 63];
+    t >>= 6;
+  }
+  return id + randomToken(9);
+}
 
 void stripForgedStanzaIds(Element& message, std::string_view by) {
   for (const Element* c : message.childElements()) {
@@ -152,19 +165,36 @@ core::Element queryForm(const core::Element& iq) {
 void ArchiveWriter::add(storage::ArchiveAppend item, bool ifInRoster) {
   std::lock_guard lock(mu_);
   pending_.push_back(Pending{std::move(item), ifInRoster});
-  if (scheduled_) {
-    return;
+  if (pending_.size() >= kMaxBatch && !urgent_) {
+    urgent_ = true;
+    schedule_(std::chrono::milliseconds(0), [self = shared_from_this()](storage::Storage& s) {
+      {
+        std::lock_guard lock(self->mu_);
+        self->urgent_ = false;
+      }
+      self->commit(s);
+    });
   }
-  scheduled_ = true;
-  run_([self = shared_from_this()](storage::Storage& s) { self->flush(s); });
+  if (!scheduled_) {
+    scheduled_ = true;
+    schedule_(kWindow, [self = shared_from_this()](storage::Storage& s) {
+      {
+        std::lock_guard lock(self->mu_);
+        self->scheduled_ = false;
+      }
+      self->commit(s);
+    });
+  }
 }
 
-void ArchiveWriter::flush(storage::Storage& s) {
+void ArchiveWriter::commit(storage::Storage& s) {
   std::vector<Pending> batch;
   {
     std::lock_guard lock(mu_);
     batch.swap(pending_);
-    scheduled_ = false;
+  }
+  if (batch.empty()) {
+    return;
   }
   std::vector<storage::ArchiveAppend> items;
   items.reserve(batch.size());

@@ -107,6 +107,10 @@ class ModuleHost::Context final : public ModuleContext {
   void runStorage(std::function<void(storage::Storage&)> work) override {
     host_.storage_.run(std::move(work));
   }
+  void runStorageAfter(std::chrono::milliseconds delay,
+                       std::function<void(storage::Storage&)> work) override {
+    host_.storage_.runAfter(delay, std::move(work));
+  }
   std::function<void(std::function<void()>)> currentThreadPoster() override {
     boost::asio::io_context* ctx = Workers::current();
     if (ctx == nullptr) {

@@ -1,6 +1,7 @@
 #include "core/workers.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sched.h>
 
@@ -76,14 +77,31 @@ void StorageRunner::run(std::function<void(storage::Storage&)> work) {
   depth_.fetch_add(1, std::memory_order_relaxed);
   boost::asio::post(ioc_, [this, work = std::move(work)] {
     depth_.fetch_sub(1, std::memory_order_relaxed);
-    auto t0 = std::chrono::steady_clock::now();
-    work(storage_);
-    ops_.fetch_add(1, std::memory_order_relaxed);
-    micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count(),
-                      std::memory_order_relaxed);
+    execute(work);
   });
+}
+
+void StorageRunner::runAfter(std::chrono::milliseconds delay,
+                             std::function<void(storage::Storage&)> work) {
+  depth_.fetch_add(1, std::memory_order_relaxed);
+  // The timer is created on the storage thread: io_context timers are not thread-safe objects.
+  boost::asio::post(ioc_, [this, delay, work = std::move(work)]() mutable {
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, delay);
+    timer->async_wait([this, timer, work = std::move(work)](boost::system::error_code) {
+      depth_.fetch_sub(1, std::memory_order_relaxed);
+      execute(work);
+    });
+  });
+}
+
+void StorageRunner::execute(const std::function<void(storage::Storage&)>& work) {
+  auto t0 = std::chrono::steady_clock::now();
+  work(storage_);
+  ops_.fetch_add(1, std::memory_order_relaxed);
+  micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count(),
+                    std::memory_order_relaxed);
 }
 
 void StorageRunner::drainAndStop() {

@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -51,10 +52,14 @@ class StorageRunner {
   StorageRunner& operator=(const StorageRunner&) = delete;
 
   void run(std::function<void(storage::Storage&)> work);
+  // Runs `work` on the storage thread once `delay` has passed (group commit: writes that may
+  // wait a few milliseconds gather into one transaction). A shutdown waits for it.
+  void runAfter(std::chrono::milliseconds delay, std::function<void(storage::Storage&)> work);
   // Runs everything queued, then stops the thread (shutdown flush).
   void drainAndStop();
 
  private:
+  void execute(const std::function<void(storage::Storage&)>& work);
   storage::Storage& storage_;
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;

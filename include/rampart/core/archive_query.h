@@ -3,6 +3,7 @@
 // <query/> (XEP-0004 form and XEP-0059 set), sending the results and the <fin/>, and the
 // search form. Stateless; thread-safe.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,27 +46,36 @@ std::string newStanzaId();
 // stanza-ids are removed before the archive adds its own.
 void stripForgedStanzaIds(Element& message, std::string_view by);
 
-// Queued archive appends, committed in one transaction per storage-thread turn (group
-// commit), in the order they were added. Thread-safe; create with std::make_shared (storage
-// jobs keep it alive).
+// Queued archive appends, group-committed: one transaction for everything added within a
+// short window (or sooner once a batch is full), in the order added. Messages are delivered
+// before their archive copies are written; queries call commit() first, so that they see
+// every message already routed. Thread-safe; create with std::make_shared (storage jobs keep
+// it alive).
 class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
  public:
-  using RunStorage = std::function<void(std::function<void(storage::Storage&)>)>;
-  explicit ArchiveWriter(RunStorage run) : run_(std::move(run)) {}
+  using Job = std::function<void(storage::Storage&)>;
+  // Runs a job on the storage thread after a delay.
+  using Schedule = std::function<void(std::chrono::milliseconds, Job)>;
+  static constexpr std::chrono::milliseconds kWindow{50};
+  static constexpr std::size_t kMaxBatch = 1000;
+
+  explicit ArchiveWriter(Schedule schedule) : schedule_(std::move(schedule)) {}
   // With `ifInRoster`, the item is kept only when withBare is in the owner's roster (the
   // "roster" archiving preference, decided where the roster is at hand).
   void add(storage::ArchiveAppend item, bool ifInRoster = false);
+  // On the storage thread: writes everything queued so far.
+  void commit(storage::Storage& s);
 
  private:
   struct Pending {
     storage::ArchiveAppend item;
     bool ifInRoster;
   };
-  void flush(storage::Storage& s);
-  RunStorage run_;
+  Schedule schedule_;
   std::mutex mu_;
   std::vector<Pending> pending_;
-  bool scheduled_ = false;
+  bool scheduled_ = false;  // a commit after the window is on its way
+  bool urgent_ = false;     // an immediate commit (full batch) is on its way
 };
 
 }  // namespace rampart::core::archive

@@ -134,6 +134,9 @@ class ModuleContext {
 
   // Runs `work` on the storage pool (never on a network thread).
   virtual void runStorage(std::function<void(storage::Storage&)> work) = 0;
+  // Runs `work` on the storage pool after `delay` (for writes that gather into batches).
+  virtual void runStorageAfter(std::chrono::milliseconds delay,
+                               std::function<void(storage::Storage&)> work) = 0;
   // Returns a function that posts a callback back to the calling network thread.
   virtual std::function<void(std::function<void()>)> currentThreadPoster() = 0;
 

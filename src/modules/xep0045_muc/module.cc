@@ -112,7 +112,9 @@ void MucModule::start(core::ModuleContext& ctx) {
   maxRooms_ = static_cast<std::size_t>(ctx.optionInt("max_rooms", 10000, 1, 10000000));
   maxHistory_ = static_cast<std::size_t>(ctx.optionInt("max_history", 50, 0, 1000));
   writer_ = std::make_shared<core::archive::ArchiveWriter>(
-      [&ctx](std::function<void(storage::Storage&)> job) { ctx.runStorage(std::move(job)); });
+      [&ctx](std::chrono::milliseconds delay, core::archive::ArchiveWriter::Job job) {
+        ctx.runStorageAfter(delay, std::move(job));
+      });
 
   // Start-up only: stored rooms and their recent history, before any stanza is routed.
   struct Loaded {
@@ -1319,7 +1321,8 @@ void MucModule::destroy(const std::shared_ptr<Room>& room, const std::string& re
   }
   const std::string domain = domain_;
   const std::string name = room->name;
-  ctx_->runStorage([domain, name](storage::Storage& s) {
+  ctx_->runStorage([domain, name, writer = writer_](storage::Storage& s) {
+    writer->commit(s);
     (void)s.archive().removeArchive(domain, name);
   });
   dropRoomIfEmpty(room);
@@ -1350,7 +1353,8 @@ void MucModule::onArchiveQuery(const std::shared_ptr<Room>& room, const Element&
   const std::string name = room->name;
   const std::string jid = roomJid(name);
   ctx_->query<core::Result<storage::ArchivePage>>(
-      [domain, name, shared](storage::Storage& s) {
+      [domain, name, shared, writer = writer_](storage::Storage& s) {
+        writer->commit(s);
         return s.archive().query(domain, name, shared->query);
       },
       [this, request, shared, jid](core::Result<storage::ArchivePage> page) {

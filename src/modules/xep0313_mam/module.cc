@@ -97,7 +97,9 @@ void MamModule::start(core::ModuleContext& ctx) {
   maxPage_ = static_cast<std::size_t>(ctx.optionInt("max_page", 250, 10, 5000));
   retentionDays_ = ctx.optionInt("retention_days", 365, 0, 36500);
   writer_ = std::make_shared<core::archive::ArchiveWriter>(
-      [&ctx](std::function<void(storage::Storage&)> job) { ctx.runStorage(std::move(job)); });
+      [&ctx](std::chrono::milliseconds delay, core::archive::ArchiveWriter::Job job) {
+        ctx.runStorageAfter(delay, std::move(job));
+      });
 
   const std::string host = ctx.host();
   auto all = ctx.queryNow<core::Result<std::vector<storage::KeyValue>>>(
@@ -150,7 +152,8 @@ void MamModule::start(core::ModuleContext& ctx) {
     const std::int64_t days = retentionDays_;
     auto expire = [this, host, days] {
       const std::int64_t cutoff = core::nowMicros() - days * 86400LL * 1000000LL;
-      ctx_->runStorage([host, cutoff](storage::Storage& s) {
+      ctx_->runStorage([host, cutoff, writer = writer_](storage::Storage& s) {
+        writer->commit(s);
         (void)s.archive().removeOlderThan(host, cutoff);
       });
     };
@@ -259,7 +262,8 @@ void MamModule::handleQuery(const core::Element& iq) {
   auto request = std::make_shared<core::Element>(iq);
   auto shared = std::make_shared<QueryRequest>(std::move(*req));
   ctx_->query<core::Result<storage::ArchivePage>>(
-      [owner, shared](storage::Storage& s) {
+      [owner, shared, writer = writer_](storage::Storage& s) {
+        writer->commit(s);
         return s.archive().query(owner.domain(), owner.local(), shared->query);
       },
       [this, request, shared, owner](core::Result<storage::ArchivePage> page) {

@@ -117,7 +117,8 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& option
   sqlite3_busy_timeout(db, options.busyTimeoutMs);
   std::string sync = options.synchronous == "normal" ? "NORMAL" : "FULL";
   for (std::string pragma : {std::string("PRAGMA journal_mode=WAL"),
-                             "PRAGMA synchronous=" + sync, std::string("PRAGMA foreign_keys=ON")}) {
+                             "PRAGMA synchronous=" + sync, std::string("PRAGMA foreign_keys=ON"),
+                             std::string("PRAGMA cache_size=-32768")}) {
     if (Status st = s->exec(pragma.c_str()); !st.isOk()) {
       return st;
     }
