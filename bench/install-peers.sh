@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the peer servers for `make bench` (ejabberd and Prosody from Debian's packages) and
-# the load generator's build dependencies, only what is missing. Idempotent and quick when
+# the load generator's build dependencies, only what is missing. The SQLite drivers let both keep
+# their message archives in SQLite, as Rampart does. Idempotent and quick when
 # everything is present. Makes sure neither package leaves a system daemon running: the
 # benchmark starts its own instances, on its own ports, with its own configuration.
 set -euo pipefail
 
 need=()
-for pkg in ejabberd prosody erlang-base lua5.4 openssl cmake g++ libboost1.81-dev libssl-dev \
+for pkg in ejabberd prosody erlang-base erlang-p1-sqlite3 lua5.4 lua-dbi-sqlite3 openssl cmake g++ libboost1.81-dev libssl-dev \
            libexpat1-dev util-linux iproute2 procps python3; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     need+=("$pkg")

@@ -13,6 +13,7 @@ import re
 import sys
 
 NAMES = {"rampart": "Rampart", "ejabberd": "ejabberd", "prosody": "Prosody"}
+SCENARIOS = ("idle", "login", "chat", "room", "archive")
 # Expected lines at start-up and shutdown, not problems under load.
 BENIGN = ("self-signed certificate", "Received SIGTERM", "Error indexing certificate directory")
 
@@ -70,18 +71,20 @@ def log_counts(results, server, scenario):
     return warn, err, top
 
 
-def step_at(r, server, rate, key):
-    d = r.get((server, "chat"))
+def step_at(r, server, rate, key, scenario="chat"):
+    d = r.get((server, scenario))
     for step in (d or {}).get("steps", []):
         if not step["warmup"] and step["target_per_second"] == rate:
             return step.get(key)
     return None
 
 
-def common_rate(r, servers, wanted):
+def common_rate(r, servers, wanted, scenario="chat"):
     """`wanted` msg/s if every server ran that step, else the highest rate all of them sustained."""
-    ran = [{x["target_per_second"]: x for x in (r.get((s, "chat")) or {}).get("steps", [])
+    ran = [{x["target_per_second"]: x for x in (r.get((s, scenario)) or {}).get("steps", [])
             if not x["warmup"]} for s in servers]
+    if wanted is None:
+        wanted = -1
     if all(wanted in steps for steps in ran):
         return wanted
     sustained = [{k for k, x in steps.items() if x["verdict"] == "sustained"} for steps in ran]
@@ -96,7 +99,7 @@ def main():
     r = {}
     st = {}
     for s in servers:
-        for sc in ("login", "chat", "idle"):
+        for sc in SCENARIOS:
             r[(s, sc)] = load(os.path.join(results, f"{s}-{sc}.json"))
             st[(s, sc)] = load(os.path.join(results, f"{s}-{sc}.status.json"))
 
@@ -143,8 +146,10 @@ def main():
       "against stored SCRAM keys with 4096 iterations, no traffic shapers or rate limits "
       "(ejabberd: `c2s_shaper: none`, listener `shaper: none`, `max_fsm_queue` 10M; Prosody: "
       "`mod_limits` not loaded), the same listen backlog (4096, Rampart's; ejabberd's default of 5 and "
-      "Prosody's 128 drop handshakes in a login storm), default internal storage (Rampart SQLite in `--dev` mode, ejabberd "
-      "Mnesia, Prosody files), default log level (info) to a file, roster/disco/ping/offline modules, every "
+      "Prosody's 128 drop handshakes in a login storm), default internal storage for accounts and rosters (Rampart SQLite in `--dev` mode, ejabberd "
+      "Mnesia, Prosody files), message archives (XEP-0313, on for every account and room, kept a year) in SQLite for "
+      "all three (ejabberd `mod_mam` with `db_type: sql`, Prosody `mod_mam`/`mod_muc_mam` with `mod_storage_sql`), "
+      "multi-user chat at `conference.localhost`, default log level (info) to a file, roster/disco/ping/offline modules, every "
       "other setting at its default (ejabberd's caches hold 1,000 entries, hence its cache warnings). "
       "Configurations: `bench/peers/`.")
     p("- Users `userN@localhost` / `passN`: created with `rampartctl user add`, ejabberd's `register` "
@@ -168,6 +173,22 @@ def main():
       f"{fmt(meta.get('max_p99_ms'))} ms, messages stay undelivered, or the delivered rate stops "
       "growing. *Saturation* = the highest delivered rate of any step. Server CPU comes from "
       "utime+stime in `/proc/PID/stat` before and after each step.")
+    room_rates = ", ".join(f"{x:g}" for x in meta.get("room_rates", []))
+    p(f"- Room fan-out: {fmt(meta.get('occupants'))} users join one room (`bench@conference.localhost`; the "
+      "first creates it, accepts the default configuration as an instant room and raises its occupant "
+      "limit with `muc#roomconfig_maxusers`; the others join 50 at a time, asking for no history). Then "
+      "`type=groupchat` messages, each from the next occupant in turn, go to the room at "
+      f"{room_rates} messages/s for {meta.get('step_seconds', '?')} s each; every message is delivered to "
+      "every occupant (the sender included), so deliveries/s = messages/s × occupants. Same stop rules "
+      "and drain as the 1:1 chat, counted in deliveries; latency is from send to each arrival.")
+    p(f"- Archive queries: {meta.get('archive_users', '?')} users (user{meta.get('archive_first_user', '?')} on, "
+      "who take part in no other scenario) exchange "
+      f"{fmt(meta.get('prefill'))} chat messages in pairs (2,000 msg/s; each is archived for both), then every "
+      "one of them pages back through its own archive with XEP-0313 queries of 50 messages "
+      "(`<before/>` for the newest page, then `<before>` the first id of the previous page, from the "
+      "newest again at the start), one query outstanding per user, for "
+      f"{meta.get('query_seconds', '?')} s after a 1 s warm-up. A query is done when its `<fin/>` result "
+      "arrives.")
     p(f"- Idle connections: up to {fmt(meta.get('idle_max'))} authenticated TLS connections opened (100 "
       f"in flight), held {meta.get('idle_hold', '?')} s, then the server's VmRSS (`/proc/PID/status`) "
       "is compared with its value before the first connection.")
@@ -207,14 +228,31 @@ def main():
     row("Server CPU s per 10k messages at saturation",
         [get(s, "chat", "saturation_server_cpu_seconds_per_10k") for s in servers], 3)
     row("Server RSS KiB per idle TLS connection", [get(s, "idle", "server_kib_per_connection") for s in servers], 1)
+    if any(r.get((s, "room")) for s in servers):
+        occ = fmt(meta.get("occupants"))
+        row(f"Room of {occ}: deliveries/s at saturation",
+            [get(s, "room", "saturation_delivered_per_second") for s in servers])
+        rc = common_rate(r, servers, None, "room")
+        if rc:
+            row(f"Room of {occ} at {rc:g} msg/s: delivery latency p50 (ms)",
+                [step_at(r, s, rc, "latency_p50_ms", "room") for s in servers], 2)
+            row(f"Room of {occ} at {rc:g} msg/s: delivery latency p99 (ms)",
+                [step_at(r, s, rc, "latency_p99_ms", "room") for s in servers], 2)
+            row(f"Room of {occ} at {rc:g} msg/s: server CPU s per 10k deliveries",
+                [step_at(r, s, rc, "server_cpu_seconds_per_10k", "room") for s in servers], 3)
+    if any(r.get((s, "archive")) for s in servers):
+        row("Archive queries/s (50 messages per page)", [get(s, "archive", "queries_per_second") for s in servers])
+        row("Archive query latency p99 (ms)", [get(s, "archive", "latency_p99_ms") for s in servers], 1)
+        row("Server CPU ms per archive query", [get(s, "archive", "server_cpu_ms_per_query") for s in servers], 2)
     p("")
-    p("Latency and CPU are compared at the same offered load for all servers; the latency at each "
-      "server's own highest sustained rate is in the chat table below.")
+    p("Latency and CPU are compared at the same offered load for all servers (for the room: the "
+      "highest message rate all of them sustained); the latency at each server's own highest "
+      "sustained rate is in the tables below.")
     p("")
     p("Ratios are Rampart divided by the other server: above 1x is better for logins/s and "
       "messages/s, below 1x is better for latency, CPU and memory. The goal of issue 3 is at least "
       "2x ejabberd's and Prosody's delivered messages/s and at most 0.5x their memory per idle "
-      "connection.")
+      "connection. Issue 4 adds the room fan-out and archive query scenarios.")
     p("")
 
     # ---- login ----
@@ -292,6 +330,65 @@ def main():
           f"{fmt(d['server_kib_per_connection'], 1)} | {fmt(d['loadgen_kib_per_connection'], 1)} |")
     p("")
 
+    # ---- room ----
+    if any(r.get((s, "room")) for s in servers):
+        p("## 4. Room fan-out")
+        p("")
+        p("| Server | Joined (s to join) | Deliveries/s at saturation (messages/s offered) | Highest sustained msg/s | p50 / p99 there (ms) | CPU s per 10k deliveries: ramp / at saturation | Stopped because |")
+        p("| --- | --- | --- | --- | --- | --- | --- |")
+        limited = []
+        for s in servers:
+            d = r.get((s, "room"))
+            if d is None:
+                p(f"| {NAMES.get(s, s)} | no result | | | | | |")
+                continue
+            p(f"| {NAMES.get(s, s)} | {d['joined']} of {d['occupants']} ({fmt(d['join_seconds'], 1)}) | "
+              f"{fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
+              f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
+              f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
+              f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']} |")
+            if "load generator" in d["stop_reason"] or d["stop_reason"] == "all rates done":
+                limited.append(NAMES.get(s, s))
+        p("")
+        if limited:
+            p(f"For {', '.join(limited)} the single-threaded load generator, which receives and parses "
+              "every delivery, reached the limit of its core (or the last rate): the saturation figure "
+              "is a lower bound, and the CPU seconds per 10k deliveries are the better comparison.")
+            p("")
+        p("| Server | Offered msg/s | Deliveries/s | p50 / p99 (ms) | CPU s / 10k deliveries | Server CPU | Loadgen CPU | Others on server core | Verdict |")
+        p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for s in servers:
+            d = r.get((s, "room"))
+            if d is None:
+                continue
+            for step in d["steps"]:
+                if step["warmup"]:
+                    continue
+                wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
+                p(f"| {NAMES.get(s, s)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
+                  f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
+                  f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
+                  f"{step['loadgen_cpu_seconds'] / wall * 100:.0f}% | "
+                  f"{step.get('other_cpu_seconds_on_server_core', 0) / wall * 100:.0f}% | {step['verdict']} |")
+        p("")
+
+    # ---- archive ----
+    if any(r.get((s, "archive")) for s in servers):
+        p("## 5. Archive queries")
+        p("")
+        p("| Server | Prefill: messages (s) | Queries/s | Results per query | Latency p50 / p99 (ms) | Server CPU ms per query | Failed queries |")
+        p("| --- | --- | --- | --- | --- | --- | --- |")
+        for s in servers:
+            d = r.get((s, "archive"))
+            if d is None:
+                p(f"| {NAMES.get(s, s)} | no result | | | | | |")
+                continue
+            p(f"| {NAMES.get(s, s)} | {fmt(d['prefill_received'])} ({fmt(d['prefill_seconds'], 1)}) | "
+              f"{fmt(d['queries_per_second'])} | {fmt(d['results_per_query'], 1)} | "
+              f"{fmt(d['latency_p50_ms'], 1)} / {fmt(d['latency_p99_ms'], 1)} | "
+              f"{fmt(d['server_cpu_ms_per_query'], 2)} | {fmt(d['failed_queries'])} |")
+        p("")
+
     # ---- health ----
     p("## What went wrong, per server and scenario")
     p("")
@@ -300,7 +397,9 @@ def main():
     p("")
     any_issue = False
     for s in servers:
-        for sc in ("idle", "login", "chat"):
+        for sc in SCENARIOS:
+            if sc not in meta.get("scenarios", SCENARIOS):
+                continue
             d, status = r[(s, sc)], st[(s, sc)] or {}
             issues = []
             if status.get("start_failed"):

@@ -5,6 +5,10 @@
 #   2. 1:1 chat         P pairs at increasing rates until saturation    -> delivered msg/s,
 #                       latency p50/p99, server CPU s per 10k messages
 #   3. idle connections up to M authenticated TLS connections held     -> server KiB/connection
+#   4. room fan-out     O occupants in one room, messages to it at increasing rates until
+#                       saturation -> deliveries/s, latency p50/p99, server CPU s per 10k
+#   5. archive queries  U users' archives prefilled with M messages, then every user pages
+#                       back through its archive (XEP-0313, 50 per page) -> queries/s, latency
 # Each server is started fresh for each scenario, pinned to CPU 1 (the load generator to CPU 0),
 # and stopped by its PID. Raw results go to bench/results/<time>/ (git-ignored); the report to
 # docs/benchmarks.md. BENCH_QUICK=1 runs small counts in a few minutes (report stays in
@@ -14,6 +18,8 @@
 # BENCH_CONCURRENCY, BENCH_PAIRS, BENCH_RATES (comma list, msg/s), BENCH_STEP_SECONDS,
 # BENCH_MAX_P99_MS, BENCH_BATCH_WRITES=1 (a connection's messages of one 5 ms tick in one TLS
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
+# BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
+# BENCH_PREFILL (messages), BENCH_QUERY_SECONDS, BENCH_SCENARIOS="idle login chat room archive",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -39,8 +45,10 @@ fi
 
 if [[ $QUICK == 1 ]]; then
   d_users=300 d_conc=20 d_pairs=20 d_rates=1000,2000,4000,8000 d_step=3 d_idle=600 d_hold=3
+  d_occupants=100 d_room_rates=10,20,50,100,200 d_prefill=5000 d_query=3
 else
   d_users=2000 d_conc=50 d_pairs=100 d_step=10 d_idle=10000 d_hold=30
+  d_occupants=1000 d_room_rates=2,5,10,20,50,100 d_prefill=20000 d_query=10
   d_rates=2000,5000,10000,20000,40000,60000,80000,100000,120000,150000,200000
 fi
 LOGIN_USERS=${BENCH_LOGIN_USERS:-$d_users}
@@ -51,6 +59,14 @@ STEP_SECONDS=${BENCH_STEP_SECONDS:-$d_step}
 MAX_P99_MS=${BENCH_MAX_P99_MS:-1000}
 IDLE_MAX=${BENCH_IDLE_MAX:-$d_idle}
 IDLE_HOLD=${BENCH_IDLE_HOLD:-$d_hold}
+OCCUPANTS=${BENCH_OCCUPANTS:-$d_occupants}
+ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
+ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
+PREFILL=${BENCH_PREFILL:-$d_prefill}
+QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat room archive}
+# The archive scenario's users have no other traffic: users after the chat and room users.
+ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS + 1 : OCCUPANTS + 1))
 SERVERS=${BENCH_SERVERS:-rampart ejabberd prosody}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
@@ -175,7 +191,10 @@ json.dump({
     "login_users": $LOGIN_USERS, "concurrency": $CONCURRENCY, "pairs": $PAIRS,
     "rates": [float(r) for r in "$RATES".split(",")], "step_seconds": $STEP_SECONDS,
     "max_p99_ms": $MAX_P99_MS, "batch_writes": "$BATCH_WRITES" == "1", "compare_rate": ${BENCH_COMPARE_RATE:-10000}, "idle_max": $IDLE_MAX, "idle_hold": $IDLE_HOLD,
-    "servers": "$SERVERS".split(),
+    "servers": "$SERVERS".split(), "scenarios": "$SCENARIOS".split(),
+    "occupants": $OCCUPANTS, "room_rates": [float(r) for r in "$ROOM_RATES".split(",")],
+    "archive_users": $ARCHIVE_USERS, "prefill": $PREFILL, "query_seconds": $QUERY_SECONDS,
+    "archive_first_user": $((ARCHIVE_FIRST)),
 }, open(sys.argv[1], "w"), indent=1)
 EOF
 
@@ -244,6 +263,9 @@ log "results in $RESULTS; servers on CPU $SERVER_CPU, load generator on CPU $LOA
 accounts=$LOGIN_USERS
 ((IDLE_MAX > accounts)) && accounts=$IDLE_MAX
 ((2 * PAIRS > accounts)) && accounts=$((2 * PAIRS))
+((OCCUPANTS > accounts)) && accounts=$OCCUPANTS
+((ARCHIVE_FIRST + ARCHIVE_USERS - 1 > accounts)) && accounts=$((ARCHIVE_FIRST + ARCHIVE_USERS - 1))
+has_scenario() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 for SERVER in $SERVERS; do
   log "$SERVER: creating $accounts accounts"
@@ -251,11 +273,26 @@ for SERVER in $SERVERS; do
   "${SERVER}_prepare" "$accounts" || die "$SERVER: could not create the accounts"
   log "$SERVER: accounts ready in $((SECONDS - t0)) s"
   # Idle first: it logs every user in once, so the SCRAM cache is warm for the later runs.
-  run_scenario idle 260 --max "$IDLE_MAX" --hold-seconds "$IDLE_HOLD" --ramp-seconds 180 \
-    --concurrency 100
-  run_scenario login 200 --users "$LOGIN_USERS"
-  run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
-    --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+  if has_scenario idle; then
+    run_scenario idle 260 --max "$IDLE_MAX" --hold-seconds "$IDLE_HOLD" --ramp-seconds 180 \
+      --concurrency 100
+  fi
+  if has_scenario login; then
+    run_scenario login 200 --users "$LOGIN_USERS"
+  fi
+  if has_scenario chat; then
+    run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
+      --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+  fi
+  if has_scenario room; then
+    run_scenario room 500 --occupants "$OCCUPANTS" --rates "$ROOM_RATES" \
+      --room-max-users $((OCCUPANTS > 1000 ? OCCUPANTS : 1000)) --step-seconds "$STEP_SECONDS" \
+      --max-p99-ms "$MAX_P99_MS"
+  fi
+  if has_scenario archive; then
+    run_scenario archive 200 --archive-users "$ARCHIVE_USERS" \
+      --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
+  fi
 done
 
 DOC=${BENCH_DOC:-}

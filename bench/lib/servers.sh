@@ -37,7 +37,7 @@ wait_listening() {
 make_certificate() {
   mkdir -p "$RUN_DIR/tls"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,DNS:conference.localhost \
     -keyout "$RUN_DIR/tls/key.pem" -out "$RUN_DIR/tls/cert.pem" 2>/dev/null
   openssl x509 -in "$RUN_DIR/tls/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//'
 }
@@ -88,6 +88,9 @@ ejabberd_prepare() {  # ejabberd_prepare COUNT
   fill_template "$BENCH/peers/ejabberd.yml.in" "$dir/etc/ejabberd.yml"
   fill_template "$BENCH/peers/ejabberdctl.cfg.in" "$dir/etc/ejabberdctl.cfg"
   cp /etc/ejabberd/inetrc "$dir/etc/inetrc"
+  # The archive database (sql_database) with ejabberd's own SQLite schema.
+  python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).executescript(open(sys.argv[2]).read())' \
+    "$dir/spool/archive.db" /usr/share/ejabberd/sql/lite.sql
   cat "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" >"$dir/etc/bench.pem"
   chmod 600 "$dir/etc/bench.pem"
   chown -R ejabberd:ejabberd "$dir"

@@ -1,5 +1,5 @@
 // loadgen: drives an XMPP server with many TLS client connections for `make bench`.
-//   loadgen login|chat|idle --port N [options]   (see usage below)
+//   loadgen login|chat|room|archive|idle --port N [options]   (see usage below)
 // Single-threaded by design: run it pinned to one CPU (taskset) beside the server on another.
 #include <signal.h>
 #include <sys/resource.h>
@@ -17,6 +17,8 @@ constexpr const char* kUsage = R"(usage: loadgen SCENARIO --port N [options]
 scenarios:
   login   N users log in (TLS, SCRAM-SHA-1, bind, presence) with C in flight; logins/s
   chat    P pairs exchange messages at increasing total rates until saturation
+  room    N occupants join one room; messages to it at increasing rates until saturation
+  archive prefill the archives of U users, then clients page back through them; queries/s
   idle    open up to M authenticated connections, hold them, report server RSS per connection
 options (defaults in brackets):
   --addr IP [127.0.0.1]  --port N  --domain D [localhost]
@@ -32,6 +34,11 @@ options (defaults in brackets):
   chat:  --pairs P [100] --rates R1,R2,... [2000,...,160000] --step-seconds S [10]
          --max-p99-ms MS [1000] --tick-ms MS [5]
          --batch-writes  (one write per connection per tick instead of one per message)
+  room:  --occupants N [1000] --room JID [bench@conference.localhost] --room-max-users N [2000]
+         (and the chat options --rates, --step-seconds, --max-p99-ms, --tick-ms, --batch-writes;
+         rates are messages into the room per second, each delivered to every occupant)
+  archive: --archive-users U [50] --first-user F [1] --prefill-messages M [20000] --prefill-rate R [2000]
+         --query-seconds S [10] --page-size N [50]
   idle:  --max N [10000] --hold-seconds S [10] --ramp-seconds S [150]
 )";
 
@@ -92,13 +99,23 @@ int main(int argc, char** argv) {
       else if (k == "--tick-ms") o.tickMs = std::stod(val());
       else if (k == "--batch-writes") o.batchWrites = true;
       else if (k == "--max-p99-ms") o.maxP99Ms = std::stod(val());
+      else if (k == "--occupants") o.occupants = static_cast<unsigned>(std::stoul(val()));
+      else if (k == "--room") o.room = val();
+      else if (k == "--room-max-users") o.roomMaxUsers = static_cast<unsigned>(std::stoul(val()));
+      else if (k == "--archive-users") o.archiveUsers = static_cast<unsigned>(std::stoul(val()));
+      else if (k == "--first-user") o.firstUser = static_cast<unsigned>(std::stoul(val()));
+      else if (k == "--prefill-messages") o.prefillMessages = std::stoull(val());
+      else if (k == "--prefill-rate") o.prefillRate = std::stod(val());
+      else if (k == "--query-seconds") o.querySeconds = std::stod(val());
+      else if (k == "--page-size") o.pageSize = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--max") o.maxConnections = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--hold-seconds") o.holdSeconds = std::stod(val());
       else if (k == "--ramp-seconds") o.rampSeconds = std::stod(val());
       else throw std::invalid_argument("unknown option " + k);
     }
     if (port <= 0 || port > 65535) throw std::invalid_argument("--port is required");
-    if (o.rates.empty() || o.pairs == 0 || o.users == 0 || o.maxConnections == 0) {
+    if (o.rates.empty() || o.pairs == 0 || o.users == 0 || o.maxConnections == 0 ||
+        o.occupants == 0 || o.archiveUsers < 2 || o.firstUser == 0 || o.pageSize == 0 || o.prefillRate <= 0) {
       throw std::invalid_argument("counts and rates must be positive");
     }
     o.target.endpoint = {boost::asio::ip::make_address(addr), static_cast<unsigned short>(port)};
@@ -108,6 +125,8 @@ int main(int argc, char** argv) {
   }
   if (scenario == "login") return loadgen::runLogin(o);
   if (scenario == "chat") return loadgen::runChat(o);
+  if (scenario == "room") return loadgen::runRoom(o);
+  if (scenario == "archive") return loadgen::runArchive(o);
   if (scenario == "idle") return loadgen::runIdle(o);
   std::cerr << "loadgen: unknown scenario " << scenario << "\n" << kUsage;
   return 2;

@@ -421,12 +421,14 @@ int runLogin(const Options& o) {
   return rc ? rc : (b.ok == 0 ? 1 : wrc);
 }
 
-// ---- 2. steady 1:1 chat at increasing rates --------------------------------------------------
+// ---- rate steps: messages at increasing offered rates until saturation ----------------------
+// Shared by the 1:1 chat and room fan-out scenarios. Each message carries its send time and
+// step number in the body; every copy that arrives counts as one delivery of that step.
 
 namespace {
 
 struct Step {
-  double target = 0;
+  double target = 0;  // offered messages per second
   bool warmup = false;
   std::uint64_t sent = 0, skipped = 0, recvInWindow = 0, recvTotal = 0;
   std::vector<std::uint32_t> latUs;
@@ -436,191 +438,181 @@ struct Step {
   std::string verdict;
 };
 
-struct ChatState {
-  std::vector<std::shared_ptr<Conn>> conns;
-  std::vector<std::string> partner;  // bare JID each connection sends to
+struct Deliveries {
   std::vector<Step> steps;
   std::uint64_t received = 0;
-};
 
-}  // namespace
-
-int runChat(const Options& o) {
-  Runtime rt(o);
-  ChatState chat;
-  const unsigned n = o.pairs * 2;
-  chat.conns.resize(n);
-  chat.partner.resize(n);
-  for (unsigned i = 0; i < n; ++i) {
-    chat.partner[i] = o.target.userPrefix + std::to_string((i ^ 1u) + 1) + "@" + o.target.domain;
-  }
-  chat.steps.reserve(o.rates.size() + 1);
-
-  auto onMessage = [&rt, &chat](Element& e) {
-    if (e.name != "message") {
-      return;
-    }
-    if (e.attr("type") == "error") {
-      const Element* err = e.child("error");
-      std::string cond = "unknown";
-      if (err != nullptr && !err->children.empty()) {
-        cond = err->children.front().name;
-      }
-      rt.error("message error: " + cond);
-      return;
-    }
-    const Element* body = e.child("body");
-    if (body == nullptr) {
-      return;
-    }
+  // A message body "<send time ns> <step>": one delivery with its latency.
+  void record(const std::string& body) {
     char* end = nullptr;
-    std::uint64_t ts = std::strtoull(body->text.c_str(), &end, 10);
+    std::uint64_t ts = std::strtoull(body.c_str(), &end, 10);
     unsigned long step = std::strtoul(end, nullptr, 10);
     std::uint64_t now = nowNs();
-    ++chat.received;
-    if (step < chat.steps.size()) {
-      Step& s = chat.steps[step];
-      ++s.recvTotal;
-      s.latUs.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(
-          now > ts ? (now - ts) / 1000 : 0, UINT32_MAX)));
+    ++received;
+    if (step < steps.size()) {
+      Step& st = steps[step];
+      ++st.recvTotal;
+      st.latUs.push_back(static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(now > ts ? (now - ts) / 1000 : 0, UINT32_MAX)));
     }
-  };
+  }
+};
 
-  LoginBatch b;
-  b.count = n;
-  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
-    startPump(rt, c, onMessage);
-    chat.conns[idx] = std::move(c);
-  };
+// Counts a type='error' message in the run's error table; true if it was one.
+bool recordMessageError(Runtime& rt, const Element& e) {
+  if (e.attr("type") != "error") {
+    return false;
+  }
+  const Element* err = e.child("error");
+  std::string cond = "unknown";
+  if (err != nullptr && !err->children.empty()) {
+    cond = err->children.front().name;
+  }
+  rt.error("message error: " + cond);
+  return true;
+}
 
+struct StepPlan {
+  std::vector<double> rates;
+  double stepSeconds = 10;
+  double tickMs = 5;
+  double maxP99Ms = 1000;
+  bool batchWrites = false;
+  std::size_t maxQueuedBytes = 256 * 1024;
+  double fanout = 1;  // deliveries expected per message sent
+  // Writes message number `msgId` of step `step` from connection `conn` into buf; returns its
+  // length.
+  std::function<int(unsigned conn, std::size_t step, std::uint64_t msgId, char* buf,
+                    std::size_t cap)>
+      format;
+};
+
+// Runs the warm-up and every step until one is not sustained; returns why it stopped.
+awaitable<std::string> runRateSteps(Runtime& rt, const StepPlan& plan,
+                                    std::vector<std::shared_ptr<Conn>>& conns, Deliveries& d) {
+  const Options& o = rt.o;
+  const auto n = static_cast<unsigned>(conns.size());
   std::string stopReason = "all rates done";
-  bool loggedIn = false;
-  int rc = runDriver(rt, [&]() -> awaitable<void> {
-    co_await runLogins(rt, b, o.concurrency);
-    if (b.ok < n) {
-      stopReason = "not every chat user could log in";
-      co_return;
-    }
-    loggedIn = true;
-    std::vector<double> plan;
-    plan.push_back(std::min(1000.0, o.rates.front()));  // warm-up, not reported
-    plan.insert(plan.end(), o.rates.begin(), o.rates.end());
-    double bestDelivered = 0;
-    unsigned cursor = 0;
-    std::vector<bool> touched(n, false);
-    std::vector<unsigned> dirty;
-    char msg[512];
-    std::uint64_t msgId = 0;
-    for (std::size_t si = 0; si < plan.size(); ++si) {
-      Step& s = chat.steps.emplace_back();
-      s.target = plan[si];
-      s.warmup = si == 0;
-      const double window = s.warmup ? std::min(2.0, o.stepSeconds) : o.stepSeconds;
-      ProcSample cpu0 = sampleProc(o.serverPid);
-      double core0 = busySeconds(o.serverCpu);
-      double lg0 = selfCpuSeconds();
-      std::uint64_t recv0 = chat.received;
-      auto start = Clock::now();
-      asio::steady_timer tick(rt.io);
-      for (;;) {
-        double elapsed = secondsSince(start);
-        if (elapsed >= window) {
-          break;
-        }
-        auto due = static_cast<std::uint64_t>(s.target * elapsed);
-        std::uint64_t done = s.sent + s.skipped;
-        // After a stall, do not fire more than 50 ms worth at once.
-        std::uint64_t burst = static_cast<std::uint64_t>(s.target * 0.05) + 1;
-        std::uint64_t k = due > done ? std::min(due - done, burst) : 0;
-        if (due > done + burst) {
-          s.skipped += due - done - burst;
-        }
-        for (std::uint64_t m = 0; m < k; ++m) {
-          unsigned i = cursor++ % n;
-          Conn& c = *chat.conns[i];
-          int len = std::snprintf(msg, sizeof msg,
-                                  "<message type='chat' to='%s' id='m%llu'><body>%llu %zu</body>"
-                                  "</message>",
-                                  chat.partner[i].c_str(),
-                                  static_cast<unsigned long long>(++msgId),
-                                  static_cast<unsigned long long>(nowNs()), si);
-          if (c.alive() && c.queue(std::string_view(msg, static_cast<std::size_t>(len)),
-                                   o.maxQueuedBytes)) {
-            ++s.sent;
-            if (!o.batchWrites) {
-              c.flushNow();  // one TLS record and one write per message, as chat clients do
-            } else if (!touched[i]) {
-              touched[i] = true;
-              dirty.push_back(i);
-            }
-          } else {
-            ++s.skipped;
-          }
-        }
-        // One TLS write per connection per tick.
-        for (unsigned i : dirty) {
-          chat.conns[i]->flushNow();
-          touched[i] = false;
-        }
-        dirty.clear();
-        tick.expires_after(std::chrono::microseconds(static_cast<long>(o.tickMs * 1000)));
-        co_await tick.async_wait(asio::use_awaitable);
-      }
-      s.windowSeconds = secondsSince(start);
-      s.recvInWindow = chat.received - recv0;
-      // Drain: let what was sent arrive (bounded), so CPU and latency cover the whole step.
-      auto drainStart = Clock::now();
-      double drainLimit = std::max(3.0, o.maxP99Ms / 1000.0 * 3);
-      while (s.recvTotal < s.sent && secondsSince(drainStart) < drainLimit) {
-        co_await sleepFor(rt, 10ms);
-      }
-      s.drainSeconds = secondsSince(drainStart);
-      ProcSample cpu1 = sampleProc(o.serverPid);
-      s.serverCpu = cpu1.cpuSeconds - cpu0.cpuSeconds;
-      s.otherOnServerCore = std::max(0.0, busySeconds(o.serverCpu) - core0 - s.serverCpu);
-      s.loadgenCpu = selfCpuSeconds() - lg0;
-      s.p50 = percentileMs(s.latUs, 0.50);
-      s.p90 = percentileMs(s.latUs, 0.90);
-      s.p99 = percentileMs(s.latUs, 0.99);
-      s.max = percentileMs(s.latUs, 1.0);
-      if (s.warmup) {
-        s.verdict = "warm-up";
-        continue;
-      }
-      double delivered = s.recvInWindow / s.windowSeconds;
-      double sentRate = s.sent / s.windowSeconds;
-      double lost = s.sent > s.recvTotal ? static_cast<double>(s.sent - s.recvTotal) : 0;
-      double loadgenBusy = s.loadgenCpu / (s.windowSeconds + s.drainSeconds);
-      std::vector<std::string> why;
-      if (sentRate < 0.95 * s.target && loadgenBusy > 0.9) why.push_back("load generator saturated");
-      else if (sentRate < 0.95 * s.target) why.push_back("server not reading (send backlog)");
-      if (delivered < 0.9 * s.target) why.push_back("delivered < 90% of offered");
-      if (s.p99 > o.maxP99Ms) why.push_back("p99 > limit");
-      if (lost > 0.01 * static_cast<double>(s.sent)) why.push_back("not delivered after drain");
-      if (delivered < 1.05 * bestDelivered) why.push_back("delivered rate stopped growing");
-      if (rt.disconnects > 0) why.push_back("connections lost");
-      bestDelivered = std::max(bestDelivered, delivered);
-      if (why.empty()) {
-        s.verdict = "sustained";
-      } else {
-        std::string v;
-        for (const auto& w : why) v += (v.empty() ? "" : "; ") + w;
-        s.verdict = v;
-        stopReason = v;
+  std::vector<double> rates;
+  rates.push_back(std::min(1000.0 / plan.fanout, plan.rates.front()));  // warm-up, not reported
+  rates.insert(rates.end(), plan.rates.begin(), plan.rates.end());
+  double bestDelivered = 0;
+  unsigned cursor = 0;
+  std::vector<bool> touched(n, false);
+  std::vector<unsigned> dirty;
+  char msg[1024];
+  std::uint64_t msgId = 0;
+  d.steps.reserve(rates.size());
+  for (std::size_t si = 0; si < rates.size(); ++si) {
+    Step& s = d.steps.emplace_back();
+    s.target = rates[si];
+    s.warmup = si == 0;
+    const double window = s.warmup ? std::min(2.0, plan.stepSeconds) : plan.stepSeconds;
+    ProcSample cpu0 = sampleProc(o.serverPid);
+    double core0 = busySeconds(o.serverCpu);
+    double lg0 = selfCpuSeconds();
+    std::uint64_t recv0 = d.received;
+    auto start = Clock::now();
+    asio::steady_timer tick(rt.io);
+    for (;;) {
+      double elapsed = secondsSince(start);
+      if (elapsed >= window) {
         break;
       }
+      auto due = static_cast<std::uint64_t>(s.target * elapsed);
+      std::uint64_t done = s.sent + s.skipped;
+      // After a stall, do not fire more than 50 ms worth at once.
+      std::uint64_t burst = static_cast<std::uint64_t>(s.target * 0.05) + 1;
+      std::uint64_t k = due > done ? std::min(due - done, burst) : 0;
+      if (due > done + burst) {
+        s.skipped += due - done - burst;
+      }
+      for (std::uint64_t m = 0; m < k; ++m) {
+        unsigned i = cursor++ % n;
+        Conn& c = *conns[i];
+        int len = plan.format(i, si, ++msgId, msg, sizeof msg);
+        if (c.alive() && c.queue(std::string_view(msg, static_cast<std::size_t>(len)),
+                                 plan.maxQueuedBytes)) {
+          ++s.sent;
+          if (!plan.batchWrites) {
+            c.flushNow();  // one TLS record and one write per message, as chat clients do
+          } else if (!touched[i]) {
+            touched[i] = true;
+            dirty.push_back(i);
+          }
+        } else {
+          ++s.skipped;
+        }
+      }
+      // One TLS write per connection per tick.
+      for (unsigned i : dirty) {
+        conns[i]->flushNow();
+        touched[i] = false;
+      }
+      dirty.clear();
+      tick.expires_after(std::chrono::microseconds(static_cast<long>(plan.tickMs * 1000)));
+      co_await tick.async_wait(asio::use_awaitable);
     }
-    co_await closeAll(rt, chat.conns);
-  });
+    s.windowSeconds = secondsSince(start);
+    s.recvInWindow = d.received - recv0;
+    const auto expected = static_cast<std::uint64_t>(static_cast<double>(s.sent) * plan.fanout);
+    // Drain: let what was sent arrive (bounded), so CPU and latency cover the whole step.
+    auto drainStart = Clock::now();
+    double drainLimit = std::max(3.0, plan.maxP99Ms / 1000.0 * 3);
+    while (s.recvTotal < expected && secondsSince(drainStart) < drainLimit) {
+      co_await sleepFor(rt, 10ms);
+    }
+    s.drainSeconds = secondsSince(drainStart);
+    ProcSample cpu1 = sampleProc(o.serverPid);
+    s.serverCpu = cpu1.cpuSeconds - cpu0.cpuSeconds;
+    s.otherOnServerCore = std::max(0.0, busySeconds(o.serverCpu) - core0 - s.serverCpu);
+    s.loadgenCpu = selfCpuSeconds() - lg0;
+    s.p50 = percentileMs(s.latUs, 0.50);
+    s.p90 = percentileMs(s.latUs, 0.90);
+    s.p99 = percentileMs(s.latUs, 0.99);
+    s.max = percentileMs(s.latUs, 1.0);
+    if (s.warmup) {
+      s.verdict = "warm-up";
+      continue;
+    }
+    double delivered = s.recvInWindow / s.windowSeconds;
+    double sentRate = s.sent / s.windowSeconds;
+    double lost = expected > s.recvTotal ? static_cast<double>(expected - s.recvTotal) : 0;
+    double loadgenBusy = s.loadgenCpu / (s.windowSeconds + s.drainSeconds);
+    std::vector<std::string> why;
+    if (loadgenBusy > 0.9) why.push_back("load generator saturated");
+    if (sentRate < 0.95 * s.target && loadgenBusy <= 0.9) {
+      why.push_back("server not reading (send backlog)");
+    }
+    if (delivered < 0.9 * s.target * plan.fanout) why.push_back("delivered < 90% of offered");
+    if (s.p99 > plan.maxP99Ms) why.push_back("p99 > limit");
+    if (lost > 0.01 * static_cast<double>(expected)) why.push_back("not delivered after drain");
+    if (delivered < 1.05 * bestDelivered) why.push_back("delivered rate stopped growing");
+    if (rt.disconnects > 0) why.push_back("connections lost");
+    bestDelivered = std::max(bestDelivered, delivered);
+    if (why.empty()) {
+      s.verdict = "sustained";
+    } else {
+      std::string v;
+      for (const auto& w : why) v += (v.empty() ? "" : "; ") + w;
+      s.verdict = v;
+      stopReason = v;
+      break;
+    }
+  }
+  co_return stopReason;
+}
 
-  // Summary over the measured steps.
-  double satDelivered = 0, satCpuPer10k = -1, satTarget = 0;
+// The per-step table and the summary figures of a rate-step run (deliveries per second).
+void stepsJson(Json& j, Deliveries& d) {
+  double satDelivered = 0, satCpuPer10k = -1, satTarget = 0, satLoadgenBusy = 0;
   double sustP50 = -1, sustP99 = -1, sustRate = 0;
   double totalCpu = 0, totalRecv = 0;
   std::string steps = "[";
-  for (auto& s : chat.steps) {
+  for (auto& s : d.steps) {
     double delivered = s.windowSeconds > 0 ? s.recvInWindow / s.windowSeconds : 0;
     double cpu10k = s.recvTotal ? s.serverCpu / static_cast<double>(s.recvTotal) * 1e4 : -1;
+    double lgBusy = s.loadgenCpu / std::max(1e-9, s.windowSeconds + s.drainSeconds);
     Json sj;
     sj.num("target_per_second", s.target)
         .boolean("warmup", s.warmup)
@@ -638,9 +630,13 @@ int runChat(const Options& o) {
         .num("server_cpu_seconds", s.serverCpu)
         .num("server_cpu_seconds_per_10k", cpu10k)
         .num("loadgen_cpu_seconds", s.loadgenCpu)
+        .num("loadgen_busy", lgBusy)
         .num("other_cpu_seconds_on_server_core", s.otherOnServerCore)
         .str("verdict", s.verdict);
-    steps += (steps.size() > 1 ? "," : "") + sj.done();
+    if (steps.size() > 1) {
+      steps += ',';
+    }
+    steps += sj.done();
     if (s.warmup) {
       continue;
     }
@@ -650,6 +646,7 @@ int runChat(const Options& o) {
       satDelivered = delivered;
       satCpuPer10k = cpu10k;
       satTarget = s.target;
+      satLoadgenBusy = lgBusy;
     }
     if (s.verdict == "sustained") {
       sustP50 = s.p50;
@@ -659,32 +656,447 @@ int runChat(const Options& o) {
   }
   steps += "]";
   // If no step was sustained, report the latency of the first measured step.
-  if (sustRate == 0 && chat.steps.size() > 1) {
-    sustP50 = chat.steps[1].p50;
-    sustP99 = chat.steps[1].p99;
-    sustRate = chat.steps[1].target;
+  if (sustRate == 0 && d.steps.size() > 1) {
+    sustP50 = d.steps[1].p50;
+    sustP99 = d.steps[1].p99;
+    sustRate = d.steps[1].target;
   }
+  j.num("saturation_delivered_per_second", satDelivered)
+      .num("saturation_target_per_second", satTarget)
+      .num("saturation_server_cpu_seconds_per_10k", satCpuPer10k)
+      .num("saturation_loadgen_busy", satLoadgenBusy)
+      .num("server_cpu_seconds_per_10k_overall", totalRecv > 0 ? totalCpu / totalRecv * 1e4 : -1)
+      .num("highest_sustained_rate", sustRate)
+      .num("latency_p50_ms_at_highest_sustained", sustP50)
+      .num("latency_p99_ms_at_highest_sustained", sustP99)
+      .raw("steps", steps);
+}
+
+}  // namespace
+
+// ---- 2. steady 1:1 chat at increasing rates --------------------------------------------------
+
+int runChat(const Options& o) {
+  Runtime rt(o);
+  Deliveries d;
+  const unsigned n = o.pairs * 2;
+  std::vector<std::shared_ptr<Conn>> conns(n);
+  std::vector<std::string> partner(n);  // bare JID each connection sends to
+  for (unsigned i = 0; i < n; ++i) {
+    partner[i] = o.target.userPrefix + std::to_string((i ^ 1u) + 1) + "@" + o.target.domain;
+  }
+  auto onMessage = [&rt, &d](Element& e) {
+    if (e.name != "message" || recordMessageError(rt, e)) {
+      return;
+    }
+    if (const Element* body = e.child("body")) {
+      d.record(body->text);
+    }
+  };
+
+  LoginBatch b;
+  b.count = n;
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, onMessage);
+    conns[idx] = std::move(c);
+  };
+
+  StepPlan plan;
+  plan.rates = o.rates;
+  plan.stepSeconds = o.stepSeconds;
+  plan.tickMs = o.tickMs;
+  plan.maxP99Ms = o.maxP99Ms;
+  plan.batchWrites = o.batchWrites;
+  plan.maxQueuedBytes = o.maxQueuedBytes;
+  plan.format = [&partner](unsigned i, std::size_t si, std::uint64_t id, char* buf,
+                           std::size_t cap) {
+    return std::snprintf(buf, cap,
+                         "<message type='chat' to='%s' id='m%llu'><body>%llu %zu</body>"
+                         "</message>",
+                         partner[i].c_str(), static_cast<unsigned long long>(id),
+                         static_cast<unsigned long long>(nowNs()), si);
+  };
+
+  std::string stopReason = "all rates done";
+  bool loggedIn = false;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < n) {
+      stopReason = "not every chat user could log in";
+      co_return;
+    }
+    loggedIn = true;
+    stopReason = co_await runRateSteps(rt, plan, conns, d);
+    co_await closeAll(rt, conns);
+  });
+
   Json j = commonJson(rt, "chat");
   j.num("pairs", o.pairs)
       .num("logged_in", b.ok)
       .boolean("all_logged_in", loggedIn)
       .num("step_seconds", o.stepSeconds)
-      .num("saturation_delivered_per_second", satDelivered)
-      .num("saturation_target_per_second", satTarget)
-      .num("saturation_server_cpu_seconds_per_10k", satCpuPer10k)
-      .num("server_cpu_seconds_per_10k_overall", totalRecv > 0 ? totalCpu / totalRecv * 1e4 : -1)
-      .num("highest_sustained_rate", sustRate)
-      .num("latency_p50_ms_at_highest_sustained", sustP50)
-      .num("latency_p99_ms_at_highest_sustained", sustP99)
       .str("stop_reason", stopReason)
       .num("disconnects", rt.disconnects)
-      .raw("errors", errorsJson(rt.errors))
-      .raw("steps", steps);
+      .raw("errors", errorsJson(rt.errors));
+  stepsJson(j, d);
   int wrc = writeResult(o, j.done());
   return rc ? rc : (loggedIn ? wrc : 1);
 }
 
-// ---- 3. idle authenticated connections -------------------------------------------------------
+// ---- 3. room fan-out: one room, many occupants, messages at increasing rates ---------------
+
+int runRoom(const Options& o) {
+  Runtime rt(o);
+  Deliveries d;
+  const unsigned n = o.occupants;
+  const std::string& room = o.room;
+  std::vector<std::shared_ptr<Conn>> conns(n);
+  std::vector<std::string> nickOf(n);  // occupant i's full room JID
+  for (unsigned i = 0; i < n; ++i) {
+    nickOf[i] = room + "/" + o.target.userPrefix + std::to_string(i + 1);
+  }
+  std::vector<char> joined(n, 0);
+  unsigned joinedCount = 0, joinErrors = 0;
+  std::uint64_t presences = 0;
+  auto lastPresence = Clock::now();
+  std::map<std::string, std::string> iqResults;  // id -> "result" or the error condition
+
+  auto handlerFor = [&](unsigned i) {
+    return [&, i](Element& e) {
+      if (e.name == "message") {
+        if (recordMessageError(rt, e) || e.attr("type") != "groupchat") {
+          return;
+        }
+        if (const Element* body = e.child("body")) {
+          d.record(body->text);
+        }
+      } else if (e.name == "presence") {
+        ++presences;
+        lastPresence = Clock::now();
+        if (e.attr("from") == nickOf[i] && !joined[i]) {
+          if (e.attr("type") == "error") {
+            const Element* err = e.child("error");
+            rt.error(std::string("join error: ") +
+                     (err && !err->children.empty() ? err->children.front().name : "?"));
+            ++joinErrors;
+          } else {
+            ++joinedCount;
+          }
+          joined[i] = 1;
+        }
+      } else if (e.name == "iq") {
+        std::string id(e.attr("id"));
+        if (e.attr("type") == "error") {
+          const Element* err = e.child("error");
+          iqResults[id] = err && !err->children.empty() ? err->children.front().name : "error";
+        } else {
+          iqResults[id] = "result";
+        }
+      }
+    };
+  };
+
+  LoginBatch b;
+  b.count = n;
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, handlerFor(idx));
+    conns[idx] = std::move(c);
+  };
+
+  StepPlan plan;
+  plan.rates = o.rates;
+  plan.stepSeconds = o.stepSeconds;
+  plan.tickMs = o.tickMs;
+  plan.maxP99Ms = o.maxP99Ms;
+  plan.batchWrites = o.batchWrites;
+  plan.maxQueuedBytes = o.maxQueuedBytes;
+  plan.fanout = n;
+  plan.format = [&room](unsigned, std::size_t si, std::uint64_t id, char* buf, std::size_t cap) {
+    return std::snprintf(buf, cap,
+                         "<message type='groupchat' to='%s' id='g%llu'><body>%llu %zu</body>"
+                         "</message>",
+                         room.c_str(), static_cast<unsigned long long>(id),
+                         static_cast<unsigned long long>(nowNs()), si);
+  };
+
+  auto join = [&](unsigned i) {
+    conns[i]->send("<presence to='" + nickOf[i] +
+                   "'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/>"
+                   "</x></presence>");
+  };
+  auto waitIq = [&](const std::string& id, double seconds) -> awaitable<std::string> {
+    auto t0 = Clock::now();
+    while (!iqResults.count(id) && secondsSince(t0) < seconds) {
+      co_await sleepFor(rt, 5ms);
+    }
+    co_return iqResults.count(id) ? iqResults[id] : std::string("timeout");
+  };
+
+  std::string stopReason = "all rates done";
+  bool ready = false;
+  double joinSeconds = 0;
+  std::uint64_t joinPresences = 0;
+  std::string configResult, maxUsersResult;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < n) {
+      stopReason = "not every occupant could log in";
+      co_return;
+    }
+    auto t0 = Clock::now();
+    // The first occupant creates the room, accepts the default configuration (an instant
+    // room, XEP-0045 10.1.2) and raises the occupant limit to fit everyone.
+    join(0);
+    while (!joined[0] && secondsSince(t0) < 30) {
+      co_await sleepFor(rt, 5ms);
+    }
+    conns[0]->send("<iq type='set' id='cfg1' to='" + room +
+                   "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                   "<x xmlns='jabber:x:data' type='submit'/></query></iq>");
+    configResult = co_await waitIq("cfg1", 30);
+    conns[0]->send("<iq type='set' id='cfg2' to='" + room +
+                   "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                   "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+                   "<value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+                   "<field var='muc#roomconfig_maxusers'><value>" +
+                   std::to_string(o.roomMaxUsers) + "</value></field></x></query></iq>");
+    maxUsersResult = co_await waitIq("cfg2", 30);
+    // The others join with a bounded number of joins in flight.
+    unsigned next = 1;
+    while (next < n || joinedCount + joinErrors < n) {
+      while (next < n && next - (joinedCount + joinErrors) < o.concurrency) {
+        join(next++);
+      }
+      if (secondsSince(t0) > o.maxSeconds / 2) {
+        break;
+      }
+      co_await sleepFor(rt, 2ms);
+    }
+    joinSeconds = secondsSince(t0);
+    // Let the join presences (n * (n + 1) / 2 of them) finish arriving.
+    while (secondsSince(lastPresence) < 1.0 && secondsSince(t0) < o.maxSeconds / 2) {
+      co_await sleepFor(rt, 50ms);
+    }
+    joinPresences = presences;
+    if (joinedCount < n) {
+      stopReason = "only " + std::to_string(joinedCount) + " of " + std::to_string(n) +
+                   " occupants could join";
+      co_await closeAll(rt, conns);
+      co_return;
+    }
+    ready = true;
+    stopReason = co_await runRateSteps(rt, plan, conns, d);
+    co_await closeAll(rt, conns);
+  });
+
+  Json j = commonJson(rt, "room");
+  j.str("room", room)
+      .num("occupants", n)
+      .num("logged_in", b.ok)
+      .num("joined", joinedCount)
+      .num("join_errors", joinErrors)
+      .boolean("all_joined", ready)
+      .str("instant_room_config", configResult)
+      .str("maxusers_config", maxUsersResult)
+      .num("join_seconds", joinSeconds)
+      .num("join_presences_received", static_cast<double>(joinPresences))
+      .num("step_seconds", o.stepSeconds)
+      .str("stop_reason", stopReason)
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors));
+  stepsJson(j, d);
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (ready ? wrc : 1);
+}
+
+// ---- 4. archive queries: prefilled archives, clients paging back through them ---------------
+
+int runArchive(const Options& o) {
+  Runtime rt(o);
+  const unsigned n = o.archiveUsers & ~1u;  // pairs
+  std::vector<std::shared_ptr<Conn>> conns(n);
+  std::vector<std::string> partner(n);
+  for (unsigned i = 0; i < n; ++i) {
+    partner[i] = o.target.userPrefix + std::to_string((i ^ 1u) + o.firstUser) + "@" +
+                 o.target.domain;
+  }
+  struct Client {
+    std::string iqId;          // outstanding query ("" when none)
+    std::string before;        // page before this archive id; "" for the latest page
+    Clock::time_point sent;
+    unsigned results = 0;      // results of the outstanding query so far
+  };
+  std::vector<Client> clients(n);
+  std::uint64_t prefillReceived = 0, queryCounter = 0;
+  bool measuring = false, issuing = false;
+  std::uint64_t done = 0, doneInWindow = 0, resultsInWindow = 0, failed = 0, emptyPages = 0;
+  std::vector<std::uint32_t> latUs;
+  std::function<void(unsigned)> issue;
+
+  auto handlerFor = [&](unsigned i) {
+    return [&, i](Element& e) {
+      Client& c = clients[i];
+      if (e.name == "message") {
+        if (const Element* r = e.child("result")) {
+          if (r->attr("queryid") == c.iqId && !c.iqId.empty()) {
+            ++c.results;
+          }
+          return;
+        }
+        if (!recordMessageError(rt, e) && e.child("body") != nullptr) {
+          ++prefillReceived;
+        }
+      } else if (e.name == "iq" && !c.iqId.empty() && e.attr("id") == c.iqId) {
+        c.iqId.clear();
+        ++done;
+        if (e.attr("type") != "result") {
+          const Element* err = e.child("error");
+          rt.error(std::string("query error: ") +
+                   (err && !err->children.empty() ? err->children.front().name : "?"));
+          ++failed;
+          c.before.clear();
+        } else {
+          const Element* fin = e.child("fin");
+          const Element* set = fin ? fin->child("set") : nullptr;
+          const Element* first = set ? set->child("first") : nullptr;
+          const bool complete = fin && fin->attr("complete") == "true";
+          if (c.results == 0) {
+            ++emptyPages;
+          }
+          // Page further back until the start of the archive, then from the newest again.
+          c.before = complete || first == nullptr || c.results == 0 ? "" : first->text;
+          if (measuring) {
+            ++doneInWindow;
+            resultsInWindow += c.results;
+            latUs.push_back(static_cast<std::uint32_t>(secondsSince(c.sent) * 1e6));
+          }
+        }
+        if (issuing) {
+          issue(i);
+        }
+      }
+    };
+  };
+  issue = [&](unsigned i) {
+    Client& c = clients[i];
+    c.iqId = "q" + std::to_string(++queryCounter);
+    c.results = 0;
+    c.sent = Clock::now();
+    std::string before = c.before.empty() ? "<before/>" : "<before>" + c.before + "</before>";
+    conns[i]->send("<iq type='set' id='" + c.iqId + "'><query xmlns='urn:xmpp:mam:2' queryid='" +
+                   c.iqId + "'><set xmlns='http://jabber.org/protocol/rsm'><max>" +
+                   std::to_string(o.pageSize) + "</max>" + before + "</set></query></iq>");
+  };
+
+  LoginBatch b;
+  b.first = o.firstUser;
+  b.count = n;
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, handlerFor(idx));
+    conns[idx] = std::move(c);
+  };
+
+  std::string stopReason = "done";
+  bool ok = false;
+  double prefillSeconds = 0, window = 0;
+  std::uint64_t prefillSent = 0;
+  ProcSample cpu0, cpu1;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < n || n == 0) {
+      stopReason = "not every user could log in";
+      co_return;
+    }
+    // Prefill: chat messages between the pairs at a moderate rate; every one is archived
+    // twice (the sender's and the recipient's archive).
+    auto t0 = Clock::now();
+    asio::steady_timer tick(rt.io);
+    char msg[512];
+    while (prefillSent < o.prefillMessages && secondsSince(t0) < o.maxSeconds / 3) {
+      auto due = std::min<std::uint64_t>(
+          o.prefillMessages, static_cast<std::uint64_t>(o.prefillRate * secondsSince(t0)) + 1);
+      while (prefillSent < due) {
+        unsigned i = static_cast<unsigned>(prefillSent % n);
+        int len = std::snprintf(msg, sizeof msg,
+                                "<message type='chat' to='%s' id='p%llu'><body>archived "
+                                "message %llu</body></message>",
+                                partner[i].c_str(),
+                                static_cast<unsigned long long>(prefillSent),
+                                static_cast<unsigned long long>(prefillSent));
+        conns[i]->send(std::string_view(msg, static_cast<std::size_t>(len)));
+        ++prefillSent;
+      }
+      tick.expires_after(5ms);
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    while (prefillReceived < prefillSent && secondsSince(t0) < o.maxSeconds / 3) {
+      co_await sleepFor(rt, 10ms);
+    }
+    prefillSeconds = secondsSince(t0);
+    if (prefillReceived < prefillSent) {
+      stopReason = "prefill: only " + std::to_string(prefillReceived) + " of " +
+                   std::to_string(prefillSent) + " messages arrived";
+      co_await closeAll(rt, conns);
+      co_return;
+    }
+    co_await sleepFor(rt, 2000ms);  // archive writes behind delivery settle
+    // Closed loop: every client has one query outstanding at any time.
+    issuing = true;
+    for (unsigned i = 0; i < n; ++i) {
+      issue(i);
+    }
+    co_await sleepFor(rt, 1000ms);  // warm-up
+    measuring = true;
+    cpu0 = sampleProc(o.serverPid);
+    auto w0 = Clock::now();
+    co_await sleepFor(rt, std::chrono::milliseconds(static_cast<long>(o.querySeconds * 1000)));
+    measuring = false;
+    window = secondsSince(w0);
+    cpu1 = sampleProc(o.serverPid);
+    issuing = false;
+    auto d0 = Clock::now();
+    auto outstanding = [&] {
+      return std::count_if(clients.begin(), clients.end(),
+                           [](const Client& c) { return !c.iqId.empty(); });
+    };
+    while (outstanding() > 0 && secondsSince(d0) < 10) {
+      co_await sleepFor(rt, 10ms);
+    }
+    ok = doneInWindow > 0;
+    if (!ok) {
+      stopReason = "no query completed";
+    }
+    co_await closeAll(rt, conns);
+  });
+
+  double cpu = cpu1.cpuSeconds - cpu0.cpuSeconds;
+  Json j = commonJson(rt, "archive");
+  j.num("users", n)
+      .num("first_user", o.firstUser)
+      .num("logged_in", b.ok)
+      .num("prefill_messages", static_cast<double>(prefillSent))
+      .num("prefill_received", static_cast<double>(prefillReceived))
+      .num("prefill_seconds", prefillSeconds)
+      .num("page_size", o.pageSize)
+      .num("window_seconds", window)
+      .num("queries_in_window", static_cast<double>(doneInWindow))
+      .num("queries_per_second", window > 0 ? doneInWindow / window : 0)
+      .num("results_per_query",
+           doneInWindow ? static_cast<double>(resultsInWindow) / doneInWindow : 0)
+      .num("empty_pages", static_cast<double>(emptyPages))
+      .num("failed_queries", static_cast<double>(failed))
+      .num("latency_p50_ms", percentileMs(latUs, 0.50))
+      .num("latency_p99_ms", percentileMs(latUs, 0.99))
+      .num("server_cpu_seconds", cpu)
+      .num("server_cpu_ms_per_query", doneInWindow ? cpu * 1000 / doneInWindow : -1)
+      .str("stop_reason", stopReason)
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors));
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (ok ? wrc : 1);
+}
+
+// ---- 5. idle authenticated connections -------------------------------------------------------
 
 int runIdle(const Options& o) {
   Runtime rt(o);

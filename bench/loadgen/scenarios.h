@@ -1,6 +1,7 @@
 #pragma once
-// The three benchmark scenarios. Each is bounded in count and time, writes one JSON object
+// The benchmark scenarios. Each is bounded in count and time, writes one JSON object
 // with its figures to Options::outPath and returns the process exit code.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct Options {
   bool batchWrites = false;  // write a connection's messages of one tick together
   double maxP99Ms = 1000;
   std::size_t maxQueuedBytes = 256 * 1024;  // per connection; beyond it a send is skipped
+  // room
+  unsigned occupants = 1000;
+  std::string room = "bench@conference.localhost";
+  unsigned roomMaxUsers = 2000;  // muc#roomconfig_maxusers submitted by the room's creator
+  // archive
+  unsigned archiveUsers = 50;
+  unsigned firstUser = 1;  // the archive users are userF .. userF+U-1
+  std::uint64_t prefillMessages = 20000;
+  double prefillRate = 2000;
+  double querySeconds = 10;
+  unsigned pageSize = 50;
   // idle
   unsigned maxConnections = 10000;
   double holdSeconds = 10;
@@ -35,6 +47,8 @@ struct Options {
 
 int runLogin(const Options& o);
 int runChat(const Options& o);
+int runRoom(const Options& o);
+int runArchive(const Options& o);
 int runIdle(const Options& o);
 
 }  // namespace loadgen

@@ -1,19 +1,46 @@
 #include "rampart/core/random.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <array>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 namespace rampart::core {
+namespace {
+
+void randomBytes(unsigned char* out, std::size_t n) {
+  // Without randomness nothing here can be made safe; this only happens when the OS has no
+  // entropy source at all.
+  auto draw = [](unsigned char* p, std::size_t len) {
+    if (RAND_bytes(p, static_cast<int>(len)) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+  };
+  // OpenSSL's DRBG drawn 1 KiB at a time per thread: one call per stanza-id would cost a lock
+  // and a fork check each. Bytes handed out are wiped from the pool.
+  thread_local std::array<unsigned char, 1024> pool;
+  thread_local std::size_t used = pool.size();
+  if (n > pool.size() / 4) {
+    draw(out, n);
+    return;
+  }
+  if (used + n > pool.size()) {
+    draw(pool.data(), pool.size());
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  OPENSSL_cleanse(pool.data() + used, n);
+  used += n;
+}
+
+}  // namespace
 
 std::string randomToken(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    // Without randomness nothing here can be made safe; this only happens when the OS has
-    // no entropy source at all.
-    throw std::runtime_error("RAND_bytes failed");
-  }
+  randomBytes(raw.data(), raw.size());
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
