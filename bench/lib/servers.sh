@@ -42,6 +42,22 @@ make_certificate() {
   openssl x509 -in "$RUN_DIR/tls/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//'
 }
 
+# sqlite_wal_db FILE [SCHEMA.sql]: a SQLite database in WAL journal mode, as Rampart's is (the
+# mode is kept in the file; neither ejabberd nor Prosody has a setting for it), with the schema.
+sqlite_wal_db() {
+  python3 - "$@" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE bench_wal_marker (x)")  # writes the header, so the mode sticks
+db.execute("DROP TABLE bench_wal_marker")
+if len(sys.argv) > 2:
+    db.executescript(open(sys.argv[2]).read())
+db.commit()
+assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+PY
+}
+
 fill_template() {  # fill_template IN OUT
   sed -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
       -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
@@ -88,9 +104,8 @@ ejabberd_prepare() {  # ejabberd_prepare COUNT
   fill_template "$BENCH/peers/ejabberd.yml.in" "$dir/etc/ejabberd.yml"
   fill_template "$BENCH/peers/ejabberdctl.cfg.in" "$dir/etc/ejabberdctl.cfg"
   cp /etc/ejabberd/inetrc "$dir/etc/inetrc"
-  # The archive database (sql_database) with ejabberd's own SQLite schema.
-  python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).executescript(open(sys.argv[2]).read())' \
-    "$dir/spool/archive.db" /usr/share/ejabberd/sql/lite.sql
+  # The archive database (sql_database) with ejabberd's own SQLite schema, in WAL mode.
+  sqlite_wal_db "$dir/spool/archive.db" /usr/share/ejabberd/sql/lite.sql
   cat "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" >"$dir/etc/bench.pem"
   chmod 600 "$dir/etc/bench.pem"
   chown -R ejabberd:ejabberd "$dir"
@@ -137,6 +152,7 @@ prosody_prepare() {  # prosody_prepare COUNT
   cp "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" "$dir/"
   chmod 600 "$dir/key.pem"
   python3 "$BENCH/lib/prosody_accounts.py" "$dir/data" localhost "$count" 4096
+  sqlite_wal_db "$dir/data/archive.sqlite"  # mod_storage_sql creates its tables in it
   chown -R prosody:prosody "$dir"
 }
 
