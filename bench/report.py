@@ -13,7 +13,7 @@ import re
 import sys
 
 NAMES = {"rampart": "Rampart", "ejabberd": "ejabberd", "prosody": "Prosody"}
-SCENARIOS = ("idle", "login", "chat", "room", "archive")
+SCENARIOS = ("idle", "login", "chat", "chat-noarchive", "room", "archive")
 # Expected lines at start-up and shutdown, not problems under load.
 BENIGN = ("self-signed certificate", "Received SIGTERM", "Error indexing certificate directory")
 
@@ -89,7 +89,11 @@ def common_rate(r, servers, wanted, scenario="chat"):
         return wanted
     sustained = [{k for k, x in steps.items() if x["verdict"] == "sustained"} for steps in ran]
     both = set.intersection(*sustained) if sustained else set()
-    return max(both) if both else None
+    if both:
+        return max(both)
+    # No rate that all of them sustained: the lowest rate that all of them ran.
+    common = set.intersection(*[set(steps) for steps in ran]) if ran else set()
+    return min(common) if common else None
 
 
 def main():
@@ -146,9 +150,11 @@ def main():
       "against stored SCRAM keys with 4096 iterations, no traffic shapers or rate limits "
       "(ejabberd: `c2s_shaper: none`, listener `shaper: none`, `max_fsm_queue` 10M; Prosody: "
       "`mod_limits` not loaded), the same listen backlog (4096, Rampart's; ejabberd's default of 5 and "
-      "Prosody's 128 drop handshakes in a login storm), default internal storage for accounts and rosters (Rampart SQLite in `--dev` mode, ejabberd "
+      "Prosody's 128 drop handshakes in a login storm), default internal storage for accounts and rosters (Rampart SQLite, ejabberd "
       "Mnesia, Prosody files), message archives (XEP-0313, on for every account and room, kept a year) in SQLite for "
       "all three (ejabberd `mod_mam` with `db_type: sql`, Prosody `mod_mam`/`mod_muc_mam` with `mod_storage_sql`), "
+      "every SQLite database in WAL mode with SQLite's default `synchronous=FULL` (Rampart: `storage.synchronous = \"full\"`; "
+      "Rampart runs from `bench/peers/rampart.toml.in`, the settings of `rampartd --dev` written out), "
       "multi-user chat at `conference.localhost`, default log level (info) to a file, roster/disco/ping/offline modules, every "
       "other setting at its default (ejabberd's caches hold 1,000 entries, hence its cache warnings). "
       "Configurations: `bench/peers/`.")
@@ -215,18 +221,21 @@ def main():
         p(line + " |")
 
     row("Logins/s (login storm)", [get(s, "login", "logins_per_second") for s in servers])
-    row("Delivered msg/s at saturation", [get(s, "chat", "saturation_delivered_per_second") for s in servers])
-    common = common_rate(r, servers, meta.get("compare_rate", 10000))
-    if common:
-        row(f"Chat latency p50 at {common / 1000:g}k msg/s, same load for all (ms)",
-            [step_at(r, s, common, "latency_p50_ms") for s in servers], 2)
-        row(f"Chat latency p99 at {common / 1000:g}k msg/s, same load for all (ms)",
-            [step_at(r, s, common, "latency_p99_ms") for s in servers], 2)
-    if common:
-        row(f"Server CPU s per 10k messages at {common / 1000:g}k msg/s",
-            [step_at(r, s, common, "server_cpu_seconds_per_10k") for s in servers], 3)
-    row("Server CPU s per 10k messages at saturation",
-        [get(s, "chat", "saturation_server_cpu_seconds_per_10k") for s in servers], 3)
+    for sc, label in (("chat", "archived"), ("chat-noarchive", "archiving off")):
+        if not any(r.get((s, sc)) for s in servers):
+            continue
+        row(f"Delivered msg/s at saturation, {label}",
+            [get(s, sc, "saturation_delivered_per_second") for s in servers])
+        common = common_rate(r, servers, meta.get("compare_rate", 10000), sc)
+        if common:
+            row(f"Chat latency p50 at {common / 1000:g}k msg/s, {label} (ms)",
+                [step_at(r, s, common, "latency_p50_ms", sc) for s in servers], 2)
+            row(f"Chat latency p99 at {common / 1000:g}k msg/s, {label} (ms)",
+                [step_at(r, s, common, "latency_p99_ms", sc) for s in servers], 2)
+            row(f"Server CPU s per 10k messages at {common / 1000:g}k msg/s, {label}",
+                [step_at(r, s, common, "server_cpu_seconds_per_10k", sc) for s in servers], 3)
+        row(f"Server CPU s per 10k messages at saturation, {label}",
+            [get(s, sc, "saturation_server_cpu_seconds_per_10k") for s in servers], 3)
     row("Server RSS KiB per idle TLS connection", [get(s, "idle", "server_kib_per_connection") for s in servers], 1)
     if any(r.get((s, "room")) for s in servers):
         occ = fmt(meta.get("occupants"))
@@ -245,9 +254,10 @@ def main():
         row("Archive query latency p99 (ms)", [get(s, "archive", "latency_p99_ms") for s in servers], 1)
         row("Server CPU ms per archive query", [get(s, "archive", "server_cpu_ms_per_query") for s in servers], 2)
     p("")
-    p("Latency and CPU are compared at the same offered load for all servers (for the room: the "
-      "highest message rate all of them sustained); the latency at each server's own highest "
-      "sustained rate is in the tables below.")
+    p("Latency and CPU are compared at the same offered load for all servers (10k msg/s for the "
+      "1:1 chat; otherwise the highest rate all of them sustained, or the lowest rate all of them "
+      "ran when there is none); the latency at each server's own highest sustained rate is in the "
+      "tables below.")
     p("")
     p("Ratios are Rampart divided by the other server: above 1x is better for logins/s and "
       "messages/s, below 1x is better for latency, CPU and memory. The goal of issue 3 is at least "
@@ -270,50 +280,60 @@ def main():
           f"{fmt(d['server_cpu_ms_per_login'], 2)} | {fmt(d.get('other_cpu_seconds_on_server_core'), 1)} |")
     p("")
 
-    # ---- chat ----
-    limited = []
-    p("## 2. Steady 1:1 chat")
-    p("")
-    p("| Server | Delivered msg/s at saturation (offered) | Highest sustained rate | p50 / p99 there (ms) | CPU s per 10k msgs: ramp / at saturation | Stopped because |")
-    p("| --- | --- | --- | --- | --- | --- |")
-    for s in servers:
-        d = r[(s, "chat")]
-        if d is None:
-            p(f"| {NAMES.get(s, s)} | no result | | | | |")
+    # ---- chat, with and without archiving ----
+    for sc, title, note in (
+            ("chat", "## 2. Steady 1:1 chat, every message archived",
+             "Every message is archived for sender and recipient (XEP-0313, SQLite) on all three servers."),
+            ("chat-noarchive", "## 2b. Steady 1:1 chat, archiving off",
+             "The same load on servers configured with archiving off (`default: never` / "
+             "`default_archive_policy = false`): message routing alone.")):
+        if not any(r.get((s, sc)) for s in servers):
             continue
-        p(f"| {NAMES.get(s, s)} | {fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
-          f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
-          f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
-          f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']} |")
-        if "load generator" in d["stop_reason"] or d["stop_reason"] == "all rates done":
-            limited.append(NAMES.get(s, s))
-    p("")
-    if limited:
-        p(f"For {', '.join(limited)} the load generator reached the limit of its own core (or the last "
-          "rate) by the end of the ramp: the saturation figure is a lower bound of what that server "
-          "can deliver.")
+        limited = []
+        p(title)
         p("")
-    p("Every step, per server: offered and delivered msg/s, latency, server CPU s per 10k messages, "
-      "and the share of its core used by the server, of the other core by the load generator, and of "
-      "the server's core by other programs:")
-    p("")
-    p("| Server | Offered msg/s | Delivered msg/s | p50 / p99 (ms) | CPU s / 10k | Server CPU | Loadgen CPU | Others on server core | Verdict |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for s in servers:
-        d = r[(s, "chat")]
-        if d is None:
-            continue
-        for step in d["steps"]:
-            if step["warmup"]:
+        p(note)
+        p("")
+        p("| Server | Delivered msg/s at saturation (offered) | Highest sustained rate | p50 / p99 there (ms) | CPU s per 10k msgs: ramp / at saturation | Stopped because |")
+        p("| --- | --- | --- | --- | --- | --- |")
+        for s in servers:
+            d = r[(s, sc)]
+            if d is None:
+                p(f"| {NAMES.get(s, s)} | no result | | | | |")
                 continue
-            busy = step["loadgen_cpu_seconds"] / max(1e-9, step["window_seconds"] + step["drain_seconds"])
-            wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
-            other = step.get("other_cpu_seconds_on_server_core", 0) / wall
-            p(f"| {NAMES.get(s, s)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
-              f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
-              f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
-              f"{busy * 100:.0f}% | {other * 100:.0f}% | {step['verdict']} |")
-    p("")
+            p(f"| {NAMES.get(s, s)} | {fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
+              f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
+              f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
+              f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']} |")
+            if "load generator" in d["stop_reason"] or d["stop_reason"] == "all rates done":
+                limited.append(NAMES.get(s, s))
+        p("")
+        if limited:
+            p(f"For {', '.join(limited)} the load generator reached the limit of its own core (or the last "
+              "rate) by the end of the ramp: the saturation figure is a lower bound of what that server "
+              "can deliver.")
+            p("")
+        p("Every step, per server: offered and delivered msg/s, latency, server CPU s per 10k messages, "
+          "and the share of its core used by the server, of the other core by the load generator, and of "
+          "the server's core by other programs:")
+        p("")
+        p("| Server | Offered msg/s | Delivered msg/s | p50 / p99 (ms) | CPU s / 10k | Server CPU | Loadgen CPU | Others on server core | Verdict |")
+        p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for s in servers:
+            d = r[(s, sc)]
+            if d is None:
+                continue
+            for step in d["steps"]:
+                if step["warmup"]:
+                    continue
+                busy = step["loadgen_cpu_seconds"] / max(1e-9, step["window_seconds"] + step["drain_seconds"])
+                wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
+                other = step.get("other_cpu_seconds_on_server_core", 0) / wall
+                p(f"| {NAMES.get(s, s)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
+                  f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
+                  f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
+                  f"{busy * 100:.0f}% | {other * 100:.0f}% | {step['verdict']} |")
+        p("")
 
     # ---- idle ----
     p("## 3. Idle authenticated TLS connections")

@@ -3,7 +3,8 @@
 # by the same load generator (bench/loadgen) over STARTTLS + SCRAM-SHA-1:
 #   1. login storm      N users log in with C in flight                -> logins/s
 #   2. 1:1 chat         P pairs at increasing rates until saturation    -> delivered msg/s,
-#                       latency p50/p99, server CPU s per 10k messages
+#                       latency p50/p99, server CPU s per 10k messages; every message archived
+#                       for both parties, and again (chat-noarchive) with archiving off
 #   3. idle connections up to M authenticated TLS connections held     -> server KiB/connection
 #   4. room fan-out     O occupants in one room, messages to it at increasing rates until
 #                       saturation -> deliveries/s, latency p50/p99, server CPU s per 10k
@@ -19,7 +20,8 @@
 # BENCH_MAX_P99_MS, BENCH_BATCH_WRITES=1 (a connection's messages of one 5 ms tick in one TLS
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
-# BENCH_PREFILL (messages), BENCH_QUERY_SECONDS, BENCH_SCENARIOS="idle login chat room archive",
+# BENCH_PREFILL (messages), BENCH_QUERY_SECONDS,
+# BENCH_SCENARIOS="idle login chat chat-noarchive room archive",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -64,7 +66,7 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
-SCENARIOS=${BENCH_SCENARIOS:-idle login chat room archive}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-noarchive room archive}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS + 1 : OCCUPANTS + 1))
 SERVERS=${BENCH_SERVERS:-rampart ejabberd prosody}
@@ -207,8 +209,13 @@ server_log() {
   esac
 }
 
-run_scenario() {  # run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...
+# run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...: SCENARIO is a load generator scenario,
+# or one with -noarchive, run on the server configured with message archiving off.
+run_scenario() {
   local scenario=$1 bound=$2
+  local kind=${scenario%-noarchive}
+  VARIANT=""
+  [[ $scenario == *-noarchive ]] && VARIANT=noarchive
   shift 2
   local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
   logfile=$(server_log)
@@ -228,7 +235,7 @@ run_scenario() {  # run_scenario SCENARIO BOUND_SECONDS LOADGEN_ARGS...
     return 0
   fi
   timeout --kill-after=10 "$((bound + 60))" nice -n "$NICE" taskset -c "$LOADGEN_CPU" \
-    "$LOADGEN" "$scenario" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
+    "$LOADGEN" "$kind" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
     --server-cpu "$SERVER_CPU" --out "$RESULTS/$name.json" \
     --scram-cache "$RUN_DIR/$SERVER.scram-cache" --concurrency "$CONCURRENCY" \
     --max-seconds "$bound" "$@" >"$RESULTS/$name.stdout" 2>"$RESULTS/$name.stderr" &
@@ -283,6 +290,10 @@ for SERVER in $SERVERS; do
   if has_scenario chat; then
     run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
       --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+  fi
+  if has_scenario chat-noarchive; then
+    run_scenario chat-noarchive 300 --pairs "$PAIRS" --rates "$RATES" \
+      --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
   fi
   if has_scenario room; then
     run_scenario room 500 --occupants "$OCCUPANTS" --rates "$ROOM_RATES" \

@@ -58,40 +58,51 @@ assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 PY
 }
 
-fill_template() {  # fill_template IN OUT
+# fill_template IN OUT [noarchive]: the configuration with this run's paths and ports;
+# message archiving on for every account (the default), or off with `noarchive`.
+fill_template() {
+  local mam_default=always mam_policy=true
+  if [[ ${3:-} == noarchive ]]; then mam_default=never mam_policy=false; fi
   sed -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
+      -e "s|@TLS_PORT@|$RAMPART_TLS_PORT|g" -e "s|@HTTPS_PORT@|$RAMPART_HTTPS_PORT|g" \
       -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
+      -e "s|@MAM_DEFAULT@|$mam_default|g" -e "s|@MAM_POLICY@|$mam_policy|g" \
       "$1" >"$2"
 }
+
+# The configuration file variant for this scenario: "" or "-noarchive" (VARIANT=noarchive).
+variant_suffix() { [[ ${VARIANT:-} == noarchive ]] && echo "-noarchive" || true; }
 
 # ---- Rampart ----------------------------------------------------------------------------------
 
 rampart_prepare() {  # rampart_prepare COUNT
-  local dir=$RUN_DIR/rampart count=$1
+  local dir=$RUN_DIR/rampart count=$1 conf=$RUN_DIR/rampart/rampart.toml
   mkdir -p "$dir/tls"
   cp "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" "$dir/tls/"
   chmod 600 "$dir/tls/key.pem"
+  fill_template "$BENCH/peers/rampart.toml.in" "$conf"
+  fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noarchive.toml" noarchive
   # One account first, so that the database exists before the parallel writers start.
-  "$RAMPARTCTL" --data-dir "$dir" user add user1@localhost pass1 >/dev/null
-  seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --data-dir "$dir" user add \
+  "$RAMPARTCTL" --config "$conf" user add user1@localhost pass1 >/dev/null
+  seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --config "$conf" user add \
     user{}@localhost pass{} >/dev/null 2>>"$RUN_DIR/rampartctl.err" || true
   local have
-  have=$("$RAMPARTCTL" --data-dir "$dir" user list localhost | grep -c '^user')
+  have=$("$RAMPARTCTL" --config "$conf" user list localhost | grep -c '^user')
   if ((have < count)); then
     echo "rampartctl: $((count - have)) accounts failed in parallel, retrying one by one" >&2
-    "$RAMPARTCTL" --data-dir "$dir" user list localhost | sort >"$RUN_DIR/have.txt"
+    "$RAMPARTCTL" --config "$conf" user list localhost | sort >"$RUN_DIR/have.txt"
     seq 1 "$count" | sed 's/.*/user&@localhost/' | sort | comm -23 - "$RUN_DIR/have.txt" |
       while read -r jid; do
         n=${jid#user}; n=${n%@localhost}
-        "$RAMPARTCTL" --data-dir "$dir" user add "$jid" "pass$n" >/dev/null
+        "$RAMPARTCTL" --config "$conf" user add "$jid" "pass$n" >/dev/null
       done
   fi
 }
 
 rampart_start() {
-  nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" "$RAMPARTD" --dev --data-dir "$RUN_DIR/rampart" \
-    --c2s-port "$RAMPART_PORT" --tls-port "$RAMPART_TLS_PORT" \
-    --https-port "$RAMPART_HTTPS_PORT" >>"$RUN_DIR/rampart/rampartd.log" 2>&1 &
+  nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" "$RAMPARTD" \
+    --config "$RUN_DIR/rampart/rampart$(variant_suffix).toml" \
+    >>"$RUN_DIR/rampart/rampartd.log" 2>&1 &
   SERVER_PID=$! LAUNCH_PID=$!
   wait_listening "$RAMPART_PORT" 30
 }
@@ -102,6 +113,7 @@ ejabberd_prepare() {  # ejabberd_prepare COUNT
   local dir=$RUN_DIR/ejabberd count=$1
   mkdir -p "$dir/etc/modules.d" "$dir/spool" "$dir/logs"
   fill_template "$BENCH/peers/ejabberd.yml.in" "$dir/etc/ejabberd.yml"
+  fill_template "$BENCH/peers/ejabberd.yml.in" "$dir/etc/ejabberd-noarchive.yml" noarchive
   fill_template "$BENCH/peers/ejabberdctl.cfg.in" "$dir/etc/ejabberdctl.cfg"
   cp /etc/ejabberd/inetrc "$dir/etc/inetrc"
   # The archive database (sql_database) with ejabberd's own SQLite schema, in WAL mode.
@@ -121,7 +133,7 @@ ejabberd_start() {
   # and Erlang cookie ($HOME); the Erlang distribution listens on loopback without epmd.
   HOME=$dir/spool nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" \
     setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
-    /usr/sbin/ejabberdctl --config-dir "$dir/etc" --config "$dir/etc/ejabberd.yml" \
+    /usr/sbin/ejabberdctl --config-dir "$dir/etc" --config "$dir/etc/ejabberd$(variant_suffix).yml" \
     --ctl-config "$dir/etc/ejabberdctl.cfg" --logs "$dir/logs" --spool "$dir/spool" \
     foreground >>"$dir/logs/console.log" 2>&1 &
   LAUNCH_PID=$!
@@ -149,6 +161,7 @@ prosody_prepare() {  # prosody_prepare COUNT
   local dir=$RUN_DIR/prosody count=$1
   mkdir -p "$dir/data"
   fill_template "$BENCH/peers/prosody.cfg.lua.in" "$dir/prosody.cfg.lua"
+  fill_template "$BENCH/peers/prosody.cfg.lua.in" "$dir/prosody-noarchive.cfg.lua" noarchive
   cp "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" "$dir/"
   chmod 600 "$dir/key.pem"
   python3 "$BENCH/lib/prosody_accounts.py" "$dir/data" localhost "$count" 4096
@@ -159,7 +172,7 @@ prosody_prepare() {  # prosody_prepare COUNT
 prosody_start() {
   local dir=$RUN_DIR/prosody
   nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" setpriv --reuid=prosody --regid=prosody --init-groups \
-    /usr/bin/prosody -F --config "$dir/prosody.cfg.lua" >>"$dir/console.log" 2>&1 &
+    /usr/bin/prosody -F --config "$dir/prosody$(variant_suffix).cfg.lua" >>"$dir/console.log" 2>&1 &
   SERVER_PID=$! LAUNCH_PID=$!
   wait_listening "$PROSODY_PORT" 30
 }

@@ -576,15 +576,19 @@ awaitable<std::string> runRateSteps(Runtime& rt, const StepPlan& plan,
       continue;
     }
     double delivered = s.recvInWindow / s.windowSeconds;
-    double sentRate = s.sent / s.windowSeconds;
+    // Messages are sent on a schedule of whole messages: at low rates the window holds one
+    // message fewer than rate x seconds.
+    double due = std::max(1.0, std::floor(s.target * s.windowSeconds) - 1);
     double lost = expected > s.recvTotal ? static_cast<double>(expected - s.recvTotal) : 0;
     double loadgenBusy = s.loadgenCpu / (s.windowSeconds + s.drainSeconds);
     std::vector<std::string> why;
     if (loadgenBusy > 0.9) why.push_back("load generator saturated");
-    if (sentRate < 0.95 * s.target && loadgenBusy <= 0.9) {
+    if (static_cast<double>(s.sent) < 0.95 * due && loadgenBusy <= 0.9) {
       why.push_back("server not reading (send backlog)");
     }
-    if (delivered < 0.9 * s.target * plan.fanout) why.push_back("delivered < 90% of offered");
+    if (static_cast<double>(s.recvInWindow) < 0.9 * due * plan.fanout) {
+      why.push_back("delivered < 90% of offered");
+    }
     if (s.p99 > plan.maxP99Ms) why.push_back("p99 > limit");
     if (lost > 0.01 * static_cast<double>(expected)) why.push_back("not delivered after drain");
     if (delivered < 1.05 * bestDelivered) why.push_back("delivered rate stopped growing");
