@@ -37,7 +37,8 @@ def fmt(v, digits=0, unit=""):
 def ratio(a, b, digits=2):
     if a is None or b is None or a <= 0 or b <= 0:
         return "n/a"
-    return f"{a / b:.{digits}f}x"
+    v = a / b
+    return f"{v:.{digits}f}x" if v >= 0.1 else f"{v:.2g}x"
 
 
 def log_counts(results, server, scenario):
