@@ -152,7 +152,10 @@ ejabberd_start() {
     tail -20 "$dir/logs/console.log" >&2 || true
     return 1
   fi
-  wait_listening "$EJABBERD_PORT" 60
+  wait_listening "$EJABBERD_PORT" 60 || return 1
+  # ejabberd opens its SQL pool (the archives) a few seconds after its listeners; until then
+  # every mod_mam hook fails. Give it that time before any load.
+  sleep 5
 }
 
 # ---- Prosody ----------------------------------------------------------------------------------
