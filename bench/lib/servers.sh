@@ -153,9 +153,27 @@ ejabberd_start() {
     return 1
   fi
   wait_listening "$EJABBERD_PORT" 60 || return 1
-  # ejabberd opens its SQL pool (the archives) a few seconds after its listeners; until then
-  # every mod_mam hook fails. Give it that time before any load.
-  sleep 5
+  wait_listening "$EJABBERD_HTTP_PORT" 30 || return 1
+  # ejabberd opens its SQL pool (the archives) on first use, and mod_mam hooks fail while it
+  # starts. Use it once (an archive clean-up that deletes nothing) before any load.
+  python3 - "$EJABBERD_HTTP_PORT" <<'PY' || echo "ejabberd: SQL pool warm-up failed" >&2
+import http.client, json, sys, time
+for attempt in range(20):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+        c.request("POST", "/api/delete_old_mam_messages", json.dumps({"type": "all", "days": 36500}),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status == 200:
+            break
+    except OSError:
+        pass
+    time.sleep(0.5)
+else:
+    sys.exit(1)
+PY
+  sleep 2
 }
 
 # ---- Prosody ----------------------------------------------------------------------------------
