@@ -72,6 +72,24 @@ def log_counts(results, server, scenario):
     return warn, err, top
 
 
+def saturation_cells(d):
+    """Saturation, highest sustained rate, latency there, CPU and stop reason of a rate-step run."""
+    return (f"{fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
+            f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
+            f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
+            f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']}")
+
+
+def step_row(server, step):
+    """One step of a rate-step run: rates, latency, CPU and each core's share, verdict."""
+    wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
+    return (f"| {NAMES.get(server, server)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
+            f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
+            f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
+            f"{step['loadgen_cpu_seconds'] / wall * 100:.0f}% | "
+            f"{step.get('other_cpu_seconds_on_server_core', 0) / wall * 100:.0f}% | {step['verdict']} |")
+
+
 def step_at(r, server, rate, key, scenario="chat"):
     d = r.get((server, scenario))
     for step in (d or {}).get("steps", []):
@@ -302,10 +320,7 @@ def main():
             if d is None:
                 p(f"| {NAMES.get(s, s)} | no result | | | | |")
                 continue
-            p(f"| {NAMES.get(s, s)} | {fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
-              f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
-              f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
-              f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']} |")
+            p(f"| {NAMES.get(s, s)} | {saturation_cells(d)} |")
             if "load generator" in d["stop_reason"] or d["stop_reason"] == "all rates done":
                 limited.append(NAMES.get(s, s))
         p("")
@@ -327,13 +342,7 @@ def main():
             for step in d["steps"]:
                 if step["warmup"]:
                     continue
-                busy = step["loadgen_cpu_seconds"] / max(1e-9, step["window_seconds"] + step["drain_seconds"])
-                wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
-                other = step.get("other_cpu_seconds_on_server_core", 0) / wall
-                p(f"| {NAMES.get(s, s)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
-                  f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
-                  f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
-                  f"{busy * 100:.0f}% | {other * 100:.0f}% | {step['verdict']} |")
+                p(step_row(s, step))
         p("")
 
     # ---- idle ----
@@ -364,10 +373,7 @@ def main():
                 p(f"| {NAMES.get(s, s)} | no result | | | | | |")
                 continue
             p(f"| {NAMES.get(s, s)} | {d['joined']} of {d['occupants']} ({fmt(d['join_seconds'], 1)}) | "
-              f"{fmt(d['saturation_delivered_per_second'])} ({fmt(d['saturation_target_per_second'])}) | "
-              f"{fmt(d['highest_sustained_rate'])} | {fmt(d['latency_p50_ms_at_highest_sustained'], 2)} / "
-              f"{fmt(d['latency_p99_ms_at_highest_sustained'], 2)} | {fmt(d['server_cpu_seconds_per_10k_overall'], 3)} / "
-              f"{fmt(d['saturation_server_cpu_seconds_per_10k'], 3)} | {d['stop_reason']} |")
+              f"{saturation_cells(d)} |")
             if "load generator" in d["stop_reason"] or d["stop_reason"] == "all rates done":
                 limited.append(NAMES.get(s, s))
         p("")
@@ -385,12 +391,7 @@ def main():
             for step in d["steps"]:
                 if step["warmup"]:
                     continue
-                wall = max(1e-9, step["window_seconds"] + step["drain_seconds"])
-                p(f"| {NAMES.get(s, s)} | {fmt(step['target_per_second'])} | {fmt(step['delivered_per_second'])} | "
-                  f"{fmt(step['latency_p50_ms'], 2)} / {fmt(step['latency_p99_ms'], 2)} | "
-                  f"{fmt(step['server_cpu_seconds_per_10k'], 3)} | {step['server_cpu_seconds'] / wall * 100:.0f}% | "
-                  f"{step['loadgen_cpu_seconds'] / wall * 100:.0f}% | "
-                  f"{step.get('other_cpu_seconds_on_server_core', 0) / wall * 100:.0f}% | {step['verdict']} |")
+                p(step_row(s, step))
         p("")
 
     # ---- archive ----

@@ -458,21 +458,30 @@ struct Deliveries {
   }
 };
 
+// The defined condition of an error stanza (the first child of <error/>), or "unknown".
+std::string errorCondition(const Element& stanza) {
+  const Element* err = stanza.child("error");
+  return err != nullptr && !err->children.empty() ? err->children.front().name : "unknown";
+}
+
 // Counts a type='error' message in the run's error table; true if it was one.
 bool recordMessageError(Runtime& rt, const Element& e) {
   if (e.attr("type") != "error") {
     return false;
   }
-  const Element* err = e.child("error");
-  std::string cond = "unknown";
-  if (err != nullptr && !err->children.empty()) {
-    cond = err->children.front().name;
-  }
-  rt.error("message error: " + cond);
+  rt.error("message error: " + errorCondition(e));
   return true;
 }
 
 struct StepPlan {
+  // The pacing options shared by the chat and room scenarios.
+  explicit StepPlan(const Options& o)
+      : rates(o.rates),
+        stepSeconds(o.stepSeconds),
+        tickMs(o.tickMs),
+        maxP99Ms(o.maxP99Ms),
+        batchWrites(o.batchWrites),
+        maxQueuedBytes(o.maxQueuedBytes) {}
   std::vector<double> rates;
   double stepSeconds = 10;
   double tickMs = 5;
@@ -676,6 +685,19 @@ void stepsJson(Json& j, Deliveries& d) {
       .raw("steps", steps);
 }
 
+// The end of a rate-step run's result (why it stopped, errors, the steps), written out;
+// returns the process exit code.
+int finishSteps(const Options& o, Runtime& rt, Json& j, Deliveries& d,
+                const std::string& stopReason, int rc, bool ran) {
+  j.num("step_seconds", o.stepSeconds)
+      .str("stop_reason", stopReason)
+      .num("disconnects", rt.disconnects)
+      .raw("errors", errorsJson(rt.errors));
+  stepsJson(j, d);
+  int wrc = writeResult(o, j.done());
+  return rc ? rc : (ran ? wrc : 1);
+}
+
 }  // namespace
 
 // ---- 2. steady 1:1 chat at increasing rates --------------------------------------------------
@@ -705,13 +727,7 @@ int runChat(const Options& o) {
     conns[idx] = std::move(c);
   };
 
-  StepPlan plan;
-  plan.rates = o.rates;
-  plan.stepSeconds = o.stepSeconds;
-  plan.tickMs = o.tickMs;
-  plan.maxP99Ms = o.maxP99Ms;
-  plan.batchWrites = o.batchWrites;
-  plan.maxQueuedBytes = o.maxQueuedBytes;
+  StepPlan plan(o);
   plan.format = [&partner](unsigned i, std::size_t si, std::uint64_t id, char* buf,
                            std::size_t cap) {
     return std::snprintf(buf, cap,
@@ -737,14 +753,8 @@ int runChat(const Options& o) {
   Json j = commonJson(rt, "chat");
   j.num("pairs", o.pairs)
       .num("logged_in", b.ok)
-      .boolean("all_logged_in", loggedIn)
-      .num("step_seconds", o.stepSeconds)
-      .str("stop_reason", stopReason)
-      .num("disconnects", rt.disconnects)
-      .raw("errors", errorsJson(rt.errors));
-  stepsJson(j, d);
-  int wrc = writeResult(o, j.done());
-  return rc ? rc : (loggedIn ? wrc : 1);
+      .boolean("all_logged_in", loggedIn);
+  return finishSteps(o, rt, j, d, stopReason, rc, loggedIn);
 }
 
 // ---- 3. room fan-out: one room, many occupants, messages at increasing rates ---------------
@@ -779,9 +789,7 @@ int runRoom(const Options& o) {
         lastPresence = Clock::now();
         if (e.attr("from") == nickOf[i] && !joined[i]) {
           if (e.attr("type") == "error") {
-            const Element* err = e.child("error");
-            rt.error(std::string("join error: ") +
-                     (err && !err->children.empty() ? err->children.front().name : "?"));
+            rt.error("join error: " + errorCondition(e));
             ++joinErrors;
           } else {
             ++joinedCount;
@@ -790,12 +798,7 @@ int runRoom(const Options& o) {
         }
       } else if (e.name == "iq") {
         std::string id(e.attr("id"));
-        if (e.attr("type") == "error") {
-          const Element* err = e.child("error");
-          iqResults[id] = err && !err->children.empty() ? err->children.front().name : "error";
-        } else {
-          iqResults[id] = "result";
-        }
+        iqResults[id] = e.attr("type") == "error" ? errorCondition(e) : "result";
       }
     };
   };
@@ -807,13 +810,7 @@ int runRoom(const Options& o) {
     conns[idx] = std::move(c);
   };
 
-  StepPlan plan;
-  plan.rates = o.rates;
-  plan.stepSeconds = o.stepSeconds;
-  plan.tickMs = o.tickMs;
-  plan.maxP99Ms = o.maxP99Ms;
-  plan.batchWrites = o.batchWrites;
-  plan.maxQueuedBytes = o.maxQueuedBytes;
+  StepPlan plan(o);
   plan.fanout = n;
   plan.format = [&room](unsigned, std::size_t si, std::uint64_t id, char* buf, std::size_t cap) {
     return std::snprintf(buf, cap,
@@ -903,14 +900,8 @@ int runRoom(const Options& o) {
       .str("instant_room_config", configResult)
       .str("maxusers_config", maxUsersResult)
       .num("join_seconds", joinSeconds)
-      .num("join_presences_received", static_cast<double>(joinPresences))
-      .num("step_seconds", o.stepSeconds)
-      .str("stop_reason", stopReason)
-      .num("disconnects", rt.disconnects)
-      .raw("errors", errorsJson(rt.errors));
-  stepsJson(j, d);
-  int wrc = writeResult(o, j.done());
-  return rc ? rc : (ready ? wrc : 1);
+      .num("join_presences_received", static_cast<double>(joinPresences));
+  return finishSteps(o, rt, j, d, stopReason, rc, ready);
 }
 
 // ---- 4. archive queries: prefilled archives, clients paging back through them ---------------
@@ -954,9 +945,7 @@ int runArchive(const Options& o) {
         c.iqId.clear();
         ++done;
         if (e.attr("type") != "result") {
-          const Element* err = e.child("error");
-          rt.error(std::string("query error: ") +
-                   (err && !err->children.empty() ? err->children.front().name : "?"));
+          rt.error("query error: " + errorCondition(e));
           ++failed;
           c.before.clear();
         } else {

@@ -166,25 +166,22 @@ void ArchiveWriter::add(storage::ArchiveAppend item, bool ifInRoster) {
   std::lock_guard lock(mu_);
   pending_.push_back(Pending{std::move(item), ifInRoster});
   if (pending_.size() >= kMaxBatch && !urgent_) {
-    urgent_ = true;
-    schedule_(std::chrono::milliseconds(0), [self = shared_from_this()](storage::Storage& s) {
-      {
-        std::lock_guard lock(self->mu_);
-        self->urgent_ = false;
-      }
-      self->commit(s);
-    });
+    scheduleCommit(std::chrono::milliseconds(0), &ArchiveWriter::urgent_);
   }
   if (!scheduled_) {
-    scheduled_ = true;
-    schedule_(kWindow, [self = shared_from_this()](storage::Storage& s) {
-      {
-        std::lock_guard lock(self->mu_);
-        self->scheduled_ = false;
-      }
-      self->commit(s);
-    });
+    scheduleCommit(kWindow, &ArchiveWriter::scheduled_);
   }
+}
+
+void ArchiveWriter::scheduleCommit(std::chrono::milliseconds delay, bool ArchiveWriter::*onItsWay) {
+  this->*onItsWay = true;
+  schedule_(delay, [self = shared_from_this(), onItsWay](storage::Storage& s) {
+    {
+      std::lock_guard lock(self->mu_);
+      (*self).*onItsWay = false;
+    }
+    self->commit(s);
+  });
 }
 
 void ArchiveWriter::commit(storage::Storage& s) {

@@ -71,6 +71,8 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
     storage::ArchiveAppend item;
     bool ifInRoster;
   };
+  // Called with mu_ held: sets the flag and schedules a commit that clears it before writing.
+  void scheduleCommit(std::chrono::milliseconds delay, bool ArchiveWriter::*onItsWay);
   Schedule schedule_;
   std::mutex mu_;
   std::vector<Pending> pending_;
