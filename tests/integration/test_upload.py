@@ -2,6 +2,7 @@
 real HTTP client, size limit, quota, forged and expired slots, safe serving headers."""
 import http.client
 import ssl
+import time
 import urllib.parse
 
 from raw_xmpp import RawStream, q, stanza_error_condition
@@ -153,5 +154,57 @@ def test_limits_are_per_tenant(tmp_path):
                 limits[host + " 3000"] = too_big.get("type")
         assert limits == {"a.test": 4096, "b.test": 2048,
                           "a.test 3000": "result", "b.test 3000": "error"}
+    finally:
+        srv.stop()
+
+
+def test_stored_files_expire_after_the_retention_period(tmp_path):
+    """A file older than retention_days is deleted (GET 404, gone from disk) and its bytes
+    count no more against its owner's quota; a newer file stays."""
+    import sqlite3
+    from test_config_hosts import ConfigServer, write_config
+    path, data = write_config(tmp_path, "[modules.upload]\nquota_bytes = 3000\n"
+                                        "retention_days = 1\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    try:
+        assert srv.ctl("user", "add", "alice@a.test", "pw-alice@a.test").returncode == 0
+        urls = {}
+        with RawStream(srv.c2s_port, host="a.test") as s:
+            s.login("alice", "pw-alice@a.test", "r")
+            for name in ("old.bin", "new.bin"):
+                put, get = slot_urls(s.iq("<request xmlns='%s' filename='%s' size='1400'/>"
+                                          % (NS_UPLOAD, name), to="a.test"))
+                assert http_request("PUT", put, b"y" * 1400)[0] == 201
+                urls[name] = get
+            full = s.iq("<request xmlns='%s' filename='c' size='1400'/>" % NS_UPLOAD, to="a.test")
+            assert stanza_error_condition(full) == "resource-constraint"
+        srv.stop()
+        # Age one file by two days, as if it had been uploaded then.
+        old_token = urls["old.bin"].rsplit("/", 2)[1]
+        db = sqlite3.connect(str(data / "rampart.db"))
+        (value,) = db.execute("SELECT value FROM kv WHERE store='uploads' AND key=?",
+                              (old_token,)).fetchone()
+        value = value.decode() if isinstance(value, bytes) else value
+        aged = value.replace(value.split("created='")[1].split("'")[0], "2020-01-01T00:00:00Z")
+        assert aged != value
+        db.execute("UPDATE kv SET value=? WHERE store='uploads' AND key=?", (aged, old_token))
+        db.commit()
+        db.close()
+        assert (data / "uploads" / "a.test" / old_token).exists()
+        srv.start()
+        # The restarted server listens on new ports.
+        for name, url in urls.items():
+            u = urllib.parse.urlsplit(url)
+            urls[name] = u._replace(netloc="a.test:%d" % srv.https_port).geturl()
+        deadline = time.time() + 10
+        while http_request("GET", urls["old.bin"])[0] != 404 and time.time() < deadline:
+            time.sleep(0.2)
+        assert http_request("GET", urls["old.bin"])[0] == 404
+        assert not (data / "uploads" / "a.test" / old_token).exists()
+        assert http_request("GET", urls["new.bin"])[2] == b"y" * 1400
+        with RawStream(srv.c2s_port, host="a.test") as s:
+            s.login("alice", "pw-alice@a.test", "r")
+            ok = s.iq("<request xmlns='%s' filename='c' size='1400'/>" % NS_UPLOAD, to="a.test")
+            assert ok.get("type") == "result", "the expired file's bytes were given back"
     finally:
         srv.stop()

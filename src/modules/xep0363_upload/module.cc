@@ -118,6 +118,7 @@ void UploadModule::start(core::ModuleContext& ctx) {
   quota_ = static_cast<std::size_t>(
       ctx.optionInt("quota_bytes", 1024LL * 1024 * 1024, 0, 1LL << 50));
   slotLifetime_ = std::chrono::seconds(ctx.optionInt("slot_seconds", 300, 10, 86400));
+  retentionDays_ = ctx.optionInt("retention_days", 365, 0, 36500);
   prefix_ = "/upload/" + ctx.host() + "/";
   ctx.addFeature(kNs);
   core::DataForm form;
@@ -136,6 +137,47 @@ void UploadModule::start(core::ModuleContext& ctx) {
     r.status = 204;
     r.contentType = "text/plain";
     done(cors(std::move(r)));
+  });
+  if (retentionDays_ > 0) {
+    expireFiles();
+    ctx.every(std::chrono::hours(1), [this] { expireFiles(); });
+  }
+}
+
+void UploadModule::expireFiles() {
+  const std::int64_t cutoff = core::nowMicros() - retentionDays_ * 86400LL * 1000000LL;
+  ctx_->runStorage([host = ctx_->host(), dir = directory(), cutoff](storage::Storage& s) {
+    auto files = s.keyValue().list(host, "", kStore);
+    if (!files.isOk()) {
+      return;
+    }
+    std::unordered_map<std::string, std::size_t> freed;  // localpart -> bytes
+    for (const auto& [token, doc] : files.value()) {
+      auto meta = core::parseElement(doc);
+      auto created = meta ? core::parseDateTime(meta->attrOr("created")) : std::nullopt;
+      if (!created || *created >= cutoff) {
+        continue;
+      }
+      std::error_code ec;
+      std::filesystem::remove(dir + "/" + token, ec);
+      if (s.keyValue().remove(host, "", kStore, token).isOk()) {
+        const std::string size(meta->attrOr("size"));
+        freed[std::string(meta->attrOr("owner"))] +=
+            size.find_first_not_of("0123456789") == std::string::npos && !size.empty() &&
+                    size.size() < 16
+                ? std::stoull(size)
+                : 0;
+      }
+    }
+    for (const auto& [owner, bytes] : freed) {
+      auto used = s.keyValue().get(host, "", kUsage, owner);
+      if (!used.isOk()) {
+        continue;
+      }
+      const std::size_t before = used.value() ? std::stoull(*used.value()) : 0;
+      (void)s.keyValue().put(host, "", kUsage, owner,
+                             std::to_string(before > bytes ? before - bytes : 0));
+    }
   });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // XEP-0363 HTTP File Upload: upload slots requested over XMPP, files PUT to and served from
 // the server's HTTPS listener under /upload/HOST/. Per-host size limit and per-account
-// quota; slots expire and serve one PUT. Thread-safe (slots behind a mutex; file I/O and
-// metadata on the storage pool).
+// quota; slots expire and serve one PUT; stored files expire after a retention period.
+// Thread-safe (slots behind a mutex; file I/O and metadata on the storage pool).
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -38,12 +38,16 @@ class UploadModule final : public core::Module {
   void onPut(http::Request req, http::Respond respond);
   void onGet(http::Request req, http::Respond respond);
   std::string directory() const;
+  // Deletes files stored longer than the retention period and gives their bytes back to
+  // their owners' quotas.
+  void expireFiles();
 
   core::ModuleContext* ctx_ = nullptr;
   std::string prefix_;  // "/upload/HOST/"
   std::size_t maxFileSize_ = 0;
   std::size_t quota_ = 0;
   std::chrono::seconds slotLifetime_{300};
+  std::int64_t retentionDays_ = 365;  // 0: files are kept
   std::mutex mu_;
   std::unordered_map<std::string, Slot> slots_;  // by token
 };
