@@ -1,5 +1,6 @@
 #include "http/https_server.h"
 
+#include <filesystem>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include "rampart/core/random.h"
 
 namespace rampart::http {
 namespace asio = boost::asio;
@@ -51,6 +54,67 @@ asio::awaitable<void> writeProblem(beast::ssl_stream<beast::tcp_stream>& stream,
   co_await bhttp::async_write(stream, res, kUseTuple);
 }
 
+void removeFile(const std::string& path) {
+  if (!path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+}
+
+// The headers every answer carries, then the handler's own.
+template <class Body>
+void decorate(bhttp::response<Body>& res, const Response& out, bool keepAlive) {
+  res.set(bhttp::field::server, "Rampart");
+  res.set(bhttp::field::content_type, out.contentType);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Cache-Control", "no-store");
+  res.set("Strict-Transport-Security", "max-age=31536000");
+  for (const auto& [k, v] : out.headers) {
+    res.set(k, v);
+  }
+  res.keep_alive(keepAlive);
+}
+
+// Hands an upgrade request to the WebSocket route for its path, or answers with a problem.
+asio::awaitable<void> acceptWebSocket(beast::ssl_stream<beast::tcp_stream> stream,
+                                      const bhttp::request<bhttp::string_body>& req,
+                                      const std::vector<WebSocketRoute>& websockets,
+                                      std::string peer) {
+  std::string_view path = req.target().substr(0, req.target().find('?'));
+  const WebSocketRoute* route = nullptr;
+  for (const auto& w : websockets) {
+    if (w.path == path) {
+      route = &w;
+    }
+  }
+  if (route == nullptr) {
+    co_await writeProblem(stream, 404, "Not Found", "no WebSocket service at this path");
+    co_await stream.async_shutdown(kUseTuple);
+    co_return;
+  }
+  if (!offersSubprotocol(req[bhttp::field::sec_websocket_protocol], route->subprotocol)) {
+    // RFC 7395 section 3.1: the "xmpp" subprotocol is required.
+    co_await writeProblem(stream, 400, "Bad Request",
+                          "the WebSocket subprotocol '" + route->subprotocol + "' is required");
+    co_await stream.async_shutdown(kUseTuple);
+    co_return;
+  }
+  beast::get_lowest_layer(stream).expires_never();
+  auto ws = std::make_unique<WebSocketStream>(std::move(stream));
+  ws->set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws->set_option(beast::websocket::stream_base::decorator(
+      [proto = route->subprotocol](beast::websocket::response_type& res) {
+        res.set(bhttp::field::sec_websocket_protocol, proto);
+        res.set(bhttp::field::server, "Rampart");
+      }));
+  ws->read_message_max(route->maxMessageBytes);
+  auto [aec] = co_await ws->async_accept(req, kUseTuple);
+  if (aec) {
+    co_return;
+  }
+  route->handler(std::move(ws), std::move(peer));
+}
+
 asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
                               std::string peer, const std::vector<WebSocketRoute>& websockets) {
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
@@ -62,23 +126,68 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(16 * 1024);
+    // The limit depends on the route: checked below once the header is known.
+    parser.body_limit(boost::none);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     auto [hec2, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
     boost::system::error_code ec = hec2;
+    Request r;
+    bool keepAlive = false;
+    unsigned version = 11;
+    std::string spooled;  // the file a spooled body went to, deleted once answered
     if (!ec) {
-      // The body limit depends on where the request goes (uploads take more).
+      // The body limit, and whether the body goes to disk, depend on where the request goes.
       const auto& head = parser.get();
       std::string_view target = head.target();
-      parser.body_limit(router.bodyLimit(head.method_string(), target.substr(0, target.find('?'))));
+      auto q = target.find('?');
+      r.method = std::string(head.method_string());
+      r.path = std::string(target.substr(0, q));
+      if (q != std::string_view::npos) {
+        r.query = std::string(target.substr(q + 1));
+      }
+      r.peer = peer;
+      r.host = std::string(head[bhttp::field::host]);
+      r.contentType = std::string(head[bhttp::field::content_type]);
+      const std::size_t limit = router.bodyLimit(r.method, r.path);
+      const std::string spoolDir(router.spoolDir(r.method, r.path));
+      if (auto length = parser.content_length(); length && *length > limit) {
+        co_await writeProblem(stream, 413, "Content Too Large",
+                              "the body is larger than this resource accepts");
+        break;
+      }
+      // Chunked bodies are counted as they arrive.
+      parser.body_limit(limit);
       if (beast::iequals(head[bhttp::field::expect], "100-continue") && !parser.is_done()) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
         co_await bhttp::async_write(stream, cont, kUseTuple);
       }
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(300));
-      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
-      ec = bec;
+      if (spoolDir.empty()) {
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+        ec = bec;
+      } else {
+        // Large bodies (uploads) stream to a file instead of memory.
+        bhttp::request_parser<bhttp::file_body> fileParser(std::move(parser));
+        spooled = spoolDir + "/" + core::randomToken(16);
+        beast::error_code oec;
+        fileParser.get().body().open(spooled.c_str(), beast::file_mode::write_new, oec);
+        if (oec) {
+          co_await writeProblem(stream, 507, "Insufficient Storage",
+                                "the request body could not be stored");
+          break;
+        }
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, fileParser, kUseTuple);
+        ec = bec;
+        r.bodyFile = spooled;
+        fileParser.get().body().close();
+        std::error_code sec;
+        r.bodySize = static_cast<std::size_t>(std::filesystem::file_size(spooled, sec));
+        keepAlive = fileParser.get().keep_alive();
+        version = fileParser.get().version();
+      }
     }
     if (ec) {
+      removeFile(spooled);
       if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
           ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
         const bool tooLarge = ec == bhttp::error::body_limit;
@@ -87,56 +196,17 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       }
       break;
     }
-    auto& req = parser.get();
-    if (beast::websocket::is_upgrade(req)) {
-      std::string_view path = req.target().substr(0, req.target().find('?'));
-      const WebSocketRoute* route = nullptr;
-      for (const auto& w : websockets) {
-        if (w.path == path) {
-          route = &w;
-        }
-      }
-      if (route == nullptr) {
-        co_await writeProblem(stream, 404, "Not Found", "no WebSocket service at this path");
-        break;
-      }
-      if (!offersSubprotocol(req[bhttp::field::sec_websocket_protocol], route->subprotocol)) {
-        // RFC 7395 section 3.1: the "xmpp" subprotocol is required.
-        co_await writeProblem(stream, 400, "Bad Request",
-                              "the WebSocket subprotocol '" + route->subprotocol +
-                                  "' is required");
-        break;
-      }
-      beast::get_lowest_layer(stream).expires_never();
-      auto ws = std::make_unique<WebSocketStream>(std::move(stream));
-      ws->set_option(
-          beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
-      ws->set_option(beast::websocket::stream_base::decorator(
-          [proto = route->subprotocol](beast::websocket::response_type& res) {
-            res.set(bhttp::field::sec_websocket_protocol, proto);
-            res.set(bhttp::field::server, "Rampart");
-          }));
-      ws->read_message_max(route->maxMessageBytes);
-      auto [aec] = co_await ws->async_accept(req, kUseTuple);
-      if (aec) {
+    if (spooled.empty()) {
+      auto& req = parser.get();
+      if (beast::websocket::is_upgrade(req)) {
+        co_await acceptWebSocket(std::move(stream), req, websockets, peer);
         co_return;
       }
-      route->handler(std::move(ws), peer);
-      co_return;
+      r.body = std::move(req.body());
+      keepAlive = req.keep_alive();
+      version = req.version();
     }
-    Request r;
-    r.method = std::string(req.method_string());
-    std::string_view target = req.target();
-    auto q = target.find('?');
-    r.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) {
-      r.query = std::string(target.substr(q + 1));
-    }
-    r.body = std::move(req.body());
-    r.peer = peer;
-    r.host = std::string(req[bhttp::field::host]);
-    r.contentType = std::string(req[bhttp::field::content_type]);
-    const bool head = req.method() == bhttp::verb::head;
+    const bool head = r.method == "HEAD";
     // Handlers may answer later (storage, files): wait here for their one answer.
     auto ex = co_await asio::this_coro::executor;
     auto answer = std::make_shared<std::optional<Response>>();
@@ -151,24 +221,41 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     while (!*answer) {
       co_await answered->async_wait(kUseTuple);
     }
+    removeFile(spooled);
     Response out = std::move(**answer);
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
-    res.set(bhttp::field::server, "Rampart");
-    res.set(bhttp::field::content_type, out.contentType);
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Cache-Control", "no-store");
-    res.set("Strict-Transport-Security", "max-age=31536000");
-    for (auto& [k, v] : out.headers) {
-      res.set(k, v);
+    boost::system::error_code wec;
+    if (!out.file.empty()) {
+      bhttp::response<bhttp::file_body> res{static_cast<bhttp::status>(out.status), version};
+      beast::error_code oec;
+      res.body().open(out.file.c_str(), beast::file_mode::scan, oec);
+      if (!oec) {
+        decorate(res, out, keepAlive);
+        res.prepare_payload();
+        if (head) {
+          // HEAD: the headers of a GET, Content-Length included.
+          bhttp::response<bhttp::empty_body> headRes{res.base()};
+          auto [hwec, hwn] = co_await bhttp::async_write(stream, headRes, kUseTuple);
+          wec = hwec;
+        } else {
+          auto [fwec, fwn] = co_await bhttp::async_write(stream, res, kUseTuple);
+          wec = fwec;
+        }
+        if (wec || !keepAlive) {
+          break;
+        }
+        continue;
+      }
+      out = problem(404, "Not Found", "the file is gone");
     }
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), version};
     res.body() = std::move(out.body);
-    res.keep_alive(req.keep_alive());
+    decorate(res, out, keepAlive);
     res.prepare_payload();
     if (head) {
       res.body().clear();  // HEAD: the headers of a GET, Content-Length included
     }
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kUseTuple);
-    if (wec || !res.keep_alive()) {
+    auto [swec, swn] = co_await bhttp::async_write(stream, res, kUseTuple);
+    if (swec || !keepAlive) {
       break;
     }
   }

@@ -40,13 +40,23 @@ Response problem(int status, std::string_view title, std::string_view detail) {
   return r;
 }
 
-std::size_t Router::bodyLimit(std::string_view method, std::string_view path) const {
+const Router::Prefix* Router::match(std::string_view method, std::string_view path) const {
   for (const auto& p : prefixes_) {
     if (p.method == method && path.starts_with(p.prefix)) {
-      return p.maxBody;
+      return &p;
     }
   }
-  return kDefaultMaxBody;
+  return nullptr;
+}
+
+std::size_t Router::bodyLimit(std::string_view method, std::string_view path) const {
+  const Prefix* p = match(method, path);
+  return p != nullptr ? p->maxBody : kDefaultMaxBody;
+}
+
+std::string_view Router::spoolDir(std::string_view method, std::string_view path) const {
+  const Prefix* p = match(method, path);
+  return p != nullptr ? std::string_view(p->spoolDir) : std::string_view();
 }
 
 void Router::dispatch(Request req, Respond respond) const {

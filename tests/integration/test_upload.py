@@ -208,3 +208,36 @@ def test_stored_files_expire_after_the_retention_period(tmp_path):
             assert ok.get("type") == "result", "the expired file's bytes were given back"
     finally:
         srv.stop()
+
+
+def test_large_file_streams_in_and_out_and_head_gives_its_length(server, users):
+    """A file at the size limit (16 MiB) goes to disk and comes back intact; HEAD answers with
+    the length and no body; a body beyond the limit gets 413 and leaves no file behind."""
+    import hashlib
+    alice = users.new("alice")
+    size = 16 * 1024 * 1024
+    data = hashlib.sha256(b"seed").digest() * (size // 32)
+    with RawStream(server.c2s_port) as s:
+        s.login(alice.local, alice.password, "r")
+        put, get = slot_urls(request_slot(s, "big.bin", size))
+        put2, _ = slot_urls(request_slot(s, "over.bin", 2048))
+    assert http_request("PUT", put, data, {"Content-Type": "application/octet-stream"})[0] == 201
+    status, headers, got = http_request("GET", get)
+    assert status == 200 and len(got) == size and got == data
+    status, headers, got = http_request("HEAD", get)
+    assert status == 200 and headers["content-length"] == str(size) and got == b""
+    spool = server.data_dir / "uploads" / "localhost" / ".incoming"
+    # The announced length alone is refused, before any of the body is sent.
+    u = urllib.parse.urlsplit(put2)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", u.port, context=ctx, timeout=15)
+    conn.putrequest("PUT", u.path, skip_host=True)
+    conn.putheader("Host", u.netloc)
+    conn.putheader("Content-Length", str(size + 1))
+    conn.endheaders()
+    r = conn.getresponse()
+    assert r.status == 413 and r.getheader("Content-Type") == "application/problem+json"
+    conn.close()
+    assert list(spool.iterdir()) == [], "the refused body was not kept"

@@ -15,6 +15,10 @@ struct Request {
   std::string path;   // without the query string
   std::string query;
   std::string body;
+  // Set instead of `body` on routes that spool their bodies to disk: a file of `bodySize`
+  // bytes the handler may rename away; whatever is left there is deleted after the answer.
+  std::string bodyFile;
+  std::size_t bodySize = 0;
   std::string peer;
   std::string host;  // the Host header as sent (may carry a port)
   std::string contentType;
@@ -24,6 +28,8 @@ struct Response {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
+  // When set, the body is this file's content, streamed from disk (404 if it is gone).
+  std::string file;
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -42,13 +48,17 @@ class Router {
   void add(std::string method, std::string path, Handler handler) {
     routes_[{std::move(method), std::move(path)}] = std::move(handler);
   }
-  // Every path under `prefix` (which ends with '/'), with its own request body limit.
+  // Every path under `prefix` (which ends with '/'), with its own request body limit. With a
+  // `spoolDir`, request bodies are written to a new file there instead of memory.
   void addPrefix(std::string method, std::string prefix, std::size_t maxBody,
-                 AsyncHandler handler) {
-    prefixes_.push_back(Prefix{std::move(method), std::move(prefix), maxBody, std::move(handler)});
+                 AsyncHandler handler, std::string spoolDir = {}) {
+    prefixes_.push_back(Prefix{std::move(method), std::move(prefix), maxBody, std::move(handler),
+                               std::move(spoolDir)});
   }
   // The largest request body accepted for this request line.
   std::size_t bodyLimit(std::string_view method, std::string_view path) const;
+  // The directory this request line's body is spooled to, or empty for memory.
+  std::string_view spoolDir(std::string_view method, std::string_view path) const;
   void dispatch(Request req, Respond respond) const;
 
  private:
@@ -57,7 +67,9 @@ class Router {
     std::string prefix;
     std::size_t maxBody;
     AsyncHandler handler;
+    std::string spoolDir;
   };
+  const Prefix* match(std::string_view method, std::string_view path) const;
   std::map<std::pair<std::string, std::string>, Handler> routes_;
   std::vector<Prefix> prefixes_;
 };

@@ -1,7 +1,6 @@
 // XEP-0363 HTTP File Upload 1.1.0: slot requests over XMPP, PUT and GET over HTTPS.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <stdexcept>
 
 #include "modules/xep0363_upload/upload.h"
 #include "rampart/core/dataform.h"
@@ -128,8 +127,18 @@ void UploadModule::start(core::ModuleContext& ctx) {
   ctx.addDiscoForm(form.toElement());
   ctx.onIq(core::IqScope::kHost, core::IqType::kGet, kNs,
            [this](const core::Element& iq, core::Session*) { onRequest(iq); });
-  ctx.http().addPrefix("PUT", prefix_, maxFileSize_,
-                       [this](http::Request r, http::Respond done) { onPut(std::move(r), done); });
+  // Bodies stream to a spool directory beside the files (a rename stores them); what a crash
+  // left there is removed.
+  const std::string spool = directory() + "/.incoming";
+  std::error_code ec;
+  std::filesystem::remove_all(spool, ec);
+  std::filesystem::create_directories(spool, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create the upload directory " + spool + ": " + ec.message());
+  }
+  ctx.http().addPrefix(
+      "PUT", prefix_, maxFileSize_,
+      [this](http::Request r, http::Respond done) { onPut(std::move(r), done); }, spool);
   ctx.http().addPrefix("GET", prefix_, 0,
                        [this](http::Request r, http::Respond done) { onGet(std::move(r), done); });
   ctx.http().addPrefix("OPTIONS", prefix_, 0, [](http::Request, http::Respond done) {
@@ -275,7 +284,7 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
       return;
     }
     slot = it->second;
-    if (req.body.size() != slot.size) {
+    if (req.bodySize != slot.size) {
       respond(cors(http::problem(400, "Bad Request",
                                  "the body must have exactly the size given for the slot")));
       return;
@@ -296,18 +305,14 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
   meta.setAttr("size", std::to_string(slot.size)).setAttr("owner", slot.owner);
   meta.setAttr("created", core::formatDateTime(core::nowMicros()));
   std::string metaXml = meta.str("");
-  auto body = std::make_shared<std::string>(std::move(req.body));
-  ctx_->runStorage([host, dir, token, metaXml, body, slot, respond](storage::Storage& s) {
+  ctx_->runStorage([host, dir, token, metaXml, spooled = req.bodyFile, slot,
+                    respond](storage::Storage& s) {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
     const std::string path = dir + "/" + token;
-    {
-      std::ofstream f(path, std::ios::binary | std::ios::trunc);
-      f.write(body->data(), static_cast<std::streamsize>(body->size()));
-      if (!f) {
-        respond(http::problem(507, "Insufficient Storage", "the file could not be written"));
-        return;
-      }
+    std::filesystem::rename(spooled, path, ec);
+    if (ec) {
+      respond(http::problem(507, "Insufficient Storage", "the file could not be stored"));
+      return;
     }
     auto used = s.keyValue().get(host, "", kUsage, slot.owner);
     std::size_t bytes = used.isOk() && used.value() ? std::stoull(*used.value()) : 0;
@@ -344,17 +349,10 @@ void UploadModule::onGet(http::Request req, http::Respond respond) {
       respond(cors(http::problem(404, "Not Found", "no such file")));
       return;
     }
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream content;
-    content << f.rdbuf();
-    if (!f) {
-      respond(cors(http::problem(404, "Not Found", "the file is gone")));
-      return;
-    }
     auto [type, disposition] = servingHeaders(meta->attrOr("type"), name);
     http::Response r;
     r.contentType = type;
-    r.body = content.str();
+    r.file = path;  // streamed from disk by the listener
     r.headers.emplace_back("Content-Disposition", disposition);
     // Served files never run as part of this origin.
     r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; sandbox");
