@@ -1044,9 +1044,18 @@ void C2SConnection::handleSmNonza(const Element& e) {
     return;
   }
   if (e.name() == "r") {
+    // "Handled" includes stored: the answer waits until the storage thread has run every job
+    // queued so far (offline messages among them, committed in order), so an acknowledged
+    // stanza survives a crash.
     Element a("a", std::string(kNsSm));
     a.setAttr("h", std::to_string(sm_.inbound()));
-    send(a.str());
+    deps_.storage.run([self = shared_from_this(), ack = a.str()](storage::Storage&) {
+      asio::post(self->stream_.executor(), [self, ack] {
+        if (self->state_ != State::kClosed) {
+          self->send(ack);
+        }
+      });
+    });
   } else if (e.name() == "a") {
     std::string_view hs = e.attrOr("h");
     auto h = core::sm::parseCount(hs);

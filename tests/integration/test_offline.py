@@ -8,6 +8,7 @@ from raw_xmpp import NS_CLIENT, RawStream, q
 from xmpp_helpers import Clients, run, wait_for
 
 NS_DELAY = "urn:xmpp:delay"
+NS_SM = "urn:xmpp:sm:3"
 
 
 def delay_of(msg):
@@ -157,3 +158,30 @@ def test_offline_more_than_one_batch_in_order(server, users):
             assert got == ["stored %04d" % i for i in range(n)]
 
     run(body(), 120)
+
+
+def test_messages_acknowledged_with_stream_management_survive_kill_9(fresh_server):
+    """XEP-0198: <a h='N'/> counts a message as handled only once it is stored, so killing
+    the server right after the answer loses none of the N."""
+    users = Users(fresh_server)
+    alice, bob = users.new("alice"), users.new("bob")
+    n = 2000
+    with RawStream(fresh_server.c2s_port) as s:
+        s.login(alice.local, alice.password, "a")
+        s.send("<enable xmlns='urn:xmpp:sm:3'/>")
+        s.expect(lambda e: e.tag == q(NS_SM, "enabled"))
+        s.send("".join("<message to='%s' type='chat' id='k%d'><body>acked %04d</body></message>"
+                       % (bob.jid, i, i) for i in range(n)) + "<r xmlns='%s'/>" % NS_SM)
+        a = s.expect(lambda e: e.tag == q(NS_SM, "a"), timeout=60)
+        fresh_server.kill9()
+    assert a.get("h") == str(n)
+    fresh_server.start()
+    got = []
+    with RawStream(fresh_server.c2s_port) as s:
+        s.login(bob.local, bob.password, "b")
+        s.send("<presence/>")
+        deadline = time.time() + 60
+        while len(got) < n and time.time() < deadline:
+            m = s.expect(lambda e: e.tag == q(NS_CLIENT, "message"), timeout=30)
+            got.append(m.find(q(NS_CLIENT, "body")).text)
+    assert got == ["acked %04d" % i for i in range(n)]
