@@ -1,6 +1,7 @@
 // XEP-0313 Message Archive Management 1.1 queries with XEP-0059 Result Set Management.
 #include "rampart/core/archive_query.h"
 
+#include <unordered_map>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -162,9 +163,9 @@ core::Element queryForm(const core::Element& iq) {
   return reply;
 }
 
-void ArchiveWriter::add(storage::ArchiveAppend item, bool ifInRoster) {
+void ArchiveWriter::add(storage::ArchiveAppend item, Keep keep) {
   std::lock_guard lock(mu_);
-  pending_.push_back(Pending{std::move(item), ifInRoster});
+  pending_.push_back(Pending{std::move(item), keep});
   if (pending_.size() >= kMaxBatch && !urgent_) {
     scheduleCommit(std::chrono::milliseconds(0), &ArchiveWriter::urgent_);
   }
@@ -195,11 +196,23 @@ void ArchiveWriter::commit(storage::Storage& s) {
   }
   std::vector<storage::ArchiveAppend> items;
   items.reserve(batch.size());
+  // Accounts looked up in this batch: "host/owner" -> exists.
+  std::unordered_map<std::string, bool> accounts;
   for (auto& p : batch) {
-    if (p.ifInRoster) {
+    if (p.keep == Keep::kIfInRoster) {
+      // Only an existing account has roster items.
       auto it = s.roster().item(p.item.host, p.item.owner, p.item.item.withBare);
       if (!it.isOk() || !it.value() || !it.value()->inRoster) {
         continue;
+      }
+    } else if (p.keep == Keep::kIfAccount) {
+      auto [it, fresh] = accounts.try_emplace(p.item.host + "/" + p.item.owner, false);
+      if (fresh) {
+        auto ex = s.accounts().exists(p.item.host, p.item.owner);
+        it->second = ex.isOk() && ex.value();
+      }
+      if (!it->second) {
+        continue;  // no such account (any more): nobody may read this later
       }
     }
     items.push_back(std::move(p.item));

@@ -112,10 +112,23 @@ TEST_F(ArchiveWriterTest, AFullBatchIsCommittedWithoutWaiting) {
 TEST_F(ArchiveWriterTest, RosterOnlyItemsNeedTheContactInTheRoster) {
   ManualSchedule sched;
   auto w = std::make_shared<ArchiveWriter>(sched.fn());
-  w->add(item("dave", 1), /*ifInRoster=*/true);  // peer@example.org is not dave's contact
+  // peer@example.org is not dave's contact.
+  w->add(item("dave", 1), ArchiveWriter::Keep::kIfInRoster);
   w->add(item("dave", 2));
   w->commit(*db_);
   EXPECT_EQ(archived(*db_, "dave"), 1u);
+}
+
+TEST_F(ArchiveWriterTest, AccountItemsNeedTheAccount) {
+  ManualSchedule sched;
+  auto w = std::make_shared<ArchiveWriter>(sched.fn());
+  ASSERT_TRUE(db_->createAccount("example.org", "erin", {}).isOk());
+  w->add(item("erin", 1), ArchiveWriter::Keep::kIfAccount);
+  w->add(item("nobody", 2), ArchiveWriter::Keep::kIfAccount);
+  w->add(item("nobody", 3));  // a room's archive needs no account
+  w->commit(*db_);
+  EXPECT_EQ(archived(*db_, "erin"), 1u);
+  EXPECT_EQ(archived(*db_, "nobody"), 1u);
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ def test_offline_message_to_unknown_user_is_not_stored(server, users):
                "</message>")
         err = s.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("id") == "g1")
         assert err.get("type") == "error"
+    time.sleep(0.3)  # archive writes are group-committed within 50 ms
     # Creating that account later must not reveal the message.
     ghost = Account("ghost-offline", "ghost-offline@localhost", "pw-ghost")
     server.add_user(ghost.jid, ghost.password)
@@ -134,6 +135,18 @@ def test_offline_message_to_unknown_user_is_not_stored(server, users):
             assert g.bodies() == []
 
     run(body(), 30)
+    # Nor archived under that name (XEP-0313): the new account's archive is empty.
+    with RawStream(server.c2s_port) as s:
+        s.login(ghost.local, ghost.password, "m")
+        s.send("<iq type='set' id='mq'><query xmlns='urn:xmpp:mam:2' queryid='gq'/></iq>")
+        seen = []
+        while True:
+            e = s.next(timeout=10)
+            if e.tag == q(NS_CLIENT, "iq") and e.get("id") == "mq":
+                break
+            seen.append(e)
+        assert e.get("type") == "result"
+        assert [x for x in seen if x.find("{urn:xmpp:mam:2}result") is not None] == []
 
 
 def test_offline_more_than_one_batch_in_order(server, users):

@@ -60,16 +60,21 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
   static constexpr std::size_t kMaxBatch = 1000;
 
   explicit ArchiveWriter(Schedule schedule) : schedule_(std::move(schedule)) {}
-  // With `ifInRoster`, the item is kept only when withBare is in the owner's roster (the
-  // "roster" archiving preference, decided where the roster is at hand).
-  void add(storage::ArchiveAppend item, bool ifInRoster = false);
+  // Which items are kept when written (checked on the storage thread, where accounts and
+  // rosters are at hand).
+  enum class Keep {
+    kAlways,       // room archives
+    kIfAccount,    // an account's archive: only while the account exists
+    kIfInRoster,   // the "roster" archiving preference: withBare is in the owner's roster
+  };
+  void add(storage::ArchiveAppend item, Keep keep = Keep::kAlways);
   // On the storage thread: writes everything queued so far.
   void commit(storage::Storage& s);
 
  private:
   struct Pending {
     storage::ArchiveAppend item;
-    bool ifInRoster;
+    Keep keep;
   };
   // Called with mu_ held: sets the flag and schedules a commit that clears it before writing.
   void scheduleCommit(std::chrono::milliseconds delay, bool ArchiveWriter::*onItsWay);

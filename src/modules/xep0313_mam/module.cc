@@ -203,7 +203,9 @@ void MamModule::archive(const core::Jid& owner, const core::Jid& other,
   a.item.withBare = other.bareStr();
   a.item.withFull = other.str();
   a.item.stanza = message.str("");
-  writer_->add(std::move(a), d == Decision::kIfInRoster);
+  writer_->add(std::move(a), d == Decision::kIfInRoster
+                                 ? core::archive::ArchiveWriter::Keep::kIfInRoster
+                                 : core::archive::ArchiveWriter::Keep::kIfAccount);
 }
 
 bool MamModule::onIncoming(core::StanzaEvent& ev) {
