@@ -111,6 +111,9 @@ class ModuleHost::Context final : public ModuleContext {
                        std::function<void(storage::Storage&)> work) override {
     host_.storage_.runAfter(delay, std::move(work));
   }
+  void addStorageSyncHook(std::function<void(storage::Storage&)> hook) override {
+    host_.storage_.addSyncHook(std::move(hook));
+  }
   std::function<void(std::function<void()>)> currentThreadPoster() override {
     boost::asio::io_context* ctx = Workers::current();
     if (ctx == nullptr) {

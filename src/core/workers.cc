@@ -81,6 +81,15 @@ void StorageRunner::run(std::function<void(storage::Storage&)> work) {
   });
 }
 
+void StorageRunner::sync(std::function<void()> done) {
+  run([this, done = std::move(done)](storage::Storage& s) {
+    for (const auto& hook : syncHooks_) {
+      hook(s);
+    }
+    done();
+  });
+}
+
 void StorageRunner::runAfter(std::chrono::milliseconds delay,
                              std::function<void(storage::Storage&)> work) {
   depth_.fetch_add(1, std::memory_order_relaxed);

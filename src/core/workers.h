@@ -55,12 +55,21 @@ class StorageRunner {
   // Runs `work` on the storage thread once `delay` has passed (group commit: writes that may
   // wait a few milliseconds gather into one transaction). A shutdown waits for it.
   void runAfter(std::chrono::milliseconds delay, std::function<void(storage::Storage&)> work);
+  // Start-up only: work that makes writes still gathering for a group commit durable (an
+  // archive's pending batch); sync() runs every such hook.
+  void addSyncHook(std::function<void(storage::Storage&)> hook) {
+    syncHooks_.push_back(std::move(hook));
+  }
+  // Runs `done` on the storage thread once everything queued before it has run and every
+  // sync hook has written what it gathered: what was handed to storage so far is durable.
+  void sync(std::function<void()> done);
   // Runs everything queued, then stops the thread (shutdown flush).
   void drainAndStop();
 
  private:
   void execute(const std::function<void(storage::Storage&)>& work);
   storage::Storage& storage_;
+  std::vector<std::function<void(storage::Storage&)>> syncHooks_;
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::thread thread_;

@@ -1045,11 +1045,11 @@ void C2SConnection::handleSmNonza(const Element& e) {
   }
   if (e.name() == "r") {
     // "Handled" includes stored: the answer waits until the storage thread has run every job
-    // queued so far (offline messages among them, committed in order), so an acknowledged
-    // stanza survives a crash.
+    // queued so far (offline messages among them) and archives have committed what they
+    // gathered, so an acknowledged stanza survives a crash.
     Element a("a", std::string(kNsSm));
     a.setAttr("h", std::to_string(sm_.inbound()));
-    deps_.storage.run([self = shared_from_this(), ack = a.str()](storage::Storage&) {
+    deps_.storage.sync([self = shared_from_this(), ack = a.str()] {
       asio::post(self->stream_.executor(), [self, ack] {
         if (self->state_ != State::kClosed) {
           self->send(ack);

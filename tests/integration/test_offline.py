@@ -198,3 +198,10 @@ def test_messages_acknowledged_with_stream_management_survive_kill_9(fresh_serve
             m = s.expect(lambda e: e.tag == q(NS_CLIENT, "message"), timeout=30)
             got.append(m.find(q(NS_CLIENT, "body")).text)
     assert got == ["acked %04d" % i for i in range(n)]
+    # And the sender's archive (XEP-0313, group-committed) has every one of them too.
+    with RawStream(fresh_server.c2s_port) as s:
+        s.login(alice.local, alice.password, "m")
+        fin = s.iq("<query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>"
+                   "<max>0</max></set></query>", type_="set")
+        count = fin.find(".//{http://jabber.org/protocol/rsm}count")
+        assert count is not None and count.text == str(n)

@@ -137,6 +137,10 @@ class ModuleContext {
   // Runs `work` on the storage pool after `delay` (for writes that gather into batches).
   virtual void runStorageAfter(std::chrono::milliseconds delay,
                                std::function<void(storage::Storage&)> work) = 0;
+  // Start-up only: `hook` writes what the module gathered for a group commit; it runs on the
+  // storage thread whenever the core needs everything handed to storage to be durable (before
+  // acknowledging stanzas with XEP-0198).
+  virtual void addStorageSyncHook(std::function<void(storage::Storage&)> hook) = 0;
   // Returns a function that posts a callback back to the calling network thread.
   virtual std::function<void(std::function<void()>)> currentThreadPoster() = 0;
 

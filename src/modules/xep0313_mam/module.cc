@@ -100,6 +100,8 @@ void MamModule::start(core::ModuleContext& ctx) {
       [&ctx](std::chrono::milliseconds delay, core::archive::ArchiveWriter::Job job) {
         ctx.runStorageAfter(delay, std::move(job));
       });
+  // Acknowledged stanzas are archived ones (XEP-0198 <a/> waits for this).
+  ctx.addStorageSyncHook([writer = writer_](storage::Storage& s) { writer->commit(s); });
 
   const std::string host = ctx.host();
   auto all = ctx.queryNow<core::Result<std::vector<storage::KeyValue>>>(
