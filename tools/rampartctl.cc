@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -140,6 +141,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The data directory holds credentials (SCRAM keys), messages and the TLS key: nothing
+  // this process creates is readable by other users.
+  ::umask(0077);
   try {
     return run(argc, argv);
   } catch (const rampart::core::ConfigError& e) {

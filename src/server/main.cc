@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -299,6 +300,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The data directory holds credentials (SCRAM keys), messages and the TLS key: nothing
+  // this process creates is readable by other users.
+  ::umask(0077);
   try {
     return run(argc, argv);
   } catch (const rampart::core::ConfigError& e) {

@@ -111,6 +111,20 @@ def test_first_start_admin_password_signs_in(server):
     assert output.count(server.admin_password) == 1
 
 
+def test_data_files_are_private_to_the_server_user(server):
+    """Credentials, messages and the TLS key are not readable by other local users."""
+    import stat
+    found = 0
+    for root, dirs, files in os.walk(server.data_dir):
+        for name in files:
+            if name in ("stdout.log", "stderr.log"):
+                continue  # written by this test harness, not by rampartd
+            mode = stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode)
+            assert mode & 0o077 == 0, "%s is mode %o" % (name, mode)
+            found += name.startswith("rampart.db") or name.endswith(".key")
+    assert found >= 2
+
+
 def test_status_running_then_stopped(fresh_server):
     r = fresh_server.ctl("status")
     assert r.returncode == 0, (r.stdout, r.stderr)

@@ -86,6 +86,22 @@ def test_roster_of_another_user_is_forbidden(server, users):
         assert stanza_error_condition(reply) in ("forbidden", "service-unavailable")
 
 
+def test_roster_set_with_duplicate_or_empty_groups_is_refused(server, users):
+    """RFC 6121 section 2.3.3: duplicate groups are <bad-request/>, an empty one
+    <not-acceptable/>; neither changes the roster."""
+    alice = users.new("alice")
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.login(alice.local, alice.password, "r")
+        dup = s.iq("<query xmlns='%s'><item jid='x@localhost'><group>A</group><group>A</group>"
+                   "</item></query>" % NS_ROSTER, type_="set")
+        assert stanza_error_condition(dup) == "bad-request"
+        empty = s.iq("<query xmlns='%s'><item jid='x@localhost'><group></group></item></query>"
+                     % NS_ROSTER, type_="set")
+        assert stanza_error_condition(empty) == "not-acceptable"
+        roster = s.iq("<query xmlns='%s'/>" % NS_ROSTER)
+        assert roster.find(".//{%s}item" % NS_ROSTER) is None
+
+
 # ---- subscriptions and presence ----------------------------------------------------------
 
 def test_subscribe_request_reaches_contact_and_is_pending(server, users):

@@ -127,6 +127,9 @@ def test_ping_server(server, users):
         reply = s.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost", id_="p1")
         assert reply.get("type") == "result"
         assert len(list(reply)) == 0, "a ping result carries no payload"
+        # With no 'to' (as Profanity's autoping sends it) and to one's own bare JID.
+        assert s.iq("<ping xmlns='urn:xmpp:ping'/>", id_="p2").get("type") == "result"
+        assert s.iq("<ping xmlns='urn:xmpp:ping'/>", to=alice.jid, id_="p3").get("type") == "result"
 
 
 def test_version_is_service_unavailable_by_default(server, users):

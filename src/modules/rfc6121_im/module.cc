@@ -131,10 +131,15 @@ void ImModule::handleRosterSet(const core::Element& iq) {
       continue;
     }
     std::string name = g->text();
-    if (name.empty() || name.size() > kMaxNameBytes || name.find('\n') != std::string::npos ||
-        std::find(groups.begin(), groups.end(), name) != groups.end()) {
+    if (std::find(groups.begin(), groups.end(), name) != groups.end()) {
+      // RFC 6121 section 2.3.3: duplicate groups are a bad request.
+      router.route(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request",
+                                        "group names must be unique"));
+      return;
+    }
+    if (name.empty() || name.size() > kMaxNameBytes || name.find('\n') != std::string::npos) {
       router.route(core::makeErrorReply(iq, core::ErrorType::kModify, "not-acceptable",
-                                        "group names must be unique and non-empty"));
+                                        "group names must be non-empty and short"));
       return;
     }
     groups.push_back(std::move(name));
