@@ -17,6 +17,7 @@
 #include <array>
 #include <unordered_set>
 
+#include "core/log_value.h"
 #include "rampart/core/stanza.h"
 
 namespace rampart::net {
@@ -547,7 +548,8 @@ awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
     // Slow down guessing: the failure answer waits longer with each recent failure.
     deps_.throttle.recordFailure(peer_);
     auto delay = deps_.throttle.delayFor(peer_);
-    spdlog::info("event=auth_failed peer={} user=\"{}\" host={} failures={}", peer_, saslUser_,
+    spdlog::info("event=auth_failed peer={} user={} host={} failures={}", peer_,
+                 core::logQuoted(saslUser_),
                  host_, authFailures_ + 1);
     if (delay.count() > 0) {
       asio::steady_timer t(stream_.executor(), delay);
@@ -800,7 +802,7 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
       .addText(jid_.str());
   send(result);
   state_ = State::kEstablished;
-  spdlog::info("event=session_bound peer={} jid={}", peer_, jid_.str());
+  spdlog::info("event=session_bound peer={} jid={}", peer_, core::logQuoted(jid_.str()));
 }
 
 void C2SConnection::handleEstablished(Element& st) {
@@ -1178,8 +1180,8 @@ awaitable<void> C2SConnection::handleResume(const Element& st) {
   for (auto& p : held) {
     writeStanza(std::move(p));
   }
-  spdlog::info("event=session_resumed peer={} jid={} resent={}", peer_, jid_.str(),
-               pending.size() + held.size());
+  spdlog::info("event=session_resumed peer={} jid={} resent={}", peer_,
+               core::logQuoted(jid_.str()), pending.size() + held.size());
 }
 
 void C2SConnection::close(std::string_view condition) {
@@ -1445,12 +1447,12 @@ void C2SConnection::hibernate() {
     if (!ec && self->hibernating_) {
       self->hibernating_ = false;
       self->detached_.store(false, std::memory_order_release);
-      spdlog::info("event=session_resume_timeout jid={}", self->jid_.str());
+      spdlog::info("event=session_resume_timeout jid={}", core::logQuoted(self->jid_.str()));
       self->endSession();
     }
   });
-  spdlog::info("event=session_hibernating peer={} jid={} unacked={}", peer_, jid_.str(),
-               sm_.unackedCount());
+  spdlog::info("event=session_hibernating peer={} jid={} unacked={}", peer_,
+               core::logQuoted(jid_.str()), sm_.unackedCount());
 }
 
 void C2SConnection::endSession() {
@@ -1471,7 +1473,7 @@ void C2SConnection::endSession() {
         deps_.router.routeFrom(std::move(d), this);
       }
     }
-    spdlog::info("event=session_closed jid={}", jid_.str());
+    spdlog::info("event=session_closed jid={}", core::logQuoted(jid_.str()));
   }
   if (sm_.enabled()) {
     // XEP-0198 section 4: unacknowledged messages are treated as undelivered.

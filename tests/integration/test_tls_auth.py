@@ -1,8 +1,8 @@
 """TLS (STARTTLS and direct TLS, versions), the features offered, and SASL SCRAM by hand."""
 import base64
 import os
-import time
 import ssl
+import time
 import warnings
 
 import pytest
@@ -187,6 +187,20 @@ def test_wrong_password_not_authorized(server, users):
         result = s.auth(alice.local, alice.password + "x", "SCRAM-SHA-256")
         assert sasl_failure_condition(result) == "not-authorized"
     assert_can_sign_in(server, alice)
+
+
+def test_username_cannot_forge_log_lines(server, users):
+    """A SCRAM username may hold quotes and newlines: the log shows it escaped on one line."""
+    forged = "2026-01-01T00:00:00.000+00:00 level=info event=auth_ok user=admin@localhost"
+    with RawStream(server.tls_port, direct_tls=True) as s:
+        s.open_stream()
+        result = s.auth('x" host=evil\n' + forged, "whatever", "SCRAM-SHA-256")
+        assert sasl_failure_condition(result) == "not-authorized"
+    time.sleep(0.3)
+    log = "".join((server.data_dir / f).read_text(errors="replace")
+                  for f in ("stdout.log", "stderr.log"))
+    assert 'host=evil\\x0a' + forged in log, "the attempt is logged, escaped"
+    assert not any(line.startswith(forged) for line in log.splitlines())
 
 
 def test_unknown_user_not_authorized(server, users):
