@@ -883,10 +883,12 @@ void C2SConnection::handleEstablished(Element& st) {
   }
   if (kind == "presence" && (type.empty() || type == "unavailable")) {
     // Directed presence (RFC 6121 section 4.6): remembered for unavailable on disconnect.
-    if (type.empty()) {
-      directedTo_.insert(std::string(st.attrOr("to")));
-    } else {
-      directedTo_.erase(std::string(st.attrOr("to")));
+    // Kept normalized, so that "Bob@Example.com" and "bob@example.com" are one target.
+    auto target = core::Jid::parse(st.attrOr("to"));
+    if (target && type.empty()) {
+      directedTo_.insert(target->str());
+    } else if (target) {
+      directedTo_.erase(target->str());
     }
   }
   deps_.router.routeFrom(std::move(st), this);
@@ -1198,6 +1200,7 @@ void C2SConnection::close(std::string_view condition) {
     if (c == "conflict") {
       // Replaced by a new session: that one owns the registry slot now.
       self->bound_ = false;
+      self->replaced_ = true;
     }
     self->streamError(c, c == "conflict" ? "replaced by a new connection for this resource"
                                          : std::string_view{});
@@ -1457,22 +1460,28 @@ void C2SConnection::hibernate() {
 
 void C2SConnection::endSession() {
   const bool wasAvailable = available();
+  const bool hadSession = bound_ || replaced_;
   if (bound_) {
     deps_.router.unbind(*this);
     bound_ = false;
+  }
+  if (hadSession) {
+    // RFC 6121 section 4.5.2: a session that ends for any reason (replaced by a new one
+    // included) sends unavailable to contacts and to directed-presence targets (4.6.3; those
+    // too when no broadcast presence was ever sent).
+    Element u("presence", std::string(core::kNsClient));
+    u.setAttr("type", "unavailable").setAttr("from", jid_.str());
     if (wasAvailable) {
-      // RFC 6121 section 4.5.2: unavailable to contacts and to directed-presence targets.
-      Element u("presence", std::string(core::kNsClient));
-      u.setAttr("type", "unavailable").setAttr("from", jid_.str());
       Element copy = u;
       deps_.router.routeFrom(std::move(copy), this);
       available_.store(false, std::memory_order_release);
-      for (const auto& to : directedTo_) {
-        Element d = u;
-        d.setAttr("to", to);
-        deps_.router.routeFrom(std::move(d), this);
-      }
     }
+    for (const auto& to : directedTo_) {
+      Element d = u;
+      d.setAttr("to", to);
+      deps_.router.routeFrom(std::move(d), this);
+    }
+    directedTo_.clear();
     spdlog::info("event=session_closed jid={}", core::logQuoted(jid_.str()));
   }
   if (sm_.enabled()) {

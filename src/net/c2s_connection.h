@@ -186,6 +186,7 @@ class C2SConnection final : public core::Session,
   bool restart_ = false;
   bool startTls_ = false;
   bool bound_ = false;
+  bool replaced_ = false;  // a new session took this full JID (its presence still ends here)
   std::string peer_;
   std::string host_;
   std::string streamId_;

@@ -408,6 +408,61 @@ def test_directed_presence_and_unavailable_on_disconnect(server, users):
     run(body(), 30)
 
 
+def test_directed_presence_without_initial_presence_ends_on_disconnect(server, users):
+    """RFC 6121 4.6.3: the target of a directed presence gets unavailable when the sender's
+    session ends, even if the sender never sent broadcast presence; letter case in 'to' does
+    not matter."""
+    alice, bob = users.new("alice"), users.new("bob")
+    with RawStream(server.c2s_port) as b:
+        b.login(bob.local, bob.password, "b")
+        b.send("<presence/>")
+        with RawStream(server.c2s_port) as a:
+            a.login(alice.local, alice.password, "a")
+            a.send("<presence to='%s/b'><status>only you</status></presence>" % bob.jid.upper()
+                   .replace("@LOCALHOST", "@localhost"))
+            b.expect(lambda e: e.tag == q(NS_CLIENT, "presence")
+                     and e.get("from") == alice.jid + "/a" and e.get("type") is None)
+        gone = b.expect(lambda e: e.tag == q(NS_CLIENT, "presence")
+                        and e.get("from") == alice.jid + "/a", timeout=10)
+        assert gone.get("type") == "unavailable"
+
+
+def test_replaced_session_ends_with_unavailable_presence(server, users):
+    """RFC 6121 4.5.2: a session ended by a resource conflict sends unavailable to contacts."""
+    alice, bob = users.new("alice"), users.new("bob")
+
+    async def body():
+        async with Clients(server) as cs:
+            a = await cs.start(alice, "a")
+            b = await cs.start(bob, "c1")
+            await subscribe_mutually(a, alice, b, bob)
+            await asyncio.sleep(0.2)
+            n = len(a.presences)
+            # A second login with the same resource and no presence replaces the first.
+            with RawStream(server.c2s_port) as s:
+                s.login(bob.local, bob.password, "c1")
+                assert await wait_for(lambda: any(p["from"].full == bob.jid + "/c1"
+                                                  and p["type"] == "unavailable"
+                                                  for p in a.presences[n:]), 10)
+
+    run(body(), 60)
+
+
+def test_new_resource_receives_presence_of_the_users_other_resources(server, users):
+    """RFC 6121 4.2.2: a user is subscribed to their own presence."""
+    alice = users.new("alice")
+    with RawStream(server.c2s_port) as r1:
+        r1.login(alice.local, alice.password, "r1")
+        r1.send("<presence><show>away</show></presence>")
+        r1.expect(lambda e: e.tag == q(NS_CLIENT, "presence"))  # its own broadcast
+        with RawStream(server.c2s_port) as r2:
+            r2.login(alice.local, alice.password, "r2")
+            r2.send("<presence/>")
+            other = r2.expect(lambda e: e.tag == q(NS_CLIENT, "presence")
+                              and e.get("from") == alice.jid + "/r1", timeout=10)
+            assert other.findtext(q(NS_CLIENT, "show")) == "away"
+
+
 def test_subscribe_to_unknown_user_is_answered_unsubscribed(server, users):
     alice = users.new("alice")
     with RawStream(server.tls_port, direct_tls=True) as s:

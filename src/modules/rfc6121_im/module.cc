@@ -384,6 +384,15 @@ bool ImModule::onBroadcast(core::StanzaEvent& ev) {
         s->deliver(shared);
       }
     }
+    // And a newly available resource learns of the others (a user is subscribed to their
+    // own presence).
+    if (initial && s->jid() != *from && s->available()) {
+      if (core::ElementPtr other = s->lastPresence()) {
+        core::Element p = *other;
+        p.setAttr("from", s->jid().str()).setAttr("to", from->str());
+        ev.origin->deliver(std::make_shared<const core::Element>(std::move(p)));
+      }
+    }
   }
   const core::Jid user = from->bare();
   const core::Jid full = *from;
