@@ -205,3 +205,32 @@ def test_messages_acknowledged_with_stream_management_survive_kill_9(fresh_serve
                    "<max>0</max></set></query>", type_="set")
         count = fin.find(".//{http://jabber.org/protocol/rsm}count")
         assert count is not None and count.text == str(n)
+
+
+def test_live_messages_do_not_overtake_stored_ones_at_login(server, users):
+    """Messages arriving while the stored ones are being delivered at login come after them:
+    the recipient sees one ordered sequence."""
+    import threading
+    alice, fay = users.new("alice"), users.new("fay")
+    n = 3000
+    with RawStream(server.c2s_port) as a, RawStream(server.c2s_port) as b:
+        a.login(alice.local, alice.password, "snd")
+        b.login(fay.local, fay.password, "rcv")
+
+        def sender():
+            for i in range(0, n, 20):
+                a.send("".join("<message to='%s' type='chat'><body>%d</body></message>"
+                               % (fay.jid, i + k) for k in range(20)))
+                time.sleep(0.002)
+
+        t = threading.Thread(target=sender)
+        t.start()
+        time.sleep(0.3)  # some are stored, then fay becomes available while more arrive
+        b.send("<presence/>")
+        t.join()
+        got = []
+        deadline = time.time() + 60
+        while len(got) < n and time.time() < deadline:
+            m = b.expect(lambda e: e.tag == q(NS_CLIENT, "message"), timeout=30)
+            got.append(int(m.find(q(NS_CLIENT, "body")).text))
+    assert got == list(range(n))

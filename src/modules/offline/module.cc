@@ -26,6 +26,8 @@ void OfflineModule::start(core::ModuleContext& ctx) {
   ctx.addFeature("msgoffline");
   ctx.hook(core::events::kMessageOffline, 0,
            [this](core::StanzaEvent& ev) { return onMessage(ev); });
+  // After archiving (priority 50), before delivery.
+  ctx.hook(core::events::kMessageIn, 0, [this](core::StanzaEvent& ev) { return onIncoming(ev); });
   // After the presence module (priority 0) has broadcast the initial presence.
   ctx.hook(core::events::kPresenceBroadcast, -10,
            [this](core::StanzaEvent& ev) { return onPresence(ev); });
@@ -89,6 +91,43 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
   return true;
 }
 
+bool OfflineModule::onIncoming(core::StanzaEvent& ev) {
+  const std::string_view type = ev.stanza.attrOr("type", "normal");
+  auto to = core::Jid::parse(ev.stanza.attrOr("to"));
+  if ((type != "chat" && type != "normal") || !to) {
+    return false;
+  }
+  std::string full;
+  {
+    std::lock_guard lock(mu_);
+    auto it = inFlight_.find(to->bareStr());
+    if (it == inFlight_.end()) {
+      return false;
+    }
+    full = it->second.full;
+  }
+  if (to->isFull() && to->str() != full) {
+    return false;
+  }
+  // Only while that session is the account's one available resource; otherwise the usual
+  // delivery rules (and carbons) apply.
+  for (const auto& s : ctx_->router().sessionsOf(to->bare())) {
+    if (s->available() && s->jid().str() != full) {
+      return false;
+    }
+  }
+  {
+    // The running delivery takes it after the messages stored before it.
+    std::lock_guard lock(mu_);
+    auto it = inFlight_.find(to->bareStr());
+    if (it == inFlight_.end()) {
+      return false;  // just finished: the usual delivery keeps the order
+    }
+    it->second.again = true;
+  }
+  return onMessage(ev);
+}
+
 bool OfflineModule::onPresence(core::StanzaEvent& ev) {
   const bool initial = ev.origin != nullptr && !ev.origin->available() &&
                        ev.stanza.attrOr("type").empty();
@@ -109,13 +148,14 @@ void OfflineModule::finishBatch(const core::Jid& full) {
     if (it == inFlight_.end()) {
       return;
     }
-    if (!it->second) {
+    if (!it->second.again) {
       inFlight_.erase(it);
       return;
     }
-    inFlight_.erase(it);
+    // Still this delivery (no gap in which a live message could overtake): once more.
+    it->second.again = false;
   }
-  deliverBatch(full);
+  fetchBatch(full);
 }
 
 void OfflineModule::deliverBatch(const core::Jid& full) {
@@ -124,12 +164,17 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
     // One fetch-deliver-remove cycle per account at a time, or a message could be delivered
     // twice; a request during one makes it run again afterwards.
     std::lock_guard lock(mu_);
-    auto [it, inserted] = inFlight_.try_emplace(user.str(), false);
+    auto [it, inserted] = inFlight_.try_emplace(user.str(), Delivery{false, full.str()});
     if (!inserted) {
-      it->second = true;
+      it->second.again = true;
       return;
     }
   }
+  fetchBatch(full);
+}
+
+void OfflineModule::fetchBatch(const core::Jid& full) {
+  const core::Jid user = full.bare();
   ctx_->query<core::Result<std::vector<storage::OfflineMessage>>>(
       [user](storage::Storage& s) { return s.offline().fetch(user.domain(), user.local(), kBatch); },
       [this, full, user](core::Result<std::vector<storage::OfflineMessage>> r) {
@@ -165,7 +210,7 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
               if (ok && more) {
                 // The next batch: still this delivery (marked to run again).
                 std::lock_guard lock(mu_);
-                inFlight_[full.bareStr()] = true;
+                inFlight_[full.bareStr()].again = true;
               }
               finishBatch(full);
             });

@@ -16,13 +16,22 @@ class OfflineModule final : public core::Module {
 
  private:
   bool onMessage(core::StanzaEvent& ev);
+  // A message for an account whose stored messages are being delivered to a session that
+  // just became available: it joins the end of the queue, so nothing overtakes them.
+  bool onIncoming(core::StanzaEvent& ev);
   bool onPresence(core::StanzaEvent& ev);
+  // Starts a delivery to `full`, or marks the running one to run again.
   void deliverBatch(const core::Jid& full);
+  void fetchBatch(const core::Jid& full);
   // Ends a delivery; runs another when messages were stored meanwhile.
   void finishBatch(const core::Jid& full);
   core::ModuleContext* ctx_ = nullptr;
   std::mutex mu_;
-  std::unordered_map<std::string, bool> inFlight_;  // bare JID -> run again when done
+  struct Delivery {
+    bool again = false;  // run again when done: messages were stored meanwhile
+    std::string full;    // the session being delivered to
+  };
+  std::unordered_map<std::string, Delivery> inFlight_;  // by bare JID
   std::int64_t quota_ = 10000;
 };
 }  // namespace rampart::modules::offline
