@@ -127,6 +127,15 @@ def test_quota_per_account(tmp_path):
             assert stanza_error_condition(over) == "resource-constraint"
             ok = s.iq("<request xmlns='%s' filename='c' size='500'/>" % NS_UPLOAD, to="a.test")
             assert ok.get("type") == "result"
+            # Two slots granted against the same free space: only one upload fits.
+            put_d, get_d = slot_urls(s.iq("<request xmlns='%s' filename='d' size='400'/>"
+                                          % NS_UPLOAD, to="a.test"))
+            put_e, get_e = slot_urls(s.iq("<request xmlns='%s' filename='e' size='400'/>"
+                                          % NS_UPLOAD, to="a.test"))
+            assert http_request("PUT", put_d, b"d" * 400)[0] == 201
+            status, headers, _ = http_request("PUT", put_e, b"e" * 400)
+            assert status == 507 and headers["content-type"] == "application/problem+json"
+            assert http_request("GET", get_e)[0] == 404
     finally:
         srv.stop()
 

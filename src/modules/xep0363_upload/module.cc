@@ -305,8 +305,16 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
   meta.setAttr("size", std::to_string(slot.size)).setAttr("owner", slot.owner);
   meta.setAttr("created", core::formatDateTime(core::nowMicros()));
   std::string metaXml = meta.str("");
-  ctx_->runStorage([host, dir, token, metaXml, spooled = req.bodyFile, slot,
+  ctx_->runStorage([host, dir, token, metaXml, spooled = req.bodyFile, slot, quota = quota_,
                     respond](storage::Storage& s) {
+    auto used = s.keyValue().get(host, "", kUsage, slot.owner);
+    std::size_t bytes = used.isOk() && used.value() ? std::stoull(*used.value()) : 0;
+    // Checked again here: several slots may have been granted against the same free space.
+    if (!used.isOk() || bytes + slot.size > quota) {
+      respond(cors(http::problem(507, "Insufficient Storage",
+                                 "the upload quota of this account is used up")));
+      return;
+    }
     std::error_code ec;
     const std::string path = dir + "/" + token;
     std::filesystem::rename(spooled, path, ec);
@@ -314,8 +322,6 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
       respond(http::problem(507, "Insufficient Storage", "the file could not be stored"));
       return;
     }
-    auto used = s.keyValue().get(host, "", kUsage, slot.owner);
-    std::size_t bytes = used.isOk() && used.value() ? std::stoull(*used.value()) : 0;
     if (!s.keyValue().put(host, "", kStore, token, metaXml).isOk() ||
         !s.keyValue().put(host, "", kUsage, slot.owner, std::to_string(bytes + slot.size)).isOk()) {
       std::filesystem::remove(path, ec);
