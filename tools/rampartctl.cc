@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "usage: rampartctl (--config FILE | --data-dir DIR) COMMAND\n"
     "commands:\n"
     "  user add JID PASSWORD     create an account\n"
-    "  user del JID              delete an account with its roster and offline messages\n"
+    "  user del JID              delete an account with its data; its sessions end\n"
     "  user passwd JID PASSWORD  set a new password\n"
     "  user list HOST            list the accounts of a virtual host\n"
     "  status                    show whether rampartd runs, its ports and accounts\n"
@@ -134,6 +134,17 @@ int run(int argc, char** argv) {
     return 1;
   }
   // The write is committed: rampartd reads credentials from the database at each sign-in.
+  if (sub == "del") {
+    // A running server ends the deleted account's sessions.
+    std::ifstream pidf(config.resolvedPidFile());
+    long pid = 0;
+    std::string comm;
+    if ((pidf >> pid) && pid > 0 &&
+        std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), comm) &&
+        comm == "rampartd") {
+      kill(static_cast<pid_t>(pid), SIGUSR1);
+    }
+  }
   std::cout << "ok: " << sub << " " << jid->bareStr() << "\n";
   return 0;
 }

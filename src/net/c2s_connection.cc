@@ -166,6 +166,37 @@ void ConnectionSet::closeAll(std::string_view condition) {
   }
 }
 
+void ConnectionSet::closeDeletedAccounts() {
+  std::vector<std::shared_ptr<C2SConnection>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [raw, weak] : all_) {
+      if (auto c = weak.lock()) {
+        live.push_back(std::move(c));
+      }
+    }
+  }
+  for (auto& c : live) {
+    c->recheckAccount();
+  }
+}
+
+void C2SConnection::recheckAccount() {
+  asio::post(stream_.executor(), [self = shared_from_this()] {
+    if (!self->bound_ || self->state_ == State::kClosed) {
+      return;
+    }
+    self->deps_.storage.run([self, host = self->jid_.domain(),
+                             user = self->jid_.local()](storage::Storage& s) {
+      auto exists = s.accounts().exists(host, user);
+      if (exists.isOk() && !exists.value()) {
+        spdlog::info("event=session_account_deleted jid={}", core::logQuoted(self->jid_.str()));
+        self->close("not-authorized");
+      }
+    });
+  });
+}
+
 C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool directTls)
     : stream_(std::move(socket)),
       deps_(deps),

@@ -56,6 +56,8 @@ class ConnectionSet {
   void add(const std::shared_ptr<C2SConnection>& c);
   void remove(const C2SConnection* c);
   void closeAll(std::string_view condition);
+  // Ends the sessions of accounts that no longer exist (after `rampartctl user del`).
+  void closeDeletedAccounts();
   std::size_t size() const;
 
  private:
@@ -96,6 +98,8 @@ class C2SConnection final : public core::Session,
   ~C2SConnection() override;
 
   void start();
+  // Ends the session with <not-authorized/> if its account has been deleted.
+  void recheckAccount();
 
   // core::Session
   const core::Jid& jid() const override { return jid_; }

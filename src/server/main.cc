@@ -259,6 +259,16 @@ int run(int argc, char** argv) {
                                  : config.httpsPublicUrl);
   }
 
+  // SIGUSR1 (sent by `rampartctl user del`): sessions of deleted accounts end.
+  boost::asio::signal_set accountsChanged(workers.at(0), SIGUSR1);
+  std::function<void()> watchAccounts = [&] {
+    accountsChanged.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      connections.closeDeletedAccounts();
+      watchAccounts();
+    });
+  };
+  watchAccounts();
   // Operators' scripts and rampartctl find the running server through these two files.
   const std::string pidFile = config.resolvedPidFile();
   {

@@ -45,6 +45,20 @@ def test_user_add_passwd_del_list_while_running(server):
     assert jid not in r.stdout.split()
 
 
+def test_user_del_ends_the_accounts_live_sessions(server):
+    """A deleted account's sessions end with <not-authorized/>; others stay."""
+    assert server.ctl("user", "add", "goner@localhost", "pw-goner").returncode == 0
+    assert server.ctl("user", "add", "stayer@localhost", "pw-stayer").returncode == 0
+    with RawStream(server.c2s_port) as gone, RawStream(server.c2s_port) as stay:
+        gone.login("goner", "pw-goner", "r")
+        stay.login("stayer", "pw-stayer", "r")
+        r = server.ctl("user", "del", "goner@localhost")
+        assert r.returncode == 0, r.stderr
+        condition, _, _ = gone.stream_error(timeout=10)
+        assert condition == "not-authorized"
+        assert stay.iq("<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
+
+
 def test_user_del_drops_offline_messages(server):
     """A deleted account's offline messages go with it; re-adding starts empty."""
     server.add_user("gone@localhost", "pw-gone")
