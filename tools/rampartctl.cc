@@ -120,7 +120,12 @@ int run(int argc, char** argv) {
     if (cmd.size() != 4) return usage("user " + sub + " JID PASSWORD");
     const std::string& pw = cmd[3];
     if (pw.empty() || pw.size() > 1023) return usage("the password must be 1-1023 bytes");
-    auto creds = core::makeCredentials(pw, config.scramIterations);
+    auto prepared = core::preparePassword(pw);
+    if (!prepared) {
+      return usage("the password holds characters not allowed in passwords (RFC 8265 "
+                   "OpaqueString: no control characters or unassigned code points)");
+    }
+    auto creds = core::makeCredentials(*prepared, config.scramIterations);
     st = sub == "add" ? db->createAccount(jid->domain(), jid->local(), creds)
                       : db->setCredentials(jid->domain(), jid->local(), creds);
   } else if (sub == "del") {

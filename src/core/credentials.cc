@@ -1,8 +1,14 @@
 #include "core/credentials.h"
 
 #include "core/sasl/scram.h"
+#include "rampart/core/jid.h"
 
 namespace rampart::core {
+
+std::optional<std::string> preparePassword(std::string_view password) {
+  // OpaqueString is also the resourcepart profile (RFC 7622 section 3.4).
+  return prepareResourcepart(password);
+}
 
 std::vector<storage::Credential> makeCredentials(std::string_view password,
                                                  std::uint32_t iterations) {

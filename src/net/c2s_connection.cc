@@ -17,6 +17,7 @@
 #include <array>
 #include <unordered_set>
 
+#include "core/credentials.h"
 #include "core/log_value.h"
 #include "rampart/core/stanza.h"
 
@@ -674,7 +675,9 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
       auto verdict = std::make_shared<bool>(false);
       auto ex = stream_.executor();
       auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
-      deps_.storage.run([verdict, done, ex, stored, pw = plain->password](storage::Storage&) {
+      // Stored keys come from the OpaqueString-prepared password (RFC 8265).
+      const std::string pw = core::preparePassword(plain->password).value_or(std::string());
+      deps_.storage.run([verdict, done, ex, stored, pw](storage::Storage&) {
         auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
         *verdict = CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
                                  std::min(derived.storedKey.size(), stored.storedKey.size())) == 0 &&

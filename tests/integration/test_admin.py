@@ -45,6 +45,27 @@ def test_user_add_passwd_del_list_while_running(server):
     assert jid not in r.stdout.split()
 
 
+def test_non_ascii_password_is_prepared_like_clients_do(server):
+    """RFC 8265 OpaqueString (RFC 7677): a password with a no-break space, set with rampartctl,
+    signs in from slixmpp, which prepares the password the same way; a control character is
+    refused."""
+    from xmpp_helpers import Clients, run
+    from conftest import Account
+    password = "secret\u00a0word \u00e9t\u00e9"
+    r = server.ctl("user", "add", "unicodepw@localhost", password)
+    assert r.returncode == 0, r.stderr
+    account = Account("unicodepw", "unicodepw@localhost", password)
+
+    async def body():
+        async with Clients(server) as cs:
+            c = await cs.start(account, "u")
+            assert c.boundjid.bare == account.jid
+
+    run(body(), 30)
+    r = server.ctl("user", "add", "ctlpw@localhost", "bad\x07password")
+    assert r.returncode != 0 and "password" in r.stderr
+
+
 def test_user_del_ends_the_accounts_live_sessions(server):
     """A deleted account's sessions end with <not-authorized/>; others stay."""
     assert server.ctl("user", "add", "goner@localhost", "pw-goner").returncode == 0
