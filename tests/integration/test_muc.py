@@ -12,6 +12,7 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = "http://jabber.org/protocol/muc#user"
 NS_ADMIN = "http://jabber.org/protocol/muc#admin"
 NS_OWNER = "http://jabber.org/protocol/muc#owner"
+NS_CONFIG = "http://jabber.org/protocol/muc#roomconfig"
 NS_MAM = "urn:xmpp:mam:2"
 NS_SID = "urn:xmpp:sid:0"
 NS_INFO = "http://jabber.org/protocol/disco#info"
@@ -77,6 +78,30 @@ def configure(s, room, fields):
     return s.iq("<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
                 "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value>"
                 "</field>%s</x></query>" % (NS_OWNER, form), type_="set", to=room)
+
+
+def mam(s, room, with_=None, timeout=None):
+    """A room archive query; returns (forwarded messages, the IQ reply)."""
+    form = ""
+    if with_ is not None:
+        form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+                "<value>%s</value></field><field var='with'><value>%s</value></field></x>"
+                % (NS_MAM, with_))
+    qid = "q%d" % next(_rooms)
+    s.send("<iq type='set' id='%s' to='%s'><query xmlns='%s' queryid='%s'>%s</query></iq>"
+           % (qid, room, NS_MAM, qid, form))
+    results = []
+    while True:
+        el = s.next(timeout)
+        if el.tag == q(NS_CLIENT, "iq") and el.get("id") == qid:
+            return results, el
+        r = el.find(q(NS_MAM, "result"))
+        if r is not None and r.get("queryid") == qid:
+            results.append(r.find(".//" + q(NS_CLIENT, "message")))
+
+
+def bodies_of(messages):
+    return [m.find(q(NS_CLIENT, "body")).text for m in messages]
 
 
 def test_join_talk_history_and_subject(server, users):
@@ -207,11 +232,11 @@ def test_moderation_voice_kick_and_ban(server, users):
                  e.find(".//" + q(NS_USER, "item")).get("role") == "participant")
         say(b, room, "thanks")
         assert groupchat(a, "thanks") is not None
-        # A participant cannot kick; the owner can (307).
+        # A participant lacks the privilege to kick (section 8: forbidden); the owner can (307).
         join(c, room, "Carol")
         assert stanza_error_condition(b.iq(
             "<query xmlns='%s'><item nick='Carol' role='none'/></query>" % NS_ADMIN,
-            type_="set", to=room)) == "not-allowed"
+            type_="set", to=room)) == "forbidden"
         assert a.iq("<query xmlns='%s'><item nick='Carol' role='none'/></query>" % NS_ADMIN,
                     type_="set", to=room).get("type") == "result"
         kicked = c.expect(lambda e: e.tag == q(NS_CLIENT, "presence") and
@@ -361,3 +386,203 @@ def test_slixmpp_groupchat_and_fan_out_to_many_occupants(server, users):
                 assert sorted(v) == ["from %d" % k for k in range(5)]
 
     run(body(), 90)
+
+
+def test_temporary_room_archive_goes_with_the_room(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    room = new_room("gone")
+    with login(server, alice) as a, login(server, bob) as b:
+        join(a, room, "Alice")
+        say(a, room, "for the first room only")
+        groupchat(a, "for the first room only")
+        time.sleep(0.3)
+        msgs, fin = mam(a, room)
+        assert fin.get("type") == "result" and bodies_of(msgs) == ["for the first room only"]
+        a.send("<presence to='%s/Alice' type='unavailable'/>" % room)
+        a.expect(lambda e: e.get("type") == "unavailable")
+        time.sleep(0.3)
+        # Bob creates a room of the same name: a new room, with nothing in its archive.
+        got = join(b, room, "Bob")
+        assert 201 in codes(self_presence(got, room, "Bob"))
+        time.sleep(0.2)
+        msgs, fin = mam(b, room)
+        assert fin.get("type") == "result"
+        assert msgs == [], "the old room's messages: %r" % bodies_of(msgs)
+
+
+def test_password_room_archive_is_for_those_who_may_enter(server, users):
+    alice, bob, eve = users.new("alice"), users.new("bob"), users.new("eve")
+    room = new_room("locked")
+    with login(server, alice) as a, login(server, bob) as b, login(server, eve) as e:
+        join(a, room, "Alice")
+        assert configure(a, room, {"muc#roomconfig_passwordprotectedroom": "1",
+                                   "muc#roomconfig_roomsecret": "s3cret"}).get("type") == "result"
+        join(b, room, "Bob", "<password>s3cret</password>")
+        say(a, room, "behind the password")
+        groupchat(b, "behind the password")
+        time.sleep(0.3)
+        # Eve does not know the password: she may not read what is said inside.
+        msgs, fin = mam(e, room)
+        assert stanza_error_condition(fin) == "forbidden" and msgs == []
+        # Occupants (who gave the password) and the owner may.
+        for s in (a, b):
+            msgs, fin = mam(s, room)
+            assert fin.get("type") == "result" and bodies_of(msgs) == ["behind the password"]
+
+
+def test_semi_anonymous_archive_with_filter_hides_real_jids(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    room = new_room("semi")
+    with login(server, alice) as a, login(server, bob) as b:
+        join(a, room, "Alice")  # rooms are semi-anonymous by default
+        join(b, room, "Bob")
+        say(a, room, "from alice")
+        groupchat(b, "from alice")
+        time.sleep(0.3)
+        # Bob may not learn who Alice is: her real JID matches nothing for him...
+        msgs, fin = mam(b, room, with_=alice.jid)
+        assert fin.get("type") == "result" and msgs == []
+        # ...while her occupant JID does, and nothing in the results names her.
+        msgs, fin = mam(b, room, with_=room + "/Alice")
+        assert fin.get("type") == "result" and bodies_of(msgs) == ["from alice"]
+        assert msgs[0].find(q(NS_USER, "x")) is None
+        # The owner (a moderator) sees real JIDs and may filter by them.
+        msgs, fin = mam(a, room, with_=alice.jid)
+        assert bodies_of(msgs) == ["from alice"]
+        item = msgs[0].find("%s/%s" % (q(NS_USER, "x"), q(NS_USER, "item")))
+        assert item is not None and item.get("jid") == alice.jid + "/r"
+
+
+def test_client_muc_user_data_is_stripped_and_archive_names_the_sender(server, users):
+    alice, bob = users.new("alice"), users.new("bob")
+    room = new_room("spoof")
+    forged = ("<x xmlns='%s'><item jid='%s/r' affiliation='owner' role='moderator'/>"
+              "<status code='104'/></x>" % (NS_USER, alice.jid))
+    with login(server, alice) as a, login(server, bob) as b:
+        join(a, room, "Alice")
+        join(b, room, "Bob")
+        # Semi-anonymous: bob claims to be alice; nobody sees his claim.
+        b.send("<message to='%s' type='groupchat'><body>I am alice</body>%s</message>"
+               % (room, forged))
+        m = groupchat(a, "I am alice")
+        assert m.find(q(NS_USER, "x")) is None
+        time.sleep(0.3)
+        for s in (a, b):
+            msgs, _ = mam(s, room)
+            jids = [i.get("jid") for i in msgs[0].iter(q(NS_USER, "item"))]
+            # The owner may see real JIDs: she sees bob's; bob sees none.
+            assert jids == ([bob.jid + "/r"] if s is a else [])
+            assert not msgs[0].findall(".//" + q(NS_USER, "status"))
+        # Non-anonymous: the archive names the real sender for everyone.
+        configure(a, room, {"muc#roomconfig_whois": "anyone"})
+        b.send("<message to='%s' type='groupchat'><body>again</body>%s</message>"
+               % (room, forged))
+        assert groupchat(a, "again").find(q(NS_USER, "x")) is None
+        time.sleep(0.3)
+        msgs, _ = mam(b, room)
+        assert bodies_of(msgs) == ["I am alice", "again"]
+        for m in msgs:
+            xs = m.findall(q(NS_USER, "x"))
+            assert len(xs) == 1
+            assert [i.get("jid") for i in xs[0].iter(q(NS_USER, "item"))] == [bob.jid + "/r"]
+        # Private messages carry the room's empty <x/>, not the sender's.
+        b.send("<message to='%s/Alice' type='chat'><body>pm</body>%s</message>" % (room, forged))
+        pm = a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "chat")
+        x = pm.find(q(NS_USER, "x"))
+        assert x is not None and len(list(x)) == 0
+
+
+def test_insufficient_privilege_is_forbidden_protected_target_not_allowed(server, users):
+    alice, bob, carol = users.new("alice"), users.new("bob"), users.new("carol")
+    room = new_room("privs")
+    with login(server, alice) as a, login(server, bob) as b, login(server, carol) as c:
+        join(a, room, "Alice")
+        join(b, room, "Bob")
+        join(c, room, "Carol")
+
+        def admin(s, item):
+            return stanza_error_condition(s.iq("<query xmlns='%s'>%s</query>" % (NS_ADMIN, item),
+                                               type_="set", to=room))
+        # A participant may neither kick nor edit lists (sections 8.2, 9, 10.5, 10.8).
+        assert admin(c, "<item nick='Bob' role='none'/>") == "forbidden"
+        assert admin(c, "<item affiliation='member' jid='%s'/>" % bob.jid) == "forbidden"
+        assert admin(c, "<item affiliation='owner' jid='%s'/>" % carol.jid) == "forbidden"
+        assert admin(a, "<item affiliation='admin' jid='%s'/>" % bob.jid) is None
+        # An admin may not edit the admin or owner lists (forbidden), nor ban or kick the
+        # owner, whose affiliation is higher (not-allowed).
+        assert admin(b, "<item affiliation='admin' jid='%s'/>" % carol.jid) == "forbidden"
+        assert admin(b, "<item affiliation='owner' jid='%s'/>" % carol.jid) == "forbidden"
+        assert admin(b, "<item affiliation='outcast' jid='%s'/>" % alice.jid) == "not-allowed"
+        assert admin(b, "<item nick='Alice' role='none'/>") == "not-allowed"
+        assert admin(b, "<item nick='Carol' role='none'/>") is None
+
+
+def test_room_configuration_must_be_a_submitted_roomconfig_form(server, users):
+    alice = users.new("alice")
+    room = new_room("cfg")
+    with login(server, alice) as a:
+        join(a, room, "Alice")
+
+        def send(type_, form_type):
+            return a.iq("<query xmlns='%s'><x xmlns='jabber:x:data' type='%s'>"
+                        "<field var='FORM_TYPE'><value>%s</value></field>"
+                        "<field var='muc#roomconfig_roomname'><value>Changed</value></field>"
+                        "<field var='muc#roomconfig_membersonly'><value>1</value></field>"
+                        "</x></query>" % (NS_OWNER, type_, form_type), type_="set", to=room)
+        assert stanza_error_condition(send("result", NS_CONFIG)) == "bad-request"
+        assert stanza_error_condition(send("submit", "urn:example:other")) == "bad-request"
+        assert stanza_error_condition(send("form", NS_CONFIG)) == "bad-request"
+        # Cancelling is answered and changes nothing either.
+        assert send("cancel", NS_CONFIG).get("type") == "result"
+        info = a.iq("<query xmlns='%s'/>" % NS_INFO, to=room)
+        feats = {f.get("var") for f in info.iter(q(NS_INFO, "feature"))}
+        assert "muc_open" in feats and "muc_membersonly" not in feats
+        assert info.find(".//" + q(NS_INFO, "identity")).get("name") != "Changed"
+        # The real thing works.
+        assert send("submit", NS_CONFIG).get("type") == "result"
+        info = a.iq("<query xmlns='%s'/>" % NS_INFO, to=room)
+        assert info.find(".//" + q(NS_INFO, "identity")).get("name") == "Changed"
+
+
+def test_room_archive_expires_after_the_retention_period(tmp_path):
+    """modules.muc.retention_days: room archive items older than that are deleted (at start-up
+    and hourly), newer ones stay."""
+    import sqlite3
+    from test_config_hosts import ConfigServer, write_config
+    path, data = write_config(tmp_path, "[modules.muc]\nretention_days = 1\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    room = "aging@conference.a.test"
+    try:
+        assert srv.ctl("user", "add", "alice@a.test", "pw-alice@a.test").returncode == 0
+        ids = {}
+        with RawStream(srv.c2s_port, host="a.test") as a:
+            a.login("alice", "pw-alice@a.test", "r")
+            a.send("<presence/>")
+            join(a, room, "Alice")
+            configure(a, room, {"muc#roomconfig_persistentroom": "1"})
+            for body in ("old", "new"):
+                say(a, room, body)
+                ids[body] = groupchat(a, body).find(q(NS_SID, "stanza-id")).get("id")
+            time.sleep(0.3)
+        srv.stop()
+        # Age one message by two days, as if it had been said then.
+        db = sqlite3.connect(str(data / "rampart.db"))
+        n = db.execute("UPDATE archive SET ts=ts-172800000000 WHERE host='conference.a.test' "
+                       "AND owner='aging' AND id=?", (ids["old"],)).rowcount
+        db.commit()
+        db.close()
+        assert n == 1
+        srv.start()
+        with RawStream(srv.c2s_port, host="a.test") as a:
+            a.login("alice", "pw-alice@a.test", "r")
+            a.send("<presence/>")
+            join(a, room, "Alice")
+            deadline = time.time() + 10
+            while True:
+                msgs, fin = mam(a, room)
+                if bodies_of(msgs) == ["new"] or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            assert fin.get("type") == "result" and bodies_of(msgs) == ["new"]
+    finally:
+        srv.stop()

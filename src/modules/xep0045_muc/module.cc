@@ -94,6 +94,30 @@ bool parseRoom(std::string_view xml, Room& r) {
   return true;
 }
 
+// XEP-0313 business rules, MUC archives: an archived room message as one requester may see it.
+// The service's <x xmlns='muc#user'><item jid/></x> names the real sender and stays only for
+// those who may see real JIDs; any other muc#user element (stored before clients' were
+// stripped) goes.
+std::string presentArchived(const storage::ArchiveItem& item, bool seesJids) {
+  auto m = core::parseElement(item.stanza);
+  if (!m) {
+    return item.stanza;
+  }
+  std::optional<Element> ours;
+  for (const auto* x : m->childElements()) {
+    const Element* it = x->is("x", kNsUser) ? x->child("item", kNsUser) : nullptr;
+    auto real = it != nullptr ? Jid::parse(it->attrOr("jid")) : std::nullopt;
+    if (real && !item.withBare.empty() && real->bareStr() == item.withBare) {
+      ours = *x;
+    }
+  }
+  m->removeChildren("x", kNsUser);
+  if (seesJids && ours) {
+    m->addChild(*ours);
+  }
+  return m->str("");
+}
+
 Element errorPresence(const Element& st, std::string_view condition) {
   Element e = core::makeErrorReply(st, core::defaultErrorType(condition), condition);
   e.removeChildren("x", std::string(kNsMuc));
@@ -149,6 +173,7 @@ void MucModule::start(core::ModuleContext& ctx) {
     }
     for (const auto& item : l.history) {
       if (auto m = core::parseElement(item.stanza)) {
+        m->removeChildren("x", kNsUser);  // the archive copy names the real sender
         m->addChild("delay", "urn:xmpp:delay")
             .setAttr("from", roomJid(l.name))
             .setAttr("stamp", core::formatDateTime(item.timestampUs));
@@ -156,6 +181,20 @@ void MucModule::start(core::ModuleContext& ctx) {
       }
     }
     rooms_[l.name] = std::move(room);
+  }
+
+  // Room archives age out like accounts' (XEP-0313 module): hourly, after the queued messages.
+  const std::int64_t retentionDays = ctx.optionInt("retention_days", 365, 0, 36500);
+  if (retentionDays > 0) {
+    auto expire = [this, retentionDays] {
+      const std::int64_t cutoff = core::nowMicros() - retentionDays * 86400LL * 1000000LL;
+      ctx_->runStorage([domain = domain_, cutoff, writer = writer_](storage::Storage& s) {
+        writer->commit(s);
+        (void)s.archive().removeOlderThan(domain, cutoff);
+      });
+    };
+    expire();
+    ctx.every(std::chrono::hours(1), expire);
   }
 
   ctx.addDiscoItem(domain_, "Chatrooms");
@@ -194,19 +233,40 @@ std::shared_ptr<Room> MucModule::createRoom(const std::string& name) {
   room->name = name;
   room->cfg.historyLength = std::min<std::size_t>(room->cfg.historyLength, maxHistory_);
   rooms_[name] = room;
+  // Rooms that were not stored are new: an archive under this name is left over from a
+  // temporary room that vanished with a restart, and is not the new room's.
+  removeArchive(name);
   return room;
 }
 
 void MucModule::dropRoomIfEmpty(const std::shared_ptr<Room>& room) {
-  std::lock_guard lock(roomsMu_);
-  std::lock_guard rl(room->mu);
-  if ((room->occupants.empty() && !room->cfg.persistent) || room->destroyed) {
-    room->destroyed = true;
-    auto it = rooms_.find(room->name);
-    if (it != rooms_.end() && it->second == room) {
-      rooms_.erase(it);
+  bool vanished = false;  // a temporary room went away (destroy() removes its own archive)
+  {
+    std::lock_guard lock(roomsMu_);
+    std::lock_guard rl(room->mu);
+    if ((room->occupants.empty() && !room->cfg.persistent) || room->destroyed) {
+      vanished = !room->destroyed;
+      room->destroyed = true;
+      auto it = rooms_.find(room->name);
+      if (it != rooms_.end() && it->second == room) {
+        rooms_.erase(it);
+      }
     }
   }
+  if (vanished) {
+    // The archive goes with the room: whoever creates a room of that name later must not read
+    // its messages.
+    removeArchive(room->name);
+  }
+}
+
+void MucModule::removeArchive(const std::string& name) {
+  // Queued messages first, so that none of the room's is written after the removal. A message
+  // to a new room of the same name queued in the same few milliseconds goes too.
+  ctx_->runStorage([domain = domain_, name, writer = writer_](storage::Storage& s) {
+    writer->commit(s);
+    (void)s.archive().removeArchive(domain, name);
+  });
 }
 
 void MucModule::persist(Room& room) {
@@ -691,6 +751,9 @@ void MucModule::onGroupchat(const std::shared_ptr<Room>& room, Element& st, cons
     Element m = st;
     m.setAttr("from", jid + "/" + nick);
     m.removeAttr("to");
+    // XEP-0313 security considerations, MUC message spoofing: whatever muc#user data a client
+    // put in its message would pass for the room's own, in the room and in the archive.
+    m.removeChildren("x", kNsUser);
     if (const Element* subj = st.child("subject", core::kNsClient);
         subj != nullptr && st.child("body", core::kNsClient) == nullptr) {
       if (!(o->role == Role::kModerator || room->cfg.changeSubject)) {
@@ -729,7 +792,14 @@ void MucModule::onGroupchat(const std::shared_ptr<Room>& room, Element& st, cons
         a.item.timestampUs = core::nowMicros();
         a.item.withBare = realBare.str();
         a.item.withFull = jid + "/" + nick;
-        a.item.stanza = out->str("");
+        // The real sender for those who may see it (added to the results, not the room).
+        Element archived = *out;
+        archived.addChild("x", std::string(kNsUser))
+            .addChild("item", std::string(kNsUser))
+            .setAttr("affiliation", affiliationName(room->affiliationOf(realBare.str())))
+            .setAttr("role", roleName(o->role))
+            .setAttr("jid", from.str());
+        a.item.stanza = archived.str("");
         writer_->add(std::move(a));
       }
     }
@@ -767,9 +837,8 @@ void MucModule::onPrivate(const std::shared_ptr<Room>& room, const Element& st, 
   Element m = st;
   m.setAttr("from", roomJid(room->name) + "/" + senderNick);
   m.removeAttr("to");
-  if (m.child("x", kNsUser) == nullptr) {
-    m.addChild("x", std::string(kNsUser));
-  }
+  m.removeChildren("x", kNsUser);  // the client's own could claim a real JID or status codes
+  m.addChild("x", std::string(kNsUser));
   auto shared = std::make_shared<const Element>(std::move(m));
   for (const auto& t : targets) {
     ctx_->router().deliverStamped(t, shared);
@@ -1132,14 +1201,16 @@ void MucModule::onAdmin(const std::shared_ptr<Room>& room, const Element& iq, co
           sendError(iq, "item-not-found", "no occupant with that nickname");
           return;
         }
-        if (!mayChangeRole(mine, myRole, room->affiliationOf(it->second.bare.str()), *c.role)) {
-          sendError(iq, "not-allowed", "you may not change that occupant's role");
+        if (auto e =
+                roleChangeError(mine, myRole, room->affiliationOf(it->second.bare.str()), *c.role);
+            !e.empty()) {
+          sendError(iq, e, "you may not change that occupant's role");
           return;
         }
       } else {
         Affiliation current = room->affiliationOf(c.bare);
-        if (!mayChangeAffiliation(mine, current, *c.aff)) {
-          sendError(iq, "not-allowed", "you may not change that affiliation");
+        if (auto e = affiliationChangeError(mine, current, *c.aff); !e.empty()) {
+          sendError(iq, e, "you may not change that affiliation");
           return;
         }
         if (current == Affiliation::kOwner && *c.aff != Affiliation::kOwner) {
@@ -1242,6 +1313,12 @@ void MucModule::onOwner(const std::shared_ptr<Room>& room, const Element& iq, co
     ctx_->router().route(core::makeIqResult(iq));
     return;
   }
+  // Section 10.2: the owner submits the room configuration form; anything else (a 'result'
+  // echoed back, another form) changes nothing.
+  if (form->type != "submit" || form->formType() != kNsConfig) {
+    sendError(iq, "bad-request", "submit the muc#roomconfig form (type 'submit')");
+    return;
+  }
   std::vector<Target> targets;
   std::vector<std::pair<Occupant, Affiliation>> removed;
   std::vector<int> codes{104};
@@ -1319,27 +1396,29 @@ void MucModule::destroy(const std::shared_ptr<Room>& room, const std::string& re
     }
     broadcastPresence(t, o, a, jid, {}, true, o.sessions, &d);
   }
-  const std::string domain = domain_;
-  const std::string name = room->name;
-  ctx_->runStorage([domain, name, writer = writer_](storage::Storage& s) {
-    writer->commit(s);
-    (void)s.archive().removeArchive(domain, name);
-  });
+  removeArchive(room->name);
   dropRoomIfEmpty(room);
 }
 
 void MucModule::onArchiveQuery(const std::shared_ptr<Room>& room, const Element& iq,
                                const Jid& from) {
+  bool seesJids = false;
   {
     std::lock_guard lock(room->mu);
-    const bool occupant = room->occupantBySession(from) != nullptr;
+    const Occupant* me = room->occupantBySession(from);
     const Affiliation a = room->affiliationOf(from.bareStr());
-    // Section 5 of XEP-0313: a room's archive is for those who may be in the room.
-    if (a == Affiliation::kOutcast ||
-        (room->cfg.membersOnly && !occupant && a < Affiliation::kMember)) {
+    // XEP-0313 business rules, MUC archives: a room's archive is for those who may enter the
+    // room at the time of the query: never outcasts; in a members-only room its members (or
+    // occupants); in a password-protected room its occupants, members, admins and owners (who
+    // entered, or may enter without being asked for the password again).
+    const bool privileged = me != nullptr || a >= Affiliation::kMember;
+    const bool restricted = room->cfg.membersOnly || !room->cfg.password.empty();
+    if (a == Affiliation::kOutcast || (restricted && !privileged)) {
       sendError(iq, "forbidden", "you may not read this room's archive");
       return;
     }
+    seesJids = room->cfg.nonAnonymous || a >= Affiliation::kAdmin ||
+               (me != nullptr && me->role == Role::kModerator);
   }
   std::string condition, text;
   auto req = core::archive::parseQuery(*iq.firstChild(), 250, condition, text);
@@ -1347,23 +1426,38 @@ void MucModule::onArchiveQuery(const std::shared_ptr<Room>& room, const Element&
     sendError(iq, condition, text);
     return;
   }
-  auto request = std::make_shared<Element>(iq);
-  auto shared = std::make_shared<core::archive::QueryRequest>(std::move(*req));
   const std::string domain = domain_;
   const std::string name = room->name;
   const std::string jid = roomJid(name);
+  // XEP-0313 section 4.1.1 (filtering by JID): 'with' matches the publisher only for those who
+  // may know the publisher. Others match occupant JIDs (room@service/nick) alone; a bare JID
+  // names no occupant, so it matches nothing rather than the real JIDs kept for moderators.
+  const bool matchNothing =
+      !seesJids && req->query.with && req->query.with->find('/') == std::string::npos;
+  auto request = std::make_shared<Element>(iq);
+  auto shared = std::make_shared<core::archive::QueryRequest>(std::move(*req));
   ctx_->query<core::Result<storage::ArchivePage>>(
-      [domain, name, shared, writer = writer_](storage::Storage& s) {
+      [domain, name, shared, matchNothing,
+       writer = writer_](storage::Storage& s) -> core::Result<storage::ArchivePage> {
         writer->commit(s);
+        if (matchNothing) {
+          storage::ArchivePage empty;
+          empty.complete = true;
+          return empty;
+        }
         return s.archive().query(domain, name, shared->query);
       },
-      [this, request, shared, jid](core::Result<storage::ArchivePage> page) {
+      [this, request, shared, jid, seesJids](core::Result<storage::ArchivePage> page) {
         if (!page.isOk()) {
           const bool nf = page.status().code() == core::Status::Code::kNotFound;
           sendError(*request, nf ? "item-not-found" : "internal-server-error");
           return;
         }
-        core::archive::sendResults(ctx_->router(), *request, jid, *shared, page.value());
+        storage::ArchivePage& p = page.value();
+        for (auto& item : p.items) {
+          item.stanza = presentArchived(item, seesJids);
+        }
+        core::archive::sendResults(ctx_->router(), *request, jid, *shared, p);
       });
 }
 

@@ -53,6 +53,12 @@ Role defaultRole(Affiliation a, bool moderated);
 bool mayChangeRole(Affiliation actorAff, Role actorRole, Affiliation targetAff, Role r);
 // May `actor` change someone's affiliation from `from` to `to`?
 bool mayChangeAffiliation(Affiliation actor, Affiliation from, Affiliation to);
+// The stanza error condition refusing such a change, or empty when it is allowed: forbidden
+// when the actor lacks the privilege (sections 8, 9, 10.5, 10.8), not-allowed when the target's
+// affiliation protects it (sections 8.2, 9.1).
+std::string_view roleChangeError(Affiliation actorAff, Role actorRole, Affiliation targetAff,
+                                 Role r);
+std::string_view affiliationChangeError(Affiliation actor, Affiliation from, Affiliation to);
 
 struct Occupant {
   std::string nick;
@@ -123,6 +129,8 @@ class MucModule final : public core::Module {
   std::shared_ptr<Room> findRoom(const std::string& name);
   std::shared_ptr<Room> createRoom(const std::string& name);
   void dropRoomIfEmpty(const std::shared_ptr<Room>& room);
+  // Removes a room's archive on the storage pool, after the queued messages are written.
+  void removeArchive(const std::string& name);
   std::string roomJid(const std::string& name) const { return name + "@" + domain_; }
 
   core::ModuleContext* ctx_ = nullptr;

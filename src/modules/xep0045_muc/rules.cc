@@ -56,28 +56,47 @@ Role defaultRole(Affiliation a, bool moderated) {
   return Role::kNone;
 }
 
-bool mayChangeRole(Affiliation actorAff, Role actorRole, Affiliation targetAff, Role r) {
-  if (actorRole != Role::kModerator || targetAff > actorAff) {
-    return false;
+std::string_view roleChangeError(Affiliation actorAff, Role actorRole, Affiliation targetAff,
+                                 Role r) {
+  if (actorRole != Role::kModerator) {
+    return "forbidden";  // section 8: only moderators change roles
+  }
+  if (targetAff > actorAff) {
+    return "not-allowed";  // section 8.2: never act on a higher affiliation
   }
   if (r == Role::kModerator) {
-    return actorAff >= Affiliation::kAdmin;  // section 9.6: admins grant moderator status
+    // Section 9.6: admins grant moderator status; anyone else lacks the privilege.
+    return actorAff >= Affiliation::kAdmin ? std::string_view{} : "forbidden";
   }
-  if (targetAff >= Affiliation::kAdmin) {
-    return actorAff > targetAff;  // section 8.2: never kick or silence an equal or higher
+  if (targetAff >= Affiliation::kAdmin && actorAff <= targetAff) {
+    return "not-allowed";  // sections 8.2, 8.5, 9.7: never kick or silence an admin or owner
   }
-  return true;
+  return {};
+}
+
+bool mayChangeRole(Affiliation actorAff, Role actorRole, Affiliation targetAff, Role r) {
+  return roleChangeError(actorAff, actorRole, targetAff, r).empty();
+}
+
+std::string_view affiliationChangeError(Affiliation actor, Affiliation from, Affiliation to) {
+  if (actor == Affiliation::kOwner) {
+    return {};
+  }
+  if (actor != Affiliation::kAdmin) {
+    return "forbidden";  // section 9: affiliations are for admins and owners
+  }
+  // Section 9: admins manage members and outcasts.
+  if (from <= Affiliation::kMember && to <= Affiliation::kMember) {
+    return {};
+  }
+  if (from > actor && to == Affiliation::kOutcast) {
+    return "not-allowed";  // section 9.1: an admin may not ban an owner
+  }
+  return "forbidden";  // sections 10.5, 10.8: only owners edit the owner and admin lists
 }
 
 bool mayChangeAffiliation(Affiliation actor, Affiliation from, Affiliation to) {
-  if (actor == Affiliation::kOwner) {
-    return true;
-  }
-  if (actor == Affiliation::kAdmin) {
-    // Section 9: admins manage members and outcasts, not admins or owners.
-    return from <= Affiliation::kMember && to <= Affiliation::kMember;
-  }
-  return false;
+  return affiliationChangeError(actor, from, to).empty();
 }
 
 Affiliation Room::affiliationOf(const std::string& bare) const {

@@ -36,5 +36,19 @@ TEST(MucRules, AdminsManageMembersOwnersManageAll) {
   EXPECT_FALSE(mayChangeAffiliation(A::kMember, A::kNone, A::kMember));
 }
 
+TEST(MucRules, LackingPrivilegeIsForbiddenProtectedTargetNotAllowed) {
+  EXPECT_EQ(roleChangeError(A::kNone, R::kParticipant, A::kNone, R::kNone), "forbidden");
+  EXPECT_EQ(roleChangeError(A::kMember, R::kModerator, A::kNone, R::kModerator), "forbidden");
+  EXPECT_EQ(roleChangeError(A::kMember, R::kModerator, A::kAdmin, R::kNone), "not-allowed");
+  EXPECT_EQ(roleChangeError(A::kAdmin, R::kModerator, A::kAdmin, R::kVisitor), "not-allowed");
+  EXPECT_EQ(roleChangeError(A::kOwner, R::kModerator, A::kNone, R::kNone), "");
+  EXPECT_EQ(affiliationChangeError(A::kMember, A::kNone, A::kMember), "forbidden");
+  EXPECT_EQ(affiliationChangeError(A::kNone, A::kNone, A::kOutcast), "forbidden");
+  EXPECT_EQ(affiliationChangeError(A::kAdmin, A::kNone, A::kOwner), "forbidden");
+  EXPECT_EQ(affiliationChangeError(A::kAdmin, A::kAdmin, A::kNone), "forbidden");
+  EXPECT_EQ(affiliationChangeError(A::kAdmin, A::kOwner, A::kOutcast), "not-allowed");
+  EXPECT_EQ(affiliationChangeError(A::kAdmin, A::kMember, A::kOutcast), "");
+}
+
 }  // namespace
 }  // namespace rampart::modules::muc
