@@ -1103,9 +1103,12 @@ void C2SConnection::handleSmNonza(const Element& e) {
     }
     if (sm_.ack(*h) == core::sm::StreamManagement::AckResult::kTooHigh) {
       // XEP-0198 section 5: handled-count-too-high.
+      Element tooHigh("handled-count-too-high", std::string(kNsSm));
+      tooHigh.setAttr("h", std::string(hs)).setAttr("send-count", std::to_string(sm_.sentCount()));
       streamError("undefined-condition",
                   "h=" + std::string(hs) + " acknowledges more than the " +
-                      std::to_string(sm_.sentCount()) + " stanzas sent");
+                      std::to_string(sm_.sentCount()) + " stanzas sent",
+                  &tooHigh);
     }
   } else {
     smFailed("unexpected-request");
@@ -1331,7 +1334,8 @@ void C2SConnection::flush() {
   }
 }
 
-void C2SConnection::streamError(std::string_view condition, std::string_view text) {
+void C2SConnection::streamError(std::string_view condition, std::string_view text,
+                                const Element* appSpecific) {
   if (closing_) {
     return;
   }
@@ -1351,6 +1355,9 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
     t.setAttr("xml:lang", "en");
     t.addText(text);
     t.serialize(e, core::kNsClient);
+  }
+  if (appSpecific != nullptr) {
+    appSpecific->serialize(e, core::kNsClient);
   }
   e += "</stream:error>";
   if (ws_) {

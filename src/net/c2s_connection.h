@@ -163,7 +163,9 @@ class C2SConnection final : public core::Session,
   void flush();
   void appended(std::size_t bytes);
   void writeStanza(core::sm::Outbound out);
-  void streamError(std::string_view condition, std::string_view text = {});
+  // `appSpecific`: an application-specific condition element (RFC 6120 4.9.4), if any.
+  void streamError(std::string_view condition, std::string_view text = {},
+                   const core::Element* appSpecific = nullptr);
   void readEstablished();
   void lingerClose();
   void drain();

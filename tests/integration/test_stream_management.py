@@ -87,8 +87,11 @@ def test_ack_above_what_was_sent_is_a_stream_error(server, users):
     s, _ = sm_login(server, alice, resume=False)
     with s:
         s.send("<a xmlns='%s' h='5'/>" % NS_SM)
-        cond, _, _ = s.stream_error()
+        cond, _, err = s.stream_error()
         assert cond == "undefined-condition"
+        # XEP-0198 section 5: the application-specific condition with both counts.
+        detail = err.find(q(NS_SM, "handled-count-too-high"))
+        assert detail is not None and detail.get("h") == "5" and detail.get("send-count") == "0"
 
 
 def test_resume_after_a_dropped_connection_loses_nothing(server, users):
