@@ -3,6 +3,7 @@
 #include "xml/stream_parser.h"
 
 #include <expat.h>
+#include <unicode/utf8.h>
 
 #include <cstring>
 
@@ -33,6 +34,29 @@ std::string attrName(const char* expatName) {
     return "xml:" + local;
   }
   return {};  // foreign-namespace attributes are dropped: XMPP defines none we must keep
+}
+
+// True when `s` holds a byte sequence that is not UTF-8 (a sequence cut off at the very end
+// may continue in the next chunk and does not count).
+bool hasInvalidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto len = static_cast<std::int32_t>(s.size());
+  std::int32_t i = 0;
+  while (i < len) {
+    const std::int32_t start = i;
+    UChar32 c = 0;
+    U8_NEXT(p, i, len, c);
+    if (c < 0) {
+      const std::uint8_t lead = p[start];
+      const std::int32_t need = lead >= 0xF0 && lead <= 0xF4 ? 4
+                                : lead >= 0xE0 && lead <= 0xEF ? 3
+                                : lead >= 0xC2 && lead <= 0xDF ? 2
+                                                              : 1;
+      const bool cutOff = need > 1 && start + need > len && i == len;
+      return !cutOff;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -280,6 +304,18 @@ ParseError StreamParser::feed(std::string_view data) {
   XML_Status st = XML_Parse(parser_, data.data(), static_cast<int>(data.size()), XML_FALSE);
   if (paused_) {
     chunk_.assign(data);  // needed if the caller restarts the document
+  }
+  if (st == XML_STATUS_ERROR && error_ == ParseError::kNone &&
+      XML_GetErrorCode(parser_) == XML_ERROR_INVALID_TOKEN) {
+    // RFC 6120 section 4.9.3.22: bytes that are not UTF-8 are an encoding error, not a
+    // well-formedness one.
+    const std::int64_t at = XML_GetCurrentByteIndex(parser_) - chunkBase_;
+    if (at >= 0 && at < static_cast<std::int64_t>(data.size()) &&
+        hasInvalidUtf8(data.substr(static_cast<std::size_t>(at)))) {
+      error_ = ParseError::kUnsupportedEncoding;
+      detail_ = "the stream is not valid UTF-8";
+      return error_;
+    }
   }
   return afterParse(st);
 }

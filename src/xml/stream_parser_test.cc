@@ -79,6 +79,26 @@ TEST(StreamParser, MalformedXml) {
   EXPECT_EQ(p.feed("<message><body></message>"), ParseError::kNotWellFormed);
 }
 
+TEST(StreamParser, InvalidUtf8IsUnsupportedEncoding) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  EXPECT_EQ(p.feed("<message><body>a\xff\xfe</body></message>"),
+            ParseError::kUnsupportedEncoding);
+}
+
+TEST(StreamParser, Utf8SplitAcrossChunksIsFine) {
+  Collector c;
+  StreamParser p({}, c.callbacks());
+  ASSERT_EQ(p.feed(kHeader), ParseError::kNone);
+  const std::string body = "<message><body>\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80</body></message>";
+  for (char ch : body) {
+    ASSERT_EQ(p.feed(std::string_view(&ch, 1)), ParseError::kNone);
+  }
+  ASSERT_EQ(c.stanzas.size(), 1u);
+  EXPECT_EQ(c.stanzas[0].childText("body", "jabber:client"), "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80");
+}
+
 TEST(StreamParser, UndefinedEntityIsNotWellFormed) {
   Collector c;
   StreamParser p({}, c.callbacks());

@@ -49,6 +49,14 @@ def test_garbage_bytes_not_well_formed(server, account):
     assert_fresh_connection_works(server, account)
 
 
+def test_invalid_utf8_is_unsupported_encoding(server, account):
+    """RFC 6120 section 4.9.3.22: bytes that violate UTF-8 are an encoding error."""
+    with logged_in(server, account) as s:
+        s.send(b"<message to='" + account.jid.encode() + b"'><body>caf\xc3 \xff\xfe</body></message>")
+        assert_stream_error(s, "unsupported-encoding")
+    assert_fresh_connection_works(server, account)
+
+
 def test_oversized_stanza_policy_violation(server, account):
     with logged_in(server, account) as s:
         big = "<message to='%s' type='chat'><body>%s</body></message>" % (
