@@ -52,7 +52,8 @@ def test_garbage_bytes_not_well_formed(server, account):
 def test_invalid_utf8_is_unsupported_encoding(server, account):
     """RFC 6120 section 4.9.3.22: bytes that violate UTF-8 are an encoding error."""
     with logged_in(server, account) as s:
-        s.send(b"<message to='" + account.jid.encode() + b"'><body>caf\xc3 \xff\xfe</body></message>")
+        s.send(b"<message to='" + account.jid.encode()
+               + b"'><body>caf\xc3 \xff\xfe</body></message>")
         assert_stream_error(s, "unsupported-encoding")
     assert_fresh_connection_works(server, account)
 
