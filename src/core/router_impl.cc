@@ -102,7 +102,7 @@ std::size_t RouterImpl::sessionCount() const {
   return static_cast<std::size_t>(sessions_.load(std::memory_order_relaxed));
 }
 
-void RouterImpl::redeliver(Element stanza) {
+void RouterImpl::redeliver(Element stanza, const Session* except) {
   auto to = Jid::parse(stanza.attrOr("to"));
   if (!to || to->local().empty()) {
     return;
@@ -116,7 +116,7 @@ void RouterImpl::redeliver(Element stanza) {
     return;
   }
   const Jid bare = to->bare();
-  if (!deliverToBare(bare, std::make_shared<const Element>(stanza), false).empty()) {
+  if (!deliverToBare(bare, std::make_shared<const Element>(stanza), false, except).empty()) {
     return;
   }
   stanza.setAttr("to", bare.str());
@@ -168,7 +168,7 @@ void RouterImpl::delivered(ModuleHost& host, Element& stanza, Session* origin,
 }
 
 std::vector<SessionPtr> RouterImpl::deliverToBare(const Jid& bare, const ElementPtr& stanza,
-                                                  bool allNonNegative) {
+                                                  bool allNonNegative, const Session* except) {
   const std::string key = bare.bareStr();
   Stripe& s = stripe(key);
   std::vector<SessionPtr> keep;
@@ -180,7 +180,7 @@ std::vector<SessionPtr> RouterImpl::deliverToBare(const Jid& bare, const Element
     }
     int best = -1;
     for (const auto& p : it->second) {
-      if (!p->available() || p->priority() < 0) {
+      if (!p->available() || p->priority() < 0 || p.get() == except) {
         continue;
       }
       int prio = p->priority();

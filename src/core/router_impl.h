@@ -31,7 +31,7 @@ class RouterImpl final : public Router {
   void routeFrom(Element stanza, Session* origin);
   void deliverTo(const Jid& fullJid, ElementPtr stanza) override;
   bool deliverStamped(const Jid& fullJid, const ElementPtr& stanza) override;
-  void redeliver(Element stanza) override;
+  void redeliver(Element stanza, const Session* except = nullptr) override;
   // XEP-0198 resumption: `replacement` takes over the registry slot of `old`.
   void replace(const Session& old, const SessionPtr& replacement);
   std::vector<SessionPtr> sessionsOf(const Jid& bare) const override;
@@ -57,7 +57,7 @@ class RouterImpl final : public Router {
   void bounce(const Element& stanza, std::string_view condition, Session* origin);
   // Delivers to the highest-priority available resources; returns them (empty: none).
   std::vector<SessionPtr> deliverToBare(const Jid& bare, const ElementPtr& stanza,
-                                        bool allNonNegative);
+                                        bool allNonNegative, const Session* except = nullptr);
   // Fires message/delivered; `stanza` is shared with the recipients and must stay unchanged.
   void delivered(ModuleHost& host, Element& stanza, Session* origin,
                  std::vector<SessionPtr> recipients);

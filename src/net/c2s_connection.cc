@@ -980,9 +980,17 @@ void C2SConnection::writeStanza(core::sm::Outbound out) {
     return;
   }
   if (hibernating_) {
-    // Kept for the client's return (or for redelivery when it does not come back).
+    // Kept for the client's return (or for redelivery when it does not come back); beyond
+    // the limit, messages go where they would go without this session (other resources or
+    // offline storage) instead of being lost.
     if (sm_.unackedCount() < deps_.config.maxUnacked) {
       sm_.sent(std::move(out));
+    } else if (out.stanza->name() == "message") {
+      Element m(*out.stanza);
+      if (out.toSelf) {
+        m.setAttr("to", jid_.str());
+      }
+      deps_.router.redeliver(std::move(m), this);
     }
     return;
   }

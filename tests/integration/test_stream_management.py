@@ -277,3 +277,38 @@ def test_session_not_resumed_in_time_ends_and_unacked_messages_go_offline(tmp_pa
             assert m.find("{urn:xmpp:delay}delay") is not None, "stored offline, with a delay"
     finally:
         srv.stop()
+
+
+def test_messages_beyond_max_unacked_of_a_waiting_session_go_offline(tmp_path):
+    """A dropped session keeps max_unacked stanzas for its client; messages beyond that are
+    stored offline rather than lost."""
+    from test_config_hosts import ConfigServer, write_config
+    path, data = write_config(tmp_path, "[c2s]\nresume_timeout = 2\nmax_unacked = 100\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    try:
+        for jid in ("alice@a.test", "bob@a.test"):
+            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+        s = RawStream(srv.c2s_port, host="a.test")
+        s.login("alice", "pw-alice@a.test", "phone")
+        s.send("<presence/>")
+        s.expect(lambda e: e.tag == q(NS_CLIENT, "presence"))
+        s.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+        s.expect(q(NS_SM, "enabled"))
+        drop(s)
+        time.sleep(0.5)
+        n = 150
+        with RawStream(srv.c2s_port, host="a.test") as b:
+            b.login("bob", "pw-bob@a.test", "r")
+            b.send("".join("<message to='alice@a.test' type='chat'><body>w%03d</body></message>"
+                           % i for i in range(n)))
+            assert b.iq("<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
+            time.sleep(3.5)  # the waiting session ends; what it kept goes offline too
+        got = []
+        with RawStream(srv.c2s_port, host="a.test") as again:
+            again.login("alice", "pw-alice@a.test", "laptop")
+            again.send("<presence/>")
+            while len(got) < n:
+                got.append(body_of(again.expect(is_msg, timeout=15)))
+        assert sorted(got) == ["w%03d" % i for i in range(n)]
+    finally:
+        srv.stop()

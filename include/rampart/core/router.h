@@ -26,8 +26,9 @@ class Router {
 
   // A message a session took but could not hand over (XEP-0198: unacknowledged when the
   // session ended): delivered to the account's other available resources, else stored
-  // offline, without running the incoming hooks (archive, carbons) a second time.
-  virtual void redeliver(Element stanza) = 0;
+  // offline, without running the incoming hooks (archive, carbons) a second time. `except`:
+  // a session that must not take it (the one giving it up).
+  virtual void redeliver(Element stanza, const Session* except = nullptr) = 0;
 
   // Snapshot of the sessions bound for a bare JID.
   virtual std::vector<SessionPtr> sessionsOf(const Jid& bare) const = 0;
