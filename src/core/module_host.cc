@@ -111,6 +111,10 @@ class ModuleHost::Context final : public ModuleContext {
                        std::function<void(storage::Storage&)> work) override {
     host_.storage_.runAfter(delay, std::move(work));
   }
+  bool filtered(Element& stanza) override {
+    StanzaEvent ev{stanza, nullptr};
+    return host_.fire(events::kStanzaFilter, ev);
+  }
   void addStorageSyncHook(std::function<void(storage::Storage&)> hook) override {
     host_.storage_.addSyncHook(std::move(hook));
   }

@@ -4,6 +4,8 @@ import asyncio
 import base64
 import hashlib
 
+import pytest
+
 from raw_xmpp import NS_CLIENT, RawStream, q, stanza_error_condition
 from xmpp_helpers import Clients, run, wait_for
 
@@ -269,3 +271,31 @@ def test_whitelist_node_is_private_to_its_owner(server, users):
                 break
             seen.append(el)
         assert not [e for e in seen if e.find(".//" + q(NS_EVENT, "event")) is not None]
+
+
+def test_blocked_contact_gets_no_notifications(server, users):
+    """XEP-0191: once bob blocks alice, alice's PEP events no longer reach him (live and as
+    last items at his next login); alice's own sessions still see them."""
+    alice, bob = users.new("alice"), users.new("bob")
+    befriend(server, alice, bob)
+    node = "urn:xmpp:avatar:metadata"
+    with RawStream(server.c2s_port) as a, RawStream(server.c2s_port) as b:
+        a.login(alice.local, alice.password, "phone")
+        b.login(bob.local, bob.password, "desk")
+        available_with_caps(a, [NS_INFO, node + "+notify"])
+        available_with_caps(b, [NS_INFO, node + "+notify"], expect_query=False)
+        assert b.iq("<block xmlns='urn:xmpp:blocking'><item jid='%s'/></block>" % alice.jid,
+                    type_="set").get("type") == "result"
+        assert publish(a, node, "h1", "<metadata xmlns='%s'/>" % node).get("type") == "result"
+        events(a, node)  # the owner's own session is notified
+        with pytest.raises(TimeoutError):
+            while True:
+                el = b.next(timeout=1.5)
+                assert el.find(q(NS_EVENT, "event")) is None, "a blocked contact's event arrived"
+    with RawStream(server.c2s_port) as b2:
+        b2.login(bob.local, bob.password, "laptop")
+        available_with_caps(b2, [NS_INFO, node + "+notify"], expect_query=False)
+        with pytest.raises(TimeoutError):
+            while True:
+                el = b2.next(timeout=1.5)
+                assert el.find(q(NS_EVENT, "event")) is None, "last item of a blocked contact"

@@ -118,6 +118,9 @@ class ModuleContext {
   virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;
   virtual void hook(std::string_view event, int priority, Hook hook) = 0;
+  // For stanzas a module hands to sessions itself (not through the router): true when this
+  // host's policy filters (stanza/filter: blocking, ...) drop it.
+  virtual bool filtered(Element& stanza) = 0;
 
   virtual Router& router() = 0;
   virtual Metrics& metrics() = 0;

@@ -610,6 +610,9 @@ void PepModule::notify(const core::Jid& owner, const std::string& node, const st
     m.setAttr("from", owner.str()).setAttr("to", s->jid().str());
     m.setAttr("type", "headline").setAttr("id", nextId("pep-"));
     m.addChild("event", std::string(kNsEvent)).addChild(payload);
+    if (ctx_->filtered(m)) {
+      return;  // XEP-0191: nothing from a blocked contact, nothing to a blocked one
+    }
     s->deliver(std::make_shared<const core::Element>(std::move(m)));
   };
   for (const auto& s : router.sessionsOf(owner)) {
@@ -782,6 +785,9 @@ void PepModule::sendLastItems(const core::Jid& full) {
               m.addChild("event", std::string(kNsEvent)).addChild("items", std::string(kNsEvent));
           its.setAttr("node", l.node);
           its.addChild(itemElement(kNsEvent, l.item)).setAttr("publisher", l.owner);
+          if (ctx_->filtered(m)) {
+            continue;  // XEP-0191 blocking
+          }
           ctx_->router().deliverTo(full, std::make_shared<const core::Element>(std::move(m)));
         }
       });
