@@ -1,23 +1,33 @@
 #include "http/well_known.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "rampart/core/element.h"
 
 namespace rampart::http {
 namespace {
 constexpr std::string_view kRelWebSocket = "urn:xmpp:alt-connections:websocket";
 
-bool plausibleHost(std::string_view h) {
-  if (h.empty() || h.size() > 255) {
-    return false;
-  }
-  for (char c : h) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) {
+// "name" or "name:port" where name is one of `known` (letter case aside).
+bool knownHost(std::string_view h, const std::vector<std::string>& known) {
+  std::string_view name = h;
+  if (auto colon = h.rfind(':'); colon != std::string_view::npos && h.front() != '[') {
+    name = h.substr(0, colon);
+    std::string_view port = h.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos) {
       return false;
     }
   }
-  return true;
+  for (const auto& k : known) {
+    if (name.size() == k.size() &&
+        std::equal(name.begin(), name.end(), k.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string jsonEscape(std::string_view s) {
@@ -32,9 +42,10 @@ std::string jsonEscape(std::string_view s) {
 }
 }  // namespace
 
-void addHostMeta(Router& router, std::string websocketPath, std::string fallbackHost) {
-  auto url = [websocketPath, fallbackHost](const Request& req) {
-    return "wss://" + (plausibleHost(req.host) ? req.host : fallbackHost) + websocketPath;
+void addHostMeta(Router& router, std::string websocketPath, std::vector<std::string> knownHosts) {
+  auto url = [websocketPath, knownHosts](const Request& req) {
+    return "wss://" + (knownHost(req.host, knownHosts) ? req.host : knownHosts.front()) +
+           websocketPath;
   };
   router.add("GET", "/.well-known/host-meta", [url](const Request& req) {
     core::Element xrd("XRD", "http://docs.oasis-open.org/ns/xri/xrd-1.0");

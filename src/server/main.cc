@@ -218,7 +218,16 @@ int run(int argc, char** argv) {
         auto transport = std::make_unique<net::WsTransport>(std::move(ws), std::move(peer));
         std::make_shared<net::C2SConnection>(std::move(transport), deps)->start();
       }});
-  http::addHostMeta(httpRoutes, "/xmpp-websocket", config.hosts.front().name);
+  {
+    std::vector<std::string> names;
+    for (const auto& h : config.hosts) names.push_back(h.name);
+    if (std::string_view u = config.httpsPublicUrl; u.starts_with("https://")) {
+      // The name clients reach the listener by (a proxy's), when configured.
+      u.remove_prefix(8);
+      names.emplace_back(u.substr(0, u.find_first_of(":/")));
+    }
+    http::addHostMeta(httpRoutes, "/xmpp-websocket", std::move(names));
+  }
   {
     std::vector<std::string> names;
     for (const auto& h : config.hosts) {

@@ -88,6 +88,30 @@ def test_host_meta_points_to_the_websocket(server):
                       "href": "wss://localhost/xmpp-websocket"}]
 
 
+def test_host_meta_names_only_hosts_of_this_server(server):
+    """The WebSocket URL follows the Host header only for this server's own names (with the
+    port the client used); any other Host gets the server's host, never an echo."""
+    import http.client
+    import ssl
+
+    def href(host):
+        c = ssl.create_default_context()
+        c.check_hostname = False
+        c.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", server.https_port, context=c, timeout=10)
+        try:
+            conn.request("GET", "/.well-known/host-meta.json", headers={"Host": host})
+            return json.loads(conn.getresponse().read())["links"][0]["href"]
+        finally:
+            conn.close()
+
+    port = server.https_port
+    assert href("localhost:%d" % port) == "wss://localhost:%d/xmpp-websocket" % port
+    assert href("LOCALHOST") == "wss://LOCALHOST/xmpp-websocket"
+    assert href("evil.example") == "wss://localhost/xmpp-websocket"
+    assert href("evil.example:%d" % port) == "wss://localhost/xmpp-websocket"
+
+
 def test_websocket_client_chats_with_a_tcp_client(server, users):
     alice, bob = users.new("alice"), users.new("bob")
 
