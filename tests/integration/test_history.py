@@ -308,3 +308,42 @@ def test_archive_survives_restart(fresh_server, tmp_path):
         a.login("alice", "pw-a", "r")
         results, _ = archive_query(a)
         assert result_bodies(results) == ["kept 0", "kept 1", "kept 2"]
+
+
+def test_archive_items_expire_after_the_retention_period(tmp_path):
+    """modules.mam.retention_days: account archive items older than that are deleted (at
+    start-up and hourly); newer ones stay."""
+    import sqlite3
+    import time
+    from test_config_hosts import ConfigServer, write_config
+    path, data = write_config(tmp_path, "[modules.mam]\nretention_days = 1\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    try:
+        for jid in ("alice@a.test", "bob@a.test"):
+            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+        with RawStream(srv.c2s_port, host="a.test") as a:
+            a.login("alice", "pw-alice@a.test", "r")
+            for body in ("old", "new"):
+                a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % body)
+            a.iq("<ping xmlns='urn:xmpp:ping'/>")
+            time.sleep(0.3)
+        srv.stop()
+        # Age alice's copy of "old" by two days, as if it had been sent then.
+        db = sqlite3.connect(str(data / "rampart.db"))
+        n = db.execute("UPDATE archive SET ts=ts-172800000000 WHERE host='a.test' AND "
+                       "owner='alice' AND CAST(stanza AS TEXT) LIKE '%>old<%'").rowcount
+        db.commit()
+        db.close()
+        assert n == 1
+        srv.start()
+        with RawStream(srv.c2s_port, host="a.test") as a:
+            a.login("alice", "pw-alice@a.test", "r")
+            deadline = time.time() + 10
+            while True:
+                results, fin = archive_query(a)
+                if result_bodies(results) == ["new"] or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            assert fin.get("type") == "result" and result_bodies(results) == ["new"]
+    finally:
+        srv.stop()
