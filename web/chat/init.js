@@ -13,7 +13,6 @@
     view_mode: 'fullscreen',
     allow_registration: false,
     auto_reconnect: true,
-    message_archiving: 'always',
     muc_show_logs_before_join: true,
     show_client_info: false,
     loglevel: 'warn',
