@@ -586,3 +586,25 @@ def test_room_archive_expires_after_the_retention_period(tmp_path):
             assert fin.get("type") == "result" and bodies_of(msgs) == ["new"]
     finally:
         srv.stop()
+
+
+def test_join_presence_from_a_joined_client_resends_the_room_state(server, users):
+    """XEP-0045 section 7.2 business rules: a join presence from a client already in the room
+    (it lost track, e.g. after a reconnect the service did not notice) gets the occupant
+    list, its own presence with 110, the history and the subject again."""
+    alice, bob = users.new("alice"), users.new("bob")
+    room = new_room()
+    with login(server, alice) as a, login(server, bob) as b:
+        join(a, room, "Alice")
+        join(b, room, "Bob")
+        a.expect(lambda e: e.tag == q(NS_CLIENT, "presence") and e.get("from") == room + "/Bob")
+        say(a, room, "before")
+        groupchat(a, "before")
+        groupchat(b, "before")
+        got = join(b, room, "Bob")
+        assert any(e.tag == q(NS_CLIENT, "presence") and e.get("from") == room + "/Alice"
+                   for e in got), "the occupant list again"
+        self_presence(got, room, "Bob")
+        hist = [e.find(q(NS_CLIENT, "body")).text for e in got
+                if e.tag == q(NS_CLIENT, "message") and e.find(q(NS_CLIENT, "body")) is not None]
+        assert hist == ["before"]

@@ -4,6 +4,7 @@
 // Every account is identified by (host, user) with both parts already normalized.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,7 +155,9 @@ class ArchiveStore {
   // Retention: deletes items older than the cutoff from every archive of `host` (accounts of
   // a host, or rooms of a MUC service); returns how many.
   virtual Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) = 0;
-  virtual Status removeArchive(std::string_view host, std::string_view owner) = 0;
+  // Deletes one archive's items stamped before `beforeUs` (all of them by default).
+  virtual Status removeArchive(std::string_view host, std::string_view owner,
+                               std::int64_t beforeUs = std::numeric_limits<std::int64_t>::max()) = 0;
 };
 
 // The set of stores one backend provides.

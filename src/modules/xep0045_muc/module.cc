@@ -261,11 +261,13 @@ void MucModule::dropRoomIfEmpty(const std::shared_ptr<Room>& room) {
 }
 
 void MucModule::removeArchive(const std::string& name) {
-  // Queued messages first, so that none of the room's is written after the removal. A message
-  // to a new room of the same name queued in the same few milliseconds goes too.
-  ctx_->runStorage([domain = domain_, name, writer = writer_](storage::Storage& s) {
+  // What the room said up to now: queued messages are written first and go too, while a new
+  // room of the same name (messages stamped from now on) keeps its own, however late the
+  // storage thread runs this.
+  const std::int64_t before = core::nowMicros();
+  ctx_->runStorage([domain = domain_, name, before, writer = writer_](storage::Storage& s) {
     writer->commit(s);
-    (void)s.archive().removeArchive(domain, name);
+    (void)s.archive().removeArchive(domain, name, before);
   });
 }
 
@@ -511,7 +513,8 @@ void MucModule::join(const std::shared_ptr<Room>& room, const Element& st, const
   Affiliation myAff;
   std::vector<core::ElementPtr> history;
   std::string subject, subjectFrom;
-  enum class Kind { kUpdate, kNickChange, kNewOccupant, kExtraSession } kind = Kind::kNewOccupant;
+  enum class Kind { kUpdate, kNickChange, kNewOccupant, kExtraSession, kRejoin } kind =
+      Kind::kNewOccupant;
   std::string oldNick;
   bool sees = false;
   std::vector<int> selfCodes;
@@ -532,8 +535,10 @@ void MucModule::join(const std::shared_ptr<Room>& room, const Element& st, const
       kind = Kind::kNickChange;
       oldNick = current->nick;
     } else if (current != nullptr) {
-      // A presence update (status, show) of a joined occupant.
-      kind = Kind::kUpdate;
+      // A presence update (status, show) of a joined occupant, or, with <x xmlns='muc'/>, a
+      // client that joins again without having left (section 7.2 business rules: it gets the
+      // whole room state again).
+      kind = st.child("x", kNsMuc) != nullptr ? Kind::kRejoin : Kind::kUpdate;
       current->presence = st;
       me = *current;
       targets = targetsOf(*room);
@@ -577,6 +582,8 @@ void MucModule::join(const std::shared_ptr<Room>& room, const Element& st, const
         room->occupants[nick] = o;
         me = o;
       }
+    }
+    if (kind == Kind::kNewOccupant || kind == Kind::kExtraSession || kind == Kind::kRejoin) {
       sees = room->cfg.nonAnonymous || me.role == Role::kModerator;
       for (const auto& [n, o] : room->occupants) {
         if (n != nick) {
@@ -672,7 +679,8 @@ void MucModule::join(const std::shared_ptr<Room>& room, const Element& st, const
     std::vector<Target> one{Target{from, sees}};
     broadcastPresence(one, o, a, jid, {}, false, {});
   }
-  // 2. The new occupant, to everyone (only to the new session for an extra device).
+  // 2. The new occupant, to everyone (only to the new session for an extra device; a client
+  // joining again is shown to everyone with its presence as it is now).
   if (kind == Kind::kExtraSession) {
     broadcastPresence({Target{from, true}}, me, aff, jid, selfCodes, false, {from});
   } else {

@@ -199,9 +199,10 @@ Result<std::size_t> SqliteStorage::removeOlderThan(std::string_view host, std::i
   return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
-Status SqliteStorage::removeArchive(std::string_view host, std::string_view owner) {
-  Stmt q(db_, "DELETE FROM archive WHERE host=?1 AND owner=?2");
-  q.text(1, host).text(2, owner);
+Status SqliteStorage::removeArchive(std::string_view host, std::string_view owner,
+                                    std::int64_t beforeUs) {
+  Stmt q(db_, "DELETE FROM archive WHERE host=?1 AND owner=?2 AND ts<?3");
+  q.text(1, host).text(2, owner).int64(3, beforeUs);
   return q.step() == SQLITE_DONE ? Status::ok() : error("removing archive");
 }
 

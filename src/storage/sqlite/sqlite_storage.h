@@ -82,7 +82,8 @@ class SqliteStorage final : public Storage,
   Result<ArchivePage> query(std::string_view host, std::string_view owner,
                             const ArchiveQuery& q) override;
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
-  Status removeArchive(std::string_view host, std::string_view owner) override;
+  Status removeArchive(std::string_view host, std::string_view owner,
+                       std::int64_t beforeUs) override;
 
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}

@@ -210,7 +210,10 @@ TEST_P(StorageContract, ArchiveFilters) {
   EXPECT_EQ(db_->removeOlderThan("h", 5000).value(), 4u);
   EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 6u);
   EXPECT_EQ(db_->query("h", "zed", ArchiveQuery{}).value().count, 1u);
-  EXPECT_TRUE(db_->removeArchive("h", "alice").isOk());
+  EXPECT_TRUE(db_->removeArchive("h", "alice", 8000).isOk());  // what came before a moment
+  EXPECT_EQ(ids(db_->query("h", "alice", ArchiveQuery{}).value()),
+            (std::vector<std::string>{"id8", "id9", "id10"}));
+  EXPECT_TRUE(db_->archive().removeArchive("h", "alice").isOk());
   EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 0u);
 }
 
