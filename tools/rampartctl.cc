@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -48,6 +49,21 @@ bool hostServed(const core::Config& c, const std::string& host) {
   return false;
 }
 
+// The configured hosts; in --data-dir mode those the server last started with (none when it
+// never ran).
+std::vector<std::string> servedHosts(const core::Config& c, bool devMode) {
+  std::vector<std::string> hosts;
+  if (devMode) {
+    std::ifstream f(c.dataDir + "/hosts");
+    for (std::string line; std::getline(f, line);) {
+      if (!line.empty()) hosts.push_back(line);
+    }
+    return hosts;
+  }
+  for (const auto& h : c.hosts) hosts.push_back(h.name);
+  return hosts;
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() < 3) {
@@ -77,13 +93,7 @@ int run(int argc, char** argv) {
     std::cout << "rampartd is running: pid " << pid << "\n";
     std::cout << "ports: " << ports.str();
     auto db = openDb(config);
-    auto hosts = devMode ? std::vector<std::string>{} : std::vector<std::string>{};
-    for (const auto& h : config.hosts) hosts.push_back(h.name);
-    if (devMode) {
-      // In --data-dir mode the host is whatever rampartd was started with: list what exists.
-      hosts.clear();
-    }
-    for (const auto& h : hosts) {
+    for (const auto& h : servedHosts(config, devMode)) {
       auto users = db->listAccounts(h);
       std::cout << "host " << h << ": " << (users.isOk() ? users.value().size() : 0)
                 << " accounts\n";
@@ -114,6 +124,14 @@ int run(int argc, char** argv) {
   }
   if (!devMode && !hostServed(config, jid->domain())) {
     return usage("host " + jid->domain() + " is not configured in " + config.configPath);
+  }
+  if (devMode) {
+    // In --data-dir mode the hosts are those rampartd was started with (written at start).
+    auto hosts = servedHosts(config, true);
+    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), jid->domain()) == hosts.end()) {
+      return usage("host " + jid->domain() + " is not served by the rampartd of " +
+                   config.dataDir);
+    }
   }
   core::Status st;
   if (sub == "add" || sub == "passwd") {

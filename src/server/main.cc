@@ -288,6 +288,9 @@ int run(int argc, char** argv) {
     }
     json += "}\n";
     std::ofstream(config.dataDir + "/ports.json") << json;
+    // The hosts this server serves, one per line (rampartctl --data-dir checks JIDs against it).
+    std::ofstream hostsFile(config.dataDir + "/hosts");
+    for (const auto& h : config.hosts) hostsFile << h.name << "\n";
   }
 
   std::promise<void> stopped;

@@ -122,6 +122,9 @@ def test_rampartctl_errors_and_exit_codes(server):
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     r = server.ctl("user", "add", "someone@localhost")
     assert r.returncode == 2
+    # A host this server does not serve: refused, nothing created.
+    r = server.ctl("user", "add", "carol@otherhost.example", "pw")
+    assert r.returncode == 2 and "otherhost.example" in r.stderr, (r.returncode, r.stderr)
     r = server.ctl("frobnicate")
     assert r.returncode == 2
     r = server.ctl("user")
@@ -165,6 +168,7 @@ def test_status_running_then_stopped(fresh_server):
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert str(fresh_server.pid) in r.stdout
     assert str(fresh_server.ports["c2s"]) in r.stdout
+    assert "host localhost: " in r.stdout, "accounts per served host"
     assert fresh_server.stop() == 0
     r = fresh_server.ctl("status")
     assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
