@@ -21,9 +21,6 @@ build: deps
 run: build
 	@mkdir -p $(DATA_DIR)
 	@echo "Starting rampartd on 127.0.0.1 (c2s 5222 STARTTLS, 5223 direct TLS, https 5281)."
-	@echo "Add users with: $(BUILD)/rampartctl --data-dir $(DATA_DIR) user add alice@localhost PASSWORD"
-	@echo "Then connect any XMPP client to localhost:5222 (self-signed certificate in $(DATA_DIR)/tls),"
-	@echo "or open the web client at https://localhost:5281/chat/"
 	exec $(BUILD)/rampartd --dev --data-dir $(DATA_DIR)
 
 test:

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
 
 #include "core/config.h"
 #include "core/credentials.h"
@@ -107,6 +108,43 @@ std::string generatePassword() {
     if (c == '/') c = 'y';
   }
   return p;
+}
+
+std::string tomlString(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// --dev: the configuration the server runs with, as a file to edit and run with --config
+// (written once; an existing file is left alone).
+void writeDevConfig(const core::Config& c, const std::map<std::string, int>& ports) {
+  const std::filesystem::path dir = std::filesystem::absolute(c.dataDir);
+  const std::filesystem::path file = dir / "rampart.toml";
+  if (std::filesystem::exists(file)) {
+    return;
+  }
+  auto port = [&](const char* k) { return std::to_string(ports.count(k) ? ports.at(k) : 0); };
+  std::ofstream f(file);
+  f << "# Rampart development configuration, written by rampartd --dev on its first start.\n"
+    << "# Run it with: rampartd --config " << file.string() << "\n"
+    << "# Every option: docs/configuration.md\n\n"
+    << "[server]\ndata_dir = " << tomlString(dir.string()) << "\nlog_level = \"info\"\n\n"
+    << "[storage]\ndriver = \"sqlite\"\nsynchronous = \"normal\"\n\n"
+    << "[tls]\ncertificate = " << tomlString(std::filesystem::absolute(c.certFile).string())
+    << "\nprivate_key = " << tomlString(std::filesystem::absolute(c.keyFile).string())
+    << "\n\n[c2s.starttls]\naddresses = [\"127.0.0.1\"]\nport = " << port("c2s")
+    << "\n[c2s.direct_tls]\naddresses = [\"127.0.0.1\"]\nport = " << port("c2s_tls")
+    << "\n\n[https]\naddresses = [\"127.0.0.1\"]\nport = " << port("https") << "\n";
+  for (const auto& h : c.hosts) {
+    f << "\n[[hosts]]\nname = " << tomlString(h.name) << "\n";
+  }
+  if (f) {
+    std::cout << "  Development configuration written to " << file.string() << "\n";
+  }
 }
 
 int run(int argc, char** argv) {
@@ -268,6 +306,18 @@ int run(int argc, char** argv) {
                                  : config.httpsPublicUrl);
   }
 
+  if (args.dev) {
+    writeDevConfig(config, ports);
+    auto port = [&](const char* k) { return std::to_string(ports.count(k) ? ports.at(k) : 0); };
+    const std::string& host = config.hosts.front().name;
+    std::cout << "  Connect any XMPP client as USER@" << host << " to 127.0.0.1 port "
+              << port("c2s") << " (STARTTLS) or " << port("c2s_tls")
+              << " (direct TLS); the certificate is self-signed (" << config.certFile << ").\n"
+              << "  Web client: https://localhost:" << port("https") << "/chat/\n"
+              << "  Add users:  rampartctl --data-dir " << config.dataDir << " user add alice@"
+              << host << " PASSWORD\n\n"
+              << std::flush;
+  }
   // SIGUSR1 (sent by `rampartctl user del`): sessions of deleted accounts end.
   boost::asio::signal_set accountsChanged(workers.at(0), SIGUSR1);
   std::function<void()> watchAccounts = [&] {

@@ -274,3 +274,30 @@ def test_usage_errors():
     r = subprocess.run([RAMPARTD, "--dev"], capture_output=True, text=True, timeout=10)
     assert r.returncode != 0
     assert "--data-dir" in r.stderr
+
+
+def test_dev_mode_writes_a_config_file_that_runs(fresh_server):
+    """--dev writes DATA_DIR/rampart.toml, the configuration it runs with; rampartd --config
+    on that file serves the same accounts on the same ports."""
+    path = fresh_server.data_dir / "rampart.toml"
+    text = path.read_text()
+    assert "[[hosts]]" in text and 'name = "localhost"' in text
+    assert "port = %d" % fresh_server.ports["c2s"] in text
+    password = fresh_server.admin_password
+    assert fresh_server.stop() == 0
+    proc = subprocess.Popen([RAMPARTD, "--config", str(path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while True:
+            r = subprocess.run([RAMPARTCTL, "--config", str(path), "status"],
+                               capture_output=True, text=True, timeout=10)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        with RawStream(fresh_server.ports["c2s"]) as s:
+            s.login("admin", password, "cfg")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
