@@ -152,32 +152,25 @@ std::size_t ConnectionSet::size() const {
   return all_.size();
 }
 
-void ConnectionSet::closeAll(std::string_view condition) {
-  std::vector<std::shared_ptr<C2SConnection>> live;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [raw, weak] : all_) {
-      if (auto c = weak.lock()) {
-        live.push_back(std::move(c));
-      }
+std::vector<std::shared_ptr<C2SConnection>> ConnectionSet::live() const {
+  std::vector<std::shared_ptr<C2SConnection>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [raw, weak] : all_) {
+    if (auto c = weak.lock()) {
+      out.push_back(std::move(c));
     }
   }
-  for (auto& c : live) {
+  return out;
+}
+
+void ConnectionSet::closeAll(std::string_view condition) {
+  for (auto& c : live()) {
     c->close(condition);
   }
 }
 
 void ConnectionSet::closeDeletedAccounts() {
-  std::vector<std::shared_ptr<C2SConnection>> live;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [raw, weak] : all_) {
-      if (auto c = weak.lock()) {
-        live.push_back(std::move(c));
-      }
-    }
-  }
-  for (auto& c : live) {
+  for (auto& c : live()) {
     c->recheckAccount();
   }
 }

@@ -61,6 +61,7 @@ class ConnectionSet {
   std::size_t size() const;
 
  private:
+  std::vector<std::shared_ptr<C2SConnection>> live() const;
   mutable std::mutex mu_;
   std::unordered_map<const C2SConnection*, std::weak_ptr<C2SConnection>> all_;
 };
