@@ -92,6 +92,10 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
 }
 
 bool OfflineModule::onIncoming(core::StanzaEvent& ev) {
+  // Almost always no delivery is running: no lock (and no work) on the message path then.
+  if (deliveries_.load(std::memory_order_relaxed) == 0) {
+    return false;
+  }
   const std::string_view type = ev.stanza.attrOr("type", "normal");
   auto to = core::Jid::parse(ev.stanza.attrOr("to"));
   if ((type != "chat" && type != "normal") || !to) {
@@ -150,6 +154,7 @@ void OfflineModule::finishBatch(const core::Jid& full) {
     }
     if (!it->second.again) {
       inFlight_.erase(it);
+      deliveries_.fetch_sub(1, std::memory_order_relaxed);
       return;
     }
     // Still this delivery (no gap in which a live message could overtake): once more.
@@ -169,6 +174,7 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
       it->second.again = true;
       return;
     }
+    deliveries_.fetch_add(1, std::memory_order_relaxed);
   }
   fetchBatch(full);
 }

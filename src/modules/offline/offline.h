@@ -3,6 +3,7 @@
 // messages for an account with no available resource are stored durably and delivered, in
 // order and stamped with XEP-0203 <delay/>, at the next initial presence. One delivery per
 // account runs at a time (a mutex-guarded table); thread-safe.
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -32,6 +33,7 @@ class OfflineModule final : public core::Module {
     std::string full;    // the session being delivered to
   };
   std::unordered_map<std::string, Delivery> inFlight_;  // by bare JID
+  std::atomic<int> deliveries_{0};                      // inFlight_.size(), read without mu_
   std::int64_t quota_ = 10000;
 };
 }  // namespace rampart::modules::offline
