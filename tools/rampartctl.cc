@@ -42,13 +42,6 @@ std::unique_ptr<storage::sqlite::SqliteStorage> openDb(const core::Config& c) {
   return std::move(r).value();
 }
 
-bool hostServed(const core::Config& c, const std::string& host) {
-  for (const auto& h : c.hosts) {
-    if (h.name == host) return true;
-  }
-  return false;
-}
-
 // The configured hosts; in --data-dir mode those the server last started with (none when it
 // never ran).
 std::vector<std::string> servedHosts(const core::Config& c, bool devMode) {
@@ -62,6 +55,13 @@ std::vector<std::string> servedHosts(const core::Config& c, bool devMode) {
   }
   for (const auto& h : c.hosts) hosts.push_back(h.name);
   return hosts;
+}
+
+// The pid in rampartd's pid file, or 0.
+long pidFromFile(const core::Config& c) {
+  std::ifstream f(c.resolvedPidFile());
+  long pid = 0;
+  return (f >> pid) && pid > 0 ? pid : 0;
 }
 
 int run(int argc, char** argv) {
@@ -81,9 +81,8 @@ int run(int argc, char** argv) {
   }
   std::vector<std::string> cmd(a.begin() + 2, a.end());
   if (cmd[0] == "status") {
-    std::ifstream pidf(config.resolvedPidFile());
-    long pid = 0;
-    if (!(pidf >> pid) || pid <= 0 || kill(static_cast<pid_t>(pid), 0) != 0) {
+    const long pid = pidFromFile(config);
+    if (pid == 0 || kill(static_cast<pid_t>(pid), 0) != 0) {
       std::cout << "rampartd is not running (data dir " << config.dataDir << ")\n";
       return 3;
     }
@@ -122,16 +121,13 @@ int run(int argc, char** argv) {
   if (!jid || jid->local().empty() || !jid->isBare()) {
     return usage("not a valid account JID (user@host): " + cmd[2]);
   }
-  if (!devMode && !hostServed(config, jid->domain())) {
-    return usage("host " + jid->domain() + " is not configured in " + config.configPath);
-  }
-  if (devMode) {
-    // In --data-dir mode the hosts are those rampartd was started with (written at start).
-    auto hosts = servedHosts(config, true);
-    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), jid->domain()) == hosts.end()) {
-      return usage("host " + jid->domain() + " is not served by the rampartd of " +
-                   config.dataDir);
-    }
+  // With --data-dir, a server that never ran has written no hosts yet: any host goes.
+  if (auto hosts = servedHosts(config, devMode);
+      (!devMode || !hosts.empty()) &&
+      std::find(hosts.begin(), hosts.end(), jid->domain()) == hosts.end()) {
+    return usage("host " + jid->domain() +
+                 (devMode ? " is not served by the rampartd of " + config.dataDir
+                          : " is not configured in " + config.configPath));
   }
   core::Status st;
   if (sub == "add" || sub == "passwd") {
@@ -159,10 +155,9 @@ int run(int argc, char** argv) {
   // The write is committed: rampartd reads credentials from the database at each sign-in.
   if (sub == "del") {
     // A running server ends the deleted account's sessions.
-    std::ifstream pidf(config.resolvedPidFile());
-    long pid = 0;
+    const long pid = pidFromFile(config);
     std::string comm;
-    if ((pidf >> pid) && pid > 0 &&
+    if (pid != 0 &&
         std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), comm) &&
         comm == "rampartd") {
       kill(static_cast<pid_t>(pid), SIGUSR1);

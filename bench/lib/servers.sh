@@ -156,7 +156,9 @@ ejabberd_start() {
   wait_listening "$EJABBERD_HTTP_PORT" 30 || return 1
   # ejabberd opens its SQL pool (the archives) on first use, and mod_mam hooks fail while it
   # starts. Use it once (an archive clean-up that deletes nothing) before any load.
-  python3 - "$EJABBERD_HTTP_PORT" <<'PY' || echo "ejabberd: SQL pool warm-up failed" >&2
+  # Not fatal: without the warm-up the run goes on, and the report lists ejabberd's mod_mam
+  # errors from its log.
+  python3 - "$EJABBERD_HTTP_PORT" <<'PY' || true
 import http.client, json, sys, time
 for attempt in range(20):
     try:
@@ -171,7 +173,7 @@ for attempt in range(20):
         pass
     time.sleep(0.5)
 else:
-    sys.exit(1)
+    sys.exit("ejabberd: its SQL pool did not answer 20 warm-up calls; mod_mam may fail at first")
 PY
   sleep 2
 }

@@ -1,10 +1,10 @@
 // XEP-0313 Message Archive Management 1.1 queries with XEP-0059 Result Set Management.
 #include "rampart/core/archive_query.h"
 
-#include <unordered_map>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "rampart/core/dataform.h"
 #include "rampart/core/datetime.h"

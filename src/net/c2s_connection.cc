@@ -978,12 +978,8 @@ void C2SConnection::writeStanza(core::sm::Outbound out) {
     // offline storage) instead of being lost.
     if (sm_.unackedCount() < deps_.config.maxUnacked) {
       sm_.sent(std::move(out));
-    } else if (out.stanza->name() == "message") {
-      Element m(*out.stanza);
-      if (out.toSelf) {
-        m.setAttr("to", jid_.str());
-      }
-      deps_.router.redeliver(std::move(m), this);
+    } else {
+      redeliver(out, this);
     }
     return;
   }
@@ -1500,6 +1496,17 @@ void C2SConnection::hibernate() {
                core::logQuoted(jid_.str()), sm_.unackedCount());
 }
 
+void C2SConnection::redeliver(const core::sm::Outbound& out, const core::Session* except) {
+  if (out.stanza->name() != "message") {
+    return;  // only messages are stored or passed on
+  }
+  Element m(*out.stanza);
+  if (out.toSelf) {
+    m.setAttr("to", jid_.str());
+  }
+  deps_.router.redeliver(std::move(m), except);
+}
+
 void C2SConnection::endSession() {
   const bool wasAvailable = available();
   const bool hadSession = bound_ || replaced_;
@@ -1532,13 +1539,7 @@ void C2SConnection::endSession() {
       deps_.smRegistry->remove(sm_.id(), this);
     }
     for (auto& out : sm_.takeUnacked()) {
-      if (out.stanza->name() == "message") {
-        Element m(*out.stanza);
-        if (out.toSelf) {
-          m.setAttr("to", jid_.str());
-        }
-        deps_.router.redeliver(std::move(m));
-      }
+      redeliver(out, nullptr);
     }
   }
   closing_ = true;

@@ -144,6 +144,9 @@ class C2SConnection final : public core::Session,
   void handleSmNonza(const core::Element& e);
   void smFailed(std::string_view condition);
   void hibernate();
+  // A message this session took but cannot hand over: to the account's other resources
+  // (except `except`) or offline storage.
+  void redeliver(const core::sm::Outbound& out, const core::Session* except);
   void endSession();
   void post(core::sm::Outbound out);
   void writeNow(core::sm::Outbound out);

@@ -119,15 +119,22 @@ std::string tomlString(const std::string& v) {
   return out + "\"";
 }
 
+using Ports = std::map<std::string, int>;  // listener name -> bound port
+
+std::string portOf(const Ports& ports, const char* listener) {
+  auto it = ports.find(listener);
+  return std::to_string(it != ports.end() ? it->second : 0);
+}
+
 // --dev: the configuration the server runs with, as a file to edit and run with --config
 // (written once; an existing file is left alone).
-void writeDevConfig(const core::Config& c, const std::map<std::string, int>& ports) {
+void writeDevConfig(const core::Config& c, const Ports& ports) {
   const std::filesystem::path dir = std::filesystem::absolute(c.dataDir);
   const std::filesystem::path file = dir / "rampart.toml";
   if (std::filesystem::exists(file)) {
     return;
   }
-  auto port = [&](const char* k) { return std::to_string(ports.count(k) ? ports.at(k) : 0); };
+  auto port = [&](const char* k) { return portOf(ports, k); };
   std::ofstream f(file);
   f << "# Rampart development configuration, written by rampartd --dev on its first start.\n"
     << "# Run it with: rampartd --config " << file.string() << "\n"
@@ -259,6 +266,7 @@ int run(int argc, char** argv) {
   {
     std::vector<std::string> names;
     for (const auto& h : config.hosts) names.push_back(h.name);
+    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), names);
     if (std::string_view u = config.httpsPublicUrl; u.starts_with("https://")) {
       // The name clients reach the listener by (a proxy's), when configured.
       u.remove_prefix(8);
@@ -266,16 +274,9 @@ int run(int argc, char** argv) {
     }
     http::addHostMeta(httpRoutes, "/xmpp-websocket", std::move(names));
   }
-  {
-    std::vector<std::string> names;
-    for (const auto& h : config.hosts) {
-      names.push_back(h.name);
-    }
-    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), std::move(names));
-  }
 
   std::vector<std::unique_ptr<net::Listener>> listeners;
-  std::map<std::string, int> ports;
+  Ports ports;
   if (config.c2s.enabled) {
     listeners.push_back(std::make_unique<net::Listener>(
         workers, config.c2s.addresses, config.c2s.port, [&deps](boost::asio::ip::tcp::socket s) {
@@ -308,7 +309,7 @@ int run(int argc, char** argv) {
 
   if (args.dev) {
     writeDevConfig(config, ports);
-    auto port = [&](const char* k) { return std::to_string(ports.count(k) ? ports.at(k) : 0); };
+    auto port = [&](const char* k) { return portOf(ports, k); };
     const std::string& host = config.hosts.front().name;
     std::cout << "  Connect any XMPP client as USER@" << host << " to 127.0.0.1 port "
               << port("c2s") << " (STARTTLS) or " << port("c2s_tls")

@@ -1,5 +1,7 @@
 // XEP-0363 HTTP File Upload 1.1.0: slot requests over XMPP, PUT and GET over HTTPS.
+#include <charconv>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "modules/xep0363_upload/upload.h"
@@ -13,6 +15,23 @@ namespace {
 constexpr std::string_view kStore = "uploads";      // host-level: token -> metadata
 constexpr std::string_view kUsage = "upload_usage";  // host-level: localpart -> bytes
 constexpr std::string_view kNsInternal = "urn:rampart:upload:0";
+
+// A byte count as stored by this module (0 when it is not a number).
+std::size_t parseBytes(std::string_view text) {
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  return ec == std::errc() && end == text.data() + text.size() ? n : 0;
+}
+
+// The bytes an account's uploads take, or nothing when storage fails.
+std::optional<std::size_t> usedBytes(storage::Storage& s, const std::string& host,
+                                     const std::string& owner) {
+  auto used = s.keyValue().get(host, "", kUsage, owner);
+  if (!used.isOk()) {
+    return std::nullopt;
+  }
+  return used.value() ? parseBytes(*used.value()) : 0;
+}
 
 
 bool validToken(std::string_view t) {
@@ -170,22 +189,14 @@ void UploadModule::expireFiles() {
       std::error_code ec;
       std::filesystem::remove(dir + "/" + token, ec);
       if (s.keyValue().remove(host, "", kStore, token).isOk()) {
-        const std::string size(meta->attrOr("size"));
-        freed[std::string(meta->attrOr("owner"))] +=
-            size.find_first_not_of("0123456789") == std::string::npos && !size.empty() &&
-                    size.size() < 16
-                ? std::stoull(size)
-                : 0;
+        freed[std::string(meta->attrOr("owner"))] += parseBytes(meta->attrOr("size"));
       }
     }
     for (const auto& [owner, bytes] : freed) {
-      auto used = s.keyValue().get(host, "", kUsage, owner);
-      if (!used.isOk()) {
-        continue;
+      if (auto before = usedBytes(s, host, owner)) {
+        (void)s.keyValue().put(host, "", kUsage, owner,
+                               std::to_string(*before > bytes ? *before - bytes : 0));
       }
-      const std::size_t before = used.value() ? std::stoull(*used.value()) : 0;
-      (void)s.keyValue().put(host, "", kUsage, owner,
-                             std::to_string(before > bytes ? before - bytes : 0));
     }
   });
 }
@@ -230,12 +241,11 @@ void UploadModule::onRequest(const core::Element& iq) {
   const std::size_t quota = quota_;
   ctx_->query<int>(
       [host, owner, size, quota](storage::Storage& s) {
-        auto used = s.keyValue().get(host, "", kUsage, owner);
-        if (!used.isOk()) {
+        auto used = usedBytes(s, host, owner);
+        if (!used) {
           return -1;
         }
-        std::size_t bytes = used.value() ? std::stoull(*used.value()) : 0;
-        return bytes + size > quota ? 0 : 1;
+        return *used + size > quota ? 0 : 1;
       },
       [this, request, owner, name, size, type](int verdict) {
         core::Router& router = ctx_->router();
@@ -307,10 +317,9 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
   std::string metaXml = meta.str("");
   ctx_->runStorage([host, dir, token, metaXml, spooled = req.bodyFile, slot, quota = quota_,
                     respond](storage::Storage& s) {
-    auto used = s.keyValue().get(host, "", kUsage, slot.owner);
-    std::size_t bytes = used.isOk() && used.value() ? std::stoull(*used.value()) : 0;
+    auto used = usedBytes(s, host, slot.owner);
     // Checked again here: several slots may have been granted against the same free space.
-    if (!used.isOk() || bytes + slot.size > quota) {
+    if (!used || *used + slot.size > quota) {
       respond(cors(http::problem(507, "Insufficient Storage",
                                  "the upload quota of this account is used up")));
       return;
@@ -323,7 +332,7 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
       return;
     }
     if (!s.keyValue().put(host, "", kStore, token, metaXml).isOk() ||
-        !s.keyValue().put(host, "", kUsage, slot.owner, std::to_string(bytes + slot.size)).isOk()) {
+        !s.keyValue().put(host, "", kUsage, slot.owner, std::to_string(*used + slot.size)).isOk()) {
       std::filesystem::remove(path, ec);
       respond(http::problem(500, "Internal Server Error", "the upload could not be recorded"));
       return;
