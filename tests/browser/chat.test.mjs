@@ -1,5 +1,7 @@
 // The bundled web client in headless Chromium: two people sign in, chat 1:1, meet in a room,
-// and find their history again after reloading the page. Prints "N passed, N failed".
+// and find their history again after reloading the page. The page is branded Rampart (not
+// Converse), nothing on it links to or loads from another origin, and a zh-CN browser gets it
+// in Simplified Chinese. Prints "N passed, N failed".
 import { createRequire } from 'node:module';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -75,6 +77,91 @@ async function seesMessage(page, selector, text) {
     .waitFor({ timeout: 20000 });
 }
 
+// Everything a page asks for (requests, WebSockets) and what its CSP refused to load.
+function watchTraffic(ctx) {
+  const seen = { urls: [], refused: [] };
+  ctx.on('request', (r) => seen.urls.push(r.url()));
+  ctx.on('page', (p) => watchPage(p, seen));
+  return seen;
+}
+
+function watchPage(page, seen) {
+  page.on('websocket', (ws) => seen.urls.push(ws.url()));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) seen.refused.push(m.text());
+  });
+}
+
+function leavesServer(url, base) {
+  const u = new URL(url);
+  if (u.protocol === 'data:' || u.protocol === 'blob:') return false;
+  const origin = new URL(base);
+  return u.host !== origin.host || !['https:', 'wss:'].includes(u.protocol);
+}
+
+// Fails naming every link on the page and every request so far that leaves the server.
+async function assertStaysOnServer(page, seen, base) {
+  const links = await page.evaluate(() => [...document.querySelectorAll('a[href], area[href]')]
+    .map((a) => a.href));
+  const away = [...links.filter((l) => leavesServer(l, base)).map((l) => `link ${l}`),
+                ...seen.urls.filter((u) => leavesServer(u, base)).map((u) => `request ${u}`),
+                ...seen.refused.map((m) => `refused by the CSP: ${m}`)];
+  if (away.length) throw new Error(`leaves ${base}:\n  ${[...new Set(away)].join('\n  ')}`);
+  if (!links.length || !seen.urls.length) throw new Error('saw no links or no requests at all');
+}
+
+async function visibleTexts(page, selector) {
+  return page.locator(selector).evaluateAll((els) => els
+    .filter((e) => e.offsetParent !== null || e.getClientRects().length)
+    .map((e) => e.innerText.trim()));
+}
+
+// The brand heading, the header links and the help dialog, in the language expected.
+async function assertRampartPage(page, texts) {
+  await page.waitForSelector('input[name="password"]', { timeout: 20000 });
+  const brand = await visibleTexts(page, 'converse-brand-logo .brand-name__text');
+  if (brand.join() !== 'Rampart') throw new Error(`brand heading: ${JSON.stringify(brand)}`);
+  const tenant = await visibleTexts(page, 'converse-brand-logo .byline');
+  if (tenant.join() !== 'localhost') throw new Error(`tenant under the brand: ${tenant}`);
+  if (await page.title() !== texts.title) throw new Error(`title: ${await page.title()}`);
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  if (lang !== texts.lang) throw new Error(`<html lang="${lang}">`);
+  const body = await page.evaluate(() => document.body.innerText);
+  for (const foreign of [/converse\.?js/i, /messaging freedom/i, /opkode/i, /sponsor/i]) {
+    if (foreign.test(body)) throw new Error(`the page shows ${foreign}: ${body}`);
+  }
+  const logos = await page.locator('svg title').allTextContents();
+  if (logos.some((l) => /converse/i.test(l))) throw new Error(`logos: ${logos}`);
+  const nav = await visibleTexts(page, 'converse-controlbox-navbar a');
+  if (nav.join('|') !== texts.nav.join('|')) throw new Error(`header links: ${nav}`);
+  for (const [selector, want] of texts.form) {
+    const got = await visibleTexts(page, selector);
+    if (!got.some((g) => g.includes(want))) {
+      throw new Error(`${selector}: ${JSON.stringify(got)}, expected ${want}`);
+    }
+  }
+  await page.click('converse-controlbox-navbar .rampart-help-link');
+  const help = page.locator('.modal.show .rampart-help');
+  await help.waitFor({ timeout: 10000 });
+  const helpText = await help.innerText();
+  if (!texts.help.every((h) => helpText.includes(h))) throw new Error(`help: ${helpText}`);
+  await page.locator('.modal.show [data-bs-dismiss="modal"]').first().click();
+  await help.waitFor({ state: 'hidden', timeout: 10000 });
+}
+
+const english = {
+  title: 'Rampart chat', lang: 'en', nav: ['Help'],
+  form: [['form.converse-form [type="submit"]', 'Log in'], ['label[for="converse-login-jid"]',
+         'XMPP Address'], ['label[for="converse-login-password"]', 'Password']],
+  help: ['Signing in', 'Forgotten password', '@localhost', 'Converse.js'],
+};
+const chinese = {
+  title: 'Rampart 聊天', lang: 'zh-CN', nav: ['帮助'],
+  form: [['form.converse-form [type="submit"]', '登录'], ['label[for="converse-login-jid"]',
+         'XMPP 地址'], ['label[for="converse-login-password"]', '密码']],
+  help: ['登录', '忘记密码', '@localhost', '关于本客户端'],
+};
+
 const server = await startServer();
 const base = `https://localhost:${server.ports.https}`;
 // A failed set-up is reported as a failed check; the checks below still run (and fail on
@@ -93,8 +180,10 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const ctxA = await browser.newContext({ ignoreHTTPSErrors: true });
-const ctxB = await browser.newContext({ ignoreHTTPSErrors: true });
+const ctxA = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
+const ctxB = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
+const trafficA = watchTraffic(ctxA);
+const trafficB = watchTraffic(ctxB);
 const alice = await ctxA.newPage();
 const bob = await ctxB.newPage();
 for (const p of [alice, bob]) {
@@ -109,6 +198,13 @@ try {
     if (!csp.includes("script-src 'self'") || !csp.includes("frame-ancestors 'none'")) {
       throw new Error(`CSP: ${csp}`);
     }
+  });
+  await check('the login page is Rampart\'s: product, tenant, help; no Converse logo or links',
+    async () => {
+      await assertRampartPage(alice, english);
+    });
+  await check('no link on the login page and no request leaves the server', async () => {
+    await assertStaysOnServer(alice, trafficA, base);
   });
   await check('both sign in over the WebSocket', async () => {
     await signIn(alice, base, 'alice', 'alice-pw-1');
@@ -134,6 +230,12 @@ try {
     await send(alice, `converse-muc[jid="${room}"]`, 'Welcome to the lobby');
     await seesMessage(bob, `converse-muc[jid="${room}"]`, 'Welcome to the lobby');
   });
+  await check('after signing in, chatting and joining a room, nothing leaves the server',
+    async () => {
+      await assertStaysOnServer(alice, trafficA, base);
+      await assertStaysOnServer(bob, trafficB, base);
+      if (!trafficA.urls.some((u) => u.startsWith('wss:'))) throw new Error('no WebSocket seen');
+    });
   await check('history is there after a reload', async () => {
     await bob.reload();
     await bob.waitForSelector('converse-roster, input[name="password"]', { timeout: 20000 });
@@ -160,6 +262,26 @@ try {
       await device.fill('converse-add-muc-modal input[name="nickname"]', 'Alice2');
       await device.click('converse-add-muc-modal input[type="submit"]');
       await seesMessage(device, `converse-muc[jid="${room}"]`, 'Welcome to the lobby');
+      await ctx.close();
+    });
+  await check('a zh-CN browser gets the page in Simplified Chinese, from this server only',
+    async () => {
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'zh-CN' });
+      const traffic = watchTraffic(ctx);
+      const page = await ctx.newPage();
+      const catalogue = page.waitForResponse((r) => r.url().includes('zh_CN-LC_MESSAGES'),
+        { timeout: 20000 });
+      await page.goto(`${base}/chat/`);
+      const served = await catalogue;
+      if (served.status() !== 200 || leavesServer(served.url(), base)) {
+        throw new Error(`zh_CN catalogue: ${served.status()} ${served.url()}`);
+      }
+      await assertRampartPage(page, chinese);
+      await assertStaysOnServer(page, traffic, base);
+      await signIn(page, base, 'alice', 'alice-pw-1');
+      await page.locator('converse-roster .open-contacts-toggle', { hasText: '联系人' })
+        .waitFor({ timeout: 20000 });
+      await assertStaysOnServer(page, traffic, base);
       await ctx.close();
     });
 } finally {
