@@ -2,6 +2,8 @@
 
 #include "core/config.h"
 
+#include "core/cidr.h"
+
 #include <filesystem>
 
 #include <toml++/toml.h>
@@ -241,6 +243,18 @@ Config loadConfig(const std::string& path) {
           c.maxUnacked = static_cast<std::size_t>(intIn(v, key, 100, 1000000));
         } else if (k == "csi_max_queue") {
           c.csiMaxQueue = static_cast<std::size_t>(intIn(v, key, 0, 100000));
+        } else if (k == "tls_handshake_timeout") {
+          c.tlsHandshakeTimeout = static_cast<std::uint32_t>(intIn(v, key, 1, 3600));
+        } else if (k == "stream_open_timeout") {
+          c.streamOpenTimeout = static_cast<std::uint32_t>(intIn(v, key, 1, 3600));
+        } else if (k == "auth_timeout") {
+          c.authTimeout = static_cast<std::uint32_t>(intIn(v, key, 1, 3600));
+        } else if (k == "bind_timeout") {
+          c.bindTimeout = static_cast<std::uint32_t>(intIn(v, key, 1, 3600));
+        } else if (k == "max_negotiating_per_address") {
+          c.maxNegotiatingPerAddress = static_cast<std::size_t>(intIn(v, key, 1, 1000000));
+        } else if (k == "max_negotiating") {
+          c.maxNegotiating = static_cast<std::size_t>(intIn(v, key, 1, 10000000));
         } else {
           throw ConfigError("unknown option " + key + " (" + where(v) + ")");
         }
@@ -254,6 +268,10 @@ Config loadConfig(const std::string& path) {
           c.allowPlain = need<bool>(v, key);
         } else if (k == "max_failures") {
           c.maxAuthFailures = static_cast<std::uint32_t>(intIn(v, key, 1, 100));
+        } else if (k == "throttle_max_delay_ms") {
+          c.throttleMaxDelayMs = static_cast<std::uint32_t>(intIn(v, key, 250, 600000));
+        } else if (k == "accept_channel_binding_downgrade") {
+          c.acceptCbDowngrade = need<bool>(v, key);
         } else {
           throw ConfigError("unknown option " + key + " (" + where(v) + ")");
         }
@@ -277,6 +295,24 @@ Config loadConfig(const std::string& path) {
           while (c.httpsPublicUrl.ends_with("/")) {
             c.httpsPublicUrl.pop_back();
           }
+        } else if (k == "header_timeout") {
+          c.httpsHeaderTimeout = static_cast<std::uint32_t>(intIn(v, "https.header_timeout", 1, 3600));
+        } else if (k == "min_body_rate") {
+          c.httpsMinBodyRate =
+              static_cast<std::uint32_t>(intIn(v, "https.min_body_rate", 1, 1 << 30));
+        } else if (k == "body_grace") {
+          c.httpsBodyGrace = static_cast<std::uint32_t>(intIn(v, "https.body_grace", 1, 3600));
+        } else if (k == "metrics_allow") {
+          const auto* arr = v.as_array();
+          if (arr == nullptr) {
+            throw ConfigError("https.metrics_allow must be an array of CIDR strings (" + where(v) + ")");
+          }
+          c.metricsAllow.clear();
+          for (const auto& item : *arr) {
+            c.metricsAllow.push_back(need<std::string>(item, "https.metrics_allow"));
+          }
+        } else if (k == "metrics_token") {
+          c.metricsToken = need<std::string>(v, "https.metrics_token");
         } else {
           listener.insert(k, v);
         }
@@ -327,6 +363,10 @@ void validate(const Config& c) {
   }
   if (c.conflictPolicy != "kick_old" && c.conflictPolicy != "refuse_new") {
     throw ConfigError("server.resource_conflict must be \"kick_old\" or \"refuse_new\"");
+  }
+  std::string bad;
+  if (!CidrList::parse(c.metricsAllow, &bad)) {
+    throw ConfigError("https.metrics_allow: \"" + bad + "\" is not an address or CIDR range");
   }
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels)) {

@@ -65,6 +65,27 @@ struct Config {
   std::size_t maxUnacked = 10000;            // XEP-0198: unacknowledged stanzas kept
   std::size_t csiMaxQueue = 500;             // XEP-0352: stanzas held for an inactive client
   std::uint32_t maxAuthFailures = 5;  // per connection before it is closed
+  // Sign-in pacing (security/throttle): answers spaced 250 ms doubling up to this, per
+  // address and per account, while they have recent failures.
+  std::uint32_t throttleMaxDelayMs = 8000;
+  // RFC 5802 section 6: "y" while -PLUS is offered is a downgrade and fails, unless this
+  // compatibility switch (for slixmpp <= 1.8 on TLS 1.3) is on. See docs/security.md.
+  bool acceptCbDowngrade = false;
+  // Deadlines for each negotiation phase (seconds) and caps on connections still negotiating.
+  std::uint32_t tlsHandshakeTimeout = 30;
+  std::uint32_t streamOpenTimeout = 30;
+  std::uint32_t authTimeout = 60;
+  std::uint32_t bindTimeout = 30;
+  std::size_t maxNegotiatingPerAddress = 256;  // an office NAT reconnecting after a restart
+  std::size_t maxNegotiating = 4096;
+  // HTTPS: deadline for a request's header, and the slowest body transfer accepted (after a
+  // grace of https_body_grace seconds).
+  std::uint32_t httpsHeaderTimeout = 30;
+  std::uint32_t httpsMinBodyRate = 8192;  // bytes per second
+  std::uint32_t httpsBodyGrace = 10;
+  // Who may read /metrics (CIDR list); empty: nobody. Bearer token as an alternative.
+  std::vector<std::string> metricsAllow{"127.0.0.0/8", "::1/128"};
+  std::string metricsToken;
   bool crossHostTraffic = false;
   std::string conflictPolicy = "kick_old";  // or "refuse_new"
 

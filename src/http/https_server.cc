@@ -1,5 +1,6 @@
 #include "http/https_server.h"
 
+#include <ctime>
 #include <filesystem>
 #include <optional>
 
@@ -15,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "core/log_value.h"
 #include "rampart/core/random.h"
 
 namespace rampart::http {
@@ -43,10 +45,22 @@ bool offersSubprotocol(std::string_view list, std::string_view wanted) {
   return false;
 }
 
+// RFC 9110 5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string httpDate() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
 asio::awaitable<void> writeProblem(beast::ssl_stream<beast::tcp_stream>& stream, int status,
                                    std::string_view title, std::string_view detail) {
   Response p = problem(status, title, detail);
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
+  res.set(bhttp::field::server, "Rampart");
+  res.set(bhttp::field::date, httpDate());
   res.set(bhttp::field::content_type, p.contentType);
   res.body() = p.body;
   res.keep_alive(false);
@@ -65,6 +79,7 @@ void removeFile(const std::string& path) {
 template <class Body>
 void decorate(bhttp::response<Body>& res, const Response& out, bool keepAlive) {
   res.set(bhttp::field::server, "Rampart");
+  res.set(bhttp::field::date, httpDate());
   res.set(bhttp::field::content_type, out.contentType);
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Cache-Control", "no-store");
@@ -115,9 +130,58 @@ asio::awaitable<void> acceptWebSocket(beast::ssl_stream<beast::tcp_stream> strea
   route->handler(std::move(ws), std::move(peer));
 }
 
+// Reads one request header into `buffer` under one deadline (so that trickling bytes does not
+// extend it) and refuses obsolete line folding (RFC 9112 5.2). Returns the error, if any, and
+// sets `refused` when the request was answered with 400 already.
+asio::awaitable<boost::system::error_code> readHeaderBytes(
+    beast::ssl_stream<beast::tcp_stream>& stream, beast::flat_buffer& buffer,
+    std::size_t limit, bool& refused, bool& sawBytes) {
+  for (;;) {
+    std::string_view have(static_cast<const char*>(buffer.data().data()), buffer.size());
+    // Leading empty lines before a request line are allowed (RFC 9112 2.2).
+    std::size_t start = 0;
+    while (have.substr(start).starts_with("\r\n")) {
+      start += 2;
+    }
+    auto end = have.find("\r\n\r\n", start);
+    if (end != std::string_view::npos) {
+      std::string_view head = have.substr(start, end - start + 2);
+      for (std::size_t i = head.find("\r\n"); i != std::string_view::npos;
+           i = head.find("\r\n", i + 2)) {
+        if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) {
+          refused = true;
+          co_await writeProblem(stream, 400, "Bad Request",
+                                "obsolete line folding is not accepted (RFC 9112 5.2)");
+          co_return bhttp::make_error_code(bhttp::error::bad_field);
+        }
+      }
+      co_return boost::system::error_code{};
+    }
+    if (have.size() > limit) {
+      co_return bhttp::make_error_code(bhttp::error::header_limit);
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
+    buffer.commit(n);
+    if (n > 0) {
+      sawBytes = true;
+    }
+    if (ec) {
+      co_return ec;
+    }
+  }
+}
+
+void refuse(const HttpsOptions& options, std::string_view reason, const std::string& peer,
+            std::string_view detail) {
+  if (options.refusals != nullptr) {
+    options.refusals->refuse(reason, peer, detail);
+  }
+}
+
 asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
-                              std::string peer, const std::vector<WebSocketRoute>& websockets) {
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+                              std::string peer, const std::vector<WebSocketRoute>& websockets,
+                              const HttpsOptions& options) {
+  beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
   if (hec) {
     co_return;
@@ -128,9 +192,22 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     parser.header_limit(16 * 1024);
     // The limit depends on the route: checked below once the header is known.
     parser.body_limit(boost::none);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
-    auto [hec2, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
-    boost::system::error_code ec = hec2;
+    beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
+    bool refused = false;
+    bool sawBytes = buffer.size() > 0;
+    boost::system::error_code ec =
+        co_await readHeaderBytes(stream, buffer, 16 * 1024, refused, sawBytes);
+    if (refused) {
+      refuse(options, "http-obs-fold", peer, "obsolete line folding");
+      break;
+    }
+    if (ec == beast::error::timeout && sawBytes) {
+      refuse(options, "http-header-timeout", peer, "request header incomplete at the deadline");
+    }
+    if (!ec) {
+      auto [hec2, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+      ec = hec2;
+    }
     Request r;
     bool keepAlive = false;
     unsigned version = 11;
@@ -148,9 +225,41 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       r.peer = peer;
       r.host = std::string(head[bhttp::field::host]);
       r.contentType = std::string(head[bhttp::field::content_type]);
+      r.authorization = std::string(head[bhttp::field::authorization]);
+      // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one otherwise.
+      const std::size_t hosts = head.count(bhttp::field::host);
+      if (hosts > 1 || (hosts == 0 && head.version() >= 11)) {
+        refuse(options, "http-bad-host", peer, hosts > 1 ? "several Host fields" : "no Host");
+        co_await writeProblem(stream, 400, "Bad Request",
+                              hosts > 1 ? "a request carries exactly one Host header field"
+                                        : "an HTTP/1.1 request needs a Host header field");
+        break;
+      }
+      const bool hasBody = parser.chunked() || parser.content_length().value_or(0) > 0;
+      if (hasBody && !beast::websocket::is_upgrade(head)) {
+        // A body the request line has no handler for is not read at all.
+        std::string allowed;
+        const int status = router.resolve(r.method, r.path, &allowed);
+        if (status != 200) {
+          Response p = problem(status, status == 404 ? "Not Found" : "Method Not Allowed",
+                               status == 404 ? "no resource at this path" : "");
+          bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status),
+                                                  head.version()};
+          p.headers.emplace_back("Allow", allowed);
+          if (status == 404) {
+            p.headers.pop_back();
+          }
+          res.body() = p.body;
+          decorate(res, p, false);
+          res.prepare_payload();
+          co_await bhttp::async_write(stream, res, kUseTuple);
+          break;
+        }
+      }
       const std::size_t limit = router.bodyLimit(r.method, r.path);
       const std::string spoolDir(router.spoolDir(r.method, r.path));
       if (auto length = parser.content_length(); length && *length > limit) {
+        refuse(options, "http-body-too-large", peer, std::to_string(*length) + " bytes");
         co_await writeProblem(stream, 413, "Content Too Large",
                               "the body is larger than this resource accepts");
         break;
@@ -161,7 +270,13 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
         co_await bhttp::async_write(stream, cont, kUseTuple);
       }
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(300));
+      // A minimum transfer rate: the grace period plus the body's length (or, chunked, the
+      // route's limit) at options.minBodyRate.
+      const std::uint64_t expected = parser.content_length().value_or(
+          std::min<std::uint64_t>(limit, std::uint64_t{1} << 40));
+      beast::get_lowest_layer(stream).expires_after(
+          options.bodyGrace + std::chrono::seconds(expected / std::max<std::size_t>(
+                                                                  options.minBodyRate, 1)));
       if (spoolDir.empty()) {
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
         ec = bec;
@@ -188,9 +303,15 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     }
     if (ec) {
       removeFile(spooled);
+      if (ec == beast::error::timeout && !r.method.empty()) {
+        refuse(options, "http-body-timeout", peer, "request body slower than the minimum rate");
+      }
       if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
-          ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+          (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)) {
         const bool tooLarge = ec == bhttp::error::body_limit;
+        refuse(options, tooLarge ? "http-body-too-large" : "http-bad-request", peer,
+               core::logQuoted(ec.message()));
         co_await writeProblem(stream, tooLarge ? 413 : 400,
                               tooLarge ? "Content Too Large" : "Bad Request", ec.message());
       }
@@ -265,14 +386,14 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
 }  // namespace
 
 void serveHttps(asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router,
-                const std::vector<WebSocketRoute>& websockets) {
+                const std::vector<WebSocketRoute>& websockets, const HttpsOptions& options) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   std::string peer = ec ? "unknown" : ep.address().to_string();
   auto ex = socket.get_executor();
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
                                               tls.defaultContext());
-  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer), websockets), asio::detached);
+  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer), websockets, options), asio::detached);
 }
 
 }  // namespace rampart::http

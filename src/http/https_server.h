@@ -6,11 +6,13 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/refusal_log.h"
 #include "core/workers.h"
 #include "net/tls.h"
 #include "rampart/http/router.h"
@@ -29,9 +31,19 @@ struct WebSocketRoute {
   std::function<void(std::unique_ptr<WebSocketStream>, std::string peer)> handler;
 };
 
+// Deadlines that keep slow clients from holding connections: the TLS handshake and each
+// request's header must arrive within `headerTimeout`; a body within `bodyGrace` plus its
+// length at `minBodyRate` bytes per second.
+struct HttpsOptions {
+  std::chrono::seconds headerTimeout{30};
+  std::size_t minBodyRate = 8192;
+  std::chrono::seconds bodyGrace{10};
+  core::RefusalLog* refusals = nullptr;  // may be null (tests)
+};
+
 // Starts serving one accepted connection; the connection keeps itself alive. `websockets`
-// must outlive every connection.
+// and `options` must outlive every connection.
 void serveHttps(boost::asio::ip::tcp::socket socket, net::TlsContexts& tls, const Router& router,
-                const std::vector<WebSocketRoute>& websockets);
+                const std::vector<WebSocketRoute>& websockets, const HttpsOptions& options);
 
 }  // namespace rampart::http

@@ -59,28 +59,61 @@ std::string_view Router::spoolDir(std::string_view method, std::string_view path
   return p != nullptr ? std::string_view(p->spoolDir) : std::string_view();
 }
 
+int Router::resolve(std::string_view method, std::string_view path, std::string* allowed) const {
+  const std::string m(method);
+  const std::string p(path);
+  if (routes_.count({m, p}) > 0 || (m == "HEAD" && routes_.count({"GET", p}) > 0)) {
+    return 200;
+  }
+  std::string allow;
+  auto addAllowed = [&allow](const std::string& verb) {
+    if (allow.find(verb) == std::string::npos) {
+      allow += allow.empty() ? verb : ", " + verb;
+    }
+  };
+  for (const auto& pre : prefixes_) {
+    if (path.starts_with(pre.prefix)) {
+      if (pre.method == method || (pre.method == "GET" && method == "HEAD")) {
+        return 200;
+      }
+      addAllowed(pre.method);
+      if (pre.method == "GET") {
+        addAllowed("HEAD");
+      }
+    }
+  }
+  for (const auto& [key, h] : routes_) {
+    if (key.second == path) {
+      addAllowed(key.first);
+      if (key.first == "GET") {
+        addAllowed("HEAD");
+      }
+    }
+  }
+  if (allowed != nullptr) {
+    *allowed = allow;
+  }
+  return allow.empty() ? 404 : 405;
+}
+
 void Router::dispatch(Request req, Respond respond) const {
   auto it = routes_.find({req.method, req.path});
+  if (it == routes_.end() && req.method == "HEAD") {
+    it = routes_.find({"GET", req.path});  // the server sends the headers only
+  }
   if (it != routes_.end()) {
     respond(it->second(req));
     return;
   }
-  std::string allowed;
   for (const auto& p : prefixes_) {
-    if (req.path.starts_with(p.prefix)) {
-      if (p.method == req.method || (p.method == "GET" && req.method == "HEAD")) {
-        p.handler(std::move(req), std::move(respond));
-        return;
-      }
-      allowed += allowed.empty() ? p.method : ", " + p.method;
+    if (req.path.starts_with(p.prefix) &&
+        (p.method == req.method || (p.method == "GET" && req.method == "HEAD"))) {
+      p.handler(std::move(req), std::move(respond));
+      return;
     }
   }
-  for (const auto& [key, h] : routes_) {
-    if (key.second == req.path) {
-      allowed += allowed.empty() ? key.first : ", " + key.first;
-    }
-  }
-  if (!allowed.empty()) {
+  std::string allowed;
+  if (resolve(req.method, req.path, &allowed) == 405) {
     Response r = problem(405, "Method Not Allowed");
     r.headers.emplace_back("Allow", allowed);
     respond(std::move(r));

@@ -86,35 +86,6 @@ struct C2SConnection::Counters {
   std::atomic<std::int64_t>& outbound;
 };
 
-std::chrono::milliseconds AuthThrottle::delayFor(const std::string& address) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(address);
-  if (it == entries_.end()) {
-    return std::chrono::milliseconds(0);
-  }
-  if (std::chrono::steady_clock::now() - it->second.last > std::chrono::minutes(10)) {
-    entries_.erase(it);
-    return std::chrono::milliseconds(0);
-  }
-  unsigned n = std::min(it->second.failures, 6u);
-  return std::chrono::milliseconds(n == 0 ? 0 : 125 << n);  // 250 ms doubling, capped at 8 s
-}
-
-void AuthThrottle::recordFailure(const std::string& address) {
-  std::lock_guard lock(mu_);
-  if (entries_.size() > 100000) {
-    entries_.clear();  // bounded memory under a distributed attack; the delay restarts
-  }
-  auto& e = entries_[address];
-  ++e.failures;
-  e.last = std::chrono::steady_clock::now();
-}
-
-void AuthThrottle::recordSuccess(const std::string& address) {
-  std::lock_guard lock(mu_);
-  entries_.erase(address);
-}
-
 void SmRegistry::add(const std::string& id, std::weak_ptr<C2SConnection> c) {
   std::lock_guard lock(mu_);
   byId_[id] = std::move(c);
@@ -208,6 +179,7 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
   boost::system::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string();
+  peerKey_ = ec ? peer_ : security::throttle::ConnectionLimiter::addressKey(ep.address());
   parser_.setPauseAfterEachElement(true);
   counters_.connections.fetch_add(1, std::memory_order_relaxed);
 }
@@ -215,6 +187,11 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
 C2SConnection::C2SConnection(std::unique_ptr<WsTransport> ws, C2SDeps& deps)
     : C2SConnection(asio::ip::tcp::socket(ws->executor()), deps, true) {
   peer_ = ws->peer();
+  {
+    boost::system::error_code pec;
+    auto addr = asio::ip::make_address(peer_, pec);
+    peerKey_ = pec ? peer_ : security::throttle::ConnectionLimiter::addressKey(addr);
+  }
   ws_ = std::move(ws);
   // RFC 7395 messages are elements without an enclosing stream: an implicit stream header
   // puts them at the depth of stanzas, with jabber:client as the default namespace.
@@ -257,6 +234,26 @@ C2SConnection::~C2SConnection() {
 }
 
 void C2SConnection::start() {
+  using security::throttle::ConnectionLimiter;
+  const auto verdict = deps_.limiter.admit(peerKey_, negotiating_);
+  if (verdict != ConnectionLimiter::Verdict::kAdmitted) {
+    // Refused before a byte is read: the cheapest answer to a flood is a closed socket.
+    const bool total = verdict == ConnectionLimiter::Verdict::kTotalFull;
+    deps_.refusals.refuse(total ? "negotiating-cap" : "negotiating-cap-address", peer_,
+                          total ? "too many connections negotiating"
+                                : "too many connections negotiating from this address");
+    state_ = State::kClosed;
+    closing_ = true;
+    closeTransport();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (tls_ && !ws_) {
+    inHandshake_ = true;
+    armDeadline(now + std::chrono::seconds(deps_.config.tlsHandshakeTimeout), "tls-handshake");
+  } else {
+    armDeadline(now + std::chrono::seconds(deps_.config.streamOpenTimeout), "stream-open");
+  }
   deps_.connections.add(shared_from_this());
   // The coroutine's parameter keeps the connection alive until it ends.
   asio::co_spawn(stream_.executor(), run(shared_from_this()), asio::detached);
@@ -270,11 +267,15 @@ core::ElementPtr C2SConnection::lastPresence() const {
 awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps us alive*/) {
   if (tls_ && !ws_) {
     auto ec = co_await stream_.handshake(deps_.tls.defaultContext().native_handle());
+    inHandshake_ = false;
     if (ec) {
       spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, ec.message());
       finish();
       co_return;
     }
+    armDeadline(std::chrono::steady_clock::now() +
+                    std::chrono::seconds(deps_.config.streamOpenTimeout),
+                "stream-open");
   }
   tConnections.all.insert(this);
   if (!tConnections.timer) {
@@ -324,7 +325,16 @@ awaitable<void> C2SConnection::run(std::shared_ptr<C2SConnection> /*self: keeps 
             streamError("policy-violation", "data after <starttls/> before the TLS handshake");
             break;
           }
+          inHandshake_ = true;
+          armDeadline(std::min(authDeadline_,
+                               std::chrono::steady_clock::now() +
+                                   std::chrono::seconds(deps_.config.tlsHandshakeTimeout)),
+                      "tls-handshake");
           auto hec = co_await stream_.handshake(deps_.tls.defaultContext().native_handle());
+          inHandshake_ = false;
+          if (!hec) {
+            armDeadline(authDeadline_, "authentication");
+          }
           if (hec) {
             spdlog::debug("event=tls_failed peer={} reason=\"{}\"", peer_, hec.message());
             closing_ = true;
@@ -417,6 +427,13 @@ void C2SConnection::onStreamOpen(const std::map<std::string, std::string>& attrs
   header += ws_ ? " version='1.0' xml:lang='en'/>" : " version='1.0' xml:lang='en'>";
   send(std::move(header));
   headerSent_ = true;
+  if (state_ == State::kNeedTls || state_ == State::kNeedAuth) {
+    if (authDeadline_ == std::chrono::steady_clock::time_point{}) {
+      authDeadline_ = std::chrono::steady_clock::now() +
+                      std::chrono::seconds(deps_.config.authTimeout);
+      armDeadline(authDeadline_, "authentication");
+    }
+  }
   if (ns != core::kNsClient) {
     streamError("invalid-namespace", "the content namespace must be jabber:client");
     return;
@@ -567,23 +584,72 @@ awaitable<void> C2SConnection::negotiate(Element st) {
   }
 }
 
-awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
-  if (error == sasl::SaslError::kNotAuthorized) {
-    counters_.authFail.fetch_add(1, std::memory_order_relaxed);
-    // Slow down guessing: the failure answer waits longer with each recent failure.
-    deps_.throttle.recordFailure(peer_);
-    auto delay = deps_.throttle.delayFor(peer_);
-    spdlog::info("event=auth_failed peer={} user={} host={} failures={}", peer_,
-                 core::logQuoted(saslUser_),
-                 host_, authFailures_ + 1);
-    if (delay.count() > 0) {
-      asio::steady_timer t(stream_.executor(), delay);
-      co_await t.async_wait(kUseTuple);
-    }
-    ++authFailures_;
+namespace {
+// Failures that answer a guess at credentials: paced and counted. An abort, an unknown
+// mechanism or a refusal for missing TLS reveals nothing about a password.
+bool answersGuess(sasl::SaslError e) {
+  switch (e) {
+    case sasl::SaslError::kNotAuthorized:
+    case sasl::SaslError::kMalformedRequest:
+    case sasl::SaslError::kIncorrectEncoding:
+    case sasl::SaslError::kInvalidAuthzid:
+    case sasl::SaslError::kCredentialsExpired:
+    case sasl::SaslError::kAccountDisabled:
+      return true;
+    default:
+      return false;
   }
+}
+}  // namespace
+
+std::string C2SConnection::accountKeyFor(const std::string& rawUser) const {
+  auto user = core::prepareLocalpart(rawUser);
+  return user ? security::throttle::SignInThrottle::accountKey(host_, *user) : std::string();
+}
+
+awaitable<bool> C2SConnection::pace(const std::string& account) {
+  paced_ = deps_.throttle.reserve(peerKey_, account);
+  if (!paced_) {
+    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
+    co_return false;
+  }
+  // The same wait before every answer, right or wrong: a client that gives up early learns
+  // nothing, and its reservation still spaces the answers after it.
+  const auto at = paced_->answerAt();
+  if (at > std::chrono::steady_clock::now()) {
+    asio::steady_timer t(stream_.executor(), at);
+    co_await t.async_wait(kUseTuple);
+  }
+  co_return true;
+}
+
+awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
+  if (answersGuess(error)) {
+    if (!paced_) {
+      co_await pace(accountKeyFor(saslUser_));
+    }
+    if (paced_) {
+      paced_->failed();
+      paced_.reset();
+      counters_.authFail.fetch_add(1, std::memory_order_relaxed);
+      ++authFailures_;
+      spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}", peer_,
+                   core::logQuoted(saslUser_), host_, sasl::saslErrorName(error), authFailures_);
+      if (error != sasl::SaslError::kNotAuthorized) {
+        deps_.refusals.refuse("sasl-malformed", peer_, sasl::saslErrorName(error));
+      }
+    } else {
+      error = sasl::SaslError::kTemporaryAuthFailure;
+    }
+  }
+  paced_.reset();
   Element f("failure", std::string(kNsSasl));
   f.addChild(std::string(sasl::saslErrorName(error)), std::string(kNsSasl));
+  if (error == sasl::SaslError::kTemporaryAuthFailure) {
+    f.addChild("text", std::string(kNsSasl))
+        .setAttr("xml:lang", "en")
+        .addText("too many sign-in attempts from this address or for this account; try later");
+  }
   send(f.str());
   scram_.reset();
   scramGotFirst_ = false;
@@ -633,6 +699,62 @@ awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::S
   co_return false;
 }
 
+// RFC 4616 PLAIN (only when configured, only inside TLS): verified against the SCRAM-SHA-256
+// keys, so PBKDF2 runs here, on the storage thread.
+awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& initial) {
+  auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
+  if (!plain) {
+    co_await saslFailure(sasl::SaslError::kMalformedRequest);
+    co_return;
+  }
+  auto user = core::prepareLocalpart(plain->authcid);
+  saslUser_ = plain->authcid;
+  const bool paced = co_await pace(accountKeyFor(saslUser_));
+  if (!paced) {
+    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
+    co_return;
+  }
+  sasl::ScramCredential stored;
+  bool known = user && co_await lookupCredential(*user, sasl::ScramHash::kSha256, stored);
+  bool ok = false;
+  if (known) {
+    // PBKDF2 is deliberately slow: it runs on the storage thread, not the network thread.
+    auto verdict = std::make_shared<bool>(false);
+    auto ex = stream_.executor();
+    auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
+    // Stored keys come from the OpaqueString-prepared password (RFC 8265).
+    const std::string pw = core::preparePassword(plain->password).value_or(std::string());
+    deps_.storage.run([verdict, done, ex, stored, pw](storage::Storage&) {
+      auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
+      *verdict = CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
+                               std::min(derived.storedKey.size(), stored.storedKey.size())) == 0 &&
+                 derived.storedKey.size() == stored.storedKey.size();
+      asio::post(ex, [done] { done->cancel(); });
+    });
+    co_await done->async_wait(kUseTuple);
+    ok = *verdict;
+  }
+  if (!ok) {
+    co_await saslFailure(sasl::SaslError::kNotAuthorized);
+    co_return;
+  }
+  if (!plain->authzid.empty() && plain->authzid != *user + "@" + host_) {
+    co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
+    co_return;
+  }
+  authedUser_ = *user;
+  paced_->succeeded();
+  paced_.reset();
+  counters_.authOk.fetch_add(1, std::memory_order_relaxed);
+  send(Element("success", std::string(kNsSasl)).str());
+  state_ = State::kNeedBind;
+  restart_ = true;
+  armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
+              "bind");
+  spdlog::info("event=auth_ok peer={} user={}@{} mechanism=PLAIN", peer_, authedUser_, host_);
+  co_return;
+}
+
 awaitable<void> C2SConnection::handleAuth(const Element& auth) {
   if (scram_) {
     co_await saslFailure(sasl::SaslError::kAborted);
@@ -653,48 +775,7 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
   SSL* bssl = bindingSsl();
   auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
   if (mech == "PLAIN" && deps_.config.allowPlain && tls_) {
-    auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
-    if (!plain) {
-      co_await saslFailure(sasl::SaslError::kMalformedRequest);
-      co_return;
-    }
-    auto user = core::prepareLocalpart(plain->authcid);
-    saslUser_ = plain->authcid;
-    sasl::ScramCredential stored;
-    bool known = user && co_await lookupCredential(*user, sasl::ScramHash::kSha256, stored);
-    bool ok = false;
-    if (known) {
-      // PBKDF2 is deliberately slow: it runs on the storage thread, not the network thread.
-      auto verdict = std::make_shared<bool>(false);
-      auto ex = stream_.executor();
-      auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
-      // Stored keys come from the OpaqueString-prepared password (RFC 8265).
-      const std::string pw = core::preparePassword(plain->password).value_or(std::string());
-      deps_.storage.run([verdict, done, ex, stored, pw](storage::Storage&) {
-        auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
-        *verdict = CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
-                                 std::min(derived.storedKey.size(), stored.storedKey.size())) == 0 &&
-                   derived.storedKey.size() == stored.storedKey.size();
-        asio::post(ex, [done] { done->cancel(); });
-      });
-      co_await done->async_wait(kUseTuple);
-      ok = *verdict;
-    }
-    if (!ok) {
-      co_await saslFailure(sasl::SaslError::kNotAuthorized);
-      co_return;
-    }
-    if (!plain->authzid.empty() && plain->authzid != *user + "@" + host_) {
-      co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
-      co_return;
-    }
-    authedUser_ = *user;
-    deps_.throttle.recordSuccess(peer_);
-    counters_.authOk.fetch_add(1, std::memory_order_relaxed);
-    send(Element("success", std::string(kNsSasl)).str());
-    state_ = State::kNeedBind;
-    restart_ = true;
-    spdlog::info("event=auth_ok peer={} user={}@{} mechanism=PLAIN", peer_, authedUser_, host_);
+    co_await handlePlain(initial);
     co_return;
   }
   sasl::ScramHash hash;
@@ -720,10 +801,13 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
       cbTypeMismatch_ = true;
     }
   }
-  // COMPAT: slixmpp 1.8 offers only tls-unique, which TLS 1.3 lacks; after its -PLUS attempt
-  // fails on the type it retries plain SCRAM with "y". That client has seen our -PLUS offer,
-  // so its "y" is not the downgrade RFC 5802 section 6 guards against, and it is accepted.
-  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, !cb.empty() && !cbTypeMismatch_, cb);
+  // RFC 5802 section 6: while -PLUS is offered, "y" is a downgrade and fails. COMPAT:
+  // slixmpp <= 1.8 knows only tls-unique, which TLS 1.3 lacks; after its -PLUS attempt fails
+  // it retries with "y". sasl.accept_channel_binding_downgrade (off by default) lets such a
+  // retry through, at the cost that an attacker who terminates TLS can do the same.
+  const bool offersPlus =
+      !cb.empty() && !(deps_.config.acceptCbDowngrade && cbTypeMismatch_);
+  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, offersPlus, cb);
   scramHash_ = hash;
   scramGotFirst_ = false;
   if (!initial || initial->empty()) {
@@ -764,6 +848,19 @@ awaitable<void> C2SConnection::handleResponse(const Element& response) {
     send(ch.str());
     co_return;
   }
+  // The answer to the proof is paced before the proof is even looked at.
+  const bool paced = co_await pace(accountKeyFor(saslUser_));
+  if (!scram_) {
+    if (paced_) {
+      paced_->failed();  // aborted meanwhile (answered already): still a guess
+      paced_.reset();
+    }
+    co_return;
+  }
+  if (!paced) {
+    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
+    co_return;
+  }
   if (auto e = scram_->receiveClientFinal(*data); e != sasl::SaslError::kNone) {
     co_await saslFailure(e);
     co_return;
@@ -782,7 +879,10 @@ awaitable<void> C2SConnection::handleResponse(const Element& response) {
   Element ok("success", std::string(kNsSasl));
   ok.addText(sasl::base64Encode(scram_->serverFinal()));
   scram_.reset();
-  deps_.throttle.recordSuccess(peer_);
+  paced_->succeeded();
+  paced_.reset();
+  armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
+              "bind");
   counters_.authOk.fetch_add(1, std::memory_order_relaxed);
   send(ok.str());
   state_ = State::kNeedBind;
@@ -829,6 +929,7 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
       .addText(jid_.str());
   send(result);
   state_ = State::kEstablished;
+  negotiationDone();
   spdlog::info("event=session_bound peer={} jid={}", peer_, core::logQuoted(jid_.str()));
 }
 
@@ -1194,6 +1295,7 @@ awaitable<void> C2SConnection::handleResume(const Element& st) {
   sm_ = std::move(rs.sm);
   bound_ = true;
   state_ = State::kEstablished;
+  negotiationDone();
   deps_.router.replace(*old, shared_from_this());
   deps_.smRegistry->add(previd, weak_from_this());
   Element resumed("resumed", std::string(kNsSm));
@@ -1365,7 +1467,9 @@ void C2SConnection::streamError(std::string_view condition, std::string_view tex
   }
   closing_ = true;
   parser_.stop();
-  spdlog::debug("event=stream_error peer={} condition={}", peer_, condition);
+  if (condition != "system-shutdown" && condition != "conflict") {
+    deps_.refusals.refuse(condition, peer_, core::logQuoted(text));
+  }
   // The queued error goes out first; the write's completion then closes (lingerClose), and
   // the peer's close, or the linger timeout, ends the pending read.
 }
@@ -1448,8 +1552,39 @@ void C2SConnection::scheduleSweep() {
   });
 }
 
+void C2SConnection::armDeadline(std::chrono::steady_clock::time_point at, const char* phase) {
+  phase_ = phase;
+  if (!deadline_) {
+    deadline_ = std::make_unique<asio::steady_timer>(stream_.executor());
+  }
+  deadline_->expires_at(at);
+  deadline_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closing_ || self->state_ == State::kEstablished ||
+        self->state_ == State::kClosed) {
+      return;
+    }
+    const std::string detail = std::string("the ") + self->phase_ + " phase took too long";
+    if (self->inHandshake_) {
+      // No stream to carry an error mid-handshake: just close.
+      self->deps_.refusals.refuse("negotiation-timeout", self->peer_, self->phase_);
+      self->closing_ = true;
+      self->closeTransport();
+      return;
+    }
+    self->streamError("connection-timeout", detail);
+  });
+}
+
+void C2SConnection::negotiationDone() {
+  negotiating_.release();
+  if (deadline_) {
+    deadline_->cancel();
+  }
+}
+
 void C2SConnection::finish() {
   tConnections.all.erase(this);
+  negotiationDone();
   if (state_ == State::kClosed || hibernating_) {
     return;
   }

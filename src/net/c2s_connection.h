@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "core/config.h"
+#include "core/refusal_log.h"
 #include "core/router_impl.h"
 #include "core/sm/stream_management.h"
 #include "core/sasl/scram.h"
@@ -25,27 +26,12 @@
 #include "net/tls_stream.h"
 #include "net/ws_transport.h"
 #include "rampart/core/session.h"
+#include "security/throttle/connection_limiter.h"
+#include "security/throttle/sign_in_throttle.h"
 #include "xml/stream_parser.h"
 
 namespace rampart::net {
 namespace sasl = core::sasl;
-
-// Remembers recent authentication failures per client address so that guessing slows down
-// across connections. Thread-safe.
-class AuthThrottle {
- public:
-  std::chrono::milliseconds delayFor(const std::string& address);
-  void recordFailure(const std::string& address);
-  void recordSuccess(const std::string& address);
-
- private:
-  struct Entry {
-    unsigned failures = 0;
-    std::chrono::steady_clock::time_point last;
-  };
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-};
 
 class C2SConnection;
 
@@ -84,7 +70,9 @@ struct C2SDeps {
   core::StorageRunner& storage;
   core::Metrics& metrics;
   TlsContexts& tls;
-  AuthThrottle& throttle;
+  security::throttle::SignInThrottle& throttle;
+  security::throttle::ConnectionLimiter& limiter;
+  core::RefusalLog& refusals;
   ConnectionSet& connections;
   std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
   SmRegistry* smRegistry = nullptr;
@@ -133,7 +121,18 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<void> negotiate(core::Element stanza);
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
   boost::asio::awaitable<void> handleResponse(const core::Element& response);
+  boost::asio::awaitable<void> handlePlain(const std::optional<std::string>& initial);
+  // Sends a SASL failure. A failure that answers a guess (wrong or malformed credentials) is
+  // paced by the sign-in throttle and counted (using paced_ when the wait is already over).
   boost::asio::awaitable<void> saslFailure(sasl::SaslError error);
+  // Reserves this attempt's answer time (in paced_) and waits for it; false when the throttle
+  // refuses (the caller answers temporary-auth-failure without checking the credentials).
+  boost::asio::awaitable<bool> pace(const std::string& account);
+  std::string accountKeyFor(const std::string& rawUser) const;
+  // Negotiation deadlines: each phase (TLS handshake, stream open, authentication, binding)
+  // must finish in time or the connection ends (RFC 6120 4.9.3.4 <connection-timeout/>).
+  void armDeadline(std::chrono::steady_clock::time_point at, const char* phase);
+  void negotiationDone();
   boost::asio::awaitable<bool> lookupCredential(const std::string& user, sasl::ScramHash hash,
                                                 sasl::ScramCredential& out);
   boost::asio::awaitable<void> handleBind(const core::Element& iq);
@@ -198,6 +197,13 @@ class C2SConnection final : public core::Session,
   bool bound_ = false;
   bool replaced_ = false;  // a new session took this full JID (its presence still ends here)
   std::string peer_;
+  std::string peerKey_;  // what throttles and caps count: the address, or its /64 for IPv6
+  security::throttle::ConnectionLimiter::Ticket negotiating_;
+  std::unique_ptr<boost::asio::steady_timer> deadline_;
+  const char* phase_ = "";
+  bool inHandshake_ = false;
+  std::chrono::steady_clock::time_point authDeadline_{};
+  std::optional<security::throttle::SignInThrottle::Reservation> paced_;
   std::string host_;
   std::string streamId_;
   std::string out_;

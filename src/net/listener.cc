@@ -1,6 +1,9 @@
 #include "net/listener.h"
 
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
+
+#include <memory>
 
 #include "core/config.h"
 
@@ -54,10 +57,25 @@ void Listener::acceptNext(std::size_t i) {
           boost::system::error_code ignored;
           s.set_option(asio::ip::tcp::no_delay(true), ignored);
           onAccept_(std::move(s));
-        } else {
-          spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
+          acceptNext(i);
+          return;
         }
-        acceptNext(i);
+        // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the
+        // backlog and accept would fail again at once. Pause briefly, then accept again, so
+        // the listener recovers as soon as descriptors are freed and never spins.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - lastWarning_ > std::chrono::seconds(10)) {
+          lastWarning_ = now;
+          spdlog::warn("event=accept_failed port={} reason=\"{}\" retry_ms=100", port_,
+                       ec.message());
+        }
+        auto timer = std::make_shared<asio::steady_timer>(acceptors_[i]->get_executor(),
+                                                          std::chrono::milliseconds(100));
+        timer->async_wait([this, i, timer](boost::system::error_code tec) {
+          if (!tec && acceptors_[i]->is_open()) {
+            acceptNext(i);
+          }
+        });
       });
 }
 

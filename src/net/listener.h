@@ -2,6 +2,7 @@
 // Accepts TCP connections and hands each to a network thread (round robin), where it stays.
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -26,6 +27,7 @@ class Listener {
   OnAccept onAccept_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::uint16_t port_ = 0;
+  std::chrono::steady_clock::time_point lastWarning_{};  // touched on workers_.at(0) only
 };
 
 }  // namespace rampart::net

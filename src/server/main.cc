@@ -3,6 +3,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
+#include <openssl/crypto.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +16,9 @@
 #include <iostream>
 #include <map>
 
+#include "core/cidr.h"
 #include "core/config.h"
+#include "core/refusal_log.h"
 #include "core/credentials.h"
 #include "core/module_host.h"
 #include "core/router_impl.h"
@@ -38,6 +42,8 @@
 #include "modules/xep0092_version/version.h"
 #include "modules/xep0199_ping/ping.h"
 #include "net/c2s_connection.h"
+#include "security/throttle/connection_limiter.h"
+#include "security/throttle/sign_in_throttle.h"
 #include "net/listener.h"
 #include "net/tls.h"
 #include "storage/sqlite/sqlite_storage.h"
@@ -230,20 +236,44 @@ int run(int argc, char** argv) {
   net::TlsContexts c2sTls(config, "");
   net::TlsContexts directTls(config, "xmpp-client");
   net::TlsContexts httpsTls(config, "http/1.1");
-  net::AuthThrottle throttle;
+  security::throttle::ThrottlePolicy throttlePolicy;
+  throttlePolicy.maxDelay = std::chrono::milliseconds(config.throttleMaxDelayMs);
+  security::throttle::SignInThrottle throttle(throttlePolicy);
+  security::throttle::ConnectionLimiter limiter(config.maxNegotiatingPerAddress,
+                                                config.maxNegotiating);
+  core::RefusalLog refusals(metrics);
+  metrics.gauge("rampart_c2s_negotiating", {}, "Client connections still negotiating");
   net::ConnectionSet connections;
   net::SmRegistry smRegistry;
-  net::C2SDeps deps{config, router, storageRunner, metrics, c2sTls, throttle, connections,
-                    core::sasl::randomBytes(32), &smRegistry};
-  net::C2SDeps directDeps{config, router, storageRunner, metrics, directTls, throttle,
+  net::C2SDeps deps{config,   router,   storageRunner, metrics,
+                    c2sTls,   throttle, limiter,       refusals,
+                    connections, core::sasl::randomBytes(32), &smRegistry};
+  net::C2SDeps directDeps{config,   router,   storageRunner, metrics,
+                          directTls, throttle, limiter,       refusals,
                           connections, deps.fakeSaltKey, &smRegistry};
+  const core::CidrList metricsAllow = *core::CidrList::parse(config.metricsAllow);
 
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {
     http::Response r;
     r.body = "{\"status\":\"ok\"}";
     return r;
   });
-  httpRoutes.add("GET", "/metrics", [&metrics](const http::Request&) {
+  httpRoutes.add("GET", "/metrics", [&](const http::Request& req) {
+    // Sign-in failure counts, load and heap are for operators: allowed addresses (loopback
+    // by default) or the bearer token only.
+    const bool tokenOk =
+        !config.metricsToken.empty() &&
+        req.authorization.size() == config.metricsToken.size() + 7 &&
+        req.authorization.starts_with("Bearer ") &&
+        CRYPTO_memcmp(req.authorization.data() + 7, config.metricsToken.data(),
+                      config.metricsToken.size()) == 0;
+    if (!tokenOk && !metricsAllow.contains(req.peer)) {
+      refusals.refuse("metrics-forbidden", req.peer, "address not in https.metrics_allow");
+      return http::problem(403, "Forbidden",
+                           "metrics are served only to https.metrics_allow or with the token");
+    }
+    metrics.gauge("rampart_c2s_negotiating").store(static_cast<std::int64_t>(limiter.negotiating()),
+                                                   std::memory_order_relaxed);
     http::Response r;
     r.contentType = "text/plain; version=0.0.4";
     r.body = metrics.renderPrometheus();
@@ -275,6 +305,9 @@ int run(int argc, char** argv) {
     http::addHostMeta(httpRoutes, "/xmpp-websocket", std::move(names));
   }
 
+  http::HttpsOptions httpsOptions{std::chrono::seconds(config.httpsHeaderTimeout),
+                                  config.httpsMinBodyRate,
+                                  std::chrono::seconds(config.httpsBodyGrace), &refusals};
   std::vector<std::unique_ptr<net::Listener>> listeners;
   Ports ports;
   if (config.c2s.enabled) {
@@ -295,8 +328,8 @@ int run(int argc, char** argv) {
   if (config.https.enabled) {
     listeners.push_back(std::make_unique<net::Listener>(
         workers, config.https.addresses, config.https.port,
-        [&httpsTls, &httpRoutes, &websockets](boost::asio::ip::tcp::socket s) {
-          http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets);
+        [&httpsTls, &httpRoutes, &websockets, &httpsOptions](boost::asio::ip::tcp::socket s) {
+          http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets, httpsOptions);
         }));
     ports["https"] = listeners.back()->port();
     // What upload slots and discovery documents point at: https.public_url, else the first
@@ -376,6 +409,12 @@ int main(int argc, char** argv) {
   // The data directory holds credentials (SCRAM keys), messages and the TLS key: nothing
   // this process creates is readable by other users.
   ::umask(0077);
+  // Every connection is a descriptor: use all the hard limit allows (the soft limit is often
+  // 1024). What happens when even that runs out: net/listener.cc.
+  if (struct rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
   try {
     return run(argc, argv);
   } catch (const rampart::core::ConfigError& e) {

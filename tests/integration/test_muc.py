@@ -544,6 +544,29 @@ def test_room_configuration_must_be_a_submitted_roomconfig_form(server, users):
         assert info.find(".//" + q(NS_INFO, "identity")).get("name") == "Changed"
 
 
+def test_instant_room_with_an_empty_submit_form(server, users):
+    """XEP-0045 10.1.2: an owner accepting the defaults submits an empty form (Example 156, no
+    FORM_TYPE); the room is then usable. A form without FORM_TYPE is a muc#roomconfig form."""
+    alice, bob = users.new("alice"), users.new("bob")
+    room = new_room("instant")
+    with login(server, alice) as a, login(server, bob) as b:
+        got = join(a, room, "Alice")
+        assert 201 in codes(self_presence(got, room, "Alice"))
+        res = a.iq("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                   "<x xmlns='jabber:x:data' type='submit'/></query>", type_="set", to=room)
+        assert res.get("type") == "result", stanza_error_condition(res)
+        join(b, room, "Bob")
+        say(b, room, "instant hello")
+        assert groupchat(a, "instant hello") is not None
+        # Fields without FORM_TYPE configure the room like a muc#roomconfig form.
+        res = a.iq("<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                   "<field var='muc#roomconfig_roomname'><value>No Form Type</value></field>"
+                   "</x></query>" % NS_OWNER, type_="set", to=room)
+        assert res.get("type") == "result", stanza_error_condition(res)
+        info = a.iq("<query xmlns='%s'/>" % NS_INFO, to=room)
+        assert info.find(".//" + q(NS_INFO, "identity")).get("name") == "No Form Type"
+
+
 def test_room_archive_expires_after_the_retention_period(tmp_path):
     """modules.muc.retention_days: room archive items older than that are deleted (at start-up
     and hourly), newer ones stay."""

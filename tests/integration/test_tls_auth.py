@@ -8,8 +8,8 @@ import warnings
 import pytest
 
 from conftest import Account
-from raw_xmpp import (NS_SASL, NS_TLS, RawStream, local_name, q, tls_context, tls_exporter,
-                      tls_server_end_point)
+from raw_xmpp import (NS_SASL, NS_TLS, RawStream, fresh_source, local_name, q, tls_context,
+                      tls_exporter, tls_server_end_point)
 from xmpp_helpers import Clients, run, wait_for
 
 
@@ -161,7 +161,7 @@ def test_scram_sha_256_plus_tls_server_end_point_on_tls12(server, users):
 
 def test_scram_plus_wrong_channel_binding_is_not_authorized(server, users):
     alice = users.new("alice")
-    with RawStream(server.tls_port, direct_tls=True) as s:
+    with RawStream(server.tls_port, direct_tls=True, source=fresh_source()) as s:
         s.open_stream()
         result = s.auth(alice.local, alice.password, "SCRAM-SHA-256-PLUS",
                         cb_type="tls-exporter", cb_data=os.urandom(32))
@@ -182,7 +182,7 @@ def sasl_failure_condition(el):
 
 def test_wrong_password_not_authorized(server, users):
     alice = users.new("alice")
-    with RawStream(server.tls_port, direct_tls=True) as s:
+    with RawStream(server.tls_port, direct_tls=True, source=fresh_source()) as s:
         s.open_stream()
         result = s.auth(alice.local, alice.password + "x", "SCRAM-SHA-256")
         assert sasl_failure_condition(result) == "not-authorized"
@@ -192,7 +192,7 @@ def test_wrong_password_not_authorized(server, users):
 def test_username_cannot_forge_log_lines(server, users):
     """A SCRAM username may hold quotes and newlines: the log shows it escaped on one line."""
     forged = "2026-01-01T00:00:00.000+00:00 level=info event=auth_ok user=admin@localhost"
-    with RawStream(server.tls_port, direct_tls=True) as s:
+    with RawStream(server.tls_port, direct_tls=True, source=fresh_source()) as s:
         s.open_stream()
         result = s.auth('x" host=evil\n' + forged, "whatever", "SCRAM-SHA-256")
         assert sasl_failure_condition(result) == "not-authorized"
@@ -205,7 +205,7 @@ def test_username_cannot_forge_log_lines(server, users):
 
 def test_unknown_user_not_authorized(server, users):
     alice = users.new("alice")
-    with RawStream(server.tls_port, direct_tls=True) as s:
+    with RawStream(server.tls_port, direct_tls=True, source=fresh_source()) as s:
         s.open_stream()
         result = s.auth("nobody-such-user", "whatever", "SCRAM-SHA-1")
         # The same answer as a wrong password: probing cannot tell accounts apart.
@@ -242,11 +242,13 @@ def test_slixmpp_wrong_password_fails(server, users):
 
 def test_repeated_failures_are_slowed_down_then_the_stream_closed(server, users):
     """Each failure from the same address is answered later than the one before; after the
-    configured maximum (5) on one connection the stream is closed with <policy-violation/>."""
+    configured maximum (5) on one connection the stream is closed with <policy-violation/>.
+    The right password is then answered after the same wait (timing tells nothing) and does
+    not clear the address's count (or an attacker's own account would reset it)."""
     alice = users.new("alice")
-    assert_can_sign_in(server, alice)  # a success clears earlier failures from this address
+    source = fresh_source()
     durations = []
-    with RawStream(server.tls_port, direct_tls=True, timeout=30) as s:
+    with RawStream(server.tls_port, direct_tls=True, timeout=30, source=source) as s:
         s.open_stream()
         for _ in range(5):
             started = time.monotonic()
@@ -258,10 +260,18 @@ def test_repeated_failures_are_slowed_down_then_the_stream_closed(server, users)
     assert durations == sorted(durations), "failure answers must slow down: %s" % durations
     assert durations[2] >= 0.5, durations
     assert durations[-1] > 2 * durations[0], durations
-    # The right password still works, and clears the slow-down.
-    assert_can_sign_in(server, alice)
-    with RawStream(server.tls_port, direct_tls=True) as s:
+    with RawStream(server.tls_port, direct_tls=True, timeout=30, source=source) as s:
+        s.open_stream()
+        started = time.monotonic()
+        assert s.auth(alice.local, alice.password).tag == q(NS_SASL, "success")
+        right = time.monotonic() - started
+        assert right >= durations[-1] * 0.9, (right, durations)
+    with RawStream(server.tls_port, direct_tls=True, timeout=30, source=source) as s:
         s.open_stream()
         started = time.monotonic()
         assert sasl_failure_condition(s.auth(alice.local, "wrong")) == "not-authorized"
-        assert time.monotonic() - started < durations[-1]
+        assert time.monotonic() - started >= durations[-1] * 0.9
+    # Another address is not slowed down by this one's failures.
+    started = time.monotonic()
+    assert_can_sign_in(server, alice)
+    assert time.monotonic() - started < durations[-1]

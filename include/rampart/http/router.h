@@ -22,6 +22,7 @@ struct Request {
   std::string peer;
   std::string host;  // the Host header as sent (may carry a port)
   std::string contentType;
+  std::string authorization;  // the Authorization header, if any (never logged)
 };
 
 struct Response {
@@ -59,6 +60,9 @@ class Router {
   std::size_t bodyLimit(std::string_view method, std::string_view path) const;
   // The directory this request line's body is spooled to, or empty for memory.
   std::string_view spoolDir(std::string_view method, std::string_view path) const;
+  // Whether a request line has a handler: 200, else 404 or 405 (then `allowed` lists the
+  // methods the path takes). HEAD is taken wherever GET is.
+  int resolve(std::string_view method, std::string_view path, std::string* allowed = nullptr) const;
   void dispatch(Request req, Respond respond) const;
 
  private:

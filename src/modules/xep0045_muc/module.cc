@@ -1322,9 +1322,16 @@ void MucModule::onOwner(const std::shared_ptr<Room>& room, const Element& iq, co
     return;
   }
   // Section 10.2: the owner submits the room configuration form; anything else (a 'result'
-  // echoed back, another form) changes nothing.
-  if (form->type != "submit" || form->formType() != kNsConfig) {
+  // echoed back, a form of another FORM_TYPE) changes nothing. A submitted form without
+  // FORM_TYPE is taken as muc#roomconfig, and an empty one accepts the defaults: that is how
+  // an instant room is created (section 10.1.2, Example 156; Converse.js, Smack).
+  const std::string formType = form->formType();
+  if (form->type != "submit" || (!formType.empty() && formType != kNsConfig)) {
     sendError(iq, "bad-request", "submit the muc#roomconfig form (type 'submit')");
+    return;
+  }
+  if (form->fields.empty()) {
+    ctx_->router().route(core::makeIqResult(iq));
     return;
   }
   std::vector<Target> targets;
