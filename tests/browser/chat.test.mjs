@@ -86,7 +86,13 @@ function watchTraffic(ctx) {
 }
 
 function watchPage(page, seen) {
-  page.on('websocket', (ws) => seen.urls.push(ws.url()));
+  seen.frames = seen.frames || [];
+  page.on('websocket', (ws) => {
+    seen.urls.push(ws.url());
+    // XMPP frames both ways, for checks on what the client and the server said.
+    ws.on('framesent', (f) => seen.frames.push({ dir: 'out', text: String(f.payload) }));
+    ws.on('framereceived', (f) => seen.frames.push({ dir: 'in', text: String(f.payload) }));
+  });
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) seen.refused.push(m.text());
   });
@@ -229,6 +235,17 @@ try {
     }
     await send(alice, `converse-muc[jid="${room}"]`, 'Welcome to the lobby');
     await seesMessage(bob, `converse-muc[jid="${room}"]`, 'Welcome to the lobby');
+    // XEP-0045 10.1.2: with its default muc_instant_rooms, Converse.js accepts the defaults of
+    // the room it created by submitting an empty form; the server must answer with a result.
+    const submit = trafficA.frames.find((f) => f.dir === 'out' &&
+      f.text.includes('muc#owner') && /<x[^>]*type=["']submit["']/.test(f.text));
+    if (!submit) throw new Error('Converse.js sent no instant-room form');
+    const id = /\bid=["']([^"']+)["']/.exec(submit.text)[1];
+    const reply = trafficA.frames.find((f) => f.dir === 'in' && f.text.startsWith('<iq') &&
+      f.text.includes(`id="${id}"`) || f.dir === 'in' && f.text.includes(`id='${id}'`));
+    if (!reply || !/type=["']result["']/.test(reply.text)) {
+      throw new Error(`instant room form answered with ${reply ? reply.text : 'nothing'}`);
+    }
   });
   await check('after signing in, chatting and joining a room, nothing leaves the server',
     async () => {

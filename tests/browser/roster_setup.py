@@ -5,10 +5,14 @@ import sys
 
 import slixmpp
 
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "integration"))
+from xmpp_helpers import without_tls_unique  # noqa: E402
+
 
 class C(slixmpp.ClientXMPP):
     def __init__(self, jid, pw):
         super().__init__(jid, pw)
+        without_tls_unique(self)
         self.ssl_context = ssl.create_default_context()
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE

@@ -14,12 +14,30 @@ def insecure_ssl_context():
     return ctx
 
 
+def without_tls_unique(client, mechanism=None):
+    """slixmpp 1.8 can bind SCRAM only to tls-unique, which TLS 1.3 does not define, and then
+    retries with the "y" flag, which RFC 5802 section 6 makes a failed downgrade while the
+    server offers -PLUS. Tell it the truth instead: no channel binding it can do, so it sends
+    "n" (RFC 5802's flag for a client without channel-binding support)."""
+    fm = client["feature_mechanisms"]
+    if mechanism is None:
+        fm.use_mechs = {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
+    default = fm.sasl_callback
+
+    def credentials(required, optional):
+        creds = default(required, optional)
+        if "channel_binding" in creds:
+            creds["channel_binding"] = b""
+        return creds
+    fm.sasl_callback = credentials
+
+
 class Client(slixmpp.ClientXMPP):
     """A slixmpp client that records what it receives."""
 
     def __init__(self, jid, password, port, direct_tls=False, mechanism=None, loop=None):
         super().__init__(jid, password, sasl_mech=mechanism)
-        self._without_tls_unique(mechanism)
+        without_tls_unique(self, mechanism)
         if loop is not None:
             self.loop = loop
         self.port = port
@@ -50,23 +68,6 @@ class Client(slixmpp.ClientXMPP):
         # Roster subscriptions are decided by the tests, not auto-accepted.
         self.auto_authorize = None
         self.auto_subscribe = False
-
-    def _without_tls_unique(self, mechanism):
-        """slixmpp 1.8 can bind SCRAM only to tls-unique, which TLS 1.3 does not define, and
-        then retries with the "y" flag, which RFC 5802 section 6 makes a failed downgrade while
-        the server offers -PLUS. Tell it the truth instead: no channel binding it can do (so it
-        sends "n", RFC 5802's flag for a client without channel-binding support)."""
-        fm = self["feature_mechanisms"]
-        if mechanism is None:
-            fm.use_mechs = {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
-        default = fm.sasl_callback
-
-        def credentials(required, optional):
-            creds = default(required, optional)
-            if "channel_binding" in creds:
-                creds["channel_binding"] = b""
-            return creds
-        fm.sasl_callback = credentials
 
     async def _on_start(self, event):
         self.session_started.set()
