@@ -13,9 +13,16 @@ import re
 import sys
 
 NAMES = {"rampart": "Rampart", "ejabberd": "ejabberd", "prosody": "Prosody"}
-SCENARIOS = ("idle", "login", "chat", "chat-noarchive", "room", "archive")
+SCENARIOS = ("idle", "login", "chat", "chat-noarchive", "chat-random", "chat-random-noarchive",
+             "room", "archive")
+# The rate-step chat scenarios: (scenario, label in the summary).
+CHATS = (("chat", "1:1 pairs, archived"), ("chat-noarchive", "1:1 pairs, archiving off"),
+         ("chat-random", "random recipients, archived"),
+         ("chat-random-noarchive", "random recipients, archiving off"))
 # Expected lines at start-up and shutdown, not problems under load.
-BENIGN = ("self-signed certificate", "Received SIGTERM", "Error indexing certificate directory")
+BENIGN = ("self-signed certificate", "Received SIGTERM", "Error indexing certificate directory",
+          # ejabberd with archiving off: mod_mam left out on purpose.
+          "Module mod_mam is recommended for module mod_muc but is not found")
 
 
 def load(path):
@@ -115,16 +122,67 @@ def common_rate(r, servers, wanted, scenario="chat"):
     return min(common) if common else None
 
 
+def peer_settings(p, servers, rt, meta):
+    """The 'Peer settings' section: how each server runs, and which documentation says so."""
+    p("## Peer settings")
+    p("")
+    p("Each server runs with what its own documentation recommends for performance on the one CPU it "
+      "gets, only from Debian's packages (no extra builds); measured values come from the running "
+      "process (`/proc/PID`) and, for ejabberd, from an Erlang VM started with the same flags on the "
+      "same CPU.")
+    p("")
+
+    def seen(s):
+        return [x for x in (rt.get((s, "")), rt.get((s, "-noarchive"))) if x]
+
+    for s in servers:
+        runs = seen(s)
+        threads = "/".join(sorted({str(x["threads"]) for x in runs})) or "?"
+        cpus = "/".join(sorted({x["cpus_allowed"] for x in runs})) or "?"
+        if s == "rampart":
+            p(f"- **Rampart** (`bench/peers/rampart.toml.in`): `server.threads = 0`, one network thread per CPU "
+              f"in the process's affinity mask, so one on CPU {cpus}; {threads} threads in all (with the "
+              "storage and timer threads). Archiving off: `[modules.mam] enabled = false`.")
+        elif s == "ejabberd":
+            vm = next((x for x in runs if x.get("vm")), {})
+            v = vm.get("vm", {})
+            p(f"- **ejabberd** {meta.get('ejabberd', '?')} on Erlang/OTP {v.get('otp_release', '?')} "
+              "(`bench/peers/ejabberdctl.cfg.in`, `ejabberd.yml.in`): the settings ejabberd documents in "
+              "`ejabberdctl.cfg` at their recommended values (`POLL=true`, i.e. `+K true`, kernel poll, "
+              "always on since OTP 21; `ERL_PROCESSES`, `ERL_MAX_PORTS` raised for the idle scenario), and "
+              "VM flags in `ERL_OPTIONS` that give the VM exactly the one CPU it runs on. Emulator flags "
+              f"as run: `{vm.get('vm_flags', '?').strip()}`; schedulers {v.get('schedulers', '?')} "
+              f"({v.get('schedulers_online', '?')} online), dirty CPU schedulers {v.get('dirty_cpu_schedulers', '?')} "
+              f"({v.get('dirty_cpu_schedulers_online', '?')} online), dirty I/O schedulers {v.get('dirty_io_schedulers', '?')}, "
+              f"kernel poll {v.get('kernel_poll', '?')}, CPUs available {v.get('logical_processors_available', '?')}; "
+              f"{threads} OS threads on CPU {cpus}. In `ejabberd.yml`: `cache_size` raised above the number of "
+              "accounts, as ejabberd's own log asks (\"you should increase maximum cache size\"), listener "
+              "`backlog: 4096`, no shapers. Archiving off: no `mod_mam`, no `sql_type`.")
+        elif s == "prosody":
+            pr = next((x for x in runs if "network_backend" in x), {})
+            gc = pr.get("gc") or "Prosody's defaults (incremental; threshold 105, speed 500)"
+            p(f"- **Prosody** {meta.get('prosody', '?')} on {pr.get('lua') or 'Lua 5.4'} (`bench/peers/prosody.cfg.lua.in`): "
+              f"`network_backend = {pr.get('network_backend') or '?'}` (the epoll backend, which Prosody's "
+              "documentation recommends and 0.12 uses by default; `use_libevent` is the deprecated older "
+              f"switch); garbage collector: {gc}, which Prosody's *Advanced GC* documentation calls "
+              "sensible defaults for Prosody; `tcp_backlog = 4096`; `mod_limits` not "
+              f"loaded. One thread on CPU {cpus}. Archiving off: no `mod_mam`, `mod_muc_mam`, SQL storage.")
+    p("")
+
+
 def main():
     results = sys.argv[1]
     meta = load(os.path.join(results, "meta.json")) or {}
     servers = meta.get("servers", ["rampart", "ejabberd", "prosody"])
     r = {}
     st = {}
+    rt = {}
     for s in servers:
         for sc in SCENARIOS:
             r[(s, sc)] = load(os.path.join(results, f"{s}-{sc}.json"))
             st[(s, sc)] = load(os.path.join(results, f"{s}-{sc}.status.json"))
+        for variant in ("", "-noarchive"):
+            rt[(s, variant)] = load(os.path.join(results, f"{s}{variant}.runtime.json"))
 
     def get(s, sc, key):
         d = r.get((s, sc))
@@ -155,9 +213,8 @@ def main():
     p("")
     p(f"- Each server runs **pinned to CPU {meta.get('server_cpu', 1)}** and the load generator to "
       f"**CPU {meta.get('loadgen_cpu', 0)}** (`taskset`), so all three are measured the same way on this "
-      "2-core machine: one core for the server, one for the clients. Rampart starts one network "
-      "thread per online CPU (2) even though it may only use one; ejabberd's BEAM and Prosody (single "
-      "thread) likewise see one CPU. The benchmark runs in its own session whose scheduling "
+      "2-core machine: one core for the server, one for the clients. Each server is set up to use "
+      "that one CPU as its own documentation advises (see *Peer settings* below). The benchmark runs in its own session whose scheduling "
       f"priority is raised (Linux autogroup nice {meta.get('nice', -10)}; processes nice {meta.get('nice', -10)}), "
       "so that other work on this shared machine takes as little as possible of the two cores; the "
       "CPU that other programs still took on the server's core is reported per measurement.")
@@ -172,11 +229,13 @@ def main():
       "Prosody's 128 drop handshakes in a login storm), default internal storage for accounts and rosters (Rampart SQLite, ejabberd "
       "Mnesia, Prosody files), message archives (XEP-0313, on for every account and room, kept a year) in SQLite for "
       "all three (ejabberd `mod_mam` with `db_type: sql`, Prosody `mod_mam`/`mod_muc_mam` with `mod_storage_sql`), "
+      "and in the *archiving off* scenarios no archive module loaded at all (Rampart `[modules.mam] enabled = false`, "
+      "ejabberd without `mod_mam` and without an SQL pool, Prosody without `mod_mam`, `mod_muc_mam` and SQL storage), "
       "every SQLite database in WAL mode with SQLite's default `synchronous=FULL` (Rampart: `storage.synchronous = \"full\"`; "
       "Rampart runs from `bench/peers/rampart.toml.in`, the settings of `rampartd --dev` written out), "
       "multi-user chat at `conference.localhost`, default log level (info) to a file, roster/disco/ping/offline modules, every "
-      "other setting at its default (ejabberd's caches hold 1,000 entries, hence its cache warnings). "
-      "Configurations: `bench/peers/`.")
+      "other setting at its default except where a peer's documentation or its own log asks for more "
+      "(*Peer settings*). Configurations: `bench/peers/`.")
     p("- Users `userN@localhost` / `passN`: created with `rampartctl user add`, ejabberd's `register` "
       "command (HTTP API on loopback), and Prosody's internal account files written directly "
       "(SCRAM-SHA-1 keys, same format as `prosodyctl register`).")
@@ -198,6 +257,14 @@ def main():
       f"{fmt(meta.get('max_p99_ms'))} ms, messages stay undelivered, or the delivered rate stops "
       "growing. *Saturation* = the highest delivered rate of any step. Server CPU comes from "
       "utime+stime in `/proc/PID/stat` before and after each step.")
+    share = meta.get("full_jid_share", 0.5)
+    p(f"- Random-recipient chat: {fmt(meta.get('random_users'))} online users; each message comes from the "
+      "next user in turn (as in the 1:1 chat) and goes to a user drawn at random among the other online "
+      f"users (the same seeded sequence for every server), to its bare JID or, for {share * 100:g}% of "
+      "the messages, to the full JID its connection bound. Same rates, steps, stop rules and figures as "
+      "the 1:1 chat, with archiving on and with archiving off. Fixed pairs let every connection talk "
+      "to one partner only; this traffic spreads each user's messages over all the others, as a real "
+      "server's does.")
     room_rates = ", ".join(f"{x:g}" for x in meta.get("room_rates", []))
     p(f"- Room fan-out: {fmt(meta.get('occupants'))} users join one room (`bench@conference.localhost`; the "
       "first creates it, accepts the default configuration as an instant room and raises its occupant "
@@ -218,6 +285,7 @@ def main():
       f"in flight), held {meta.get('idle_hold', '?')} s, then the server's VmRSS (`/proc/PID/status`) "
       "is compared with its value before the first connection.")
     p("")
+    peer_settings(p, servers, rt, meta)
 
     # ---- summary ----
     p("## Summary")
@@ -240,7 +308,7 @@ def main():
         p(line + " |")
 
     row("Logins/s (login storm)", [get(s, "login", "logins_per_second") for s in servers])
-    for sc, label in (("chat", "archived"), ("chat-noarchive", "archiving off")):
+    for sc, label in CHATS:
         if not any(r.get((s, sc)) for s in servers):
             continue
         row(f"Delivered msg/s at saturation, {label}",
@@ -299,13 +367,19 @@ def main():
           f"{fmt(d['server_cpu_ms_per_login'], 2)} | {fmt(d.get('other_cpu_seconds_on_server_core'), 1)} |")
     p("")
 
-    # ---- chat, with and without archiving ----
+    # ---- chat: pairs and random recipients, with and without archiving ----
     for sc, title, note in (
             ("chat", "## 2. Steady 1:1 chat, every message archived",
              "Every message is archived for sender and recipient (XEP-0313, SQLite) on all three servers."),
             ("chat-noarchive", "## 2b. Steady 1:1 chat, archiving off",
-             "The same load on servers configured with archiving off (`default: never` / "
-             "`default_archive_policy = false`): message routing alone.")):
+             "The same load on servers configured without their archive modules (Rampart "
+             "`[modules.mam] enabled = false`, ejabberd without `mod_mam`, Prosody without `mod_mam`): "
+             "message routing alone."),
+            ("chat-random", "## 2c. Chat to random recipients, every message archived",
+             "Each message to a random other online user, bare or full JID (see *Method*); archived "
+             "for sender and recipient as in section 2."),
+            ("chat-random-noarchive", "## 2d. Chat to random recipients, archiving off",
+             "The random-recipient load on the servers of section 2b (no archive modules).")):
         if not any(r.get((s, sc)) for s in servers):
             continue
         limited = []
@@ -343,6 +417,39 @@ def main():
                 if step["warmup"]:
                     continue
                 p(step_row(s, step))
+        p("")
+
+    # ---- pairs beside random recipients ----
+    pairs_vs_random = [(a, b, label) for a, b, label in (("chat", "chat-random", "archived"),
+                                                         ("chat-noarchive", "chat-random-noarchive", "archiving off"))
+                       if any(r.get((s, a)) for s in servers) and any(r.get((s, b)) for s in servers)]
+    if pairs_vs_random:
+        p("## 2e. Fixed pairs beside random recipients")
+        p("")
+        p("Server CPU seconds per 10k messages at the same offered rate, and the delivered rate at "
+          "saturation, for fixed pairs and for random recipients; *random / pairs* above 1x means "
+          "the server pays more per message when users talk to many others. Much of the "
+          "difference is TCP, not the servers' own code: with fixed pairs every connection "
+          "carries messages both ways, so the kernel piggybacks each acknowledgement on the next "
+          "message out (about 1 packet per message sent from the server's context); with random "
+          "recipients most acknowledgements go out as packets of their own (about 2 per message), "
+          "and on loopback the receiving socket's processing runs in the sender's context, so "
+          "each server's CPU also includes the clients' TCP work for what it sends. Those packets "
+          "arise whatever the server; they weigh most in the figure of a server whose own work "
+          "per message is small. Random recipients are the realistic case.")
+        p("")
+        p("| Server | Archiving | Offered msg/s | CPU s / 10k: pairs | CPU s / 10k: random | Random / pairs | Saturation msg/s: pairs | Saturation msg/s: random |")
+        p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for s in servers:
+            for a, b, label in pairs_vs_random:
+                rates_a = {x["target_per_second"] for x in (r.get((s, a)) or {}).get("steps", []) if not x["warmup"]}
+                rates_b = {x["target_per_second"] for x in (r.get((s, b)) or {}).get("steps", []) if not x["warmup"]}
+                for rate in sorted(rates_a & rates_b):
+                    ca = step_at(r, s, rate, "server_cpu_seconds_per_10k", a)
+                    cb = step_at(r, s, rate, "server_cpu_seconds_per_10k", b)
+                    p(f"| {NAMES.get(s, s)} | {label} | {fmt(rate)} | {fmt(ca, 3)} | {fmt(cb, 3)} | {ratio(cb, ca)} | "
+                      f"{fmt(get(s, a, 'saturation_delivered_per_second'))} | "
+                      f"{fmt(get(s, b, 'saturation_delivered_per_second'))} |")
         p("")
 
     # ---- idle ----

@@ -4,7 +4,11 @@
 #   1. login storm      N users log in with C in flight                -> logins/s
 #   2. 1:1 chat         P pairs at increasing rates until saturation    -> delivered msg/s,
 #                       latency p50/p99, server CPU s per 10k messages; every message archived
-#                       for both parties, and again (chat-noarchive) with archiving off
+#                       for both parties, and again (chat-noarchive) with archiving off (no server
+#                       loads its archive module then)
+#   2b. random chat     N online users, each message to a random other one, to its bare or full
+#                       JID (chat-random, and chat-random-noarchive with archiving off); same
+#                       rates and figures as the 1:1 chat
 #   3. idle connections up to M authenticated TLS connections held     -> server KiB/connection
 #   4. room fan-out     O occupants in one room, messages to it at increasing rates until
 #                       saturation -> deliveries/s, latency p50/p99, server CPU s per 10k
@@ -16,12 +20,14 @@
 # bench/results/ unless BENCH_DOC is set). Every step is bounded in time.
 #
 # Settings (environment): BENCH_SERVERS="rampart ejabberd prosody", BENCH_LOGIN_USERS,
-# BENCH_CONCURRENCY, BENCH_PAIRS, BENCH_RATES (comma list, msg/s), BENCH_STEP_SECONDS,
+# BENCH_CONCURRENCY, BENCH_PAIRS, BENCH_RANDOM_USERS (online users of chat-random, default
+# 2 x BENCH_PAIRS), BENCH_FULL_JID_SHARE (of chat-random's messages, default 0.5),
+# BENCH_RATES (comma list, msg/s), BENCH_STEP_SECONDS,
 # BENCH_MAX_P99_MS, BENCH_BATCH_WRITES=1 (a connection's messages of one 5 ms tick in one TLS
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
 # BENCH_PREFILL (messages), BENCH_QUERY_SECONDS,
-# BENCH_SCENARIOS="idle login chat chat-noarchive room archive",
+# BENCH_SCENARIOS="idle login chat chat-noarchive chat-random chat-random-noarchive room archive",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -56,6 +62,8 @@ fi
 LOGIN_USERS=${BENCH_LOGIN_USERS:-$d_users}
 CONCURRENCY=${BENCH_CONCURRENCY:-$d_conc}
 PAIRS=${BENCH_PAIRS:-$d_pairs}
+RANDOM_USERS=${BENCH_RANDOM_USERS:-$((2 * PAIRS))}
+FULL_JID_SHARE=${BENCH_FULL_JID_SHARE:-0.5}
 RATES=${BENCH_RATES:-$d_rates}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-$d_step}
 MAX_P99_MS=${BENCH_MAX_P99_MS:-1000}
@@ -66,9 +74,10 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
-SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-noarchive room archive}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-noarchive chat-random chat-random-noarchive room archive}
 # The archive scenario's users have no other traffic: users after the chat and room users.
-ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS + 1 : OCCUPANTS + 1))
+ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
+ARCHIVE_FIRST=$((RANDOM_USERS > ARCHIVE_FIRST ? RANDOM_USERS + 1 : ARCHIVE_FIRST + 1))
 SERVERS=${BENCH_SERVERS:-rampart ejabberd prosody}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
@@ -191,6 +200,7 @@ json.dump({
     "server_cpu": $SERVER_CPU, "loadgen_cpu": $LOADGEN_CPU, "nice": $NICE,
     "autogroup": read("/proc/self/autogroup").strip(),
     "login_users": $LOGIN_USERS, "concurrency": $CONCURRENCY, "pairs": $PAIRS,
+    "random_users": $RANDOM_USERS, "full_jid_share": $FULL_JID_SHARE,
     "rates": [float(r) for r in "$RATES".split(",")], "step_seconds": $STEP_SECONDS,
     "max_p99_ms": $MAX_P99_MS, "batch_writes": "$BATCH_WRITES" == "1", "compare_rate": ${BENCH_COMPARE_RATE:-10000}, "idle_max": $IDLE_MAX, "idle_hold": $IDLE_HOLD,
     "servers": "$SERVERS".split(), "scenarios": "$SCENARIOS".split(),
@@ -234,6 +244,9 @@ run_scenario() {
       >"$RESULTS/$name.status.json"
     return 0
   fi
+  # What the server runs with (command line, threads, CPUs; the VM's schedulers for ejabberd),
+  # once per server and configuration variant, for the report's peer settings section.
+  record_runtime "$RESULTS/$SERVER${VARIANT:+-$VARIANT}.runtime.json"
   timeout --kill-after=10 "$((bound + 60))" nice -n "$NICE" taskset -c "$LOADGEN_CPU" \
     "$LOADGEN" "$kind" --port "$(server_port "$SERVER")" --server-pid "$SERVER_PID" \
     --server-cpu "$SERVER_CPU" --out "$RESULTS/$name.json" \
@@ -270,6 +283,7 @@ log "results in $RESULTS; servers on CPU $SERVER_CPU, load generator on CPU $LOA
 accounts=$LOGIN_USERS
 ((IDLE_MAX > accounts)) && accounts=$IDLE_MAX
 ((2 * PAIRS > accounts)) && accounts=$((2 * PAIRS))
+((RANDOM_USERS > accounts)) && accounts=$RANDOM_USERS
 ((OCCUPANTS > accounts)) && accounts=$OCCUPANTS
 ((ARCHIVE_FIRST + ARCHIVE_USERS - 1 > accounts)) && accounts=$((ARCHIVE_FIRST + ARCHIVE_USERS - 1))
 has_scenario() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -277,6 +291,7 @@ has_scenario() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for SERVER in $SERVERS; do
   log "$SERVER: creating $accounts accounts"
   t0=$SECONDS
+  VARIANT=""  # provisioning starts the server with its archiving configuration
   "${SERVER}_prepare" "$accounts" || die "$SERVER: could not create the accounts"
   log "$SERVER: accounts ready in $((SECONDS - t0)) s"
   # Idle first: it logs every user in once, so the SCRAM cache is warm for the later runs.
@@ -295,6 +310,13 @@ for SERVER in $SERVERS; do
     run_scenario chat-noarchive 300 --pairs "$PAIRS" --rates "$RATES" \
       --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
   fi
+  for sc in chat-random chat-random-noarchive; do
+    if has_scenario $sc; then
+      run_scenario $sc 300 --online "$RANDOM_USERS" --full-jid-share "$FULL_JID_SHARE" \
+        --rates "$RATES" --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" \
+        ${BATCH_WRITES:+--batch-writes}
+    fi
+  done
   if has_scenario room; then
     run_scenario room 500 --occupants "$OCCUPANTS" --rates "$ROOM_RATES" \
       --room-max-users $((OCCUPANTS > 1000 ? OCCUPANTS : 1000)) --step-seconds "$STEP_SECONDS" \

@@ -58,16 +58,23 @@ assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 PY
 }
 
-# fill_template IN OUT [noarchive]: the configuration with this run's paths and ports;
-# message archiving on for every account (the default), or off with `noarchive`.
+# fill_template IN OUT [noarchive]: the configuration with this run's paths and ports. A line
+# ending in a comment "@ARCHIVE_ONLY@" belongs to the variant with message archiving (on for
+# every account, the default); one ending in "@NOARCHIVE_ONLY@" to the variant with archiving
+# off (`noarchive`), in which no server loads its archive module. The marker comments are
+# removed from the lines kept.
 fill_template() {
-  local mam_default=always mam_policy=true
-  if [[ ${3:-} == noarchive ]]; then mam_default=never mam_policy=false; fi
-  sed -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
+  local drop=NOARCHIVE_ONLY
+  if [[ ${3:-} == noarchive ]]; then drop=ARCHIVE_ONLY; fi
+  sed -E -e "/ (#|--) @$drop@\$/d" -e 's/ +(#|--) @(NO)?ARCHIVE_ONLY@$//' \
+      -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
       -e "s|@TLS_PORT@|$RAMPART_TLS_PORT|g" -e "s|@HTTPS_PORT@|$RAMPART_HTTPS_PORT|g" \
       -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
-      -e "s|@MAM_DEFAULT@|$mam_default|g" -e "s|@MAM_POLICY@|$mam_policy|g" \
       "$1" >"$2"
+  if grep -q '@[A-Z_]*@' "$2"; then
+    echo "fill_template: unfilled placeholder in $2: $(grep -m1 '@[A-Z_]*@' "$2")" >&2
+    return 1
+  fi
 }
 
 # The configuration file variant for this scenario: "" or "-noarchive" (VARIANT=noarchive).
@@ -157,8 +164,8 @@ ejabberd_start() {
   # ejabberd opens its SQL pool (the archives) on first use, and mod_mam hooks fail while it
   # starts. Use it once (an archive clean-up that deletes nothing) before any load.
   # Not fatal: without the warm-up the run goes on, and the report lists ejabberd's mod_mam
-  # errors from its log.
-  python3 - "$EJABBERD_HTTP_PORT" <<'PY' || true
+  # errors from its log. With archiving off there is neither mod_mam nor an SQL pool.
+  [[ ${VARIANT:-} == noarchive ]] || python3 - "$EJABBERD_HTTP_PORT" <<'PY' || true
 import http.client, json, sys, time
 for attempt in range(20):
     try:
@@ -220,4 +227,56 @@ stop_server() {
   fi
   SERVER_PID="" LAUNCH_PID=""
   return $rc
+}
+
+# record_runtime FILE: what the running server (SERVER_PID) actually runs with, as JSON: its
+# command line, thread count and allowed CPUs from /proc, and per server the settings that
+# decide its speed (Rampart: network threads; ejabberd: the Erlang VM's schedulers, polling and
+# busy wait, probed with the same flags on the same CPU; Prosody: network backend, GC, Lua).
+# Written once per file.
+record_runtime() {
+  local out=$1 probe="{}"
+  [[ -f $out || -z $SERVER_PID ]] && return 0
+  if [[ $SERVER == ejabberd ]]; then
+    # The emulator flags ejabberdctl gave the VM: beam.smp's arguments before the first "--",
+    # which erlexec passes as "-X value" for "+X value".
+    local flags
+    flags=$(tr '\0' '\n' <"/proc/$SERVER_PID/cmdline" | tail -n +2 |
+      awk '$0 == "--" {exit} {sub(/^-/, "+"); printf "%s ", $0}')
+    # shellcheck disable=SC2086
+    probe=$(taskset -c "$SERVER_CPU" erl $flags -noshell -eval '
+      I = fun(K) -> try erlang:system_info(K) catch _:_ -> undefined end end,
+      F = fun(V) when is_integer(V) -> integer_to_list(V);
+             (V) when is_list(V) -> "\"" ++ V ++ "\"";
+             (V) -> "\"" ++ io_lib:format("~w", [V]) ++ "\"" end,
+      Ks = [schedulers, schedulers_online, dirty_cpu_schedulers, dirty_cpu_schedulers_online,
+            dirty_io_schedulers, kernel_poll, logical_processors_available, scheduler_bind_type,
+            otp_release],
+      io:format("{~s}", [string:join(["\"" ++ atom_to_list(K) ++ "\":" ++ F(I(K)) || K <- Ks], ",")]),
+      halt().' 2>/dev/null || echo '{}')
+    probe=$(printf '%s' "$probe" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({"vm_flags": sys.argv[1].strip(), "vm": d}))' "$flags" 2>/dev/null || echo '{}')
+  elif [[ $SERVER == prosody ]]; then
+    local conf=$RUN_DIR/prosody/prosody$(variant_suffix).cfg.lua
+    probe=$(python3 - "$conf" <<'PY'
+import json, re, subprocess, sys
+conf = open(sys.argv[1]).read()
+def setting(name):
+    m = re.search(r"^%s\s*=\s*(.+?)\s*(--.*)?$" % name, conf, re.M)
+    return m.group(1) if m else None
+lua = subprocess.run(["lua5.4", "-v"], capture_output=True, text=True).stdout
+lua = " ".join(lua.split()[:2])  # "Lua 5.4.4"
+print(json.dumps({"network_backend": setting("network_backend"), "gc": setting("gc"), "lua": lua}))
+PY
+)
+  fi
+  python3 - "$out" "$SERVER_PID" "$probe" <<'PY'
+import json, sys
+pid = sys.argv[2]
+cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines() if ":" in l)
+d = {"pid": int(pid), "cmdline": " ".join(c.decode(errors="replace") for c in cmd if c),
+     "threads": int(status["Threads"].strip()), "cpus_allowed": status["Cpus_allowed_list"].strip()}
+d.update(json.loads(sys.argv[3] or "{}"))
+json.dump(d, open(sys.argv[1], "w"), indent=1)
+PY
 }

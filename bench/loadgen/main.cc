@@ -1,5 +1,5 @@
 // loadgen: drives an XMPP server with many TLS client connections for `make bench`.
-//   loadgen login|chat|room|archive|idle --port N [options]   (see usage below)
+//   loadgen login|chat|chat-random|room|archive|idle --port N [options]   (see usage below)
 // Single-threaded by design: run it pinned to one CPU (taskset) beside the server on another.
 #include <signal.h>
 #include <sys/resource.h>
@@ -17,6 +17,8 @@ constexpr const char* kUsage = R"(usage: loadgen SCENARIO --port N [options]
 scenarios:
   login   N users log in (TLS, SCRAM-SHA-1, bind, presence) with C in flight; logins/s
   chat    P pairs exchange messages at increasing total rates until saturation
+  chat-random  N online users, each message to a random other one (bare or full JID), at
+          increasing total rates until saturation
   room    N occupants join one room; messages to it at increasing rates until saturation
   archive prefill the archives of U users, then clients page back through them; queries/s
   idle    open up to M authenticated connections, hold them, report server RSS per connection
@@ -34,6 +36,8 @@ options (defaults in brackets):
   chat:  --pairs P [100] --rates R1,R2,... [2000,...,160000] --step-seconds S [10]
          --max-p99-ms MS [1000] --tick-ms MS [5]
          --batch-writes  (one write per connection per tick instead of one per message)
+  chat-random: --online N [200] --full-jid-share F [0.5] --seed S [1]
+         (and the chat options --rates, --step-seconds, --max-p99-ms, --tick-ms, --batch-writes)
   room:  --occupants N [1000] --room JID [bench@conference.localhost] --room-max-users N [2000]
          (and the chat options --rates, --step-seconds, --max-p99-ms, --tick-ms, --batch-writes;
          rates are messages into the room per second, each delivered to every occupant)
@@ -99,6 +103,9 @@ int main(int argc, char** argv) {
       else if (k == "--tick-ms") o.tickMs = std::stod(val());
       else if (k == "--batch-writes") o.batchWrites = true;
       else if (k == "--max-p99-ms") o.maxP99Ms = std::stod(val());
+      else if (k == "--online") o.online = static_cast<unsigned>(std::stoul(val()));
+      else if (k == "--full-jid-share") o.fullJidShare = std::stod(val());
+      else if (k == "--seed") o.seed = std::stoull(val());
       else if (k == "--occupants") o.occupants = static_cast<unsigned>(std::stoul(val()));
       else if (k == "--room") o.room = val();
       else if (k == "--room-max-users") o.roomMaxUsers = static_cast<unsigned>(std::stoul(val()));
@@ -115,7 +122,8 @@ int main(int argc, char** argv) {
     }
     if (port <= 0 || port > 65535) throw std::invalid_argument("--port is required");
     if (o.rates.empty() || o.pairs == 0 || o.users == 0 || o.maxConnections == 0 ||
-        o.occupants == 0 || o.archiveUsers < 2 || o.firstUser == 0 || o.pageSize == 0 || o.prefillRate <= 0) {
+        o.occupants == 0 || o.online < 2 ||
+        !(o.fullJidShare >= 0 && o.fullJidShare <= 1) || o.archiveUsers < 2 || o.firstUser == 0 || o.pageSize == 0 || o.prefillRate <= 0) {
       throw std::invalid_argument("counts and rates must be positive");
     }
     o.target.endpoint = {boost::asio::ip::make_address(addr), static_cast<unsigned short>(port)};
@@ -125,6 +133,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "login") return loadgen::runLogin(o);
   if (scenario == "chat") return loadgen::runChat(o);
+  if (scenario == "chat-random") return loadgen::runChatRandom(o);
   if (scenario == "room") return loadgen::runRoom(o);
   if (scenario == "archive") return loadgen::runArchive(o);
   if (scenario == "idle") return loadgen::runIdle(o);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <unordered_set>
 
@@ -752,6 +753,83 @@ int runChat(const Options& o) {
 
   Json j = commonJson(rt, "chat");
   j.num("pairs", o.pairs)
+      .num("logged_in", b.ok)
+      .boolean("all_logged_in", loggedIn);
+  return finishSteps(o, rt, j, d, stopReason, rc, loggedIn);
+}
+
+// ---- 2b. chat to random recipients at increasing rates --------------------------------------
+// The same pacing as the 1:1 chat, but every message goes to a user drawn at random among the
+// other online users, addressed to their bare JID or (with probability fullJidShare) to the
+// full JID their connection bound: traffic in which no sender keeps one partner.
+
+int runChatRandom(const Options& o) {
+  Runtime rt(o);
+  Deliveries d;
+  const unsigned n = o.online;
+  std::vector<std::shared_ptr<Conn>> conns(n);
+  std::vector<std::string> bare(n);
+  for (unsigned i = 0; i < n; ++i) {
+    bare[i] = o.target.userPrefix + std::to_string(i + 1) + "@" + o.target.domain;
+  }
+  auto onMessage = [&rt, &d](Element& e) {
+    if (e.name != "message" || recordMessageError(rt, e)) {
+      return;
+    }
+    if (const Element* body = e.child("body")) {
+      d.record(body->text);
+    }
+  };
+
+  LoginBatch b;
+  b.count = n;
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, onMessage);
+    conns[idx] = std::move(c);
+  };
+
+  // A fixed seed: every server gets the same sequence of recipients.
+  std::mt19937_64 rng(o.seed);
+  std::uniform_int_distribution<unsigned> other(0, n - 2);
+  std::bernoulli_distribution full(o.fullJidShare);
+  std::uint64_t toFull = 0, toBare = 0;
+  StepPlan plan(o);
+  plan.format = [&](unsigned i, std::size_t si, std::uint64_t id, char* buf, std::size_t cap) {
+    unsigned j = other(rng);
+    j += j >= i ? 1 : 0;  // anyone but the sender
+    const std::string* to = &bare[j];
+    if (full(rng) && conns[j] && !conns[j]->jid().empty()) {
+      to = &conns[j]->jid();
+      ++toFull;
+    } else {
+      ++toBare;
+    }
+    return std::snprintf(buf, cap,
+                         "<message type='chat' to='%s' id='r%llu'><body>%llu %zu</body>"
+                         "</message>",
+                         to->c_str(), static_cast<unsigned long long>(id),
+                         static_cast<unsigned long long>(nowNs()), si);
+  };
+
+  std::string stopReason = "all rates done";
+  bool loggedIn = false;
+  int rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < n) {
+      stopReason = "not every chat user could log in";
+      co_return;
+    }
+    loggedIn = true;
+    stopReason = co_await runRateSteps(rt, plan, conns, d);
+    co_await closeAll(rt, conns);
+  });
+
+  Json j = commonJson(rt, "chat-random");
+  j.num("online", n)
+      .num("full_jid_share", o.fullJidShare)
+      .num("seed", static_cast<double>(o.seed))
+      .num("messages_to_full_jid", static_cast<double>(toFull))
+      .num("messages_to_bare_jid", static_cast<double>(toBare))
       .num("logged_in", b.ok)
       .boolean("all_logged_in", loggedIn);
   return finishSteps(o, rt, j, d, stopReason, rc, loggedIn);

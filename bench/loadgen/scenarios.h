@@ -28,6 +28,10 @@ struct Options {
   bool batchWrites = false;  // write a connection's messages of one tick together
   double maxP99Ms = 1000;
   std::size_t maxQueuedBytes = 256 * 1024;  // per connection; beyond it a send is skipped
+  // chat-random: every message from the next online user in turn to a random other one
+  unsigned online = 200;       // users online (user1 .. userN)
+  double fullJidShare = 0.5;   // share of messages addressed to the full JID (others: bare)
+  std::uint64_t seed = 1;      // the recipients' random sequence
   // room
   unsigned occupants = 1000;
   std::string room = "bench@conference.localhost";
@@ -47,6 +51,7 @@ struct Options {
 
 int runLogin(const Options& o);
 int runChat(const Options& o);
+int runChatRandom(const Options& o);
 int runRoom(const Options& o);
 int runArchive(const Options& o);
 int runIdle(const Options& o);
