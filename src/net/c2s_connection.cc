@@ -734,6 +734,13 @@ awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& ini
     co_await done->async_wait(kUseTuple);
     ok = *verdict;
   }
+  if (closing_) {
+    if (!ok) {
+      paced_->failed();  // the stream ended meanwhile: no answer, but the guess counts
+    }
+    paced_.reset();
+    co_return;
+  }
   if (!ok) {
     co_await saslFailure(sasl::SaslError::kNotAuthorized);
     co_return;
@@ -850,11 +857,12 @@ awaitable<void> C2SConnection::handleResponse(const Element& response) {
   }
   // The answer to the proof is paced before the proof is even looked at.
   const bool paced = co_await pace(accountKeyFor(saslUser_));
-  if (!scram_) {
-    if (paced_) {
-      paced_->failed();  // aborted meanwhile (answered already): still a guess
-      paced_.reset();
+  if (!scram_ || closing_) {
+    // The stream ended while we waited: no answer goes out, but a wrong proof still counts.
+    if (paced_ && scram_ && scram_->receiveClientFinal(*data) != sasl::SaslError::kNone) {
+      paced_->failed();
     }
+    paced_.reset();
     co_return;
   }
   if (!paced) {
