@@ -160,6 +160,11 @@ Config loadConfig(const std::string& path) {
           std::string key = "hosts." + std::string(k.str());
           if (k == "name") {
             hc.name = need<std::string>(v, key);
+          } else if (k == "display_name") {
+            hc.displayName = need<std::string>(v, key);
+            if (hc.displayName.size() > 128) {
+              throw ConfigError(key + " is longer than 128 bytes (" + where(v) + ")");
+            }
           } else if (k == "certificate") {
             hc.certFile = need<std::string>(v, key);
           } else if (k == "private_key") {

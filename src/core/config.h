@@ -32,6 +32,7 @@ struct ModuleOptions {
 
 struct HostConfig {
   std::string name;
+  std::string displayName;  // the tenant's name shown to people (web client); empty: the name
   std::string certFile;  // empty: the server-wide certificate
   std::string keyFile;
   // Per-tenant module options ([hosts.modules.NAME]), over the server-wide [modules.NAME].

@@ -1,5 +1,7 @@
 #include "http/web_client.h"
 
+#include "rampart/core/element.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -72,7 +74,8 @@ struct Cache {
 };
 }  // namespace
 
-void addWebClient(Router& router, std::string root, std::vector<std::string> hosts) {
+void addWebClient(Router& router, std::string root, std::vector<std::string> hosts,
+                  std::map<std::string, std::string> displayNames) {
   auto cache = std::make_shared<Cache>();
   router.add("GET", "/chat", [](const Request&) {
     Response r;
@@ -81,7 +84,8 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
     r.headers.emplace_back("Location", "/chat/");
     return r;
   });
-  router.addPrefix("GET", "/chat/", 0, [root, hosts, cache](Request req, Respond respond) {
+  router.addPrefix("GET", "/chat/", 0, [root, hosts, displayNames, cache](Request req,
+                                                                         Respond respond) {
     std::string rel = req.path.substr(6);  // after "/chat/"
     // Clients join paths loosely ("dist//emoji.json"): collapse repeated slashes.
     for (std::size_t pos; (pos = rel.find("//")) != std::string::npos;) {
@@ -138,6 +142,16 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
       const std::string marker = "{{XMPP_DOMAIN}}";
       if (auto pos = html.find(marker); pos != std::string::npos) {
         html.replace(pos, marker.size(), domain);
+      }
+      // The tenant's name as the operator configured it (hosts[].display_name), escaped for
+      // the attribute it goes into; empty lets the page show the domain.
+      std::string tenant;
+      if (auto it = displayNames.find(domain); it != displayNames.end()) {
+        core::appendEscapedAttr(tenant, it->second);
+      }
+      const std::string tenantMarker = "{{TENANT_NAME}}";
+      if (auto pos = html.find(tenantMarker); pos != std::string::npos) {
+        html.replace(pos, tenantMarker.size(), tenant);
       }
       r.contentType = "text/html; charset=utf-8";
       r.body = std::move(html);

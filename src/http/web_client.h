@@ -2,6 +2,7 @@
 // The bundled web client (Converse.js) at /chat/: the page, its start-up script and
 // Converse.js's distribution files, read from `root` (web/chat of the source tree or an
 // installed copy) and kept in memory after the first request. Read-only after start-up.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,8 @@
 namespace rampart::http {
 
 // `hosts`: the served domains; the page names the one in the request's Host header (the first
-// host otherwise).
-void addWebClient(Router& router, std::string root, std::vector<std::string> hosts);
+// host otherwise). `displayNames`: each host's tenant name shown on the page (may be empty).
+void addWebClient(Router& router, std::string root, std::vector<std::string> hosts,
+                  std::map<std::string, std::string> displayNames = {});
 
 }  // namespace rampart::http

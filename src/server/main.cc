@@ -296,7 +296,9 @@ int run(int argc, char** argv) {
   {
     std::vector<std::string> names;
     for (const auto& h : config.hosts) names.push_back(h.name);
-    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), names);
+    std::map<std::string, std::string> displayNames;
+    for (const auto& h : config.hosts) displayNames[h.name] = h.displayName;
+    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), names, displayNames);
     if (std::string_view u = config.httpsPublicUrl; u.starts_with("https://")) {
       // The name clients reach the listener by (a proxy's), when configured.
       u.remove_prefix(8);

@@ -74,6 +74,7 @@ allow_plain = true
 
 [[hosts]]
 name = "a.test"
+display_name = "Acme & Co <Shanghai> 上海"
 certificate = "{a_cert}"
 private_key = "{a_key}"
 
@@ -233,6 +234,31 @@ def test_rampartctl_with_config_lists_each_host(tenants):
     ("[sasl]\nbogus_option = 1\n", "bogus_option"),
     ("[modules.version]\nenabled = \"yes\"\n", "enabled"),
 ])
+def test_web_client_names_each_tenant(tenants):
+    """hosts[].display_name is the tenant's name on the web client's page (escaped); a host
+    without one shows its domain (the page's own fallback)."""
+    import http.client
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    def page(host):
+        conn = http.client.HTTPSConnection("127.0.0.1", tenants.https_port, timeout=10,
+                                           context=ctx)
+        try:
+            conn.request("GET", "/chat/", headers={"Host": host})
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        finally:
+            conn.close()
+    status, html = page("a.test")
+    assert status == 200
+    assert 'data-domain="a.test"' in html
+    assert 'data-tenant-name="Acme &amp; Co &lt;Shanghai&gt; 上海"' in html
+    status, html = page("b.test")
+    assert 'data-domain="b.test"' in html and 'data-tenant-name=""' in html
+
+
 def test_config_errors_name_the_key_and_stop_the_start(tmp_path, extra, key):
     path, _ = write_config(tmp_path)
     text = path.read_text()
