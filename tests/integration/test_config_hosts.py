@@ -229,11 +229,6 @@ def test_rampartctl_with_config_lists_each_host(tenants):
     assert status.returncode == 0, status.stderr
 
 
-@pytest.mark.parametrize("extra, key", [
-    ("[c2s]\nmax_stanza_bytes = 5\n", "max_stanza_bytes"),
-    ("[sasl]\nbogus_option = 1\n", "bogus_option"),
-    ("[modules.version]\nenabled = \"yes\"\n", "enabled"),
-])
 def test_web_client_names_each_tenant(tenants):
     """hosts[].display_name is the tenant's name on the web client's page (escaped); a host
     without one shows its domain (the page's own fallback)."""
@@ -259,6 +254,11 @@ def test_web_client_names_each_tenant(tenants):
     assert 'data-domain="b.test"' in html and 'data-tenant-name=""' in html
 
 
+@pytest.mark.parametrize("extra, key", [
+    ("[c2s]\nmax_stanza_bytes = 5\n", "max_stanza_bytes"),
+    ("[sasl]\nbogus_option = 1\n", "bogus_option"),
+    ("[modules.version]\nenabled = \"yes\"\n", "enabled"),
+])
 def test_config_errors_name_the_key_and_stop_the_start(tmp_path, extra, key):
     path, _ = write_config(tmp_path)
     text = path.read_text()
