@@ -39,8 +39,12 @@ std::string formatDateTime(std::int64_t micros) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[48];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
+  // Four-digit years always (XEP-0082 CCYY): strftime's %Y drops the zeros of years below
+  // 1000, and such a stamp would not parse back.
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                              tm.tm_min, tm.tm_sec);
+  std::string out(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
   if (frac != 0) {
     std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
     out += buf;
