@@ -202,6 +202,8 @@ def test_parallel_impatient_guesser_from_one_address_stays_under_the_bound(serve
     results = attack(server.tls_port, [source], victim.local, victim.password, seconds=15,
                      threads=16, patience=0.3)
     answers = real_answers(results)
+    print("one address, 16 connections, 15 s: %d guesses, %d real answers"
+          % (len(results), len(answers)))
     assert len(results) >= 16, results
     assert len(answers) <= 12, "%d real answers in 15 s: %s" % (len(answers), answers)
     for right, kind, cond, latency in answers:
@@ -219,6 +221,8 @@ def test_spraying_one_account_from_many_addresses_is_paced_per_account(server, u
     results = attack(server.tls_port, sources, victim.local, "never-right", seconds=10,
                      threads=8, patience=5)
     answers = real_answers(results)
+    print("one account, 8 addresses, 10 s: %d guesses, %d real answers"
+          % (len(results), len(answers)))
     assert len(answers) <= 12, "%d real answers in 10 s across 8 addresses" % len(answers)
     assert len(results) >= 8
 
