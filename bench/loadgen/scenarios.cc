@@ -699,6 +699,47 @@ int finishSteps(const Options& o, Runtime& rt, Json& j, Deliveries& d,
   return rc ? rc : (ran ? wrc : 1);
 }
 
+// What one run of the chat scenarios produced, for their JSON.
+struct ChatOutcome {
+  std::string stopReason = "all rates done";
+  bool loggedIn = false;
+  unsigned ok = 0;
+  int rc = 0;
+};
+
+// The chat scenarios' common run: every connection in `conns` logs in and records the chat
+// messages it receives in `d`; then `plan` paces the rate steps over them, and all leave.
+ChatOutcome runChatLoad(Runtime& rt, const Options& o, std::vector<std::shared_ptr<Conn>>& conns,
+                        const StepPlan& plan, Deliveries& d) {
+  auto onMessage = [&rt, &d](Element& e) {
+    if (e.name != "message" || recordMessageError(rt, e)) {
+      return;
+    }
+    if (const Element* body = e.child("body")) {
+      d.record(body->text);
+    }
+  };
+  LoginBatch b;
+  b.count = static_cast<unsigned>(conns.size());
+  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
+    startPump(rt, c, onMessage);
+    conns[idx] = std::move(c);
+  };
+  ChatOutcome out;
+  out.rc = runDriver(rt, [&]() -> awaitable<void> {
+    co_await runLogins(rt, b, o.concurrency);
+    if (b.ok < b.count) {
+      out.stopReason = "not every chat user could log in";
+      co_return;
+    }
+    out.loggedIn = true;
+    out.stopReason = co_await runRateSteps(rt, plan, conns, d);
+    co_await closeAll(rt, conns);
+  });
+  out.ok = b.ok;
+  return out;
+}
+
 }  // namespace
 
 // ---- 2. steady 1:1 chat at increasing rates --------------------------------------------------
@@ -712,21 +753,6 @@ int runChat(const Options& o) {
   for (unsigned i = 0; i < n; ++i) {
     partner[i] = o.target.userPrefix + std::to_string((i ^ 1u) + 1) + "@" + o.target.domain;
   }
-  auto onMessage = [&rt, &d](Element& e) {
-    if (e.name != "message" || recordMessageError(rt, e)) {
-      return;
-    }
-    if (const Element* body = e.child("body")) {
-      d.record(body->text);
-    }
-  };
-
-  LoginBatch b;
-  b.count = n;
-  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
-    startPump(rt, c, onMessage);
-    conns[idx] = std::move(c);
-  };
 
   StepPlan plan(o);
   plan.format = [&partner](unsigned i, std::size_t si, std::uint64_t id, char* buf,
@@ -737,25 +763,13 @@ int runChat(const Options& o) {
                          partner[i].c_str(), static_cast<unsigned long long>(id),
                          static_cast<unsigned long long>(nowNs()), si);
   };
-
-  std::string stopReason = "all rates done";
-  bool loggedIn = false;
-  int rc = runDriver(rt, [&]() -> awaitable<void> {
-    co_await runLogins(rt, b, o.concurrency);
-    if (b.ok < n) {
-      stopReason = "not every chat user could log in";
-      co_return;
-    }
-    loggedIn = true;
-    stopReason = co_await runRateSteps(rt, plan, conns, d);
-    co_await closeAll(rt, conns);
-  });
+  const ChatOutcome r = runChatLoad(rt, o, conns, plan, d);
 
   Json j = commonJson(rt, "chat");
   j.num("pairs", o.pairs)
-      .num("logged_in", b.ok)
-      .boolean("all_logged_in", loggedIn);
-  return finishSteps(o, rt, j, d, stopReason, rc, loggedIn);
+      .num("logged_in", r.ok)
+      .boolean("all_logged_in", r.loggedIn);
+  return finishSteps(o, rt, j, d, r.stopReason, r.rc, r.loggedIn);
 }
 
 // ---- 2b. chat to random recipients at increasing rates --------------------------------------
@@ -772,21 +786,6 @@ int runChatRandom(const Options& o) {
   for (unsigned i = 0; i < n; ++i) {
     bare[i] = o.target.userPrefix + std::to_string(i + 1) + "@" + o.target.domain;
   }
-  auto onMessage = [&rt, &d](Element& e) {
-    if (e.name != "message" || recordMessageError(rt, e)) {
-      return;
-    }
-    if (const Element* body = e.child("body")) {
-      d.record(body->text);
-    }
-  };
-
-  LoginBatch b;
-  b.count = n;
-  b.onLogin = [&](unsigned idx, std::shared_ptr<Conn> c) {
-    startPump(rt, c, onMessage);
-    conns[idx] = std::move(c);
-  };
 
   // A fixed seed: every server gets the same sequence of recipients.
   std::mt19937_64 rng(o.seed);
@@ -811,18 +810,7 @@ int runChatRandom(const Options& o) {
                          static_cast<unsigned long long>(nowNs()), si);
   };
 
-  std::string stopReason = "all rates done";
-  bool loggedIn = false;
-  int rc = runDriver(rt, [&]() -> awaitable<void> {
-    co_await runLogins(rt, b, o.concurrency);
-    if (b.ok < n) {
-      stopReason = "not every chat user could log in";
-      co_return;
-    }
-    loggedIn = true;
-    stopReason = co_await runRateSteps(rt, plan, conns, d);
-    co_await closeAll(rt, conns);
-  });
+  const ChatOutcome r = runChatLoad(rt, o, conns, plan, d);
 
   Json j = commonJson(rt, "chat-random");
   j.num("online", n)
@@ -830,9 +818,9 @@ int runChatRandom(const Options& o) {
       .num("seed", static_cast<double>(o.seed))
       .num("messages_to_full_jid", static_cast<double>(toFull))
       .num("messages_to_bare_jid", static_cast<double>(toBare))
-      .num("logged_in", b.ok)
-      .boolean("all_logged_in", loggedIn);
-  return finishSteps(o, rt, j, d, stopReason, rc, loggedIn);
+      .num("logged_in", r.ok)
+      .boolean("all_logged_in", r.loggedIn);
+  return finishSteps(o, rt, j, d, r.stopReason, r.rc, r.loggedIn);
 }
 
 // ---- 3. room fan-out: one room, many occupants, messages at increasing rates ---------------

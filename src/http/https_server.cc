@@ -55,26 +55,6 @@ std::string httpDate() {
   return std::string(buf, n);
 }
 
-asio::awaitable<void> writeProblem(beast::ssl_stream<beast::tcp_stream>& stream, int status,
-                                   std::string_view title, std::string_view detail) {
-  Response p = problem(status, title, detail);
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
-  res.set(bhttp::field::server, "Rampart");
-  res.set(bhttp::field::date, httpDate());
-  res.set(bhttp::field::content_type, p.contentType);
-  res.body() = p.body;
-  res.keep_alive(false);
-  res.prepare_payload();
-  co_await bhttp::async_write(stream, res, kUseTuple);
-}
-
-void removeFile(const std::string& path) {
-  if (!path.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-}
-
 // The headers every answer carries, then the handler's own.
 template <class Body>
 void decorate(bhttp::response<Body>& res, const Response& out, bool keepAlive) {
@@ -88,6 +68,29 @@ void decorate(bhttp::response<Body>& res, const Response& out, bool keepAlive) {
     res.set(k, v);
   }
   res.keep_alive(keepAlive);
+}
+
+// An answer that ends the connection: RFC 9457 problem details, with `allow` as the Allow
+// header of a 405.
+asio::awaitable<void> writeProblem(beast::ssl_stream<beast::tcp_stream>& stream, int status,
+                                   std::string_view title, std::string_view detail,
+                                   std::string_view allow = {}) {
+  Response p = problem(status, title, detail);
+  if (!allow.empty()) {
+    p.headers.emplace_back("Allow", std::string(allow));
+  }
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(p.status), 11};
+  res.body() = p.body;
+  decorate(res, p, false);
+  res.prepare_payload();
+  co_await bhttp::async_write(stream, res, kUseTuple);
+}
+
+void removeFile(const std::string& path) {
+  if (!path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
 }
 
 // Hands an upgrade request to the WebSocket route for its path, or answers with a problem.
@@ -241,18 +244,9 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
         std::string allowed;
         const int status = router.resolve(r.method, r.path, &allowed);
         if (status != 200) {
-          Response p = problem(status, status == 404 ? "Not Found" : "Method Not Allowed",
-                               status == 404 ? "no resource at this path" : "");
-          bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status),
-                                                  head.version()};
-          p.headers.emplace_back("Allow", allowed);
-          if (status == 404) {
-            p.headers.pop_back();
-          }
-          res.body() = p.body;
-          decorate(res, p, false);
-          res.prepare_payload();
-          co_await bhttp::async_write(stream, res, kUseTuple);
+          co_await writeProblem(stream, status,
+                                status == 404 ? "Not Found" : "Method Not Allowed",
+                                status == 404 ? "no resource at this path" : "", allowed);
           break;
         }
       }

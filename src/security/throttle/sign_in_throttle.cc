@@ -33,12 +33,11 @@ SignInThrottle::Entry* SignInThrottle::live(const std::string& key, TimePoint no
 
 std::optional<SignInThrottle::Reservation> SignInThrottle::reserve(const std::string& address,
                                                                    const std::string& account) {
+  // keys[0] is the address; keys[1], when present, the account.
   std::vector<std::string> keys{addressKey(address)};
-  std::vector<bool> isAccount{false};
   std::lock_guard lock(mu_);
   if (!account.empty() && !familiar(account, address)) {
     keys.push_back(account);
-    isAccount.push_back(true);
   }
   const TimePoint now = now_();
   TimePoint slot = now;
@@ -68,7 +67,6 @@ std::optional<SignInThrottle::Reservation> SignInThrottle::reserve(const std::st
   Reservation r;
   r.owner_ = this;
   r.keys_ = std::move(keys);
-  r.accountKey_ = std::move(isAccount);
   r.address_ = address;
   r.account_ = account;
   r.answerAt_ = slot;
@@ -108,7 +106,7 @@ void SignInThrottle::resolve(Reservation& r, int outcome) {
     if (outcome == 0) {
       ++e.failures;
       e.lastFailure = now;
-    } else if (outcome == 1 && r.accountKey_[i]) {
+    } else if (outcome == 1 && i > 0) {  // the account's key
       e.failures = 0;
     }
     if (e.pending == 0 && e.failures == 0) {
@@ -135,7 +133,6 @@ std::size_t SignInThrottle::size() {
 SignInThrottle::Reservation::Reservation(Reservation&& o) noexcept
     : owner_(o.owner_),
       keys_(std::move(o.keys_)),
-      accountKey_(std::move(o.accountKey_)),
       address_(std::move(o.address_)),
       account_(std::move(o.account_)),
       answerAt_(o.answerAt_) {
@@ -149,7 +146,6 @@ SignInThrottle::Reservation& SignInThrottle::Reservation::operator=(Reservation&
     }
     owner_ = o.owner_;
     keys_ = std::move(o.keys_);
-    accountKey_ = std::move(o.accountKey_);
     address_ = std::move(o.address_);
     account_ = std::move(o.account_);
     answerAt_ = o.answerAt_;

@@ -65,8 +65,7 @@ class SignInThrottle {
    private:
     friend class SignInThrottle;
     SignInThrottle* owner_ = nullptr;
-    std::vector<std::string> keys_;
-    std::vector<bool> accountKey_;
+    std::vector<std::string> keys_;  // the address's key, then the account's (if paced by it)
     std::string address_;
     std::string account_;
     TimePoint answerAt_{};
