@@ -607,17 +607,17 @@ std::string C2SConnection::accountKeyFor(const std::string& rawUser) const {
   return user ? security::throttle::SignInThrottle::accountKey(host_, *user) : std::string();
 }
 
-awaitable<bool> C2SConnection::pace(const std::string& account) {
-  paced_ = deps_.throttle.reserve(peerKey_, account);
-  if (!paced_) {
+awaitable<bool> C2SConnection::answerWhenDue(const std::string& account,
+                                             security::throttle::SignInThrottle::Verdict v) {
+  auto at = deps_.throttle.checked(peerKey_, account, v);
+  if (!at) {
     deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
     co_return false;
   }
-  // The same wait before every answer, right or wrong: a client that gives up early learns
-  // nothing, and its reservation still spaces the answers after it.
-  const auto at = paced_->answerAt();
-  if (at > std::chrono::steady_clock::now()) {
-    asio::steady_timer t(stream_.executor(), at);
+  // The wait depends only on the attempts before this one, never on whether it was right: a
+  // client that gives up early learns nothing, and a wrong guess has counted already.
+  if (*at > std::chrono::steady_clock::now()) {
+    asio::steady_timer t(stream_.executor(), *at);
     co_await t.async_wait(kUseTuple);
   }
   co_return true;
@@ -625,24 +625,22 @@ awaitable<bool> C2SConnection::pace(const std::string& account) {
 
 awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
   if (answersGuess(error)) {
-    if (!paced_) {
-      co_await pace(accountKeyFor(saslUser_));
+    const bool due = co_await answerWhenDue(accountKeyFor(saslUser_),
+                                            security::throttle::SignInThrottle::Verdict::kWrong);
+    counters_.authFail.fetch_add(1, std::memory_order_relaxed);
+    ++authFailures_;
+    spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}", peer_,
+                 core::logQuoted(saslUser_), host_, sasl::saslErrorName(error), authFailures_);
+    if (error != sasl::SaslError::kNotAuthorized) {
+      deps_.refusals.refuse("sasl-malformed", peer_, sasl::saslErrorName(error));
     }
-    if (paced_) {
-      paced_->failed();
-      paced_.reset();
-      counters_.authFail.fetch_add(1, std::memory_order_relaxed);
-      ++authFailures_;
-      spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}", peer_,
-                   core::logQuoted(saslUser_), host_, sasl::saslErrorName(error), authFailures_);
-      if (error != sasl::SaslError::kNotAuthorized) {
-        deps_.refusals.refuse("sasl-malformed", peer_, sasl::saslErrorName(error));
-      }
-    } else {
+    if (closing_) {
+      co_return;  // the stream ended while the answer waited: the guess has counted
+    }
+    if (!due) {
       error = sasl::SaslError::kTemporaryAuthFailure;
     }
   }
-  paced_.reset();
   Element f("failure", std::string(kNsSasl));
   f.addChild(std::string(sasl::saslErrorName(error)), std::string(kNsSasl));
   if (error == sasl::SaslError::kTemporaryAuthFailure) {
@@ -709,8 +707,8 @@ awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& ini
   }
   auto user = core::prepareLocalpart(plain->authcid);
   saslUser_ = plain->authcid;
-  const bool paced = co_await pace(accountKeyFor(saslUser_));
-  if (!paced) {
+  if (!deps_.throttle.admits(peerKey_, accountKeyFor(saslUser_))) {
+    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
     co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
     co_return;
   }
@@ -734,13 +732,6 @@ awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& ini
     co_await done->async_wait(kUseTuple);
     ok = *verdict;
   }
-  if (closing_) {
-    if (!ok) {
-      paced_->failed();  // the stream ended meanwhile: no answer, but the guess counts
-    }
-    paced_.reset();
-    co_return;
-  }
   if (!ok) {
     co_await saslFailure(sasl::SaslError::kNotAuthorized);
     co_return;
@@ -749,9 +740,19 @@ awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& ini
     co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
     co_return;
   }
-  authedUser_ = *user;
-  paced_->succeeded();
-  paced_.reset();
+  co_await plainSucceeded(*user);
+}
+
+awaitable<void> C2SConnection::plainSucceeded(const std::string& user) {
+  if (!co_await answerWhenDue(accountKeyFor(user),
+                              security::throttle::SignInThrottle::Verdict::kRight)) {
+    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
+    co_return;
+  }
+  if (closing_) {
+    co_return;
+  }
+  authedUser_ = user;
   counters_.authOk.fetch_add(1, std::memory_order_relaxed);
   send(Element("success", std::string(kNsSasl)).str());
   state_ = State::kNeedBind;
@@ -855,17 +856,10 @@ awaitable<void> C2SConnection::handleResponse(const Element& response) {
     send(ch.str());
     co_return;
   }
-  // The answer to the proof is paced before the proof is even looked at.
-  const bool paced = co_await pace(accountKeyFor(saslUser_));
-  if (!scram_ || closing_) {
-    // The stream ended while we waited: no answer goes out, but a wrong proof still counts.
-    if (paced_ && scram_ && scram_->receiveClientFinal(*data) != sasl::SaslError::kNone) {
-      paced_->failed();
-    }
-    paced_.reset();
-    co_return;
-  }
-  if (!paced) {
+  // The proof is checked at once and the check recorded; its answer, right or wrong, is then
+  // paced by what came before it.
+  if (!deps_.throttle.admits(peerKey_, accountKeyFor(saslUser_))) {
+    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
     co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
     co_return;
   }
@@ -883,12 +877,22 @@ awaitable<void> C2SConnection::handleResponse(const Element& response) {
     co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
     co_return;
   }
-  authedUser_ = *prepared;
+  co_await scramSucceeded(*prepared);
+}
+
+awaitable<void> C2SConnection::scramSucceeded(const std::string& user) {
   Element ok("success", std::string(kNsSasl));
   ok.addText(sasl::base64Encode(scram_->serverFinal()));
   scram_.reset();
-  paced_->succeeded();
-  paced_.reset();
+  if (!co_await answerWhenDue(accountKeyFor(user),
+                              security::throttle::SignInThrottle::Verdict::kRight)) {
+    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
+    co_return;
+  }
+  if (closing_) {
+    co_return;
+  }
+  authedUser_ = user;
   armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
               "bind");
   counters_.authOk.fetch_add(1, std::memory_order_relaxed);

@@ -122,12 +122,16 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
   boost::asio::awaitable<void> handleResponse(const core::Element& response);
   boost::asio::awaitable<void> handlePlain(const std::optional<std::string>& initial);
+  boost::asio::awaitable<void> plainSucceeded(const std::string& user);
+  boost::asio::awaitable<void> scramSucceeded(const std::string& user);
   // Sends a SASL failure. A failure that answers a guess (wrong or malformed credentials) is
-  // paced by the sign-in throttle and counted (using paced_ when the wait is already over).
+  // recorded by the sign-in throttle and paced by it; nothing is sent if the stream ended
+  // while the answer waited.
   boost::asio::awaitable<void> saslFailure(sasl::SaslError error);
-  // Reserves this attempt's answer time (in paced_) and waits for it; false when the throttle
-  // refuses (the caller answers temporary-auth-failure without checking the credentials).
-  boost::asio::awaitable<bool> pace(const std::string& account);
+  // Records a checked attempt with the sign-in throttle and waits until its answer is due;
+  // false when the throttle refuses (answer temporary-auth-failure).
+  boost::asio::awaitable<bool> answerWhenDue(const std::string& account,
+                                             security::throttle::SignInThrottle::Verdict v);
   std::string accountKeyFor(const std::string& rawUser) const;
   // Negotiation deadlines: each phase (TLS handshake, stream open, authentication, binding)
   // must finish in time or the connection ends (RFC 6120 4.9.3.4 <connection-timeout/>).
@@ -203,7 +207,6 @@ class C2SConnection final : public core::Session,
   const char* phase_ = "";
   bool inHandshake_ = false;
   std::chrono::steady_clock::time_point authDeadline_{};
-  std::optional<security::throttle::SignInThrottle::Reservation> paced_;
   std::string host_;
   std::string streamId_;
   std::string out_;

@@ -24,53 +24,81 @@ SignInThrottle::Entry* SignInThrottle::live(const std::string& key, TimePoint no
     return nullptr;
   }
   Entry& e = it->second;
-  if (e.pending == 0 && e.failures > 0 && now - e.lastFailure > policy_.forgetAfter) {
+  if (e.failures == 0 || now - e.lastFailure > policy_.forgetAfter) {
     entries_.erase(it);
     return nullptr;
   }
   return &e;
 }
 
-std::optional<SignInThrottle::Reservation> SignInThrottle::reserve(const std::string& address,
-                                                                   const std::string& account) {
+std::vector<std::string> SignInThrottle::keysOf(const std::string& address,
+                                                const std::string& account) const {
   // keys[0] is the address; keys[1], when present, the account.
   std::vector<std::string> keys{addressKey(address)};
-  std::lock_guard lock(mu_);
   if (!account.empty() && !familiar(account, address)) {
     keys.push_back(account);
   }
-  const TimePoint now = now_();
+  return keys;
+}
+
+SignInThrottle::TimePoint SignInThrottle::slotFor(const std::vector<std::string>& keys,
+                                                  TimePoint now) {
   TimePoint slot = now;
   for (const auto& k : keys) {
     if (Entry* e = live(k, now)) {
-      // Attempts still waiting count as one more failure (whatever their number, so that a
-      // crowd of honest users behind one address after a typo waits in line but is not
-      // refused): a burst of parallel guesses is spaced before any of them is answered.
-      const unsigned n = e->failures + (e->pending > 0 ? 1 : 0);
-      if (n > 0) {
-        slot = std::max(slot, std::max(now, e->lastSlot) + delayOf(n));
-      }
+      slot = std::max(slot, std::max(now, e->lastSlot) + delayOf(e->failures));
     }
   }
-  if (slot - now > policy_.maxWait) {
+  return slot;
+}
+
+bool SignInThrottle::admits(const std::string& address, const std::string& account) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = now_();
+  return slotFor(keysOf(address, account), now) - now <= policy_.maxWait;
+}
+
+std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::string& address,
+                                                                 const std::string& account,
+                                                                 Verdict verdict) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = now_();
+  const auto keys = keysOf(address, account);
+  const TimePoint slot = slotFor(keys, now);
+  const bool inTime = slot - now <= policy_.maxWait;
+  if (verdict == Verdict::kWrong) {
+    if (entries_.size() + keys.size() > policy_.maxKeys) {
+      // Forget the entries no answer is waiting on.
+      std::erase_if(entries_, [now](const auto& kv) { return kv.second.lastSlot <= now; });
+    }
+    for (const auto& k : keys) {
+      Entry& e = entries_[k];
+      ++e.failures;
+      e.lastFailure = now;
+      if (inTime) {
+        e.lastSlot = std::max(e.lastSlot, slot);
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto it = entries_.find(keys[i]);
+      if (it == entries_.end()) {
+        continue;
+      }
+      if (i > 0) {
+        entries_.erase(it);  // the account's failures are forgotten
+      } else if (inTime) {
+        it->second.lastSlot = std::max(it->second.lastSlot, slot);
+      }
+    }
+    if (!account.empty()) {
+      remember(account, address);
+    }
+  }
+  if (!inTime) {
     return std::nullopt;
   }
-  if (entries_.size() + keys.size() > policy_.maxKeys) {
-    // Forget the idle entries; those with attempts in flight stay.
-    std::erase_if(entries_, [](const auto& kv) { return kv.second.pending == 0; });
-  }
-  for (const auto& k : keys) {
-    Entry& e = entries_[k];
-    ++e.pending;
-    e.lastSlot = std::max(e.lastSlot, slot);
-  }
-  Reservation r;
-  r.owner_ = this;
-  r.keys_ = std::move(keys);
-  r.address_ = address;
-  r.account_ = account;
-  r.answerAt_ = slot;
-  return r;
+  return slot;
 }
 
 bool SignInThrottle::familiar(const std::string& account, const std::string& address) const {
@@ -91,85 +119,15 @@ void SignInThrottle::remember(const std::string& account, const std::string& add
   }
 }
 
-void SignInThrottle::resolve(Reservation& r, int outcome) {
-  std::lock_guard lock(mu_);
-  const TimePoint now = now_();
-  for (std::size_t i = 0; i < r.keys_.size(); ++i) {
-    auto it = entries_.find(r.keys_[i]);
-    if (it == entries_.end()) {
-      continue;
-    }
-    Entry& e = it->second;
-    if (e.pending > 0) {
-      --e.pending;
-    }
-    if (outcome == 0) {
-      ++e.failures;
-      e.lastFailure = now;
-    } else if (outcome == 1 && i > 0) {  // the account's key
-      e.failures = 0;
-    }
-    if (e.pending == 0 && e.failures == 0) {
-      entries_.erase(it);
-    }
-  }
-  if (outcome == 1 && !r.account_.empty()) {
-    remember(r.account_, r.address_);
-  }
-  r.owner_ = nullptr;
-}
-
 std::chrono::milliseconds SignInThrottle::delayFor(const std::string& key) {
   std::lock_guard lock(mu_);
   Entry* e = live(key, now_());
-  return e ? delayOf(e->failures + (e->pending > 0 ? 1 : 0)) : std::chrono::milliseconds(0);
+  return e ? delayOf(e->failures) : std::chrono::milliseconds(0);
 }
 
 std::size_t SignInThrottle::size() {
   std::lock_guard lock(mu_);
   return entries_.size();
-}
-
-SignInThrottle::Reservation::Reservation(Reservation&& o) noexcept
-    : owner_(o.owner_),
-      keys_(std::move(o.keys_)),
-      address_(std::move(o.address_)),
-      account_(std::move(o.account_)),
-      answerAt_(o.answerAt_) {
-  o.owner_ = nullptr;
-}
-
-SignInThrottle::Reservation& SignInThrottle::Reservation::operator=(Reservation&& o) noexcept {
-  if (this != &o) {
-    if (owner_ != nullptr) {
-      owner_->resolve(*this, -1);
-    }
-    owner_ = o.owner_;
-    keys_ = std::move(o.keys_);
-    address_ = std::move(o.address_);
-    account_ = std::move(o.account_);
-    answerAt_ = o.answerAt_;
-    o.owner_ = nullptr;
-  }
-  return *this;
-}
-
-SignInThrottle::Reservation::~Reservation() {
-  if (owner_ != nullptr) {
-    owner_->resolve(*this, -1);
-  }
-}
-
-void SignInThrottle::Reservation::failed() {
-  if (owner_ != nullptr) {
-    owner_->resolve(*this, 0);
-  }
-}
-
-void SignInThrottle::Reservation::succeeded() {
-  if (owner_ != nullptr) {
-    owner_->resolve(*this, 1);
-  }
 }
 
 }  // namespace rampart::security::throttle

@@ -3,14 +3,17 @@
 // passwords stays slow however many connections an attacker opens or however soon he gives up
 // waiting. Thread-safe: any network thread may call any method.
 //
-// Every attempt that is about to be answered (success or failure alike) first reserves an
-// answer time for each of its keys. A key with no recent failure and no attempt in flight
-// answers at once; otherwise, with n recent failures (plus one if attempts are waiting), no
-// sooner than delay(n) after the previous answer for that key, delay(n) = base * 2^(n-1)
-// capped at maxDelay. Parallel connections therefore gain nothing: answers for a key go out
-// one by one, spaced by the current delay. An answer that would wait longer than maxWait is
-// refused at once without looking at the credentials (temporary-auth-failure), so waiting
-// connections stay bounded.
+// Every credential check is recorded the moment it is made (right or wrong), and its answer
+// gets a time: a key with no recent failure answers at once; otherwise no sooner than
+// delay(n) after the previous answer for that key, where n counts the key's failures recorded
+// before this attempt, delay(n) = base * 2^(n-1) capped at maxDelay. The answer time depends
+// only on what came before the attempt, never on whether it was right, so a client that gives
+// up early learns nothing. Failures count when checked, not when answered, so parallel
+// connections gain nothing: the second guess of a burst already sees the first one's failure,
+// and answers for a key go out one by one, spaced by the current delay. Honest sign-ins with
+// no failure before them (a whole office reconnecting through one NAT) are never paced. An
+// answer that would wait longer than maxWait becomes a temporary failure (the guess still
+// counts), and admits() lets the caller refuse before it spends anything on the check.
 //
 // An address where an account signed in successfully before (remembered in memory, a few per
 // account) is familiar to that account: attempts from it are paced by the address alone, so
@@ -43,33 +46,7 @@ class SignInThrottle {
   using TimePoint = Clock::time_point;
   using Now = std::function<TimePoint()>;
 
-  // One attempt's claim on its keys' answer schedule. Move-only; an attempt that ends without
-  // being resolved (its connection died) gives its claim back without counting as a failure.
-  class Reservation {
-   public:
-    Reservation() = default;
-    Reservation(Reservation&& o) noexcept;
-    Reservation& operator=(Reservation&& o) noexcept;
-    Reservation(const Reservation&) = delete;
-    Reservation& operator=(const Reservation&) = delete;
-    ~Reservation();
-
-    // When the answer may be sent (may be now or in the past).
-    TimePoint answerAt() const { return answerAt_; }
-    // The credentials were wrong (or the request malformed): every key counts one failure.
-    void failed();
-    // The credentials were right: the account's failures are forgotten (the address's are
-    // not, or one valid account of his own would let an attacker reset his address's count).
-    void succeeded();
-
-   private:
-    friend class SignInThrottle;
-    SignInThrottle* owner_ = nullptr;
-    std::vector<std::string> keys_;  // the address's key, then the account's (if paced by it)
-    std::string address_;
-    std::string account_;
-    TimePoint answerAt_{};
-  };
+  enum class Verdict { kWrong, kRight };
 
   explicit SignInThrottle(ThrottlePolicy policy = {}, Now now = nullptr);
 
@@ -78,10 +55,16 @@ class SignInThrottle {
     return "u:" + user + "@" + host;
   }
 
-  // Reserves the answer time for an attempt identified by `address` and, when the user name
-  // was valid, `account` (empty otherwise). nullopt: the wait would exceed maxWait; answer
-  // with a temporary failure and do not check the credentials.
-  std::optional<Reservation> reserve(const std::string& address, const std::string& account);
+  // False when an attempt for `address` and `account` (empty: the user name was invalid) would
+  // now wait beyond maxWait: answer with a temporary failure without checking anything.
+  bool admits(const std::string& address, const std::string& account);
+
+  // Records a checked attempt and returns when its answer may go out (now or later); nullopt:
+  // beyond maxWait, answer with a temporary failure (a wrong guess still counted). A right one
+  // forgets the account's failures (not the address's, or one valid account of his own would
+  // let an attacker reset his address) and makes the address familiar to the account.
+  std::optional<TimePoint> checked(const std::string& address, const std::string& account,
+                                   Verdict verdict);
 
   // The spacing the key's next answer would get (for logs and tests).
   std::chrono::milliseconds delayFor(const std::string& key);
@@ -90,13 +73,14 @@ class SignInThrottle {
  private:
   struct Entry {
     unsigned failures = 0;
-    unsigned pending = 0;  // reserved, not yet resolved
     TimePoint lastFailure{};
     TimePoint lastSlot{};
   };
   std::chrono::milliseconds delayOf(unsigned n) const;
   Entry* live(const std::string& key, TimePoint now);  // requires mu_
-  void resolve(Reservation& r, int outcome);            // -1 abandoned, 0 failure, 1 success
+  std::vector<std::string> keysOf(const std::string& address,
+                                   const std::string& account) const;  // requires mu_
+  TimePoint slotFor(const std::vector<std::string>& keys, TimePoint now);  // requires mu_
   bool familiar(const std::string& account, const std::string& address) const;  // requires mu_
   void remember(const std::string& account, const std::string& address);       // requires mu_
 

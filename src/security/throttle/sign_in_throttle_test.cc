@@ -15,15 +15,19 @@ struct FakeClock {
   }
 };
 
+using V = SignInThrottle::Verdict;
+
 // One wrong guess that waits for its answer: false when the throttle refused it at once.
 bool guessWrong(SignInThrottle& t, FakeClock& c, const std::string& address,
                 const std::string& account = "") {
-  auto r = t.reserve(address, account);
-  if (!r) {
+  if (!t.admits(address, account)) {
     return false;
   }
-  c.now = std::max(c.now, r->answerAt());
-  r->failed();
+  auto at = t.checked(address, account, V::kWrong);
+  if (!at) {
+    return false;
+  }
+  c.now = std::max(c.now, *at);
   return true;
 }
 
@@ -46,32 +50,42 @@ TEST(SignInThrottle, NoFailuresAnswersAtOnce) {
   FakeClock c;
   SignInThrottle t({}, c.fn());
   for (int i = 0; i < 5; ++i) {
-    auto r = t.reserve("10.0.0.1", "u:alice@example.com");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->answerAt(), c.now);
-    r->succeeded();
+    auto at = t.checked("10.0.0.1", "u:alice@example.com", V::kRight);
+    ASSERT_TRUE(at);
+    EXPECT_EQ(*at, c.now);
   }
   EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(SignInThrottle, AnOfficeBehindOneAddressIsNeverPacedWithoutFailures) {
+  FakeClock c;
+  SignInThrottle t({}, c.fn());
+  // 500 colleagues reconnect through one NAT at the same instant (a server restart).
+  for (int i = 0; i < 500; ++i) {
+    const std::string acct = SignInThrottle::accountKey("example.com", "u" + std::to_string(i));
+    ASSERT_TRUE(t.admits("10.9.9.9", acct));
+    auto at = t.checked("10.9.9.9", acct, V::kRight);
+    ASSERT_TRUE(at) << i;
+    EXPECT_EQ(*at, c.now) << i;
+  }
 }
 
 TEST(SignInThrottle, FailuresSpaceEveryLaterAnswerRightOrWrong) {
   FakeClock c;
   SignInThrottle t({}, c.fn());
-  auto r1 = t.reserve("10.0.0.1", "");
-  ASSERT_TRUE(r1);
-  EXPECT_EQ(r1->answerAt(), c.now);
-  r1->failed();
-  auto r2 = t.reserve("10.0.0.1", "");
-  ASSERT_TRUE(r2);
-  EXPECT_EQ(r2->answerAt(), c.now + 250ms);
+  auto a1 = t.checked("10.0.0.1", "", V::kWrong);
+  ASSERT_TRUE(a1);
+  EXPECT_EQ(*a1, c.now);
+  auto a2 = t.checked("10.0.0.1", "", V::kWrong);
+  ASSERT_TRUE(a2);
+  EXPECT_EQ(*a2, c.now + 250ms);
   c.now += 250ms;
-  r2->failed();
-  // A correct answer waits just the same: timing tells nothing.
-  auto r3 = t.reserve("10.0.0.1", "u:bob@example.com");
-  ASSERT_TRUE(r3);
-  EXPECT_EQ(r3->answerAt(), c.now + 500ms);
+  // A correct answer waits just as long as a wrong one would have: timing tells nothing.
+  EXPECT_EQ(t.delayFor(SignInThrottle::addressKey("10.0.0.1")), 500ms);
+  auto a3 = t.checked("10.0.0.1", "u:bob@example.com", V::kRight);
+  ASSERT_TRUE(a3);
+  EXPECT_EQ(*a3, c.now + 500ms);
   c.now += 500ms;
-  r3->succeeded();
   // Success on an account does not reset the address.
   EXPECT_EQ(t.delayFor(SignInThrottle::addressKey("10.0.0.1")), 500ms);
 }
@@ -79,40 +93,42 @@ TEST(SignInThrottle, FailuresSpaceEveryLaterAnswerRightOrWrong) {
 TEST(SignInThrottle, ParallelAttemptsAreSerializedNotBurst) {
   FakeClock c;
   SignInThrottle t({}, c.fn());
-  // An attacker opens 16 connections at once; none has been answered yet.
-  std::vector<SignInThrottle::Reservation> held;
-  for (int i = 0; i < 16; ++i) {
-    auto r = t.reserve("10.0.0.2", "");
-    ASSERT_TRUE(r);
-    if (!held.empty()) {
-      EXPECT_GE(r->answerAt() - held.back().answerAt(), 250ms) << i;
-    }
-    held.push_back(std::move(*r));
-  }
-  EXPECT_EQ(held.front().answerAt(), c.now);
-  // Answered in turn, each failure lengthens the spacing of the next reservation.
+  // An attacker's 16 connections have their guesses checked at the same instant; none has
+  // been answered yet. Each already sees the failures checked before it.
+  std::vector<SignInThrottle::TimePoint> answers;
   const auto start = c.now;
-  for (auto& r : held) {
-    c.now = std::max(c.now, r.answerAt());
-    r.failed();
+  for (int i = 0; i < 16; ++i) {
+    auto at = t.checked("10.0.0.2", "", V::kWrong);
+    if (at) {
+      if (!answers.empty()) {
+        EXPECT_GE(*at - answers.back(), 250ms) << i;
+      }
+      answers.push_back(*at);
+    }
   }
+  ASSERT_FALSE(answers.empty());
+  EXPECT_EQ(answers.front(), c.now);
+  EXPECT_LT(answers.size(), 16u) << "answers that would wait beyond 30 s are refused";
+  c.now = answers.back();
   const std::size_t answered =
-      held.size() + guessFor(t, c, "10.0.0.2",
-                             std::chrono::duration_cast<std::chrono::seconds>(60s - (c.now - start)));
+      answers.size() + guessFor(t, c, "10.0.0.2",
+                                std::chrono::duration_cast<std::chrono::seconds>(60s - (c.now - start)));
   // The documented bound: at most 24 answers in the first minute from one address however
-  // many connections (16 of them reserved before the first answer), 7.5 a minute after.
+  // many connections, 7.5 a minute after.
   EXPECT_LE(answered, 24u);
   EXPECT_LE(guessFor(t, c, "10.0.0.2", 60s), 8u);
 }
 
-TEST(SignInThrottle, AbandonedAttemptsDoNotCountAsFailures) {
+TEST(SignInThrottle, AdmitsRefusesBeforeTheCheckWhenTheWaitIsTooLong) {
   FakeClock c;
   SignInThrottle t({}, c.fn());
-  {
-    auto r = t.reserve("10.0.0.3", "");
-    ASSERT_TRUE(r);
+  for (int i = 0; i < 9; ++i) {
+    (void)t.checked("10.0.0.3", "", V::kWrong);
   }
-  EXPECT_EQ(t.delayFor(SignInThrottle::addressKey("10.0.0.3")), 0ms);
+  EXPECT_FALSE(t.admits("10.0.0.3", ""));
+  EXPECT_TRUE(t.admits("10.0.0.30", ""));
+  c.now += 40s;
+  EXPECT_TRUE(t.admits("10.0.0.3", ""));
 }
 
 TEST(SignInThrottle, AccountKeyPacesAcrossAddresses) {
@@ -122,10 +138,9 @@ TEST(SignInThrottle, AccountKeyPacesAcrossAddresses) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(guessWrong(t, c, "10.0.1." + std::to_string(i), acct));
   }
-  auto r = t.reserve("10.0.2.1", acct);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->answerAt() - c.now, 1000ms);
-  r->succeeded();
+  auto at = t.checked("10.0.2.1", acct, V::kRight);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(*at - c.now, 1000ms);
   EXPECT_EQ(t.delayFor(acct), 0ms) << "the right password forgets the account's failures";
 }
 
@@ -144,20 +159,18 @@ TEST(SignInThrottle, FamiliarAddressIsNotLockedOutByGuessesFromElsewhere) {
   FakeClock c;
   SignInThrottle t({}, c.fn());
   const std::string acct = SignInThrottle::accountKey("example.com", "dave");
-  auto home = t.reserve("192.0.2.1", acct);
-  ASSERT_TRUE(home);
-  home->succeeded();
+  ASSERT_TRUE(t.checked("192.0.2.1", acct, V::kRight));
   // An attacker guesses at the account from other addresses...
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(guessWrong(t, c, "198.51.100." + std::to_string(i), acct));
   }
   // ...an unfamiliar address waits the account's delay, the familiar one answers at once.
-  auto stranger = t.reserve("203.0.113.9", acct);
+  auto stranger = t.checked("203.0.113.9", acct, V::kWrong);
   ASSERT_TRUE(stranger);
-  EXPECT_GE(stranger->answerAt() - c.now, 8s);
-  auto again = t.reserve("192.0.2.1", acct);
+  EXPECT_GE(*stranger - c.now, 8s);
+  auto again = t.checked("192.0.2.1", acct, V::kRight);
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->answerAt(), c.now);
+  EXPECT_EQ(*again, c.now);
 }
 
 }  // namespace
