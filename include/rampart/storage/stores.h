@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rampart/core/status.h"
+#include "rampart/storage/admin_store.h"
 
 namespace rampart::storage {
 
@@ -169,6 +170,7 @@ class Storage {
   virtual OfflineStore& offline() = 0;
   virtual KeyValueStore& keyValue() = 0;
   virtual ArchiveStore& archive() = 0;
+  virtual AdminStore& admin() = 0;
 };
 
 }  // namespace rampart::storage

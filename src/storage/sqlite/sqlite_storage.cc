@@ -56,6 +56,25 @@ CREATE INDEX archive_by_owner ON archive (host, owner, seq);
 CREATE INDEX archive_by_with ON archive (host, owner, with_bare, seq);
 CREATE INDEX archive_by_time ON archive (host, ts);
 )sql",
+    R"sql(
+CREATE TABLE admin_roles (
+  host TEXT NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL, tenant TEXT NOT NULL,
+  granted INTEGER NOT NULL, granted_by TEXT NOT NULL,
+  PRIMARY KEY (host, user),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE admin_tokens (
+  id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, host TEXT NOT NULL, user TEXT NOT NULL,
+  role TEXT NOT NULL, tenant TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,
+  last_used INTEGER NOT NULL, label TEXT NOT NULL, created_by TEXT NOT NULL,
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
+CREATE INDEX admin_tokens_by_user ON admin_tokens (host, user);
+CREATE TABLE admin_security (
+  host TEXT NOT NULL, user TEXT NOT NULL, must_change_password INTEGER NOT NULL,
+  totp_secret BLOB NOT NULL, totp_enrolled INTEGER NOT NULL, totp_last_step INTEGER NOT NULL,
+  recovery_codes TEXT NOT NULL,
+  PRIMARY KEY (host, user),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

@@ -24,7 +24,8 @@ class SqliteStorage final : public Storage,
                             RosterStore,
                             OfflineStore,
                             KeyValueStore,
-                            ArchiveStore {
+                            ArchiveStore,
+                            AdminStore {
  public:
   // Opens (creating if needed) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
@@ -37,6 +38,7 @@ class SqliteStorage final : public Storage,
   OfflineStore& offline() override { return *this; }
   KeyValueStore& keyValue() override { return *this; }
   ArchiveStore& archive() override { return *this; }
+  AdminStore& admin() override { return *this; }
 
   // AccountStore
   Status createAccount(std::string_view host, std::string_view user,
@@ -84,6 +86,22 @@ class SqliteStorage final : public Storage,
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
   Status removeArchive(std::string_view host, std::string_view owner,
                        std::int64_t beforeUs) override;
+
+  // AdminStore (sqlite_admin.cc)
+  Status grantRole(const RoleGrant& grant) override;
+  Status revokeRole(std::string_view host, std::string_view user, std::string_view role) override;
+  Result<std::optional<RoleGrant>> roleOf(std::string_view host, std::string_view user) override;
+  Result<std::vector<RoleGrant>> listRoles() override;
+  Status createToken(const ApiToken& token) override;
+  Result<std::optional<ApiToken>> tokenByHash(std::string_view hash) override;
+  Result<std::optional<ApiToken>> tokenById(std::string_view id) override;
+  Result<std::vector<ApiToken>> listTokens(std::string_view host, std::string_view user) override;
+  Status revokeToken(std::string_view id) override;
+  Status touchToken(std::string_view id, std::int64_t usedMs) override;
+  Result<std::optional<AdminSecurity>> adminSecurity(std::string_view host,
+                                                     std::string_view user) override;
+  Status putAdminSecurity(std::string_view host, std::string_view user,
+                          const AdminSecurity& security) override;
 
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}

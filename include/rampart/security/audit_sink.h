@@ -1,0 +1,74 @@
+#pragma once
+// Audit events and the one sink they go to (GB/T 22239-2019 8.1.4.3 security audit). Every
+// part of the server that records an audit event builds an AuditEvent and hands it to the
+// AuditSink; callers never format audit lines themselves. Implementations are thread-safe and
+// may block (call them from the storage thread or rampartctl, never from a network thread).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rampart/core/status.h"
+
+namespace rampart::security {
+
+// What happened: the event types, one named constant each. Later controls add theirs here;
+// docs/administration.md lists them all (tested against kAuditActions).
+namespace audit_action {
+inline constexpr std::string_view kAdminSignIn = "admin.sign_in";
+inline constexpr std::string_view kAdminSignOut = "admin.sign_out";
+inline constexpr std::string_view kAdminPasswordChange = "admin.password_change";
+inline constexpr std::string_view kAdminTotpEnrol = "admin.totp_enrol";
+inline constexpr std::string_view kAdminRecoveryCodeUse = "admin.recovery_code_use";
+inline constexpr std::string_view kAccessDenied = "admin.access_denied";
+inline constexpr std::string_view kAllowListRefused = "admin.allow_list_refused";
+inline constexpr std::string_view kRoleGrant = "role.grant";
+inline constexpr std::string_view kRoleRevoke = "role.revoke";
+inline constexpr std::string_view kTokenCreate = "token.create";
+inline constexpr std::string_view kTokenRevoke = "token.revoke";
+inline constexpr std::string_view kUserCreate = "user.create";
+inline constexpr std::string_view kUserDelete = "user.delete";
+inline constexpr std::string_view kUserPassword = "user.password";
+inline constexpr std::string_view kSessionEnd = "session.end";
+inline constexpr std::string_view kConfigChange = "config.change";
+inline constexpr std::string_view kPolicyChange = "policy.change";
+inline constexpr std::string_view kServiceStart = "service.start";
+inline constexpr std::string_view kServiceStop = "service.stop";
+inline constexpr std::string_view kServiceReload = "service.reload";
+inline constexpr std::string_view kTlsCertificate = "tls.certificate";
+inline constexpr std::string_view kAuditRead = "audit.read";
+inline constexpr std::string_view kAuditExport = "audit.export";
+inline constexpr std::string_view kAuditVerify = "audit.verify";
+inline constexpr std::string_view kAuditPrune = "audit.prune";
+inline constexpr std::string_view kAlertAcknowledge = "alert.acknowledge";
+}  // namespace audit_action
+
+enum class AuditResult { kSuccess, kFailure, kDenied };
+std::string_view auditResultName(AuditResult r);
+
+struct AuditEvent {
+  std::string_view action;  // one of audit_action::k*
+  std::string actor;        // account JID, or "local:NAME" for the OS user running rampartctl
+  std::string role;         // the actor's administrator role, if any
+  std::string source;       // client address, or "local" for rampartctl
+  std::string client;       // user agent, "rampartctl", or "token:ID"
+  std::string tenant;       // virtual host concerned; empty for the whole server
+  std::string object;       // what was acted on (a JID, a role grant, a token id, ...)
+  AuditResult result = AuditResult::kSuccess;
+  std::string reason;       // why it failed or was denied
+  std::string requestId;
+  // A few extra named values (no secrets, no message content).
+  std::vector<std::pair<std::string, std::string>> details;
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // Durable and part of the tamper-evident log when ok. A failure means the action the event
+  // records must not happen (fail closed); the sink raises its own alert.
+  virtual core::Status record(const AuditEvent& event) = 0;
+};
+
+}  // namespace rampart::security
