@@ -11,7 +11,16 @@ namespace rampart::core {
 
 class Status {
  public:
-  enum class Code { kOk, kNotFound, kAlreadyExists, kInvalidArgument, kIoError, kUnavailable };
+  enum class Code {
+    kOk,
+    kNotFound,
+    kAlreadyExists,
+    kInvalidArgument,
+    kIoError,
+    kUnavailable,
+    kPermissionDenied,
+    kFailedPrecondition,
+  };
 
   Status() = default;
   static Status ok() { return Status(); }
@@ -22,6 +31,12 @@ class Status {
   }
   static Status ioError(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
   static Status unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  static Status permissionDenied(std::string msg) {
+    return Status(Code::kPermissionDenied, std::move(msg));
+  }
+  static Status failedPrecondition(std::string msg) {
+    return Status(Code::kFailedPrecondition, std::move(msg));
+  }
 
   bool isOk() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

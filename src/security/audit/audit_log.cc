@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "storage/sqlite/sqlite_audit_store.h"
 
@@ -47,11 +48,48 @@ void replaceFile(const std::string& path, const std::string& text) {
   {
     std::ofstream f(tmp, std::ios::trunc);
     f << text;
+    f.flush();
     if (!f) {
       return;
     }
   }
   std::rename(tmp.c_str(), path.c_str());
+}
+
+// The record's own position, from its body; nullopt when the body is not a record.
+std::optional<std::uint64_t> bodySeq(const std::string& body) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
+  const auto* seq = v.as_object().if_contains("seq");
+  if (seq == nullptr) {
+    return std::nullopt;
+  }
+  if (seq->is_uint64()) {
+    return seq->as_uint64();
+  }
+  if (seq->is_int64() && seq->as_int64() > 0) {
+    return static_cast<std::uint64_t>(seq->as_int64());
+  }
+  return std::nullopt;
+}
+
+// The indexed copies of a record's fields must say what its (hashed) body says.
+bool copiesMatch(const storage::AuditRow& r) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(r.body, ec);
+  if (ec || !v.is_object()) {
+    return false;
+  }
+  const auto& o = v.as_object();
+  auto str = [&o](const char* k) -> std::string {
+    const auto* f = o.if_contains(k);
+    return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string("\x01");
+  };
+  return str("actor") == r.actor && str("tenant") == r.tenant && str("action") == r.action &&
+         str("result") == r.result && str("time") == formatUtcMillis(r.timeMs);
 }
 
 }  // namespace
@@ -194,6 +232,10 @@ core::Result<std::vector<Hash>> AuditLog::leaves(std::uint64_t upTo) {
       if (r.seq > upTo) {
         return out;
       }
+      if (r.seq != next) {
+        return core::Status::ioError("record " + std::to_string(next) +
+                                     " is missing (run rampartctl audit verify)");
+      }
       out.push_back(leafHash(r.body));
       next = r.seq + 1;
     }
@@ -260,6 +302,12 @@ Verification AuditLog::verify(const std::vector<std::string>& keptCheckpoints) {
   if (auto bad = checkKept(range->size(), range->root())) {
     return fail(range->size(), *bad);
   }
+  if (auto below = store_->scan(0, 1); below.isOk() && !below.value().empty() &&
+                                       below.value().front().seq <= h.anchorSize) {
+    return fail(below.value().front().seq,
+                "record " + std::to_string(below.value().front().seq) +
+                    " lies in the part pruned by retention");
+  }
   std::uint64_t expected = h.anchorSize + 1;
   for (;;) {
     auto rows = store_->scan(expected, kScanBatch);
@@ -278,12 +326,12 @@ Verification AuditLog::verify(const std::vector<std::string>& keptCheckpoints) {
         return fail(r.seq, "record " + std::to_string(r.seq) + " was changed after it was written");
       }
       // The record's own position is part of what was hashed.
-      boost::system::error_code ec;
-      boost::json::value body = boost::json::parse(r.body, ec);
-      if (ec || !body.is_object() || !body.as_object().contains("seq") ||
-          !body.as_object().at("seq").is_number() ||
-          body.as_object().at("seq").to_number<std::uint64_t>() != r.seq) {
+      if (bodySeq(r.body) != r.seq) {
         return fail(r.seq, "record " + std::to_string(r.seq) + " is not at its position");
+      }
+      if (!copiesMatch(r)) {
+        return fail(r.seq, "record " + std::to_string(r.seq) +
+                               ": its indexed fields differ from the signed record");
       }
       range->append(leaf);
       auto c = verifyCheckpoint(r.checkpoint, origin, key);
@@ -306,6 +354,9 @@ Verification AuditLog::verify(const std::vector<std::string>& keptCheckpoints) {
     return fail(range->size() + 1, "the log was truncated: its head records " +
                                        std::to_string(h.size) + " records, " +
                                        std::to_string(range->size()) + " are left");
+  }
+  if (range->size() == h.size && range->serialize() != h.frontier) {
+    return fail(0, "the log head's frontier does not match the records");
   }
   if (range->size() > h.size) {
     return fail(h.size + 1, "record " + std::to_string(h.size + 1) +
@@ -427,10 +478,17 @@ core::Result<std::uint64_t> AuditLog::pruneBefore(std::int64_t cutoffMs) {
         if (r.seq > through) {
           break;
         }
-        if (r.seq != next) {
-          return core::Status::ioError("record " + std::to_string(next) + " is missing");
+        if (r.seq != next || bodySeq(r.body) != r.seq || !copiesMatch(r) || r.timeMs >= cutoffMs) {
+          return core::Status::ioError("record " + std::to_string(next) +
+                                       " does not verify; nothing pruned (run rampartctl audit "
+                                       "verify)");
         }
         range->append(leafHash(r.body));
+        auto c = verifyCheckpoint(r.checkpoint, signer_.origin(), signer_.publicKey());
+        if (!c || c->size != r.seq || c->root != range->root()) {
+          return core::Status::ioError("record " + std::to_string(r.seq) +
+                                       " does not match its signed checkpoint; nothing pruned");
+        }
         next = r.seq + 1;
       }
     }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -108,17 +109,16 @@ std::optional<SignedCheckpoint> parseCheckpoint(std::string_view note) {
     if (sp == std::string_view::npos) {
       return std::nullopt;
     }
-    if (l.substr(0, sp) != out.checkpoint.origin || !out.signature.empty()) {
+    if (l.substr(0, sp) != out.checkpoint.origin) {
       continue;
     }
     auto raw = core::sasl::base64Decode(l.substr(sp + 1));
     if (!raw || raw->size() != 4 + 64) {
       return std::nullopt;
     }
-    out.keyId = raw->substr(0, 4);
-    out.signature = raw->substr(4);
+    out.signatures.emplace_back(raw->substr(0, 4), raw->substr(4));
   }
-  if (out.signature.empty()) {
+  if (out.signatures.empty()) {
     return std::nullopt;
   }
   return out;
@@ -127,8 +127,13 @@ std::optional<SignedCheckpoint> parseCheckpoint(std::string_view note) {
 std::optional<Checkpoint> verifyCheckpoint(std::string_view note, std::string_view origin,
                                            std::string_view publicKey) {
   auto parsed = parseCheckpoint(note);
-  if (!parsed || parsed->checkpoint.origin != origin || publicKey.size() != 32 ||
-      parsed->keyId != checkpointKeyId(origin, publicKey)) {
+  if (!parsed || parsed->checkpoint.origin != origin || publicKey.size() != 32) {
+    return std::nullopt;
+  }
+  const std::string keyId = checkpointKeyId(origin, publicKey);
+  auto sig = std::find_if(parsed->signatures.begin(), parsed->signatures.end(),
+                          [&keyId](const auto& s) { return s.first == keyId; });
+  if (sig == parsed->signatures.end()) {
     return std::nullopt;
   }
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
@@ -139,8 +144,8 @@ std::optional<Checkpoint> verifyCheckpoint(std::string_view note, std::string_vi
   if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     return std::nullopt;
   }
-  if (EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(parsed->signature.data()),
-                       parsed->signature.size(),
+  if (EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->second.data()),
+                       sig->second.size(),
                        reinterpret_cast<const unsigned char*>(parsed->signedText.data()),
                        parsed->signedText.size()) != 1) {
     return std::nullopt;

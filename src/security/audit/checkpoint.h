@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "rampart/core/status.h"
 
@@ -28,9 +30,9 @@ struct Checkpoint {
 // Parses the note's body and signature lines (untrusted input: bounded, strict).
 struct SignedCheckpoint {
   Checkpoint checkpoint;
-  std::string keyId;      // 4 bytes
-  std::string signature;  // 64 bytes
-  std::string signedText; // the body the signature covers
+  // (key id, signature) of each signature line by the origin's name: 4 and 64 bytes.
+  std::vector<std::pair<std::string, std::string>> signatures;
+  std::string signedText;  // the body the signatures cover
 };
 std::optional<SignedCheckpoint> parseCheckpoint(std::string_view note);
 

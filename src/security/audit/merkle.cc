@@ -256,7 +256,7 @@ bool verifyConsistency(std::uint64_t first, std::uint64_t second, const Hash& fi
     return proof.empty() && firstRoot == secondRoot;
   }
   if (first == 0) {
-    return proof.empty();  // the empty tree is a prefix of every tree
+    return proof.empty() && firstRoot == emptyRoot();  // a prefix of every tree
   }
   if (proof.empty()) {
     return false;
