@@ -11,9 +11,14 @@
 #include <iostream>
 #include <sstream>
 
+#include <boost/json.hpp>
+
 #include "core/config.h"
 #include "core/credentials.h"
 #include "rampart/core/jid.h"
+#include "rampart/core/random.h"
+#include "security/admin/admin_ops.h"
+#include "security/audit/audit_log.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace {
@@ -26,7 +31,21 @@ constexpr const char* kUsage =
     "  user del JID              delete an account with its data; its sessions end\n"
     "  user passwd JID PASSWORD  set a new password\n"
     "  user list HOST            list the accounts of a virtual host\n"
+    "  role grant JID ROLE [--tenant HOST]  make an account an administrator (ROLE: sysadmin,\n"
+    "                            secadmin or auditor; one role per account)\n"
+    "  role revoke JID ROLE      take the role away (its API tokens end with it)\n"
+    "  role list                 list the administrators\n"
+    "  token create JID [--ttl SECONDS] [--label TEXT]  an admin API token for an administrator,\n"
+    "                            bound to its role and tenant; prints only the token\n"
+    "  token list                list API tokens (never the tokens themselves)\n"
+    "  token revoke ID           revoke an API token\n"
+    "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
+    "                            every signed checkpoint (exit 1 and the first bad record if not)\n"
+    "  audit tail [-n N] [--json]  the newest N audit records (default 20)\n"
+    "  audit key                 the checkpoint verifier key (for tools/audit_verify.py)\n"
+    "  audit checkpoint          the latest signed checkpoint, to keep elsewhere\n"
     "  status                    show whether rampartd runs, its ports and accounts\n"
+    "every write and every read of the audit log is audited as local:USER\n"
     "exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not running\n";
 
 int usage(const std::string& why) {
@@ -64,6 +83,201 @@ long pidFromFile(const core::Config& c) {
   return (f >> pid) && pid > 0 ? pid : 0;
 }
 
+// The audit log of the server's data directory, opened for this command.
+std::unique_ptr<security::audit::AuditLog> openAudit(const core::Config& c, bool devMode) {
+  auto hosts = servedHosts(c, devMode);
+  security::audit::AuditLogOptions o;
+  o.dbPath = c.dataDir + "/audit.db";
+  o.keyFile = c.dataDir + "/audit-signing.key";
+  o.checkpointFile = c.dataDir + "/audit.checkpoint";
+  o.origin = (hosts.empty() ? std::string("localhost") : hosts.front()) + "/audit";
+  auto r = security::audit::AuditLog::open(o);
+  if (!r.isOk()) {
+    throw core::ConfigError(r.status().message());
+  }
+  return std::move(r).value();
+}
+
+int failed(const core::Status& st) {
+  std::cerr << "rampartctl: " << st.message() << "\n";
+  return 1;
+}
+
+std::string flag(std::vector<std::string>& args, const std::string& name) {
+  auto it = std::find(args.begin(), args.end(), name);
+  if (it == args.end()) {
+    return {};
+  }
+  if (it + 1 == args.end()) {
+    throw core::ConfigError(name + " needs a value");
+  }
+  std::string v = *(it + 1);
+  args.erase(it, it + 2);
+  return v;
+}
+
+security::admin::Actor localActor() {
+  return security::admin::Actor{security::admin::localActorName(), std::nullopt, "local",
+                                "rampartctl", core::randomToken(9)};
+}
+
+int roleCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
+  const auto who = localActor();
+  if (cmd.size() == 2 && cmd[1] == "list") {
+    auto list = ops.listRoles(who);
+    if (!list.isOk()) return failed(list.status());
+    for (const auto& g : list.value()) {
+      std::cout << g.user << "@" << g.host << " " << g.role << " "
+                << (g.tenant.empty() ? "server" : g.tenant) << "\n";
+    }
+    return 0;
+  }
+  const std::string tenant = flag(cmd, "--tenant");
+  if (cmd.size() != 4 || (cmd[1] != "grant" && cmd[1] != "revoke")) {
+    return usage("role grant JID ROLE [--tenant HOST] | role revoke JID ROLE | role list");
+  }
+  if (!security::parseRole(cmd[3])) {
+    return usage("ROLE must be sysadmin, secadmin or auditor, not " + cmd[3]);
+  }
+  if (cmd[1] == "grant") {
+    auto g = ops.grantRole(who, cmd[2], cmd[3], tenant);
+    if (!g.isOk()) return failed(g.status());
+    std::cout << "ok: granted " << cmd[3] << " to " << g.value().user << "@" << g.value().host
+              << " for " << (tenant.empty() ? std::string("the whole server") : tenant) << "\n";
+    return 0;
+  }
+  if (!tenant.empty()) return usage("role revoke JID ROLE takes no --tenant");
+  if (auto st = ops.revokeRole(who, cmd[2], cmd[3]); !st.isOk()) return failed(st);
+  std::cout << "ok: revoked " << cmd[3] << " from " << cmd[2] << "\n";
+  return 0;
+}
+
+int tokenCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
+  const auto who = localActor();
+  if (cmd.size() == 2 && cmd[1] == "list") {
+    auto list = ops.listTokens(who, true);
+    if (!list.isOk()) return failed(list.status());
+    for (const auto& t : list.value()) {
+      std::cout << t.id << " " << t.user << "@" << t.host << " " << t.role << " "
+                << (t.tenant.empty() ? "server" : t.tenant) << " expires "
+                << security::audit::formatUtcMillis(t.expiresMs)
+                << (t.label.empty() ? "" : " " + t.label) << "\n";
+    }
+    return 0;
+  }
+  if (cmd.size() == 3 && cmd[1] == "revoke") {
+    if (auto st = ops.revokeToken(who, cmd[2]); !st.isOk()) return failed(st);
+    std::cout << "ok: revoked token " << cmd[2] << "\n";
+    return 0;
+  }
+  const std::string ttlText = flag(cmd, "--ttl");
+  const std::string label = flag(cmd, "--label");
+  if (cmd.size() != 3 || cmd[1] != "create") {
+    return usage("token create JID [--ttl SECONDS] [--label TEXT] | token list | token revoke ID");
+  }
+  std::int64_t ttl = security::admin::AdminOps::kDefaultTokenTtl;
+  if (!ttlText.empty()) {
+    char* end = nullptr;
+    ttl = std::strtoll(ttlText.c_str(), &end, 10);
+    if (*end != 0 || ttl < 60 || ttl > security::admin::AdminOps::kMaxTokenTtl) {
+      return usage("--ttl must be 60 to " +
+                   std::to_string(security::admin::AdminOps::kMaxTokenTtl) + " seconds");
+    }
+  }
+  auto t = ops.createToken(who, cmd[2], ttl, label);
+  if (!t.isOk()) return failed(t.status());
+  std::cout << t.value().token << "\n";
+  return 0;
+}
+
+int auditCommand(std::vector<std::string> cmd, security::audit::AuditLog& log,
+                 security::admin::AdminOps& ops) {
+  const auto who = localActor();
+  using security::AuditResult;
+  namespace action = security::audit_action;
+  if (cmd.size() >= 2 && cmd[1] == "verify") {
+    std::vector<std::string> kept;
+    for (std::string f; !(f = flag(cmd, "--checkpoint")).empty();) {
+      std::ifstream in(f);
+      if (!in) return usage("cannot read " + f);
+      kept.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+    if (cmd.size() != 2) return usage("audit verify [--checkpoint FILE]...");
+    auto v = log.verify(kept);
+    if (!v.ok) {
+      std::cout << "TAMPERED: " << v.problem << "\n";
+      if (v.badSeq != 0) std::cout << "first bad record: " << v.badSeq << "\n";
+      ops.record(who, action::kAuditVerify, "audit log", "", AuditResult::kFailure, v.problem);
+      return 1;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string root;
+    for (unsigned char c : v.root) {
+      root += kHex[c >> 4];
+      root += kHex[c & 15];
+    }
+    if (auto st = ops.record(who, action::kAuditVerify, "audit log", "", AuditResult::kSuccess,
+                             {}, {{"size", std::to_string(v.size)}});
+        !st.isOk()) {
+      return failed(st);
+    }
+    std::cout << "ok: audit log intact: " << v.records << " records checked, tree size " << v.size
+              << ", root " << root << "\n";
+    return 0;
+  }
+  if (cmd.size() >= 2 && cmd[1] == "tail") {
+    const std::string n = flag(cmd, "-n");
+    const bool json = std::erase(cmd, std::string("--json")) > 0;
+    if (cmd.size() != 2) return usage("audit tail [-n N] [--json]");
+    long count = 20;
+    if (!n.empty()) {
+      char* end = nullptr;
+      count = std::strtol(n.c_str(), &end, 10);
+      if (*end != 0 || count < 1 || count > 100000) return usage("-n must be 1-100000");
+    }
+    // Reading the audit log is itself audited, before anything is shown.
+    if (auto st = ops.record(who, action::kAuditRead, "audit log", "", AuditResult::kSuccess, {},
+                             {{"count", std::to_string(count)}});
+        !st.isOk()) {
+      return failed(st);
+    }
+    storage::AuditFilter f;
+    f.limit = static_cast<std::size_t>(count);
+    auto rows = log.query(f);
+    if (!rows.isOk()) return failed(rows.status());
+    for (auto it = rows.value().rbegin(); it != rows.value().rend(); ++it) {
+      if (json) {
+        std::cout << it->body << "\n";
+        continue;
+      }
+      boost::system::error_code ec;
+      auto v = boost::json::parse(it->body, ec);
+      auto field = [&](const char* k) -> std::string {
+        if (ec || !v.is_object()) return "?";
+        const auto* f = v.as_object().if_contains(k);
+        return f && f->is_string() ? std::string(f->as_string()) : std::string();
+      };
+      std::cout << it->seq << " " << field("time") << " " << field("actor")
+                << (field("role").empty() ? "" : " (" + field("role") + ")") << " from "
+                << field("source") << " " << field("action") << " " << field("object") << " "
+                << field("result") << (field("reason").empty() ? "" : ": " + field("reason"))
+                << (field("tenant").empty() ? "" : " [" + field("tenant") + "]") << "\n";
+    }
+    return 0;
+  }
+  if (cmd.size() == 2 && cmd[1] == "key") {
+    std::cout << log.signer().verifierKey() << "\n";
+    return 0;
+  }
+  if (cmd.size() == 2 && cmd[1] == "checkpoint") {
+    auto h = log.head();
+    if (!h.isOk()) return failed(h.status());
+    std::cout << h.value().checkpoint;
+    return 0;
+  }
+  return usage("audit verify | audit tail [-n N] [--json] | audit key | audit checkpoint");
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() < 3) {
@@ -99,11 +313,23 @@ int run(int argc, char** argv) {
     }
     return 0;
   }
+  auto db = openDb(config);
+  auto audit = openAudit(config, devMode);
+  security::admin::AdminOps ops(*db, *audit, servedHosts(config, devMode),
+                                config.scramIterations);
+  if (cmd[0] == "role") {
+    return roleCommand(cmd, ops);
+  }
+  if (cmd[0] == "token") {
+    return tokenCommand(cmd, ops);
+  }
+  if (cmd[0] == "audit") {
+    return auditCommand(cmd, *audit, ops);
+  }
   if (cmd[0] != "user" || cmd.size() < 2) {
     return usage("unknown command");
   }
   const std::string& sub = cmd[1];
-  auto db = openDb(config);
   if (sub == "list") {
     if (cmd.size() != 3) return usage("user list HOST");
     auto host = core::prepareDomainpart(cmd[2]);
@@ -129,22 +355,21 @@ int run(int argc, char** argv) {
                  (devMode ? " is not served by the rampartd of " + config.dataDir
                           : " is not configured in " + config.configPath));
   }
+  const auto who = localActor();
   core::Status st;
   if (sub == "add" || sub == "passwd") {
     if (cmd.size() != 4) return usage("user " + sub + " JID PASSWORD");
     const std::string& pw = cmd[3];
     if (pw.empty() || pw.size() > 1023) return usage("the password must be 1-1023 bytes");
-    auto prepared = core::preparePassword(pw);
-    if (!prepared) {
+    if (!core::preparePassword(pw)) {
       return usage("the password holds characters not allowed in passwords (RFC 8265 "
                    "OpaqueString: no control characters or unassigned code points)");
     }
-    auto creds = core::makeCredentials(*prepared, config.scramIterations);
-    st = sub == "add" ? db->createAccount(jid->domain(), jid->local(), creds)
-                      : db->setCredentials(jid->domain(), jid->local(), creds);
+    st = sub == "add" ? ops.createUser(who, jid->bareStr(), pw)
+                      : ops.setPassword(who, jid->bareStr(), pw);
   } else if (sub == "del") {
     if (cmd.size() != 3) return usage("user del JID");
-    st = db->deleteAccount(jid->domain(), jid->local());
+    st = ops.deleteUser(who, jid->bareStr());
   } else {
     return usage("unknown user command " + sub);
   }

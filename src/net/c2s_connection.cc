@@ -661,9 +661,10 @@ awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::S
                                                 sasl::ScramCredential& out) {
   const std::string mech = hash == sasl::ScramHash::kSha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
   auto result = std::make_shared<std::optional<storage::Credential>>();
+  auto expired = std::make_shared<bool>(false);
   auto ex = stream_.executor();
   auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
-  deps_.storage.run([result, done, host = host_, user, mech, ex](storage::Storage& s) {
+  deps_.storage.run([result, expired, done, host = host_, user, mech, ex](storage::Storage& s) {
     auto creds = s.accounts().credentials(host, user);
     if (creds.isOk()) {
       for (auto& c : creds.value()) {
@@ -672,9 +673,15 @@ awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::S
         }
       }
     }
+    // A one-time password (first-start administrators) opens nothing until it is changed.
+    if (*result) {
+      auto sec = s.admin().adminSecurity(host, user);
+      *expired = !sec.isOk() || (sec.value() && sec.value()->mustChangePassword);
+    }
     asio::post(ex, [done] { done->cancel(); });
   });
   co_await done->async_wait(kUseTuple);
+  passwordExpired_ = *expired;
   if (*result) {
     out.hash = hash;
     out.salt = (*result)->salt;
@@ -752,6 +759,10 @@ awaitable<void> C2SConnection::plainSucceeded(const std::string& user) {
   if (closing_) {
     co_return;
   }
+  if (passwordExpired_) {
+    co_await expiredPassword();
+    co_return;
+  }
   authedUser_ = user;
   counters_.authOk.fetch_add(1, std::memory_order_relaxed);
   send(Element("success", std::string(kNsSasl)).str());
@@ -760,6 +771,23 @@ awaitable<void> C2SConnection::plainSucceeded(const std::string& user) {
   armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
               "bind");
   spdlog::info("event=auth_ok peer={} user={}@{} mechanism=PLAIN", peer_, authedUser_, host_);
+  co_return;
+}
+
+// RFC 6120 6.5.2 <credentials-expired/>: the right password, which must be changed first.
+awaitable<void> C2SConnection::expiredPassword() {
+  spdlog::info("event=auth_failed peer={} user={} host={} condition=credentials-expired", peer_,
+               core::logQuoted(saslUser_), host_);
+  Element f("failure", std::string(kNsSasl));
+  f.addChild("credentials-expired", std::string(kNsSasl));
+  f.addChild("text", std::string(kNsSasl))
+      .setAttr("xml:lang", "en")
+      .addText("this one-time password must be changed first (sign in to the admin console)");
+  send(f.str());
+  scram_.reset();
+  scramGotFirst_ = false;
+  saslUser_.clear();
+  passwordExpired_ = false;
   co_return;
 }
 
@@ -890,6 +918,10 @@ awaitable<void> C2SConnection::scramSucceeded(const std::string& user) {
     co_return;
   }
   if (closing_) {
+    co_return;
+  }
+  if (passwordExpired_) {
+    co_await expiredPassword();
     co_return;
   }
   authedUser_ = user;

@@ -124,6 +124,7 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<void> handlePlain(const std::optional<std::string>& initial);
   boost::asio::awaitable<void> plainSucceeded(const std::string& user);
   boost::asio::awaitable<void> scramSucceeded(const std::string& user);
+  boost::asio::awaitable<void> expiredPassword();
   // Sends a SASL failure. A failure that answers a guess (wrong or malformed credentials) is
   // recorded by the sign-in throttle and paced by it; nothing is sent if the stream ended
   // while the answer waited.
@@ -207,6 +208,7 @@ class C2SConnection final : public core::Session,
   const char* phase_ = "";
   bool inHandshake_ = false;
   std::chrono::steady_clock::time_point authDeadline_{};
+  bool passwordExpired_ = false;  // the account's password must be changed before use
   std::string host_;
   std::string streamId_;
   std::string out_;

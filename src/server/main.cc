@@ -42,6 +42,8 @@
 #include "modules/xep0092_version/version.h"
 #include "modules/xep0199_ping/ping.h"
 #include "net/c2s_connection.h"
+#include "security/admin/admin_ops.h"
+#include "security/audit/audit_log.h"
 #include "security/throttle/connection_limiter.h"
 #include "security/throttle/sign_in_throttle.h"
 #include "net/listener.h"
@@ -105,15 +107,6 @@ Args parseArgs(int argc, char** argv) {
     throw core::ConfigError("--dev needs --data-dir DIR");
   }
   return a;
-}
-
-std::string generatePassword() {
-  std::string p = core::sasl::base64Encode(core::sasl::randomBytes(15));
-  for (auto& c : p) {
-    if (c == '+') c = 'x';
-    if (c == '/') c = 'y';
-  }
-  return p;
 }
 
 std::string tomlString(const std::string& v) {
@@ -189,19 +182,45 @@ int run(int argc, char** argv) {
   }
   std::unique_ptr<storage::sqlite::SqliteStorage> db = std::move(opened).value();
 
-  // First start: an administrator account whose password is shown exactly once.
+  // The audit log (its own database, signing key and checkpoint file in the data directory).
+  std::vector<std::string> hostNames;
+  for (const auto& h : config.hosts) hostNames.push_back(h.name);
+  security::audit::AuditLogOptions auditOptions;
+  auditOptions.dbPath = config.dataDir + "/audit.db";
+  auditOptions.keyFile = config.dataDir + "/audit-signing.key";
+  auditOptions.checkpointFile = config.dataDir + "/audit.checkpoint";
+  auditOptions.origin = config.hosts.front().name + "/audit";
+  auto auditOpened = security::audit::AuditLog::open(auditOptions);
+  if (!auditOpened.isOk()) {
+    throw core::ConfigError(auditOpened.status().message());
+  }
+  std::unique_ptr<security::audit::AuditLog> auditLog = std::move(auditOpened).value();
+  security::admin::AdminOps adminOps(*db, *auditLog, hostNames, config.scramIterations);
+  const security::admin::Actor service{"rampartd", std::nullopt, "local", "rampartd", {}};
+  // Fail closed: a server that cannot record that it starts does not start.
+  if (auto st = adminOps.record(service, security::audit_action::kServiceStart, "rampartd", "",
+                                security::AuditResult::kSuccess, {},
+                                {{"version", RAMPART_VERSION}, {"pid", std::to_string(getpid())}});
+      !st.isOk()) {
+    throw core::ConfigError("the audit log cannot be written: " + st.message());
+  }
+
+  // First start: one administrator per role, each with a one-time password shown only now.
   const std::string& firstHost = config.hosts.front().name;
-  auto existing = db->listAccounts(firstHost);
-  if (existing.isOk() && existing.value().empty()) {
-    std::string password = generatePassword();
-    if (db->createAccount(firstHost, "admin", core::makeCredentials(password, config.scramIterations))
-            .isOk()) {
-      std::cout << "\n  First start: created administrator admin@" << firstHost
-                << "\n  password: " << password
-                << "\n  (shown only this once; change it with: rampartctl ... user passwd admin@"
-                << firstHost << " NEWPASSWORD)\n\n"
-                << std::flush;
+  auto created = adminOps.bootstrap(firstHost);
+  if (!created.isOk()) {
+    throw core::ConfigError("creating the first administrators failed: " +
+                            created.status().message());
+  }
+  if (!created.value().empty()) {
+    std::cout << "\n  First start: created one administrator per role (no account holds more "
+                 "than one).\n  Each password works once: change it and enrol a second factor "
+                 "at the first sign-in\n  to the admin console.\n";
+    for (const auto& a : created.value()) {
+      std::cout << "    " << a.jid << " (" << security::roleName(a.role)
+                << ")  password: " << a.password << "\n";
     }
+    std::cout << "\n" << std::flush;
   }
 
   core::Metrics metrics;
@@ -400,6 +419,8 @@ int run(int argc, char** argv) {
   workers.stop();
   for (auto& h : hosts) h->stopAll();
   storageRunner.drainAndStop();
+  adminOps.record(service, security::audit_action::kServiceStop, "rampartd", "",
+                  security::AuditResult::kSuccess);
   std::filesystem::remove(pidFile);
   spdlog::info("event=stopped");
   return 0;

@@ -37,8 +37,9 @@ class RampartServer:
         self.proc = None
         self.pid = None
         self.ports = {}
-        self.admin_password = None
-        self.printed_password = None
+        # First start prints one one-time password per administrator: {jid: password}.
+        self.admin_passwords = {}
+        self.printed_passwords = None
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -87,10 +88,10 @@ class RampartServer:
                         raise
                     time.sleep(0.05)
         text = (self.data_dir / "stdout.log").read_bytes()[stdout_offset:].decode(errors="replace")
-        m = re.search(r"password: (\S+)", text)
-        self.printed_password = m.group(1) if m else None
-        if m:
-            self.admin_password = m.group(1)
+        found = re.findall(r"(\S+@\S+) \((?:sysadmin|secadmin|auditor)\)  password: (\S+)", text)
+        self.printed_passwords = dict(found) or None
+        if found:
+            self.admin_passwords = dict(found)
         return self
 
     def command(self):

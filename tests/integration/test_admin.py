@@ -140,13 +140,27 @@ def test_status_without_server_is_3(tmp_path):
     assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
 
 
-def test_first_start_admin_password_signs_in(server):
-    assert server.admin_password, "first start must print 'password: ...' for admin@localhost"
-    assert try_login(server, "admin", server.admin_password) == "success"
-    # Printed once (the "password:" line) and never repeated in a log line.
+def test_first_start_creates_one_administrator_per_role(server):
+    """No almighty admin: sysadmin@, secadmin@ and auditor@ with one role each; their
+    one-time passwords are printed once and open no XMPP session until changed (RFC 6120
+    <credentials-expired/>)."""
+    assert set(server.admin_passwords) == {"sysadmin@localhost", "secadmin@localhost",
+                                           "auditor@localhost"}, server.admin_passwords
+    assert len(set(server.admin_passwords.values())) == 3
+    r = server.ctl("role", "list")
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.split("\n")[:-1]) == [
+        "auditor@localhost auditor server", "secadmin@localhost secadmin server",
+        "sysadmin@localhost sysadmin server"], r.stdout
+    assert "admin@localhost" not in server.ctl("user", "list", "localhost").stdout.split()
     output = "".join((server.data_dir / f).read_text(errors="replace")
                      for f in ("stdout.log", "stderr.log"))
-    assert output.count(server.admin_password) == 1
+    for jid, password in server.admin_passwords.items():
+        # Printed once (the "password:" line) and never repeated in a log line.
+        assert output.count(password) == 1
+        assert try_login(server, jid.split("@")[0], password) == "failure/credentials-expired"
+        # A wrong password still gets the ordinary answer.
+        assert try_login(server, jid.split("@")[0], password + "x") == "failure/not-authorized"
 
 
 def test_data_files_are_private_to_the_server_user(server):
@@ -263,7 +277,7 @@ def test_restart_keeps_accounts(fresh_server):
     fresh_server.add_user("keeper@localhost", "pw-keep")
     assert fresh_server.stop() == 0
     fresh_server.start()
-    assert fresh_server.printed_password is None, "the admin password is printed on first start only"
+    assert fresh_server.printed_passwords is None, "one-time passwords are printed on first start only"
     assert try_login(fresh_server, "keeper", "pw-keep") == "success"
 
 
@@ -283,7 +297,7 @@ def test_dev_mode_writes_a_config_file_that_runs(fresh_server):
     text = path.read_text()
     assert "[[hosts]]" in text and 'name = "localhost"' in text
     assert "port = %d" % fresh_server.ports["c2s"] in text
-    password = fresh_server.admin_password
+    fresh_server.add_user("cfguser@localhost", "pw-cfg")
     assert fresh_server.stop() == 0
     proc = subprocess.Popen([RAMPARTD, "--config", str(path)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -297,7 +311,7 @@ def test_dev_mode_writes_a_config_file_that_runs(fresh_server):
             time.sleep(0.2)
         assert r.returncode == 0, (r.stdout, r.stderr)
         with RawStream(fresh_server.ports["c2s"]) as s:
-            s.login("admin", password, "cfg")
+            s.login("cfguser", "pw-cfg", "cfg")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

@@ -120,10 +120,9 @@ def login(server, local, host, resource="r", direct=False):
     return s
 
 
-def test_first_host_gets_the_administrator(tenants):
-    assert tenants.printed_password, "first start in config mode prints the admin password"
-    with RawStream(tenants.c2s_port, host="a.test") as s:
-        assert s.login("admin", tenants.printed_password, "x") == "admin@a.test/x"
+def test_first_host_gets_the_administrators(tenants):
+    assert tenants.printed_passwords and set(tenants.printed_passwords) == {
+        "sysadmin@a.test", "secadmin@a.test", "auditor@a.test"}, tenants.printed_passwords
 
 
 def test_sni_selects_each_hosts_certificate_on_direct_tls(tenants):
@@ -223,7 +222,8 @@ def test_rampartctl_with_config_lists_each_host(tenants):
     a = tenants.ctl("user", "list", "a.test")
     b = tenants.ctl("user", "list", "b.test")
     assert a.returncode == 0 and b.returncode == 0
-    assert set(a.stdout.split()) == {"admin@a.test", "alice@a.test", "bob@a.test"}
+    assert set(a.stdout.split()) == {"sysadmin@a.test", "secadmin@a.test", "auditor@a.test",
+                                     "alice@a.test", "bob@a.test"}
     assert set(b.stdout.split()) == {"carol@b.test"}
     status = tenants.ctl("status")
     assert status.returncode == 0, status.stderr

@@ -1,0 +1,102 @@
+#pragma once
+// The administrative operations shared by the admin API and rampartctl: each one checks
+// authorization (the one check, security/authz), validates its input, records its audit event
+// (fail closed: no event, no action) and then acts on storage. An Actor without a principal is
+// rampartctl's break-glass user, allowed everything and audited by its local name.
+// Not thread-safe: use one instance from the storage thread (rampartd) or from rampartctl.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rampart/security/audit_sink.h"
+#include "rampart/security/authz.h"
+#include "rampart/storage/stores.h"
+
+namespace rampart::security::admin {
+
+struct Actor {
+  std::string name;                    // the account's JID, or "local:NAME"
+  std::optional<Principal> principal;  // nullopt: rampartctl on the server's own data
+  std::string source;                  // client address, or "local"
+  std::string client;                  // "rampartctl", a user agent, or "token:ID"
+  std::string requestId;
+};
+
+struct CreatedToken {
+  std::string token;  // shown once
+  storage::ApiToken record;
+};
+
+struct Authenticated {
+  Principal principal;
+  std::string tokenId;
+};
+
+// One-time passwords of the accounts created at first start, to print once.
+struct BootstrapAccount {
+  std::string jid;
+  Role role;
+  std::string password;
+};
+
+class AdminOps {
+ public:
+  using Clock = std::function<std::int64_t()>;  // ms since the epoch
+  // `hosts`: the tenants this server serves. `scramIterations` for new passwords.
+  AdminOps(storage::Storage& storage, AuditSink& audit, std::vector<std::string> hosts,
+           std::uint32_t scramIterations, Clock now = nullptr);
+
+  // Records a denial (or any event) on the caller's behalf.
+  core::Status record(const Actor& who, std::string_view action, std::string object,
+                      std::string tenant, AuditResult result, std::string reason = {},
+                      std::vector<std::pair<std::string, std::string>> details = {});
+
+  // Allowed, or PermissionDenied after recording the denial as `action`.
+  core::Status check(const Actor& who, Permission what, std::string_view tenant,
+                     std::string_view action, const std::string& object);
+
+  core::Result<storage::RoleGrant> grantRole(const Actor& who, const std::string& jid,
+                                             const std::string& role, const std::string& tenant);
+  core::Status revokeRole(const Actor& who, const std::string& jid, const std::string& role);
+  // Tenant-scoped readers see their tenant's grants only.
+  core::Result<std::vector<storage::RoleGrant>> listRoles(const Actor& who);
+
+  // A token for `jid` (an administrator), bound to its role and tenant; ttl in seconds.
+  core::Result<CreatedToken> createToken(const Actor& who, const std::string& jid,
+                                         std::int64_t ttlSeconds, const std::string& label);
+  core::Result<std::vector<storage::ApiToken>> listTokens(const Actor& who, bool all);
+  core::Status revokeToken(const Actor& who, const std::string& id);
+  // The principal a bearer token stands for; records its use. NotFound for unknown or
+  // expired tokens (never says which).
+  core::Result<Authenticated> authenticateToken(const std::string& token,
+                                                const std::string& source);
+
+  core::Status createUser(const Actor& who, const std::string& jid, const std::string& password);
+  core::Status deleteUser(const Actor& who, const std::string& jid);
+  core::Status setPassword(const Actor& who, const std::string& jid, const std::string& password);
+
+  // First start: when `host` has no account, one account per role with a one-time password
+  // (must be changed, with a second factor enrolled, at the first sign-in).
+  core::Result<std::vector<BootstrapAccount>> bootstrap(const std::string& host);
+
+  static constexpr std::int64_t kDefaultTokenTtl = 30 * 24 * 3600;
+  static constexpr std::int64_t kMaxTokenTtl = 366 * 24 * 3600;
+
+ private:
+  std::optional<std::string> servedTenant(const std::string& host) const;
+  storage::Storage& storage_;
+  AuditSink& audit_;
+  std::vector<std::string> hosts_;
+  std::uint32_t scramIterations_;
+  Clock now_;
+};
+
+// "local:NAME" for the operating-system user running this process.
+std::string localActorName();
+// Generates a random password for one-time use.
+std::string generatePassword();
+
+}  // namespace rampart::security::admin
