@@ -625,8 +625,8 @@ awaitable<bool> C2SConnection::answerWhenDue(const std::string& account,
 
 awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
   if (answersGuess(error)) {
-    const bool due = co_await answerWhenDue(accountKeyFor(saslUser_),
-                                            security::throttle::SignInThrottle::Verdict::kWrong);
+    const std::string key = accountKeyFor(saslUser_);
+    const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kWrong);
     counters_.authFail.fetch_add(1, std::memory_order_relaxed);
     ++authFailures_;
     spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}", peer_,
@@ -751,8 +751,10 @@ awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& ini
 }
 
 awaitable<void> C2SConnection::plainSucceeded(const std::string& user) {
-  if (!co_await answerWhenDue(accountKeyFor(user),
-                              security::throttle::SignInThrottle::Verdict::kRight)) {
+  // (Named locals, not temporaries in the condition: GCC 12 miscompiles the latter.)
+  const std::string key = accountKeyFor(user);
+  const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kRight);
+  if (!due) {
     co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
     co_return;
   }
@@ -912,8 +914,10 @@ awaitable<void> C2SConnection::scramSucceeded(const std::string& user) {
   Element ok("success", std::string(kNsSasl));
   ok.addText(sasl::base64Encode(scram_->serverFinal()));
   scram_.reset();
-  if (!co_await answerWhenDue(accountKeyFor(user),
-                              security::throttle::SignInThrottle::Verdict::kRight)) {
+  // (Named locals, not temporaries in the condition: GCC 12 miscompiles the latter.)
+  const std::string key = accountKeyFor(user);
+  const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kRight);
+  if (!due) {
     co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
     co_return;
   }

@@ -31,7 +31,7 @@ def test_user_add_passwd_del_list_while_running(server):
     r = server.ctl("user", "list", "localhost")
     assert r.returncode == 0, r.stderr
     assert jid in r.stdout.split()
-    assert "admin@localhost" in r.stdout.split()
+    assert "sysadmin@localhost" in r.stdout.split()
 
     r = server.ctl("user", "passwd", jid, "second-pw")
     assert r.returncode == 0, r.stderr
