@@ -61,6 +61,73 @@ void readListener(const toml::table& t, const std::string& name, ListenerConfig&
   }
 }
 
+std::vector<std::string> cidrArray(const toml::node& v, const std::string& key) {
+  const auto* arr = v.as_array();
+  if (arr == nullptr) {
+    throw ConfigError(key + " must be an array of addresses or CIDR ranges (" + where(v) + ")");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    out.push_back(need<std::string>(item, key));
+  }
+  std::string bad;
+  if (!CidrList::parse(out, &bad)) {
+    throw ConfigError(key + ": \"" + bad + "\" is not an address or CIDR range");
+  }
+  return out;
+}
+
+void readAdmin(const toml::table& t, Config& c) {
+  toml::table listener;
+  for (auto&& [k, v] : t) {
+    const std::string key = "admin." + std::string(k.str());
+    if (k == "allow") {
+      c.adminAllow = cidrArray(v, key);
+    } else if (k == "metrics_allow") {
+      c.metricsAllow = cidrArray(v, key);
+    } else if (k == "client_ca") {
+      c.adminClientCa = need<std::string>(v, key);
+    } else if (k == "session_idle_timeout") {
+      c.adminSessionIdle = static_cast<std::uint32_t>(intIn(v, key, 60, 86400));
+    } else if (k == "session_max_age") {
+      c.adminSessionMaxAge = static_cast<std::uint32_t>(intIn(v, key, 300, 7 * 86400));
+    } else if (k == "max_failures") {
+      c.adminMaxFailures = static_cast<std::uint32_t>(intIn(v, key, 1, 100));
+    } else if (k == "lockout_seconds") {
+      c.adminLockoutSeconds = static_cast<std::uint32_t>(intIn(v, key, 10, 86400));
+    } else if (k == "roles") {
+      const auto* roles = v.as_table();
+      if (roles == nullptr) {
+        throw ConfigError(key + " must be a table of [admin.roles.ROLE] tables");
+      }
+      for (auto&& [role, rv] : *roles) {
+        const std::string name(role.str());
+        if (name != "sysadmin" && name != "secadmin" && name != "auditor") {
+          throw ConfigError("admin.roles." + name + ": the roles are sysadmin, secadmin and auditor");
+        }
+        const auto* rt = rv.as_table();
+        if (rt == nullptr) {
+          throw ConfigError("admin.roles." + name + " must be a table");
+        }
+        Config::AdminRole& r = c.adminRoles[name];
+        for (auto&& [rk, rvv] : *rt) {
+          const std::string rkey = "admin.roles." + name + "." + std::string(rk.str());
+          if (rk == "allow") {
+            r.allow = cidrArray(rvv, rkey);
+          } else if (rk == "client_certificate") {
+            r.clientCertificate = need<bool>(rvv, rkey);
+          } else {
+            throw ConfigError("unknown option " + rkey + " (" + where(rvv) + ")");
+          }
+        }
+      }
+    } else {
+      listener.insert(k, v);
+    }
+  }
+  readListener(listener, "admin", c.admin);
+}
+
 void readModules(const toml::table& t, const std::string& prefix,
                  std::map<std::string, ModuleOptions>& into) {
   for (auto&& [name, mv] : t) {
@@ -307,22 +374,25 @@ Config loadConfig(const std::string& path) {
               static_cast<std::uint32_t>(intIn(v, "https.min_body_rate", 1, 1 << 30));
         } else if (k == "body_grace") {
           c.httpsBodyGrace = static_cast<std::uint32_t>(intIn(v, "https.body_grace", 1, 3600));
-        } else if (k == "metrics_allow") {
-          const auto* arr = v.as_array();
-          if (arr == nullptr) {
-            throw ConfigError("https.metrics_allow must be an array of CIDR strings (" + where(v) + ")");
-          }
-          c.metricsAllow.clear();
-          for (const auto& item : *arr) {
-            c.metricsAllow.push_back(need<std::string>(item, "https.metrics_allow"));
-          }
-        } else if (k == "metrics_token") {
-          c.metricsToken = need<std::string>(v, "https.metrics_token");
+        } else if (k == "metrics_allow" || k == "metrics_token") {
+          throw ConfigError("https." + std::string(k.str()) +
+                            ": /metrics moved to the admin listener; use admin.metrics_allow, "
+                            "or an admin API token (" + where(v) + ")");
         } else {
           listener.insert(k, v);
         }
       }
       readListener(listener, "https", c.https);
+    } else if (sec == "admin") {
+      readAdmin(*t, c);
+    } else if (sec == "audit") {
+      for (auto&& [k, v] : *t) {
+        if (k == "retention_days") {
+          c.auditRetentionDays = static_cast<std::uint32_t>(intIn(v, "audit.retention_days", 180, 36500));
+        } else {
+          throw ConfigError("unknown option audit." + std::string(k.str()) + " (" + where(v) + ")");
+        }
+      }
     } else if (sec == "modules") {
       readModules(*t, "modules", c.modules);
     } else {
@@ -369,9 +439,14 @@ void validate(const Config& c) {
   if (c.conflictPolicy != "kick_old" && c.conflictPolicy != "refuse_new") {
     throw ConfigError("server.resource_conflict must be \"kick_old\" or \"refuse_new\"");
   }
-  std::string bad;
-  if (!CidrList::parse(c.metricsAllow, &bad)) {
-    throw ConfigError("https.metrics_allow: \"" + bad + "\" is not an address or CIDR range");
+  for (const auto& [name, role] : c.adminRoles) {
+    if (role.clientCertificate && c.adminClientCa.empty()) {
+      throw ConfigError("admin.roles." + name +
+                        ".client_certificate needs admin.client_ca (the operators' CA)");
+    }
+  }
+  if (c.adminSessionIdle > c.adminSessionMaxAge) {
+    throw ConfigError("admin.session_idle_timeout must not exceed admin.session_max_age");
   }
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels)) {

@@ -84,9 +84,22 @@ struct Config {
   std::uint32_t httpsHeaderTimeout = 30;
   std::uint32_t httpsMinBodyRate = 8192;  // bytes per second
   std::uint32_t httpsBodyGrace = 10;
-  // Who may read /metrics (CIDR list); empty: nobody. Bearer token as an alternative.
+  // The admin plane ([admin]): its own HTTPS listener, reachable only from `adminAllow`.
+  ListenerConfig admin{true, {"127.0.0.1"}, 5282};
+  std::vector<std::string> adminAllow{"127.0.0.0/8", "::1/128"};
+  // Who may read /metrics on the admin listener without an API token (CIDR list).
   std::vector<std::string> metricsAllow{"127.0.0.0/8", "::1/128"};
-  std::string metricsToken;
+  struct AdminRole {
+    std::vector<std::string> allow;  // empty: the listener's list alone
+    bool clientCertificate = false;  // also require a client certificate from adminClientCa
+  };
+  std::map<std::string, AdminRole> adminRoles;  // by role name
+  std::string adminClientCa;                    // PEM file of the operators' CA
+  std::uint32_t adminSessionIdle = 900;         // seconds
+  std::uint32_t adminSessionMaxAge = 28800;     // seconds
+  std::uint32_t adminMaxFailures = 5;           // per account and per address, then a lock
+  std::uint32_t adminLockoutSeconds = 900;
+  std::uint32_t auditRetentionDays = 180;
   bool crossHostTraffic = false;
   std::string conflictPolicy = "kick_old";  // or "refuse_new"
 

@@ -229,6 +229,15 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       r.host = std::string(head[bhttp::field::host]);
       r.contentType = std::string(head[bhttp::field::content_type]);
       r.authorization = std::string(head[bhttp::field::authorization]);
+      r.cookie = std::string(head[bhttp::field::cookie]);
+      r.csrfToken = std::string(head["X-CSRF-Token"]);
+      r.userAgent = std::string(head[bhttp::field::user_agent]).substr(0, 200);
+      if (X509* cert = SSL_get0_peer_certificate(stream.native_handle())) {
+        r.clientCertVerified = SSL_get_verify_result(stream.native_handle()) == X509_V_OK;
+        char subject[512];
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+        r.clientCertSubject = subject;
+      }
       // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one otherwise.
       const std::size_t hosts = head.count(bhttp::field::host);
       if (hosts > 1 || (hosts == 0 && head.version() >= 11)) {

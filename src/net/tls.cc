@@ -51,6 +51,26 @@ TlsContexts::TlsContexts(const core::Config& config, std::string alpn) {
   SSL_CTX_set_tlsext_servername_arg(default_->native_handle(), this);
 }
 
+void TlsContexts::requestClientCertificates(const std::string& caFile) {
+  auto apply = [&caFile](ssl::context& ctx) {
+    SSL_CTX* native = ctx.native_handle();
+    if (SSL_CTX_load_verify_locations(native, caFile.c_str(), nullptr) != 1) {
+      throw core::ConfigError("cannot load the client CA " + caFile);
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(caFile.c_str());
+    if (names == nullptr) {
+      throw core::ConfigError("no CA certificate in " + caFile);
+    }
+    SSL_CTX_set_client_CA_list(native, names);
+    // The handshake goes on whatever the outcome; SSL_get_verify_result tells the handler.
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  };
+  apply(*default_);
+  for (auto& [name, ctx] : byHost_) {
+    apply(*ctx);
+  }
+}
+
 std::unique_ptr<ssl::context> TlsContexts::makeContext(const core::Config& c,
                                                        const std::string& cert,
                                                        const std::string& key) {

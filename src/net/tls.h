@@ -24,6 +24,10 @@ class TlsContexts {
   TlsContexts& operator=(const TlsContexts&) = delete;
 
   boost::asio::ssl::context& defaultContext() { return *default_; }
+  // Asks clients for a certificate issued by the CA in `caFile` (PEM). A client without one
+  // still connects; whether one verified is for the application to check (per role on the
+  // admin listener). Throws ConfigError when the file cannot be loaded.
+  void requestClientCertificates(const std::string& caFile);
 
  private:
   static int onServerName(SSL* ssl, int* alert, void* arg);
