@@ -116,6 +116,48 @@ void ConnectionSet::add(const std::shared_ptr<C2SConnection>& c) {
 void ConnectionSet::remove(const C2SConnection* c) {
   std::lock_guard lock(mu_);
   all_.erase(c);
+  sessions_.erase(c);
+}
+
+void ConnectionSet::bound(const C2SConnection* c, std::string fullJid, std::string peer) {
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  std::lock_guard lock(mu_);
+  sessions_[c] = SessionInfo{std::move(fullJid), std::move(peer), since};
+}
+
+std::vector<SessionInfo> ConnectionSet::sessionsOf(std::string_view bareJid) const {
+  std::vector<SessionInfo> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [raw, info] : sessions_) {
+    if (info.fullJid.size() > bareJid.size() && info.fullJid.starts_with(bareJid) &&
+        info.fullJid[bareJid.size()] == '/') {
+      out.push_back(info);
+    }
+  }
+  return out;
+}
+
+std::size_t ConnectionSet::closeSessionsOf(std::string_view bareJid, std::string_view condition) {
+  std::vector<std::shared_ptr<C2SConnection>> victims;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [raw, info] : sessions_) {
+      if (info.fullJid.size() > bareJid.size() && info.fullJid.starts_with(bareJid) &&
+          info.fullJid[bareJid.size()] == '/') {
+        if (auto it = all_.find(raw); it != all_.end()) {
+          if (auto c = it->second.lock()) {
+            victims.push_back(std::move(c));
+          }
+        }
+      }
+    }
+  }
+  for (auto& c : victims) {
+    c->close(condition);
+  }
+  return victims.size();
 }
 
 std::size_t ConnectionSet::size() const {
@@ -969,6 +1011,7 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
     replaced->close("conflict");
   }
   bound_ = true;
+  deps_.connections.bound(this, jid_.str(), peer_);
   Element result = core::makeIqResult(iq);
   result.removeAttr("from");
   result.removeAttr("to");
@@ -1342,6 +1385,7 @@ awaitable<void> C2SConnection::handleResume(const Element& st) {
   setFlagBits(rs.flags);
   sm_ = std::move(rs.sm);
   bound_ = true;
+  deps_.connections.bound(this, jid_.str(), peer_);
   state_ = State::kEstablished;
   negotiationDone();
   deps_.router.replace(*old, shared_from_this());

@@ -37,10 +37,22 @@ class C2SConnection;
 
 // Every open client connection, authenticated or not, so that shutdown can end each stream
 // with <system-shutdown/>. Touched only on connect, disconnect and shutdown. Thread-safe.
+// A signed-in session as administrators see it.
+struct SessionInfo {
+  std::string fullJid;
+  std::string peer;
+  std::int64_t sinceMs = 0;
+};
+
 class ConnectionSet {
  public:
   void add(const std::shared_ptr<C2SConnection>& c);
   void remove(const C2SConnection* c);
+  // A connection bound its resource (called from its own thread).
+  void bound(const C2SConnection* c, std::string fullJid, std::string peer);
+  std::vector<SessionInfo> sessionsOf(std::string_view bareJid) const;
+  // Ends an account's sessions with a stream error; returns how many.
+  std::size_t closeSessionsOf(std::string_view bareJid, std::string_view condition);
   void closeAll(std::string_view condition);
   // Ends the sessions of accounts that no longer exist (after `rampartctl user del`).
   void closeDeletedAccounts();
@@ -50,6 +62,7 @@ class ConnectionSet {
   std::vector<std::shared_ptr<C2SConnection>> live() const;
   mutable std::mutex mu_;
   std::unordered_map<const C2SConnection*, std::weak_ptr<C2SConnection>> all_;
+  std::unordered_map<const C2SConnection*, SessionInfo> sessions_;  // bound ones
 };
 
 // Resumable XEP-0198 sessions by SM-ID, live or waiting for their client. Thread-safe.

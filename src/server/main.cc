@@ -17,6 +17,7 @@
 #include <map>
 
 #include "core/cidr.h"
+#include "core/log_value.h"
 #include "core/config.h"
 #include "core/refusal_log.h"
 #include "core/credentials.h"
@@ -24,6 +25,7 @@
 #include "core/router_impl.h"
 #include "core/sasl/scram.h"
 #include "core/workers.h"
+#include "http/admin/admin_api.h"
 #include "http/https_server.h"
 #include "http/web_client.h"
 #include "http/well_known.h"
@@ -57,14 +59,14 @@ using namespace rampart;
 constexpr const char* kUsage =
     "usage: rampartd --config FILE\n"
     "       rampartd --dev --data-dir DIR [--host NAME] [--c2s-port N] [--tls-port N] "
-    "[--https-port N]\n";
+    "[--https-port N] [--admin-port N]\n";
 
 struct Args {
   std::string config;
   bool dev = false;
   std::string dataDir;
   std::string host = "localhost";
-  std::optional<int> c2sPort, tlsPort, httpsPort;
+  std::optional<int> c2sPort, tlsPort, httpsPort, adminPort;
 };
 
 Args parseArgs(int argc, char** argv) {
@@ -93,6 +95,7 @@ Args parseArgs(int argc, char** argv) {
     else if (k == "--c2s-port") a.c2sPort = port();
     else if (k == "--tls-port") a.tlsPort = port();
     else if (k == "--https-port") a.httpsPort = port();
+    else if (k == "--admin-port") a.adminPort = port();
     else if (k == "--help" || k == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -144,7 +147,11 @@ void writeDevConfig(const core::Config& c, const Ports& ports) {
     << "\nprivate_key = " << tomlString(std::filesystem::absolute(c.keyFile).string())
     << "\n\n[c2s.starttls]\naddresses = [\"127.0.0.1\"]\nport = " << port("c2s")
     << "\n[c2s.direct_tls]\naddresses = [\"127.0.0.1\"]\nport = " << port("c2s_tls")
-    << "\n\n[https]\naddresses = [\"127.0.0.1\"]\nport = " << port("https") << "\n";
+    << "\n\n[https]\naddresses = [\"127.0.0.1\"]\nport = " << port("https")
+    << "\n\n# The admin plane: API and console, reachable from these addresses only.\n"
+    << "[admin]\naddresses = [\"127.0.0.1\"]\nport = " << port("admin")
+    << "\nallow = [\"127.0.0.0/8\", \"::1/128\"]\nsession_idle_timeout = 900\n"
+    << "session_max_age = 28800\n";
   for (const auto& h : c.hosts) {
     f << "\n[[hosts]]\nname = " << tomlString(h.name) << "\n";
   }
@@ -163,6 +170,7 @@ int run(int argc, char** argv) {
     if (args.c2sPort) config.c2s.port = static_cast<std::uint16_t>(*args.c2sPort);
     if (args.tlsPort) config.c2sTls.port = static_cast<std::uint16_t>(*args.tlsPort);
     if (args.httpsPort) config.https.port = static_cast<std::uint16_t>(*args.httpsPort);
+    if (args.adminPort) config.admin.port = static_cast<std::uint16_t>(*args.adminPort);
     std::filesystem::create_directories(config.dataDir);
     std::vector<std::string> names;
     for (const auto& h : config.hosts) names.push_back(h.name);
@@ -270,40 +278,12 @@ int run(int argc, char** argv) {
   net::C2SDeps directDeps{config,   router,   storageRunner, metrics,
                           directTls, throttle, limiter,       refusals,
                           connections, deps.fakeSaltKey, &smRegistry};
-  const core::CidrList metricsAllow = *core::CidrList::parse(config.metricsAllow);
 
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {
     http::Response r;
     r.body = "{\"status\":\"ok\"}";
     return r;
   });
-  httpRoutes.add("GET", "/metrics", [&](const http::Request& req) {
-    // Sign-in failure counts, load and heap are for operators: allowed addresses (loopback
-    // by default) or the bearer token only.
-    const bool tokenOk =
-        !config.metricsToken.empty() &&
-        req.authorization.size() == config.metricsToken.size() + 7 &&
-        req.authorization.starts_with("Bearer ") &&
-        CRYPTO_memcmp(req.authorization.data() + 7, config.metricsToken.data(),
-                      config.metricsToken.size()) == 0;
-    if (!tokenOk && !metricsAllow.contains(req.peer)) {
-      refusals.refuse("metrics-forbidden", req.peer, "address not in https.metrics_allow");
-      return http::problem(403, "Forbidden",
-                           "metrics are served only to https.metrics_allow or with the token");
-    }
-    metrics.gauge("rampart_c2s_negotiating").store(static_cast<std::int64_t>(limiter.negotiating()),
-                                                   std::memory_order_relaxed);
-    http::Response r;
-    r.contentType = "text/plain; version=0.0.4";
-    r.body = metrics.renderPrometheus();
-    // Heap actually in use (not merely mapped): what sizing decisions need.
-    struct mallinfo2 mi = mallinfo2();
-    r.body += "# HELP rampart_heap_in_use_bytes Heap bytes allocated and not freed\n"
-              "# TYPE rampart_heap_in_use_bytes gauge\nrampart_heap_in_use_bytes " +
-              std::to_string(mi.uordblks + mi.hblkhd) + "\n";
-    return r;
-  });
-
   // RFC 7395 XMPP over WebSocket and its XEP-0156 discovery, on the HTTPS listener.
   std::vector<http::WebSocketRoute> websockets;
   websockets.push_back(http::WebSocketRoute{
@@ -361,6 +341,68 @@ int run(int argc, char** argv) {
                                  : config.httpsPublicUrl);
   }
 
+  // The admin plane: its own router, TLS contexts (asking for operators' client certificates
+  // when a CA is configured) and listener.
+  http::Router adminRoutes;
+  net::TlsContexts adminTls(config, "http/1.1");
+  if (!config.adminClientCa.empty()) {
+    adminTls.requestClientCertificates(config.adminClientCa);
+  }
+  http::admin::AdminHooks hooks;
+  hooks.metricsText = [&]() {
+    metrics.gauge("rampart_c2s_negotiating")
+        .store(static_cast<std::int64_t>(limiter.negotiating()), std::memory_order_relaxed);
+    std::string text = metrics.renderPrometheus();
+    // Heap actually in use (not merely mapped): what sizing decisions need.
+    struct mallinfo2 mi = mallinfo2();
+    text += "# HELP rampart_heap_in_use_bytes Heap bytes allocated and not freed\n"
+            "# TYPE rampart_heap_in_use_bytes gauge\nrampart_heap_in_use_bytes " +
+            std::to_string(mi.uordblks + mi.hblkhd) + "\n";
+    return text;
+  };
+  hooks.statusJson = [&]() {
+    auto value = [&](std::string_view name) {
+      return metrics.gauge(name).load(std::memory_order_relaxed);
+    };
+    return "{\"status\":\"ok\",\"version\":\"" RAMPART_VERSION "\",\"connections\":" +
+           std::to_string(connections.size()) +
+           ",\"sessions\":" + std::to_string(value("rampart_sessions")) +
+           ",\"negotiating\":" + std::to_string(limiter.negotiating()) +
+           ",\"messages_routed\":" +
+           std::to_string(metrics.counter("rampart_stanzas_routed_total").load()) + "}";
+  };
+  hooks.sessionsOf = [&](const std::string& bare) {
+    std::vector<http::admin::AdminHooks::Session> out;
+    for (auto& s : connections.sessionsOf(bare)) {
+      out.push_back({s.fullJid, s.peer, s.sinceMs});
+    }
+    return out;
+  };
+  hooks.endSessionsOf = [&](const std::string& bare) {
+    return connections.closeSessionsOf(bare, "policy-violation");
+  };
+  hooks.alert = [](std::string_view rule, const std::string& tenant, const std::string& summary) {
+    spdlog::warn("event=alert rule={} tenant={} summary={}", rule, core::logQuoted(tenant),
+                 core::logQuoted(summary));
+  };
+  http::admin::AdminApi adminApi(http::admin::AdminApiDeps{config, storageRunner, db.get(),
+                                                           *auditLog, hostNames, hooks});
+  adminApi.registerRoutes(adminRoutes);
+  adminRoutes.add("GET", "/healthz", [](const http::Request&) {
+    http::Response r;
+    r.body = "{\"status\":\"ok\"}";
+    return r;
+  });
+  static const std::vector<http::WebSocketRoute> kNoWebSockets;
+  if (config.admin.enabled) {
+    listeners.push_back(std::make_unique<net::Listener>(
+        workers, config.admin.addresses, config.admin.port,
+        [&adminTls, &adminRoutes, &httpsOptions](boost::asio::ip::tcp::socket s) {
+          http::serveHttps(std::move(s), adminTls, adminRoutes, kNoWebSockets, httpsOptions);
+        }));
+    ports["admin"] = listeners.back()->port();
+  }
+
   if (args.dev) {
     writeDevConfig(config, ports);
     auto port = [&](const char* k) { return portOf(ports, k); };
@@ -369,6 +411,8 @@ int run(int argc, char** argv) {
               << port("c2s") << " (STARTTLS) or " << port("c2s_tls")
               << " (direct TLS); the certificate is self-signed (" << config.certFile << ").\n"
               << "  Web client: https://localhost:" << port("https") << "/chat/\n"
+              << "  Admin API:  https://localhost:" << port("admin") << "/api/v1/ (OpenAPI: "
+              << "/api/v1/openapi.json)\n"
               << "  Add users:  rampartctl --data-dir " << config.dataDir << " user add alice@"
               << host << " PASSWORD\n\n"
               << std::flush;

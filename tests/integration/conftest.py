@@ -78,7 +78,7 @@ class RampartServer:
         self.pid = pid
         self.ports = ports
         # The listeners accept before they are announced; make sure by connecting once.
-        for name in ("c2s", "c2s_tls", "https"):
+        for name in ("c2s", "c2s_tls", "https", "admin"):
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", ports[name]), timeout=2).close()
@@ -96,7 +96,7 @@ class RampartServer:
 
     def command(self):
         return [RAMPARTD, "--dev", "--data-dir", str(self.data_dir), "--host", self.host,
-                "--c2s-port", "0", "--tls-port", "0", "--https-port", "0"]
+                "--c2s-port", "0", "--tls-port", "0", "--https-port", "0", "--admin-port", "0"]
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -146,12 +146,16 @@ class RampartServer:
 
     # ---- HTTPS -----------------------------------------------------------------------------
 
-    def https_get(self, path, timeout=10):
+    @property
+    def admin_port(self):
+        return self.ports["admin"]
+
+    def https_get(self, path, timeout=10, port=None):
         """GET over HTTPS (self-signed certificate): returns (status, headers, body text)."""
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=timeout,
+        conn = http.client.HTTPSConnection("127.0.0.1", port or self.https_port, timeout=timeout,
                                            context=ctx)
         try:
             conn.request("GET", path, headers={"Host": self.host})
@@ -163,7 +167,7 @@ class RampartServer:
 
     def metrics(self):
         """Prometheus samples: {'name{labels}': value} plus {'name': value} when unlabelled."""
-        status, _, body = self.https_get("/metrics")
+        status, _, body = self.https_get("/metrics", port=self.admin_port)
         assert status == 200, status
         samples = {}
         for line in body.splitlines():

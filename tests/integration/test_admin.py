@@ -204,7 +204,7 @@ def test_healthz(server):
 def test_metrics(server):
     server.add_user("metrics@localhost", "pw-m")
     assert try_login(server, "metrics", "pw-m") == "success"
-    status, headers, body = server.https_get("/metrics")
+    status, headers, body = server.https_get("/metrics", port=server.admin_port)
     assert status == 200
     assert headers.get("content-type", "").startswith("text/plain")
     samples = server.metrics()

@@ -69,6 +69,10 @@ port = 0
 addresses = ["127.0.0.1"]
 port = 0
 
+[admin]
+addresses = ["127.0.0.1"]
+port = 0
+
 [sasl]
 allow_plain = true
 

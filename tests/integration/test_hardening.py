@@ -25,7 +25,7 @@ def sasl_condition(el):
     return [local_name(c.tag) for c in el if local_name(c.tag) != "text"][0]
 
 
-def write_config(tmp, c2s="", sasl="", https="", extra=""):
+def write_config(tmp, c2s="", sasl="", https="", admin="", extra=""):
     data = tmp / "data"
     data.mkdir(parents=True, exist_ok=True)
     cert, key = make_cert(tmp, "localhost")
@@ -55,6 +55,11 @@ port = 0
 addresses = ["127.0.0.1"]
 port = 0
 {https}
+
+[admin]
+addresses = ["127.0.0.1"]
+port = 0
+{admin}
 
 [[hosts]]
 name = "localhost"
@@ -469,20 +474,28 @@ def test_http_trickled_body_is_cut_off(own):
     assert "event=refused reason=http-body-timeout" in log
 
 
-def test_metrics_only_for_allowed_addresses_or_the_token(own):
-    s = own(https='metrics_allow = ["127.0.0.1/32"]\nmetrics_token = "t0ken-for-metrics"')
+def test_metrics_only_on_the_admin_listener_for_allowed_addresses_or_a_token(own):
+    s = own(admin='metrics_allow = ["127.0.0.1/32"]')
     req = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n"
-    status, h, body, _ = https_raw(s.https_port, req % "", source="127.0.0.2")
-    assert status == 403 and h["content-type"] == "application/problem+json", body
-    status, _, body, _ = https_raw(s.https_port,
-                                   req % "Authorization: Bearer wrong-token-for-metric\r\n",
+    status, _, _, _ = https_raw(s.https_port, req % "", source="127.0.0.1")
+    assert status == 404, "metrics are not on the public listener"
+    status, h, body, _ = https_raw(s.admin_port, req % "", source="127.0.0.2")
+    assert status == 401 and h["content-type"] == "application/problem+json", body
+    status, _, body, _ = https_raw(s.admin_port,
+                                   req % "Authorization: Bearer rpt_wrong-token-for-metrics\r\n",
                                    source="127.0.0.2")
-    assert status == 403
-    status, _, body, _ = https_raw(s.https_port,
-                                   req % "Authorization: Bearer t0ken-for-metrics\r\n",
+    assert status == 401
+    token = s.ctl("token", "create", "sysadmin@localhost").stdout.strip()
+    status, _, body, _ = https_raw(s.admin_port, req % ("Authorization: Bearer %s\r\n" % token),
                                    source="127.0.0.2")
     assert status == 200 and b"rampart_c2s_connections" in body
-    status, _, body, _ = https_raw(s.https_port, req % "", source="127.0.0.1")
+    # The audit administrator has no business with service metrics.
+    auditor = s.ctl("token", "create", "auditor@localhost").stdout.strip()
+    status, _, body, _ = https_raw(s.admin_port,
+                                   req % ("Authorization: Bearer %s\r\n" % auditor),
+                                   source="127.0.0.2")
+    assert status == 403
+    status, _, body, _ = https_raw(s.admin_port, req % "", source="127.0.0.1")
     assert status == 200
 
 

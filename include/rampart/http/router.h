@@ -23,6 +23,13 @@ struct Request {
   std::string host;  // the Host header as sent (may carry a port)
   std::string contentType;
   std::string authorization;  // the Authorization header, if any (never logged)
+  std::string cookie;         // the Cookie header, if any (never logged)
+  std::string csrfToken;      // the X-CSRF-Token header, if any
+  std::string userAgent;
+  // A client certificate that verified against the listener's client CA (admin listener
+  // only), and its subject.
+  bool clientCertVerified = false;
+  std::string clientCertSubject;
 };
 
 struct Response {

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include <openssl/crypto.h>
+
 #include "core/credentials.h"
+#include "core/sasl/scram.h"
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 
@@ -479,6 +482,74 @@ core::Status AdminOps::setPassword(const Actor& who, const std::string& jid,
     record(who, action, account->jid, tenant, AuditResult::kFailure, st.message());
   }
   return st;
+}
+
+bool AdminOps::checkPassword(const std::string& jid, const std::string& password) {
+  auto account = parseAccount(jid);
+  auto prepared = core::preparePassword(password);
+  storage::Credential stored;
+  bool known = false;
+  if (account) {
+    auto creds = storage_.accounts().credentials(account->host, account->user);
+    if (creds.isOk()) {
+      for (const auto& c : creds.value()) {
+        if (c.mechanism == "SCRAM-SHA-256") {
+          stored = c;
+          known = true;
+        }
+      }
+    }
+  }
+  if (!known) {
+    // The same work for an unknown account: timing does not tell accounts apart.
+    stored.salt = core::sasl::randomBytes(16);
+    stored.iterations = scramIterations_;
+    stored.storedKey = core::sasl::randomBytes(32);
+  }
+  auto derived = core::sasl::deriveScramCredential(core::sasl::ScramHash::kSha256,
+                                                   prepared.value_or(std::string()), stored.salt,
+                                                   stored.iterations);
+  const bool same = derived.storedKey.size() == stored.storedKey.size() &&
+                    CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
+                                  stored.storedKey.size()) == 0;
+  return known && prepared && same;
+}
+
+core::Status AdminOps::changeOwnPassword(const Actor& who, const std::string& password) {
+  const auto action = audit_action::kAdminPasswordChange;
+  auto account = parseAccount(who.name);
+  const std::string tenant = who.principal ? who.principal->tenant : std::string();
+  std::optional<std::string> prepared;
+  std::string problem;
+  if (!account) {
+    problem = "not an account";
+  } else if (password.size() < 12 || password.size() > 1023) {
+    problem = "the new password must be 12 to 1023 bytes long";
+  } else if (!(prepared = core::preparePassword(password))) {
+    problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
+  } else if (checkPassword(who.name, password)) {
+    problem = "the new password must differ from the current one";
+  }
+  if (!problem.empty()) {
+    record(who, action, who.name, tenant, AuditResult::kFailure, problem);
+    return core::Status::invalidArgument(problem);
+  }
+  if (auto st = record(who, action, who.name, tenant, AuditResult::kSuccess); !st.isOk()) {
+    return unavailable(st);
+  }
+  auto st = storage_.accounts().setCredentials(account->host, account->user,
+                                               core::makeCredentials(*prepared, scramIterations_));
+  if (!st.isOk()) {
+    record(who, action, who.name, tenant, AuditResult::kFailure, st.message());
+    return st;
+  }
+  auto sec = storage_.admin().adminSecurity(account->host, account->user);
+  if (sec.isOk() && sec.value() && sec.value()->mustChangePassword) {
+    auto updated = *sec.value();
+    updated.mustChangePassword = false;
+    return storage_.admin().putAdminSecurity(account->host, account->user, updated);
+  }
+  return sec.isOk() ? core::Status::ok() : sec.status();
 }
 
 core::Result<std::vector<BootstrapAccount>> AdminOps::bootstrap(const std::string& host) {

@@ -78,6 +78,12 @@ class AdminOps {
   core::Status deleteUser(const Actor& who, const std::string& jid);
   core::Status setPassword(const Actor& who, const std::string& jid, const std::string& password);
 
+  // Whether `password` is the account's (PBKDF2 against the stored SCRAM-SHA-256 keys, in
+  // constant time; an unknown account costs the same and answers false).
+  bool checkPassword(const std::string& jid, const std::string& password);
+  // An administrator changes its own password: clears the must-change flag; audited.
+  core::Status changeOwnPassword(const Actor& who, const std::string& password);
+
   // First start: when `host` has no account, one account per role with a one-time password
   // (must be changed, with a second factor enrolled, at the first sign-in).
   core::Result<std::vector<BootstrapAccount>> bootstrap(const std::string& host);

@@ -1,0 +1,337 @@
+#pragma once
+// Internals of the admin API shared by admin_api.cc (routing, authentication, the OpenAPI
+// document) and admin_handlers.cc (the operations). Not an interface: include nowhere else.
+
+#include <boost/json.hpp>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "core/sasl/scram.h"
+#include "http/admin/admin_api.h"
+#include "rampart/core/datetime.h"
+
+namespace rampart::http::admin {
+
+namespace json = boost::json;
+using security::AuditResult;
+using security::Permission;
+using security::Principal;
+using security::admin::Actor;
+using security::admin::Stage;
+namespace action = security::audit_action;
+
+
+inline constexpr std::string_view kCookie = "__Host-rampart_admin";
+inline constexpr std::size_t kMaxBody = 64 * 1024;
+inline constexpr std::size_t kMaxPage = 500;
+
+inline std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// RFC 9457 problem details with a stable type per kind of problem.
+inline Response problemOf(int status, std::string_view slug, std::string_view title,
+                   std::string_view detail = {}) {
+  json::object o;
+  o["type"] = "urn:rampart:problem:" + std::string(slug);
+  o["title"] = title;
+  o["status"] = status;
+  if (!detail.empty()) {
+    o["detail"] = detail;
+  }
+  Response r;
+  r.status = status;
+  r.contentType = "application/problem+json";
+  r.body = json::serialize(o);
+  return r;
+}
+
+inline Response fromStatus(const core::Status& st) {
+  using C = core::Status::Code;
+  switch (st.code()) {
+    case C::kOk:
+      return problemOf(500, "internal", "Internal Server Error");
+    case C::kNotFound:
+      return problemOf(404, "not-found", "Not Found", st.message());
+    case C::kAlreadyExists:
+      return problemOf(409, "conflict", "Conflict", st.message());
+    case C::kInvalidArgument:
+      return problemOf(422, "invalid-input", "Invalid input", st.message());
+    case C::kPermissionDenied:
+      return problemOf(403, "forbidden", "Forbidden", st.message());
+    case C::kFailedPrecondition:
+      return problemOf(409, "precondition", "Conflict", st.message());
+    case C::kUnavailable:
+      return problemOf(503, "audit-unavailable", "Service Unavailable", st.message());
+    case C::kIoError:
+      return problemOf(500, "storage", "Internal Server Error", "a storage error occurred");
+  }
+  return problemOf(500, "internal", "Internal Server Error");
+}
+
+inline Response jsonResponse(const json::value& v, int status = 200) {
+  Response r;
+  r.status = status;
+  r.contentType = "application/json";
+  r.body = json::serialize(v);
+  return r;
+}
+
+inline std::string percentDecode(std::string_view s, bool plusIsSpace) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = hex(s[i + 1]);
+      const int lo = hex(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += plusIsSpace && s[i] == '+' ? ' ' : s[i];
+  }
+  return out;
+}
+
+inline std::map<std::string, std::string> parseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    const auto eq = pair.find('=');
+    out[percentDecode(pair.substr(0, eq), true)] =
+        eq == std::string_view::npos ? std::string() : percentDecode(pair.substr(eq + 1), true);
+  }
+  return out;
+}
+
+inline std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                      : slash - start));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  return out;
+}
+
+inline std::string cookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+inline bool constantEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+inline json::object grantJson(const storage::RoleGrant& g) {
+  json::object o;
+  o["jid"] = g.user + "@" + g.host;
+  o["role"] = g.role;
+  o["tenant"] = g.tenant.empty() ? json::value(nullptr) : json::value(g.tenant);
+  o["granted"] = security::audit::formatUtcMillis(g.grantedMs);
+  o["granted_by"] = g.grantedBy;
+  return o;
+}
+
+inline json::object tokenJson(const storage::ApiToken& t) {
+  json::object o;
+  o["id"] = t.id;
+  o["jid"] = t.user + "@" + t.host;
+  o["role"] = t.role;
+  o["tenant"] = t.tenant.empty() ? json::value(nullptr) : json::value(t.tenant);
+  o["created"] = security::audit::formatUtcMillis(t.createdMs);
+  o["expires"] = security::audit::formatUtcMillis(t.expiresMs);
+  o["last_used"] = t.lastUsedMs ? json::value(security::audit::formatUtcMillis(t.lastUsedMs))
+                                : json::value(nullptr);
+  o["label"] = t.label;
+  return o;
+}
+
+inline std::string hex(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// One request as the handlers see it.
+struct Call {
+  const Request& req;
+  std::map<std::string, std::string> params;  // from the path template
+  std::map<std::string, std::string> query;
+  json::object body;
+  std::optional<Principal> principal;
+  std::string sessionId;  // when signed in through the console
+  std::optional<security::admin::AdminSession> session;
+  std::string tokenId;  // when signed in with an API token
+  Actor actor;
+};
+
+// A field of the request body, validated; `problem` collects the first error.
+struct Fields {
+  const json::object& o;
+  std::string problem;
+  std::string str(const char* name, bool required, std::size_t maxLen = 1024) {
+    const auto* v = o.if_contains(name);
+    if (v == nullptr || v->is_null()) {
+      if (required && problem.empty()) problem = std::string("\"") + name + "\" is required";
+      return {};
+    }
+    if (!v->is_string()) {
+      if (problem.empty()) problem = std::string("\"") + name + "\" must be a string";
+      return {};
+    }
+    if (v->as_string().size() > maxLen) {
+      if (problem.empty())
+        problem = std::string("\"") + name + "\" is longer than " + std::to_string(maxLen);
+      return {};
+    }
+    return std::string(v->as_string());
+  }
+  std::int64_t integer(const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) {
+    const auto* v = o.if_contains(name);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (!v->is_int64() && !v->is_uint64()) {
+      if (problem.empty()) problem = std::string("\"") + name + "\" must be an integer";
+      return fallback;
+    }
+    const std::int64_t n = v->is_int64() ? v->as_int64() : static_cast<std::int64_t>(v->as_uint64());
+    if (n < lo || n > hi) {
+      if (problem.empty())
+        problem = std::string("\"") + name + "\" must be " + std::to_string(lo) + " to " +
+                  std::to_string(hi);
+      return fallback;
+    }
+    return n;
+  }
+  void only(std::initializer_list<const char*> allowed) {
+    for (const auto& [k, v] : o) {
+      if (std::find_if(allowed.begin(), allowed.end(),
+                       [&](const char* a) { return k == a; }) == allowed.end() &&
+          problem.empty()) {
+        problem = "unknown field \"" + std::string(k) + "\"";
+      }
+    }
+  }
+};
+
+struct Operation {
+  std::string method;
+  std::string path;  // template: /api/v1/users/{jid}
+  std::string id;    // operationId, also the audit action of denials and token reads
+  std::string summary;
+  std::optional<Permission> permission;  // nullopt: no authorization beyond the stage
+  bool open = false;                     // no authentication (sign-in, the document)
+  std::vector<Stage> stages{Stage::kActive};  // console sessions must be in one of these
+  std::string requestSchema;                  // JSON Schema of the body (OpenAPI), if any
+  std::function<Response(Call&)> handler;
+};
+
+struct AdminApi::Impl {
+  AdminApiDeps deps;
+  storage::Storage* db = nullptr;  // used on the storage thread only
+  std::unique_ptr<security::admin::AdminOps> ops;
+  security::admin::AdminSessions sessions;
+  security::admin::SignInLock lock;
+  core::CidrList listenerAllow;
+  core::CidrList metricsAllow;
+  std::map<std::string, core::CidrList> roleAllow;
+  std::vector<Operation> operations;
+
+  explicit Impl(AdminApiDeps d, storage::Storage& storage)
+      : deps(std::move(d)),
+        db(&storage),
+        sessions(deps.config.adminSessionIdle, deps.config.adminSessionMaxAge),
+        lock(deps.config.adminMaxFailures, deps.config.adminLockoutSeconds),
+        listenerAllow(*core::CidrList::parse(deps.config.adminAllow)),
+        metricsAllow(*core::CidrList::parse(deps.config.metricsAllow)) {
+    for (const auto& [name, role] : deps.config.adminRoles) {
+      if (!role.allow.empty()) {
+        roleAllow.emplace(name, *core::CidrList::parse(role.allow));
+      }
+    }
+    ops = std::make_unique<security::admin::AdminOps>(storage, deps.audit, deps.hosts,
+                                                      deps.config.scramIterations);
+    define();
+  }
+
+  void define();
+  void handle(Request req, Respond respond);
+  Response run(const Request& req);
+  Response authenticate(Call& c, const Operation& op);
+  std::optional<Response> roleGate(const Request& req, const std::string& jid,
+                                   const std::string& role, const std::string& tenant);
+  std::string openApi() const;
+
+  // Handlers.
+  Response signIn(Call& c);
+  Response sessionInfo(Call& c);
+  Response signOut(Call& c);
+  Response changePassword(Call& c);
+  Response totpStart(Call& c);
+  Response totpConfirm(Call& c);
+  Response status(Call& c);
+  Response tenants(Call& c);
+  Response users(Call& c);
+  Response createUser(Call& c);
+  Response deleteUser(Call& c);
+  Response setPassword(Call& c);
+  Response userSessions(Call& c);
+  Response endUserSessions(Call& c);
+  Response roles(Call& c);
+  Response grant(Call& c);
+  Response revoke(Call& c);
+  Response tokens(Call& c);
+  Response createToken(Call& c);
+  Response revokeToken(Call& c);
+  Response auditEvents(Call& c);
+  Response auditExport(Call& c);
+  Response auditVerification(Call& c);
+  Response auditCheckpoint(Call& c);
+  Response auditKey(Call& c);
+  Response inclusionProof(Call& c);
+  Response consistencyProof(Call& c);
+
+  // A tenant the caller names, checked against its scope.
+  std::optional<Response> scope(Call& c, Permission p, const std::string& tenant,
+                                std::string_view action, const std::string& object) {
+    auto st = ops->check(c.actor, p, tenant, action, object);
+    if (!st.isOk()) {
+      return fromStatus(st);
+    }
+    return std::nullopt;
+  }
+};
+
+
+}  // namespace rampart::http::admin

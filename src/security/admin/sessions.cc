@@ -1,0 +1,158 @@
+#include "security/admin/sessions.h"
+
+#include <openssl/sha.h>
+
+#include <chrono>
+
+#include "rampart/core/random.h"
+
+namespace rampart::security::admin {
+
+namespace {
+
+std::int64_t systemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hashOf(const std::string& id) {
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), h);
+  return std::string(reinterpret_cast<char*>(h), sizeof h);
+}
+
+constexpr std::size_t kMaxSessions = 10000;
+constexpr std::size_t kMaxLockKeys = 100000;
+
+}  // namespace
+
+std::string_view stageName(Stage s) {
+  switch (s) {
+    case Stage::kPasswordChange:
+      return "password_change";
+    case Stage::kTotpEnrolment:
+      return "totp_enrolment";
+    case Stage::kActive:
+      return "active";
+  }
+  return "active";
+}
+
+AdminSessions::AdminSessions(std::int64_t idleSeconds, std::int64_t maxAgeSeconds, Clock now)
+    : idleMs_(idleSeconds * 1000),
+      maxAgeMs_(maxAgeSeconds * 1000),
+      now_(now ? std::move(now) : Clock(systemNowMs)) {}
+
+AdminSessions::Created AdminSessions::create(const Principal& p, Stage stage,
+                                             const std::string& source) {
+  Created c{core::randomToken(33), core::randomToken(24)};
+  const std::int64_t now = now_();
+  std::lock_guard lock(mu_);
+  if (sessions_.size() >= kMaxSessions) {
+    std::erase_if(sessions_, [&](const auto& kv) {
+      return now - kv.second.lastSeenMs > idleMs_ || now - kv.second.createdMs > maxAgeMs_;
+    });
+  }
+  sessions_[hashOf(c.id)] = AdminSession{p, stage, c.csrf, now, now, source, {}};
+  return c;
+}
+
+std::optional<AdminSession> AdminSessions::find(const std::string& id, std::string* ended) {
+  const std::int64_t now = now_();
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(hashOf(id));
+  if (it == sessions_.end()) {
+    if (ended) *ended = "no such session (signed out or never signed in)";
+    return std::nullopt;
+  }
+  AdminSession& s = it->second;
+  if (now - s.createdMs > maxAgeMs_) {
+    if (ended) *ended = "the session reached its maximum age; sign in again";
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  if (now - s.lastSeenMs > idleMs_) {
+    if (ended) *ended = "the session was idle too long; sign in again";
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  s.lastSeenMs = now;
+  return s;
+}
+
+bool AdminSessions::update(const std::string& id,
+                           const std::function<void(AdminSession&)>& change) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(hashOf(id));
+  if (it == sessions_.end()) {
+    return false;
+  }
+  change(it->second);
+  return true;
+}
+
+void AdminSessions::end(const std::string& id) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(hashOf(id));
+}
+
+void AdminSessions::endAllOf(const std::string& jid) {
+  std::lock_guard lock(mu_);
+  std::erase_if(sessions_, [&](const auto& kv) { return kv.second.principal.jid == jid; });
+}
+
+std::size_t AdminSessions::size() {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+SignInLock::SignInLock(unsigned maxFailures, std::int64_t windowSeconds, Clock now)
+    : max_(maxFailures),
+      windowMs_(windowSeconds * 1000),
+      now_(now ? std::move(now) : Clock(systemNowMs)) {}
+
+std::int64_t SignInLock::lockedFor(const std::string& key) {
+  const std::int64_t now = now_();
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  if (it == failures_.end()) {
+    return 0;
+  }
+  auto& q = it->second;
+  while (!q.empty() && now - q.front() >= windowMs_) {
+    q.pop_front();
+  }
+  if (q.empty()) {
+    failures_.erase(it);
+    return 0;
+  }
+  if (q.size() < max_) {
+    return 0;
+  }
+  // Locked until enough failures age out of the window.
+  return (q[q.size() - max_] + windowMs_ - now + 999) / 1000;
+}
+
+unsigned SignInLock::fail(const std::string& key) {
+  const std::int64_t now = now_();
+  std::lock_guard lock(mu_);
+  if (failures_.size() >= kMaxLockKeys && failures_.count(key) == 0) {
+    std::erase_if(failures_, [&](const auto& kv) {
+      return kv.second.empty() || now - kv.second.back() >= windowMs_;
+    });
+  }
+  auto& q = failures_[key];
+  while (!q.empty() && now - q.front() >= windowMs_) {
+    q.pop_front();
+  }
+  q.push_back(now);
+  return static_cast<unsigned>(q.size());
+}
+
+void SignInLock::clear(const std::string& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+}
+
+}  // namespace rampart::security::admin

@@ -1,0 +1,79 @@
+#pragma once
+// Administrator sessions of the admin console, kept in memory: a random identifier in an
+// HttpOnly cookie (only its hash is kept), a CSRF token, an idle and an absolute deadline,
+// and a stage for the first sign-in (change the one-time password, then enrol TOTP). Plus
+// the lock on repeated sign-in failures per account and per address. Thread-safe.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "rampart/security/authz.h"
+
+namespace rampart::security::admin {
+
+enum class Stage { kPasswordChange, kTotpEnrolment, kActive };
+std::string_view stageName(Stage s);
+
+struct AdminSession {
+  Principal principal;
+  Stage stage = Stage::kActive;
+  std::string csrf;
+  std::int64_t createdMs = 0;
+  std::int64_t lastSeenMs = 0;
+  std::string source;
+  std::string pendingTotpSecret;  // during enrolment
+};
+
+class AdminSessions {
+ public:
+  using Clock = std::function<std::int64_t()>;  // ms
+  AdminSessions(std::int64_t idleSeconds, std::int64_t maxAgeSeconds, Clock now = nullptr);
+
+  struct Created {
+    std::string id;  // the cookie value
+    std::string csrf;
+  };
+  Created create(const Principal& p, Stage stage, const std::string& source);
+  // The live session for a cookie value, touched; nullopt (and `ended` says why) when unknown,
+  // idle too long or too old (then it is removed).
+  std::optional<AdminSession> find(const std::string& id, std::string* ended = nullptr);
+  bool update(const std::string& id, const std::function<void(AdminSession&)>& change);
+  void end(const std::string& id);
+  // Ends every session of an administrator (role revoked, password changed elsewhere).
+  void endAllOf(const std::string& jid);
+  std::size_t size();
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, AdminSession> sessions_;  // by SHA-256 of the id; guarded by mu_
+  std::int64_t idleMs_;
+  std::int64_t maxAgeMs_;
+  Clock now_;
+};
+
+// Failed sign-ins per key (an account, an address) within a window; at `maxFailures` the key
+// is locked until the oldest of them leaves the window.
+class SignInLock {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  SignInLock(unsigned maxFailures, std::int64_t windowSeconds, Clock now = nullptr);
+  // Seconds until the key may try again; 0 when it is not locked.
+  std::int64_t lockedFor(const std::string& key);
+  // Records a failure; returns the failures now counted in the window.
+  unsigned fail(const std::string& key);
+  void clear(const std::string& key);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::deque<std::int64_t>> failures_;  // guarded by mu_
+  unsigned max_;
+  std::int64_t windowMs_;
+  Clock now_;
+};
+
+}  // namespace rampart::security::admin
