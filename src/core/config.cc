@@ -88,9 +88,9 @@ void readAdmin(const toml::table& t, Config& c) {
     } else if (k == "client_ca") {
       c.adminClientCa = need<std::string>(v, key);
     } else if (k == "session_idle_timeout") {
-      c.adminSessionIdle = static_cast<std::uint32_t>(intIn(v, key, 60, 86400));
+      c.adminSessionIdle = static_cast<std::uint32_t>(intIn(v, key, 1, 86400));
     } else if (k == "session_max_age") {
-      c.adminSessionMaxAge = static_cast<std::uint32_t>(intIn(v, key, 300, 7 * 86400));
+      c.adminSessionMaxAge = static_cast<std::uint32_t>(intIn(v, key, 1, 7 * 86400));
     } else if (k == "max_failures") {
       c.adminMaxFailures = static_cast<std::uint32_t>(intIn(v, key, 1, 100));
     } else if (k == "lockout_seconds") {

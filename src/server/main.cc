@@ -385,6 +385,10 @@ int run(int argc, char** argv) {
     spdlog::warn("event=alert rule={} tenant={} summary={}", rule, core::logQuoted(tenant),
                  core::logQuoted(summary));
   };
+  // An audit event that cannot be written stops its action (AdminOps) and raises an alert.
+  auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
+    alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
+  });
   http::admin::AdminApi adminApi(http::admin::AdminApiDeps{config, storageRunner, db.get(),
                                                            *auditLog, hostNames, hooks});
   adminApi.registerRoutes(adminRoutes);

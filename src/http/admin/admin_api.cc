@@ -128,6 +128,14 @@ void AdminApi::Impl::define() {
   op("GET", "/api/v1/audit/proofs/consistency", "audit.proof.consistency",
      "RFC 9162 consistency proof (query: first, second)", P::kAuditRead,
      &Impl::consistencyProof);
+  // What a person does in the console, never an automaton with a token: signing out, changing
+  // one's password, enrolling TOTP, and creating API tokens (after a sign-in with TOTP).
+  for (auto& o : operations) {
+    if (o.id == "session.delete" || o.id == "session.password" || o.id == "session.totp.start" ||
+        o.id == "session.totp.confirm" || o.id == "token.create") {
+      o.sessionOnly = true;
+    }
+  }
 }
 
 std::string AdminApi::Impl::openApi() const {
@@ -167,6 +175,8 @@ std::string AdminApi::Impl::openApi() const {
     item["x-rampart-roles"] = roles;
     if (o.open) {
       item["security"] = json::array();
+    } else if (o.sessionOnly) {
+      item["security"] = {json::object{{"session", json::array()}}};
     } else {
       item["security"] = {json::object{{"bearer", json::array()}},
                           json::object{{"session", json::array()}}};
@@ -377,6 +387,10 @@ Response AdminApi::Impl::authenticate(Call& c, const Operation& op) {
   const Request& req = c.req;
   Response none;
   none.status = 0;
+  if (req.authorization.starts_with("Bearer ") && op.sessionOnly) {
+    return problemOf(401, "session-required", "Unauthorized",
+                     "this operation needs a console session signed in with TOTP, not a token");
+  }
   if (req.authorization.starts_with("Bearer ")) {
     auto who = ops->authenticateToken(req.authorization.substr(7), req.peer);
     if (!who.isOk()) {

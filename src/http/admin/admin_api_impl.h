@@ -252,6 +252,7 @@ struct Operation {
   std::string summary;
   std::optional<Permission> permission;  // nullopt: no authorization beyond the stage
   bool open = false;                     // no authentication (sign-in, the document)
+  bool sessionOnly = false;              // a console session, not an API token
   std::vector<Stage> stages{Stage::kActive};  // console sessions must be in one of these
   std::string requestSchema;                  // JSON Schema of the body (OpenAPI), if any
   std::function<Response(Call&)> handler;

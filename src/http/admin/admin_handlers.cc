@@ -510,13 +510,6 @@ Response AdminApi::Impl::tokens(Call& c) {
 }
 
 Response AdminApi::Impl::createToken(Call& c) {
-  if (!c.session) {
-    // Tokens come from a person signed in with two factors, not from other tokens.
-    ops->record(c.actor, action::kTokenCreate, c.actor.name, c.principal->tenant,
-                AuditResult::kDenied, "tokens are created from a console session");
-    return problemOf(403, "session-required", "Forbidden",
-                     "API tokens are created from a console session signed in with TOTP");
-  }
   Fields f{c.body};
   f.only({"ttl", "label"});
   const std::int64_t ttl = f.integer("ttl", security::admin::AdminOps::kDefaultTokenTtl, 60,

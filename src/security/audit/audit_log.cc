@@ -110,7 +110,7 @@ std::string formatUtcMillis(std::int64_t ms) {
 }
 
 core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const AuditLogOptions& options) {
-  auto store = storage::sqlite::SqliteAuditStore::open(options.dbPath);
+  auto store = storage::sqlite::SqliteAuditStore::open(options.dbPath, options.busyTimeoutMs);
   if (!store.isOk()) {
     return store.status();
   }

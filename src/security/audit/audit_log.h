@@ -25,6 +25,7 @@ struct AuditLogOptions {
   std::string keyFile;         // Ed25519 signing key (created 0600 at first use)
   std::string checkpointFile;  // the latest checkpoint, rewritten after every record
   std::string origin;          // checkpoint origin for a new log; an existing log keeps its own
+  int busyTimeoutMs = 5000;    // how long an append waits for another writer before failing
   std::function<std::int64_t()> nowMs;  // clock (tests inject one); null: the system clock
 };
 

@@ -61,18 +61,18 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::open(const std::stri
   // FULL: an audit record the caller was told is durable survives power loss.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                              "PRAGMA secure_delete=ON"}) {
-    if (Status st = s->exec(pragma); !st.isOk()) {
+    if (Status st = s->exec(pragma, true); !st.isOk()) {
       return st;
     }
   }
-  if (Status st = s->exec("BEGIN IMMEDIATE"); !st.isOk()) {
+  if (Status st = s->exec("BEGIN IMMEDIATE", true); !st.isOk()) {
     return st;
   }
-  if (Status st = s->exec(kSchema); !st.isOk()) {
+  if (Status st = s->exec(kSchema, true); !st.isOk()) {
     s->exec("ROLLBACK");
     return st;
   }
-  if (Status st = s->exec("COMMIT"); !st.isOk()) {
+  if (Status st = s->exec("COMMIT", true); !st.isOk()) {
     return st;
   }
   return s;
@@ -84,10 +84,12 @@ Status SqliteAuditStore::error(std::string_view what) const {
   return Status::ioError("audit log: " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-Status SqliteAuditStore::exec(const char* sql) {
+Status SqliteAuditStore::exec(const char* sql, bool retry) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
-  for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 500; ++tries) {
+  // Only while opening: changing the journal mode or creating the schema does not go through
+  // the busy handler when another process opens the log at the same moment.
+  for (int tries = 0; retry && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 500; ++tries) {
     sqlite3_free(err);
     err = nullptr;
     sqlite3_sleep(10);

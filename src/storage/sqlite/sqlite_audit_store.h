@@ -31,7 +31,7 @@ class SqliteAuditStore final : public AuditStore {
 
  private:
   explicit SqliteAuditStore(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
+  Status exec(const char* sql, bool retry = false);
   Status error(std::string_view what) const;
   Result<AuditHead> readHead();
   sqlite3* db_;
