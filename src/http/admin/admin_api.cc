@@ -332,15 +332,12 @@ Response AdminApi::Impl::run(const Request& req) {
       return problemOf(415, "unsupported-media-type", "Unsupported Media Type",
                        "send application/json");
     }
-    boost::system::error_code ec;
-    json::parse_options po;
-    po.max_depth = 8;
-    json::value v = json::parse(req.body, ec, {}, po);
-    if (ec || !v.is_object()) {
+    auto body = parseBody(req.body);
+    if (!body) {
       return problemOf(400, "malformed-json", "Bad Request",
                        "the body must be one JSON object");
     }
-    c.body = std::move(v.as_object());
+    c.body = std::move(*body);
   }
   if (!found->open) {
     if (Response denied = authenticate(c, *found); denied.status != 0) {

@@ -1,0 +1,131 @@
+#include "http/admin/request.h"
+
+#include <algorithm>
+
+namespace rampart::http::admin {
+
+namespace json = boost::json;
+
+std::string percentDecode(std::string_view s, bool plusIsSpace) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = hex(s[i + 1]);
+      const int lo = hex(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += plusIsSpace && s[i] == '+' ? ' ' : s[i];
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    const auto eq = pair.find('=');
+    out[percentDecode(pair.substr(0, eq), true)] =
+        eq == std::string_view::npos ? std::string() : percentDecode(pair.substr(eq + 1), true);
+  }
+  return out;
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                      : slash - start));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string cookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+std::optional<json::object> parseBody(std::string_view body) {
+  boost::system::error_code ec;
+  json::parse_options po;
+  po.max_depth = 8;
+  json::value v = json::parse(body, ec, {}, po);
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
+}
+
+std::string Fields::str(const char* name, bool required, std::size_t maxLen) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required && problem.empty()) problem = std::string("\"") + name + "\" is required";
+    return {};
+  }
+  if (!v->is_string()) {
+    if (problem.empty()) problem = std::string("\"") + name + "\" must be a string";
+    return {};
+  }
+  if (v->as_string().size() > maxLen) {
+    if (problem.empty())
+      problem = std::string("\"") + name + "\" is longer than " + std::to_string(maxLen);
+    return {};
+  }
+  return std::string(v->as_string());
+}
+
+std::int64_t Fields::integer(const char* name, std::int64_t fallback, std::int64_t lo,
+                           std::int64_t hi) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return fallback;
+  if (!v->is_int64() && !v->is_uint64()) {
+    if (problem.empty()) problem = std::string("\"") + name + "\" must be an integer";
+    return fallback;
+  }
+  const std::int64_t n = v->is_int64() ? v->as_int64() : static_cast<std::int64_t>(v->as_uint64());
+  if (n < lo || n > hi) {
+    if (problem.empty())
+      problem = std::string("\"") + name + "\" must be " + std::to_string(lo) + " to " +
+                std::to_string(hi);
+    return fallback;
+  }
+  return n;
+}
+
+void Fields::only(std::initializer_list<const char*> allowed) {
+  for (const auto& field : o) {
+    const std::string_view key = field.key();
+    if (std::find_if(allowed.begin(), allowed.end(),
+                     [key](const char* a) { return key == a; }) == allowed.end() &&
+        problem.empty()) {
+      problem = "unknown field \"" + std::string(key) + "\"";
+    }
+  }
+}
+
+}  // namespace rampart::http::admin
