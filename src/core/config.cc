@@ -186,6 +186,18 @@ std::optional<ModuleOptions> Config::moduleOptions(const std::string& host,
   return out;
 }
 
+std::string Config::resolvedWebAdminDir() const {
+  if (!webAdminDir.empty()) {
+    return webAdminDir;
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return "web/admin/dist";
+  }
+  return (exe.parent_path().parent_path() / "web" / "admin" / "dist").string();
+}
+
 std::string Config::resolvedWebChatDir() const {
   if (!webChatDir.empty()) {
     return webChatDir;
@@ -352,6 +364,8 @@ Config loadConfig(const std::string& path) {
       for (auto&& [k, v] : *t) {
         if (k == "chat_dir") {
           c.webChatDir = need<std::string>(v, "web.chat_dir");
+        } else if (k == "admin_dir") {
+          c.webAdminDir = need<std::string>(v, "web.admin_dir");
         } else {
           throw ConfigError("unknown option web." + std::string(k.str()) + " (" + where(v) + ")");
         }

@@ -57,6 +57,7 @@ struct Config {
   ListenerConfig https{true, {"127.0.0.1"}, 5281};
   std::string httpsPublicUrl;  // how clients reach the HTTPS listener; empty: https://HOST:PORT
   std::string webChatDir;  // the bundled web client; empty: web/chat beside the binary's tree
+  std::string webAdminDir;  // the built admin console; empty: web/admin/dist beside the tree
 
   std::uint32_t scramIterations = 4096;
   bool allowPlain = false;
@@ -109,6 +110,7 @@ struct Config {
   std::string configPath;  // where it was loaded from, empty in --dev mode
 
   std::string resolvedWebChatDir() const;
+  std::string resolvedWebAdminDir() const;
   std::string resolvedDbPath() const { return dbPath.empty() ? dataDir + "/rampart.db" : dbPath; }
   std::string resolvedPidFile() const {
     return pidFile.empty() ? dataDir + "/rampartd.pid" : pidFile;

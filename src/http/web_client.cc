@@ -164,4 +164,56 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
   });
 }
 
+void addAdminConsole(Router& router, std::string root) {
+  auto cache = std::make_shared<Cache>();
+  auto serve = [root, cache](Request req, Respond respond) {
+    std::string rel = req.path.substr(1);
+    std::filesystem::path file;
+    bool page = false;
+    if (rel.empty() || (rel.find('.') == std::string::npos && safeRelative(rel) &&
+                        !rel.starts_with("api/"))) {
+      file = std::filesystem::path(root) / "index.html";
+      page = true;
+    } else if ((rel.starts_with("assets/") && safeRelative(rel.substr(7)) && typeFor(rel)) ||
+               rel == "favicon.svg") {
+      file = std::filesystem::path(root) / rel;
+    } else {
+      respond(problem(404, "Not Found", "no such file of the admin console"));
+      return;
+    }
+    std::shared_ptr<const std::string> content;
+    {
+      std::lock_guard lock(cache->mu);
+      if (auto it = cache->files.find(file.string()); it != cache->files.end()) {
+        content = it->second;
+      }
+    }
+    if (!content) {
+      auto data = readFile(file);
+      if (!data) {
+        respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
+                        page ? "the admin console is not built (run: make build)"
+                             : "no such file of the admin console"));
+        return;
+      }
+      content = std::make_shared<const std::string>(std::move(*data));
+      std::lock_guard lock(cache->mu);
+      cache->files[file.string()] = content;
+    }
+    Response r;
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+    r.contentType = page ? "text/html; charset=utf-8" : typeFor(rel);
+    r.headers.emplace_back("Cache-Control", page ? "no-store" : "public, max-age=3600");
+    r.body = *content;
+    respond(std::move(r));
+  };
+  router.addPrefix("GET", "/", 0, serve);
+}
+
 }  // namespace rampart::http

@@ -15,4 +15,9 @@ namespace rampart::http {
 void addWebClient(Router& router, std::string root, std::vector<std::string> hosts,
                   std::map<std::string, std::string> displayNames = {});
 
+// The admin console on the admin listener: `root` is its Vite build (index.html and
+// assets/). "/" and every path without a file extension get index.html (the console routes
+// in the page); files come from assets/. A strict CSP: this origin's scripts and styles only.
+void addAdminConsole(Router& router, std::string root);
+
 }  // namespace rampart::http

@@ -392,6 +392,7 @@ int run(int argc, char** argv) {
   http::admin::AdminApi adminApi(http::admin::AdminApiDeps{config, storageRunner, db.get(),
                                                            *auditLog, hostNames, hooks});
   adminApi.registerRoutes(adminRoutes);
+  http::addAdminConsole(adminRoutes, config.resolvedWebAdminDir());
   adminRoutes.add("GET", "/healthz", [](const http::Request&) {
     http::Response r;
     r.body = "{\"status\":\"ok\"}";

@@ -32,7 +32,7 @@ async function check(name, fn) {
 function startServer() {
   const dir = mkdtempSync(path.join(tmpdir(), 'rampart-browser-'));
   const proc = spawn(rampartd, ['--dev', '--data-dir', dir, '--c2s-port', '0', '--tls-port', '0',
-                                '--https-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+                                '--https-port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', () => {});
   proc.stderr.on('data', () => {});
   return new Promise((resolve, reject) => {
