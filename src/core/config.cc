@@ -399,6 +399,33 @@ Config loadConfig(const std::string& path) {
       readListener(listener, "https", c.https);
     } else if (sec == "admin") {
       readAdmin(*t, c);
+    } else if (sec == "alerts") {
+      for (auto&& [k, v] : *t) {
+        const std::string key = "alerts." + std::string(k.str());
+        if (k == "webhook_url") {
+          c.alertWebhookUrl = need<std::string>(v, key);
+          if (!c.alertWebhookUrl.starts_with("https://") &&
+              !c.alertWebhookUrl.starts_with("http://")) {
+            throw ConfigError(key + " must be an http:// or https:// URL (" + where(v) + ")");
+          }
+        } else if (k == "webhook_secret") {
+          c.alertWebhookSecret = need<std::string>(v, key);
+        } else if (k == "webhook_ca") {
+          c.alertWebhookCa = need<std::string>(v, key);
+        } else if (k == "xmpp") {
+          c.alertXmpp = need<bool>(v, key);
+        } else if (k == "quiet_seconds") {
+          c.alertQuietSeconds = static_cast<std::uint32_t>(intIn(v, key, 0, 86400));
+        } else if (k == "certificate_warning_days") {
+          c.certificateWarningDays = static_cast<std::uint32_t>(intIn(v, key, 1, 365));
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+      if (!c.alertWebhookUrl.empty() && c.alertWebhookSecret.size() < 16) {
+        throw ConfigError("alerts.webhook_secret must be at least 16 characters when "
+                          "alerts.webhook_url is set (receivers check the HMAC signature)");
+      }
     } else if (sec == "audit") {
       for (auto&& [k, v] : *t) {
         if (k == "retention_days") {

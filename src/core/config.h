@@ -101,6 +101,13 @@ struct Config {
   std::uint32_t adminMaxFailures = 5;           // per account and per address, then a lock
   std::uint32_t adminLockoutSeconds = 900;
   std::uint32_t auditRetentionDays = 180;
+  // [alerts]: where security alerts go besides the log and the console.
+  std::string alertWebhookUrl;
+  std::string alertWebhookSecret;
+  std::string alertWebhookCa;
+  bool alertXmpp = true;
+  std::uint32_t alertQuietSeconds = 60;
+  std::uint32_t certificateWarningDays = 30;
   bool crossHostTraffic = false;
   std::string conflictPolicy = "kick_old";  // or "refuse_new"
 

@@ -1,2 +1,3 @@
-// Boost.JSON is used header-only: its implementation is compiled once, here.
+// Boost.JSON and Boost.URL are used header-only: their implementations are compiled once, here.
 #include <boost/json/src.hpp>
+#include <boost/url/src.hpp>

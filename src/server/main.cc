@@ -8,7 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -45,7 +48,10 @@
 #include "modules/xep0199_ping/ping.h"
 #include "net/c2s_connection.h"
 #include "security/admin/admin_ops.h"
+#include "security/alerts/alert_pipeline.h"
+#include "security/alerts/cert_watch.h"
 #include "security/audit/audit_log.h"
+#include "rampart/core/random.h"
 #include "security/throttle/connection_limiter.h"
 #include "security/throttle/sign_in_throttle.h"
 #include "net/listener.h"
@@ -381,10 +387,34 @@ int run(int argc, char** argv) {
   hooks.endSessionsOf = [&](const std::string& bare) {
     return connections.closeSessionsOf(bare, "policy-violation");
   };
-  hooks.alert = [](std::string_view rule, const std::string& tenant, const std::string& summary) {
-    spdlog::warn("event=alert rule={} tenant={} summary={}", rule, core::logQuoted(tenant),
-                 core::logQuoted(summary));
+  // Security alerts: stored for the console, logged, POSTed to the webhook, and sent to the
+  // tenant's security administrators over XMPP.
+  security::alerts::AlertOptions alertOptions;
+  alertOptions.webhookUrl = config.alertWebhookUrl;
+  alertOptions.webhookSecret = config.alertWebhookSecret;
+  alertOptions.webhookCa = config.alertWebhookCa;
+  alertOptions.xmpp = config.alertXmpp;
+  alertOptions.quiet = std::chrono::seconds(config.alertQuietSeconds);
+  security::alerts::AlertPipeline alerts(
+      alertOptions, storageRunner, config.hosts.front().name,
+      [&router](const std::string& from, const std::string& to, const std::string& subject,
+                const std::string& body) {
+        core::Element m("message", std::string(core::kNsClient));
+        m.setAttr("from", from).setAttr("to", to).setAttr("type", "normal");
+        m.setAttr("id", core::randomToken(9));
+        m.addChild("subject", std::string(core::kNsClient)).addText(subject);
+        m.addChild("body", std::string(core::kNsClient)).addText(body);
+        router.route(std::move(m));
+      });
+  hooks.alert = [&alerts](std::string_view rule, const std::string& tenant,
+                          const std::string& summary) {
+    const bool critical = rule.starts_with("audit-") || rule == "storage-errors";
+    alerts.raise(rule, critical ? "critical" : "warning", tenant, summary);
   };
+  db->setErrorHook([&alerts](std::string_view what) {
+    alerts.raise(security::alerts::rule::kStorageErrors, "critical", "",
+                 "storage error: " + std::string(what));
+  });
   // An audit event that cannot be written stops its action (AdminOps) and raises an alert.
   auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
     alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
@@ -462,7 +492,90 @@ int run(int argc, char** argv) {
     spdlog::info("event=listening service={} port={}", k, v);
   }
   spdlog::info("event=started hosts={} threads={}", config.hosts.size(), workers.size());
+
+  // Daily checks on their own thread (the first right now): certificates close to expiry, the
+  // audit log's integrity, and its retention.
+  std::mutex maintenanceMu;
+  std::condition_variable maintenanceCv;
+  bool maintenanceStop = false;
+  std::thread maintenance([&] {
+    auto auditEvent = [&](std::string_view action, std::string object, security::AuditResult result,
+                          std::vector<std::pair<std::string, std::string>> details) {
+      security::AuditEvent e;
+      e.action = action;
+      e.actor = "rampartd";
+      e.source = "local";
+      e.client = "rampartd";
+      e.object = std::move(object);
+      e.result = result;
+      e.details = std::move(details);
+      return auditLog->record(e);
+    };
+    // Certificate changes since the last start are audited.
+    std::vector<std::string> certFiles{config.certFile};
+    for (const auto& h : config.hosts) {
+      if (!h.certFile.empty()) certFiles.push_back(h.certFile);
+    }
+    {
+      const std::string seenFile = config.dataDir + "/tls-fingerprints";
+      std::map<std::string, std::string> seen;
+      {
+        std::ifstream in(seenFile);
+        for (std::string file, fp; in >> fp && std::getline(in >> std::ws, file);) seen[file] = fp;
+      }
+      std::ofstream out(seenFile + ".tmp");
+      for (const auto& f : certFiles) {
+        auto info = security::alerts::inspectCertificate(f);
+        if (!info.readable) continue;
+        out << info.fingerprint << " " << f << "\n";
+        if (seen[f] != info.fingerprint) {
+          auditEvent(security::audit_action::kTlsCertificate, f, security::AuditResult::kSuccess,
+                     {{"sha256", info.fingerprint}, {"subject", info.subject},
+                      {"not_after", security::audit::formatUtcMillis(info.notAfterMs)},
+                      {"previous", seen[f].empty() ? "none" : seen[f]}});
+        }
+      }
+      out.close();
+      std::filesystem::rename(seenFile + ".tmp", seenFile);
+    }
+    std::unique_lock lock(maintenanceMu);
+    do {
+      lock.unlock();
+      const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+      for (const auto& f : certFiles) {
+        auto info = security::alerts::inspectCertificate(f);
+        const std::int64_t left = info.notAfterMs - nowMs;
+        if (info.readable && left < std::int64_t{config.certificateWarningDays} * 86400000) {
+          alerts.raise(security::alerts::rule::kCertificateExpiry, left <= 0 ? "critical" : "warning",
+                       "", "certificate " + f + " (" + info.subject + ") " +
+                               (left <= 0 ? "has expired" : "expires") + " at " +
+                               security::audit::formatUtcMillis(info.notAfterMs));
+        }
+      }
+      auto v = auditLog->verify();
+      if (!v.ok) {
+        alerts.raise(security::alerts::rule::kAuditVerification, "critical", "",
+                     "audit log verification failed: " + v.problem);
+      }
+      auto pruned = auditLog->pruneBefore(nowMs - std::int64_t{config.auditRetentionDays} * 86400000);
+      if (pruned.isOk() && pruned.value() > 0) {
+        auditEvent(security::audit_action::kAuditPrune, "audit log", security::AuditResult::kSuccess,
+                   {{"records", std::to_string(pruned.value())},
+                    {"retention_days", std::to_string(config.auditRetentionDays)}});
+      }
+      lock.lock();
+    } while (!maintenanceCv.wait_for(lock, std::chrono::hours(24), [&] { return maintenanceStop; }));
+  });
+
   stopped.get_future().wait();
+  {
+    std::lock_guard lock(maintenanceMu);
+    maintenanceStop = true;
+  }
+  maintenanceCv.notify_all();
+  maintenance.join();
   // Let the <system-shutdown/> errors reach the clients, then flush storage.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   workers.stop();

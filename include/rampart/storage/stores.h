@@ -12,6 +12,7 @@
 
 #include "rampart/core/status.h"
 #include "rampart/storage/admin_store.h"
+#include "rampart/storage/alert_store.h"
 
 namespace rampart::storage {
 
@@ -171,6 +172,7 @@ class Storage {
   virtual KeyValueStore& keyValue() = 0;
   virtual ArchiveStore& archive() = 0;
   virtual AdminStore& admin() = 0;
+  virtual AlertStore& alerts() = 0;
 };
 
 }  // namespace rampart::storage

@@ -128,6 +128,11 @@ void AdminApi::Impl::define() {
   op("GET", "/api/v1/audit/proofs/consistency", "audit.proof.consistency",
      "RFC 9162 consistency proof (query: first, second)", P::kAuditRead,
      &Impl::consistencyProof);
+  op("GET", "/api/v1/alerts", "alert.list",
+     "Security alerts, newest first (query: open=true, cursor, limit)", P::kAlertRead,
+     &Impl::alertList);
+  op("POST", "/api/v1/alerts/{id}/acknowledge", "alert.acknowledge", "Acknowledge an alert",
+     P::kAlertAcknowledge, &Impl::alertAcknowledge);
   // What a person does in the console, never an automaton with a token: signing out, changing
   // one's password, enrolling TOTP, and creating API tokens (after a sign-in with TOTP).
   for (auto& o : operations) {

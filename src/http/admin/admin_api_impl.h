@@ -211,6 +211,8 @@ struct AdminApi::Impl {
   Response auditKey(Call& c);
   Response inclusionProof(Call& c);
   Response consistencyProof(Call& c);
+  Response alertList(Call& c);
+  Response alertAcknowledge(Call& c);
 
   // A tenant the caller names, checked against its scope.
   std::optional<Response> scope(Call& c, Permission p, const std::string& tenant,

@@ -700,4 +700,82 @@ Response AdminApi::Impl::consistencyProof(Call& c) {
   return jsonResponse(json::object{{"first", *first}, {"second", *second}, {"proof", p}});
 }
 
+Response AdminApi::Impl::alertList(Call& c) {
+  const auto limit = number(c.query, "limit").value_or(100);
+  if (limit < 1 || limit > kMaxPage) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "limit must be 1 to " + std::to_string(kMaxPage));
+  }
+  std::int64_t before = 0;
+  if (!queryOr(c.query, "cursor").empty()) {
+    auto cur = number(c.query, "cursor");
+    if (!cur) {
+      return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
+    }
+    before = static_cast<std::int64_t>(*cur);
+  }
+  auto list = db->alerts().listAlerts(c.principal->tenant, queryOr(c.query, "open") == "true",
+                                      before, limit);
+  if (!list.isOk()) {
+    return fromStatus(list.status());
+  }
+  json::array items;
+  for (const auto& a : list.value()) {
+    json::object o;
+    o["id"] = a.id;
+    o["rule"] = a.rule;
+    o["severity"] = a.severity;
+    o["tenant"] = a.tenant.empty() ? json::value(nullptr) : json::value(a.tenant);
+    o["summary"] = a.summary;
+    o["created"] = security::audit::formatUtcMillis(a.createdMs);
+    o["acknowledged_by"] = a.acknowledgedBy.empty() ? json::value(nullptr)
+                                                    : json::value(a.acknowledgedBy);
+    o["acknowledged_at"] = a.acknowledgedMs ? json::value(security::audit::formatUtcMillis(
+                                                  a.acknowledgedMs))
+                                            : json::value(nullptr);
+    items.push_back(o);
+  }
+  const bool more = list.value().size() == limit;
+  return jsonResponse(json::object{
+      {"items", items},
+      {"next_cursor", more ? json::value(std::to_string(list.value().back().id))
+                           : json::value(nullptr)}});
+}
+
+Response AdminApi::Impl::alertAcknowledge(Call& c) {
+  std::int64_t id = 0;
+  for (char ch : c.params["id"]) {
+    if (ch < '0' || ch > '9' || id > (INT64_MAX - 9) / 10) {
+      return problemOf(404, "not-found", "Not Found", "no such alert");
+    }
+    id = id * 10 + (ch - '0');
+  }
+  auto a = db->alerts().alertById(id);
+  if (!a.isOk()) {
+    return fromStatus(a.status());
+  }
+  if (!a.value()) {
+    return problemOf(404, "not-found", "Not Found", "no such alert");
+  }
+  const std::string object = "alert " + std::to_string(id);
+  if (auto denied = scope(c, Permission::kAlertAcknowledge, a.value()->tenant,
+                          action::kAlertAcknowledge, object)) {
+    return *denied;
+  }
+  if (a.value()->acknowledgedMs != 0) {
+    return problemOf(409, "precondition", "Conflict", "the alert is already acknowledged");
+  }
+  if (auto st = ops->record(c.actor, action::kAlertAcknowledge, object, a.value()->tenant,
+                            AuditResult::kSuccess, {}, {{"rule", a.value()->rule}});
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written: " + st.message()));
+  }
+  if (auto st = db->alerts().acknowledgeAlert(id, c.actor.name, nowMs()); !st.isOk()) {
+    return fromStatus(st);
+  }
+  Response r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace rampart::http::admin

@@ -244,4 +244,80 @@ Status SqliteStorage::putAdminSecurity(std::string_view host, std::string_view u
   return rc == SQLITE_DONE ? Status::ok() : error("storing sign-in security");
 }
 
+namespace {
+AlertRecord readAlert(const Stmt& st) {
+  AlertRecord a;
+  a.id = st.colInt(0);
+  a.rule = st.colText(1);
+  a.severity = st.colText(2);
+  a.tenant = st.colText(3);
+  a.summary = st.colText(4);
+  a.createdMs = st.colInt(5);
+  a.acknowledgedBy = st.colText(6);
+  a.acknowledgedMs = st.colInt(7);
+  return a;
+}
+#define ALERT_COLUMNS "id, rule, severity, tenant, summary, created, acknowledged_by, acknowledged"
+}  // namespace
+
+Result<std::int64_t> SqliteStorage::addAlert(const AlertRecord& a) {
+  Stmt ins(db_, "INSERT INTO alerts (rule, severity, tenant, summary, created, acknowledged_by, "
+                "acknowledged) VALUES (?1, ?2, ?3, ?4, ?5, '', 0)");
+  ins.text(1, a.rule).text(2, a.severity).text(3, a.tenant).text(4, a.summary);
+  ins.int64(5, a.createdMs);
+  if (ins.step() != SQLITE_DONE) {
+    return error("storing an alert");
+  }
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<AlertRecord>> SqliteStorage::listAlerts(std::string_view tenant, bool openOnly,
+                                                          std::int64_t beforeId,
+                                                          std::size_t limit) {
+  Stmt st(db_, "SELECT " ALERT_COLUMNS " FROM alerts WHERE (?1 = '' OR tenant = ?1) AND "
+               "(?2 = 0 OR acknowledged = 0) AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4");
+  st.text(1, tenant).int64(2, openOnly ? 1 : 0).int64(3, beforeId);
+  st.int64(4, static_cast<std::int64_t>(limit));
+  std::vector<AlertRecord> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    out.push_back(readAlert(st));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("listing alerts");
+  }
+  return out;
+}
+
+Result<std::optional<AlertRecord>> SqliteStorage::alertById(std::int64_t id) {
+  Stmt st(db_, "SELECT " ALERT_COLUMNS " FROM alerts WHERE id = ?1");
+  st.int64(1, id);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) {
+    return std::optional<AlertRecord>(readAlert(st));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading an alert");
+  }
+  return std::optional<AlertRecord>();
+}
+
+Status SqliteStorage::acknowledgeAlert(std::int64_t id, std::string_view by, std::int64_t atMs) {
+  Stmt upd(db_, "UPDATE alerts SET acknowledged_by = ?2, acknowledged = ?3 WHERE id = ?1 AND "
+                "acknowledged = 0");
+  upd.int64(1, id).text(2, by).int64(3, atMs);
+  if (upd.step() != SQLITE_DONE) {
+    return error("acknowledging an alert");
+  }
+  if (sqlite3_changes(db_) == 0) {
+    auto a = alertById(id);
+    if (!a.isOk()) {
+      return a.status();
+    }
+    return a.value() ? Status::failedPrecondition("the alert is already acknowledged")
+                     : Status::notFound("no such alert");
+  }
+  return Status::ok();
+}
+
 }  // namespace rampart::storage::sqlite

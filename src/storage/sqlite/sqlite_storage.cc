@@ -68,6 +68,11 @@ CREATE TABLE admin_tokens (
   last_used INTEGER NOT NULL, label TEXT NOT NULL, created_by TEXT NOT NULL,
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
 CREATE INDEX admin_tokens_by_user ON admin_tokens (host, user);
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, severity TEXT NOT NULL,
+  tenant TEXT NOT NULL, summary TEXT NOT NULL, created INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL, acknowledged INTEGER NOT NULL);
+CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
 CREATE TABLE admin_security (
   host TEXT NOT NULL, user TEXT NOT NULL, must_change_password INTEGER NOT NULL,
   totp_secret BLOB NOT NULL, totp_enrolled INTEGER NOT NULL, totp_last_step INTEGER NOT NULL,
@@ -141,7 +146,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& option
                              // a page written by many commits is copied back once.
                              std::string("PRAGMA cache_size=-32768"),
                              std::string("PRAGMA wal_autocheckpoint=10000")}) {
-    if (Status st = s->exec(pragma.c_str()); !st.isOk()) {
+    if (Status st = s->exec(pragma.c_str(), true); !st.isOk()) {
       return st;
     }
   }
@@ -154,15 +159,20 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& option
 SqliteStorage::~SqliteStorage() { sqlite3_close(db_); }
 
 Status SqliteStorage::error(std::string_view what) const {
-  return Status::ioError(std::string(what) + ": " + sqlite3_errmsg(db_));
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (errorHook_) {
+    errorHook_(msg);
+  }
+  return Status::ioError(std::move(msg));
 }
 
-Status SqliteStorage::exec(const char* sql) {
+Status SqliteStorage::exec(const char* sql, bool retry) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   // Changing the journal mode or creating the schema does not go through the busy handler
   // when another process opens a new database at the same moment: wait here instead.
-  for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 500; ++tries) {
+  for (int tries = 0; retry && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 500;
+       ++tries) {
     sqlite3_free(err);
     err = nullptr;
     sqlite3_sleep(10);
@@ -170,6 +180,9 @@ Status SqliteStorage::exec(const char* sql) {
   }
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
+    if (errorHook_ && rc != SQLITE_CONSTRAINT) {
+      errorHook_(msg);
+    }
     sqlite3_free(err);
     return Status::ioError(msg);
   }
@@ -181,7 +194,7 @@ Status SqliteStorage::migrate() {
   // The version is read inside the write transaction: two processes opening a new database
   // at once must not both apply the same step (and a read snapshot taken before the
   // transaction could never be upgraded to a write in WAL mode).
-  if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
+  if (Status st = exec("BEGIN IMMEDIATE", true); !st.isOk()) {
     return st;
   }
   std::size_t current = 0;
@@ -201,7 +214,7 @@ Status SqliteStorage::migrate() {
                                    "); upgrade rampart");
   }
   for (std::size_t i = current; i < kLatest; ++i) {
-    Status st = exec(kMigrations[i]);
+    Status st = exec(kMigrations[i], true);
     if (st.isOk()) {
       st = exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
     }

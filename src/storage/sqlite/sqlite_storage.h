@@ -3,6 +3,7 @@
 // PRAGMA user_version). One instance owns one connection and must be used from one thread
 // at a time; the server gives it to a single storage thread, rampartctl uses its own.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,7 +26,8 @@ class SqliteStorage final : public Storage,
                             OfflineStore,
                             KeyValueStore,
                             ArchiveStore,
-                            AdminStore {
+                            AdminStore,
+                            AlertStore {
  public:
   // Opens (creating if needed) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
@@ -39,6 +41,9 @@ class SqliteStorage final : public Storage,
   KeyValueStore& keyValue() override { return *this; }
   ArchiveStore& archive() override { return *this; }
   AdminStore& admin() override { return *this; }
+  AlertStore& alerts() override { return *this; }
+  // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
+  void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
 
   // AccountStore
   Status createAccount(std::string_view host, std::string_view user,
@@ -103,14 +108,24 @@ class SqliteStorage final : public Storage,
   Status putAdminSecurity(std::string_view host, std::string_view user,
                           const AdminSecurity& security) override;
 
+  // AlertStore (sqlite_admin.cc)
+  Result<std::int64_t> addAlert(const AlertRecord& alert) override;
+  Result<std::vector<AlertRecord>> listAlerts(std::string_view tenant, bool openOnly,
+                                              std::int64_t beforeId, std::size_t limit) override;
+  Result<std::optional<AlertRecord>> alertById(std::int64_t id) override;
+  Status acknowledgeAlert(std::int64_t id, std::string_view by, std::int64_t atMs) override;
+
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
+  // `retry`: only while opening (journal mode and migrations do not use the busy handler
+  // when another process opens the database at the same moment).
+  Status exec(const char* sql, bool retry = false);
   Status migrate();
   Status writeCredentials(std::string_view host, std::string_view user,
                           const std::vector<Credential>& credentials);
   Status error(std::string_view what) const;
   Status bumpRosterVersion(std::string_view host, std::string_view user);
+  std::function<void(std::string_view)> errorHook_;
   sqlite3* db_;
 };
 
