@@ -398,3 +398,45 @@ def test_audit_api_verification_checkpoints_and_proofs(server, admin):
     # The auditors are audited too.
     reads = audit_records(server, admin, action="audit.")
     assert {"audit.read", "audit.export", "audit.verify"} <= {x["action"] for x in reads}
+
+
+def make_operator_ca(tmp):
+    """An operators' CA and one client certificate it issued (and one it did not)."""
+    import subprocess
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+    ca_key, ca = tmp / "ca.key", tmp / "ca.pem"
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-days", "30", "-subj", "/CN=Rampart operators CA", "-keyout", str(ca_key),
+        "-out", str(ca))
+    key, csr, cert = tmp / "op.key", tmp / "op.csr", tmp / "op.pem"
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-subj", "/CN=auditor@localhost", "-keyout", str(key), "-out", str(csr))
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-days", "30", "-out", str(cert))
+    rogue_key, rogue = tmp / "rogue.key", tmp / "rogue.pem"
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-days", "30", "-subj", "/CN=auditor@localhost", "-keyout", str(rogue_key),
+        "-out", str(rogue))
+    return ca, (str(cert), str(key)), (str(rogue), str(rogue_key))
+
+
+def test_client_certificate_required_for_a_role(own, tmp_path):
+    ca, good, rogue = make_operator_ca(tmp_path)
+    s = own(admin='client_ca = "%s"\n[admin.roles.auditor]\nclient_certificate = true' % ca)
+    auditor = s.ctl("token", "create", "auditor@localhost").stdout.strip()
+    sysadmin = s.ctl("token", "create", "sysadmin@localhost").stdout.strip()
+    # Other roles need none.
+    assert AdminClient(s.admin_port, token=sysadmin).get("/api/v1/users").status == 200
+    r = AdminClient(s.admin_port, token=auditor).get("/api/v1/audit/events")
+    assert r.status == 403 and r.json()["type"] == \
+        "urn:rampart:problem:client-certificate-required", r
+    r = AdminClient(s.admin_port, token=auditor, cert=rogue).get("/api/v1/audit/events")
+    assert r.status == 403, "a certificate from another issuer does not count"
+    r = AdminClient(s.admin_port, token=auditor, cert=good).get("/api/v1/audit/events")
+    assert r.status == 200, r
+    # The same at the console's sign-in, before the password is looked at.
+    r = AdminClient(s.admin_port).sign_in("auditor@localhost", "not-checked")
+    assert r.status == 403
+    r = AdminClient(s.admin_port, cert=good).sign_in(
+        "auditor@localhost", s.admin_passwords["auditor@localhost"])
+    assert r.status == 201 and r.json()["stage"] == "password_change", r
