@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/audit/audit_log.h"
+#include "security/audit/syslog_forwarder.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace {
@@ -83,6 +85,9 @@ long pidFromFile(const core::Config& c) {
   return (f >> pid) && pid > 0 ? pid : 0;
 }
 
+// Audit records of this command also go to the configured SIEM; flushed when it exits.
+std::unique_ptr<security::audit::SyslogForwarder> gSyslog;
+
 // The audit log of the server's data directory, opened for this command.
 std::unique_ptr<security::audit::AuditLog> openAudit(const core::Config& c, bool devMode) {
   auto hosts = servedHosts(c, devMode);
@@ -94,6 +99,17 @@ std::unique_ptr<security::audit::AuditLog> openAudit(const core::Config& c, bool
   auto r = security::audit::AuditLog::open(o);
   if (!r.isOk()) {
     throw core::ConfigError(r.status().message());
+  }
+  if (!c.auditSyslog.empty()) {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    auto fwd = security::audit::SyslogForwarder::create(c.auditSyslog, name, "rampartctl");
+    if (!fwd.isOk()) {
+      throw core::ConfigError(fwd.status().message());
+    }
+    gSyslog = std::move(fwd).value();
+    r.value()->setForwarder(
+        [fwd = gSyslog.get()](const storage::AuditRow& row) { fwd->forward(row); });
   }
   return std::move(r).value();
 }

@@ -430,6 +430,12 @@ Config loadConfig(const std::string& path) {
       for (auto&& [k, v] : *t) {
         if (k == "retention_days") {
           c.auditRetentionDays = static_cast<std::uint32_t>(intIn(v, "audit.retention_days", 180, 36500));
+        } else if (k == "syslog") {
+          c.auditSyslog = need<std::string>(v, "audit.syslog");
+          if (!c.auditSyslog.starts_with("udp://") && !c.auditSyslog.starts_with("tcp://")) {
+            throw ConfigError("audit.syslog must be udp://HOST:PORT or tcp://HOST:PORT (" +
+                              where(v) + ")");
+          }
         } else {
           throw ConfigError("unknown option audit." + std::string(k.str()) + " (" + where(v) + ")");
         }

@@ -101,6 +101,7 @@ struct Config {
   std::uint32_t adminMaxFailures = 5;           // per account and per address, then a lock
   std::uint32_t adminLockoutSeconds = 900;
   std::uint32_t auditRetentionDays = 180;
+  std::string auditSyslog;  // "udp://HOST:PORT" or "tcp://HOST:PORT"; empty: no forwarding
   // [alerts]: where security alerts go besides the log and the console.
   std::string alertWebhookUrl;
   std::string alertWebhookSecret;

@@ -51,6 +51,7 @@
 #include "security/alerts/alert_pipeline.h"
 #include "security/alerts/cert_watch.h"
 #include "security/audit/audit_log.h"
+#include "security/audit/syslog_forwarder.h"
 #include "rampart/core/random.h"
 #include "security/throttle/connection_limiter.h"
 #include "security/throttle/sign_in_throttle.h"
@@ -209,6 +210,18 @@ int run(int argc, char** argv) {
     throw core::ConfigError(auditOpened.status().message());
   }
   std::unique_ptr<security::audit::AuditLog> auditLog = std::move(auditOpened).value();
+  // Every record also goes to the SIEM over syslog (RFC 5424), when configured.
+  std::unique_ptr<security::audit::SyslogForwarder> syslog;
+  if (!config.auditSyslog.empty()) {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    auto fwd = security::audit::SyslogForwarder::create(config.auditSyslog, name);
+    if (!fwd.isOk()) {
+      throw core::ConfigError(fwd.status().message());
+    }
+    syslog = std::move(fwd).value();
+    auditLog->setForwarder([fwd = syslog.get()](const storage::AuditRow& row) { fwd->forward(row); });
+  }
   security::admin::AdminOps adminOps(*db, *auditLog, hostNames, config.scramIterations);
   const security::admin::Actor service{"rampartd", std::nullopt, "local", "rampartd", {}};
   // Fail closed: a server that cannot record that it starts does not start.

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from conftest import RAMPARTCTL, REPO
+from test_hardening import own  # noqa: F401 (the fixture)
 
 VERIFIER = str(REPO / "tools" / "audit_verify.py")
 LOCAL = "local:" + pwd.getpwuid(os.geteuid()).pw_name
@@ -261,3 +262,77 @@ def test_server_start_and_stop_are_audited(fresh_server):
     assert [r["object"] for r in records if r["action"] == "user.create"][:3] == [
         "sysadmin@localhost", "secadmin@localhost", "auditor@localhost"]
     assert verify(fresh_server.data_dir).returncode == 0
+
+
+def syslog_until(sock, done, timeout=20):
+    """Datagrams until `done(messages)` holds or the time is up."""
+    import time as _time
+    got = []
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline and not done(got):
+        sock.settimeout(max(0.1, deadline - _time.monotonic()))
+        try:
+            data, _ = sock.recvfrom(65536)
+        except OSError:
+            break
+        got.append(data.decode())
+    return got
+
+
+RFC5424 = (r'^<(\d+)>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) (rampartd|rampartctl) (\d+) '
+           r'(\S+) \[rampart-audit@32473 ((?:[a-z_]+="(?:[^"\\\]]|\\.)*" ?)+)\] (\{.*\})$')
+
+
+def test_audit_records_are_forwarded_to_syslog_rfc5424(own):
+    import re
+    import socket
+    from admin_client import AdminClient
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    s = own(extra='\n[audit]\nsyslog = "udp://127.0.0.1:%d"\n' % udp.getsockname()[1])
+    assert s.ctl("role", "grant", "nobody@localhost", "auditor").returncode == 1
+    token = s.ctl("token", "create", "auditor@localhost").stdout.strip()
+    assert AdminClient(s.admin_port, token=token).get("/api/v1/users").status == 403
+    messages = syslog_until(udp, lambda got: any('"user.list"' in m for m in got))
+    udp.close()
+    records = []
+    for m in messages:
+        match = re.match(RFC5424, m)
+        assert match, m
+        pri, _, _, app, _, msgid, sd, body = match.groups()
+        record = json.loads(body)
+        assert msgid == record["action"]
+        assert int(pri) == 10 * 8 + (5 if record["result"] == "success" else 4)
+        assert 'seq="%d"' % record["seq"] in sd and 'actor="' in sd
+        records.append((app, record))
+    actions = [(app, r["action"], r["result"]) for app, r in records]
+    assert ("rampartd", "service.start", "success") in actions, actions
+    # rampartctl's break-glass writes reach the SIEM too.
+    assert ("rampartctl", "role.grant", "failure") in actions, actions
+    assert ("rampartd", "user.list", "denied") in actions, actions
+
+
+def test_audit_syslog_over_tcp_uses_octet_counting(own):
+    """RFC 6587 3.4.1: each message is preceded by its length and a space."""
+    import re
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(20)
+    s = own(extra='\n[audit]\nsyslog = "tcp://127.0.0.1:%d"\n' % srv.getsockname()[1])
+    conn, _ = srv.accept()
+    conn.settimeout(20)
+    buf = b""
+    while not re.match(rb"^(\d+) ", buf) or len(buf) < int(buf.split(b" ", 1)[0]) + \
+            len(buf.split(b" ", 1)[0]) + 1:
+        chunk = conn.recv(65536)
+        assert chunk, "connection closed"
+        buf += chunk
+    length, rest = buf.split(b" ", 1)
+    message = rest[:int(length)].decode()
+    assert re.match(RFC5424, message), message
+    assert json.loads(message[message.index("] ") + 2:])["action"] == "service.start"
+    conn.close()
+    srv.close()
+    assert s.running()

@@ -134,6 +134,11 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const AuditLogOptions& op
       new AuditLog(std::move(store).value(), std::move(signer).value(), std::move(o)));
 }
 
+void AuditLog::setForwarder(std::function<void(const storage::AuditRow&)> forward) {
+  std::lock_guard lock(mu_);
+  forward_ = std::move(forward);
+}
+
 void AuditLog::setFailureHook(std::function<void(const core::Status&)> hook) {
   std::lock_guard lock(mu_);
   failureHook_ = std::move(hook);
@@ -158,6 +163,7 @@ core::Status AuditLog::record(const AuditEvent& event) {
 core::Status AuditLog::append(const AuditEvent& event) {
   const std::int64_t now = options_.nowMs();
   std::string checkpoint;
+  storage::AuditRow written;
   std::lock_guard lock(mu_);
   core::Status st = store_->append([&](const storage::AuditHead& head)
                                        -> core::Result<std::pair<storage::AuditRow, storage::AuditHead>> {
@@ -206,10 +212,14 @@ core::Status AuditLog::append(const AuditEvent& event) {
     next.frontier = range->serialize();
     next.checkpoint = row.checkpoint;
     checkpoint = row.checkpoint;
+    written = row;
     return std::make_pair(std::move(row), std::move(next));
   });
   if (st.isOk() && !options_.checkpointFile.empty()) {
     replaceFile(options_.checkpointFile, checkpoint);
+  }
+  if (st.isOk() && forward_) {
+    forward_(written);
   }
   return st;
 }

@@ -46,6 +46,8 @@ class AuditLog final : public AuditSink {
   // passed to the failure hook (the alert pipeline) after the mutex is released.
   core::Status record(const AuditEvent& event) override;
   void setFailureHook(std::function<void(const core::Status&)> hook);
+  // Called with every record once it is durable (forwarding to a SIEM); must not block.
+  void setForwarder(std::function<void(const storage::AuditRow&)> forward);
 
   // Recomputes the whole tree from the stored records and checks every checkpoint, the head,
   // the checkpoint file, and the checkpoints given (notes kept elsewhere by an auditor).
@@ -75,6 +77,7 @@ class AuditLog final : public AuditSink {
   CheckpointSigner signer_;
   AuditLogOptions options_;
   std::function<void(const core::Status&)> failureHook_;  // guarded by mu_
+  std::function<void(const storage::AuditRow&)> forward_;  // guarded by mu_
 };
 
 // "2026-12-02T03:55:00.123Z"

@@ -1,0 +1,787 @@
+// The admin console in headless Chromium against a real rampartd: the first sign-in of each
+// of the three first-start administrators (one-time password, new password, TOTP enrolment from
+// the secret on the page, recovery codes), accounts, roles, API tokens, the audit log and its
+// verification, what each role does not see, English and Simplified Chinese, keyboard use,
+// and a page that reports no CSP violation and asks nothing of another origin.
+// Prints "N passed, N failed".
+import { createRequire } from 'node:module';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+// playwright-core is installed with the web client's packages (web/chat/package.json).
+const { chromium } = createRequire(path.join(repo, 'web/chat/package.json'))('playwright-core');
+const rampartd = process.env.RAMPARTD || path.join(repo, 'build/rampartd');
+const rampartctl = process.env.RAMPARTCTL || path.join(repo, 'build/rampartctl');
+const catalogues = {
+  en: JSON.parse(readFileSync(path.join(repo, 'web/shared/i18n/en.json'), 'utf8')),
+  'zh-CN': JSON.parse(readFileSync(path.join(repo, 'web/shared/i18n/zh-CN.json'), 'utf8')),
+};
+const results = [];
+const started = Date.now();
+
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, false]);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+// SCREENSHOTS=dir keeps a picture of each page the checks reach, for people to look at.
+async function shot(page, name) {
+  if (process.env.SCREENSHOTS) {
+    await page.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// The catalogue's text for a key in a language, with {name} placeholders filled.
+function text(lang, key, params = {}) {
+  const s = catalogues[lang][key];
+  if (s === undefined) throw new Error(`no message ${key}`);
+  return s.replace(/\{(\w+)\}/g, (all, n) => (n in params ? String(params[n]) : all));
+}
+
+function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// rampartd on ports of its own; the one-time passwords it prints at its first start.
+function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rampart-admin-browser-'));
+  const proc = spawn(rampartd, ['--dev', '--data-dir', dir, '--c2s-port', '0', '--tls-port', '0',
+                                '--https-port', '0', '--admin-port', '0'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  const admins = {};
+  let out = '';
+  proc.stdout.on('data', (d) => {
+    out += d;
+    for (const m of out.matchAll(/^\s+(\S+@\S+) \((sysadmin|secadmin|auditor)\)\s+password: (\S+)$/gm)) {
+      admins[m[2]] = { jid: m[1], role: m[2], password: m[3], lastStep: 0 };
+    }
+  });
+  proc.stderr.on('data', () => {});
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20000;
+    proc.on('error', reject);
+    proc.on('exit', (code) => reject(new Error(`rampartd exited (${code}): ${out}`)));
+    const poll = () => {
+      const f = path.join(dir, 'ports.json');
+      if (existsSync(f) && Object.keys(admins).length === 3) {
+        try {
+          const ports = JSON.parse(readFileSync(f, 'utf8'));
+          if (ports.admin) return resolve({ proc, dir, ports, admins });
+        } catch (e) { /* still being written */ }
+      }
+      if (Date.now() > deadline) return reject(new Error(`rampartd did not start: ${out}`));
+      setTimeout(poll, 100);
+    };
+    poll();
+  });
+}
+
+// RFC 6238 with RFC 4226 truncation: HMAC-SHA1, 30 s steps, 6 digits.
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${s}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  const n = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+
+// A code the server has not seen yet: codes are single-use, and the server accepts the step
+// before and after its own. Only when both are spent does this wait for the next step.
+async function nextCode(admin) {
+  let now = Math.floor(Date.now() / 30000);
+  const step = Math.max(now, admin.lastStep + 1);
+  if (step > now + 1) {
+    await new Promise((r) => setTimeout(r, (step - 1) * 30000 - Date.now() + 200));
+    now = Math.floor(Date.now() / 30000);
+  }
+  admin.lastStep = step;
+  return totp(admin.secret, step);
+}
+
+// Six digits that are none of the codes the server would accept now.
+function wrongCode(admin) {
+  const now = Math.floor(Date.now() / 30000);
+  const valid = [now - 1, now, now + 1, now + 2].map((s) => totp(admin.secret, s));
+  return ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.includes(c));
+}
+
+// An admin API call from outside the browser (self-signed certificate).
+function apiCall(port, method, p, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method, path: p, headers,
+                                rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// Every request of a context, CSP violations (the event and Chromium's console report), and
+// errors thrown by the page's scripts.
+async function watch(ctx, name) {
+  const seen = { name, urls: [], violations: [], errors: [] };
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`securitypolicyviolation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  ctx.on('request', (r) => seen.urls.push(r.url()));
+  ctx.on('page', (p) => {
+    p.on('console', (m) => {
+      if (/securitypolicyviolation|Content Security Policy/i.test(m.text())) {
+        seen.violations.push(m.text());
+      }
+    });
+    p.on('pageerror', (e) => seen.errors.push(String(e.stack || e)));
+  });
+  return seen;
+}
+
+function elsewhere(seen, base) {
+  const origin = new URL(base).origin;
+  return seen.urls.filter((u) => {
+    const url = new URL(u);
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return false;
+    return url.origin !== origin;
+  });
+}
+
+const nav = (page, lang, key) => page.getByRole('navigation', { name: text(lang, 'nav.label') })
+  .getByRole('link', { name: text(lang, key), exact: true });
+
+async function navLinks(page, lang) {
+  return page.getByRole('navigation', { name: text(lang, 'nav.label') }).getByRole('link')
+    .allInnerTexts();
+}
+
+async function heading(page, name) {
+  const h = page.getByRole('heading', { level: 1, name, exact: true });
+  await h.waitFor({ timeout: 20000 });
+  return h;
+}
+
+async function focusedIs(page, locator, what) {
+  const ok = await locator.evaluate((el) => el === document.activeElement);
+  assert(ok, `${what} does not have the focus (it has ${await page.evaluate(() =>
+    document.activeElement && document.activeElement.outerHTML.slice(0, 120))})`);
+}
+
+async function openPage(page, lang, key) {
+  await nav(page, lang, key).click();
+  const h = await heading(page, text(lang, key));
+  await focusedIs(page, h, `the heading of ${key}`);
+}
+
+async function toastSays(page, message) {
+  await page.locator('.rp-toasts .rp-toast__message', { hasText: message }).first()
+    .waitFor({ timeout: 20000 });
+}
+
+// From the sign-in form with the one-time password to the console: a new password, TOTP
+// enrolment with the secret shown on the page, and the ten recovery codes.
+async function firstSignIn(page, base, admin, lang, { keyboard = false } = {}) {
+  const L = (k, p) => text(lang, k, p);
+  await page.goto(`${base}/`);
+  const jid = page.locator('#signin-jid');
+  await jid.waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => document.activeElement?.id === 'signin-jid');
+  await shot(page, `${admin.role}-1-sign-in`);
+  if (keyboard) {
+    await page.keyboard.type(admin.jid);
+    await page.keyboard.press('Tab');
+    await focusedIs(page, page.locator('#signin-password'), 'the password field');
+    await page.keyboard.type(admin.password);
+    let onSubmit = false;
+    for (let i = 0; i < 6 && !onSubmit; i++) {
+      await page.keyboard.press('Tab');
+      onSubmit = await page.evaluate(() => document.activeElement?.getAttribute('type') === 'submit');
+    }
+    assert(onSubmit, 'Tab never reached the sign-in button');
+    await page.keyboard.press('Enter');
+  } else {
+    await jid.fill(admin.jid);
+    await page.locator('#signin-password').fill(admin.password);
+    await page.getByRole('button', { name: L('signIn.submit'), exact: true }).click();
+  }
+  await heading(page, L('firstSignIn.passwordTitle'));
+  await page.getByText(L('firstSignIn.step', { n: 1, of: 3 })).waitFor();
+
+  // Too short: refused in the form, the field marked and focused.
+  const next = page.getByLabel(L('password.new'), { exact: true });
+  const confirm = page.getByLabel(L('password.confirm'), { exact: true });
+  await next.fill('short');
+  await confirm.fill('short');
+  await page.getByRole('button', { name: L('firstSignIn.passwordSubmit') }).click();
+  await page.getByText(L('password.tooShort', { n: 12 })).waitFor();
+  assert(await next.getAttribute('aria-invalid') === 'true', 'the short password is not marked');
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'new_password');
+  await shot(page, `${admin.role}-2-password`);
+
+  admin.password = `${admin.role}-${randomBytes(6).toString('hex')}-pass`;
+  await next.fill(admin.password);
+  await confirm.fill(admin.password);
+  await page.getByRole('button', { name: L('firstSignIn.passwordSubmit') }).click();
+
+  await heading(page, L('totp.title'));
+  const shown = page.locator('#totp-secret');
+  await shown.waitFor({ timeout: 20000 });
+  admin.secret = (await shown.innerText()).replace(/\s+/g, '');
+  assert(/^[A-Z2-7]{16,}$/.test(admin.secret), `secret on the page: ${admin.secret}`);
+  const qr = page.getByRole('img', { name: L('totp.qrAlt') });
+  const src = await qr.getAttribute('src');
+  assert(src.startsWith('data:image/svg+xml;base64,'), `QR code image: ${src.slice(0, 40)}`);
+  assert(Buffer.from(src.split(',')[1], 'base64').toString().includes('<svg'), 'QR code is no SVG');
+  assert(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'QR code not shown');
+  await shot(page, `${admin.role}-3-totp`);
+
+  await page.locator('#totp-code').fill(await nextCode(admin));
+  await page.getByRole('button', { name: L('totp.confirm') }).click();
+
+  await heading(page, L('recovery.title'));
+  await page.getByText(L('recovery.saveNow')).waitFor();
+  const codes = await page.locator('.recovery-codes li').allInnerTexts();
+  assert(codes.length === 10, `${codes.length} recovery codes`);
+  assert(codes.every((c) => /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/i.test(c.trim())),
+    `recovery codes: ${codes}`);
+  admin.recoveryCodes = codes.map((c) => c.trim());
+  // Going on needs the acknowledgement.
+  await page.getByRole('button', { name: L('recovery.continue') }).click();
+  await page.getByText(L('recovery.confirmFirst')).waitFor();
+  await shot(page, `${admin.role}-4-recovery-codes`);
+  await page.getByLabel(L('recovery.acknowledge')).check();
+  await page.getByRole('button', { name: L('recovery.continue') }).click();
+  await page.getByRole('navigation', { name: L('nav.label') }).waitFor({ timeout: 20000 });
+}
+
+// Waits until the audit table shows records of actions with this prefix only.
+async function onlyActions(page, prefix) {
+  await page.waitForFunction((p) => {
+    const a = [...document.querySelectorAll('.audit-table code.audit-action')].map((e) => e.textContent);
+    return a.length > 0 && a.every((x) => x.startsWith(p));
+  }, prefix, { timeout: 20000 });
+}
+
+async function signIn(page, base, admin, lang, code) {
+  const L = (k, p) => text(lang, k, p);
+  await page.locator('#signin-jid').fill(admin.jid);
+  await page.locator('#signin-password').fill(admin.password);
+  await page.locator('#signin-code').fill(code);
+  await page.getByRole('button', { name: L('signIn.submit'), exact: true }).click();
+}
+
+async function signOut(page, lang) {
+  await page.getByRole('button', { name: text(lang, 'app.signOut') }).click();
+  await heading(page, text(lang, 'signIn.title'));
+  await page.getByText(text(lang, 'signIn.signedOut')).waitFor();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+await check('en.json and zh-CN.json have the same keys and no empty message', async () => {
+  const en = Object.keys(catalogues.en).sort();
+  const zh = Object.keys(catalogues['zh-CN']).sort();
+  const onlyEn = en.filter((k) => !(k in catalogues['zh-CN']));
+  const onlyZh = zh.filter((k) => !(k in catalogues.en));
+  assert(!onlyEn.length && !onlyZh.length, `only in en: ${onlyEn}; only in zh-CN: ${onlyZh}`);
+  const empty = [...Object.entries(catalogues.en), ...Object.entries(catalogues['zh-CN'])]
+    .filter(([, v]) => typeof v !== 'string' || !v.trim()).map(([k]) => k);
+  assert(!empty.length, `empty: ${empty}`);
+});
+
+const server = await startServer();
+const base = `https://localhost:${server.ports.admin}`;
+const { sysadmin, secadmin, auditor } = server.admins;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const watched = [];
+async function newContext(locale, name) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, locale, acceptDownloads: true });
+  watched.push(await watch(ctx, name));
+  return ctx;
+}
+const user = `carol-${randomBytes(3).toString('hex')}`;
+const userJid = `${user}@localhost`;
+const newAuditor = { jid: `dora-${randomBytes(3).toString('hex')}@localhost`, password: 'dora-initial-pw-1',
+                     role: 'auditor' };
+let apiToken = '';
+
+try {
+  await check('the console is served at / and at every page path, with the strict CSP', async () => {
+    for (const p of ['/', '/users', '/audit']) {
+      const r = await apiCall(server.ports.admin, 'GET', p);
+      assert(r.status === 200, `${p}: ${r.status}`);
+      assert(r.headers['content-type'].startsWith('text/html'), `${p}: ${r.headers['content-type']}`);
+      const csp = r.headers['content-security-policy'] || '';
+      for (const d of ["script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"]) {
+        assert(csp.includes(d), `${p}: CSP ${csp}`);
+      }
+      assert(/<script type="module"[^>]* src="\/assets\//.test(r.body), `${p}: no module from /assets/`);
+      assert(!/<script(?![^>]*\ssrc=)[^>]*>/.test(r.body), `${p}: an inline script`);
+      assert(!/<style|\sstyle=/.test(r.body), `${p}: inline style`);
+    }
+  });
+
+  // --- the system administrator, in English ------------------------------------------------
+  const sysCtx = await newContext('en-US', 'sysadmin');
+  const sys = await sysCtx.newPage();
+
+  await check('sysadmin: the sign-in form works with Tab and Enter alone, in English', async () => {
+    await firstSignIn(sys, base, sysadmin, 'en', { keyboard: true });
+    assert(await sys.evaluate(() => document.documentElement.lang) === 'en', '<html lang>');
+  });
+
+  await check('sysadmin: first sign-in ends on the overview (health, connections, sessions, '
+    + 'message rate after the second reading, open alerts)', async () => {
+    await heading(sys, 'Overview');
+    await sys.getByText('Running normally').waitFor({ timeout: 20000 });
+    for (const cls of ['connections', 'sessions', 'routed', 'open-alerts']) {
+      const v = (await sys.locator(`.stat-${cls} .stat__value`).innerText()).trim();
+      assert(/^[\d,]+$/.test(v), `${cls}: ${v}`);
+    }
+    const header = await sys.locator('.whoami').innerText();
+    assert(header.includes(sysadmin.jid) && header.includes('System administrator')
+      && header.includes('Whole server'), `header: ${header}`);
+    // The rate needs two readings of /api/v1/status, 10 s apart.
+    await sys.waitForResponse((r) => r.url().endsWith('/api/v1/status'), { timeout: 20000 });
+    await sys.waitForFunction(() => /\/s$/.test(
+      document.querySelector('.stat-rate .stat__value')?.textContent ?? ''), null, { timeout: 5000 });
+    await shot(sys, 'sysadmin-5-overview');
+  });
+
+  await check('sysadmin: the navigation has no audit log and no role management', async () => {
+    const links = await navLinks(sys, 'en');
+    assert(links.join('|') === 'Overview|Tenants|Users|API tokens|Alerts', `nav: ${links}`);
+  });
+
+  await check('sysadmin: create an account, find it, reset its password, see its sessions, '
+    + 'delete it after confirming', async () => {
+    await openPage(sys, 'en', 'nav.users');
+    await sys.getByRole('row', { name: new RegExp(escapeRe(sysadmin.jid)) }).waitFor();
+    const create = sys.getByRole('button', { name: 'Create account' });
+    await create.click();
+    const dialog = sys.getByRole('dialog', { name: 'Create an account' });
+    await dialog.waitFor();
+    await focusedIs(sys, dialog.getByLabel('User name'), 'the first field of the dialog');
+    await dialog.getByLabel('User name').fill(user);
+    await dialog.getByLabel('Initial password').fill('carol-first-pw-1');
+    await shot(sys, 'sysadmin-6-create-user');
+    const created = sys.waitForResponse((r) => r.url().endsWith('/api/v1/users')
+      && r.request().method() === 'POST');
+    await dialog.getByRole('button', { name: 'Create account' }).click();
+    assert((await created).status() === 201, 'create: not 201');
+    await toastSays(sys, `Account ${userJid} created.`);
+    await dialog.waitFor({ state: 'detached' });
+    await focusedIs(sys, create, 'the button that opened the dialog');
+
+    await sys.getByLabel('Search accounts').fill(user.slice(0, 8));
+    const searched = sys.waitForResponse((r) => r.url().includes(`q=${user.slice(0, 8)}`));
+    await sys.getByRole('button', { name: 'Search', exact: true }).click();
+    await searched;
+    const row = sys.getByRole('row', { name: new RegExp(escapeRe(userJid)) });
+    await row.waitFor();
+    const rows = await sys.locator('.rp-table tbody tr').count();
+    assert(rows === 1, `${rows} rows for the search`);
+    await shot(sys, 'sysadmin-7-users');
+
+    await row.getByRole('button', { name: /^Reset password/ }).click();
+    const reset = sys.getByRole('dialog', { name: `Reset the password of ${userJid}` });
+    await reset.getByLabel('New password').fill('carol-second-pw-2');
+    const put = sys.waitForResponse((r) => r.url().includes('/password') && r.request().method() === 'PUT');
+    await reset.getByRole('button', { name: 'Set password' }).click();
+    assert((await put).status() === 204, 'reset: not 204');
+    await toastSays(sys, `The password of ${userJid} has been changed.`);
+
+    await row.getByRole('button', { name: /^Sessions/ }).click();
+    const sessions = sys.getByRole('dialog', { name: `Sessions of ${userJid}` });
+    await sessions.getByText('This account is not signed in anywhere.').waitFor();
+    await sys.keyboard.press('Escape');
+    await sessions.waitFor({ state: 'detached' });
+
+    await row.getByRole('button', { name: /^Delete/ }).click();
+    const confirm = sys.getByRole('alertdialog', { name: 'Delete this account?' });
+    await confirm.getByText(userJid).waitFor();
+    await focusedIs(sys, confirm.getByRole('button', { name: 'Cancel' }), 'Cancel in the confirmation');
+    await shot(sys, 'sysadmin-8-delete-user');
+    const deleted = sys.waitForResponse((r) => r.request().method() === 'DELETE');
+    await confirm.getByRole('button', { name: 'Delete account' }).click();
+    assert((await deleted).status() === 204, 'delete: not 204');
+    await toastSays(sys, `Account ${userJid} deleted.`);
+    await sys.getByText(`No account matches “${user.slice(0, 8)}”.`).waitFor();
+  });
+
+  await check('sysadmin: the account list pages through more accounts than fit on a page',
+    async () => {
+      for (let i = 1; i <= 26; i++) {
+        execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add',
+                                  `bulk${String(i).padStart(2, '0')}@localhost`, `bulk-pw-${i}`]);
+      }
+      await sys.getByLabel('Search accounts').fill('bulk');
+      let answered = sys.waitForResponse((r) => r.url().includes('q=bulk'));
+      await sys.getByRole('button', { name: 'Search', exact: true }).click();
+      await answered;
+      await sys.getByRole('row', { name: /bulk25@localhost/ }).waitFor();
+      assert(await sys.locator('.rp-table tbody tr').count() === 25, 'not 25 rows on page 1');
+      const pages = sys.getByRole('navigation', { name: 'Pages' });
+      assert(await pages.getByRole('button', { name: 'Previous page' }).isDisabled(), 'previous');
+      answered = sys.waitForResponse((r) => r.url().includes('cursor=bulk25'));
+      await pages.getByRole('button', { name: 'Next page' }).click();
+      await answered;
+      await sys.getByRole('row', { name: /bulk26@localhost/ }).waitFor();
+      await pages.getByText('Page 2').waitFor();
+      assert(await sys.locator('.rp-table tbody tr').count() === 1, 'not 1 row on page 2');
+      assert(await pages.getByRole('button', { name: 'Next page' }).isDisabled(), 'next on the last page');
+      await pages.getByRole('button', { name: 'Previous page' }).click();
+      await sys.getByRole('row', { name: /bulk01@localhost/ }).waitFor();
+      await pages.getByText('Page 1').waitFor();
+    });
+
+  await check('the language menu switches to Simplified Chinese (and <html lang>), '
+    + 'keeps the choice over a reload, and switches back', async () => {
+    await sys.getByLabel('Language').selectOption('zh-CN');
+    await sys.getByRole('link', { name: '用户', exact: true }).waitFor();
+    assert(await sys.evaluate(() => document.documentElement.lang) === 'zh-CN', 'lang not zh-CN');
+    await sys.reload();
+    await heading(sys, '用户');
+    assert(await sys.evaluate(() => document.documentElement.lang) === 'zh-CN', 'lost over reload');
+    await sys.getByText('系统管理员').waitFor();
+    await shot(sys, 'sysadmin-9-users-zh');
+    await sys.getByLabel('语言').selectOption('en');
+    await heading(sys, 'Users');
+    assert(await sys.evaluate(() => document.documentElement.lang) === 'en', 'lang not en');
+  });
+
+  await check('sysadmin: a wrong second factor is refused with the server\'s one message', async () => {
+    await signOut(sys, 'en');
+    await signIn(sys, base, sysadmin, 'en', wrongCode(sysadmin));
+    await sys.getByText('wrong account, password or second factor').waitFor({ timeout: 20000 });
+    assert(await sys.locator('#signin-code').inputValue() === '', 'the code field keeps the code');
+  });
+
+  await check('sysadmin: signs in again with password and a fresh TOTP code', async () => {
+    await signIn(sys, base, sysadmin, 'en', await nextCode(sysadmin));
+    await heading(sys, 'Users');
+    await sys.locator('.whoami', { hasText: sysadmin.jid }).waitFor();
+  });
+
+  await check('a session ended on the server sends the console back to sign-in with the '
+    + 'server\'s message', async () => {
+    const cookies = await sysCtx.cookies();
+    await sys.evaluate(async () => {
+      const s = await (await fetch('/api/v1/session')).json();
+      await fetch('/api/v1/session', { method: 'DELETE', headers: { 'X-CSRF-Token': s.csrf_token } });
+    });
+    await sysCtx.addCookies(cookies);
+    await nav(sys, 'en', 'nav.tenants').click();
+    await heading(sys, 'Sign in to the admin console');
+    await sys.getByText('Your session has ended. Please sign in again.').waitFor();
+    await sys.getByText('no such session (signed out or never signed in)').waitFor();
+    await shot(sys, 'sysadmin-10-session-ended');
+  });
+
+  // --- the security administrator, in English ----------------------------------------------
+  const secCtx = await newContext('en-US', 'secadmin');
+  const sec = await secCtx.newPage();
+
+  await check('secadmin: first sign-in with password change and TOTP enrolment', async () => {
+    await firstSignIn(sec, base, secadmin, 'en');
+    const header = await sec.locator('.whoami').innerText();
+    assert(header.includes('Security administrator'), `header: ${header}`);
+    const links = await navLinks(sec, 'en');
+    assert(links.join('|') === 'Overview|Tenants|Users|Administrators & roles|API tokens|Alerts',
+      `nav: ${links}`);
+  });
+
+  await check('secadmin: changes its own password (the current one is checked)', async () => {
+    await sec.getByRole('button', { name: 'Change password' }).click();
+    const dialog = sec.getByRole('dialog', { name: 'Change password' });
+    await dialog.getByLabel('Current password').fill('not-the-password');
+    const next = `${secadmin.password}-2`;
+    await dialog.getByLabel('New password', { exact: true }).fill(next);
+    await dialog.getByLabel('Repeat the new password').fill(next);
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByText('the current password is wrong').waitFor();
+    await dialog.getByLabel('Current password').fill(secadmin.password);
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await toastSays(sec, 'Your password has been changed.');
+    await dialog.waitFor({ state: 'detached' });
+    secadmin.password = next;
+  });
+
+  await check('secadmin: grants the auditor role to an existing account', async () => {
+    execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add', newAuditor.jid,
+                              newAuditor.password]);
+    await openPage(sec, 'en', 'nav.admins');
+    await sec.getByRole('row', { name: new RegExp(escapeRe(auditor.jid)) }).waitFor();
+    const form = sec.locator('form.grant-form');
+    await form.getByLabel('Account').fill(newAuditor.jid);
+    await form.getByLabel('Role').selectOption('auditor');
+    await form.getByLabel('Scope').selectOption({ label: 'Whole server' });
+    const granted = sec.waitForResponse((r) => r.url().endsWith('/api/v1/roles')
+      && r.request().method() === 'POST');
+    await form.getByRole('button', { name: 'Grant role' }).click();
+    assert((await granted).status() === 201, 'grant: not 201');
+    await toastSays(sec, `${newAuditor.jid} is now Audit administrator.`);
+    const row = sec.getByRole('row', { name: new RegExp(escapeRe(newAuditor.jid)) });
+    await row.waitFor();
+    const cells = await row.innerText();
+    assert(cells.includes('Audit administrator') && cells.includes('Whole server')
+      && cells.includes(secadmin.jid), `row: ${cells}`);
+    // Granting again is refused with the server's reason.
+    await form.getByLabel('Account').fill(newAuditor.jid);
+    await form.getByRole('button', { name: 'Grant role' }).click();
+    await sec.getByText('one account holds at most one administrator role').waitFor();
+    await shot(sec, 'secadmin-5-roles');
+  });
+
+  await check('secadmin: creates an API token that is shown once and works, then revokes it',
+    async () => {
+      await openPage(sec, 'en', 'nav.tokens');
+      await sec.getByLabel('Show every administrator’s tokens').waitFor();
+      const label = `monitoring-${randomBytes(2).toString('hex')}`;
+      await sec.getByLabel('Label').fill(label);
+      await sec.getByLabel('Valid for').selectOption(String(86400));
+      const created = sec.waitForResponse((r) => r.url().endsWith('/api/v1/tokens')
+        && r.request().method() === 'POST');
+      await sec.getByRole('button', { name: 'Create token' }).click();
+      assert((await created).status() === 201, 'create: not 201');
+      const dialog = sec.getByRole('dialog', { name: 'Your new API token' });
+      await dialog.getByText('Copy the token now').waitFor();
+      apiToken = await dialog.getByLabel('Token').inputValue();
+      assert(/^rpt_\S+$/.test(apiToken), `token: ${apiToken}`);
+      await dialog.getByRole('button', { name: 'Copy', exact: true }).waitFor();
+      await shot(sec, 'secadmin-6-token');
+      const status = await apiCall(server.ports.admin, 'GET', '/api/v1/status',
+        { Authorization: `Bearer ${apiToken}` });
+      assert(status.status === 200, `the token does not work: ${status.status} ${status.body}`);
+      await dialog.getByRole('button', { name: 'I have copied it' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const row = sec.getByRole('row', { name: new RegExp(escapeRe(label)) });
+      await row.waitFor();
+      assert((await row.innerText()).includes('Security administrator'), 'token row');
+      await sec.reload();
+      await sec.getByRole('row', { name: new RegExp(escapeRe(label)) }).waitFor();
+      assert(!(await sec.content()).includes(apiToken), 'the token is shown again');
+
+      await sec.getByRole('row', { name: new RegExp(escapeRe(label)) })
+        .getByRole('button', { name: /^Revoke/ }).click();
+      const confirm = sec.getByRole('alertdialog', { name: 'Revoke this token?' });
+      const revoked = sec.waitForResponse((r) => r.request().method() === 'DELETE');
+      await confirm.getByRole('button', { name: 'Revoke token' }).click();
+      assert((await revoked).status() === 204, 'revoke: not 204');
+      await toastSays(sec, `Token “${label}” revoked.`);
+      await sec.getByRole('row', { name: new RegExp(escapeRe(label)) }).waitFor({ state: 'detached' });
+      const after = await apiCall(server.ports.admin, 'GET', '/api/v1/status',
+        { Authorization: `Bearer ${apiToken}` });
+      assert(after.status === 401, `a revoked token answers ${after.status}`);
+    });
+
+  await check('secadmin: users are listed without account management; alerts show an empty '
+    + 'state while the server has no alert list', async () => {
+    await openPage(sec, 'en', 'nav.users');
+    await sec.getByRole('row', { name: new RegExp(escapeRe(newAuditor.jid)) }).waitFor();
+    assert(await sec.getByRole('button', { name: 'Create account' }).count() === 0, 'Create account');
+    assert(await sec.getByRole('button', { name: /^Delete/ }).count() === 0, 'Delete');
+    await openPage(sec, 'en', 'nav.alerts');
+    await sec.getByText('No alerts. Everything is quiet.').waitFor();
+    await shot(sec, 'secadmin-7-alerts');
+  });
+
+  await check('the account granted the auditor role signs in to its first-sign-in step', async () => {
+    const ctx = await newContext('en-US', 'new auditor');
+    const page = await ctx.newPage();
+    await page.goto(`${base}/`);
+    await signIn(page, base, newAuditor, 'en', '');
+    await page.getByRole('heading', { level: 1, name: /Choose your own password|Set up two-factor authentication/ })
+      .waitFor({ timeout: 20000 });
+    await ctx.close();
+  });
+
+  // --- the audit administrator, in Simplified Chinese --------------------------------------
+  const audCtx = await newContext('zh-CN', 'auditor');
+  const aud = await audCtx.newPage();
+
+  await check('auditor (zh-CN): the console is in Chinese, first sign-in and enrolment', async () => {
+    await aud.goto(`${base}/`);
+    await heading(aud, '登录管理控制台');
+    assert(await aud.evaluate(() => document.documentElement.lang) === 'zh-CN', '<html lang>');
+    await aud.getByLabel('管理员账号').waitFor();
+    await firstSignIn(aud, base, auditor, 'zh-CN');
+    const header = await aud.locator('.whoami').innerText();
+    assert(header.includes('审计管理员'), `header: ${header}`);
+    await aud.getByRole('link', { name: '审计日志', exact: true }).waitFor();
+  });
+
+  await check('auditor (zh-CN): no user management, role changes, token management or '
+    + 'server status', async () => {
+    const links = await navLinks(aud, 'zh-CN');
+    assert(links.join('|') === '概览|租户|管理员与角色|API 令牌|审计日志|安全告警', `nav: ${links}`);
+    assert(!links.includes('用户'), 'Users');
+    await heading(aud, '概览');
+    assert(await aud.locator('.stat-connections').count() === 0, 'server status on the overview');
+    await openPage(aud, 'zh-CN', 'nav.admins');
+    await aud.getByRole('row', { name: new RegExp(escapeRe(newAuditor.jid)) }).waitFor();
+    assert(await aud.getByRole('heading', { name: '授予角色' }).count() === 0, 'grant form');
+    assert(await aud.getByRole('button', { name: /^撤销/ }).count() === 0, 'revoke buttons');
+    await openPage(aud, 'zh-CN', 'nav.tokens');
+    assert(await aud.getByLabel('显示所有管理员的令牌').count() === 0, 'all tokens');
+  });
+
+  await check('auditor (zh-CN): the audit log, filtered by an action prefix, shows what the '
+    + 'other administrators did; verification says intact', async () => {
+    await openPage(aud, 'zh-CN', 'nav.audit');
+    await aud.locator('.audit-table tbody tr').first().waitFor();
+    await aud.getByLabel('操作', { exact: true }).fill('user.');
+    let answered = aud.waitForResponse((r) => r.url().includes('action=user.'));
+    await aud.getByRole('button', { name: '应用筛选' }).click();
+    assert((await answered).status() === 200, 'filter: not 200');
+    await onlyActions(aud, 'user.');
+    let actions = await aud.locator('.audit-table code.audit-action').allInnerTexts();
+    for (const a of ['user.create', 'user.password', 'user.delete']) {
+      assert(actions.includes(a), `${a} missing from ${actions}`);
+    }
+    const objects = await aud.locator('.audit-table tbody').innerText();
+    assert(objects.includes(userJid), `the account ${userJid} is not in the records`);
+
+    await aud.getByLabel('操作', { exact: true }).fill('admin.');
+    answered = aud.waitForResponse((r) => r.url().includes('action=admin.'));
+    await aud.getByRole('button', { name: '应用筛选' }).click();
+    await answered;
+    await onlyActions(aud, 'admin.');
+    actions = await aud.locator('.audit-table code.audit-action').allInnerTexts();
+    assert(actions.includes('admin.totp_enrol'), `no admin.totp_enrol in ${actions}`);
+
+    // More records than fit on a page: older ones are a cursor away.
+    await aud.getByRole('button', { name: '清除筛选' }).click();
+    await aud.waitForFunction(() => document.querySelectorAll('.audit-table tbody tr').length === 50);
+    const newest = Number(await aud.locator('.audit-table tbody tr td').first().innerText());
+    const pages = aud.getByRole('navigation', { name: '分页' });
+    answered = aud.waitForResponse((r) => r.url().includes('cursor='));
+    await pages.getByRole('button', { name: '较早' }).click();
+    await answered;
+    await pages.getByText('第 2 页').waitFor();
+    const older = (await aud.locator('.audit-table tbody tr td:first-child').allInnerTexts()).map(Number);
+    assert(older.length > 0 && Math.max(...older) < newest - 49, `page 2: ${older} after ${newest}`);
+    await pages.getByRole('button', { name: '较新' }).click();
+    await pages.getByText('第 1 页').waitFor();
+
+    await aud.getByRole('button', { name: '校验日志' }).click();
+    await aud.getByText('完整：审计日志校验通过。').waitFor({ timeout: 30000 });
+    await aud.getByText(/已检查 [\d,]+ 条记录/).waitFor();
+    await shot(aud, 'auditor-5-audit-log');
+  });
+
+  await check('auditor (zh-CN): export (JSON Lines), signed checkpoint and verifier key', async () => {
+    let download = aud.waitForEvent('download');
+    await aud.getByRole('button', { name: '导出（JSON Lines）' }).click();
+    let file = await download;
+    assert(file.suggestedFilename().endsWith('.jsonl'), file.suggestedFilename());
+    const lines = readFileSync(await file.path(), 'utf8').trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l));
+    assert(records.length > 20 && records.some((r) => r.action === 'role.grant'),
+      `${records.length} exported records`);
+
+    download = aud.waitForEvent('download');
+    await aud.getByRole('button', { name: '下载签名检查点' }).click();
+    file = await download;
+    const note = readFileSync(await file.path(), 'utf8');
+    const noteLines = note.split('\n');
+    assert(/^\d+$/.test(noteLines[1]) && Number(noteLines[1]) >= records.length
+      && note.includes('\n\n\u2014 '), `checkpoint: ${note}`);
+
+    await aud.getByRole('button', { name: '显示验证公钥' }).click();
+    const key = (await aud.locator('.verifier-key pre').innerText()).trim();
+    const served = (await apiCall(server.ports.admin, 'GET', '/api/v1/audit/key', {
+      Cookie: (await audCtx.cookies()).map((c) => `${c.name}=${c.value}`).join('; '),
+    })).body.trim();
+    assert(key && key === served, `key on the page: ${key}; served: ${served}`);
+    await shot(aud, 'auditor-6-audit-key');
+  });
+
+  await check('auditor (zh-CN): signs out and in again with a recovery code', async () => {
+    await signOut(aud, 'zh-CN');
+    await aud.getByText('您已退出登录。').waitFor();
+    await signIn(aud, base, auditor, 'zh-CN', auditor.recoveryCodes[0]);
+    await heading(aud, '审计日志');
+  });
+
+  await check('no page reported a CSP violation or a script error', async () => {
+    const problems = watched.flatMap((w) => [
+      ...w.violations.map((v) => `${w.name}: ${v}`), ...w.errors.map((e) => `${w.name}: ${e}`)]);
+    assert(!problems.length, problems.join('\n'));
+  });
+
+  await check('no request went to another origin', async () => {
+    const away = watched.flatMap((w) => elsewhere(w, base).map((u) => `${w.name}: ${u}`));
+    assert(!away.length, away.join('\n'));
+    assert(watched.every((w) => w.urls.some((u) => u.includes('/assets/'))), 'no assets loaded');
+  });
+
+  await check('the CSP watch itself sees a violation (an inline script)', async () => {
+    const ctx = await newContext('en-US', 'self-check');
+    const page = await ctx.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#signin-jid').waitFor();
+    const seen = watched[watched.length - 1];
+    const reported = page.waitForEvent('console', (m) => /securitypolicyviolation/.test(m.text()));
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.inlineRan = true';
+      document.head.append(s);
+    });
+    await reported;
+    assert(!(await page.evaluate(() => window.inlineRan)), 'the inline script ran');
+    assert(seen.violations.length > 0, 'not recorded');
+    await ctx.close();
+  });
+} finally {
+  await browser.close();
+  server.proc.kill('SIGTERM');
+}
+const passed = results.filter(([, ok]) => ok).length;
+const failed = results.length - passed;
+console.log(`admin console: ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
