@@ -20,7 +20,7 @@ build: deps
 
 run: build
 	@mkdir -p $(DATA_DIR)
-	@echo "Starting rampartd on 127.0.0.1 (c2s 5222 STARTTLS, 5223 direct TLS, https 5281)."
+	@echo "Starting rampartd on 127.0.0.1 (c2s 5222 STARTTLS, 5223 direct TLS, https 5281, admin 5282)."
 	exec $(BUILD)/rampartd --dev --data-dir $(DATA_DIR)
 
 test:

@@ -459,8 +459,8 @@ int run(int argc, char** argv) {
               << port("c2s") << " (STARTTLS) or " << port("c2s_tls")
               << " (direct TLS); the certificate is self-signed (" << config.certFile << ").\n"
               << "  Web client: https://localhost:" << port("https") << "/chat/\n"
-              << "  Admin API:  https://localhost:" << port("admin") << "/api/v1/ (OpenAPI: "
-              << "/api/v1/openapi.json)\n"
+              << "  Admin console: https://localhost:" << port("admin")
+              << "/  (API: /api/v1/, described by /api/v1/openapi.json)\n"
               << "  Add users:  rampartctl --data-dir " << config.dataDir << " user add alice@"
               << host << " PASSWORD\n\n"
               << std::flush;

@@ -440,3 +440,27 @@ def test_client_certificate_required_for_a_role(own, tmp_path):
     r = AdminClient(s.admin_port, cert=good).sign_in(
         "auditor@localhost", s.admin_passwords["auditor@localhost"])
     assert r.status == 201 and r.json()["stage"] == "password_change", r
+
+
+def test_a_system_administrator_cannot_take_over_an_administrator(server, admin):
+    sysadmin = client(server, admin["sysadmin"])
+    r = sysadmin.put("/api/v1/users/secadmin%40localhost/password", {"password": "taken-over-1"})
+    assert r.status == 403 and "is an administrator" in r.json()["detail"], r
+    r = sysadmin.delete("/api/v1/users/auditor%40localhost")
+    assert r.status == 403, r
+    denied = audit_records(server, admin, action="user.", result="denied")
+    assert {d["object"] for d in denied} >= {"secadmin@localhost", "auditor@localhost"}
+
+
+def test_a_revoked_role_ends_its_console_sessions(own):
+    s = own()
+    s.add_user("gina@localhost", "pw-gina-123456")
+    assert s.ctl("role", "grant", "gina@localhost", "auditor").returncode == 0
+    c = AdminClient(s.admin_port)
+    r = c.sign_in("gina@localhost", "pw-gina-123456")
+    assert r.status == 201 and r.json()["stage"] == "totp_enrolment", r
+    assert c.get("/api/v1/session").status == 200
+    # Revoked with the break-glass tool while the session is open.
+    assert s.ctl("role", "revoke", "gina@localhost", "auditor").returncode == 0
+    r = c.get("/api/v1/session")
+    assert r.status == 401 and "revoked" in r.json()["detail"], r

@@ -283,6 +283,7 @@ Response AdminApi::Impl::run(const Request& req) {
       if (auto denied = authenticate(c, metricsOp); denied.status != 0) {
         return denied;
       }
+      ops->record(c.actor, "metrics.read", "/metrics", c.principal->tenant, AuditResult::kSuccess);
     } else if (!metricsAllow.contains(req.peer)) {
       return problemOf(401, "unauthenticated", "Unauthorized",
                        "metrics need an API token, or an address in admin.metrics_allow");
@@ -351,8 +352,8 @@ Response AdminApi::Impl::run(const Request& req) {
   }
   Response r = found->handler(c);
   // Every use of an API token is audited: writes record themselves, reads here.
-  if (!c.tokenId.empty() && req.method == "GET" && r.status < 400 &&
-      !found->id.starts_with("audit.")) {
+  if (!c.tokenId.empty() && req.method == "GET" && r.status < 400 && found->id != "audit.read" &&
+      found->id != "audit.export" && found->id != "audit.verify") {
     ops->record(c.actor, found->id, req.path, c.principal->tenant, AuditResult::kSuccess);
   }
   return r;
@@ -414,6 +415,17 @@ Response AdminApi::Impl::authenticate(Call& c, const Operation& op) {
     auto s = sessions.find(id, &ended);
     if (!s) {
       return problemOf(401, "session-ended", "Unauthorized", ended);
+    }
+    // The role may have been revoked (or the account deleted) since the sign-in, by the API or
+    // by rampartctl: every request checks the grant again.
+    auto at = s->principal.jid.find('@');
+    auto grant = db->admin().roleOf(s->principal.jid.substr(at + 1), s->principal.jid.substr(0, at));
+    if (!grant.isOk() || !grant.value() ||
+        grant.value()->role != security::roleName(s->principal.role) ||
+        grant.value()->tenant != s->principal.tenant) {
+      sessions.end(id);
+      return problemOf(401, "session-ended", "Unauthorized",
+                       "the administrator role of this session was revoked");
     }
     c.session = s;
     c.sessionId = id;

@@ -411,6 +411,27 @@ core::Status AdminOps::createUser(const Actor& who, const std::string& jid,
   return st;
 }
 
+// An administrator's account is not another administrator's to take over: its password and
+// its existence change through its owner, role revocation, or the break-glass rampartctl.
+core::Status AdminOps::guardAdministrator(const Actor& who, std::string_view action,
+                                         const std::string& host, const std::string& user,
+                                         const std::string& jid) {
+  if (!who.principal) {
+    return core::Status::ok();
+  }
+  auto grant = storage_.admin().roleOf(host, user);
+  if (!grant.isOk()) {
+    return grant.status();
+  }
+  if (grant.value()) {
+    const std::string why = jid + " is an administrator (" + grant.value()->role +
+                            "): revoke the role first, or use rampartctl";
+    record(who, action, jid, host, AuditResult::kDenied, why);
+    return core::Status::permissionDenied(why);
+  }
+  return core::Status::ok();
+}
+
 core::Status AdminOps::deleteUser(const Actor& who, const std::string& jid) {
   const auto action = audit_action::kUserDelete;
   auto account = parseAccount(jid);
@@ -425,6 +446,10 @@ core::Status AdminOps::deleteUser(const Actor& who, const std::string& jid) {
   if (account->jid == who.name) {
     record(who, action, jid, tenant, AuditResult::kDenied, "nobody deletes their own account");
     return core::Status::permissionDenied("nobody deletes their own account here");
+  }
+  if (auto st = guardAdministrator(who, action, account->host, account->user, account->jid);
+      !st.isOk()) {
+    return st;
   }
   auto exists = storage_.accounts().exists(account->host, account->user);
   if (!exists.isOk()) {
@@ -472,6 +497,10 @@ core::Status AdminOps::setPassword(const Actor& who, const std::string& jid,
   if (!exists.value()) {
     record(who, action, account->jid, tenant, AuditResult::kFailure, "no such account");
     return core::Status::notFound("no such account");
+  }
+  if (auto st = guardAdministrator(who, action, account->host, account->user, account->jid);
+      !st.isOk()) {
+    return st;
   }
   if (auto st = record(who, action, account->jid, tenant, AuditResult::kSuccess); !st.isOk()) {
     return unavailable(st);

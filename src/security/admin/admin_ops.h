@@ -93,6 +93,9 @@ class AdminOps {
 
  private:
   std::optional<std::string> servedTenant(const std::string& host) const;
+  core::Status guardAdministrator(const Actor& who, std::string_view action,
+                                  const std::string& host, const std::string& user,
+                                  const std::string& jid);
   storage::Storage& storage_;
   AuditSink& audit_;
   std::vector<std::string> hosts_;
