@@ -17,6 +17,7 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@scripts/build-web.sh
 
 run: build
 	@mkdir -p $(DATA_DIR)

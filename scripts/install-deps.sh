@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Rampart needs to build (with --test also to test, with --fuzz
-# to fuzz) and the npm packages of the bundled web client (web/chat). Idempotent: when
+# to fuzz) and the npm packages of the bundled web client (web/chat) and admin console
+# (web/admin). Idempotent: when
 # everything is present it only checks and exits. Needs root (or sudo) only for Debian packages.
 set -euo pipefail
 
@@ -49,4 +50,13 @@ stamp="$web/node_modules/.package-lock.json"
 if [[ ! -f "$stamp" || "$web/package-lock.json" -nt "$stamp" ]]; then
   echo "Installing the web client's npm packages"
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The admin console's npm packages (web/admin), exactly as locked; again only when the lock
+# file changed.
+admin="$(dirname "$0")/../web/admin"
+stamp="$admin/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$admin/package-lock.json" -nt "$stamp" ]]; then
+  echo "Installing the admin console's npm packages"
+  (cd "$admin" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -59,10 +59,10 @@ run_pytest() {  # label, then env assignments for the binaries
   if [[ -z "$line" ]]; then failed=$((failed + 1)); fi
 }
 
-run_browser() {  # the bundled web client in headless Chromium (playwright-core)
-  local log=/tmp/rampart-browser.log line p f
-  echo "== browser tests: the web client in headless Chromium against rampartd"
-  RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl timeout 600 node tests/browser/chat.test.mjs \
+run_browser() {  # a web UI in headless Chromium (playwright-core): name, test file
+  local name=$1 test=$2 log=/tmp/rampart-browser-${1// /-}.log line p f
+  echo "== browser tests: the $name in headless Chromium against rampartd"
+  RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl timeout 900 node "$test" \
     2>&1 | tee "$log" | grep -v '^\s*at ' | tail -12
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
@@ -74,7 +74,9 @@ run_browser() {  # the bundled web client in headless Chromium (playwright-core)
 }
 
 run_pytest release RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl
-run_browser
+scripts/build-web.sh || die admin-console
+run_browser "web client" tests/browser/chat.test.mjs
+run_browser "admin console" tests/browser/admin.test.mjs
 cmake --build build-asan -j "$JOBS" --target rampartd rampartctl || die asan-server
 run_pytest asan RAMPARTD=build-asan/rampartd RAMPARTCTL=build-asan/rampartctl
 

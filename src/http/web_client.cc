@@ -182,7 +182,9 @@ void addAdminConsole(Router& router, std::string root) {
       return;
     }
     std::shared_ptr<const std::string> content;
-    {
+    // The page is read each time (a new build names new assets); the assets, whose names
+    // carry their content hash, are kept in memory.
+    if (!page) {
       std::lock_guard lock(cache->mu);
       if (auto it = cache->files.find(file.string()); it != cache->files.end()) {
         content = it->second;
@@ -197,8 +199,10 @@ void addAdminConsole(Router& router, std::string root) {
         return;
       }
       content = std::make_shared<const std::string>(std::move(*data));
-      std::lock_guard lock(cache->mu);
-      cache->files[file.string()] = content;
+      if (!page) {
+        std::lock_guard lock(cache->mu);
+        cache->files[file.string()] = content;
+      }
     }
     Response r;
     r.headers.emplace_back("Content-Security-Policy",

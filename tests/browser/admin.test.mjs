@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,10 +32,19 @@ async function check(name, fn) {
     await fn();
     results.push([name, true]);
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+    return true;
   } catch (e) {
     results.push([name, false]);
     console.log(`FAIL ${name}: ${e.stack || e}`);
+    return false;
   }
+}
+
+function summary() {
+  const passed = results.filter(([, ok]) => ok).length;
+  console.log(`admin console: ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`${passed} passed, ${results.length - passed} failed`);
+  return results.length - passed;
 }
 
 // SCREENSHOTS=dir keeps a picture of each page the checks reach, for people to look at.
@@ -135,6 +144,30 @@ async function nextCode(admin) {
   return totp(admin.secret, step);
 }
 
+// An XMPP client (tests/integration/raw_xmpp.py) that signs in and stays until stopped.
+function xmppSession(port, user, password, resource) {
+  const script = [
+    'import sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(repo, 'tests/integration'))})`,
+    'from raw_xmpp import RawStream',
+    'st = RawStream(int(sys.argv[1]))',
+    'print(st.login(sys.argv[2], sys.argv[3], sys.argv[4]), flush=True)',
+    'st.send("<presence/>")',
+    'sys.stdin.read()',
+  ].join('\n');
+  const proc = spawn('/usr/bin/python3', ['-c', script, String(port), user, password, resource],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.on('error', reject);
+    proc.on('exit', (code) => reject(new Error(`the XMPP client exited (${code}): ${out}`)));
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ proc, jid: out.trim() });
+    });
+  });
+}
+
 // Six digits that are none of the codes the server would accept now.
 function wrongCode(admin) {
   const now = Math.floor(Date.now() / 30000);
@@ -142,17 +175,21 @@ function wrongCode(admin) {
   return ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.includes(c));
 }
 
-// An admin API call from outside the browser (self-signed certificate).
-function apiCall(port, method, p, headers = {}) {
+// An admin API call from outside the browser (self-signed certificate), optionally from
+// another loopback address: the server counts sign-in failures per address too.
+function apiCall(port, method, p, headers = {}, body = null, localAddress = undefined) {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, method, path: p, headers,
+    const data = body === null ? null : JSON.stringify(body);
+    const all = data === null ? headers
+      : { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) };
+    const req = https.request({ host: '127.0.0.1', port, method, path: p, headers: all, localAddress,
                                 rejectUnauthorized: false }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(data ?? undefined);
   });
 }
 
@@ -301,7 +338,7 @@ async function onlyActions(page, prefix) {
   }, prefix, { timeout: 20000 });
 }
 
-async function signIn(page, base, admin, lang, code) {
+async function signIn(page, admin, lang, code) {
   const L = (k, p) => text(lang, k, p);
   await page.locator('#signin-jid').fill(admin.jid);
   await page.locator('#signin-password').fill(admin.password);
@@ -328,7 +365,11 @@ await check('en.json and zh-CN.json have the same keys and no empty message', as
   assert(!empty.length, `empty: ${empty}`);
 });
 
-const server = await startServer();
+let server = null;
+await check('rampartd starts and prints the first administrators\' one-time passwords', async () => {
+  server = await startServer();
+});
+if (!server) process.exit(summary() ? 1 : 0);
 const base = `https://localhost:${server.ports.admin}`;
 const { sysadmin, secadmin, auditor } = server.admins;
 const browser = await chromium.launch({
@@ -349,7 +390,8 @@ const newAuditor = { jid: `dora-${randomBytes(3).toString('hex')}@localhost`, pa
 let apiToken = '';
 
 try {
-  await check('the console is served at / and at every page path, with the strict CSP', async () => {
+  // Without the console's build (web/admin/dist) nothing further can pass: stop here.
+  const served = await check('the console is served at / and at every page path, with the strict CSP', async () => {
     for (const p of ['/', '/users', '/audit']) {
       const r = await apiCall(server.ports.admin, 'GET', p);
       assert(r.status === 200, `${p}: ${r.status}`);
@@ -363,6 +405,7 @@ try {
       assert(!/<style|\sstyle=/.test(r.body), `${p}: inline style`);
     }
   });
+  if (!served) throw new Error('the admin console is not served (build it: npm run build in web/admin)');
 
   // --- the system administrator, in English ------------------------------------------------
   const sysCtx = await newContext('en-US', 'sysadmin');
@@ -399,7 +442,10 @@ try {
   await check('sysadmin: create an account, find it, reset its password, see its sessions, '
     + 'delete it after confirming', async () => {
     await openPage(sys, 'en', 'nav.users');
-    await sys.getByRole('row', { name: new RegExp(escapeRe(sysadmin.jid)) }).waitFor();
+    const adminRow = sys.getByRole('row', { name: new RegExp(escapeRe(secadmin.jid)) });
+    await adminRow.getByText('Administrator: revoke the role to change').waitFor();
+    assert(await adminRow.getByRole('button', { name: /^(Delete|Reset password)/ }).count() === 0,
+      'an administrator\'s account offers delete or reset');
     const create = sys.getByRole('button', { name: 'Create account' });
     await create.click();
     const dialog = sys.getByRole('dialog', { name: 'Create an account' });
@@ -495,13 +541,13 @@ try {
 
   await check('sysadmin: a wrong second factor is refused with the server\'s one message', async () => {
     await signOut(sys, 'en');
-    await signIn(sys, base, sysadmin, 'en', wrongCode(sysadmin));
+    await signIn(sys, sysadmin, 'en', wrongCode(sysadmin));
     await sys.getByText('wrong account, password or second factor').waitFor({ timeout: 20000 });
     assert(await sys.locator('#signin-code').inputValue() === '', 'the code field keeps the code');
   });
 
   await check('sysadmin: signs in again with password and a fresh TOTP code', async () => {
-    await signIn(sys, base, sysadmin, 'en', await nextCode(sysadmin));
+    await signIn(sys, sysadmin, 'en', await nextCode(sysadmin));
     await heading(sys, 'Users');
     await sys.locator('.whoami', { hasText: sysadmin.jid }).waitFor();
   });
@@ -618,24 +664,112 @@ try {
       assert(after.status === 401, `a revoked token answers ${after.status}`);
     });
 
-  await check('secadmin: users are listed without account management; alerts show an empty '
-    + 'state while the server has no alert list', async () => {
+  await check('secadmin: users are listed without account management', async () => {
     await openPage(sec, 'en', 'nav.users');
+    await sec.getByLabel('Search accounts').fill('dora');
+    await sec.getByRole('button', { name: 'Search', exact: true }).click();
     await sec.getByRole('row', { name: new RegExp(escapeRe(newAuditor.jid)) }).waitFor();
     assert(await sec.getByRole('button', { name: 'Create account' }).count() === 0, 'Create account');
     assert(await sec.getByRole('button', { name: /^Delete/ }).count() === 0, 'Delete');
+  });
+
+  await check('secadmin: sees an account\'s XMPP session and ends it', async () => {
+    const client = await xmppSession(server.ports.c2s, 'bulk01', 'bulk-pw-1', 'browser-test');
+    try {
+      await sec.getByLabel('Search accounts').fill('bulk01');
+      const answered = sec.waitForResponse((r) => r.url().includes('q=bulk01'));
+      await sec.getByRole('button', { name: 'Search', exact: true }).click();
+      await answered;
+      const row = sec.getByRole('row', { name: /bulk01@localhost/ });
+      assert((await row.locator('td.rp-num').innerText()).trim() === '1', 'session count');
+      await row.getByRole('button', { name: /^Sessions/ }).click();
+      const dialog = sec.getByRole('dialog', { name: 'Sessions of bulk01@localhost' });
+      await dialog.getByRole('row', { name: new RegExp(escapeRe(client.jid)) }).waitFor();
+      await dialog.getByRole('button', { name: 'End all sessions' }).click();
+      await focusedIs(sec, dialog.getByRole('button', { name: 'End sessions' }), 'the confirmation');
+      const ended = sec.waitForResponse((r) => r.url().endsWith('/sessions')
+        && r.request().method() === 'DELETE');
+      await dialog.getByRole('button', { name: 'End sessions' }).click();
+      const body = await (await ended).json();
+      assert(body.ended === 1, `ended: ${JSON.stringify(body)}`);
+      await toastSays(sec, '1 session(s) of bulk01@localhost ended.');
+      await dialog.getByText('This account is not signed in anywhere.').waitFor();
+    } finally {
+      client.proc.kill();
+      if (await sec.locator('dialog[open]').count()) await sec.keyboard.press('Escape');
+      await sec.locator('dialog[open]').waitFor({ state: 'detached' });
+    }
+  });
+
+  await check('alerts: an empty list, and an empty state (no error) from a server that has no '
+    + 'alert list (404)', async () => {
     await openPage(sec, 'en', 'nav.alerts');
     await sec.getByText('No alerts. Everything is quiet.').waitFor();
-    await shot(sec, 'secadmin-7-alerts');
+    await sec.route('**/api/v1/alerts*', (route) => route.fulfill({
+      status: 404, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404,
+                             detail: 'no such API resource' }),
+    }));
+    try {
+      await openPage(sec, 'en', 'nav.overview');
+      await sec.waitForFunction(() =>
+        document.querySelector('.stat-open-alerts .stat__value')?.textContent === '0');
+      await openPage(sec, 'en', 'nav.alerts');
+      await sec.getByText('No alerts. Everything is quiet.').waitFor();
+      assert(await sec.getByRole('alert').count() === 0, 'an error is shown');
+      assert(!(await sec.locator('main').innerText()).includes('no such API resource'), '404 shown');
+    } finally {
+      await sec.unroute('**/api/v1/alerts*');
+    }
   });
 
   await check('the account granted the auditor role signs in to its first-sign-in step', async () => {
     const ctx = await newContext('en-US', 'new auditor');
     const page = await ctx.newPage();
     await page.goto(`${base}/`);
-    await signIn(page, base, newAuditor, 'en', '');
+    await signIn(page, newAuditor, 'en', '');
     await page.getByRole('heading', { level: 1, name: /Choose your own password|Set up two-factor authentication/ })
       .waitFor({ timeout: 20000 });
+    await ctx.close();
+  });
+
+  await check('repeated failed sign-ins raise an alert: open on the overview, acknowledged by the '
+    + 'secadmin; the locked account is told when to try again', async () => {
+    // From an address of their own, so that 127.0.0.1 stays unlocked for the other checks.
+    for (let i = 0; i < 5; i++) {
+      const r = await apiCall(server.ports.admin, 'POST', '/api/v1/session', {},
+        { jid: newAuditor.jid, password: 'a-wrong-guess' }, '127.77.0.9');
+      assert(r.status === 401 || r.status === 429, `failed sign-in ${i}: ${r.status}`);
+    }
+    const cookie = (await secCtx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const r = await apiCall(server.ports.admin, 'GET', '/api/v1/alerts?open=true', { Cookie: cookie });
+      if (r.status === 200 && JSON.parse(r.body).items.some((a) => a.rule === 'admin-sign-in-failures')) break;
+      assert(Date.now() < deadline, `no alert: ${r.status} ${r.body}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await openPage(sec, 'en', 'nav.overview');
+    await sec.waitForFunction(() =>
+      document.querySelector('.stat-open-alerts .stat__value')?.textContent === '1');
+    await openPage(sec, 'en', 'nav.alerts');
+    const row = sec.getByRole('row', { name: /Repeated failed administrator sign-ins/ });
+    await row.getByText('Open', { exact: true }).waitFor();
+    assert((await row.innerText()).includes(newAuditor.jid), `summary: ${await row.innerText()}`);
+    await shot(sec, 'secadmin-7-alerts');
+    const acked = sec.waitForResponse((r) => r.url().endsWith('/acknowledge'));
+    await row.getByRole('button', { name: /^Acknowledge/ }).click();
+    assert((await acked).status() === 204, 'acknowledge: not 204');
+    await toastSays(sec, 'Alert acknowledged.');
+    await row.getByText(`Acknowledged by ${secadmin.jid}`).waitFor();
+    await sec.getByLabel('Open alerts only').check();
+    await sec.getByText('No open alerts.').waitFor();
+
+    const ctx = await newContext('en-US', 'locked account');
+    const page = await ctx.newPage();
+    await page.goto(`${base}/`);
+    await signIn(page, newAuditor, 'en', '');
+    await page.getByText(/too many failed sign-ins.*Try again in \d+ seconds\./).waitFor();
     await ctx.close();
   });
 
@@ -661,12 +795,20 @@ try {
     assert(!links.includes('用户'), 'Users');
     await heading(aud, '概览');
     assert(await aud.locator('.stat-connections').count() === 0, 'server status on the overview');
+    await openPage(aud, 'zh-CN', 'nav.tenants');
+    const tenant = aud.getByRole('row', { name: /localhost/ });
+    await tenant.waitFor();
+    assert(/\b30\b/.test(await tenant.innerText()), `tenant row: ${await tenant.innerText()}`);
+    assert(await tenant.getByRole('link').count() === 0, 'a link to the users of the tenant');
     await openPage(aud, 'zh-CN', 'nav.admins');
     await aud.getByRole('row', { name: new RegExp(escapeRe(newAuditor.jid)) }).waitFor();
     assert(await aud.getByRole('heading', { name: '授予角色' }).count() === 0, 'grant form');
     assert(await aud.getByRole('button', { name: /^撤销/ }).count() === 0, 'revoke buttons');
     await openPage(aud, 'zh-CN', 'nav.tokens');
     assert(await aud.getByLabel('显示所有管理员的令牌').count() === 0, 'all tokens');
+    await openPage(aud, 'zh-CN', 'nav.alerts');
+    await aud.getByRole('row', { name: /管理员多次登录失败/ }).getByText(/已由 .* 确认/).waitFor();
+    assert(await aud.getByRole('button', { name: /^确认/ }).count() === 0, 'acknowledge buttons');
   });
 
   await check('auditor (zh-CN): the audit log, filtered by an action prefix, shows what the '
@@ -693,6 +835,13 @@ try {
     actions = await aud.locator('.audit-table code.audit-action').allInnerTexts();
     assert(actions.includes('admin.totp_enrol'), `no admin.totp_enrol in ${actions}`);
 
+    // A time range: records from a day to come are none yet.
+    await aud.getByLabel('开始时间').fill('2099-01-01T00:00:00');
+    answered = aud.waitForResponse((r) => /[?&]from=2099-01-0[12]T\d\d%3A\d\d%3A00Z/.test(r.url()));
+    await aud.getByRole('button', { name: '应用筛选' }).click();
+    assert((await answered).status() === 200, 'from: not 200');
+    await aud.getByText('没有符合筛选条件的记录。').waitFor();
+
     // More records than fit on a page: older ones are a cursor away.
     await aud.getByRole('button', { name: '清除筛选' }).click();
     await aud.waitForFunction(() => document.querySelectorAll('.audit-table tbody tr').length === 50);
@@ -711,6 +860,21 @@ try {
     await aud.getByText('完整：审计日志校验通过。').waitFor({ timeout: 30000 });
     await aud.getByText(/已检查 [\d,]+ 条记录/).waitFor();
     await shot(aud, 'auditor-5-audit-log');
+
+    // How a log that does not verify is shown (the server's answer stood in for).
+    await aud.route('**/api/v1/audit/verification', (route) => route.fulfill({
+      status: 200, contentType: 'application/json',
+      body: JSON.stringify({ intact: false, records_checked: 12, tree_size: 40, root: '',
+                             problem: 'record 7 does not match its leaf hash', first_bad_record: 7 }),
+    }));
+    try {
+      await aud.getByRole('button', { name: '校验日志' }).click();
+      await aud.getByText('不完整：审计日志校验未通过。').waitFor();
+      await aud.getByText('record 7 does not match its leaf hash').waitFor();
+      await aud.getByText('第一条异常记录：#7').waitFor();
+    } finally {
+      await aud.unroute('**/api/v1/audit/verification');
+    }
   });
 
   await check('auditor (zh-CN): export (JSON Lines), signed checkpoint and verifier key', async () => {
@@ -743,7 +907,7 @@ try {
   await check('auditor (zh-CN): signs out and in again with a recovery code', async () => {
     await signOut(aud, 'zh-CN');
     await aud.getByText('您已退出登录。').waitFor();
-    await signIn(aud, base, auditor, 'zh-CN', auditor.recoveryCodes[0]);
+    await signIn(aud, auditor, 'zh-CN', auditor.recoveryCodes[0]);
     await heading(aud, '审计日志');
   });
 
@@ -776,12 +940,15 @@ try {
     assert(seen.violations.length > 0, 'not recorded');
     await ctx.close();
   });
+} catch (e) {
+  console.log(`stopped: ${e.message}`);
 } finally {
   await browser.close();
-  server.proc.kill('SIGTERM');
+  await new Promise((resolve) => {
+    server.proc.once('exit', resolve);
+    server.proc.kill('SIGTERM');
+    setTimeout(resolve, 10000);
+  });
+  rmSync(server.dir, { recursive: true, force: true });
 }
-const passed = results.filter(([, ok]) => ok).length;
-const failed = results.length - passed;
-console.log(`admin console: ${Math.round((Date.now() - started) / 1000)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary() ? 1 : 0);
