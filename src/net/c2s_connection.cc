@@ -143,14 +143,19 @@ std::size_t ConnectionSet::closeSessionsOf(std::string_view bareJid, std::string
   std::vector<std::shared_ptr<C2SConnection>> victims;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [raw, info] : sessions_) {
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      const auto& info = it->second;
       if (info.fullJid.size() > bareJid.size() && info.fullJid.starts_with(bareJid) &&
           info.fullJid[bareJid.size()] == '/') {
-        if (auto it = all_.find(raw); it != all_.end()) {
-          if (auto c = it->second.lock()) {
-            victims.push_back(std::move(c));
+        if (auto c = all_.find(it->first); c != all_.end()) {
+          if (auto conn = c->second.lock()) {
+            victims.push_back(std::move(conn));
           }
         }
+        // Listed no longer, though the stream closes a moment later on its own thread.
+        it = sessions_.erase(it);
+      } else {
+        ++it;
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <malloc.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -232,6 +233,34 @@ int run(int argc, char** argv) {
     throw core::ConfigError("the audit log cannot be written: " + st.message());
   }
 
+  // A configuration file changed since the last start is audited (the file itself is the
+  // operator's; this records that the running policy differs, and its digest).
+  if (!config.configPath.empty()) {
+    std::ifstream in(config.configPath, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    unsigned char md[32];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string digest;
+    for (unsigned char c : md) {
+      digest += kHex[c >> 4];
+      digest += kHex[c & 15];
+    }
+    const std::string seenFile = config.dataDir + "/config-fingerprint";
+    std::string previous;
+    std::getline(std::ifstream(seenFile), previous);
+    if (previous != digest) {
+      if (auto st = adminOps.record(service, security::audit_action::kConfigChange,
+                                    config.configPath, "", security::AuditResult::kSuccess, {},
+                                    {{"sha256", digest},
+                                     {"previous", previous.empty() ? "none" : previous}});
+          !st.isOk()) {
+        throw core::ConfigError("the audit log cannot be written: " + st.message());
+      }
+      std::ofstream(seenFile + ".tmp") << digest << "\n";
+      std::filesystem::rename(seenFile + ".tmp", seenFile);
+    }
+  }
   // First start: one administrator per role, each with a one-time password shown only now.
   const std::string& firstHost = config.hosts.front().name;
   auto created = adminOps.bootstrap(firstHost);

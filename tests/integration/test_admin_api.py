@@ -464,3 +464,23 @@ def test_a_revoked_role_ends_its_console_sessions(own):
     assert s.ctl("role", "revoke", "gina@localhost", "auditor").returncode == 0
     r = c.get("/api/v1/session")
     assert r.status == 401 and "revoked" in r.json()["detail"], r
+
+
+def test_lost_authenticator_is_reset_with_rampartctl_only(fresh_server):
+    s = fresh_server
+    c = AdminClient(s.admin_port)
+    secret, codes = c.first_sign_in("auditor@localhost", s.admin_passwords["auditor@localhost"],
+                                    "auditor-new-password")
+    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password").status \
+        == 401, "TOTP is required once enrolled"
+    r = s.ctl("mfa", "reset", "auditor@localhost")
+    assert r.returncode == 0, r.stderr
+    r = AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password")
+    assert r.status == 201 and r.json()["stage"] == "totp_enrolment", r
+    # The old recovery codes are gone with it.
+    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password",
+                                             codes[1]).json()["stage"] == "totp_enrolment"
+    assert s.ctl("mfa", "reset", "nobody@localhost").returncode == 1
+    records = [json.loads(l) for l in s.ctl("audit", "tail", "-n", "30", "--json").stdout.splitlines()]
+    assert any(r["action"] == "admin.totp_reset" and r["object"] == "auditor@localhost" and
+               r["result"] == "success" and r["actor"].startswith("local:") for r in records)

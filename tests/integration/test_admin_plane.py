@@ -336,3 +336,31 @@ def test_audit_syslog_over_tcp_uses_octet_counting(own):
     conn.close()
     srv.close()
     assert s.running()
+
+
+def config_changes(data_dir, want):
+    """The config.change records, once `want` of them are there (they are written by the
+    start-up checks, a moment after the listeners open)."""
+    import time as _time
+    deadline = _time.monotonic() + 20
+    while True:
+        changes = [r for r in tail(data_dir, 200) if r["action"] == "config.change"]
+        if len(changes) >= want or _time.monotonic() > deadline:
+            return changes
+        _time.sleep(0.2)
+
+
+def test_configuration_changes_are_audited_at_start(own):
+    s = own()
+    changes = config_changes(s.data_dir, 1)
+    assert len(changes) == 1 and changes[0]["details"]["previous"] == "none", changes
+    assert s.stop() == 0
+    s.start()
+    # The start-up checks write certificate changes right after; none for an unchanged file.
+    assert len(config_changes(s.data_dir, 1)) == 1
+    assert s.stop() == 0
+    s.config_file.write_text(s.config_file.read_text() + "\n# edited\n")
+    s.start()
+    changes = config_changes(s.data_dir, 2)
+    assert len(changes) == 2 and changes[1]["details"]["previous"] == \
+        changes[0]["details"]["sha256"], changes

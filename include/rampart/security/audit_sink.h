@@ -21,6 +21,7 @@ inline constexpr std::string_view kAdminSignIn = "admin.sign_in";
 inline constexpr std::string_view kAdminSignOut = "admin.sign_out";
 inline constexpr std::string_view kAdminPasswordChange = "admin.password_change";
 inline constexpr std::string_view kAdminTotpEnrol = "admin.totp_enrol";
+inline constexpr std::string_view kAdminTotpReset = "admin.totp_reset";
 inline constexpr std::string_view kAdminRecoveryCodeUse = "admin.recovery_code_use";
 inline constexpr std::string_view kAccessDenied = "admin.access_denied";
 inline constexpr std::string_view kAllowListRefused = "admin.allow_list_refused";

@@ -581,6 +581,43 @@ core::Status AdminOps::changeOwnPassword(const Actor& who, const std::string& pa
   return sec.isOk() ? core::Status::ok() : sec.status();
 }
 
+core::Status AdminOps::resetSecondFactor(const Actor& who, const std::string& jid) {
+  const auto action = audit_action::kAdminTotpReset;
+  if (who.principal) {
+    record(who, action, jid, who.principal->tenant, AuditResult::kDenied,
+           "second factors are reset with rampartctl only");
+    return core::Status::permissionDenied("second factors are reset with rampartctl only");
+  }
+  auto account = parseAccount(jid);
+  if (!account) {
+    record(who, action, jid, "", AuditResult::kFailure, "not an account JID");
+    return core::Status::invalidArgument("not an account JID (user@host): " + jid);
+  }
+  auto grant = storage_.admin().roleOf(account->host, account->user);
+  if (!grant.isOk()) {
+    return grant.status();
+  }
+  if (!grant.value()) {
+    record(who, action, account->jid, account->host, AuditResult::kFailure,
+           "holds no administrator role");
+    return core::Status::notFound(account->jid + " holds no administrator role");
+  }
+  auto sec = storage_.admin().adminSecurity(account->host, account->user);
+  if (!sec.isOk()) {
+    return sec.status();
+  }
+  storage::AdminSecurity next = sec.value().value_or(storage::AdminSecurity{});
+  next.totpSecret.clear();
+  next.totpEnrolled = false;
+  next.totpLastStep = 0;
+  next.recoveryCodeHashes.clear();
+  if (auto st = record(who, action, account->jid, grant.value()->tenant, AuditResult::kSuccess);
+      !st.isOk()) {
+    return unavailable(st);
+  }
+  return storage_.admin().putAdminSecurity(account->host, account->user, next);
+}
+
 core::Result<std::vector<BootstrapAccount>> AdminOps::bootstrap(const std::string& host) {
   std::vector<BootstrapAccount> out;
   auto existing = storage_.accounts().listAccounts(host);

@@ -84,6 +84,10 @@ class AdminOps {
   // An administrator changes its own password: clears the must-change flag; audited.
   core::Status changeOwnPassword(const Actor& who, const std::string& password);
 
+  // Break-glass for a lost authenticator: forgets an administrator's TOTP secret and recovery
+  // codes, so that its next sign-in enrols again. rampartctl only (no principal).
+  core::Status resetSecondFactor(const Actor& who, const std::string& jid);
+
   // First start: when `host` has no account, one account per role with a one-time password
   // (must be changed, with a second factor enrolled, at the first sign-in).
   core::Result<std::vector<BootstrapAccount>> bootstrap(const std::string& host);
