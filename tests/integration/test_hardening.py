@@ -335,12 +335,21 @@ def test_negotiating_connections_are_capped_per_address_and_in_total(own):
         if not closed:
             break
         assert time.monotonic() < deadline, "the address never got its places back"
-    # The total cap: 10 across addresses.
+    # The total cap: 10 across addresses, counted once the places above are given back (the
+    # server sees a closed connection a moment after the client closes it).
+    deadline = time.monotonic() + 10
+    while s.metrics().get("rampart_c2s_negotiating", 0) > 0:
+        assert time.monotonic() < deadline, "closed connections still counted as negotiating"
+        time.sleep(0.05)
     total = []
     for _ in range(5):
         src = fresh_source()
         total += [raw_connect(s.c2s_port, src) for _ in range(2)]
-    time.sleep(0.2)  # all accepted before the next one is judged
+    # All ten accepted and counted before the next one is judged.
+    deadline = time.monotonic() + 10
+    while s.metrics().get("rampart_c2s_negotiating", 0) < 10:
+        assert time.monotonic() < deadline, "the ten connections were never all counted"
+        time.sleep(0.05)
     late = raw_connect(s.c2s_port, fresh_source())
     closed, _ = closed_within(late, 3)
     assert closed, "beyond max_negotiating every new connection is closed"
