@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/credentials.h"
+#include "rampart/core/hex.h"
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
@@ -228,12 +229,7 @@ int auditCommand(std::vector<std::string> cmd, security::audit::AuditLog& log,
       ops.record(who, action::kAuditVerify, "audit log", "", AuditResult::kFailure, v.problem);
       return 1;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string root;
-    for (unsigned char c : v.root) {
-      root += kHex[c >> 4];
-      root += kHex[c & 15];
-    }
+    const std::string root = core::hexEncode(v.root);
     if (auto st = ops.record(who, action::kAuditVerify, "audit log", "", AuditResult::kSuccess,
                              {}, {{"size", std::to_string(v.size)}});
         !st.isOk()) {

@@ -71,6 +71,26 @@ constexpr const char* kCsp =
 struct Cache {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const std::string>> files;
+
+  // The file's content, from memory after the first read when `keep`; null when unreadable.
+  std::shared_ptr<const std::string> get(const std::filesystem::path& file, bool keep) {
+    if (keep) {
+      std::lock_guard lock(mu);
+      if (auto it = files.find(file.string()); it != files.end()) {
+        return it->second;
+      }
+    }
+    auto data = readFile(file);
+    if (!data) {
+      return nullptr;
+    }
+    auto content = std::make_shared<const std::string>(std::move(*data));
+    if (keep) {
+      std::lock_guard lock(mu);
+      files[file.string()] = content;
+    }
+    return content;
+  }
 };
 }  // namespace
 
@@ -104,24 +124,12 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
       respond(problem(404, "Not Found", "no such file of the web client"));
       return;
     }
-    std::shared_ptr<const std::string> content;
-    {
-      std::lock_guard lock(cache->mu);
-      if (auto it = cache->files.find(file.string()); it != cache->files.end()) {
-        content = it->second;
-      }
-    }
+    auto content = cache->get(file, true);
     if (!content) {
-      auto data = readFile(file);
-      if (!data) {
-        respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
-                        page ? "the web client is not installed (run: make web)"
-                             : "no such file of the web client"));
-        return;
-      }
-      content = std::make_shared<const std::string>(std::move(*data));
-      std::lock_guard lock(cache->mu);
-      cache->files[file.string()] = content;
+      respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
+                      page ? "the web client is not installed (run: make web)"
+                           : "no such file of the web client"));
+      return;
     }
     Response r;
     r.headers.emplace_back("Content-Security-Policy", kCsp);
@@ -181,28 +189,14 @@ void addAdminConsole(Router& router, std::string root) {
       respond(problem(404, "Not Found", "no such file of the admin console"));
       return;
     }
-    std::shared_ptr<const std::string> content;
     // The page is read each time (a new build names new assets); the assets, whose names
     // carry their content hash, are kept in memory.
-    if (!page) {
-      std::lock_guard lock(cache->mu);
-      if (auto it = cache->files.find(file.string()); it != cache->files.end()) {
-        content = it->second;
-      }
-    }
+    auto content = cache->get(file, !page);
     if (!content) {
-      auto data = readFile(file);
-      if (!data) {
-        respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
-                        page ? "the admin console is not built (run: make build)"
-                             : "no such file of the admin console"));
-        return;
-      }
-      content = std::make_shared<const std::string>(std::move(*data));
-      if (!page) {
-        std::lock_guard lock(cache->mu);
-        cache->files[file.string()] = content;
-      }
+      respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
+                      page ? "the admin console is not built (run: make build)"
+                           : "no such file of the admin console"));
+      return;
     }
     Response r;
     r.headers.emplace_back("Content-Security-Policy",

@@ -21,6 +21,7 @@
 #include <map>
 
 #include "core/cidr.h"
+#include "rampart/core/hex.h"
 #include "core/log_value.h"
 #include "core/config.h"
 #include "core/refusal_log.h"
@@ -240,12 +241,7 @@ int run(int argc, char** argv) {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     unsigned char md[32];
     SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string digest;
-    for (unsigned char c : md) {
-      digest += kHex[c >> 4];
-      digest += kHex[c & 15];
-    }
+    const std::string digest = core::hexEncode(std::string_view(reinterpret_cast<char*>(md), 32));
     const std::string seenFile = config.dataDir + "/config-fingerprint";
     std::string previous;
     std::getline(std::ifstream(seenFile), previous);

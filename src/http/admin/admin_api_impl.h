@@ -12,6 +12,7 @@
 #include "core/sasl/scram.h"
 #include "http/admin/admin_api.h"
 #include "http/admin/request.h"
+#include "rampart/core/hex.h"
 #include "rampart/core/datetime.h"
 
 namespace rampart::http::admin {
@@ -111,15 +112,6 @@ inline json::object tokenJson(const storage::ApiToken& t) {
   return o;
 }
 
-inline std::string hex(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // One request as the handlers see it.
 struct Call {

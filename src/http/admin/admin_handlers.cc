@@ -58,6 +58,31 @@ std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q,
   return n;
 }
 
+// The page size of a list (query `limit`): `fallback` when absent or not a number; nullopt
+// when out of range.
+std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
+                                     std::size_t fallback) {
+  const std::uint64_t n = number(q, "limit").value_or(fallback);
+  if (n < 1 || n > kMaxPage) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(n);
+}
+
+Response badLimit() {
+  return problemOf(422, "invalid-input", "Invalid input",
+                   "limit must be 1 to " + std::to_string(kMaxPage));
+}
+
+// An RFC 9162 proof as the API serves it: base64 hashes in order.
+json::array proofJson(const std::vector<security::audit::Hash>& proof) {
+  json::array out;
+  for (const auto& h : proof) {
+    out.push_back(json::value(core::sasl::base64Encode(h)));
+  }
+  return out;
+}
+
 std::string queryOr(const std::map<std::string, std::string>& q, const char* name) {
   auto it = q.find(name);
   return it == q.end() ? std::string() : it->second;
@@ -67,7 +92,7 @@ std::string queryOr(const std::map<std::string, std::string>& q, const char* nam
 
 Response AdminApi::Impl::signIn(Call& c) {
   Fields f{c.body};
-  f.only({"jid", "password", "code"});
+  f.rejectUnknown({"jid", "password", "code"});
   const std::string jidText = f.str("jid", true, 1023);
   const std::string password = f.str("password", true, 1023);
   const std::string code = f.str("code", false, 64);
@@ -213,7 +238,7 @@ Response AdminApi::Impl::changePassword(Call& c) {
     return problemOf(400, "not-a-session", "Bad Request", "sign in to the console to do this");
   }
   Fields f{c.body};
-  f.only({"current_password", "new_password"});
+  f.rejectUnknown({"current_password", "new_password"});
   const std::string current = f.str("current_password", c.session->stage == Stage::kActive, 1023);
   const std::string next = f.str("new_password", true, 1023);
   if (!f.problem.empty()) {
@@ -257,7 +282,7 @@ Response AdminApi::Impl::totpStart(Call& c) {
 
 Response AdminApi::Impl::totpConfirm(Call& c) {
   Fields f{c.body};
-  f.only({"code"});
+  f.rejectUnknown({"code"});
   const std::string code = f.str("code", true, 16);
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
@@ -346,11 +371,11 @@ Response AdminApi::Impl::users(Call& c) {
   }
   const std::string q = queryOr(c.query, "q");
   const std::string cursor = queryOr(c.query, "cursor");
-  const auto limit = number(c.query, "limit").value_or(50);
-  if (limit < 1 || limit > kMaxPage) {
-    return problemOf(422, "invalid-input", "Invalid input",
-                     "limit must be 1 to " + std::to_string(kMaxPage));
+  const auto pageSize = pageLimit(c.query, 50);
+  if (!pageSize) {
+    return badLimit();
   }
+  const std::size_t limit = *pageSize;
   auto all = db->accounts().listAccounts(tenant);
   if (!all.isOk()) {
     return fromStatus(all.status());
@@ -379,7 +404,7 @@ Response AdminApi::Impl::users(Call& c) {
 
 Response AdminApi::Impl::createUser(Call& c) {
   Fields f{c.body};
-  f.only({"jid", "password"});
+  f.rejectUnknown({"jid", "password"});
   const std::string jid = f.str("jid", true, 1023);
   const std::string password = f.str("password", true, 1023);
   if (!f.problem.empty()) {
@@ -407,7 +432,7 @@ Response AdminApi::Impl::deleteUser(Call& c) {
 
 Response AdminApi::Impl::setPassword(Call& c) {
   Fields f{c.body};
-  f.only({"password"});
+  f.rejectUnknown({"password"});
   const std::string password = f.str("password", true, 1023);
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
@@ -472,7 +497,7 @@ Response AdminApi::Impl::roles(Call& c) {
 
 Response AdminApi::Impl::grant(Call& c) {
   Fields f{c.body};
-  f.only({"jid", "role", "tenant"});
+  f.rejectUnknown({"jid", "role", "tenant"});
   const std::string jid = f.str("jid", true, 1023);
   const std::string role = f.str("role", true, 16);
   const std::string tenant = f.str("tenant", false, 1023);
@@ -511,7 +536,7 @@ Response AdminApi::Impl::tokens(Call& c) {
 
 Response AdminApi::Impl::createToken(Call& c) {
   Fields f{c.body};
-  f.only({"ttl", "label"});
+  f.rejectUnknown({"ttl", "label"});
   const std::int64_t ttl = f.integer("ttl", security::admin::AdminOps::kDefaultTokenTtl, 60,
                                      security::admin::AdminOps::kMaxTokenTtl);
   const std::string label = f.str("label", false, 100);
@@ -561,11 +586,11 @@ Response AdminApi::Impl::auditEvents(Call& c) {
     }
     (std::string_view(bound) == "from" ? f.fromMs : f.toMs) = *t / 1000;
   }
-  const auto limit = number(c.query, "limit").value_or(100);
-  if (limit < 1 || limit > kMaxPage) {
-    return problemOf(422, "invalid-input", "Invalid input",
-                     "limit must be 1 to " + std::to_string(kMaxPage));
+  const auto pageSize = pageLimit(c.query, 100);
+  if (!pageSize) {
+    return badLimit();
   }
+  const std::size_t limit = *pageSize;
   f.limit = limit;
   if (!queryOr(c.query, "cursor").empty()) {
     auto cur = number(c.query, "cursor");
@@ -633,7 +658,7 @@ Response AdminApi::Impl::auditVerification(Call& c) {
   o["intact"] = v.ok;
   o["records_checked"] = v.records;
   o["tree_size"] = v.size;
-  o["root"] = hex(v.root);
+  o["root"] = core::hexEncode(v.root);
   o["problem"] = v.ok ? json::value(nullptr) : json::value(v.problem);
   o["first_bad_record"] = v.badSeq ? json::value(v.badSeq) : json::value(nullptr);
   return jsonResponse(o);
@@ -675,11 +700,7 @@ Response AdminApi::Impl::inclusionProof(Call& c) {
   if (!proof.isOk()) {
     return fromStatus(proof.status());
   }
-  json::array p;
-  for (const auto& h : proof.value()) {
-    p.push_back(json::value(core::sasl::base64Encode(h)));
-  }
-  return jsonResponse(json::object{{"index", *index}, {"size", *size}, {"proof", p}});
+  return jsonResponse(json::object{{"index", *index}, {"size", *size}, {"proof", proofJson(proof.value())}});
 }
 
 Response AdminApi::Impl::consistencyProof(Call& c) {
@@ -693,19 +714,15 @@ Response AdminApi::Impl::consistencyProof(Call& c) {
   if (!proof.isOk()) {
     return fromStatus(proof.status());
   }
-  json::array p;
-  for (const auto& h : proof.value()) {
-    p.push_back(json::value(core::sasl::base64Encode(h)));
-  }
-  return jsonResponse(json::object{{"first", *first}, {"second", *second}, {"proof", p}});
+  return jsonResponse(json::object{{"first", *first}, {"second", *second}, {"proof", proofJson(proof.value())}});
 }
 
 Response AdminApi::Impl::alertList(Call& c) {
-  const auto limit = number(c.query, "limit").value_or(100);
-  if (limit < 1 || limit > kMaxPage) {
-    return problemOf(422, "invalid-input", "Invalid input",
-                     "limit must be 1 to " + std::to_string(kMaxPage));
+  const auto pageSize = pageLimit(c.query, 100);
+  if (!pageSize) {
+    return badLimit();
   }
+  const std::size_t limit = *pageSize;
   std::int64_t before = 0;
   if (!queryOr(c.query, "cursor").empty()) {
     auto cur = number(c.query, "cursor");

@@ -117,7 +117,7 @@ std::int64_t Fields::integer(const char* name, std::int64_t fallback, std::int64
   return n;
 }
 
-void Fields::only(std::initializer_list<const char*> allowed) {
+void Fields::rejectUnknown(std::initializer_list<const char*> allowed) {
   for (const auto& field : o) {
     const std::string_view key = field.key();
     if (std::find_if(allowed.begin(), allowed.end(),

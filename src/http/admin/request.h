@@ -30,7 +30,7 @@ struct Fields {
   std::string str(const char* name, bool required, std::size_t maxLen = 1024);
   std::int64_t integer(const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi);
   // Every field not named here is an error.
-  void only(std::initializer_list<const char*> allowed);
+  void rejectUnknown(std::initializer_list<const char*> allowed);
 };
 
 }  // namespace rampart::http::admin

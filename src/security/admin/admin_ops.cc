@@ -50,6 +50,19 @@ core::Status unavailable(const core::Status& auditFailure) {
                                    auditFailure.message());
 }
 
+// The password as stored (RFC 8265 OpaqueString), or the rule it breaks in `problem`.
+std::optional<std::string> preparedPassword(const std::string& password, std::string& problem) {
+  if (password.empty() || password.size() > 1023) {
+    problem = "the password must be 1-1023 bytes";
+    return std::nullopt;
+  }
+  auto prepared = core::preparePassword(password);
+  if (!prepared) {
+    problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
+  }
+  return prepared;
+}
+
 }  // namespace
 
 std::string localActorName() {
@@ -391,10 +404,8 @@ core::Status AdminOps::createUser(const Actor& who, const std::string& jid,
     problem = "not an account JID (user@host): " + jid;
   } else if (!servedTenant(account->host)) {
     problem = "no such tenant: " + account->host;
-  } else if (password.empty() || password.size() > 1023) {
-    problem = "the password must be 1-1023 bytes";
-  } else if (!(prepared = core::preparePassword(password))) {
-    problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
+  } else {
+    prepared = preparedPassword(password, problem);
   }
   if (!problem.empty()) {
     record(who, action, jid, tenant, AuditResult::kFailure, problem);
@@ -481,10 +492,8 @@ core::Status AdminOps::setPassword(const Actor& who, const std::string& jid,
   std::optional<std::string> prepared;
   if (!account) {
     problem = "not an account JID (user@host): " + jid;
-  } else if (password.empty() || password.size() > 1023) {
-    problem = "the password must be 1-1023 bytes";
-  } else if (!(prepared = core::preparePassword(password))) {
-    problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
+  } else {
+    prepared = preparedPassword(password, problem);
   }
   if (!problem.empty()) {
     record(who, action, jid, tenant, AuditResult::kFailure, problem);

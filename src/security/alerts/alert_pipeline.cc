@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log_value.h"
+#include "rampart/core/hex.h"
 #include "security/audit/audit_log.h"
 
 namespace rampart::security::alerts {
@@ -38,13 +39,7 @@ std::string webhookSignature(std::string_view secret, std::string_view body) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 15];
-  }
-  return out;
+  return "sha256=" + core::hexEncode(std::string_view(reinterpret_cast<char*>(mac), len));
 }
 
 AlertPipeline::AlertPipeline(AlertOptions options, core::StorageRunner& storage,

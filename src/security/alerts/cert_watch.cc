@@ -8,6 +8,8 @@
 #include <ctime>
 #include <memory>
 
+#include "rampart/core/hex.h"
+
 namespace rampart::security::alerts {
 
 CertificateInfo inspectCertificate(const std::string& pemFile) {
@@ -34,11 +36,7 @@ CertificateInfo inspectCertificate(const std::string& pemFile) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   X509_digest(cert.get(), EVP_sha256(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < len; ++i) {
-    info.fingerprint += kHex[md[i] >> 4];
-    info.fingerprint += kHex[md[i] & 15];
-  }
+  info.fingerprint = core::hexEncode(std::string_view(reinterpret_cast<char*>(md), len));
   info.readable = true;
   return info;
 }

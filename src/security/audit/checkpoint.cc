@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/sasl/scram.h"
+#include "rampart/core/hex.h"
 
 namespace rampart::security::audit {
 namespace {
@@ -244,12 +245,7 @@ std::string CheckpointSigner::sign(std::uint64_t size, std::string_view root) co
 }
 
 std::string CheckpointSigner::verifierKey() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char c : checkpointKeyId(origin_, publicKey_)) {
-    id += kHex[c >> 4];
-    id += kHex[c & 15];
-  }
+  const std::string id = core::hexEncode(checkpointKeyId(origin_, publicKey_));
   return origin_ + "+" + id + "+" + core::sasl::base64Encode(std::string("\x01", 1) + publicKey_);
 }
 

@@ -2,18 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "rampart/core/hex.h"
+
 namespace rampart::security::audit {
 namespace {
-
-std::string hex(const std::string& raw) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
-}
 
 // The inputs of the Certificate Transparency reference test vectors (RFC 6962 trees).
 std::vector<Hash> referenceLeaves() {
@@ -44,14 +36,14 @@ TEST(Merkle, ReferenceRoots) {
       "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
       "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
   auto all = referenceLeaves();
-  EXPECT_EQ(hex(emptyRoot()),
+  EXPECT_EQ(core::hexEncode(emptyRoot()),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CompactRange range;
   for (std::size_t n = 1; n <= all.size(); ++n) {
     std::vector<Hash> leaves(all.begin(), all.begin() + static_cast<long>(n));
-    EXPECT_EQ(hex(rootOf(leaves)), roots[n - 1]) << n;
+    EXPECT_EQ(core::hexEncode(rootOf(leaves)), roots[n - 1]) << n;
     range.append(all[n - 1]);
-    EXPECT_EQ(hex(range.root()), roots[n - 1]) << n;
+    EXPECT_EQ(core::hexEncode(range.root()), roots[n - 1]) << n;
     auto restored = CompactRange::restore(range.size(), range.serialize());
     ASSERT_TRUE(restored);
     EXPECT_EQ(restored->root(), range.root());
