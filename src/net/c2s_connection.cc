@@ -226,6 +226,7 @@ C2SConnection::C2SConnection(asio::ip::tcp::socket socket, C2SDeps& deps, bool d
   boost::system::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string();
+  peerPort_ = ec ? 0 : ep.port();
   peerKey_ = ec ? peer_ : security::throttle::ConnectionLimiter::addressKey(ep.address());
   parser_.setPauseAfterEachElement(true);
   counters_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -505,14 +506,8 @@ void C2SConnection::sendFeatures() {
     Element& mechs = f.addChild("mechanisms", std::string(kNsSasl));
     SSL* bssl = bindingSsl();
     auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
-    if (!cb.empty()) {
-      mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256-PLUS");
-      mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1-PLUS");
-    }
-    mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-256");
-    mechs.addChild("mechanism", std::string(kNsSasl)).addText("SCRAM-SHA-1");
-    if (deps_.config.allowPlain) {
-      mechs.addChild("mechanism", std::string(kNsSasl)).addText("PLAIN");
+    for (const auto& m : authenticator().mechanisms(cb)) {
+      mechs.addChild("mechanism", std::string(kNsSasl)).addText(m);
     }
     // XEP-0440: which channel-binding types this connection supports.
     Element& types = f.addChild("sasl-channel-binding", std::string(kNsSaslCb));
@@ -590,7 +585,10 @@ awaitable<void> C2SConnection::negotiate(Element st) {
       co_return;
     }
     if (st.is("auth", kNsSasl)) {
-      co_await saslFailure(sasl::SaslError::kEncryptionRequired);
+      // RFC 6120 6.4.5 <encryption-required/> (no host is known yet to authenticate against).
+      Element f("failure", std::string(kNsSasl));
+      f.addChild("encryption-required", std::string(kNsSasl));
+      send(f.str());
       co_return;
     }
     streamError(isStanza ? "not-authorized" : "policy-violation",
@@ -603,8 +601,8 @@ awaitable<void> C2SConnection::negotiate(Element st) {
     } else if (st.is("response", kNsSasl)) {
       co_await handleResponse(st);
     } else if (st.is("abort", kNsSasl)) {
-      scram_.reset();
-      co_await saslFailure(sasl::SaslError::kAborted);
+      auto step = co_await authenticator().fail(sasl::SaslError::kAborted);
+      saslAnswer(std::move(step));
     } else if (st.is("starttls", kNsTls)) {
       send(Element("failure", std::string(kNsTls)).str());
       streamError("policy-violation", "TLS is already in place");
@@ -631,220 +629,21 @@ awaitable<void> C2SConnection::negotiate(Element st) {
   }
 }
 
-namespace {
-// Failures that answer a guess at credentials: paced and counted. An abort, an unknown
-// mechanism or a refusal for missing TLS reveals nothing about a password.
-bool answersGuess(sasl::SaslError e) {
-  switch (e) {
-    case sasl::SaslError::kNotAuthorized:
-    case sasl::SaslError::kMalformedRequest:
-    case sasl::SaslError::kIncorrectEncoding:
-    case sasl::SaslError::kInvalidAuthzid:
-    case sasl::SaslError::kCredentialsExpired:
-    case sasl::SaslError::kAccountDisabled:
-      return true;
-    default:
-      return false;
+sasl::Authenticator& C2SConnection::authenticator() {
+  if (!auth_) {
+    sasl::AuthPeer peer;
+    peer.address = peer_;
+    peer.key = peerKey_;
+    peer.port = peerPort_;
+    peer.protocol = ws_ ? "xmpp-websocket" : "xmpp";
+    peer.tls = tls_;
+    auth_ = std::make_unique<sasl::Authenticator>(deps_.auth, stream_.executor(), host_,
+                                                  std::move(peer));
   }
-}
-}  // namespace
-
-std::string C2SConnection::accountKeyFor(const std::string& rawUser) const {
-  auto user = core::prepareLocalpart(rawUser);
-  return user ? security::throttle::SignInThrottle::accountKey(host_, *user) : std::string();
-}
-
-awaitable<bool> C2SConnection::answerWhenDue(const std::string& account,
-                                             security::throttle::SignInThrottle::Verdict v) {
-  auto at = deps_.throttle.checked(peerKey_, account, v);
-  if (!at) {
-    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
-    co_return false;
-  }
-  // The wait depends only on the attempts before this one, never on whether it was right: a
-  // client that gives up early learns nothing, and a wrong guess has counted already.
-  if (*at > std::chrono::steady_clock::now()) {
-    asio::steady_timer t(stream_.executor(), *at);
-    co_await t.async_wait(kUseTuple);
-  }
-  co_return true;
-}
-
-awaitable<void> C2SConnection::saslFailure(sasl::SaslError error) {
-  if (answersGuess(error)) {
-    const std::string key = accountKeyFor(saslUser_);
-    const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kWrong);
-    counters_.authFail.fetch_add(1, std::memory_order_relaxed);
-    ++authFailures_;
-    spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}", peer_,
-                 core::logQuoted(saslUser_), host_, sasl::saslErrorName(error), authFailures_);
-    if (error != sasl::SaslError::kNotAuthorized) {
-      deps_.refusals.refuse("sasl-malformed", peer_, sasl::saslErrorName(error));
-    }
-    if (closing_) {
-      co_return;  // the stream ended while the answer waited: the guess has counted
-    }
-    if (!due) {
-      error = sasl::SaslError::kTemporaryAuthFailure;
-    }
-  }
-  Element f("failure", std::string(kNsSasl));
-  f.addChild(std::string(sasl::saslErrorName(error)), std::string(kNsSasl));
-  if (error == sasl::SaslError::kTemporaryAuthFailure) {
-    f.addChild("text", std::string(kNsSasl))
-        .setAttr("xml:lang", "en")
-        .addText("too many sign-in attempts from this address or for this account; try later");
-  }
-  send(f.str());
-  scram_.reset();
-  scramGotFirst_ = false;
-  saslUser_.clear();
-  if (authFailures_ >= deps_.config.maxAuthFailures) {
-    streamError("policy-violation", "too many failed authentication attempts");
-  }
-}
-
-awaitable<bool> C2SConnection::lookupCredential(const std::string& user, sasl::ScramHash hash,
-                                                sasl::ScramCredential& out) {
-  const std::string mech = hash == sasl::ScramHash::kSha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
-  auto result = std::make_shared<std::optional<storage::Credential>>();
-  auto expired = std::make_shared<bool>(false);
-  auto ex = stream_.executor();
-  auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
-  deps_.storage.run([result, expired, done, host = host_, user, mech, ex](storage::Storage& s) {
-    auto creds = s.accounts().credentials(host, user);
-    if (creds.isOk()) {
-      for (auto& c : creds.value()) {
-        if (c.mechanism == mech) {
-          *result = c;
-        }
-      }
-    }
-    // A one-time password (first-start administrators) opens nothing until it is changed.
-    if (*result) {
-      auto sec = s.admin().adminSecurity(host, user);
-      *expired = !sec.isOk() || (sec.value() && sec.value()->mustChangePassword);
-    }
-    asio::post(ex, [done] { done->cancel(); });
-  });
-  co_await done->async_wait(kUseTuple);
-  passwordExpired_ = *expired;
-  if (*result) {
-    out.hash = hash;
-    out.salt = (*result)->salt;
-    out.iterations = (*result)->iterations;
-    out.storedKey = (*result)->storedKey;
-    out.serverKey = (*result)->serverKey;
-    co_return true;
-  }
-  // Unknown user: a stable fake salt so that probing cannot tell users apart.
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  std::string msg = host_ + "/" + user;
-  HMAC(EVP_sha256(), deps_.fakeSaltKey.data(), static_cast<int>(deps_.fakeSaltKey.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
-  out.hash = hash;
-  out.salt.assign(reinterpret_cast<char*>(mac), 16);
-  out.iterations = deps_.config.scramIterations;
-  out.storedKey = sasl::randomBytes(hash == sasl::ScramHash::kSha256 ? 32 : 20);
-  out.serverKey = sasl::randomBytes(hash == sasl::ScramHash::kSha256 ? 32 : 20);
-  co_return false;
-}
-
-// RFC 4616 PLAIN (only when configured, only inside TLS): verified against the SCRAM-SHA-256
-// keys, so PBKDF2 runs here, on the storage thread.
-awaitable<void> C2SConnection::handlePlain(const std::optional<std::string>& initial) {
-  auto plain = initial ? sasl::parsePlain(*initial) : std::nullopt;
-  if (!plain) {
-    co_await saslFailure(sasl::SaslError::kMalformedRequest);
-    co_return;
-  }
-  auto user = core::prepareLocalpart(plain->authcid);
-  saslUser_ = plain->authcid;
-  if (!deps_.throttle.admits(peerKey_, accountKeyFor(saslUser_))) {
-    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
-    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
-    co_return;
-  }
-  sasl::ScramCredential stored;
-  bool known = user && co_await lookupCredential(*user, sasl::ScramHash::kSha256, stored);
-  bool ok = false;
-  if (known) {
-    // PBKDF2 is deliberately slow: it runs on the storage thread, not the network thread.
-    auto verdict = std::make_shared<bool>(false);
-    auto ex = stream_.executor();
-    auto done = std::make_shared<asio::steady_timer>(ex, std::chrono::steady_clock::time_point::max());
-    // Stored keys come from the OpaqueString-prepared password (RFC 8265).
-    const std::string pw = core::preparePassword(plain->password).value_or(std::string());
-    deps_.storage.run([verdict, done, ex, stored, pw](storage::Storage&) {
-      auto derived = sasl::deriveScramCredential(stored.hash, pw, stored.salt, stored.iterations);
-      *verdict = CRYPTO_memcmp(derived.storedKey.data(), stored.storedKey.data(),
-                               std::min(derived.storedKey.size(), stored.storedKey.size())) == 0 &&
-                 derived.storedKey.size() == stored.storedKey.size();
-      asio::post(ex, [done] { done->cancel(); });
-    });
-    co_await done->async_wait(kUseTuple);
-    ok = *verdict;
-  }
-  if (!ok) {
-    co_await saslFailure(sasl::SaslError::kNotAuthorized);
-    co_return;
-  }
-  if (!plain->authzid.empty() && plain->authzid != *user + "@" + host_) {
-    co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
-    co_return;
-  }
-  co_await plainSucceeded(*user);
-}
-
-awaitable<void> C2SConnection::plainSucceeded(const std::string& user) {
-  // (Named locals, not temporaries in the condition: GCC 12 miscompiles the latter.)
-  const std::string key = accountKeyFor(user);
-  const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kRight);
-  if (!due) {
-    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
-    co_return;
-  }
-  if (closing_) {
-    co_return;
-  }
-  if (passwordExpired_) {
-    co_await expiredPassword();
-    co_return;
-  }
-  authedUser_ = user;
-  counters_.authOk.fetch_add(1, std::memory_order_relaxed);
-  send(Element("success", std::string(kNsSasl)).str());
-  state_ = State::kNeedBind;
-  restart_ = true;
-  armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
-              "bind");
-  spdlog::info("event=auth_ok peer={} user={}@{} mechanism=PLAIN", peer_, authedUser_, host_);
-  co_return;
-}
-
-// RFC 6120 6.5.2 <credentials-expired/>: the right password, which must be changed first.
-awaitable<void> C2SConnection::expiredPassword() {
-  spdlog::info("event=auth_failed peer={} user={} host={} condition=credentials-expired", peer_,
-               core::logQuoted(saslUser_), host_);
-  Element f("failure", std::string(kNsSasl));
-  f.addChild("credentials-expired", std::string(kNsSasl));
-  f.addChild("text", std::string(kNsSasl))
-      .setAttr("xml:lang", "en")
-      .addText("this one-time password must be changed first (sign in to the admin console)");
-  send(f.str());
-  scram_.reset();
-  scramGotFirst_ = false;
-  saslUser_.clear();
-  passwordExpired_ = false;
-  co_return;
+  return *auth_;
 }
 
 awaitable<void> C2SConnection::handleAuth(const Element& auth) {
-  if (scram_) {
-    co_await saslFailure(sasl::SaslError::kAborted);
-    co_return;
-  }
   const std::string mech(auth.attrOr("mechanism"));
   const std::string text = auth.text();
   std::optional<std::string> initial;
@@ -853,136 +652,70 @@ awaitable<void> C2SConnection::handleAuth(const Element& auth) {
   } else if (!text.empty()) {
     initial = sasl::base64Decode(text);
     if (!initial) {
-      co_await saslFailure(sasl::SaslError::kIncorrectEncoding);
+      auto step = co_await authenticator().fail(sasl::SaslError::kIncorrectEncoding);
+      saslAnswer(std::move(step));
       co_return;
     }
   }
   SSL* bssl = bindingSsl();
   auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
-  if (mech == "PLAIN" && deps_.config.allowPlain && tls_) {
-    co_await handlePlain(initial);
-    co_return;
-  }
-  sasl::ScramHash hash;
-  bool plus = false;
-  if (mech == "SCRAM-SHA-256") {
-    hash = sasl::ScramHash::kSha256;
-  } else if (mech == "SCRAM-SHA-1") {
-    hash = sasl::ScramHash::kSha1;
-  } else if (mech == "SCRAM-SHA-256-PLUS" && !cb.empty()) {
-    hash = sasl::ScramHash::kSha256;
-    plus = true;
-  } else if (mech == "SCRAM-SHA-1-PLUS" && !cb.empty()) {
-    hash = sasl::ScramHash::kSha1;
-    plus = true;
-  } else {
-    co_await saslFailure(sasl::SaslError::kInvalidMechanism);
-    co_return;
-  }
-  if (plus && initial && initial->starts_with("p=")) {
-    std::string_view type = std::string_view(*initial).substr(2);
-    type = type.substr(0, type.find(','));
-    if (cb.find(type) == cb.end()) {
-      cbTypeMismatch_ = true;
-    }
-  }
-  // RFC 5802 section 6: while -PLUS is offered, "y" is a downgrade and fails. COMPAT:
-  // slixmpp <= 1.8 knows only tls-unique, which TLS 1.3 lacks; after its -PLUS attempt fails
-  // it retries with "y". sasl.accept_channel_binding_downgrade (off by default) lets such a
-  // retry through, at the cost that an attacker who terminates TLS can do the same.
-  const bool offersPlus =
-      !cb.empty() && !(deps_.config.acceptCbDowngrade && cbTypeMismatch_);
-  scram_ = std::make_unique<sasl::ScramServer>(hash, plus, offersPlus, cb);
-  scramHash_ = hash;
-  scramGotFirst_ = false;
-  if (!initial || initial->empty()) {
-    // No initial response: send an empty challenge and wait for client-first.
-    send(Element("challenge", std::string(kNsSasl)).str());
-    co_return;
-  }
-  Element response("response", std::string(kNsSasl));
-  response.addText(sasl::base64Encode(*initial));
-  co_await handleResponse(response);
+  auto step = co_await authenticator().start(mech, std::move(initial), cb);
+  saslAnswer(std::move(step));
 }
 
 awaitable<void> C2SConnection::handleResponse(const Element& response) {
-  if (!scram_) {
-    co_await saslFailure(sasl::SaslError::kMalformedRequest);
-    co_return;
-  }
   auto data = sasl::base64Decode(response.text());
   if (!data) {
-    co_await saslFailure(sasl::SaslError::kIncorrectEncoding);
+    auto step = co_await authenticator().fail(sasl::SaslError::kIncorrectEncoding);
+    saslAnswer(std::move(step));
     co_return;
   }
-  if (!scramGotFirst_) {
-    if (auto e = scram_->receiveClientFirst(*data); e != sasl::SaslError::kNone) {
-      co_await saslFailure(e);
-      co_return;
-    }
-    scramGotFirst_ = true;
-    saslUser_ = scram_->username();
-    auto user = core::prepareLocalpart(saslUser_);
-    sasl::ScramCredential cred;
-    co_await lookupCredential(user.value_or(saslUser_), scramHash_, cred);
-    if (!scram_ || closing_) {
-      co_return;
-    }
-    Element ch("challenge", std::string(kNsSasl));
-    ch.addText(sasl::base64Encode(scram_->serverFirst(cred)));
-    send(ch.str());
-    co_return;
-  }
-  // The proof is checked at once and the check recorded; its answer, right or wrong, is then
-  // paced by what came before it.
-  if (!deps_.throttle.admits(peerKey_, accountKeyFor(saslUser_))) {
-    deps_.refusals.refuse("sign-in-throttled", peer_, "answer would wait beyond the limit");
-    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
-    co_return;
-  }
-  if (auto e = scram_->receiveClientFinal(*data); e != sasl::SaslError::kNone) {
-    co_await saslFailure(e);
-    co_return;
-  }
-  auto prepared = core::prepareLocalpart(saslUser_);
-  const std::string authz = scram_->authzid();
-  if (!prepared) {
-    co_await saslFailure(sasl::SaslError::kNotAuthorized);
-    co_return;
-  }
-  if (!authz.empty() && authz != *prepared + "@" + host_) {
-    co_await saslFailure(sasl::SaslError::kInvalidAuthzid);
-    co_return;
-  }
-  co_await scramSucceeded(*prepared);
+  auto step = co_await authenticator().respond(std::move(*data));
+  saslAnswer(std::move(step));
 }
 
-awaitable<void> C2SConnection::scramSucceeded(const std::string& user) {
-  Element ok("success", std::string(kNsSasl));
-  ok.addText(sasl::base64Encode(scram_->serverFinal()));
-  scram_.reset();
-  // (Named locals, not temporaries in the condition: GCC 12 miscompiles the latter.)
-  const std::string key = accountKeyFor(user);
-  const bool due = co_await answerWhenDue(key, security::throttle::SignInThrottle::Verdict::kRight);
-  if (!due) {
-    co_await saslFailure(sasl::SaslError::kTemporaryAuthFailure);
-    co_return;
-  }
+void C2SConnection::saslAnswer(sasl::AuthStep step) {
   if (closing_) {
-    co_return;
+    return;  // the stream ended while the answer waited: the attempt has counted
   }
-  if (passwordExpired_) {
-    co_await expiredPassword();
-    co_return;
+  using Kind = sasl::AuthStep::Kind;
+  if (step.kind == Kind::kChallenge) {
+    Element ch("challenge", std::string(kNsSasl));
+    if (!step.data.empty()) {
+      ch.addText(sasl::base64Encode(step.data));
+    }
+    send(ch.str());
+    return;
   }
-  authedUser_ = user;
-  armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
-              "bind");
-  counters_.authOk.fetch_add(1, std::memory_order_relaxed);
-  send(ok.str());
-  state_ = State::kNeedBind;
-  restart_ = true;
-  spdlog::info("event=auth_ok peer={} user={}@{}", peer_, authedUser_, host_);
+  if (step.kind == Kind::kSuccess) {
+    const auto& result = auth_->result();
+    authedUser_ = result.user;
+    suspended_.store(result.suspended, std::memory_order_relaxed);
+    armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
+                "bind");
+    counters_.authOk.fetch_add(1, std::memory_order_relaxed);
+    Element ok("success", std::string(kNsSasl));
+    if (!step.data.empty()) {
+      ok.addText(sasl::base64Encode(step.data));
+    }
+    send(ok.str());
+    state_ = State::kNeedBind;
+    restart_ = true;
+    return;
+  }
+  if (step.error != sasl::SaslError::kAborted && step.error != sasl::SaslError::kInvalidMechanism &&
+      step.error != sasl::SaslError::kEncryptionRequired) {
+    counters_.authFail.fetch_add(1, std::memory_order_relaxed);
+  }
+  Element f("failure", std::string(kNsSasl));
+  f.addChild(std::string(sasl::saslErrorName(step.error)), std::string(kNsSasl));
+  if (!step.text.empty()) {
+    f.addChild("text", std::string(kNsSasl)).setAttr("xml:lang", "en").addText(step.text);
+  }
+  send(f.str());
+  if (step.endStream) {
+    streamError("policy-violation", "too many failed authentication attempts");
+  }
 }
 
 awaitable<void> C2SConnection::handleBind(const Element& iq) {
@@ -1017,6 +750,11 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
   }
   bound_ = true;
   deps_.connections.bound(this, jid_.str(), peer_);
+  if (auth_ && deps_.auth.recordLogin) {
+    auto rec = auth_->result().record;
+    rec.resource = jid_.resource();
+    deps_.auth.recordLogin(std::move(rec));
+  }
   Element result = core::makeIqResult(iq);
   result.removeAttr("from");
   result.removeAttr("to");
@@ -1060,6 +798,12 @@ void C2SConnection::handleEstablished(Element& st) {
   st.setAttr("from", jid_.str());
   const std::string& kind = st.name();
   std::string_view type = st.attrOr("type");
+  // A suspended account (security/account freeze "suspend") reads but does not send.
+  if (kind == "message" && type != "error" && suspended_.load(std::memory_order_relaxed)) {
+    send(core::makeErrorReply(st, core::ErrorType::kAuth, "forbidden",
+                              "this account is suspended: it may read but not send messages"));
+    return;
+  }
   if (kind == "iq") {
     if (!st.attr("id") || (type != "get" && type != "set" && type != "result" && type != "error")) {
       send(core::makeErrorReply(st, core::ErrorType::kModify, "bad-request",

@@ -20,6 +20,7 @@
 #include "core/refusal_log.h"
 #include "core/router_impl.h"
 #include "core/sm/stream_management.h"
+#include "core/sasl/authenticator.h"
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "net/tls.h"
@@ -83,11 +84,10 @@ struct C2SDeps {
   core::StorageRunner& storage;
   core::Metrics& metrics;
   TlsContexts& tls;
-  security::throttle::SignInThrottle& throttle;
+  core::sasl::AuthDeps& auth;
   security::throttle::ConnectionLimiter& limiter;
   core::RefusalLog& refusals;
   ConnectionSet& connections;
-  std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
   SmRegistry* smRegistry = nullptr;
 };
 
@@ -134,25 +134,13 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<void> negotiate(core::Element stanza);
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
   boost::asio::awaitable<void> handleResponse(const core::Element& response);
-  boost::asio::awaitable<void> handlePlain(const std::optional<std::string>& initial);
-  boost::asio::awaitable<void> plainSucceeded(const std::string& user);
-  boost::asio::awaitable<void> scramSucceeded(const std::string& user);
-  boost::asio::awaitable<void> expiredPassword();
-  // Sends a SASL failure. A failure that answers a guess (wrong or malformed credentials) is
-  // recorded by the sign-in throttle and paced by it; nothing is sent if the stream ended
-  // while the answer waited.
-  boost::asio::awaitable<void> saslFailure(sasl::SaslError error);
-  // Records a checked attempt with the sign-in throttle and waits until its answer is due;
-  // false when the throttle refuses (answer temporary-auth-failure).
-  boost::asio::awaitable<bool> answerWhenDue(const std::string& account,
-                                             security::throttle::SignInThrottle::Verdict v);
-  std::string accountKeyFor(const std::string& rawUser) const;
+  // Sends an authentication step's answer (nothing if the stream ended while it waited).
+  void saslAnswer(sasl::AuthStep step);
+  sasl::Authenticator& authenticator();
   // Negotiation deadlines: each phase (TLS handshake, stream open, authentication, binding)
   // must finish in time or the connection ends (RFC 6120 4.9.3.4 <connection-timeout/>).
   void armDeadline(std::chrono::steady_clock::time_point at, const char* phase);
   void negotiationDone();
-  boost::asio::awaitable<bool> lookupCredential(const std::string& user, sasl::ScramHash hash,
-                                                sasl::ScramCredential& out);
   boost::asio::awaitable<void> handleBind(const core::Element& iq);
   boost::asio::awaitable<void> handleResume(const core::Element& resume);
   // On the old connection's thread: hands the session over to `successor`, or nullopt when
@@ -216,24 +204,22 @@ class C2SConnection final : public core::Session,
   bool replaced_ = false;  // a new session took this full JID (its presence still ends here)
   std::string peer_;
   std::string peerKey_;  // what throttles and caps count: the address, or its /64 for IPv6
+  int peerPort_ = 0;
   security::throttle::ConnectionLimiter::Ticket negotiating_;
   std::unique_ptr<boost::asio::steady_timer> deadline_;
   const char* phase_ = "";
   bool inHandshake_ = false;
   std::chrono::steady_clock::time_point authDeadline_{};
-  bool passwordExpired_ = false;  // the account's password must be changed before use
   std::string host_;
   std::string streamId_;
   std::string out_;
   std::string inflight_;
   std::optional<core::Element> pending_;
-  std::unique_ptr<sasl::ScramServer> scram_;
-  std::string saslUser_;
-  sasl::ScramHash scramHash_ = sasl::ScramHash::kSha256;
-  bool scramGotFirst_ = false;
-  bool cbTypeMismatch_ = false;
-  unsigned authFailures_ = 0;
+  std::unique_ptr<sasl::Authenticator> auth_;
   std::string authedUser_;
+  // Frozen in "suspend" mode: the session may read but not send (set at sign-in and when a
+  // security administrator freezes or unfreezes the account).
+  std::atomic<bool> suspended_{false};
   core::Jid jid_;
   std::atomic<bool> available_{false};
   std::atomic<int> priority_{0};

@@ -316,12 +316,12 @@ int run(int argc, char** argv) {
   metrics.gauge("rampart_c2s_negotiating", {}, "Client connections still negotiating");
   net::ConnectionSet connections;
   net::SmRegistry smRegistry;
-  net::C2SDeps deps{config,   router,   storageRunner, metrics,
-                    c2sTls,   throttle, limiter,       refusals,
-                    connections, core::sasl::randomBytes(32), &smRegistry};
-  net::C2SDeps directDeps{config,   router,   storageRunner, metrics,
-                          directTls, throttle, limiter,       refusals,
-                          connections, deps.fakeSaltKey, &smRegistry};
+  core::sasl::AuthDeps authDeps{config, storageRunner, throttle, refusals,
+                                core::sasl::randomBytes(32), nullptr};
+  net::C2SDeps deps{config,  router,   storageRunner, metrics,     c2sTls,
+                    authDeps, limiter, refusals,      connections, &smRegistry};
+  net::C2SDeps directDeps{config,   router,  storageRunner, metrics,     directTls,
+                          authDeps, limiter, refusals,      connections, &smRegistry};
 
   httpRoutes.add("GET", "/healthz", [](const http::Request&) {
     http::Response r;

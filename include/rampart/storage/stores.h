@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rampart/core/status.h"
+#include "rampart/storage/account_security_store.h"
 #include "rampart/storage/admin_store.h"
 #include "rampart/storage/alert_store.h"
 
@@ -173,6 +174,7 @@ class Storage {
   virtual ArchiveStore& archive() = 0;
   virtual AdminStore& admin() = 0;
   virtual AlertStore& alerts() = 0;
+  virtual AccountSecurityStore& accountSecurity() = 0;
 };
 
 }  // namespace rampart::storage

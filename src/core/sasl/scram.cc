@@ -484,6 +484,13 @@ std::string ScramServer::serverFirst(const ScramCredential& credential) {
   return serverFirst_;
 }
 
+void ScramServer::addAlternative(std::string storedKey, std::string serverKey) {
+  const std::size_t len = digestSize(hash_);
+  if (storedKey.size() == len && serverKey.size() == len) {
+    alternatives_.emplace_back(std::move(storedKey), std::move(serverKey));
+  }
+}
+
 SaslError ScramServer::receiveClientFinal(std::string_view message) {
   serverFinal_.clear();
   if (state_ != State::kAwaitingFinal) {
@@ -494,11 +501,16 @@ SaslError ScramServer::receiveClientFinal(std::string_view message) {
   // Whatever happens below, this exchange is over; the keys are not needed any more.
   struct Wipe {
     ScramCredential& c;
+    std::vector<std::pair<std::string, std::string>>& alt;
     ~Wipe() {
       cleanse(c.storedKey);
       cleanse(c.serverKey);
+      for (auto& [stored, server] : alt) {
+        cleanse(stored);
+        cleanse(server);
+      }
     }
-  } wipe{credential_};
+  } wipe{credential_, alternatives_};
 
   if (message.empty() || message.size() > kMaxScramMessage) {
     return SaslError::kMalformedRequest;
@@ -544,31 +556,42 @@ SaslError ScramServer::receiveClientFinal(std::string_view message) {
 
   std::string authMessage = clientFirstBare_;
   authMessage.append(",").append(serverFirst_).append(",").append(withoutProof);
-  std::optional<std::string> clientSignature = hmac(hash_, credential_.storedKey, authMessage);
-  if (!clientSignature) {
-    return SaslError::kTemporaryAuthFailure;
+  // Each candidate key in turn (the account's password first, then its device credentials):
+  // ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage) must hash to that StoredKey.
+  const std::size_t candidates = 1 + alternatives_.size();
+  for (std::size_t i = 0; i < candidates; ++i) {
+    const std::string& stored = i == 0 ? credential_.storedKey : alternatives_[i - 1].first;
+    const std::string& server = i == 0 ? credential_.serverKey : alternatives_[i - 1].second;
+    std::optional<std::string> clientSignature = hmac(hash_, stored, authMessage);
+    if (!clientSignature) {
+      return SaslError::kTemporaryAuthFailure;
+    }
+    // The ClientKey is as good as the password for logging in, so it is wiped as soon as it
+    // has been hashed.
+    std::string clientKey = *proof;
+    for (std::size_t k = 0; k < clientKey.size(); ++k) {
+      clientKey[k] = static_cast<char>(clientKey[k] ^ (*clientSignature)[k]);
+    }
+    std::optional<std::string> storedKey = digest(hash_, clientKey);
+    cleanse(clientKey);
+    if (!storedKey) {
+      return SaslError::kTemporaryAuthFailure;
+    }
+    if (!constantTimeEqual(*storedKey, stored)) {
+      continue;
+    }
+    std::optional<std::string> serverSignature = hmac(hash_, server, authMessage);
+    if (!serverSignature) {
+      return SaslError::kTemporaryAuthFailure;
+    }
+    serverFinal_ = "v=" + base64Encode(*serverSignature);
+    matched_ = i;
+    state_ = State::kDone;
+    cleanse(*proof);
+    return SaslError::kNone;
   }
-  // ClientKey = ClientProof XOR ClientSignature. It is as good as the password for logging in,
-  // so it is wiped as soon as it has been hashed.
-  std::string clientKey = std::move(*proof);
-  for (std::size_t i = 0; i < clientKey.size(); ++i) {
-    clientKey[i] = static_cast<char>(clientKey[i] ^ (*clientSignature)[i]);
-  }
-  std::optional<std::string> storedKey = digest(hash_, clientKey);
-  cleanse(clientKey);
-  if (!storedKey) {
-    return SaslError::kTemporaryAuthFailure;
-  }
-  if (!constantTimeEqual(*storedKey, credential_.storedKey)) {
-    return SaslError::kNotAuthorized;
-  }
-  std::optional<std::string> serverSignature = hmac(hash_, credential_.serverKey, authMessage);
-  if (!serverSignature) {
-    return SaslError::kTemporaryAuthFailure;
-  }
-  serverFinal_ = "v=" + base64Encode(*serverSignature);
-  state_ = State::kDone;
-  return SaslError::kNone;
+  cleanse(*proof);
+  return SaslError::kNotAuthorized;
 }
 
 std::optional<PlainMessage> parsePlain(std::string_view message) {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace rampart::core::sasl {
 
@@ -74,6 +76,9 @@ class ScramServer {
   // Builds server-first-message from the user's stored credential. For an unknown user pass
   // a deterministic fake credential so the exchange does not reveal whether the user exists.
   std::string serverFirst(const ScramCredential& credential);
+  // Further keys the proof may match, derived with the same salt and iteration count (an
+  // account's per-device app passwords). Call after serverFirst; each is tried in turn.
+  void addAlternative(std::string storedKey, std::string serverKey);
 
   // Verifies client-final-message. On success returns kNone and serverFinal() holds
   // "v=..."; on failure the condition to send: kMalformedRequest (syntax, or called out of
@@ -81,6 +86,8 @@ class ScramServer {
   // channel binding), kTemporaryAuthFailure (unusable credential passed to serverFirst).
   SaslError receiveClientFinal(std::string_view message);
   const std::string& serverFinal() const { return serverFinal_; }
+  // After success: 0 for the credential given to serverFirst, i for the i-th alternative.
+  std::size_t matched() const { return matched_; }
 
  private:
   ScramHash hash_;
@@ -96,6 +103,8 @@ class ScramServer {
   std::string serverFirst_;
   std::string nonce_;  // client nonce + server nonce
   ScramCredential credential_;
+  std::vector<std::pair<std::string, std::string>> alternatives_;  // storedKey, serverKey
+  std::size_t matched_ = 0;
   std::string serverFinal_;
 
   // Each exchange runs forward once; any failure is final so a client cannot retry a guess

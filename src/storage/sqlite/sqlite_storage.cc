@@ -80,6 +80,35 @@ CREATE TABLE admin_security (
   PRIMARY KEY (host, user),
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
 )sql",
+    R"sql(
+CREATE TABLE account_state (
+  host TEXT NOT NULL, user TEXT NOT NULL, freeze_mode TEXT NOT NULL, frozen_until INTEGER NOT NULL,
+  freeze_reason TEXT NOT NULL, frozen_by TEXT NOT NULL, password_changed INTEGER NOT NULL,
+  password_history TEXT NOT NULL,
+  PRIMARY KEY (host, user),
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, user TEXT NOT NULL, kind TEXT NOT NULL,
+  name TEXT NOT NULL, client TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL,
+  last_address TEXT NOT NULL, expires INTEGER NOT NULL, secret_hash BLOB NOT NULL,
+  previous_hash BLOB NOT NULL, salt BLOB NOT NULL, iterations INTEGER NOT NULL,
+  stored_key256 BLOB NOT NULL, server_key256 BLOB NOT NULL, salt1 BLOB NOT NULL,
+  stored_key1 BLOB NOT NULL, server_key1 BLOB NOT NULL,
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
+CREATE INDEX devices_by_user ON devices (host, user);
+CREATE TABLE logins (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, host TEXT NOT NULL,
+  user TEXT NOT NULL, protocol TEXT NOT NULL, source TEXT NOT NULL, port INTEGER NOT NULL,
+  client TEXT NOT NULL, resource TEXT NOT NULL, credential TEXT NOT NULL, country TEXT NOT NULL,
+  city TEXT NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL, located INTEGER NOT NULL,
+  success INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX logins_by_user ON logins (host, user, id);
+CREATE INDEX logins_by_time ON logins (time);
+CREATE TABLE sign_in_locks (
+  key TEXT PRIMARY KEY, kind TEXT NOT NULL, host TEXT NOT NULL, user TEXT NOT NULL,
+  source TEXT NOT NULL, failures INTEGER NOT NULL, locked_until INTEGER NOT NULL,
+  updated INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

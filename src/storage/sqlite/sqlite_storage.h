@@ -27,7 +27,8 @@ class SqliteStorage final : public Storage,
                             KeyValueStore,
                             ArchiveStore,
                             AdminStore,
-                            AlertStore {
+                            AlertStore,
+                            AccountSecurityStore {
  public:
   // Opens (creating if needed) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
@@ -42,6 +43,7 @@ class SqliteStorage final : public Storage,
   ArchiveStore& archive() override { return *this; }
   AdminStore& admin() override { return *this; }
   AlertStore& alerts() override { return *this; }
+  AccountSecurityStore& accountSecurity() override { return *this; }
   // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
   void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
 
@@ -114,6 +116,30 @@ class SqliteStorage final : public Storage,
                                               std::int64_t beforeId, std::size_t limit) override;
   Result<std::optional<AlertRecord>> alertById(std::int64_t id) override;
   Status acknowledgeAlert(std::int64_t id, std::string_view by, std::int64_t atMs) override;
+
+  // AccountSecurityStore (sqlite_account_security.cc)
+  Result<AccountState> accountState(std::string_view host, std::string_view user) override;
+  Status putAccountState(std::string_view host, std::string_view user,
+                         const AccountState& state) override;
+  Result<std::vector<std::pair<std::string, AccountState>>> frozenAccounts() override;
+  Status addDevice(const DeviceCredential& device) override;
+  Result<std::vector<DeviceCredential>> devices(std::string_view host,
+                                                std::string_view user) override;
+  Status removeDevice(std::string_view host, std::string_view user, std::string_view id) override;
+  Status removeDevices(std::string_view host, std::string_view user) override;
+  Status touchDevice(std::string_view id, std::int64_t usedMs, std::string_view address,
+                     std::string_view client) override;
+  Status updateDevice(const DeviceCredential& device) override;
+  Status appendLogin(const LoginRecord& record) override;
+  Result<std::vector<LoginRecord>> logins(std::string_view host, std::string_view user,
+                                          std::int64_t beforeId, std::size_t limit) override;
+  Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
+                                                 std::string_view user) override;
+  Result<std::size_t> pruneLogins(std::int64_t beforeMs) override;
+  Status putLock(const SignInLock& lock) override;
+  Result<std::vector<SignInLock>> locks() override;
+  Result<std::size_t> clearLocks(std::string_view host, std::string_view user) override;
+  Status removeLock(std::string_view key) override;
 
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}

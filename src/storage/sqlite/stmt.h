@@ -32,6 +32,10 @@ class Stmt {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
+  Stmt& real(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
   int step() { return sqlite3_step(s_); }
   // Ready to run again with new binds.
   void reset() {
@@ -47,6 +51,7 @@ class Stmt {
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
   }
   std::int64_t colInt(int i) const { return sqlite3_column_int64(s_, i); }
+  double colDouble(int i) const { return sqlite3_column_double(s_, i); }
 
  private:
   sqlite3_stmt* s_ = nullptr;
