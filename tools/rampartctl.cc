@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/credentials.h"
+#include "rampart/core/datetime.h"
 #include "rampart/core/hex.h"
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
@@ -34,6 +35,16 @@ constexpr const char* kUsage =
     "  user del JID              delete an account with its data; its sessions end\n"
     "  user passwd JID PASSWORD  set a new password\n"
     "  user list HOST            list the accounts of a virtual host\n"
+    "  user freeze JID [--mode lock|suspend] [--until ISO8601] --reason TEXT\n"
+    "                            lock: sessions end, sign-in refused; suspend: read-only\n"
+    "  user unfreeze JID --reason TEXT\n"
+    "  user logout JID [--revoke-devices]  end every session of the account now\n"
+    "  device add JID NAME       a new app password for one device; prints only the password\n"
+    "  device list JID [--json]  the account's device credentials\n"
+    "  device revoke JID ID      revoke one; that device's sessions end\n"
+    "  login-log JID [-n N] [--json]  the account's newest sign-in attempts (default 20)\n"
+    "  lock list [--json]        sign-in locks in force\n"
+    "  lock clear JID            clear the account's sign-in locks"
     "  role grant JID ROLE [--tenant HOST]  make an account an administrator (ROLE: sysadmin,\n"
     "                            secadmin or auditor; one role per account)\n"
     "  role revoke JID ROLE      take the role away (its API tokens end with it)\n"
@@ -135,6 +146,28 @@ std::string flag(std::vector<std::string>& args, const std::string& name) {
   return v;
 }
 
+// Tells a running rampartd (SIGUSR1) to apply account changes to live sessions at once: only
+// a process whose name is rampartd.
+void tellServer(const core::Config& c) {
+  const long pid = pidFromFile(c);
+  std::string comm;
+  if (pid != 0 && std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), comm) &&
+      comm == "rampartd") {
+    kill(static_cast<pid_t>(pid), SIGUSR1);
+  }
+}
+
+std::string jsonString(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+
+long countFlag(std::vector<std::string>& cmd, long fallback) {
+  const std::string n = flag(cmd, "-n");
+  if (n.empty()) return fallback;
+  char* end = nullptr;
+  const long count = std::strtol(n.c_str(), &end, 10);
+  if (*end != 0 || count < 1 || count > 100000) throw core::ConfigError("-n must be 1-100000");
+  return count;
+}
+
 security::admin::Actor localActor() {
   return security::admin::Actor{security::admin::localActorName(), std::nullopt, "local",
                                 "rampartctl", core::randomToken(9)};
@@ -207,6 +240,111 @@ int tokenCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
   if (!t.isOk()) return failed(t.status());
   std::cout << t.value().token << "\n";
   return 0;
+}
+
+int deviceCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
+  const auto who = localActor();
+  const bool json = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() == 4 && cmd[1] == "add" && !json) {
+    auto d = ops.addDevice(who, cmd[2], cmd[3]);
+    if (!d.isOk()) return failed(d.status());
+    std::cout << d.value().password << "\n";
+    return 0;
+  }
+  if (cmd.size() == 3 && cmd[1] == "list") {
+    auto list = ops.listDevices(who, cmd[2]);
+    if (!list.isOk()) return failed(list.status());
+    for (const auto& d : list.value()) {
+      if (json) {
+        boost::json::object o{{"id", d.id},
+                              {"kind", d.kind},
+                              {"name", d.name},
+                              {"client", d.client},
+                              {"created", security::audit::formatUtcMillis(d.createdMs)},
+                              {"last_used", d.lastUsedMs ? security::audit::formatUtcMillis(
+                                                               d.lastUsedMs)
+                                                         : std::string()},
+                              {"last_address", d.lastAddress}};
+        std::cout << boost::json::serialize(o) << "\n";
+      } else {
+        std::cout << d.id << " " << d.kind << " " << jsonString(d.name) << " created "
+                  << security::audit::formatUtcMillis(d.createdMs) << " last used "
+                  << (d.lastUsedMs ? security::audit::formatUtcMillis(d.lastUsedMs) : "never")
+                  << (d.lastAddress.empty() ? "" : " from " + d.lastAddress) << "\n";
+      }
+    }
+    return 0;
+  }
+  if (cmd.size() == 4 && cmd[1] == "revoke" && !json) {
+    if (auto st = ops.revokeDevice(who, cmd[2], cmd[3]); !st.isOk()) return failed(st);
+    std::cout << "ok: revoked device credential " << cmd[3] << " of " << cmd[2] << "\n";
+    return 0;
+  }
+  return usage("device add JID NAME | device list JID [--json] | device revoke JID ID");
+}
+
+int loginLogCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
+  const bool json = std::erase(cmd, std::string("--json")) > 0;
+  const long count = countFlag(cmd, 20);
+  if (cmd.size() != 2) return usage("login-log JID [-n N] [--json]");
+  auto rows = ops.loginLog(localActor(), cmd[1], static_cast<std::size_t>(count));
+  if (!rows.isOk()) return failed(rows.status());
+  for (const auto& r : rows.value()) {
+    const std::string time = security::audit::formatUtcMillis(r.timeMs);
+    if (json) {
+      boost::json::object o{{"time", time},
+                            {"source", r.source},
+                            {"port", r.port},
+                            {"protocol", r.protocol},
+                            {"client", r.client},
+                            {"resource", r.resource},
+                            {"credential", r.credential},
+                            {"country", r.country},
+                            {"city", r.city},
+                            {"result", r.success ? "success" : "failure"},
+                            {"reason", r.reason}};
+      std::cout << boost::json::serialize(o) << "\n";
+    } else {
+      std::cout << time << " " << (r.success ? "success" : "failure") << " from " << r.source
+                << (r.country.empty() ? "" : " (" + r.country + (r.city.empty() ? "" : ", " + r.city) + ")")
+                << " " << r.protocol << " " << r.credential
+                << (r.client.empty() ? "" : " client " + jsonString(r.client))
+                << (r.resource.empty() ? "" : " resource " + jsonString(r.resource))
+                << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
+    }
+  }
+  return 0;
+}
+
+int lockCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
+                const core::Config& config) {
+  const bool json = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() == 2 && cmd[1] == "list") {
+    auto locks = ops.listLocks(localActor());
+    if (!locks.isOk()) return failed(locks.status());
+    for (const auto& l : locks.value()) {
+      const std::string until = security::audit::formatUtcMillis(l.lockedUntilMs);
+      const std::string jid = l.user.empty() ? std::string() : l.user + "@" + l.host;
+      if (json) {
+        boost::json::object o{{"kind", l.kind}, {"account", jid},     {"source", l.source},
+                              {"tenant", l.host}, {"failures", l.failures}, {"locked_until", until}};
+        std::cout << boost::json::serialize(o) << "\n";
+      } else {
+        std::cout << l.kind << " " << (jid.empty() ? "-" : jid) << " "
+                  << (l.source.empty() ? "-" : l.source) << " failures " << l.failures
+                  << " locked until " << until << "\n";
+      }
+    }
+    return 0;
+  }
+  if (cmd.size() == 3 && cmd[1] == "clear" && !json) {
+    auto n = ops.clearLocks(localActor(), cmd[2]);
+    if (!n.isOk()) return failed(n.status());
+    tellServer(config);
+    std::cout << "ok: cleared " << n.value() << " sign-in lock(s) of " << cmd[2] << "\n";
+    return 0;
+  }
+  return usage("lock list [--json] | lock clear JID");
 }
 
 int auditCommand(std::vector<std::string> cmd, security::audit::AuditLog& log,
@@ -340,6 +478,17 @@ int run(int argc, char** argv) {
   if (cmd[0] == "audit") {
     return auditCommand(cmd, *audit, ops);
   }
+  if (cmd[0] == "device") {
+    const int rc = deviceCommand(cmd, ops);
+    tellServer(config);
+    return rc;
+  }
+  if (cmd[0] == "login-log") {
+    return loginLogCommand(cmd, ops);
+  }
+  if (cmd[0] == "lock") {
+    return lockCommand(cmd, ops, config);
+  }
   if (cmd[0] == "mfa") {
     if (cmd.size() != 3 || cmd[1] != "reset") return usage("mfa reset JID");
     if (auto st = ops.resetSecondFactor(localActor(), cmd[2]); !st.isOk()) return failed(st);
@@ -391,6 +540,28 @@ int run(int argc, char** argv) {
   } else if (sub == "del") {
     if (cmd.size() != 3) return usage("user del JID");
     st = ops.deleteUser(who, jid->bareStr());
+  } else if (sub == "freeze") {
+    const std::string mode = flag(cmd, "--mode");
+    const std::string until = flag(cmd, "--until");
+    const std::string reason = flag(cmd, "--reason");
+    if (cmd.size() != 3 || reason.empty()) {
+      return usage("user freeze JID [--mode lock|suspend] [--until ISO8601] --reason TEXT");
+    }
+    std::int64_t untilMs = 0;
+    if (!until.empty()) {
+      auto us = core::parseDateTime(until);
+      if (!us) return usage("--until must be an ISO 8601 date and time, e.g. 2027-01-31T18:00:00Z");
+      untilMs = *us / 1000;
+    }
+    st = ops.freezeUser(who, jid->bareStr(), mode.empty() ? "lock" : mode, untilMs, reason);
+  } else if (sub == "unfreeze") {
+    const std::string reason = flag(cmd, "--reason");
+    if (cmd.size() != 3 || reason.empty()) return usage("user unfreeze JID --reason TEXT");
+    st = ops.unfreezeUser(who, jid->bareStr(), reason);
+  } else if (sub == "logout") {
+    const bool devices = std::erase(cmd, std::string("--revoke-devices")) > 0;
+    if (cmd.size() != 3) return usage("user logout JID [--revoke-devices]");
+    st = ops.logoutUser(who, jid->bareStr(), devices);
   } else {
     return usage("unknown user command " + sub);
   }
@@ -398,16 +569,10 @@ int run(int argc, char** argv) {
     std::cerr << "rampartctl: " << jid->bareStr() << ": " << st.message() << "\n";
     return 1;
   }
-  // The write is committed: rampartd reads credentials from the database at each sign-in.
-  if (sub == "del") {
-    // A running server ends the deleted account's sessions.
-    const long pid = pidFromFile(config);
-    std::string comm;
-    if (pid != 0 &&
-        std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), comm) &&
-        comm == "rampartd") {
-      kill(static_cast<pid_t>(pid), SIGUSR1);
-    }
+  // The write is committed: rampartd reads credentials from the database at each sign-in,
+  // and a running server applies the change to live sessions now.
+  if (sub == "del" || sub == "freeze" || sub == "unfreeze" || sub == "logout") {
+    tellServer(config);
   }
   std::cout << "ok: " << sub << " " << jid->bareStr() << "\n";
   return 0;

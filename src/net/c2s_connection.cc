@@ -187,24 +187,75 @@ void ConnectionSet::closeAll(std::string_view condition) {
   }
 }
 
-void ConnectionSet::closeDeletedAccounts() {
+void ConnectionSet::recheck(std::string_view bareJid) {
   for (auto& c : live()) {
-    c->recheckAccount();
+    if (bareJid.empty() || c->jid().bareStr() == bareJid) {
+      c->recheckSecurity();
+    }
   }
 }
 
-void C2SConnection::recheckAccount() {
+void C2SConnection::recheckSecurity() {
   asio::post(stream_.executor(), [self = shared_from_this()] {
     if (!self->bound_ || self->state_ == State::kClosed) {
       return;
     }
-    self->deps_.storage.run([self, host = self->jid_.domain(),
-                             user = self->jid_.local()](storage::Storage& s) {
-      auto exists = s.accounts().exists(host, user);
-      if (exists.isOk() && !exists.value()) {
-        spdlog::info("event=session_account_deleted jid={}", core::logQuoted(self->jid_.str()));
-        self->close("not-authorized");
+    struct Verdict {
+      const char* end = nullptr;  // stream error condition, or null: the session stays
+      std::string text;
+      bool suspended = false;
+    };
+    self->deps_.storage.run([self, host = self->jid_.domain(), user = self->jid_.local(),
+                             at = self->authAtMs_, device = self->deviceId_](storage::Storage& s) {
+      Verdict v;
+      auto state = s.accountSecurity().accountState(host, user);
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      if (!state.isOk() && state.status().code() == core::Status::Code::kNotFound) {
+        v.end = "not-authorized";
+        v.text = "the account has been deleted";
+      } else if (state.isOk()) {
+        const auto& st = state.value();
+        const bool active = st.frozenUntilMs == 0 || now < st.frozenUntilMs;
+        if (st.freezeMode == "lock" && active) {
+          v.end = "policy-violation";
+          v.text = "this account has been locked by a security administrator";
+        } else if (st.sessionsRevokedMs != 0 && at < st.sessionsRevokedMs) {
+          v.end = "policy-violation";
+          v.text = "this account has been signed out everywhere";
+        }
+        v.suspended = st.freezeMode == "suspend" && active;
       }
+      if (!v.end && !device.empty()) {
+        bool present = false;
+        if (auto devs = s.accountSecurity().devices(host, user); devs.isOk()) {
+          for (const auto& d : devs.value()) present = present || d.id == device;
+        } else {
+          present = true;  // unknown: leave the session alone
+        }
+        if (!present) {
+          v.end = "policy-violation";
+          v.text = "the credential this device signed in with has been revoked";
+        }
+      }
+      asio::post(self->stream_.executor(), [self, v = std::move(v)] {
+        self->suspended_.store(v.suspended, std::memory_order_relaxed);
+        if (!v.end || self->state_ == State::kClosed) {
+          return;
+        }
+        spdlog::info("event=session_ended_by_policy jid={} reason={}",
+                     core::logQuoted(self->jid_.str()), core::logQuoted(v.text));
+        self->cleanClose_ = true;  // no resumption
+        if (self->hibernating_) {
+          self->hibernating_ = false;
+          self->detached_.store(false, std::memory_order_release);
+          self->resumeTimer_->cancel();
+          self->endSession();
+          return;
+        }
+        self->streamError(v.end, v.text);
+      });
     });
   });
 }
@@ -277,6 +328,10 @@ void C2SConnection::closeTransport() {
 
 C2SConnection::~C2SConnection() {
   deps_.connections.remove(this);
+  // Signed in but never bound a resource: the sign-in is still recorded.
+  if (pendingLogin_ && deps_.auth.recordLogin) {
+    deps_.auth.recordLogin(std::move(*pendingLogin_));
+  }
   counters_.connections.fetch_sub(1, std::memory_order_relaxed);
   delete &counters_;
 }
@@ -690,6 +745,9 @@ void C2SConnection::saslAnswer(sasl::AuthStep step) {
   if (step.kind == Kind::kSuccess) {
     const auto& result = auth_->result();
     authedUser_ = result.user;
+    authAtMs_ = result.atMs;
+    deviceId_ = result.deviceId;
+    pendingLogin_ = result.record;
     suspended_.store(result.suspended, std::memory_order_relaxed);
     armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
                 "bind");
@@ -750,10 +808,10 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
   }
   bound_ = true;
   deps_.connections.bound(this, jid_.str(), peer_);
-  if (auth_ && deps_.auth.recordLogin) {
-    auto rec = auth_->result().record;
-    rec.resource = jid_.resource();
-    deps_.auth.recordLogin(std::move(rec));
+  if (pendingLogin_ && deps_.auth.recordLogin) {
+    pendingLogin_->resource = jid_.resource();
+    deps_.auth.recordLogin(std::move(*pendingLogin_));
+    pendingLogin_.reset();
   }
   Element result = core::makeIqResult(iq);
   result.removeAttr("from");

@@ -55,8 +55,10 @@ class ConnectionSet {
   // Ends an account's sessions with a stream error; returns how many.
   std::size_t closeSessionsOf(std::string_view bareJid, std::string_view condition);
   void closeAll(std::string_view condition);
-  // Ends the sessions of accounts that no longer exist (after `rampartctl user del`).
-  void closeDeletedAccounts();
+  // Every session (or those of one account, "user@host") checks its account again: deleted,
+  // locked, logged out, its device credential revoked, or suspended (after rampartctl or an
+  // administrator changed it).
+  void recheck(std::string_view bareJid = {});
   std::size_t size() const;
 
  private:
@@ -100,8 +102,8 @@ class C2SConnection final : public core::Session,
   ~C2SConnection() override;
 
   void start();
-  // Ends the session with <not-authorized/> if its account has been deleted.
-  void recheckAccount();
+  // Reads the account's security state and ends or restricts the session accordingly.
+  void recheckSecurity();
 
   // core::Session
   const core::Jid& jid() const override { return jid_; }
@@ -217,6 +219,11 @@ class C2SConnection final : public core::Session,
   std::optional<core::Element> pending_;
   std::unique_ptr<sasl::Authenticator> auth_;
   std::string authedUser_;
+  std::int64_t authAtMs_ = 0;  // when it signed in (logouts end sessions signed in before)
+  std::string deviceId_;      // the app password it signed in with, if any
+  // The sign-in's login record, written once the resource is known (or when the connection
+  // ends without binding one).
+  std::optional<storage::LoginRecord> pendingLogin_;
   // Frozen in "suspend" mode: the session may read but not send (set at sign-in and when a
   // security administrator freezes or unfreezes the account).
   std::atomic<bool> suspended_{false};

@@ -51,6 +51,7 @@
 #include "net/c2s_connection.h"
 #include "security/admin/admin_ops.h"
 #include "security/alerts/alert_pipeline.h"
+#include "security/logins/login_recorder.h"
 #include "security/alerts/cert_watch.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
@@ -316,8 +317,10 @@ int run(int argc, char** argv) {
   metrics.gauge("rampart_c2s_negotiating", {}, "Client connections still negotiating");
   net::ConnectionSet connections;
   net::SmRegistry smRegistry;
+  security::logins::LoginRecorder logins(storageRunner);
   core::sasl::AuthDeps authDeps{config, storageRunner, throttle, refusals,
-                                core::sasl::randomBytes(32), nullptr};
+                                core::sasl::randomBytes(32),
+                                [&logins](storage::LoginRecord r) { logins.record(std::move(r)); }};
   net::C2SDeps deps{config,  router,   storageRunner, metrics,     c2sTls,
                     authDeps, limiter, refusals,      connections, &smRegistry};
   net::C2SDeps directDeps{config,   router,  storageRunner, metrics,     directTls,
@@ -422,6 +425,30 @@ int run(int argc, char** argv) {
     }
     return out;
   };
+  // Notices to users queued by AdminOps (here or by rampartctl) go out from the host.
+  auto sendNotices = [&] {
+    storageRunner.run([&](storage::Storage& s) {
+      for (const auto& h : config.hosts) {
+        auto queued = s.keyValue().list(h.name, "", security::admin::kNoticeStore);
+        if (!queued.isOk()) continue;
+        for (const auto& kv : queued.value()) {
+          s.keyValue().remove(h.name, "", security::admin::kNoticeStore, kv.key);
+          const auto nl = kv.value.find('\n');
+          if (nl == std::string::npos) continue;
+          core::Element m("message", std::string(core::kNsClient));
+          m.setAttr("from", h.name).setAttr("to", kv.value.substr(0, nl) + "@" + h.name);
+          m.setAttr("type", "normal").setAttr("id", core::randomToken(9));
+          m.addChild("subject", std::string(core::kNsClient)).addText("Account security");
+          m.addChild("body", std::string(core::kNsClient)).addText(kv.value.substr(nl + 1));
+          router.route(std::move(m));
+        }
+      }
+    });
+  };
+  hooks.accountChanged = [&](const std::string& host, const std::string& user) {
+    connections.recheck(user + "@" + host);
+    sendNotices();
+  };
   hooks.endSessionsOf = [&](const std::string& bare) {
     return connections.closeSessionsOf(bare, "policy-violation");
   };
@@ -495,7 +522,8 @@ int run(int argc, char** argv) {
   std::function<void()> watchAccounts = [&] {
     accountsChanged.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
-      connections.closeDeletedAccounts();
+      connections.recheck();
+      sendNotices();
       watchAccounts();
     });
   };

@@ -143,10 +143,12 @@ class Clients:
         self.server = server
         self.clients = []
 
-    def make(self, account, resource=None, direct_tls=False, mechanism=None):
+    def make(self, account, resource=None, direct_tls=False, mechanism=None, password=None):
+        """`password`: another credential of the account (an app password), if not its own."""
         jid = account.jid + ("/" + resource if resource else "")
         port = self.server.tls_port if direct_tls else self.server.c2s_port
-        c = Client(jid, account.password, port, direct_tls=direct_tls, mechanism=mechanism)
+        c = Client(jid, password or account.password, port, direct_tls=direct_tls,
+                   mechanism=mechanism)
         self.clients.append(c)
         return c
 

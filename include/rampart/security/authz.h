@@ -33,6 +33,12 @@ enum class Permission {
   kAuditExport,     // export the audit log
   kAlertRead,       // list alerts
   kAlertAcknowledge,
+  kAccountFreeze,   // freeze and unfreeze accounts
+  kDeviceRead,      // list an account's device credentials
+  kDeviceWrite,     // create and revoke an account's device credentials
+  kLoginRead,       // read login records
+  kLockRead,        // see sign-in locks
+  kLockClear,       // clear sign-in locks
 };
 
 struct PermissionInfo {

@@ -27,6 +27,7 @@ struct AccountState {
   std::string frozenBy;
   std::int64_t passwordChangedMs = 0;     // 0: unknown (set before password ages were kept)
   std::vector<std::string> passwordHistory;  // Argon2id strings of earlier passwords, newest first
+  std::int64_t sessionsRevokedMs = 0;  // sessions signed in before this have been logged out
 };
 
 // A credential for one device or client: an app password (SCRAM keys sharing the account's

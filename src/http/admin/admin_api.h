@@ -34,6 +34,9 @@ struct AdminHooks {
   };
   std::function<std::vector<Session>(const std::string& bareJid)> sessionsOf;
   std::function<std::size_t(const std::string& bareJid)> endSessionsOf;
+  // An account's security state changed (freeze, logout, device revoked): live sessions check
+  // it again and queued notices go out. Called on the storage thread.
+  std::function<void(const std::string& host, const std::string& user)> accountChanged;
   // An alert for the security pipeline (rule, tenant, summary); may be empty.
   std::function<void(std::string_view rule, const std::string& tenant, const std::string& summary)>
       alert;

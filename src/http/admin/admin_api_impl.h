@@ -164,6 +164,7 @@ struct AdminApi::Impl {
     }
     ops = std::make_unique<security::admin::AdminOps>(storage, deps.audit, deps.hosts,
                                                       deps.config.scramIterations);
+    ops->setAccountChanged(deps.hooks.accountChanged);
     define();
   }
 

@@ -10,11 +10,15 @@
 #include <openssl/crypto.h>
 
 #include "core/credentials.h"
+#include "security/admin/ops_util.h"
 #include "core/sasl/scram.h"
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 
 namespace rampart::security::admin {
+
+using detail::parseAccount;
+using detail::unavailable;
 
 namespace {
 
@@ -28,26 +32,6 @@ std::string sha256(std::string_view s) {
   unsigned char h[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), h);
   return std::string(reinterpret_cast<char*>(h), sizeof h);
-}
-
-struct Account {
-  std::string host;
-  std::string user;
-  std::string jid;
-};
-
-// A bare account JID, normalized; nullopt otherwise.
-std::optional<Account> parseAccount(const std::string& text) {
-  auto j = core::Jid::parse(text);
-  if (!j || j->local().empty() || !j->isBare()) {
-    return std::nullopt;
-  }
-  return Account{j->domain(), j->local(), j->bareStr()};
-}
-
-core::Status unavailable(const core::Status& auditFailure) {
-  return core::Status::unavailable("the audit log cannot be written, so nothing was changed: " +
-                                   auditFailure.message());
 }
 
 // The password as stored (RFC 8265 OpaqueString), or the rule it breaks in `problem`.
@@ -64,6 +48,23 @@ std::optional<std::string> preparedPassword(const std::string& password, std::st
 }
 
 }  // namespace
+
+namespace detail {
+
+std::optional<Account> parseAccount(const std::string& text) {
+  auto j = core::Jid::parse(text);
+  if (!j || j->local().empty() || !j->isBare()) {
+    return std::nullopt;
+  }
+  return Account{j->domain(), j->local(), j->bareStr()};
+}
+
+core::Status unavailable(const core::Status& auditFailure) {
+  return core::Status::unavailable("the audit log cannot be written, so nothing was changed: " +
+                                   auditFailure.message());
+}
+
+}  // namespace detail
 
 std::string localActorName() {
   struct passwd pw{};

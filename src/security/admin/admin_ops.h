@@ -30,6 +30,11 @@ struct CreatedToken {
   storage::ApiToken record;
 };
 
+struct CreatedDevice {
+  std::string password;  // the app password, shown once
+  storage::DeviceCredential record;
+};
+
 struct Authenticated {
   Principal principal;
   std::string tokenId;
@@ -88,6 +93,33 @@ class AdminOps {
   // codes, so that its next sign-in enrols again. rampartctl only (no principal).
   core::Status resetSecondFactor(const Actor& who, const std::string& jid);
 
+  // Account security (account_ops.cc). Each takes effect on the running server through the
+  // accountChanged hook (rampartd: at once; rampartctl: by signalling rampartd).
+  // mode "lock" or "suspend"; untilMs 0: until unfrozen. The reason is required.
+  core::Status freezeUser(const Actor& who, const std::string& jid, const std::string& mode,
+                          std::int64_t untilMs, const std::string& reason);
+  core::Status unfreezeUser(const Actor& who, const std::string& jid, const std::string& reason);
+  // Ends every session of the account (streams, resumable sessions, WebSocket and web
+  // sessions); with revokeDevices also its device credentials and FAST tokens.
+  core::Status logoutUser(const Actor& who, const std::string& jid, bool revokeDevices);
+  // A new app password for one device, shown once.
+  core::Result<CreatedDevice> addDevice(const Actor& who, const std::string& jid,
+                                        const std::string& name);
+  core::Result<std::vector<storage::DeviceCredential>> listDevices(const Actor& who,
+                                                                   const std::string& jid);
+  core::Status revokeDevice(const Actor& who, const std::string& jid, const std::string& id);
+  // Newest first; `beforeId` 0 for the newest page.
+  core::Result<std::vector<storage::LoginRecord>> loginLog(const Actor& who, const std::string& jid,
+                                                           std::size_t limit,
+                                                           std::int64_t beforeId = 0);
+  core::Result<std::vector<storage::SignInLock>> listLocks(const Actor& who);
+  core::Result<std::size_t> clearLocks(const Actor& who, const std::string& jid);
+
+  // Called after a change the running server must apply to live sessions: (host, user).
+  void setAccountChanged(std::function<void(const std::string&, const std::string&)> hook) {
+    accountChanged_ = std::move(hook);
+  }
+
   // First start: when `host` has no account, one account per role with a one-time password
   // (must be changed, with a second factor enrolled, at the first sign-in).
   core::Result<std::vector<BootstrapAccount>> bootstrap(const std::string& host);
@@ -97,6 +129,17 @@ class AdminOps {
 
  private:
   std::optional<std::string> servedTenant(const std::string& host) const;
+  // The account named by `jid` if this server serves it and it exists; records a failure as
+  // `action` otherwise.
+  core::Result<std::pair<std::string, std::string>> existingAccount(const Actor& who,
+                                                                     const std::string& jid,
+                                                                     std::string_view action);
+  // A message from the server to the account (delivered, or stored until it signs in); the
+  // running server sends what is queued when it is told of the change.
+  void notifyUser(const std::string& host, const std::string& user, const std::string& body);
+  void changed(const std::string& host, const std::string& user) {
+    if (accountChanged_) accountChanged_(host, user);
+  }
   core::Status guardAdministrator(const Actor& who, std::string_view action,
                                   const std::string& host, const std::string& user,
                                   const std::string& jid);
@@ -105,7 +148,12 @@ class AdminOps {
   std::vector<std::string> hosts_;
   std::uint32_t scramIterations_;
   Clock now_;
+  std::function<void(const std::string&, const std::string&)> accountChanged_;
 };
+
+// Where notices to users wait for the running server (KeyValueStore: host, owner "", this
+// store; value "USER\nBODY").
+inline constexpr std::string_view kNoticeStore = "server-notices";
 
 // "local:NAME" for the operating-system user running this process.
 std::string localActorName();

@@ -60,6 +60,16 @@ const std::vector<PermissionInfo>& permissionTable() {
        {R::kSysadmin, R::kSecadmin, R::kAuditor}},
       {Permission::kAlertAcknowledge, "alert.acknowledge", "acknowledge security alerts",
        {R::kSecadmin}},
+      {Permission::kAccountFreeze, "account.freeze", "freeze (lock or suspend) and unfreeze accounts",
+       {R::kSecadmin}},
+      {Permission::kDeviceRead, "device.read", "list an account's device credentials",
+       {R::kSecadmin}},
+      {Permission::kDeviceWrite, "device.write", "create and revoke an account's device credentials",
+       {R::kSecadmin}},
+      {Permission::kLoginRead, "login.read", "read login records",
+       {R::kSecadmin, R::kAuditor}},
+      {Permission::kLockRead, "lock.read", "see sign-in locks", {R::kSecadmin, R::kAuditor}},
+      {Permission::kLockClear, "lock.clear", "clear sign-in locks", {R::kSecadmin}},
   };
   return table;
 }

@@ -84,7 +84,7 @@ CREATE TABLE admin_security (
 CREATE TABLE account_state (
   host TEXT NOT NULL, user TEXT NOT NULL, freeze_mode TEXT NOT NULL, frozen_until INTEGER NOT NULL,
   freeze_reason TEXT NOT NULL, frozen_by TEXT NOT NULL, password_changed INTEGER NOT NULL,
-  password_history TEXT NOT NULL,
+  password_history TEXT NOT NULL, sessions_revoked INTEGER NOT NULL,
   PRIMARY KEY (host, user),
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE) WITHOUT ROWID;
 CREATE TABLE devices (
