@@ -236,7 +236,7 @@ def main():
       "multi-user chat at `conference.localhost`, default log level (info) to a file, roster/disco/ping/offline modules, every "
       "other setting at its default except where a peer's documentation or its own log asks for more "
       "(*Peer settings*). Configurations: `bench/peers/`.")
-    p("- Users `userN@localhost` / `passN`: created with `rampartctl user add`, ejabberd's `register` "
+    p("- Users `userN@localhost` / `Rb7-load-N`: created with `rampartctl user add`, ejabberd's `register` "
       "command (HTTP API on loopback), and Prosody's internal account files written directly "
       "(SCRAM-SHA-1 keys, same format as `prosodyctl register`).")
     p("- Load generator: `bench/loadgen` (C++20, Boost.Asio, OpenSSL, expat), one thread. A login is "

@@ -21,6 +21,7 @@
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
+#include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
 #include "storage/sqlite/sqlite_storage.h"
@@ -469,6 +470,8 @@ int run(int argc, char** argv) {
   auto audit = openAudit(config, devMode);
   security::admin::AdminOps ops(*db, *audit, servedHosts(config, devMode),
                                 config.scramIterations);
+  security::password::PasswordPolicy passwordPolicy(config);
+  ops.setPasswordPolicy(&passwordPolicy);
   if (cmd[0] == "role") {
     return roleCommand(cmd, ops);
   }

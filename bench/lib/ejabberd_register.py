@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Registers user1..userN (password passN) on the benchmark's ejabberd through its HTTP API
+"""Registers user1..userN (password Rb7-load-N) on the benchmark's ejabberd through its HTTP API
 (`register` command of mod_http_api on loopback), over a few keep-alive connections.
 
 usage: ejabberd_register.py PORT HOST COUNT
@@ -13,7 +13,7 @@ import threading
 def worker(port, host, numbers, failures):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for n in numbers:
-        body = json.dumps({"user": f"user{n}", "host": host, "password": f"pass{n}"})
+        body = json.dumps({"user": f"user{n}", "host": host, "password": f"Rb7-load-{n}"})
         for attempt in range(3):
             try:
                 conn.request("POST", "/api/register", body, {"Content-Type": "application/json"})

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Prosody 0.12 internal-storage account files for user1..userN (password passN).
+"""Writes Prosody 0.12 internal-storage account files for user1..userN (password Rb7-load-N).
 
 Each file holds what mod_auth_internal_hashed stores: a SCRAM-SHA-1 StoredKey and ServerKey
 with their salt and iteration count, never the password. Writing them directly takes seconds;
@@ -22,7 +22,7 @@ def encode(s: str) -> str:
 
 def account(args):
     directory, n, iterations = args
-    user, password = f"user{n}", f"pass{n}"
+    user, password = f"user{n}", f"Rb7-load-{n}"
     salt = str(uuid.uuid4())
     salted = hashlib.pbkdf2_hmac("sha1", password.encode(), salt.encode(), iterations)
     client_key = hmac.new(salted, b"Client Key", hashlib.sha1).digest()

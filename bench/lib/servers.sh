@@ -1,6 +1,6 @@
 # Start, stop and provision the three servers for bench/run.sh (sourced, not run).
 # Every server runs pinned to CPU 1 (taskset), listens on 127.0.0.1 only, uses the same
-# self-signed certificate ($RUN_DIR/tls) and the same users (userN@localhost / passN).
+# self-signed certificate ($RUN_DIR/tls) and the same users (userN@localhost / Rb7-load-N).
 # Needs: ROOT, BENCH, RUN_DIR, RAMPARTD, RAMPARTCTL, SERVER_CPU, NICE; sets SERVER_PID, LAUNCH_PID.
 
 RAMPART_PORT=25222 RAMPART_TLS_PORT=25223 RAMPART_HTTPS_PORT=25281 RAMPART_ADMIN_PORT=25282
@@ -90,9 +90,9 @@ rampart_prepare() {  # rampart_prepare COUNT
   fill_template "$BENCH/peers/rampart.toml.in" "$conf"
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noarchive.toml" noarchive
   # One account first, so that the database exists before the parallel writers start.
-  "$RAMPARTCTL" --config "$conf" user add user1@localhost pass1 >/dev/null
+  "$RAMPARTCTL" --config "$conf" user add user1@localhost Rb7-load-1 >/dev/null
   seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --config "$conf" user add \
-    user{}@localhost pass{} >/dev/null 2>>"$RUN_DIR/rampartctl.err" || true
+    user{}@localhost Rb7-load-{} >/dev/null 2>>"$RUN_DIR/rampartctl.err" || true
   local have
   have=$("$RAMPARTCTL" --config "$conf" user list localhost | grep -c '^user')
   if ((have < count)); then
@@ -101,7 +101,7 @@ rampart_prepare() {  # rampart_prepare COUNT
     seq 1 "$count" | sed 's/.*/user&@localhost/' | sort | comm -23 - "$RUN_DIR/have.txt" |
       while read -r jid; do
         n=${jid#user}; n=${n%@localhost}
-        "$RAMPARTCTL" --config "$conf" user add "$jid" "pass$n" >/dev/null
+        "$RAMPARTCTL" --config "$conf" user add "$jid" "Rb7-load-$n" >/dev/null
       done
   fi
 }

@@ -25,7 +25,7 @@ struct Target {
   asio::ip::tcp::endpoint endpoint;
   std::string domain = "localhost";
   std::string userPrefix = "user";
-  std::string passPrefix = "pass";
+  std::string passPrefix = "Rb7-load-";
   std::string resource = "lg";
   bool forceSession = false;
   // After sending initial presence, wait for the server to echo it to this resource

@@ -24,7 +24,7 @@ scenarios:
   idle    open up to M authenticated connections, hold them, report server RSS per connection
 options (defaults in brackets):
   --addr IP [127.0.0.1]  --port N  --domain D [localhost]
-  --user-prefix S [user]  --pass-prefix S [pass]   (userN / passN, N from 1)
+  --user-prefix S [user]  --pass-prefix S [Rb7-load-]   (userN / Rb7-load-N, N from 1)
   --server-pid PID        server process for CPU and RSS readings from /proc
   --server-cpu N [1]      the CPU the server is pinned to (to report others' use of it)
   --out FILE              write the JSON result here too

@@ -155,7 +155,66 @@ void readModules(const toml::table& t, const std::string& prefix,
   }
 }
 
+void readAccountSecurity(const toml::table& t, const std::string& prefix,
+                         AccountSecurityOptions& o) {
+  for (auto&& [k, v] : t) {
+    const std::string key = prefix + "." + std::string(k.str());
+    auto u32 = [&](std::int64_t lo, std::int64_t hi) {
+      return static_cast<std::uint32_t>(intIn(v, key, lo, hi));
+    };
+    if (k == "password_profile") {
+      o.passwordProfile = need<std::string>(v, key);
+      if (*o.passwordProfile != "mlps" && *o.passwordProfile != "nist") {
+        throw ConfigError(key + " must be \"mlps\" or \"nist\" (" + where(v) + ")");
+      }
+    } else if (k == "password_min_length") {
+      o.passwordMinLength = u32(8, 128);
+    } else if (k == "password_max_age_days") {
+      o.passwordMaxAgeDays = u32(0, 3650);
+    } else if (k == "password_history") {
+      o.passwordHistory = u32(0, 24);
+    } else if (k == "password_min_classes") {
+      o.passwordMinClasses = u32(0, 4);
+    } else if (k == "lockout_threshold") {
+      o.lockoutThreshold = u32(3, 1000);
+    } else if (k == "lockout_seconds") {
+      o.lockoutSeconds = u32(10, 86400);
+    } else if (k == "spray_threshold") {
+      o.sprayThreshold = u32(5, 100000);
+    } else if (k == "spray_window_seconds") {
+      o.sprayWindowSeconds = u32(60, 86400);
+    } else {
+      throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+    }
+  }
+}
+
 }  // namespace
+
+void AccountSecurityOptions::overrideWith(const AccountSecurityOptions& o) {
+  auto take = [](auto& mine, const auto& theirs) {
+    if (theirs) mine = theirs;
+  };
+  take(passwordProfile, o.passwordProfile);
+  take(passwordMinLength, o.passwordMinLength);
+  take(passwordMaxAgeDays, o.passwordMaxAgeDays);
+  take(passwordHistory, o.passwordHistory);
+  take(passwordMinClasses, o.passwordMinClasses);
+  take(lockoutThreshold, o.lockoutThreshold);
+  take(lockoutSeconds, o.lockoutSeconds);
+  take(sprayThreshold, o.sprayThreshold);
+  take(sprayWindowSeconds, o.sprayWindowSeconds);
+}
+
+AccountSecurityOptions Config::accountSecurityFor(std::string_view host) const {
+  AccountSecurityOptions out = accountSecurity;
+  for (const auto& h : hosts) {
+    if (h.name == host) {
+      out.overrideWith(h.accountSecurity);
+    }
+  }
+  return out;
+}
 
 std::optional<ModuleOptions> Config::moduleOptions(const std::string& host,
                                                    const std::string& name) const {
@@ -250,6 +309,8 @@ Config loadConfig(const std::string& path) {
             hc.keyFile = need<std::string>(v, key);
           } else if (k == "modules" && v.is_table()) {
             readModules(*v.as_table(), "hosts.modules", hc.modules);
+          } else if (k == "account_security" && v.is_table()) {
+            readAccountSecurity(*v.as_table(), "hosts.account_security", hc.accountSecurity);
           } else {
             throw ConfigError("unknown option " + key + " (" + where(v) + ")");
           }
@@ -399,6 +460,16 @@ Config loadConfig(const std::string& path) {
       readListener(listener, "https", c.https);
     } else if (sec == "admin") {
       readAdmin(*t, c);
+    } else if (sec == "account_security") {
+      toml::table rest;
+      for (auto&& [k, v] : *t) {
+        if (k == "password_blocklist") {
+          c.passwordBlocklist = need<std::string>(v, "account_security.password_blocklist");
+        } else {
+          rest.insert(k, v);
+        }
+      }
+      readAccountSecurity(rest, "account_security", c.accountSecurity);
     } else if (sec == "alerts") {
       for (auto&& [k, v] : *t) {
         const std::string key = "alerts." + std::string(k.str());

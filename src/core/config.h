@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rampart::core {
@@ -30,6 +31,22 @@ struct ModuleOptions {
   std::map<std::string, bool> bools;
 };
 
+// Account security options ([account_security], and per tenant [hosts.account_security] over
+// it). Unset options take their defaults (the password profile's, for password rules).
+struct AccountSecurityOptions {
+  std::optional<std::string> passwordProfile;  // "mlps" or "nist"
+  std::optional<std::uint32_t> passwordMinLength;
+  std::optional<std::uint32_t> passwordMaxAgeDays;
+  std::optional<std::uint32_t> passwordHistory;
+  std::optional<std::uint32_t> passwordMinClasses;
+  // Sign-in lockout (security/lockout).
+  std::optional<std::uint32_t> lockoutThreshold;       // failures from unfamiliar places
+  std::optional<std::uint32_t> lockoutSeconds;         // first soft lock; doubles each time
+  std::optional<std::uint32_t> sprayThreshold;         // failures on distinct accounts
+  std::optional<std::uint32_t> sprayWindowSeconds;
+  void overrideWith(const AccountSecurityOptions& o);
+};
+
 struct HostConfig {
   std::string name;
   std::string displayName;  // the tenant's name shown to people (web client); empty: the name
@@ -37,6 +54,7 @@ struct HostConfig {
   std::string keyFile;
   // Per-tenant module options ([hosts.modules.NAME]), over the server-wide [modules.NAME].
   std::map<std::string, ModuleOptions> modules;
+  AccountSecurityOptions accountSecurity;
 };
 
 struct Config {
@@ -111,6 +129,9 @@ struct Config {
   std::uint32_t certificateWarningDays = 30;
   bool crossHostTraffic = false;
   std::string conflictPolicy = "kick_old";  // or "refuse_new"
+  AccountSecurityOptions accountSecurity;  // server-wide; tenants may override
+  // A common-password list (one per line) refused by every profile; empty: none.
+  std::string passwordBlocklist = "/usr/share/john/password.lst";
 
   std::vector<HostConfig> hosts;
   std::map<std::string, ModuleOptions> modules;
@@ -131,6 +152,8 @@ struct Config {
   // nullopt when neither is configured.
   std::optional<ModuleOptions> moduleOptions(const std::string& host,
                                              const std::string& name) const;
+  // The account security options of `host`: its own over the server-wide ones.
+  AccountSecurityOptions accountSecurityFor(std::string_view host) const;
 };
 
 // Throws ConfigError with a message that says what to fix.

@@ -2,6 +2,7 @@
 // One virtual host's module tables: IQ handlers, hooks, disco features, and a
 // ModuleContext per loaded module. Filled during start-up, read-only while threads run.
 
+#include "rampart/security/account_service.h"
 #include <map>
 #include <mutex>
 #include <memory>
@@ -21,6 +22,7 @@ class RouterImpl;
 // can be reached. Filled by the server wiring; the URL once listeners are bound.
 struct HostServices {
   http::Router* http = nullptr;
+  security::AccountService* accounts = nullptr;  // set before modules start
   void setHttpsBaseUrl(std::string url) {
     std::lock_guard lock(mu);
     httpsBaseUrl = std::move(url);

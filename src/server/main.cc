@@ -37,6 +37,7 @@
 #include "modules/offline/offline.h"
 #include "modules/xep0049_private/private.h"
 #include "modules/xep0054_vcard/vcard.h"
+#include "modules/xep0077_register/register.h"
 #include "modules/xep0191_blocking/blocking.h"
 #include "modules/xep0280_carbons/carbons.h"
 #include "modules/xep0313_mam/mam.h"
@@ -52,6 +53,7 @@
 #include "security/admin/admin_ops.h"
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
+#include "security/password/password_policy.h"
 #include "security/alerts/cert_watch.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
@@ -225,7 +227,10 @@ int run(int argc, char** argv) {
     syslog = std::move(fwd).value();
     auditLog->setForwarder([fwd = syslog.get()](const storage::AuditRow& row) { fwd->forward(row); });
   }
+  // The tenants' password policy (wherever a password is set).
+  security::password::PasswordPolicy passwordPolicy(config);
   security::admin::AdminOps adminOps(*db, *auditLog, hostNames, config.scramIterations);
+  adminOps.setPasswordPolicy(&passwordPolicy);
   const security::admin::Actor service{"rampartd", std::nullopt, "local", "rampartd", {}};
   // Fail closed: a server that cannot record that it starts does not start.
   if (auto st = adminOps.record(service, security::audit_action::kServiceStart, "rampartd", "",
@@ -283,6 +288,18 @@ int run(int argc, char** argv) {
   http::Router httpRoutes;
   core::HostServices services;
   services.http = &httpRoutes;
+  // XEP-0077 password changes go through the same operations (policy, audit) as the admin
+  // plane's; the module calls it on the storage thread, where this AdminOps is used.
+  struct SelfService final : security::AccountService {
+    security::admin::AdminOps& ops;
+    explicit SelfService(security::admin::AdminOps& o) : ops(o) {}
+    core::Status changeOwnPassword(const std::string& jid, const std::string& password,
+                                   const std::string& client) override {
+      return ops.changeAccountPassword(
+          security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}}, password);
+    }
+  } selfService(adminOps);
+  services.accounts = &selfService;
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;
   for (const auto& h : config.hosts) {
     auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, services,
@@ -301,6 +318,7 @@ int run(int argc, char** argv) {
     mh->load("muc", std::make_unique<modules::muc::MucModule>(), true);
     mh->load("upload", std::make_unique<modules::upload::UploadModule>(), true);
     mh->load("push", std::make_unique<modules::push::PushModule>(), true);
+    mh->load("register", std::make_unique<modules::registration::RegisterModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
@@ -320,7 +338,8 @@ int run(int argc, char** argv) {
   security::logins::LoginRecorder logins(storageRunner);
   core::sasl::AuthDeps authDeps{config, storageRunner, throttle, refusals,
                                 core::sasl::randomBytes(32),
-                                [&logins](storage::LoginRecord r) { logins.record(std::move(r)); }};
+                                [&logins](storage::LoginRecord r) { logins.record(std::move(r)); },
+                                &passwordPolicy};
   net::C2SDeps deps{config,  router,   storageRunner, metrics,     c2sTls,
                     authDeps, limiter, refusals,      connections, &smRegistry};
   net::C2SDeps directDeps{config,   router,  storageRunner, metrics,     directTls,
@@ -484,8 +503,8 @@ int run(int argc, char** argv) {
   auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
     alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
   });
-  http::admin::AdminApi adminApi(http::admin::AdminApiDeps{config, storageRunner, db.get(),
-                                                           *auditLog, hostNames, hooks});
+  http::admin::AdminApi adminApi(http::admin::AdminApiDeps{
+      config, storageRunner, db.get(), *auditLog, hostNames, hooks, &passwordPolicy});
   adminApi.registerRoutes(adminRoutes);
   http::addAdminConsole(adminRoutes, config.resolvedWebAdminDir());
   adminRoutes.add("GET", "/healthz", [](const http::Request&) {

@@ -294,7 +294,7 @@ async function firstSignIn(page, base, admin, lang, { keyboard = false } = {}) {
   await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'new_password');
   await shot(page, `${admin.role}-2-password`);
 
-  admin.password = `${admin.role}-${randomBytes(6).toString('hex')}-pass`;
+  admin.password = `Q7-${randomBytes(6).toString('hex')}-Pass`;
   await next.fill(admin.password);
   await confirm.fill(admin.password);
   await page.getByRole('button', { name: L('firstSignIn.passwordSubmit') }).click();

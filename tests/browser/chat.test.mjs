@@ -173,11 +173,11 @@ const base = `https://localhost:${server.ports.https}`;
 // A failed set-up is reported as a failed check; the checks below still run (and fail on
 // their own if they need the contacts), so nothing is skipped.
 await check('two accounts, mutual contacts (set up with rampartctl and slixmpp)', async () => {
-  for (const [u, p] of [['alice', 'alice-pw-1'], ['bob', 'bob-pw-1']]) {
+  for (const [u, p] of [['alice', 'Wonder-pw-1'], ['bob', 'Builder-pw-1']]) {
     execFileSync(rampartctl, ['--data-dir', server.dir, 'user', 'add', `${u}@localhost`, p]);
   }
   execFileSync('/usr/bin/python3', [path.join(here, 'roster_setup.py'),
-    String(server.ports.c2s), 'alice@localhost', 'alice-pw-1', 'bob@localhost', 'bob-pw-1'],
+    String(server.ports.c2s), 'alice@localhost', 'Wonder-pw-1', 'bob@localhost', 'Builder-pw-1'],
   { timeout: 90000, stdio: ['ignore', 'inherit', 'inherit'] });
 });
 
@@ -213,8 +213,8 @@ try {
     await assertStaysOnServer(alice, trafficA, base);
   });
   await check('both sign in over the WebSocket', async () => {
-    await signIn(alice, base, 'alice', 'alice-pw-1');
-    await signIn(bob, base, 'bob', 'bob-pw-1');
+    await signIn(alice, base, 'alice', 'Wonder-pw-1');
+    await signIn(bob, base, 'bob', 'Builder-pw-1');
   });
   await check('1:1 messages both ways', async () => {
     await openChat(alice, 'bob@localhost');
@@ -258,7 +258,7 @@ try {
     await bob.waitForSelector('converse-roster, input[name="password"]', { timeout: 20000 });
     if (await bob.locator('input[name="password"]').count()) {
       await bob.fill('input[name="jid"]', 'bob');
-      await bob.fill('input[name="password"]', 'bob-pw-1');
+      await bob.fill('input[name="password"]', 'Builder-pw-1');
       await bob.click('form.converse-form [type="submit"]');
       await bob.waitForSelector('converse-roster', { timeout: 20000 });
     }
@@ -269,7 +269,7 @@ try {
     async () => {
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
       const device = await ctx.newPage();
-      await signIn(device, base, 'alice', 'alice-pw-1');
+      await signIn(device, base, 'alice', 'Wonder-pw-1');
       await openChat(device, 'bob@localhost');
       await seesMessage(device, 'converse-chat[jid="bob@localhost"]', 'Hi Alice!');
       await seesMessage(device, 'converse-chat[jid="bob@localhost"]', 'Hello Bob, from the browser');
@@ -295,7 +295,7 @@ try {
       }
       await assertRampartPage(page, chinese);
       await assertStaysOnServer(page, traffic, base);
-      await signIn(page, base, 'alice', 'alice-pw-1');
+      await signIn(page, base, 'alice', 'Wonder-pw-1');
       await page.locator('converse-roster .open-contacts-toggle', { hasText: '联系人' })
         .waitFor({ timeout: 20000 });
       await assertStaysOnServer(page, traffic, base);

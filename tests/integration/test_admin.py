@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from conftest import RAMPARTCTL, RAMPARTD
-from raw_xmpp import NS_SASL, RawStream, local_name, q
+from raw_xmpp import account_password, NS_SASL, RawStream, local_name, q
 
 
 def try_login(server, local, password, resource="ctl"):
@@ -23,24 +23,24 @@ def try_login(server, local, password, resource="ctl"):
 
 def test_user_add_passwd_del_list_while_running(server):
     jid = "opsuser@localhost"
-    r = server.ctl("user", "add", jid, "first-pw")
+    r = server.ctl("user", "add", jid, account_password("first-pw"))
     assert r.returncode == 0, r.stderr
     # "exits 0 only once the account can sign in": no waiting here.
-    assert try_login(server, "opsuser", "first-pw") == "success"
+    assert try_login(server, "opsuser", account_password("first-pw")) == "success"
 
     r = server.ctl("user", "list", "localhost")
     assert r.returncode == 0, r.stderr
     assert jid in r.stdout.split()
     assert "sysadmin@localhost" in r.stdout.split()
 
-    r = server.ctl("user", "passwd", jid, "second-pw")
+    r = server.ctl("user", "passwd", jid, "Second-pw-7q")
     assert r.returncode == 0, r.stderr
-    assert try_login(server, "opsuser", "second-pw") == "success"
-    assert try_login(server, "opsuser", "first-pw") == "failure/not-authorized"
+    assert try_login(server, "opsuser", "Second-pw-7q") == "success"
+    assert try_login(server, "opsuser", account_password("first-pw")) == "failure/not-authorized"
 
     r = server.ctl("user", "del", jid)
     assert r.returncode == 0, r.stderr
-    assert try_login(server, "opsuser", "second-pw") == "failure/not-authorized"
+    assert try_login(server, "opsuser", "Second-pw-7q") == "failure/not-authorized"
     r = server.ctl("user", "list", "localhost")
     assert jid not in r.stdout.split()
 
@@ -51,7 +51,7 @@ def test_non_ascii_password_is_prepared_like_clients_do(server):
     refused."""
     from xmpp_helpers import Clients, run
     from conftest import Account
-    password = "secret\u00a0word \u00e9t\u00e9"
+    password = "Secret\u00a0word \u00e9t\u00e9"
     r = server.ctl("user", "add", "unicodepw@localhost", password)
     assert r.returncode == 0, r.stderr
     account = Account("unicodepw", "unicodepw@localhost", password)
@@ -68,11 +68,11 @@ def test_non_ascii_password_is_prepared_like_clients_do(server):
 
 def test_user_del_ends_the_accounts_live_sessions(server):
     """A deleted account's sessions end with <not-authorized/>; others stay."""
-    assert server.ctl("user", "add", "goner@localhost", "pw-goner").returncode == 0
-    assert server.ctl("user", "add", "stayer@localhost", "pw-stayer").returncode == 0
+    assert server.ctl("user", "add", "goner@localhost", account_password("pw-goner")).returncode == 0
+    assert server.ctl("user", "add", "stayer@localhost", account_password("pw-stayer")).returncode == 0
     with RawStream(server.c2s_port) as gone, RawStream(server.c2s_port) as stay:
-        gone.login("goner", "pw-goner", "r")
-        stay.login("stayer", "pw-stayer", "r")
+        gone.login("goner", account_password("pw-goner"), "r")
+        stay.login("stayer", account_password("pw-stayer"), "r")
         r = server.ctl("user", "del", "goner@localhost")
         assert r.returncode == 0, r.stderr
         condition, _, _ = gone.stream_error(timeout=10)
@@ -82,18 +82,18 @@ def test_user_del_ends_the_accounts_live_sessions(server):
 
 def test_user_del_drops_offline_messages(server):
     """A deleted account's offline messages go with it; re-adding starts empty."""
-    server.add_user("gone@localhost", "pw-gone")
-    server.add_user("sender@localhost", "pw-sender")
+    server.add_user("gone@localhost", account_password("pw-gone"))
+    server.add_user("sender@localhost", account_password("pw-sender"))
     with RawStream(server.tls_port, direct_tls=True) as s:
-        s.login("sender", "pw-sender", "s")
+        s.login("sender", account_password("pw-sender"), "s")
         s.send("<message to='gone@localhost' type='chat' id='o1'><body>stored</body></message>")
         reply = s.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost")
         assert reply.get("type") == "result"
     time.sleep(0.5)
     assert server.ctl("user", "del", "gone@localhost").returncode == 0
-    assert server.ctl("user", "add", "gone@localhost", "pw-gone2").returncode == 0
+    assert server.ctl("user", "add", "gone@localhost", account_password("pw-gone2")).returncode == 0
     with RawStream(server.tls_port, direct_tls=True) as s:
-        s.login("gone", "pw-gone2", "g")
+        s.login("gone", account_password("pw-gone2"), "g")
         s.send("<presence/>")
         reply = s.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost")
         assert reply.get("type") == "result"
@@ -110,20 +110,20 @@ def test_user_del_drops_offline_messages(server):
 
 
 def test_rampartctl_errors_and_exit_codes(server):
-    server.add_user("dupe@localhost", "pw")
-    r = server.ctl("user", "add", "dupe@localhost", "pw")
+    server.add_user("dupe@localhost", account_password("pw"))
+    r = server.ctl("user", "add", "dupe@localhost", account_password("pw"))
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
     assert r.stderr.strip(), "a failure must say why"
     r = server.ctl("user", "del", "never-existed@localhost")
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
     r = server.ctl("user", "passwd", "never-existed@localhost", "x")
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
-    r = server.ctl("user", "add", "not a jid", "pw")
+    r = server.ctl("user", "add", "not a jid", account_password("pw"))
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     r = server.ctl("user", "add", "someone@localhost")
     assert r.returncode == 2
     # A host this server does not serve: refused, nothing created.
-    r = server.ctl("user", "add", "carol@otherhost.example", "pw")
+    r = server.ctl("user", "add", "carol@otherhost.example", account_password("pw"))
     assert r.returncode == 2 and "otherhost.example" in r.stderr, (r.returncode, r.stderr)
     r = server.ctl("frobnicate")
     assert r.returncode == 2
@@ -202,8 +202,8 @@ def test_healthz(server):
 
 
 def test_metrics(server):
-    server.add_user("metrics@localhost", "pw-m")
-    assert try_login(server, "metrics", "pw-m") == "success"
+    server.add_user("metrics@localhost", account_password("pw-m"))
+    assert try_login(server, "metrics", account_password("pw-m")) == "success"
     status, headers, body = server.https_get("/metrics", port=server.admin_port)
     assert status == 200
     assert headers.get("content-type", "").startswith("text/plain")
@@ -226,12 +226,12 @@ def test_unknown_path_is_404_problem_json(server):
 
 
 def test_sigterm_sends_system_shutdown_and_exits_0(fresh_server):
-    fresh_server.add_user("stayer@localhost", "pw-stay")
+    fresh_server.add_user("stayer@localhost", account_password("pw-stay"))
     s1 = RawStream(fresh_server.tls_port, direct_tls=True)
     s2 = RawStream(fresh_server.c2s_port)
     try:
-        s1.login("stayer", "pw-stay", "one")
-        s2.login("stayer", "pw-stay", "two")
+        s1.login("stayer", account_password("pw-stay"), "one")
+        s2.login("stayer", account_password("pw-stay"), "two")
         os.kill(fresh_server.pid, signal.SIGTERM)
         for s in (s1, s2):
             cond, _, _ = s.stream_error(timeout=10)
@@ -248,7 +248,7 @@ def test_sigterm_sends_system_shutdown_and_exits_0(fresh_server):
 
 def test_sigterm_reaches_streams_still_negotiating(fresh_server):
     """'Every stream' includes those not yet authenticated or bound."""
-    fresh_server.add_user("early@localhost", "pw-early")
+    fresh_server.add_user("early@localhost", account_password("pw-early"))
     opened = RawStream(fresh_server.c2s_port)          # plain, features received
     secured = RawStream(fresh_server.tls_port, direct_tls=True)  # TLS, before SASL
     authed = RawStream(fresh_server.tls_port, direct_tls=True)   # SASL done, not bound
@@ -257,7 +257,7 @@ def test_sigterm_reaches_streams_still_negotiating(fresh_server):
         opened.open_stream()
         secured.open_stream()
         authed.open_stream()
-        assert authed.auth("early", "pw-early").tag == q(NS_SASL, "success")
+        assert authed.auth("early", account_password("pw-early")).tag == q(NS_SASL, "success")
         os.kill(fresh_server.pid, signal.SIGTERM)
         got = {}
         for name, s in streams.items():
@@ -274,11 +274,11 @@ def test_sigterm_reaches_streams_still_negotiating(fresh_server):
 
 
 def test_restart_keeps_accounts(fresh_server):
-    fresh_server.add_user("keeper@localhost", "pw-keep")
+    fresh_server.add_user("keeper@localhost", account_password("pw-keep"))
     assert fresh_server.stop() == 0
     fresh_server.start()
     assert fresh_server.printed_passwords is None, "one-time passwords are printed on first start only"
-    assert try_login(fresh_server, "keeper", "pw-keep") == "success"
+    assert try_login(fresh_server, "keeper", account_password("pw-keep")) == "success"
 
 
 def test_usage_errors():
@@ -297,7 +297,7 @@ def test_dev_mode_writes_a_config_file_that_runs(fresh_server):
     text = path.read_text()
     assert "[[hosts]]" in text and 'name = "localhost"' in text
     assert "port = %d" % fresh_server.ports["c2s"] in text
-    fresh_server.add_user("cfguser@localhost", "pw-cfg")
+    fresh_server.add_user("cfguser@localhost", account_password("pw-cfg"))
     assert fresh_server.stop() == 0
     proc = subprocess.Popen([RAMPARTD, "--config", str(path)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -311,7 +311,7 @@ def test_dev_mode_writes_a_config_file_that_runs(fresh_server):
             time.sleep(0.2)
         assert r.returncode == 0, (r.stdout, r.stderr)
         with RawStream(fresh_server.ports["c2s"]) as s:
-            s.login("cfguser", "pw-cfg", "cfg")
+            s.login("cfguser", account_password("pw-cfg"), "cfg")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from admin_client import AdminClient, totp
-from raw_xmpp import fresh_source
+from raw_xmpp import account_password, fresh_source
 from test_hardening import own, start_config_server  # noqa: F401 (the fixture)
 
 ROLES = ("sysadmin", "secadmin", "auditor")
@@ -121,8 +121,8 @@ def test_console_only_operations_refuse_tokens(server, admin):
 
 
 def test_separation_of_roles_through_the_api(server, admin):
-    server.add_user("dora@localhost", "pw-dora-123456")
-    server.add_user("emil@localhost", "pw-emil-123456")
+    server.add_user("dora@localhost", account_password("pw-dora-123456"))
+    server.add_user("emil@localhost", account_password("pw-emil-123456"))
     sec = client(server, admin["secadmin"])
     r = sec.post("/api/v1/roles", {"jid": "dora@localhost", "role": "sysadmin"})
     assert r.status == 201 and r.json()["role"] == "sysadmin", r
@@ -150,9 +150,9 @@ def test_separation_of_roles_through_the_api(server, admin):
 
 def test_tenant_scoped_administrator_stays_in_its_tenant(own):
     s = own(extra='\n[[hosts]]\nname = "other.test"')
-    s.add_user("tsec@localhost", "pw-tsec-123456")
-    s.add_user("frank@localhost", "pw-frank-123456")
-    s.add_user("olga@other.test", "pw-olga-123456")
+    s.add_user("tsec@localhost", account_password("pw-tsec-123456"))
+    s.add_user("frank@localhost", account_password("pw-frank-123456"))
+    s.add_user("olga@other.test", account_password("pw-olga-123456"))
     assert s.ctl("role", "grant", "tsec@localhost", "secadmin", "--tenant",
                  "localhost").returncode == 0
     token = s.ctl("token", "create", "tsec@localhost").stdout.strip()
@@ -191,11 +191,11 @@ def test_console_first_sign_in_password_change_totp_and_csrf(fresh_server):
     # Nothing else until the one-time password is changed.
     assert c.get("/api/v1/users").status == 403
     # CSRF: a state change without the token is refused.
-    r = c.post("/api/v1/session/password", {"new_password": "a-new-long-password"}, csrf=False)
+    r = c.post("/api/v1/session/password", {"new_password": "A-new-long-pass-42"}, csrf=False)
     assert r.status == 403 and r.json()["type"] == "urn:rampart:problem:csrf", r
     r = c.post("/api/v1/session/password", {"new_password": "short"})
     assert r.status == 422, r
-    r = c.post("/api/v1/session/password", {"new_password": "a-new-long-password"})
+    r = c.post("/api/v1/session/password", {"new_password": "A-new-long-pass-42"})
     assert r.status == 200 and r.json()["stage"] == "totp_enrolment", r
     r = c.post("/api/v1/session/totp")
     assert r.status == 200, r
@@ -211,7 +211,7 @@ def test_console_first_sign_in_password_change_totp_and_csrf(fresh_server):
     # The one-time password is gone; the new one works in XMPP too.
     from test_admin import try_login
     assert try_login(s, "sysadmin", one_time) == "failure/not-authorized"
-    assert try_login(s, "sysadmin", "a-new-long-password") == "success"
+    assert try_login(s, "sysadmin", "A-new-long-pass-42") == "success"
     # Sign-out ends the session on the server: the old cookie is dead.
     old_cookie = c.cookie
     assert c.delete("/api/v1/session").status == 204
@@ -219,16 +219,16 @@ def test_console_first_sign_in_password_change_totp_and_csrf(fresh_server):
     assert c.get("/api/v1/users").status == 401
     # Later sign-ins need the second factor: password alone fails, a fresh code works once.
     c = AdminClient(s.admin_port)
-    assert c.sign_in(jid, "a-new-long-password").status == 401
+    assert c.sign_in(jid, "A-new-long-pass-42").status == 401
     code = totp(enrol["secret"], step_offset=1)
-    r = c.sign_in(jid, "a-new-long-password", code)
+    r = c.sign_in(jid, "A-new-long-pass-42", code)
     assert r.status == 201 and r.json()["stage"] == "active", r
-    assert AdminClient(s.admin_port).sign_in(jid, "a-new-long-password", code).status == 401, \
+    assert AdminClient(s.admin_port).sign_in(jid, "A-new-long-pass-42", code).status == 401, \
         "a TOTP code is single-use"
     # A recovery code works once.
-    r = AdminClient(s.admin_port).sign_in(jid, "a-new-long-password", codes[0])
+    r = AdminClient(s.admin_port).sign_in(jid, "A-new-long-pass-42", codes[0])
     assert r.status == 201, r
-    assert AdminClient(s.admin_port).sign_in(jid, "a-new-long-password", codes[0]).status == 401
+    assert AdminClient(s.admin_port).sign_in(jid, "A-new-long-pass-42", codes[0]).status == 401
     # API tokens come from such a session, are shown once and stored hashed.
     r = c.post("/api/v1/tokens", {"ttl": 600, "label": "ci"})
     assert r.status == 201 and r.json()["token"].startswith("rpt_"), r
@@ -327,7 +327,7 @@ def test_audit_is_fail_closed(fresh_server, admin_tokens_for):
     db = sqlite3.connect(s.data_dir / "audit.db", timeout=1, isolation_level=None)
     db.execute("BEGIN EXCLUSIVE")
     try:
-        r = c.post("/api/v1/users", {"jid": "ghost@localhost", "password": "pw-ghost"})
+        r = c.post("/api/v1/users", {"jid": "ghost@localhost", "password": account_password("pw-ghost")})
     finally:
         db.execute("ROLLBACK")
         db.close()
@@ -336,7 +336,7 @@ def test_audit_is_fail_closed(fresh_server, admin_tokens_for):
     log = (s.data_dir / "stdout.log").read_text()
     assert "event=alert rule=audit-unwritable" in log
     # Once the log is writable again, so is the server.
-    r = c.post("/api/v1/users", {"jid": "ghost@localhost", "password": "pw-ghost"})
+    r = c.post("/api/v1/users", {"jid": "ghost@localhost", "password": account_password("pw-ghost")})
     assert r.status == 201, r
 
 
@@ -444,7 +444,7 @@ def test_client_certificate_required_for_a_role(own, tmp_path):
 
 def test_a_system_administrator_cannot_take_over_an_administrator(server, admin):
     sysadmin = client(server, admin["sysadmin"])
-    r = sysadmin.put("/api/v1/users/secadmin%40localhost/password", {"password": "taken-over-1"})
+    r = sysadmin.put("/api/v1/users/secadmin%40localhost/password", {"password": "Taken-over-1"})
     assert r.status == 403 and "is an administrator" in r.json()["detail"], r
     r = sysadmin.delete("/api/v1/users/auditor%40localhost")
     assert r.status == 403, r
@@ -454,10 +454,10 @@ def test_a_system_administrator_cannot_take_over_an_administrator(server, admin)
 
 def test_a_revoked_role_ends_its_console_sessions(own):
     s = own()
-    s.add_user("gina@localhost", "pw-gina-123456")
+    s.add_user("gina@localhost", account_password("pw-gina-123456"))
     assert s.ctl("role", "grant", "gina@localhost", "auditor").returncode == 0
     c = AdminClient(s.admin_port)
-    r = c.sign_in("gina@localhost", "pw-gina-123456")
+    r = c.sign_in("gina@localhost", account_password("pw-gina-123456"))
     assert r.status == 201 and r.json()["stage"] == "totp_enrolment", r
     assert c.get("/api/v1/session").status == 200
     # Revoked with the break-glass tool while the session is open.
@@ -470,15 +470,15 @@ def test_lost_authenticator_is_reset_with_rampartctl_only(fresh_server):
     s = fresh_server
     c = AdminClient(s.admin_port)
     secret, codes = c.first_sign_in("auditor@localhost", s.admin_passwords["auditor@localhost"],
-                                    "auditor-new-password")
-    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password").status \
+                                    "Checker-new-pass-42")
+    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "Checker-new-pass-42").status \
         == 401, "TOTP is required once enrolled"
     r = s.ctl("mfa", "reset", "auditor@localhost")
     assert r.returncode == 0, r.stderr
-    r = AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password")
+    r = AdminClient(s.admin_port).sign_in("auditor@localhost", "Checker-new-pass-42")
     assert r.status == 201 and r.json()["stage"] == "totp_enrolment", r
     # The old recovery codes are gone with it.
-    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "auditor-new-password",
+    assert AdminClient(s.admin_port).sign_in("auditor@localhost", "Checker-new-pass-42",
                                              codes[1]).json()["stage"] == "totp_enrolment"
     assert s.ctl("mfa", "reset", "nobody@localhost").returncode == 1
     records = [json.loads(l) for l in s.ctl("audit", "tail", "-n", "30", "--json").stdout.splitlines()]

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import RAMPARTCTL, REPO
 from test_hardening import own  # noqa: F401 (the fixture)
+from raw_xmpp import account_password
 
 VERIFIER = str(REPO / "tools" / "audit_verify.py")
 LOCAL = "local:" + pwd.getpwuid(os.geteuid()).pw_name
@@ -35,7 +36,7 @@ def offline(tmp_path):
     d = tmp_path / "data"
     d.mkdir()
     for u in ("alice", "bob", "carol"):
-        r = ctl(d, "user", "add", "%s@localhost" % u, "pw-" + u)
+        r = ctl(d, "user", "add", "%s@localhost" % u, account_password(u))
         assert r.returncode == 0, r.stderr
     return d
 
@@ -131,7 +132,7 @@ def independent(data_dir, *kept):
 
 def seeded(data_dir, n=12):
     for i in range(n):
-        assert ctl(data_dir, "user", "add", "u%d@localhost" % i, "pw").returncode == 0
+        assert ctl(data_dir, "user", "add", "u%d@localhost" % i, account_password("pw")).returncode == 0
     r = verify(data_dir)
     assert r.returncode == 0 and r.stdout.startswith("ok:"), (r.stdout, r.stderr)
     assert independent(data_dir).returncode == 0

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from admin_client import AdminClient
-from raw_xmpp import RawStream, fresh_source
+from raw_xmpp import account_password, RawStream, fresh_source
 from test_hardening import own  # noqa: F401 (the fixture)
 
 SECRET = "a-webhook-secret-of-some-length"
@@ -72,7 +72,7 @@ def alerting(own):
     # console session.
     sec = AdminClient(s.admin_port)
     sec.first_sign_in("secadmin@localhost", s.admin_passwords["secadmin@localhost"],
-                      "secadmin-new-password")
+                      "Guard-new-pass-42")
     yield s, receiver, sec
     receiver.close()
 
@@ -88,7 +88,7 @@ def xmpp_alerts(s, rule, timeout=20):
     (stored offline while it was away)."""
     deadline = time.monotonic() + timeout
     with RawStream(s.c2s_port) as st:
-        st.login("secadmin", "secadmin-new-password", "alerts")
+        st.login("secadmin", "Guard-new-pass-42", "alerts")
         st.send("<presence/>")
         while time.monotonic() < deadline:
             try:
@@ -134,7 +134,7 @@ def test_sign_in_from_outside_the_allow_list(own):
                 admin='allow = ["127.0.0.1/32"]')
         sec = AdminClient(s.admin_port)
         sec.first_sign_in("secadmin@localhost", s.admin_passwords["secadmin@localhost"],
-                          "secadmin-new-password")
+                          "Guard-new-pass-42")
         r = AdminClient(s.admin_port, source="127.0.0.9").sign_in("sysadmin@localhost", "x")
         assert r.status == 403
         headers, body, doc = receiver.wait_for("admin-allow-list")
@@ -171,7 +171,7 @@ def test_unwritable_audit_log(alerting):
     db.execute("BEGIN EXCLUSIVE")
     try:
         r = AdminClient(s.admin_port, token=token).post(
-            "/api/v1/users", {"jid": "ghost@localhost", "password": "pw-ghost"})
+            "/api/v1/users", {"jid": "ghost@localhost", "password": account_password("pw-ghost")})
     finally:
         db.execute("ROLLBACK")
         db.close()
@@ -199,7 +199,7 @@ def test_storage_errors(alerting):
     db.execute("BEGIN EXCLUSIVE")
     try:
         r = AdminClient(s.admin_port, token=token).post(
-            "/api/v1/users", {"jid": "blocked@localhost", "password": "pw-blocked"})
+            "/api/v1/users", {"jid": "blocked@localhost", "password": account_password("pw-blocked")})
     finally:
         db.execute("ROLLBACK")
         db.close()

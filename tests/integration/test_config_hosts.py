@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RAMPARTCTL, RAMPARTD, RampartServer
-from raw_xmpp import NS_SASL, NS_TLS, RawStream, local_name, q, stanza_error_condition, tls_context
+from raw_xmpp import account_password, NS_SASL, NS_TLS, RawStream, local_name, q, stanza_error_condition, tls_context
 
 NS_CLIENT = "jabber:client"
 NS_VERSION = "jabber:iq:version"
@@ -103,7 +103,7 @@ def tenants(tmp_path_factory):
     path, data = write_config(tmp)
     s = ConfigServer(data, path, "a.test").start()
     for jid in ("alice@a.test", "bob@a.test", "carol@b.test"):
-        r = s.ctl("user", "add", jid, "pw-" + jid)
+        r = s.ctl("user", "add", jid, account_password(jid))
         assert r.returncode == 0, (r.stdout, r.stderr)
     yield s
     if s.running():
@@ -119,7 +119,7 @@ def peer_cn(sock):
 
 def login(server, local, host, resource="r", direct=False):
     s = RawStream(server.tls_port if direct else server.c2s_port, direct_tls=direct, host=host)
-    s.login(local, "pw-%s@%s" % (local, host), resource)
+    s.login(local, account_password("%s@%s" % (local, host)), resource)
     s.send("<presence/>")
     return s
 
@@ -151,7 +151,7 @@ def test_unknown_sni_gets_the_default_certificate(tenants):
 def test_users_of_one_host_cannot_sign_in_to_another(tenants):
     with RawStream(tenants.c2s_port, host="b.test") as s:
         s.secure()
-        result = s.auth("alice", "pw-alice@a.test", "SCRAM-SHA-256")
+        result = s.auth("alice", account_password("pw-alice@a.test"), "SCRAM-SHA-256")
         assert local_name(result.tag) == "failure"
         assert [local_name(c.tag) for c in result] == ["not-authorized"]
 
@@ -196,7 +196,7 @@ def test_plain_offered_only_inside_tls_when_configured(tenants):
         assert s.mechanisms() == [], "no mechanism before TLS"
         s.starttls()
         assert "PLAIN" in s.mechanisms()
-        payload = base64.b64encode(b"\0alice\0pw-alice@a.test").decode()
+        payload = base64.b64encode(b"\0alice\0" + account_password("alice@a.test").encode()).decode()
         s.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (NS_SASL, payload))
         assert s.next().tag == q(NS_SASL, "success")
         s.open_stream()

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import RAMPARTD
-from raw_xmpp import (NS_SASL, NS_STREAM, RawStream, ScramClient, StreamClosed, fresh_source,
+from raw_xmpp import (account_password, NS_SASL, NS_STREAM, RawStream, ScramClient, StreamClosed, fresh_source,
                       local_name, q, tls_context)
 from test_config_hosts import ConfigServer, make_cert
 
@@ -122,18 +122,18 @@ def test_bogus_plus_attempt_then_y_flag_still_fails(server, users):
 
 def test_downgrade_compatibility_switch_is_off_by_default_and_narrow(own):
     s = own(sasl="accept_channel_binding_downgrade = true")
-    s.add_user("alice@localhost", "alice-pass-1")
+    s.add_user("alice@localhost", account_password("alice-pass-1"))
     with RawStream(s.tls_port, direct_tls=True, source=fresh_source()) as st:
         st.open_stream()
         # Without a failed -PLUS attempt first, "y" is still refused...
-        assert sasl_condition(st.auth("alice", "alice-pass-1", gs2_flag="y")) == \
+        assert sasl_condition(st.auth("alice", account_password("alice-pass-1"), gs2_flag="y")) == \
             "not-authorized"
     with RawStream(s.tls_port, direct_tls=True, source=fresh_source()) as st:
         st.open_stream()
         # ...after one (what slixmpp <= 1.8 does on TLS 1.3), the switch lets it through.
-        st.auth("alice", "alice-pass-1", "SCRAM-SHA-256-PLUS", cb_type="tls-unique",
+        st.auth("alice", account_password("alice-pass-1"), "SCRAM-SHA-256-PLUS", cb_type="tls-unique",
                 cb_data=b"x" * 12)
-        assert st.auth("alice", "alice-pass-1", gs2_flag="y").tag == q(NS_SASL, "success")
+        assert st.auth("alice", account_password("alice-pass-1"), gs2_flag="y").tag == q(NS_SASL, "success")
 
 
 # ---- sign-in pacing -----------------------------------------------------------------------
@@ -276,7 +276,7 @@ def closed_within(sock, seconds):
 def test_every_negotiation_phase_has_a_deadline(own):
     s = own(c2s="tls_handshake_timeout = 3\nstream_open_timeout = 3\nauth_timeout = 3\n"
                 "bind_timeout = 3")
-    s.add_user("alice@localhost", "alice-pass-1")
+    s.add_user("alice@localhost", account_password("alice-pass-1"))
     # Start every phase at once, then see each closed.
     idle = raw_connect(s.c2s_port, fresh_source())
     half = raw_connect(s.c2s_port, fresh_source())
@@ -290,9 +290,9 @@ def test_every_negotiation_phase_has_a_deadline(own):
     partial_hello.sendall(bytes.fromhex("160301020001"))  # a ClientHello that never ends
     no_bind = RawStream(s.tls_port, direct_tls=True, source=fresh_source())
     no_bind.open_stream()
-    assert no_bind.auth("alice", "alice-pass-1").tag == q(NS_SASL, "success")
+    assert no_bind.auth("alice", account_password("alice-pass-1")).tag == q(NS_SASL, "success")
     bound = RawStream(s.tls_port, direct_tls=True, source=fresh_source())
-    bound.login("alice", "alice-pass-1", "stays")
+    bound.login("alice", account_password("alice-pass-1"), "stays")
 
     for sock in (idle, half):
         closed, got = closed_within(sock, 10)
@@ -368,7 +368,7 @@ def test_running_out_of_descriptors_does_not_stop_accepting(tmp_path):
     s = start_config_server(tmp_path, prefix=["prlimit", "--nofile=96:96"],
                             c2s="max_negotiating_per_address = 1000")
     try:
-        s.add_user("alice@localhost", "alice-pass-1")
+        s.add_user("alice@localhost", account_password("alice-pass-1"))
         socks = []
         for i in range(150):
             try:
@@ -383,7 +383,7 @@ def test_running_out_of_descriptors_does_not_stop_accepting(tmp_path):
         for c in socks:
             c.close()
         with RawStream(s.c2s_port, timeout=15) as st:
-            assert st.login("alice", "alice-pass-1", "after").startswith("alice@localhost/")
+            assert st.login("alice", account_password("alice-pass-1"), "after").startswith("alice@localhost/")
     finally:
         s.stop()
 

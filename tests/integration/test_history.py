@@ -3,7 +3,7 @@ paging, and the errors for malformed or foreign archive requests."""
 import asyncio
 import datetime
 
-from raw_xmpp import NS_CLIENT, RawStream, q, stanza_error_condition
+from raw_xmpp import account_password, NS_CLIENT, RawStream, q, stanza_error_condition
 from xmpp_helpers import Clients, run, wait_for
 
 NS_MAM = "urn:xmpp:mam:2"
@@ -293,10 +293,10 @@ def test_archive_query_form_and_disco(server, users):
 
 
 def test_archive_survives_restart(fresh_server, tmp_path):
-    fresh_server.add_user("alice@localhost", "pw-a")
-    fresh_server.add_user("bob@localhost", "pw-b")
+    fresh_server.add_user("alice@localhost", account_password("pw-a"))
+    fresh_server.add_user("bob@localhost", account_password("pw-b"))
     with RawStream(fresh_server.c2s_port) as b:
-        b.login("bob", "pw-b", "r")
+        b.login("bob", account_password("pw-b"), "r")
         for i in range(3):
             b.send("<message to='alice@localhost' type='chat'><body>kept %d</body></message>" % i)
         b.iq("<ping xmlns='urn:xmpp:ping'/>", to="localhost")
@@ -305,7 +305,7 @@ def test_archive_survives_restart(fresh_server, tmp_path):
     fresh_server.stop()
     fresh_server.start()
     with RawStream(fresh_server.c2s_port) as a:
-        a.login("alice", "pw-a", "r")
+        a.login("alice", account_password("pw-a"), "r")
         results, _ = archive_query(a)
         assert result_bodies(results) == ["kept 0", "kept 1", "kept 2"]
 
@@ -320,9 +320,9 @@ def test_archive_items_expire_after_the_retention_period(tmp_path):
     srv = ConfigServer(data, path, "a.test").start()
     try:
         for jid in ("alice@a.test", "bob@a.test"):
-            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
         with RawStream(srv.c2s_port, host="a.test") as a:
-            a.login("alice", "pw-alice@a.test", "r")
+            a.login("alice", account_password("pw-alice@a.test"), "r")
             for body in ("old", "new"):
                 a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % body)
             a.iq("<ping xmlns='urn:xmpp:ping'/>")
@@ -337,7 +337,7 @@ def test_archive_items_expire_after_the_retention_period(tmp_path):
         assert n == 1
         srv.start()
         with RawStream(srv.c2s_port, host="a.test") as a:
-            a.login("alice", "pw-alice@a.test", "r")
+            a.login("alice", account_password("pw-alice@a.test"), "r")
             deadline = time.time() + 10
             while True:
                 results, fin = archive_query(a)

@@ -4,7 +4,7 @@ room archives (XEP-0313), XEP-0410 self-ping, persistence, and the errors that c
 import asyncio
 import time
 
-from raw_xmpp import NS_CLIENT, RawStream, q, stanza_error_condition
+from raw_xmpp import account_password, NS_CLIENT, RawStream, q, stanza_error_condition
 from xmpp_helpers import Clients, run, wait_for
 
 MUC = "conference.localhost"
@@ -332,11 +332,11 @@ def test_empty_temporary_room_disappears_and_disco(server, users):
 
 
 def test_persistent_room_survives_restart(fresh_server):
-    fresh_server.add_user("alice@localhost", "pw-a")
-    fresh_server.add_user("bob@localhost", "pw-b")
+    fresh_server.add_user("alice@localhost", account_password("pw-a"))
+    fresh_server.add_user("bob@localhost", account_password("pw-b"))
     room = "keep@" + MUC
     with RawStream(fresh_server.c2s_port) as a:
-        a.login("alice", "pw-a", "r")
+        a.login("alice", account_password("pw-a"), "r")
         a.send("<presence/>")
         join(a, room, "Alice")
         configure(a, room, {"muc#roomconfig_persistentroom": "1",
@@ -349,7 +349,7 @@ def test_persistent_room_survives_restart(fresh_server):
     fresh_server.stop()
     fresh_server.start()
     with RawStream(fresh_server.c2s_port) as b:
-        b.login("bob", "pw-b", "r")
+        b.login("bob", account_password("pw-b"), "r")
         b.send("<presence/>")
         got = join(b, room, "Bob")
         bodies = [e.find(q(NS_CLIENT, "body")).text for e in got
@@ -576,10 +576,10 @@ def test_room_archive_expires_after_the_retention_period(tmp_path):
     srv = ConfigServer(data, path, "a.test").start()
     room = "aging@conference.a.test"
     try:
-        assert srv.ctl("user", "add", "alice@a.test", "pw-alice@a.test").returncode == 0
+        assert srv.ctl("user", "add", "alice@a.test", account_password("pw-alice@a.test")).returncode == 0
         ids = {}
         with RawStream(srv.c2s_port, host="a.test") as a:
-            a.login("alice", "pw-alice@a.test", "r")
+            a.login("alice", account_password("pw-alice@a.test"), "r")
             a.send("<presence/>")
             join(a, room, "Alice")
             configure(a, room, {"muc#roomconfig_persistentroom": "1"})
@@ -597,7 +597,7 @@ def test_room_archive_expires_after_the_retention_period(tmp_path):
         assert n == 1
         srv.start()
         with RawStream(srv.c2s_port, host="a.test") as a:
-            a.login("alice", "pw-alice@a.test", "r")
+            a.login("alice", account_password("pw-alice@a.test"), "r")
             a.send("<presence/>")
             join(a, room, "Alice")
             deadline = time.time() + 10

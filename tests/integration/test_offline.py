@@ -4,7 +4,7 @@ import asyncio
 import time
 
 from conftest import Account, Users
-from raw_xmpp import NS_CLIENT, RawStream, q
+from raw_xmpp import account_password, NS_CLIENT, RawStream, q
 from xmpp_helpers import Clients, run, wait_for
 
 NS_DELAY = "urn:xmpp:delay"
@@ -125,7 +125,7 @@ def test_offline_message_to_unknown_user_is_not_stored(server, users):
         assert err.get("type") == "error"
     time.sleep(0.3)  # archive writes are group-committed within 50 ms
     # Creating that account later must not reveal the message.
-    ghost = Account("ghost-offline", "ghost-offline@localhost", "pw-ghost")
+    ghost = Account("ghost-offline", "ghost-offline@localhost", account_password("pw-ghost"))
     server.add_user(ghost.jid, ghost.password)
 
     async def body():

@@ -15,7 +15,7 @@ from omemo.storage import Just, Maybe, Nothing
 from omemo.types import DeviceInformation, TrustLevel
 from slixmpp.plugins.xep_0004.stanza import Form
 
-from raw_xmpp import NS_CLIENT, q
+from raw_xmpp import account_password, NS_CLIENT, q
 from xmpp_helpers import Clients, run, wait_for
 
 NS_OMEMO = twomemo.twomemo.NAMESPACE
@@ -125,8 +125,8 @@ def encrypted_of(msg_xml):
 
 def test_omemo_one_to_one_and_members_only_room(fresh_server):
     srv = fresh_server
-    srv.add_user("alice@localhost", "pw-alice")
-    srv.add_user("bob@localhost", "pw-bob")
+    srv.add_user("alice@localhost", account_password("pw-alice"))
+    srv.add_user("bob@localhost", account_password("pw-bob"))
     secret_11 = "one-to-one secret " + secrets.token_hex(8)
     secret_reply = "reply secret " + secrets.token_hex(8)
     secret_room = "room secret " + secrets.token_hex(8)
@@ -136,7 +136,7 @@ def test_omemo_one_to_one_and_members_only_room(fresh_server):
         def __init__(self, local, pw):
             self.local, self.jid, self.password = local, local + "@localhost", pw
 
-    alice, bob = Acc("alice", "pw-alice"), Acc("bob", "pw-bob")
+    alice, bob = Acc("alice", account_password("pw-alice")), Acc("bob", account_password("pw-bob"))
 
     async def body():
         async with Clients(srv) as cs:

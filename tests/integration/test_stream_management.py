@@ -3,7 +3,7 @@ XEP-0352 client state indication, over real TLS streams."""
 import socket
 import time
 
-from raw_xmpp import NS_CLIENT, NS_STREAM, RawStream, q, local_name
+from raw_xmpp import account_password, NS_CLIENT, NS_STREAM, RawStream, q, local_name
 from xmpp_helpers import Clients, run, wait_for
 
 NS_SM = "urn:xmpp:sm:3"
@@ -256,21 +256,21 @@ def test_session_not_resumed_in_time_ends_and_unacked_messages_go_offline(tmp_pa
     srv = ConfigServer(data, path, "a.test").start()
     try:
         for jid in ("alice@a.test", "bob@a.test"):
-            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
         s = RawStream(srv.c2s_port, host="a.test")
-        s.login("alice", "pw-alice@a.test", "phone")
+        s.login("alice", account_password("pw-alice@a.test"), "phone")
         s.send("<presence/>")
         s.expect(lambda e: e.tag == q(NS_CLIENT, "presence"))
         s.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
         assert s.expect(q(NS_SM, "enabled")).get("max") == "1"
         with RawStream(srv.c2s_port, host="a.test") as b:
-            b.login("bob", "pw-bob@a.test", "r")
+            b.login("bob", account_password("pw-bob@a.test"), "r")
             b.send("<message to='alice@a.test/phone' type='chat'><body>kept</body></message>")
             assert body_of(s.expect(is_msg)) == "kept"
             drop(s)
             time.sleep(2.5)
         with RawStream(srv.c2s_port, host="a.test") as again:
-            again.login("alice", "pw-alice@a.test", "laptop")
+            again.login("alice", account_password("pw-alice@a.test"), "laptop")
             again.send("<presence/>")
             m = again.expect(is_msg)
             assert body_of(m) == "kept"
@@ -287,9 +287,9 @@ def test_messages_beyond_max_unacked_of_a_waiting_session_go_offline(tmp_path):
     srv = ConfigServer(data, path, "a.test").start()
     try:
         for jid in ("alice@a.test", "bob@a.test"):
-            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
         s = RawStream(srv.c2s_port, host="a.test")
-        s.login("alice", "pw-alice@a.test", "phone")
+        s.login("alice", account_password("pw-alice@a.test"), "phone")
         s.send("<presence/>")
         s.expect(lambda e: e.tag == q(NS_CLIENT, "presence"))
         s.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
@@ -298,14 +298,14 @@ def test_messages_beyond_max_unacked_of_a_waiting_session_go_offline(tmp_path):
         time.sleep(0.5)
         n = 150
         with RawStream(srv.c2s_port, host="a.test") as b:
-            b.login("bob", "pw-bob@a.test", "r")
+            b.login("bob", account_password("pw-bob@a.test"), "r")
             b.send("".join("<message to='alice@a.test' type='chat'><body>w%03d</body></message>"
                            % i for i in range(n)))
             assert b.iq("<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
             time.sleep(3.5)  # the waiting session ends; what it kept goes offline too
         got = []
         with RawStream(srv.c2s_port, host="a.test") as again:
-            again.login("alice", "pw-alice@a.test", "laptop")
+            again.login("alice", account_password("pw-alice@a.test"), "laptop")
             again.send("<presence/>")
             while len(got) < n:
                 got.append(body_of(again.expect(is_msg, timeout=15)))

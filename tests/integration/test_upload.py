@@ -5,7 +5,7 @@ import ssl
 import time
 import urllib.parse
 
-from raw_xmpp import RawStream, q, stanza_error_condition
+from raw_xmpp import account_password, RawStream, q, stanza_error_condition
 from xmpp_helpers import Clients, run
 
 NS_UPLOAD = "urn:xmpp:http:upload:0"
@@ -115,9 +115,9 @@ def test_quota_per_account(tmp_path):
     path, data = write_config(tmp_path, "[modules.upload]\nquota_bytes = 2000\n")
     srv = ConfigServer(data, path, "a.test").start()
     try:
-        assert srv.ctl("user", "add", "alice@a.test", "pw-alice@a.test").returncode == 0
+        assert srv.ctl("user", "add", "alice@a.test", account_password("pw-alice@a.test")).returncode == 0
         with RawStream(srv.c2s_port, host="a.test") as s:
-            s.login("alice", "pw-alice@a.test", "r")
+            s.login("alice", account_password("pw-alice@a.test"), "r")
             put, _ = slot_urls(s.iq("<request xmlns='%s' filename='a' size='1500'/>" % NS_UPLOAD,
                                     to="a.test"))
             assert put.startswith("https://a.test:")
@@ -149,11 +149,11 @@ def test_limits_are_per_tenant(tmp_path):
     srv = ConfigServer(data, path, "a.test").start()
     try:
         for jid in ("alice@a.test", "carol@b.test"):
-            assert srv.ctl("user", "add", jid, "pw-" + jid).returncode == 0
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
         limits = {}
         for local, host in (("alice", "a.test"), ("carol", "b.test")):
             with RawStream(srv.c2s_port, host=host) as s:
-                s.login(local, "pw-%s@%s" % (local, host), "r")
+                s.login(local, account_password("%s@%s" % (local, host)), "r")
                 info = s.iq("<query xmlns='%s'/>" % NS_INFO, to=host)
                 field = [f for f in info.iter("{jabber:x:data}field")
                          if f.get("var") == "max-file-size"][0]
@@ -176,10 +176,10 @@ def test_stored_files_expire_after_the_retention_period(tmp_path):
                                         "retention_days = 1\n")
     srv = ConfigServer(data, path, "a.test").start()
     try:
-        assert srv.ctl("user", "add", "alice@a.test", "pw-alice@a.test").returncode == 0
+        assert srv.ctl("user", "add", "alice@a.test", account_password("pw-alice@a.test")).returncode == 0
         urls = {}
         with RawStream(srv.c2s_port, host="a.test") as s:
-            s.login("alice", "pw-alice@a.test", "r")
+            s.login("alice", account_password("pw-alice@a.test"), "r")
             for name in ("old.bin", "new.bin"):
                 put, get = slot_urls(s.iq("<request xmlns='%s' filename='%s' size='1400'/>"
                                           % (NS_UPLOAD, name), to="a.test"))
@@ -212,7 +212,7 @@ def test_stored_files_expire_after_the_retention_period(tmp_path):
         assert not (data / "uploads" / "a.test" / old_token).exists()
         assert http_request("GET", urls["new.bin"])[2] == b"y" * 1400
         with RawStream(srv.c2s_port, host="a.test") as s:
-            s.login("alice", "pw-alice@a.test", "r")
+            s.login("alice", account_password("pw-alice@a.test"), "r")
             ok = s.iq("<request xmlns='%s' filename='c' size='1400'/>" % NS_UPLOAD, to="a.test")
             assert ok.get("type") == "result", "the expired file's bytes were given back"
     finally:

@@ -22,6 +22,10 @@
 #include "rampart/http/router.h"
 #include "rampart/storage/stores.h"
 
+namespace rampart::security {
+class AccountService;
+}  // namespace rampart::security
+
 namespace rampart::core {
 
 enum class IqType { kGet, kSet };
@@ -114,6 +118,9 @@ class ModuleContext {
   // The base URL clients use for the HTTPS listener, e.g. "https://example.com:5281" (known
   // once listeners are bound; read it when handling requests, not at start()).
   virtual std::string httpsBaseUrl() const = 0;
+  // Account security for protocol modules (password changes under the tenant's policy); null
+  // when the server runs without it. Its methods run on the storage thread only.
+  virtual security::AccountService* accountService() = 0;
   // A per-session flag bit shared by name across modules and hosts (at most 32 names).
   virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;

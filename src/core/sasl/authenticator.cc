@@ -436,6 +436,16 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
                      "this one-time password must be changed first (sign in to the admin "
                      "console)");
   }
+  // A password past the tenant's maximum age (mlps profile) opens the account center only,
+  // which forces the change; app passwords are separate credentials and keep working.
+  if (matched == 0 && deps_.passwords != nullptr && acct->state.passwordChangedMs > 0) {
+    const auto days = deps_.passwords->rules(host_).maxAgeDays;
+    if (days > 0 && now - acct->state.passwordChangedMs > std::int64_t{days} * 86400000) {
+      co_return refuse(SaslError::kCredentialsExpired, "password-expired",
+                       "the password is older than this organisation's maximum of " +
+                           std::to_string(days) + " days: change it in the account center");
+    }
+  }
   result_.user = user;
   result_.credential = r.credential;
   result_.suspended = suspendedNow(acct->state, now);

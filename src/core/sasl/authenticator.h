@@ -22,6 +22,7 @@
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "rampart/storage/stores.h"
+#include "security/password/password_policy.h"
 #include "security/throttle/sign_in_throttle.h"
 
 namespace rampart::core::sasl {
@@ -34,6 +35,8 @@ struct AuthDeps {
   std::string fakeSaltKey;  // keys fake SCRAM salts for unknown users
   // Receives each checked attempt's login record (may be empty: records are not kept).
   std::function<void(storage::LoginRecord)> recordLogin;
+  // The tenants' password rules (maximum age); null: passwords do not expire.
+  const security::password::PasswordPolicy* passwords = nullptr;
 };
 
 // Where the attempt comes from.

@@ -17,6 +17,7 @@
 #include "core/workers.h"
 #include "rampart/http/router.h"
 #include "rampart/security/authz.h"
+#include "security/password/password_policy.h"
 #include "security/admin/admin_ops.h"
 #include "security/admin/sessions.h"
 #include "security/audit/audit_log.h"
@@ -49,6 +50,7 @@ struct AdminApiDeps {
   security::audit::AuditLog& audit;
   std::vector<std::string> hosts;
   AdminHooks hooks;
+  const security::password::PasswordPolicy* passwordPolicy = nullptr;  // outlives the API
 };
 
 class AdminApi {

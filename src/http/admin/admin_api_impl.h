@@ -165,6 +165,7 @@ struct AdminApi::Impl {
     ops = std::make_unique<security::admin::AdminOps>(storage, deps.audit, deps.hosts,
                                                       deps.config.scramIterations);
     ops->setAccountChanged(deps.hooks.accountChanged);
+    ops->setPasswordPolicy(deps.passwordPolicy);
     define();
   }
 

@@ -9,6 +9,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/admin/ops_util.h"
+#include "security/secrets/secret_hash.h"
 
 namespace rampart::security::admin {
 
@@ -416,6 +417,110 @@ core::Result<std::size_t> AdminOps::clearLocks(const Actor& who, const std::stri
     changed(parsed->host, parsed->user);
   }
   return n;
+}
+
+}  // namespace rampart::security::admin
+
+namespace rampart::security::admin {
+
+std::optional<password::Refusal> AdminOps::refusal(const std::string& host,
+                                                   const std::string& user,
+                                                   const std::string& pw) {
+  if (policy_ == nullptr) {
+    return std::nullopt;
+  }
+  bool secondFactor = false;
+  if (auto sec = storage_.admin().adminSecurity(host, user); sec.isOk() && sec.value()) {
+    secondFactor = sec.value()->totpEnrolled;
+  }
+  if (auto r = policy_->check(host, user, pw, secondFactor)) {
+    return r;
+  }
+  const auto rules = policy_->rules(host);
+  if (rules.history == 0) {
+    return std::nullopt;
+  }
+  auto state = storage_.accountSecurity().accountState(host, user);
+  if (!state.isOk()) {
+    return std::nullopt;  // a new account has no history
+  }
+  auto history = state.value().passwordHistory;
+  if (history.size() > rules.history) {
+    history.resize(rules.history);
+  }
+  const auto prepared = core::preparePassword(pw).value_or(pw);
+  if (password::PasswordPolicy::reused(prepared, history)) {
+    return password::Refusal{"reused", "the password must differ from the last " +
+                                           std::to_string(rules.history) + " passwords (" +
+                                           rules.profile + " policy)"};
+  }
+  return std::nullopt;
+}
+
+core::Status AdminOps::writePassword(const std::string& host, const std::string& user,
+                                     const std::string& prepared, bool create) {
+  std::vector<storage::Credential> current;
+  if (!create) {
+    auto creds = storage_.accounts().credentials(host, user);
+    if (!creds.isOk()) {
+      return creds.status();
+    }
+    current = std::move(creds).value();
+  }
+  auto verifiers = core::makeCredentials(prepared, scramIterations_, current);
+  auto st = create ? storage_.accounts().createAccount(host, user, verifiers)
+                   : storage_.accounts().setCredentials(host, user, verifiers);
+  if (!st.isOk()) {
+    return st;
+  }
+  auto state = storage_.accountSecurity().accountState(host, user);
+  if (!state.isOk()) {
+    return state.status();
+  }
+  auto s = std::move(state).value();
+  s.passwordChangedMs = now_();
+  const std::uint32_t keep = policy_ != nullptr ? policy_->rules(host).history : 0;
+  if (keep > 0) {
+    if (auto h = secrets::hashSecret(prepared)) {
+      s.passwordHistory.insert(s.passwordHistory.begin(), std::move(*h));
+    }
+  }
+  if (s.passwordHistory.size() > keep) {
+    s.passwordHistory.resize(keep);
+  }
+  return storage_.accountSecurity().putAccountState(host, user, s);
+}
+
+core::Status AdminOps::changeAccountPassword(const Actor& who, const std::string& pw) {
+  const auto action = audit_action::kUserPassword;
+  auto account = parseAccount(who.name);
+  if (!account) {
+    return core::Status::invalidArgument("not an account");
+  }
+  std::string problem;
+  std::optional<std::string> prepared;
+  if (pw.empty() || pw.size() > 1023) {
+    problem = "the password must be 1-1023 bytes";
+  } else if (!(prepared = core::preparePassword(pw))) {
+    problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
+  } else if (auto r = refusal(account->host, account->user, pw)) {
+    problem = r->message;
+  }
+  if (!problem.empty()) {
+    record(who, action, account->jid, account->host, AuditResult::kFailure, problem,
+           {{"by", "self"}});
+    return core::Status::invalidArgument(problem);
+  }
+  if (auto st = record(who, action, account->jid, account->host, AuditResult::kSuccess, {},
+                       {{"by", "self"}});
+      !st.isOk()) {
+    return unavailable(st);
+  }
+  auto st = writePassword(account->host, account->user, *prepared, false);
+  if (!st.isOk()) {
+    record(who, action, account->jid, account->host, AuditResult::kFailure, st.message());
+  }
+  return st;
 }
 
 }  // namespace rampart::security::admin

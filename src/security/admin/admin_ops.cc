@@ -76,7 +76,19 @@ std::string localActorName() {
   return "local:uid" + std::to_string(geteuid());
 }
 
-std::string generatePassword() { return core::randomToken(15); }
+std::string generatePassword() {
+  // 120 random bits; drawn again until it mixes lower, upper and digits, so that every
+  // password profile (mlps: three classes) accepts it.
+  for (;;) {
+    std::string pw = core::randomToken(15);
+    const bool lower = std::any_of(pw.begin(), pw.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    const bool upper = std::any_of(pw.begin(), pw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const bool digit = std::any_of(pw.begin(), pw.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (lower && upper && digit) {
+      return pw;
+    }
+  }
+}
 
 AdminOps::AdminOps(storage::Storage& storage, AuditSink& audit, std::vector<std::string> hosts,
                    std::uint32_t scramIterations, Clock now)
@@ -405,8 +417,10 @@ core::Status AdminOps::createUser(const Actor& who, const std::string& jid,
     problem = "not an account JID (user@host): " + jid;
   } else if (!servedTenant(account->host)) {
     problem = "no such tenant: " + account->host;
-  } else {
-    prepared = preparedPassword(password, problem);
+  } else if ((prepared = preparedPassword(password, problem))) {
+    if (auto r = refusal(account->host, account->user, password)) {
+      problem = r->message;
+    }
   }
   if (!problem.empty()) {
     record(who, action, jid, tenant, AuditResult::kFailure, problem);
@@ -415,8 +429,7 @@ core::Status AdminOps::createUser(const Actor& who, const std::string& jid,
   if (auto st = record(who, action, account->jid, tenant, AuditResult::kSuccess); !st.isOk()) {
     return unavailable(st);
   }
-  auto st = storage_.accounts().createAccount(account->host, account->user,
-                                              core::makeCredentials(*prepared, scramIterations_));
+  auto st = writePassword(account->host, account->user, *prepared, true);
   if (!st.isOk()) {
     record(who, action, account->jid, tenant, AuditResult::kFailure, st.message());
   }
@@ -493,8 +506,10 @@ core::Status AdminOps::setPassword(const Actor& who, const std::string& jid,
   std::optional<std::string> prepared;
   if (!account) {
     problem = "not an account JID (user@host): " + jid;
-  } else {
-    prepared = preparedPassword(password, problem);
+  } else if ((prepared = preparedPassword(password, problem))) {
+    if (auto r = refusal(account->host, account->user, password)) {
+      problem = r->message;
+    }
   }
   if (!problem.empty()) {
     record(who, action, jid, tenant, AuditResult::kFailure, problem);
@@ -515,8 +530,7 @@ core::Status AdminOps::setPassword(const Actor& who, const std::string& jid,
   if (auto st = record(who, action, account->jid, tenant, AuditResult::kSuccess); !st.isOk()) {
     return unavailable(st);
   }
-  auto st = storage_.accounts().setCredentials(account->host, account->user,
-                                               core::makeCredentials(*prepared, scramIterations_));
+  auto st = writePassword(account->host, account->user, *prepared, false);
   if (!st.isOk()) {
     record(who, action, account->jid, tenant, AuditResult::kFailure, st.message());
   }
@@ -568,6 +582,8 @@ core::Status AdminOps::changeOwnPassword(const Actor& who, const std::string& pa
     problem = "the password holds characters not allowed in passwords (RFC 8265 OpaqueString)";
   } else if (checkPassword(who.name, password)) {
     problem = "the new password must differ from the current one";
+  } else if (auto r = refusal(account->host, account->user, password)) {
+    problem = r->message;
   }
   if (!problem.empty()) {
     record(who, action, who.name, tenant, AuditResult::kFailure, problem);
@@ -576,8 +592,7 @@ core::Status AdminOps::changeOwnPassword(const Actor& who, const std::string& pa
   if (auto st = record(who, action, who.name, tenant, AuditResult::kSuccess); !st.isOk()) {
     return unavailable(st);
   }
-  auto st = storage_.accounts().setCredentials(account->host, account->user,
-                                               core::makeCredentials(*prepared, scramIterations_));
+  auto st = writePassword(account->host, account->user, *prepared, false);
   if (!st.isOk()) {
     record(who, action, who.name, tenant, AuditResult::kFailure, st.message());
     return st;

@@ -14,6 +14,7 @@
 #include "rampart/security/audit_sink.h"
 #include "rampart/security/authz.h"
 #include "rampart/storage/stores.h"
+#include "security/password/password_policy.h"
 
 namespace rampart::security::admin {
 
@@ -115,6 +116,13 @@ class AdminOps {
   core::Result<std::vector<storage::SignInLock>> listLocks(const Actor& who);
   core::Result<std::size_t> clearLocks(const Actor& who, const std::string& jid);
 
+  // The tenants' password policy, applied wherever a password is set (nullptr: length and
+  // characters only). Must outlive this object.
+  void setPasswordPolicy(const password::PasswordPolicy* policy) { policy_ = policy; }
+  // An account changes its own password (XEP-0077, the account center): the policy applies,
+  // no role is needed; audited as user.password by the account itself.
+  core::Status changeAccountPassword(const Actor& who, const std::string& password);
+
   // Called after a change the running server must apply to live sessions: (host, user).
   void setAccountChanged(std::function<void(const std::string&, const std::string&)> hook) {
     accountChanged_ = std::move(hook);
@@ -137,6 +145,12 @@ class AdminOps {
   // A message from the server to the account (delivered, or stored until it signs in); the
   // running server sends what is queued when it is told of the change.
   void notifyUser(const std::string& host, const std::string& user, const std::string& body);
+  // The policy's refusal of `password` for the account, history included; nullopt if fine.
+  std::optional<password::Refusal> refusal(const std::string& host, const std::string& user,
+                                           const std::string& password);
+  // Stores the new password's verifiers (keeping the account's salts) and its age and history.
+  core::Status writePassword(const std::string& host, const std::string& user,
+                             const std::string& prepared, bool create);
   void changed(const std::string& host, const std::string& user) {
     if (accountChanged_) accountChanged_(host, user);
   }
@@ -149,6 +163,7 @@ class AdminOps {
   std::uint32_t scramIterations_;
   Clock now_;
   std::function<void(const std::string&, const std::string&)> accountChanged_;
+  const password::PasswordPolicy* policy_ = nullptr;
 };
 
 // Where notices to users wait for the running server (KeyValueStore: host, owner "", this

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/sasl/scram.h"
+#include "security/secrets/secret_hash.h"
 
 namespace rampart::security::mfa {
 
@@ -19,8 +20,6 @@ constexpr char kBase32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 // Argon2id cost for recovery codes: OWASP's minimum (m = 19 MiB, t = 2). The codes carry 60
 // random bits, so the hash only has to make an offline search of a stolen database costly.
-constexpr unsigned long long kOpsLimit = 2;
-constexpr std::size_t kMemLimit = 19 * 1024 * 1024;
 
 std::string uriEscape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -163,12 +162,12 @@ RecoveryCodes newRecoveryCodes() {
     for (auto& c : code) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, code.data(), code.size(), kOpsLimit, kMemLimit) != 0) {
+    auto hash = secrets::hashSecret(code);
+    if (!hash) {
       continue;  // out of memory: fewer codes, never an unhashed one
     }
     out.codes.push_back(std::move(code));
-    out.hashes.emplace_back(hash);
+    out.hashes.push_back(std::move(*hash));
   }
   return out;
 }
@@ -185,7 +184,7 @@ std::optional<std::size_t> matchRecoveryCode(const std::vector<std::string>& has
     return std::nullopt;
   }
   for (std::size_t i = 0; i < hashes.size(); ++i) {
-    if (crypto_pwhash_str_verify(hashes[i].c_str(), normalized.data(), normalized.size()) == 0) {
+    if (secrets::verifySecret(hashes[i], normalized)) {
       return i;
     }
   }
