@@ -329,6 +329,23 @@ int run(int argc, char** argv) {
   security::throttle::ThrottlePolicy throttlePolicy;
   throttlePolicy.maxDelay = std::chrono::milliseconds(config.throttleMaxDelayMs);
   security::throttle::SignInThrottle throttle(throttlePolicy);
+  // Each tenant's lockout settings ([account_security] and [hosts.account_security]).
+  {
+    std::map<std::string, security::throttle::TenantLockout, std::less<>> lockouts;
+    for (const auto& h : config.hosts) {
+      const auto o = config.accountSecurityFor(h.name);
+      security::throttle::TenantLockout t;
+      t.threshold = o.lockoutThreshold.value_or(t.threshold);
+      t.lockFor = std::chrono::seconds(o.lockoutSeconds.value_or(t.lockFor.count()));
+      t.sprayThreshold = o.sprayThreshold.value_or(t.sprayThreshold);
+      t.sprayWindow = std::chrono::seconds(o.sprayWindowSeconds.value_or(t.sprayWindow.count()));
+      lockouts[h.name] = t;
+    }
+    throttle.setTenantPolicy([lockouts](const std::string& host) {
+      auto it = lockouts.find(host);
+      return it == lockouts.end() ? security::throttle::TenantLockout{} : it->second;
+    });
+  }
   security::throttle::ConnectionLimiter limiter(config.maxNegotiatingPerAddress,
                                                 config.maxNegotiating);
   core::RefusalLog refusals(metrics);
@@ -464,10 +481,6 @@ int run(int argc, char** argv) {
       }
     });
   };
-  hooks.accountChanged = [&](const std::string& host, const std::string& user) {
-    connections.recheck(user + "@" + host);
-    sendNotices();
-  };
   hooks.endSessionsOf = [&](const std::string& bare) {
     return connections.closeSessionsOf(bare, "policy-violation");
   };
@@ -495,6 +508,66 @@ int run(int argc, char** argv) {
     const bool critical = rule.starts_with("audit-") || rule == "storage-errors";
     alerts.raise(rule, critical ? "critical" : "warning", tenant, summary);
   };
+  // Sign-in locks are kept in the database (administrators list and clear them there, and a
+  // restart keeps them) and raise an alert; so does a tenant crossing its spraying threshold.
+  throttle.setLockListener([&](const security::throttle::LockEvent& e) {
+    const auto untilMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             e.until.time_since_epoch())
+                             .count();
+    const std::string what =
+        e.kind == "tenant" ? "password spraying against " + e.host + ": " +
+                                 std::to_string(e.failures) +
+                                 " failed sign-ins from unfamiliar places; unfamiliar attempts "
+                                 "are now slowed"
+                           : "sign-in lock (" + e.kind + ") on " +
+                                 (e.user.empty() ? std::string() : e.user + "@" + e.host + " ") +
+                                 (e.source.empty() ? std::string() : "from " + e.source + " ") +
+                                 "after " + std::to_string(e.failures) + " failures, until " +
+                                 security::audit::formatUtcMillis(untilMs);
+    alerts.raise(e.kind == "tenant" ? security::alerts::rule::kPasswordSpraying
+                                    : security::alerts::rule::kSignInLock,
+                 "warning", e.host, what);
+    if (e.kind == "tenant") {
+      return;
+    }
+    storage::SignInLock lock{e.key, e.kind, e.host, e.user, e.source, e.failures, untilMs,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()};
+    storageRunner.run([lock](storage::Storage& s) { s.accountSecurity().putLock(lock); });
+  });
+  // The locks the database still holds are the ones in force (administrators clear them
+  // there, with rampartctl or the admin API).
+  auto syncLocks = [&] {
+    storageRunner.run([&throttle](storage::Storage& s) {
+      auto locks = s.accountSecurity().locks();
+      if (!locks.isOk()) return;
+      std::vector<std::string> keys;
+      for (const auto& l : locks.value()) keys.push_back(l.key);
+      if (auto n = throttle.keepLocks(keys); n > 0) {
+        spdlog::info("event=sign_in_locks_cleared count={}", n);
+      }
+    });
+  };
+  hooks.accountChanged = [&](const std::string& host, const std::string& user) {
+    connections.recheck(user + "@" + host);
+    sendNotices();
+    syncLocks();
+  };
+  // Locks in force survive a restart.
+  {
+    auto locks = db->locks();
+    const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    if (locks.isOk()) {
+      for (const auto& l : locks.value()) {
+        if (l.lockedUntilMs > nowMs) {
+          throttle.restoreLock(l.key, std::chrono::milliseconds(l.lockedUntilMs - nowMs));
+        }
+      }
+    }
+  }
   db->setErrorHook([&alerts](std::string_view what) {
     alerts.raise(security::alerts::rule::kStorageErrors, "critical", "",
                  "storage error: " + std::string(what));
@@ -543,6 +616,7 @@ int run(int argc, char** argv) {
       if (ec) return;
       connections.recheck();
       sendNotices();
+      syncLocks();
       watchAccounts();
     });
   };

@@ -138,11 +138,11 @@ def test_downgrade_compatibility_switch_is_off_by_default_and_narrow(own):
 
 # ---- sign-in pacing -----------------------------------------------------------------------
 
-def guess(port, source, user, password, patience):
+def guess(port, source, user, password, patience, host="localhost"):
     """One scripted guess over direct TLS: returns ('answer', condition-or-'success', latency)
     or ('aborted', None, latency) when the answer took longer than `patience` seconds."""
     try:
-        with RawStream(port, direct_tls=True, source=source, timeout=10) as s:
+        with RawStream(port, direct_tls=True, source=source, timeout=10, host=host) as s:
             s.open_stream()
             client = ScramClient("SCRAM-SHA-256", user, password)
             s.send("<auth xmlns='%s' mechanism='SCRAM-SHA-256'>%s</auth>"
@@ -166,7 +166,7 @@ def guess(port, source, user, password, patience):
         return "error", str(e), 0.0
 
 
-def attack(port, sources, user, right, seconds, threads, patience):
+def attack(port, sources, user, right, seconds, threads, patience, host="localhost"):
     """`threads` parallel connections guessing for `seconds`; every fourth guess is the right
     password. Returns the outcomes."""
     results = []
@@ -177,7 +177,7 @@ def attack(port, sources, user, right, seconds, threads, patience):
         n = 0
         while time.monotonic() < stop:
             pw = right if n % 4 == 3 else "wrong-%d-%d" % (i, n)
-            r = guess(port, sources[i % len(sources)], user, pw, patience)
+            r = guess(port, sources[i % len(sources)], user, pw, patience, host)
             with lock:
                 results.append((pw == right,) + r)
             n += 1

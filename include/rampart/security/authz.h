@@ -38,8 +38,9 @@ enum class Permission {
   kDeviceWrite,     // create and revoke an account's device credentials
   kLoginRead,       // read login records
   kLockRead,        // see sign-in locks
-  kLockClear,       // clear sign-in locks
+  kLockClear,       // clear sign-in locks (keep last: kLastPermission)
 };
+inline constexpr Permission kLastPermission = Permission::kLockClear;
 
 struct PermissionInfo {
   Permission permission;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <cstring>
 
 #include "core/credentials.h"
 #include "core/log_value.h"
@@ -64,6 +65,19 @@ StorageCall<T> onStorage(StorageRunner& runner, const asio::any_io_executor& ex,
     asio::post(ex, [done] { done->cancel(); });
   });
   return call;
+}
+
+// A keyed digest of a wrong secret (never the secret itself), non-zero.
+std::uint64_t secretFingerprint(const std::string& key, const std::string& account,
+                                const std::string& secret) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const std::string what = account + "\n" + secret;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(what.data()), what.size(), mac, &len);
+  std::uint64_t fp = 0;
+  std::memcpy(&fp, mac, sizeof fp);
+  return fp | 1;
 }
 
 bool lockedNow(const storage::AccountState& s, std::int64_t now) {
@@ -127,10 +141,12 @@ void Authenticator::record(storage::LoginRecord r) {
   }
 }
 
-awaitable<bool> Authenticator::answerWhenDue(const std::string& account, bool right) {
+awaitable<bool> Authenticator::answerWhenDue(const std::string& account, bool right,
+                                             std::uint64_t attempt) {
   auto at = deps_.throttle.checked(peer_.key, account,
                                    right ? SignInThrottle::Verdict::kRight
-                                         : SignInThrottle::Verdict::kWrong);
+                                         : SignInThrottle::Verdict::kWrong,
+                                   attempt);
   if (!at) {
     deps_.refusals.refuse("sign-in-throttled", peer_.address, "answer would wait beyond the limit");
     co_return false;
@@ -144,10 +160,11 @@ awaitable<bool> Authenticator::answerWhenDue(const std::string& account, bool ri
   co_return true;
 }
 
-awaitable<AuthStep> Authenticator::failure(SaslError error, std::string text) {
+awaitable<AuthStep> Authenticator::failure(SaslError error, std::string text,
+                                           std::uint64_t attempt) {
   if (answersGuess(error)) {
     const std::string key = accountKeyFor(saslUser_);
-    const bool due = co_await answerWhenDue(key, false);
+    const bool due = co_await answerWhenDue(key, false, attempt);
     ++failures_;
     spdlog::info("event=auth_failed peer={} user={} host={} condition={} failures={}",
                  peer_.address, logQuoted(saslUser_), host_, saslErrorName(error), failures_);
@@ -388,7 +405,13 @@ awaitable<AuthStep> Authenticator::plain(const std::optional<std::string>& initi
     matched = *call.result;
   }
   if (!matched) {
-    co_return co_await failure(SaslError::kNotAuthorized);
+    // The server sees a PLAIN password: the same wrong one again (a client retrying a stale
+    // saved password) counts once. A keyed digest, never the password, is remembered.
+    const std::string account = host_ + "/" + *user;
+    const std::uint64_t fp = secretFingerprint(deps_.fakeSaltKey, account, msg->password);
+    std::string none;
+    auto step = co_await failure(SaslError::kNotAuthorized, none, fp);
+    co_return step;
   }
   if (!msg->authzid.empty() && msg->authzid != *user + "@" + host_) {
     co_return co_await failure(SaslError::kInvalidAuthzid);

@@ -93,10 +93,14 @@ class Authenticator {
   boost::asio::awaitable<AuthStep> plain(const std::optional<std::string>& initial);
   boost::asio::awaitable<AuthStep> succeeded(const std::string& user, std::size_t matched,
                                              std::string data);
-  boost::asio::awaitable<AuthStep> failure(SaslError error, std::string text = {});
+  // `attempt`: a fingerprint of the wrong secret when the mechanism shows it (PLAIN), so that
+  // the same wrong password repeated counts once.
+  boost::asio::awaitable<AuthStep> failure(SaslError error, std::string text = {},
+                                           std::uint64_t attempt = 0);
   // Records a checked attempt and waits until its answer is due; false when the throttle
   // refuses (answer temporary-auth-failure).
-  boost::asio::awaitable<bool> answerWhenDue(const std::string& account, bool right);
+  boost::asio::awaitable<bool> answerWhenDue(const std::string& account, bool right,
+                                             std::uint64_t attempt = 0);
   std::string accountKeyFor(const std::string& rawUser) const;
   storage::LoginRecord newRecord(const std::string& user) const;
   void record(storage::LoginRecord r);

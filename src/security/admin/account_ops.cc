@@ -386,16 +386,19 @@ core::Result<std::vector<storage::SignInLock>> AdminOps::listLocks(const Actor& 
     return st;
   }
   auto all = storage_.accountSecurity().locks();
-  if (!all.isOk() || !who.principal || who.principal->tenant.empty()) {
+  if (!all.isOk()) {
     return all;
   }
-  std::vector<storage::SignInLock> mine;
+  // Locks in force only; a tenant-scoped administrator sees its tenant's.
+  const auto now = now_();
+  const std::string scope = who.principal ? who.principal->tenant : std::string();
+  std::vector<storage::SignInLock> out;
   for (auto& l : all.value()) {
-    if (l.host == who.principal->tenant) {
-      mine.push_back(std::move(l));
+    if (l.lockedUntilMs > now && (scope.empty() || l.host == scope)) {
+      out.push_back(std::move(l));
     }
   }
-  return mine;
+  return out;
 }
 
 core::Result<std::size_t> AdminOps::clearLocks(const Actor& who, const std::string& jid) {

@@ -30,6 +30,8 @@ inline constexpr std::string_view kAuditVerification = "audit-verification";
 inline constexpr std::string_view kAuditUnwritable = "audit-unwritable";
 inline constexpr std::string_view kCertificateExpiry = "tls-certificate-expiry";
 inline constexpr std::string_view kStorageErrors = "storage-errors";
+inline constexpr std::string_view kSignInLock = "sign-in-lock";
+inline constexpr std::string_view kPasswordSpraying = "password-spraying";
 }  // namespace rule
 
 struct AlertOptions {

@@ -11,7 +11,7 @@ namespace {
 
 TEST(Authz, EveryPermissionHasOneRowAndAName) {
   std::set<std::string_view> names;
-  for (int p = 0; p <= static_cast<int>(Permission::kAlertAcknowledge); ++p) {
+  for (int p = 0; p <= static_cast<int>(kLastPermission); ++p) {
     const auto& info = permissionInfo(static_cast<Permission>(p));
     EXPECT_EQ(static_cast<int>(info.permission), p);
     EXPECT_TRUE(names.insert(info.name).second) << info.name;

@@ -16,10 +16,22 @@
 // counts), and admits() lets the caller refuse before it spends anything on the check.
 //
 // An address where an account signed in successfully before (remembered in memory, a few per
-// account) is familiar to that account: attempts from it are paced by the address alone, so
-// an attacker guessing from elsewhere cannot lock the real user out.
+// account) is familiar to that account: attempts from it count against that account-and-address
+// pair instead of the account, so an attacker guessing from elsewhere cannot lock the real
+// user out (what Entra ID calls smart lockout).
+//
+// Soft locks on top of the pacing (MLPS 8.1.4.1 b): when a key's failures reach its tenant's
+// threshold (the account from unfamiliar places, the account from one familiar address, or an
+// address), the key is locked for lockSeconds, doubling with every further lock of that key
+// (up to a day); a locked key's attempts get a temporary failure without any check. The
+// tenant key counts failures from unfamiliar places on all its accounts (password spraying:
+// many accounts, few tries each); past its threshold every unfamiliar attempt on the tenant is
+// paced by it. A wrong password repeated (when the mechanism lets the server see it: PLAIN,
+// HTTPS) is not counted again. Locks are reported to a listener (persisted, alerted) and can
+// be cleared.
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -38,6 +50,24 @@ struct ThrottlePolicy {
   std::size_t maxKeys = 100000;           // bounded memory under a distributed attack
   std::size_t familiarPerAccount = 8;     // addresses remembered per account
   std::size_t maxFamiliarAccounts = 100000;
+  std::uint32_t addressLockThreshold = 50;  // failures from one address, then a lock
+};
+
+// The lockout settings of one tenant (account_security.lockout_* and spray_*).
+struct TenantLockout {
+  std::uint32_t threshold = 10;     // failures of an account (or account and address)
+  std::chrono::seconds lockFor{300};  // the first lock; doubled for each further one
+  std::uint32_t sprayThreshold = 30;  // failures from unfamiliar places on the tenant
+  std::chrono::seconds sprayWindow{600};
+};
+
+// A lock as it starts.
+struct LockEvent {
+  std::string key;
+  std::string kind;  // "account", "account-source", "source" or "tenant"
+  std::string host, user, source;
+  std::uint32_t failures = 0;
+  std::chrono::system_clock::time_point until;
 };
 
 class SignInThrottle {
@@ -49,6 +79,15 @@ class SignInThrottle {
   enum class Verdict { kWrong, kRight };
 
   explicit SignInThrottle(ThrottlePolicy policy = {}, Now now = nullptr);
+  // Start-up only: the lockout settings per tenant (default: TenantLockout{}), and who is told
+  // of each new lock and of a tenant crossing its spraying threshold (called without the
+  // throttle's lock held, on the thread that recorded the failure).
+  void setTenantPolicy(std::function<TenantLockout(const std::string& host)> policy) {
+    tenantPolicy_ = std::move(policy);
+  }
+  void setLockListener(std::function<void(const LockEvent&)> listener) {
+    lockListener_ = std::move(listener);
+  }
 
   static std::string addressKey(const std::string& address) { return "a:" + address; }
   static std::string accountKey(const std::string& host, const std::string& user) {
@@ -63,8 +102,20 @@ class SignInThrottle {
   // beyond maxWait, answer with a temporary failure (a wrong guess still counted). A right one
   // forgets the account's failures (not the address's, or one valid account of his own would
   // let an attacker reset his address) and makes the address familiar to the account.
+  // `attempt`: a fingerprint of the wrong secret when the server saw it (0: unknown); the same
+  // wrong secret again is paced but not counted again.
   std::optional<TimePoint> checked(const std::string& address, const std::string& account,
-                                   Verdict verdict);
+                                   Verdict verdict, std::uint64_t attempt = 0);
+
+  // Ends every lock and failure count of one account ("u:user@host"), wherever it came from.
+  void clearAccount(const std::string& account);
+  // Keeps only the locks whose keys are in `kept` (the persisted ones: an administrator
+  // cleared the others); returns how many were cleared.
+  std::size_t keepLocks(const std::vector<std::string>& kept);
+  // Start-up: a persisted lock still in force for `left`.
+  void restoreLock(const std::string& key, std::chrono::milliseconds left);
+  // Whether the key is locked now (tests, and the admin view).
+  bool locked(const std::string& key);
 
   // The spacing the key's next answer would get (for logs and tests).
   std::chrono::milliseconds delayFor(const std::string& key);
@@ -75,17 +126,28 @@ class SignInThrottle {
     unsigned failures = 0;
     TimePoint lastFailure{};
     TimePoint lastSlot{};
+    unsigned locks = 0;          // locks so far (each doubles the next)
+    TimePoint lockedUntil{};
+    std::vector<std::uint64_t> recent;  // fingerprints of recent wrong secrets
   };
+  struct Key {
+    std::string name;
+    enum class Kind { kAddress, kAccount, kAccountSource, kTenant } kind;
+  };
+  std::vector<Key> keysFor(const std::string& address, const std::string& account) const;
+  TenantLockout tenantOf(const std::string& account) const;
+  std::chrono::milliseconds keyDelay(const Key& k, const Entry& e) const;
+  bool lockedNow(const std::string& key, TimePoint now);  // requires mu_
   std::chrono::milliseconds delayOf(unsigned n) const;
   Entry* live(const std::string& key, TimePoint now);  // requires mu_
-  std::vector<std::string> keysOf(const std::string& address,
-                                   const std::string& account) const;  // requires mu_
-  TimePoint slotFor(const std::vector<std::string>& keys, TimePoint now);  // requires mu_
+  TimePoint slotFor(const std::vector<Key>& keys, TimePoint now);  // requires mu_
   bool familiar(const std::string& account, const std::string& address) const;  // requires mu_
   void remember(const std::string& account, const std::string& address);       // requires mu_
 
   const ThrottlePolicy policy_;
   const Now now_;
+  std::function<TenantLockout(const std::string&)> tenantPolicy_;
+  std::function<void(const LockEvent&)> lockListener_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
   // account key -> addresses it signed in from, most recent last. Guarded by mu_.

@@ -164,13 +164,109 @@ TEST(SignInThrottle, FamiliarAddressIsNotLockedOutByGuessesFromElsewhere) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(guessWrong(t, c, "198.51.100." + std::to_string(i), acct));
   }
-  // ...an unfamiliar address waits the account's delay, the familiar one answers at once.
-  auto stranger = t.checked("203.0.113.9", acct, V::kWrong);
-  ASSERT_TRUE(stranger);
-  EXPECT_GE(*stranger - c.now, 8s);
+  // ...which locks it for unfamiliar places (ten failures), while the familiar address still
+  // answers at once.
+  EXPECT_FALSE(t.admits("203.0.113.9", acct));
+  EXPECT_FALSE(t.checked("203.0.113.9", acct, V::kWrong));
   auto again = t.checked("192.0.2.1", acct, V::kRight);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, c.now);
+}
+
+TEST(SignInThrottle, LocksGrowAndAreReported) {
+  FakeClock c;
+  SignInThrottle t({}, c.fn());
+  t.setTenantPolicy([](const std::string&) { return TenantLockout{3, 60s, 100, 600s}; });
+  std::vector<LockEvent> seen;
+  t.setLockListener([&](const LockEvent& e) { seen.push_back(e); });
+  const std::string acct = SignInThrottle::accountKey("example.com", "erin");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(guessWrong(t, c, "198.51.100." + std::to_string(i), acct));
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, "account");
+  EXPECT_EQ(seen[0].user, "erin");
+  EXPECT_EQ(seen[0].host, "example.com");
+  EXPECT_TRUE(t.locked(acct));
+  EXPECT_FALSE(t.admits("203.0.113.1", acct));
+  c.now += 61s;
+  EXPECT_FALSE(t.locked(acct));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(guessWrong(t, c, "198.51.100." + std::to_string(i), acct));
+  }
+  // The second lock lasts twice as long.
+  c.now += 61s;
+  EXPECT_TRUE(t.locked(acct));
+  c.now += 60s;
+  EXPECT_FALSE(t.locked(acct));
+}
+
+TEST(SignInThrottle, SprayingManyAccountsPacesTheTenant) {
+  FakeClock c;
+  SignInThrottle t({}, c.fn());
+  t.setTenantPolicy([](const std::string&) { return TenantLockout{10, 60s, 5, 600s}; });
+  std::vector<LockEvent> seen;
+  t.setLockListener([&](const LockEvent& e) { seen.push_back(e); });
+  // One guess per account, each from its own address: below the spraying threshold nothing
+  // waits, past it every unfamiliar attempt on the tenant does.
+  for (int i = 0; i < 5; ++i) {
+    auto at = t.checked("198.51.100." + std::to_string(i),
+                        SignInThrottle::accountKey("example.com", "u" + std::to_string(i)),
+                        V::kWrong);
+    ASSERT_TRUE(at);
+    EXPECT_EQ(*at, c.now);
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, "tenant");
+  auto paced = t.checked("198.51.100.77", SignInThrottle::accountKey("example.com", "u77"),
+                         V::kWrong);
+  ASSERT_TRUE(paced);
+  EXPECT_GE(*paced - c.now, 250ms);
+  // Another tenant is not affected.
+  auto other = t.checked("198.51.100.78", SignInThrottle::accountKey("other.org", "u1"),
+                         V::kWrong);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(*other, c.now);
+}
+
+TEST(SignInThrottle, TheSameWrongSecretCountsOnce) {
+  FakeClock c;
+  SignInThrottle t({}, c.fn());
+  t.setTenantPolicy([](const std::string&) { return TenantLockout{3, 60s, 100, 600s}; });
+  const std::string acct = SignInThrottle::accountKey("example.com", "fred");
+  // A phone retrying a stale saved password does not lock the account...
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(t.checked("192.0.2.9", acct, V::kWrong, 0xABCDEF));
+    c.now += 10s;
+  }
+  EXPECT_FALSE(t.locked(acct));
+  // ...different wrong secrets do.
+  for (std::uint64_t g = 1; g <= 3; ++g) {
+    t.checked("192.0.2.9", acct, V::kWrong, g);
+    c.now += 10s;
+  }
+  EXPECT_TRUE(t.locked(acct));
+}
+
+TEST(SignInThrottle, AdministratorsClearLocks) {
+  FakeClock c;
+  SignInThrottle t({}, c.fn());
+  t.setTenantPolicy([](const std::string&) { return TenantLockout{2, 600s, 100, 600s}; });
+  const std::string a = SignInThrottle::accountKey("example.com", "gina");
+  const std::string b = SignInThrottle::accountKey("example.com", "hank");
+  for (const auto& acct : {a, b}) {
+    guessWrong(t, c, "198.51.100.1", acct);
+    guessWrong(t, c, "198.51.100.2", acct);
+  }
+  ASSERT_TRUE(t.locked(a));
+  ASSERT_TRUE(t.locked(b));
+  // The store still holds b's lock only: a's was cleared there.
+  EXPECT_EQ(t.keepLocks({b}), 1u);
+  EXPECT_FALSE(t.locked(a));
+  EXPECT_TRUE(t.locked(b));
+  t.clearAccount(b);
+  EXPECT_FALSE(t.locked(b));
+  EXPECT_TRUE(t.admits("198.51.100.3", b));
 }
 
 }  // namespace
