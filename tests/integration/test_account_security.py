@@ -4,7 +4,9 @@ and suspend) and unfreeze, one-click logout, and the login record."""
 import json
 import time
 
-from slixmpp.exceptions import IqError
+import pytest
+
+from admin_client import AdminClient
 
 from raw_xmpp import NS_CLIENT, NS_SASL, RawStream, q, stanza_error_condition
 from xmpp_helpers import Clients, run
@@ -305,3 +307,97 @@ def test_lock_list_and_clear_contract(server, users):
     out = ctl_ok(server, "lock", "clear", alice.jid)
     assert out.startswith("ok: cleared")
     assert server.ctl("lock", "clear", "not a jid").returncode == 1
+
+
+# ---- the same through the admin API --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tokens(server):
+    out = {}
+    for role in ("sysadmin", "secadmin", "auditor"):
+        r = server.ctl("token", "create", "%s@localhost" % role, "--label", "account-security")
+        assert r.returncode == 0, r.stderr
+        out[role] = r.stdout.strip()
+    return out
+
+
+def api(server, token):
+    return AdminClient(server.admin_port, token=token)
+
+
+def test_admin_api_freeze_logout_devices_logins_and_locks(server, users, tokens):
+    alice = users.new("alice")
+    path = "/api/v1/users/%s" % alice.jid.replace("@", "%40")
+    sec, aud = api(server, tokens["secadmin"]), api(server, tokens["auditor"])
+    # Devices: created (password shown once), listed without it, used, revoked.
+    r = sec.post(path + "/devices", {"name": "Desk phone"})
+    assert r.status == 201, r
+    created = r.json()
+    assert len(created["password"]) == 19 and created["name"] == "Desk phone"
+    assert try_auth(server, alice.local, created["password"]).tag == q(NS_SASL, "success")
+    listed = sec.get(path + "/devices").json()["items"]
+    assert [d["id"] for d in listed] == [created["id"]] and "password" not in listed[0]
+    assert sec.delete(path + "/devices/" + created["id"]).status == 204
+    assert sec.delete(path + "/devices/" + created["id"]).status == 404
+    # Freeze (suspend, until a time) and unfreeze; the auditor may not.
+    assert aud.post(path + "/freeze", {"reason": "x"}).status == 403
+    live = session(server, alice)
+    try:
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        r = sec.post(path + "/freeze", {"mode": "lock", "until": until, "reason": "API test"})
+        assert r.status == 204, r
+        cond, text = ends_within(live, 1)
+        assert cond == "policy-violation"
+    finally:
+        live.close()
+    assert sec.post(path + "/unfreeze", {"reason": "done"}).status == 204
+    assert sec.post(path + "/unfreeze", {"reason": "again"}).status == 409
+    # Logout everywhere.
+    live = session(server, alice)
+    try:
+        assert sec.post(path + "/logout", {"revoke_devices": True}).status == 204
+        ends_within(live, 1)
+    finally:
+        live.close()
+    # Login records: the auditor reads them, paged with a cursor.
+    r = aud.get(path + "/logins?limit=2")
+    assert r.status == 200
+    page = r.json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    for field in ("time", "source", "client", "credential", "country", "result", "reason"):
+        assert field in page["items"][0]
+    older = aud.get(path + "/logins?limit=2&cursor=" + page["next_cursor"]).json()["items"]
+    assert older and older[0]["id"] < page["items"][-1]["id"]
+    # Locks: listed for secadmin and auditor; cleared by secadmin only.
+    assert aud.get("/api/v1/locks").status == 200
+    assert aud.delete(path + "/locks").status == 403
+    r = sec.delete(path + "/locks")
+    assert r.status == 200 and r.json()["cleared"] == 0
+
+
+def test_admin_api_account_security_bad_input(server, users, tokens):
+    alice = users.new("alice")
+    path = "/api/v1/users/%s" % alice.jid.replace("@", "%40")
+    sec = api(server, tokens["secadmin"])
+    cases = [
+        (path + "/freeze", {"reason": "x", "mode": "melt"}),
+        (path + "/freeze", {"reason": "x", "until": "tomorrow"}),
+        (path + "/freeze", {"reason": "x", "until": "2001-01-01T00:00:00Z"}),
+        (path + "/freeze", {"reason": "x" * 501}),
+        (path + "/freeze", {"reason": "x", "extra": 1}),
+        (path + "/freeze", {}),
+        (path + "/logout", {"revoke_devices": "yes"}),
+        (path + "/devices", {"name": ""}),
+        (path + "/devices", {"name": "a\u0000b"}),
+        (path + "/devices", {"name": "'; DROP TABLE devices; --" * 3}),
+        ("/api/v1/users/not-a-jid/freeze", {"reason": "x"}),
+    ]
+    for url, body in cases:
+        r = sec.post(url, body)
+        assert r.status in (400, 404, 422), (url, body, r)
+        assert r.headers["content-type"] == "application/problem+json", r
+    r = sec.request("POST", path + "/freeze", body=b"{not json")
+    assert r.status == 400 and r.headers["content-type"] == "application/problem+json"
+    # Nothing changed: the account signs in, has no device, is not frozen.
+    assert try_auth(server, alice.local, alice.password).tag == q(NS_SASL, "success")
+    assert sec.get(path + "/devices").json()["items"] == []

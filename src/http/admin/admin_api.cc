@@ -93,6 +93,32 @@ void AdminApi::Impl::define() {
      P::kUserRead, &Impl::userSessions);
   op("DELETE", "/api/v1/users/{jid}/sessions", "session.end",
      "End all of an account's sessions (forced logout)", P::kSessionEnd, &Impl::endUserSessions);
+  op("POST", "/api/v1/users/{jid}/freeze", "user.freeze",
+     "Freeze an account: lock (sessions end, sign-in refused) or suspend (read-only)",
+     P::kAccountFreeze, &Impl::freezeUser,
+     R"({"type":"object","required":["reason"],"additionalProperties":false,"properties":{"mode":{"enum":["lock","suspend"]},"until":{"type":["string","null"],"format":"date-time"},"reason":{"type":"string","minLength":1,"maxLength":500}}})");
+  op("POST", "/api/v1/users/{jid}/unfreeze", "user.unfreeze", "Unfreeze an account",
+     P::kAccountFreeze, &Impl::unfreezeUser,
+     R"({"type":"object","required":["reason"],"additionalProperties":false,"properties":{"reason":{"type":"string","minLength":1,"maxLength":500}}})");
+  op("POST", "/api/v1/users/{jid}/logout", "user.logout",
+     "End every session of the account (streams, resumable sessions, WebSocket), optionally "
+     "revoking its device credentials",
+     P::kSessionEnd, &Impl::logoutUser,
+     R"({"type":"object","additionalProperties":false,"properties":{"revoke_devices":{"type":"boolean"}}})");
+  op("GET", "/api/v1/users/{jid}/devices", "device.list", "An account's device credentials",
+     P::kDeviceRead, &Impl::devices);
+  op("POST", "/api/v1/users/{jid}/devices", "device.create",
+     "A new app password for one device (shown once)", P::kDeviceWrite, &Impl::addDevice,
+     R"({"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":64}}})");
+  op("DELETE", "/api/v1/users/{jid}/devices/{id}", "device.revoke",
+     "Revoke a device credential (that device's sessions end)", P::kDeviceWrite,
+     &Impl::revokeDevice);
+  op("GET", "/api/v1/users/{jid}/logins", "login.list",
+     "An account's sign-in attempts, newest first (cursor pagination)", P::kLoginRead,
+     &Impl::logins);
+  op("GET", "/api/v1/locks", "lock.list", "Sign-in locks in force", P::kLockRead, &Impl::locks);
+  op("DELETE", "/api/v1/users/{jid}/locks", "lock.clear", "Clear an account's sign-in locks",
+     P::kLockClear, &Impl::clearLocks);
   op("GET", "/api/v1/roles", "role.list", "Administrators and their roles", P::kAdminRead,
      &Impl::roles);
   op("POST", "/api/v1/roles", "role.grant", "Grant an administrator role", P::kRoleWrite,

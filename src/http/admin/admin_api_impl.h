@@ -53,6 +53,14 @@ inline Response problemOf(int status, std::string_view slug, std::string_view ti
   return r;
 }
 
+// Query helpers shared by the handler files (admin_handlers.cc).
+std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q, const char* name);
+// The page size of a list (query `limit`): `fallback` when absent; nullopt when out of range.
+std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
+                                     std::size_t fallback);
+Response badLimit();
+std::string queryOr(const std::map<std::string, std::string>& q, const char* name);
+
 inline Response fromStatus(const core::Status& st) {
   using C = core::Status::Code;
   switch (st.code()) {
@@ -207,6 +215,16 @@ struct AdminApi::Impl {
   Response consistencyProof(Call& c);
   Response alertList(Call& c);
   Response alertAcknowledge(Call& c);
+  // Account security (account_handlers.cc).
+  Response freezeUser(Call& c);
+  Response unfreezeUser(Call& c);
+  Response logoutUser(Call& c);
+  Response devices(Call& c);
+  Response addDevice(Call& c);
+  Response revokeDevice(Call& c);
+  Response logins(Call& c);
+  Response locks(Call& c);
+  Response clearLocks(Call& c);
 
   // A tenant the caller names, checked against its scope.
   std::optional<Response> scope(Call& c, Permission p, const std::string& tenant,

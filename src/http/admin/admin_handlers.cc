@@ -42,6 +42,18 @@ json::object sessionJson(const Principal& p, Stage stage, const std::string& csr
   return o;
 }
 
+// An RFC 9162 proof as the API serves it: base64 hashes in order.
+json::array proofJson(const std::vector<security::audit::Hash>& proof) {
+  json::array out;
+  for (const auto& h : proof) {
+    out.push_back(json::value(core::sasl::base64Encode(h)));
+  }
+  return out;
+}
+
+
+}  // namespace
+
 std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q,
                                     const char* name) {
   auto it = q.find(name);
@@ -74,21 +86,10 @@ Response badLimit() {
                    "limit must be 1 to " + std::to_string(kMaxPage));
 }
 
-// An RFC 9162 proof as the API serves it: base64 hashes in order.
-json::array proofJson(const std::vector<security::audit::Hash>& proof) {
-  json::array out;
-  for (const auto& h : proof) {
-    out.push_back(json::value(core::sasl::base64Encode(h)));
-  }
-  return out;
-}
-
 std::string queryOr(const std::map<std::string, std::string>& q, const char* name) {
   auto it = q.find(name);
   return it == q.end() ? std::string() : it->second;
 }
-
-}  // namespace
 
 Response AdminApi::Impl::signIn(Call& c) {
   Fields f{c.body};

@@ -117,6 +117,16 @@ std::int64_t Fields::integer(const char* name, std::int64_t fallback, std::int64
   return n;
 }
 
+bool Fields::boolean(const char* name, bool fallback) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return fallback;
+  if (!v->is_bool()) {
+    if (problem.empty()) problem = std::string("\"") + name + "\" must be true or false";
+    return fallback;
+  }
+  return v->as_bool();
+}
+
 void Fields::rejectUnknown(std::initializer_list<const char*> allowed) {
   for (const auto& field : o) {
     const std::string_view key = field.key();

@@ -29,6 +29,7 @@ struct Fields {
   // A string field (nullopt-like empty when absent); wrong types and lengths set `problem`.
   std::string str(const char* name, bool required, std::size_t maxLen = 1024);
   std::int64_t integer(const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi);
+  bool boolean(const char* name, bool fallback);
   // Every field not named here is an error.
   void rejectUnknown(std::initializer_list<const char*> allowed);
 };
