@@ -183,6 +183,28 @@ void readAccountSecurity(const toml::table& t, const std::string& prefix,
       o.sprayThreshold = u32(5, 100000);
     } else if (k == "spray_window_seconds") {
       o.sprayWindowSeconds = u32(60, 86400);
+    } else if (k == "anomaly_rules") {
+      const auto* arr = v.as_array();
+      if (arr == nullptr) throw ConfigError(key + " must be an array of rule names");
+      std::vector<std::string> rules;
+      for (auto&& e : *arr) {
+        const std::string name = need<std::string>(e, key);
+        if (name != "failure-burst" && name != "new-device" && name != "new-country" &&
+            name != "impossible-travel" && name != "unusual-hour") {
+          throw ConfigError(key + ": unknown rule \"" + name + "\" (" + where(e) + ")");
+        }
+        rules.push_back(name);
+      }
+      o.anomalyRules = std::move(rules);
+    } else if (k == "anomaly_action") {
+      o.anomalyAction = need<std::string>(v, key);
+      if (*o.anomalyAction != "alert" && *o.anomalyAction != "freeze") {
+        throw ConfigError(key + " must be \"alert\" or \"freeze\" (" + where(v) + ")");
+      }
+    } else if (k == "failure_burst_threshold") {
+      o.failureBurstThreshold = u32(2, 10000);
+    } else if (k == "impossible_travel_kmh") {
+      o.impossibleTravelKmh = static_cast<double>(intIn(v, key, 100, 100000));
     } else {
       throw ConfigError("unknown option " + key + " (" + where(v) + ")");
     }
@@ -204,6 +226,10 @@ void AccountSecurityOptions::overrideWith(const AccountSecurityOptions& o) {
   take(lockoutSeconds, o.lockoutSeconds);
   take(sprayThreshold, o.sprayThreshold);
   take(sprayWindowSeconds, o.sprayWindowSeconds);
+  take(anomalyRules, o.anomalyRules);
+  take(anomalyAction, o.anomalyAction);
+  take(failureBurstThreshold, o.failureBurstThreshold);
+  take(impossibleTravelKmh, o.impossibleTravelKmh);
 }
 
 AccountSecurityOptions Config::accountSecurityFor(std::string_view host) const {
@@ -465,6 +491,8 @@ Config loadConfig(const std::string& path) {
       for (auto&& [k, v] : *t) {
         if (k == "password_blocklist") {
           c.passwordBlocklist = need<std::string>(v, "account_security.password_blocklist");
+        } else if (k == "geoip_database") {
+          c.geoipDatabase = need<std::string>(v, "account_security.geoip_database");
         } else {
           rest.insert(k, v);
         }

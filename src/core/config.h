@@ -44,6 +44,11 @@ struct AccountSecurityOptions {
   std::optional<std::uint32_t> lockoutSeconds;         // first soft lock; doubles each time
   std::optional<std::uint32_t> sprayThreshold;         // failures on distinct accounts
   std::optional<std::uint32_t> sprayWindowSeconds;
+  // Sign-in anomaly rules (security/logins).
+  std::optional<std::vector<std::string>> anomalyRules;
+  std::optional<std::string> anomalyAction;  // "alert" or "freeze"
+  std::optional<std::uint32_t> failureBurstThreshold;
+  std::optional<double> impossibleTravelKmh;
   void overrideWith(const AccountSecurityOptions& o);
 };
 
@@ -132,6 +137,8 @@ struct Config {
   AccountSecurityOptions accountSecurity;  // server-wide; tenants may override
   // A common-password list (one per line) refused by every profile; empty: none.
   std::string passwordBlocklist = "/usr/share/john/password.lst";
+  // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
+  std::string geoipDatabase;
 
   std::vector<HostConfig> hosts;
   std::map<std::string, ModuleOptions> modules;

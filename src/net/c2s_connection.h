@@ -114,6 +114,7 @@ class C2SConnection final : public core::Session,
   bool interested() const override { return interested_.load(std::memory_order_relaxed); }
   core::ElementPtr lastPresence() const override;
   bool detached() const override { return detached_.load(std::memory_order_acquire); }
+  bool deviceCredential() const override { return !deviceId_.empty(); }
   void close(std::string_view condition) override;
   void markInterested() override { interested_.store(true, std::memory_order_relaxed); }
 

@@ -352,7 +352,15 @@ int run(int argc, char** argv) {
   metrics.gauge("rampart_c2s_negotiating", {}, "Client connections still negotiating");
   net::ConnectionSet connections;
   net::SmRegistry smRegistry;
-  security::logins::LoginRecorder logins(storageRunner);
+  std::unique_ptr<security::logins::GeoIp> geoip;
+  if (!config.geoipDatabase.empty()) {
+    auto g = security::logins::GeoIp::open(config.geoipDatabase);
+    if (!g.isOk()) {
+      throw core::ConfigError("account_security.geoip_database: " + g.status().message());
+    }
+    geoip = std::move(g).value();
+  }
+  security::logins::LoginRecorder logins(config, storageRunner, std::move(geoip), {});
   core::sasl::AuthDeps authDeps{config, storageRunner, throttle, refusals,
                                 core::sasl::randomBytes(32),
                                 [&logins](storage::LoginRecord r) { logins.record(std::move(r)); },
@@ -508,6 +516,27 @@ int run(int argc, char** argv) {
     const bool critical = rule.starts_with("audit-") || rule == "storage-errors";
     alerts.raise(rule, critical ? "critical" : "warning", tenant, summary);
   };
+  // Sign-in anomalies: alerts, a message to the user, and (when configured) a freeze, made by
+  // the same operations as an administrator's, as "rampartd".
+  logins.setHooks(security::logins::RecorderHooks{
+      [&alerts](std::string_view rule, const std::string& tenant, const std::string& summary,
+                const std::string& subject) {
+        alerts.raise(rule, "warning", tenant, summary, subject);
+      },
+      [&router](const std::string& host, const std::string& user, const std::string& body) {
+        core::Element m("message", std::string(core::kNsClient));
+        m.setAttr("from", host).setAttr("to", user + "@" + host).setAttr("type", "normal");
+        m.setAttr("id", core::randomToken(9));
+        m.addChild("subject", std::string(core::kNsClient)).addText("New sign-in");
+        m.addChild("body", std::string(core::kNsClient)).addText(body);
+        router.route(std::move(m));
+      },
+      [&](const std::string& host, const std::string& user, const std::string& reason) {
+        const security::admin::Actor rule{"rampartd", std::nullopt, "local", "anomaly rules", {}};
+        if (adminOps.freezeUser(rule, user + "@" + host, "lock", 0, reason).isOk()) {
+          hooks.accountChanged(host, user);
+        }
+      }});
   // Sign-in locks are kept in the database (administrators list and clear them there, and a
   // restart keeps them) and raise an alert; so does a tenant crossing its spraying threshold.
   throttle.setLockListener([&](const security::throttle::LockEvent& e) {
@@ -526,7 +555,7 @@ int run(int argc, char** argv) {
                                  security::audit::formatUtcMillis(untilMs);
     alerts.raise(e.kind == "tenant" ? security::alerts::rule::kPasswordSpraying
                                     : security::alerts::rule::kSignInLock,
-                 "warning", e.host, what);
+                 "warning", e.host, what, e.key);
     if (e.kind == "tenant") {
       return;
     }
@@ -554,7 +583,21 @@ int run(int argc, char** argv) {
     sendNotices();
     syncLocks();
   };
-  // Locks in force survive a restart.
+  // Locks in force survive a restart, and so do the addresses each account signed in from
+  // (the last 30 days of successful sign-ins), so a lock still stops strangers only.
+  {
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() -
+                       30LL * 86400000;
+    auto familiar = db->recentSuccesses(since, 100000);
+    if (familiar.isOk()) {
+      for (auto it = familiar.value().rbegin(); it != familiar.value().rend(); ++it) {
+        throttle.rememberFamiliar(
+            security::throttle::SignInThrottle::accountKey(it->host, it->user), it->source);
+      }
+    }
+  }
   {
     auto locks = db->locks();
     const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -718,6 +761,9 @@ int run(int argc, char** argv) {
         alerts.raise(security::alerts::rule::kAuditVerification, "critical", "",
                      "audit log verification failed: " + v.problem);
       }
+      // Login records are kept as long as the audit log.
+      storageRunner.run([cutoff = nowMs - std::int64_t{config.auditRetentionDays} * 86400000](
+                            storage::Storage& s) { s.accountSecurity().pruneLogins(cutoff); });
       auto pruned = auditLog->pruneBefore(nowMs - std::int64_t{config.auditRetentionDays} * 86400000);
       if (pruned.isOk() && pruned.value() > 0) {
         auditEvent(security::audit_action::kAuditPrune, "audit log", security::AuditResult::kSuccess,

@@ -134,3 +134,14 @@ def test_expired_password_gets_credentials_expired(policy_server):
     # Setting a new password (here by the administrator) ends the expiry.
     accepted(s, "user", "passwd", "old1@a.test", "Kx9-fresh-Quartz")
     assert sign_in(s, "old1", "a.test", "Kx9-fresh-Quartz").tag == q(NS_SASL, "success")
+
+
+def test_an_app_password_session_cannot_replace_the_password(policy_server):
+    s = policy_server
+    accepted(s, "user", "add", "d1@a.test", "Kx9-main-Quartz")
+    app = s.ctl("device", "add", "d1@a.test", "Phone").stdout.strip()
+    with RawStream(s.tls_port, direct_tls=True, host="a.test") as c:
+        c.login("d1", app, "phone")
+        r = register_change(c, "d1", "Kx9-taken-Quartz")
+        assert r.get("type") == "error" and stanza_error_condition(r) == "not-allowed"
+    assert sign_in(s, "d1", "a.test", "Kx9-main-Quartz").tag == q(NS_SASL, "success")

@@ -36,6 +36,9 @@ class Session {
   // The client's connection is gone and the session waits to be resumed (XEP-0198): what is
   // delivered now is queued, not seen. Thread-safe.
   virtual bool detached() const { return false; }
+  // Signed in with a per-device credential (an app password), not the account's password:
+  // such a session may not change the account's password. Fixed once bound.
+  virtual bool deviceCredential() const { return false; }
 
   // Feature flags that modules keep per session (bits from ModuleContext::sessionFlag), e.g.
   // carbons enabled or client inactive. Thread-safe.

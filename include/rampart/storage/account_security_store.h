@@ -114,6 +114,10 @@ class AccountSecurityStore {
   virtual Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                          std::string_view user) = 0;
   virtual Result<std::size_t> pruneLogins(std::int64_t beforeMs) = 0;
+  // Successful sign-ins since `sinceMs`, newest first, at most `limit` (start-up: familiar
+  // addresses).
+  virtual Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
+                                                           std::size_t limit) = 0;
 
   virtual Status putLock(const SignInLock& lock) = 0;
   virtual Result<std::vector<SignInLock>> locks() = 0;

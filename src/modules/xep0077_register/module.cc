@@ -34,6 +34,12 @@ void RegisterModule::start(core::ModuleContext& ctx) {
                                         "accounts are removed by an administrator"));
       return;
     }
+    // A device's own credential is not the account's password: it cannot replace it.
+    if (origin->deviceCredential()) {
+      router.route(core::makeErrorReply(iq, core::ErrorType::kCancel, "not-allowed",
+                                        "sign in with the account's password to change it"));
+      return;
+    }
     const core::Element* user = q->child("username", kNs);
     const core::Element* pass = q->child("password", kNs);
     if (user == nullptr || pass == nullptr || pass->text().empty()) {

@@ -65,11 +65,12 @@ AlertPipeline::~AlertPipeline() {
 }
 
 void AlertPipeline::raise(std::string_view rule, std::string_view severity,
-                          const std::string& tenant, const std::string& summary) {
+                          const std::string& tenant, const std::string& summary,
+                          const std::string& subject) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
-    const std::string key = std::string(rule) + "\n" + tenant;
+    const std::string key = std::string(rule) + "\n" + tenant + "\n" + subject;
     auto it = lastSent_.find(key);
     if (it != lastSent_.end() && now - it->second < options_.quiet) {
       spdlog::info("event=alert_repeat rule={} tenant={}", rule, core::logQuoted(tenant));

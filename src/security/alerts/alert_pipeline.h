@@ -55,8 +55,10 @@ class AlertPipeline {
   AlertPipeline& operator=(const AlertPipeline&) = delete;
 
   // `severity`: "info", "warning" or "critical"; `tenant` empty for the whole server.
+  // `subject` (an account, for per-account rules) keeps repeats about different subjects
+  // apart: only the same rule, tenant and subject within the quiet period is held back.
   void raise(std::string_view rule, std::string_view severity, const std::string& tenant,
-             const std::string& summary);
+             const std::string& summary, const std::string& subject = {});
 
  private:
   struct Outgoing {

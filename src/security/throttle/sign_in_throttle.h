@@ -112,6 +112,12 @@ class SignInThrottle {
   // Keeps only the locks whose keys are in `kept` (the persisted ones: an administrator
   // cleared the others); returns how many were cleared.
   std::size_t keepLocks(const std::vector<std::string>& kept);
+  // Start-up: an address where the account signed in successfully before (from the login
+  // records), so that the owner stays familiar across restarts.
+  void rememberFamiliar(const std::string& account, const std::string& address) {
+    std::lock_guard lock(mu_);
+    remember(account, address);
+  }
   // Start-up: a persisted lock still in force for `left`.
   void restoreLock(const std::string& key, std::chrono::milliseconds left);
   // Whether the key is locked now (tests, and the admin view).

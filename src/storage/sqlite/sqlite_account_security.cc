@@ -280,6 +280,22 @@ Result<std::size_t> SqliteStorage::pruneLogins(std::int64_t beforeMs) {
   return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
+Result<std::vector<LoginRecord>> SqliteStorage::recentSuccesses(std::int64_t sinceMs,
+                                                                std::size_t limit) {
+  Stmt q(db_, "SELECT " LOGIN_COLUMNS
+              " FROM logins WHERE time >= ?1 AND success=1 ORDER BY id DESC LIMIT ?2");
+  q.int64(1, sinceMs).int64(2, static_cast<std::int64_t>(limit));
+  std::vector<LoginRecord> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(readLogin(q));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading recent sign-ins");
+  }
+  return out;
+}
+
 Status SqliteStorage::putLock(const SignInLock& l) {
   Stmt q(db_, "INSERT INTO sign_in_locks (" LOCK_COLUMNS
               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO UPDATE SET "

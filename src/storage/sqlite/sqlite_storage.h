@@ -136,6 +136,8 @@ class SqliteStorage final : public Storage,
   Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                  std::string_view user) override;
   Result<std::size_t> pruneLogins(std::int64_t beforeMs) override;
+  Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
+                                                   std::size_t limit) override;
   Status putLock(const SignInLock& lock) override;
   Result<std::vector<SignInLock>> locks() override;
   Result<std::size_t> clearLocks(std::string_view host, std::string_view user) override;
