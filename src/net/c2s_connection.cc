@@ -220,7 +220,7 @@ void C2SConnection::recheckSecurity() {
         const bool active = st.frozenUntilMs == 0 || now < st.frozenUntilMs;
         if (st.freezeMode == "lock" && active) {
           v.end = "policy-violation";
-          v.text = "this account has been locked by a security administrator";
+          v.text = "this account has been locked";
         } else if (st.sessionsRevokedMs != 0 && at < st.sessionsRevokedMs) {
           v.end = "policy-violation";
           v.text = "this account has been signed out everywhere";
@@ -328,10 +328,6 @@ void C2SConnection::closeTransport() {
 
 C2SConnection::~C2SConnection() {
   deps_.connections.remove(this);
-  // Signed in but never bound a resource: the sign-in is still recorded.
-  if (pendingLogin_ && deps_.auth.recordLogin) {
-    deps_.auth.recordLogin(std::move(*pendingLogin_));
-  }
   counters_.connections.fetch_sub(1, std::memory_order_relaxed);
   delete &counters_;
 }
@@ -1483,6 +1479,12 @@ void C2SConnection::negotiationDone() {
 
 void C2SConnection::finish() {
   tConnections.all.erase(this);
+  // Signed in but never bound a resource: the sign-in is still recorded (here, on the network
+  // thread while the server runs; never from the destructor, which may run after shutdown).
+  if (pendingLogin_ && deps_.auth.recordLogin) {
+    deps_.auth.recordLogin(std::move(*pendingLogin_));
+    pendingLogin_.reset();
+  }
   negotiationDone();
   if (state_ == State::kClosed || hibernating_) {
     return;

@@ -222,8 +222,8 @@ class C2SConnection final : public core::Session,
   std::string authedUser_;
   std::int64_t authAtMs_ = 0;  // when it signed in (logouts end sessions signed in before)
   std::string deviceId_;      // the app password it signed in with, if any
-  // The sign-in's login record, written once the resource is known (or when the connection
-  // ends without binding one).
+  // The sign-in's login record, written once the resource is known (or in finish(), when the
+  // connection ends without binding one).
   std::optional<storage::LoginRecord> pendingLogin_;
   // Frozen in "suspend" mode: the session may read but not send (set at sign-in and when a
   // security administrator freezes or unfreezes the account).

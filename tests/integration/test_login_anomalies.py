@@ -124,14 +124,21 @@ def test_places_new_country_impossible_travel_and_the_users_message(geo_server):
 def test_new_device_and_failure_burst(geo_server):
     s = geo_server
     pw = add(s, "gadgets@a.test")
-    with login(s, SHANGHAI + "9", "gadgets", "a.test", pw, "phone"):
+    phone = s.ctl("device", "add", "gadgets@a.test", "Phone").stdout.strip()
+    laptop = s.ctl("device", "add", "gadgets@a.test", "Laptop").stdout.strip()
+    with login(s, SHANGHAI + "9", "gadgets", "a.test", phone, "x1"):
         pass
-    # The admin API reads after the storage thread has handled the sign-in: no wait needed.
+    # A password sign-in from an unnamed client is no device; the phone's second use is known.
+    with login(s, SHANGHAI + "9", "gadgets", "a.test", pw, "x2"):
+        pass
+    with login(s, SHANGHAI + "9", "gadgets", "a.test", phone, "x3"):
+        pass
+    # The admin API reads after the storage thread has handled the sign-ins: no wait needed.
     assert not [a for a in alerts(s, "login-new-device") if "gadgets@a.test" in a["summary"]]
-    with login(s, SHANGHAI + "9", "gadgets", "a.test", pw, "laptop"):
+    with login(s, SHANGHAI + "9", "gadgets", "a.test", laptop, "x4"):
         pass
     found = wait_alert(s, "login-new-device", "gadgets@a.test")
-    assert found and "resource:laptop" in found[0]["summary"]
+    assert found and "app-password:" in found[0]["summary"]
     for _ in range(4):
         with RawStream(s.tls_port, direct_tls=True, host="a.test", source=SHANGHAI + "10") as st:
             st.secure()

@@ -451,7 +451,7 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
   // Only the right credential learns that the account is locked: a guess learns nothing.
   if (lockedNow(acct->state, now)) {
     co_return refuse(SaslError::kAccountDisabled, "account-locked",
-                     "this account is locked by a security administrator");
+                     "this account is locked; ask your security administrator");
   }
   // RFC 6120 6.5.2 <credentials-expired/>: the right password, which must be changed first.
   if (matched == 0 && acct->oneTimePassword) {
@@ -459,14 +459,15 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
                      "this one-time password must be changed first (sign in to the admin "
                      "console)");
   }
-  // A password past the tenant's maximum age (mlps profile) opens the account center only,
-  // which forces the change; app passwords are separate credentials and keep working.
+  // A password past the tenant's maximum age (mlps profile) opens no XMPP session until it is
+  // changed; app passwords are separate credentials and keep working.
   if (matched == 0 && deps_.passwords != nullptr && acct->state.passwordChangedMs > 0) {
     const auto days = deps_.passwords->rules(host_).maxAgeDays;
     if (days > 0 && now - acct->state.passwordChangedMs > std::int64_t{days} * 86400000) {
       co_return refuse(SaslError::kCredentialsExpired, "password-expired",
                        "the password is older than this organisation's maximum of " +
-                           std::to_string(days) + " days: change it in the account center");
+                           std::to_string(days) + " days: it must be changed (ask your "
+                           "administrator to set a new one)");
     }
   }
   result_.user = user;

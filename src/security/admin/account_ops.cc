@@ -128,11 +128,14 @@ core::Status AdminOps::freezeUser(const Actor& who, const std::string& jid, cons
     record(who, action, parsed->jid, tenant, AuditResult::kFailure, st.message());
     return st;
   }
+  // The sign-in anomaly rules act as "rampartd"; everyone else is an administrator.
+  const std::string by = who.name == "rampartd" ? " automatically (sign-in anomaly rules)"
+                                                : " by a security administrator";
   notifyUser(host, user,
              std::string(mode == "lock" ? "Your account has been locked"
                                         : "Your account has been suspended (you can read but "
                                           "not send messages)") +
-                 " by a security administrator. Reason: " + reason +
+                 by + ". Reason: " + reason +
                  (untilMs != 0 ? " (until " + std::to_string(untilMs / 1000) + " Unix time)" : ""));
   changed(host, user);
   return core::Status::ok();

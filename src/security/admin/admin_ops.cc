@@ -655,7 +655,13 @@ core::Result<std::vector<BootstrapAccount>> AdminOps::bootstrap(const std::strin
   const Actor system{"rampartd", std::nullopt, "local", "first start", {}};
   for (Role r : kAllRoles) {
     const std::string jid = std::string(roleName(r)) + "@" + host;
-    const std::string password = generatePassword();
+    // A random password can still look systematic to cracklib (runs like "bcd"): draw again
+    // until the tenant's policy accepts it.
+    std::string password = generatePassword();
+    for (int tries = 0; tries < 100 && refusal(host, std::string(roleName(r)), password);
+         ++tries) {
+      password = generatePassword();
+    }
     if (auto st = createUser(system, jid, password); !st.isOk()) {
       return st;
     }

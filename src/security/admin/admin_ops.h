@@ -119,7 +119,7 @@ class AdminOps {
   // The tenants' password policy, applied wherever a password is set (nullptr: length and
   // characters only). Must outlive this object.
   void setPasswordPolicy(const password::PasswordPolicy* policy) { policy_ = policy; }
-  // An account changes its own password (XEP-0077, the account center): the policy applies,
+  // An account changes its own password (XEP-0077): the policy applies,
   // no role is needed; audited as user.password by the account itself.
   core::Status changeAccountPassword(const Actor& who, const std::string& password);
 

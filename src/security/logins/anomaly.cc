@@ -33,7 +33,9 @@ std::string deviceOf(const storage::LoginRecord& r) {
   if (!r.client.empty()) {
     return "client:" + r.client;
   }
-  return "resource:" + r.resource.substr(0, r.resource.find('.'));
+  // A password sign-in from a client that does not name itself: resources are often random
+  // per session (or chosen by the server), so they identify nothing.
+  return {};
 }
 
 namespace {
@@ -74,8 +76,7 @@ std::vector<Finding> evaluate(const AnomalyRules& rules, const storage::LoginRec
   if (successes.empty()) {
     return out;
   }
-  if (rules.newDevice) {
-    const std::string device = deviceOf(current);
+  if (const std::string device = deviceOf(current); rules.newDevice && !device.empty()) {
     if (std::none_of(successes.begin(), successes.end(),
                      [&](const auto* r) { return deviceOf(*r) == device; })) {
       out.push_back({std::string(kNewDevice), "a sign-in from a device not seen before (" +

@@ -39,7 +39,8 @@ struct Finding {
 };
 
 // What identifies a device in the record: its app password, else the client software as it
-// names itself, else the resource (without a random suffix some clients add after a dot).
+// names itself (SASL2 user agent); empty when neither is known (resources are often random per
+// session, so a plain password sign-in from an unnamed client is never "a new device").
 std::string deviceOf(const storage::LoginRecord& r);
 
 // The rules `current` breaks given the account's earlier records (newest first). A first

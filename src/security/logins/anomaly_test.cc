@@ -45,17 +45,24 @@ TEST(Anomaly, NewCountryAndImpossibleTravel) {
   EXPECT_NEAR(distanceKm(31.23, 121.47, 40.71, -74.0), 11860, 60);
 }
 
-TEST(Anomaly, NewDeviceByAppPasswordClientOrResource) {
+TEST(Anomaly, NewDeviceByAppPasswordOrClientNameOnly) {
   auto phone = at(0, true);
+  phone.credential = "app-password:p1";
   auto laptop = at(kHour, true);
-  laptop.resource = "laptop";
+  laptop.credential = "app-password:l2";
   EXPECT_EQ(rules(evaluate({}, laptop, {phone})), (std::vector<std::string>{"new-device"}));
-  // Conversations-style resources keep their prefix: the same device.
+  auto again = at(2 * kHour, true);
+  again.credential = "app-password:l2";
+  EXPECT_TRUE(evaluate({}, again, {laptop, phone}).empty());
+  // A password sign-in from an unnamed client, whatever its resource, is not a device.
   auto a = at(0, true);
   a.resource = "Conversations.AbCd";
   auto b = at(kHour, true);
-  b.resource = "Conversations.XyZw";
+  b.resource = "x7Hq2";
   EXPECT_TRUE(evaluate({}, b, {a}).empty());
+  auto named = at(2 * kHour, true);
+  named.client = "Gajim";
+  EXPECT_EQ(rules(evaluate({}, named, {a})), (std::vector<std::string>{"new-device"}));
 }
 
 TEST(Anomaly, FailureBurstFiresOnceAtTheThreshold) {

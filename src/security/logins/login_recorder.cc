@@ -67,8 +67,8 @@ void LoginRecorder::record(storage::LoginRecord r) {
       hooks_.notify(r.host, r.user,
                     "New sign-in to your account at " + audit::formatUtcMillis(r.timeMs) +
                         " from " + device + " in " + where + " (" + reasons +
-                        "). If this wasn't you, sign out everywhere from the account center "
-                        "and change your password.");
+                        "). If this wasn't you, tell your security administrator at once: "
+                        "they can sign you out everywhere.");
     }
     // Only a successful sign-in freezes: failures alone would let anyone lock any account.
     if (r.success && rules.action == "freeze" && hooks_.freeze) {

@@ -1,6 +1,5 @@
 #pragma once
-// Keeps the login record (MLPS 8.1.4.4 f; 登录日志): every checked sign-in attempt, XMPP and
-// HTTPS, with its place when a GeoIP database is configured, and the last use of the device
+// Keeps the login record (MLPS 8.1.4.4 f; 登录日志): every checked XMPP sign-in attempt, with its place when a GeoIP database is configured, and the last use of the device
 // credential that signed in; then runs the tenant's anomaly rules over it (anomaly.h) and
 // raises alerts, tells the user of a new sign-in, or freezes the account.
 // Thread-safe: record() may be called from any thread; the work happens on the storage thread.

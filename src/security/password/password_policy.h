@@ -1,6 +1,6 @@
 #pragma once
 // Password policy (MLPS 2.0 8.1.4.1 a; NIST SP 800-63B 5.1.1.2), applied wherever a password
-// is set: rampartctl, the admin API, XEP-0077 in XMPP clients and the account center. Two
+// is set: rampartctl, the admin API and console, and XEP-0077 in XMPP clients. Two
 // built-in profiles because the standards disagree:
 //   mlps: at least 8 characters from at least 3 of 4 classes, changed every 90 days, none of
 //         the last 5 reused;
