@@ -108,6 +108,14 @@ void SmRegistry::remove(const std::string& id, const C2SConnection* c) {
   }
 }
 
+namespace {
+// Whether a full JID is one of the account's resources.
+bool ofAccount(const std::string& fullJid, std::string_view bareJid) {
+  return fullJid.size() > bareJid.size() && fullJid.starts_with(bareJid) &&
+         fullJid[bareJid.size()] == '/';
+}
+}  // namespace
+
 void ConnectionSet::add(const std::shared_ptr<C2SConnection>& c) {
   std::lock_guard lock(mu_);
   all_.emplace(c.get(), c);
@@ -131,8 +139,7 @@ std::vector<SessionInfo> ConnectionSet::sessionsOf(std::string_view bareJid) con
   std::vector<SessionInfo> out;
   std::lock_guard lock(mu_);
   for (const auto& [raw, info] : sessions_) {
-    if (info.fullJid.size() > bareJid.size() && info.fullJid.starts_with(bareJid) &&
-        info.fullJid[bareJid.size()] == '/') {
+    if (ofAccount(info.fullJid, bareJid)) {
       out.push_back(info);
     }
   }
@@ -145,8 +152,7 @@ std::size_t ConnectionSet::closeSessionsOf(std::string_view bareJid, std::string
     std::lock_guard lock(mu_);
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       const auto& info = it->second;
-      if (info.fullJid.size() > bareJid.size() && info.fullJid.starts_with(bareJid) &&
-          info.fullJid[bareJid.size()] == '/') {
+      if (ofAccount(info.fullJid, bareJid)) {
         if (auto c = all_.find(it->first); c != all_.end()) {
           if (auto conn = c->second.lock()) {
             victims.push_back(std::move(conn));
@@ -188,10 +194,26 @@ void ConnectionSet::closeAll(std::string_view condition) {
 }
 
 void ConnectionSet::recheck(std::string_view bareJid) {
-  for (auto& c : live()) {
-    if (bareJid.empty() || c->jid().bareStr() == bareJid) {
+  if (bareJid.empty()) {
+    for (auto& c : live()) {
       c->recheckSecurity();
     }
+    return;
+  }
+  // The bound sessions' JIDs as recorded here (a connection's own JID belongs to its thread).
+  std::vector<std::shared_ptr<C2SConnection>> found;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [raw, info] : sessions_) {
+      if (ofAccount(info.fullJid, bareJid)) {
+        if (auto it = all_.find(raw); it != all_.end()) {
+          if (auto c = it->second.lock()) found.push_back(std::move(c));
+        }
+      }
+    }
+  }
+  for (auto& c : found) {
+    c->recheckSecurity();
   }
 }
 
