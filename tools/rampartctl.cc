@@ -21,6 +21,7 @@
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
+#include "security/logins/login_json.h"
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
@@ -293,17 +294,7 @@ int loginLogCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops
   for (const auto& r : rows.value()) {
     const std::string time = security::audit::formatUtcMillis(r.timeMs);
     if (json) {
-      boost::json::object o{{"time", time},
-                            {"source", r.source},
-                            {"port", r.port},
-                            {"protocol", r.protocol},
-                            {"client", r.client},
-                            {"resource", r.resource},
-                            {"credential", r.credential},
-                            {"country", r.country},
-                            {"city", r.city},
-                            {"result", r.success ? "success" : "failure"},
-                            {"reason", r.reason}};
+      const boost::json::object o = security::logins::loginJson(r);
       std::cout << boost::json::serialize(o) << "\n";
     } else {
       std::cout << time << " " << (r.success ? "success" : "failure") << " from " << r.source

@@ -946,7 +946,10 @@ try {
     await ctx.close();
   });
 } catch (e) {
-  console.log(`stopped: ${e.message}`);
+  // Something outside a check threw: the checks after it never ran, and that is a failure,
+  // never a silent skip.
+  results.push([`stopped before the remaining checks: ${e.message}`, false]);
+  console.log(`FAIL stopped before the remaining checks: ${e.stack || e}`);
 } finally {
   await browser.close();
   await new Promise((resolve) => {
@@ -956,4 +959,5 @@ try {
   });
   rmSync(server.dir, { recursive: true, force: true });
 }
+// The exit status tells make test whether any check failed (a stop above counts as one).
 process.exit(summary() ? 1 : 0);

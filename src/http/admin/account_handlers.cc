@@ -7,6 +7,7 @@
 #include "http/admin/admin_api_impl.h"
 #include "rampart/core/datetime.h"
 #include "rampart/core/jid.h"
+#include "security/logins/login_json.h"
 
 namespace rampart::http::admin {
 
@@ -128,32 +129,20 @@ Response AdminApi::Impl::logins(Call& c) {
   if (!pageSize) {
     return badLimit();
   }
-  std::int64_t before = 0;
-  if (!queryOr(c.query, "cursor").empty()) {
-    auto cur = number(c.query, "cursor");
-    if (!cur) {
-      return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
-    }
-    before = static_cast<std::int64_t>(*cur);
+  const auto before = numericCursor(c.query);
+  if (!before) {
+    return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
   }
-  auto rows = ops->loginLog(c.actor, c.params["jid"], *pageSize, before);
+  auto rows = ops->loginLog(c.actor, c.params["jid"], *pageSize,
+                            static_cast<std::int64_t>(*before));
   if (!rows.isOk()) {
     return fromStatus(rows.status());
   }
   json::array items;
   for (const auto& r : rows.value()) {
-    items.push_back(json::object{{"id", r.id},
-                                 {"time", security::audit::formatUtcMillis(r.timeMs)},
-                                 {"source", r.source},
-                                 {"port", r.port},
-                                 {"protocol", r.protocol},
-                                 {"client", r.client},
-                                 {"resource", r.resource},
-                                 {"credential", r.credential},
-                                 {"country", r.country},
-                                 {"city", r.city},
-                                 {"result", r.success ? "success" : "failure"},
-                                 {"reason", r.reason}});
+    json::object o = security::logins::loginJson(r);
+    o["id"] = r.id;  // the cursor of the next page
+    items.push_back(std::move(o));
   }
   const bool more = rows.value().size() == *pageSize;
   return jsonResponse(json::object{

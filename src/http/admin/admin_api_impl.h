@@ -59,6 +59,8 @@ std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q,
 std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
                                      std::size_t fallback);
 Response badLimit();
+// The numeric `cursor` query parameter (0 when absent); nullopt when it is not a number.
+std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q);
 std::string queryOr(const std::map<std::string, std::string>& q, const char* name);
 
 inline Response fromStatus(const core::Status& st) {

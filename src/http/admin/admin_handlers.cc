@@ -91,6 +91,10 @@ std::string queryOr(const std::map<std::string, std::string>& q, const char* nam
   return it == q.end() ? std::string() : it->second;
 }
 
+std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q) {
+  return queryOr(q, "cursor").empty() ? std::optional<std::uint64_t>(0) : number(q, "cursor");
+}
+
 Response AdminApi::Impl::signIn(Call& c) {
   Fields f{c.body};
   f.rejectUnknown({"jid", "password", "code"});
@@ -593,12 +597,12 @@ Response AdminApi::Impl::auditEvents(Call& c) {
   }
   const std::size_t limit = *pageSize;
   f.limit = limit;
+  const auto cursor = numericCursor(c.query);
+  if (!cursor) {
+    return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
+  }
   if (!queryOr(c.query, "cursor").empty()) {
-    auto cur = number(c.query, "cursor");
-    if (!cur) {
-      return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
-    }
-    f.beforeSeq = *cur;
+    f.beforeSeq = *cursor;
   }
   // Reading the audit log is itself audited, before anything is shown (fail closed).
   if (auto st = ops->record(c.actor, action::kAuditRead, "audit log", f.tenant,
@@ -724,16 +728,12 @@ Response AdminApi::Impl::alertList(Call& c) {
     return badLimit();
   }
   const std::size_t limit = *pageSize;
-  std::int64_t before = 0;
-  if (!queryOr(c.query, "cursor").empty()) {
-    auto cur = number(c.query, "cursor");
-    if (!cur) {
-      return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
-    }
-    before = static_cast<std::int64_t>(*cur);
+  const auto before = numericCursor(c.query);
+  if (!before) {
+    return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
   }
   auto list = db->alerts().listAlerts(c.principal->tenant, queryOr(c.query, "open") == "true",
-                                      before, limit);
+                                      static_cast<std::int64_t>(*before), limit);
   if (!list.isOk()) {
     return fromStatus(list.status());
   }

@@ -4,29 +4,13 @@
 #include <sqlite3.h>
 
 #include "storage/sqlite/sqlite_storage.h"
+#include "storage/sqlite/lines.h"
 #include "storage/sqlite/stmt.h"
 
 namespace rampart::storage::sqlite {
 
 namespace {
 
-std::string joinLines(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    out += s;
-    out += '\n';
-  }
-  return out;
-}
-
-std::vector<std::string> splitLines(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t nl; (nl = s.find('\n', start)) != std::string::npos; start = nl + 1) {
-    out.push_back(s.substr(start, nl - start));
-  }
-  return out;
-}
 
 #define STATE_COLUMNS \
   "freeze_mode, frozen_until, freeze_reason, frozen_by, password_changed, password_history, " \
