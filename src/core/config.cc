@@ -205,6 +205,22 @@ void readAccountSecurity(const toml::table& t, const std::string& prefix,
       o.failureBurstThreshold = u32(2, 10000);
     } else if (k == "impossible_travel_kmh") {
       o.impossibleTravelKmh = static_cast<double>(intIn(v, key, 100, 100000));
+    } else if (k == "mfa_required") {
+      o.mfaRequired = need<bool>(v, key);
+    } else if (k == "mfa_required_roles") {
+      const auto* arr = v.as_array();
+      if (arr == nullptr) throw ConfigError(key + " must be an array of role names");
+      std::vector<std::string> roles;
+      for (auto&& e : *arr) {
+        const std::string name = need<std::string>(e, key);
+        if (name != "sysadmin" && name != "secadmin" && name != "auditor") {
+          throw ConfigError(key + ": unknown role \"" + name + "\" (" + where(e) + ")");
+        }
+        roles.push_back(name);
+      }
+      o.mfaRequiredRoles = std::move(roles);
+    } else if (k == "mfa_grace_days") {
+      o.mfaGraceDays = u32(0, 365);
     } else {
       throw ConfigError("unknown option " + key + " (" + where(v) + ")");
     }
@@ -230,6 +246,9 @@ void AccountSecurityOptions::overrideWith(const AccountSecurityOptions& o) {
   take(anomalyAction, o.anomalyAction);
   take(failureBurstThreshold, o.failureBurstThreshold);
   take(impossibleTravelKmh, o.impossibleTravelKmh);
+  take(mfaRequired, o.mfaRequired);
+  take(mfaRequiredRoles, o.mfaRequiredRoles);
+  take(mfaGraceDays, o.mfaGraceDays);
 }
 
 AccountSecurityOptions Config::accountSecurityFor(std::string_view host) const {
@@ -281,6 +300,18 @@ std::string Config::resolvedWebAdminDir() const {
     return "web/admin/dist";
   }
   return (exe.parent_path().parent_path() / "web" / "admin" / "dist").string();
+}
+
+std::string Config::resolvedWebAccountDir() const {
+  if (!webAccountDir.empty()) {
+    return webAccountDir;
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return "web/account/dist";
+  }
+  return (exe.parent_path().parent_path() / "web" / "account" / "dist").string();
 }
 
 std::string Config::resolvedWebChatDir() const {
@@ -453,6 +484,8 @@ Config loadConfig(const std::string& path) {
           c.webChatDir = need<std::string>(v, "web.chat_dir");
         } else if (k == "admin_dir") {
           c.webAdminDir = need<std::string>(v, "web.admin_dir");
+        } else if (k == "account_dir") {
+          c.webAccountDir = need<std::string>(v, "web.account_dir");
         } else {
           throw ConfigError("unknown option web." + std::string(k.str()) + " (" + where(v) + ")");
         }
@@ -486,6 +519,19 @@ Config loadConfig(const std::string& path) {
       readListener(listener, "https", c.https);
     } else if (sec == "admin") {
       readAdmin(*t, c);
+    } else if (sec == "account_center") {
+      for (auto&& [k, v] : *t) {
+        const std::string key = "account_center." + std::string(k.str());
+        if (k == "enabled") {
+          c.accountCenter = need<bool>(v, key);
+        } else if (k == "session_idle_timeout") {
+          c.accountSessionIdle = static_cast<std::uint32_t>(intIn(v, key, 60, 86400));
+        } else if (k == "session_max_age") {
+          c.accountSessionMaxAge = static_cast<std::uint32_t>(intIn(v, key, 300, 7 * 86400));
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
     } else if (sec == "account_security") {
       toml::table rest;
       for (auto&& [k, v] : *t) {
@@ -590,6 +636,10 @@ void validate(const Config& c) {
       throw ConfigError("admin.roles." + name +
                         ".client_certificate needs admin.client_ca (the operators' CA)");
     }
+  }
+  if (c.accountSessionIdle > c.accountSessionMaxAge) {
+    throw ConfigError(
+        "account_center.session_idle_timeout must not exceed account_center.session_max_age");
   }
   if (c.adminSessionIdle > c.adminSessionMaxAge) {
     throw ConfigError("admin.session_idle_timeout must not exceed admin.session_max_age");

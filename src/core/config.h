@@ -49,6 +49,12 @@ struct AccountSecurityOptions {
   std::optional<std::string> anomalyAction;  // "alert" or "freeze"
   std::optional<std::uint32_t> failureBurstThreshold;
   std::optional<double> impossibleTravelKmh;
+  // Second factor (security/mfa): required for every account of the tenant, or for accounts
+  // holding one of these administrator roles; days to enrol before the main password stops
+  // opening XMPP sessions.
+  std::optional<bool> mfaRequired;
+  std::optional<std::vector<std::string>> mfaRequiredRoles;
+  std::optional<std::uint32_t> mfaGraceDays;
   void overrideWith(const AccountSecurityOptions& o);
 };
 
@@ -79,6 +85,12 @@ struct Config {
   ListenerConfig c2sTls{true, {"127.0.0.1"}, 5223};
   ListenerConfig https{true, {"127.0.0.1"}, 5281};
   std::string httpsPublicUrl;  // how clients reach the HTTPS listener; empty: https://HOST:PORT
+  std::string webAccountDir;  // the built account center; empty: web/account/dist beside the tree
+  // The account center (/account/ on the HTTPS listener): web sessions' idle and absolute
+  // timeouts in seconds.
+  bool accountCenter = true;
+  std::uint32_t accountSessionIdle = 900;
+  std::uint32_t accountSessionMaxAge = 8 * 3600;
   std::string webChatDir;  // the bundled web client; empty: web/chat beside the binary's tree
   std::string webAdminDir;  // the built admin console; empty: web/admin/dist beside the tree
 
@@ -147,6 +159,7 @@ struct Config {
 
   std::string resolvedWebChatDir() const;
   std::string resolvedWebAdminDir() const;
+  std::string resolvedWebAccountDir() const;
   std::string resolvedDbPath() const { return dbPath.empty() ? dataDir + "/rampart.db" : dbPath; }
   std::string resolvedPidFile() const {
     return pidFile.empty() ? dataDir + "/rampartd.pid" : pidFile;

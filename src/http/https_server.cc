@@ -182,7 +182,8 @@ void refuse(const HttpsOptions& options, std::string_view reason, const std::str
 }
 
 asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
-                              std::string peer, const std::vector<WebSocketRoute>& websockets,
+                              std::string peer, int peerPort,
+                              const std::vector<WebSocketRoute>& websockets,
                               const HttpsOptions& options) {
   beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
@@ -226,6 +227,7 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
         r.query = std::string(target.substr(q + 1));
       }
       r.peer = peer;
+      r.peerPort = peerPort;
       r.host = std::string(head[bhttp::field::host]);
       r.contentType = std::string(head[bhttp::field::content_type]);
       r.authorization = std::string(head[bhttp::field::authorization]);
@@ -393,10 +395,11 @@ void serveHttps(asio::ip::tcp::socket socket, net::TlsContexts& tls, const Route
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   std::string peer = ec ? "unknown" : ep.address().to_string();
+  const int port = ec ? 0 : ep.port();
   auto ex = socket.get_executor();
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
                                               tls.defaultContext());
-  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer), websockets, options), asio::detached);
+  asio::co_spawn(ex, session(std::move(stream), router, std::move(peer), port, websockets, options), asio::detached);
 }
 
 }  // namespace rampart::http

@@ -173,9 +173,22 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
 }
 
 void addAdminConsole(Router& router, std::string root) {
+  addWebApp(router, "/", std::move(root), "admin console");
+}
+
+void addWebApp(Router& router, std::string prefix, std::string root, std::string name) {
   auto cache = std::make_shared<Cache>();
-  auto serve = [root, cache](Request req, Respond respond) {
-    std::string rel = req.path.substr(1);
+  if (prefix != "/") {
+    router.add("GET", prefix.substr(0, prefix.size() - 1), [prefix](const Request&) {
+      Response r;
+      r.status = 301;
+      r.contentType = "text/plain";
+      r.headers.emplace_back("Location", prefix);
+      return r;
+    });
+  }
+  auto serve = [root, cache, prefix, name](Request req, Respond respond) {
+    std::string rel = req.path.substr(prefix.size());
     std::filesystem::path file;
     bool page = false;
     if (rel.empty() || (rel.find('.') == std::string::npos && safeRelative(rel) &&
@@ -186,7 +199,7 @@ void addAdminConsole(Router& router, std::string root) {
                rel == "favicon.svg") {
       file = std::filesystem::path(root) / rel;
     } else {
-      respond(problem(404, "Not Found", "no such file of the admin console"));
+      respond(problem(404, "Not Found", "no such file of the " + name));
       return;
     }
     // The page is read each time (a new build names new assets); the assets, whose names
@@ -194,8 +207,8 @@ void addAdminConsole(Router& router, std::string root) {
     auto content = cache->get(file, !page);
     if (!content) {
       respond(problem(page ? 503 : 404, page ? "Service Unavailable" : "Not Found",
-                      page ? "the admin console is not built (run: make build)"
-                           : "no such file of the admin console"));
+                      page ? "the " + name + " is not built (run: make build)"
+                           : "no such file of the " + name));
       return;
     }
     Response r;
@@ -211,7 +224,7 @@ void addAdminConsole(Router& router, std::string root) {
     r.body = *content;
     respond(std::move(r));
   };
-  router.addPrefix("GET", "/", 0, serve);
+  router.addPrefix("GET", prefix, 0, serve);
 }
 
 }  // namespace rampart::http

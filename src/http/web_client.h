@@ -20,4 +20,9 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
 // in the page); files come from assets/. A strict CSP: this origin's scripts and styles only.
 void addAdminConsole(Router& router, std::string root);
 
+// A page built with Vite (index.html and assets/) under `prefix` ("/" or "/NAME/"), served the
+// same way: the admin console at "/" on the admin listener, the account center at "/account/"
+// on the client listener. `name` is for error texts.
+void addWebApp(Router& router, std::string prefix, std::string root, std::string name);
+
 }  // namespace rampart::http

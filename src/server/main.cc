@@ -32,6 +32,7 @@
 #include "core/workers.h"
 #include "http/admin/admin_api.h"
 #include "http/https_server.h"
+#include "http/account/account_center.h"
 #include "http/web_client.h"
 #include "http/well_known.h"
 #include "modules/offline/offline.h"
@@ -417,21 +418,6 @@ int run(int argc, char** argv) {
         }));
     ports["c2s_tls"] = listeners.back()->port();
   }
-  if (config.https.enabled) {
-    listeners.push_back(std::make_unique<net::Listener>(
-        workers, config.https.addresses, config.https.port,
-        [&httpsTls, &httpRoutes, &websockets, &httpsOptions](boost::asio::ip::tcp::socket s) {
-          http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets, httpsOptions);
-        }));
-    ports["https"] = listeners.back()->port();
-    // What upload slots and discovery documents point at: https.public_url, else the first
-    // host on the bound port.
-    services.setHttpsBaseUrl(config.httpsPublicUrl.empty()
-                                 ? "https://" + config.hosts.front().name + ":" +
-                                       std::to_string(ports["https"])
-                                 : config.httpsPublicUrl);
-  }
-
   // The admin plane: its own router, TLS contexts (asking for operators' client certificates
   // when a CA is configured) and listener.
   http::Router adminRoutes;
@@ -489,6 +475,8 @@ int run(int argc, char** argv) {
       }
     });
   };
+  authDeps.services = &services;
+  authDeps.noticesQueued = sendNotices;
   hooks.endSessionsOf = [&](const std::string& bare) {
     return connections.closeSessionsOf(bare, "policy-violation");
   };
@@ -628,6 +616,39 @@ int run(int argc, char** argv) {
     r.body = "{\"status\":\"ok\"}";
     return r;
   });
+  // The account center on the client listener: the same operations, audit, alerts, throttle
+  // and login records as the rest of the server.
+  std::unique_ptr<http::account::AccountCenter> accountCenter;
+  if (config.accountCenter) {
+    http::account::AccountCenterDeps ad{config, storageRunner, db.get(), *auditLog, hostNames,
+                                        throttle, &passwordPolicy, workers.at(0).get_executor(),
+                                        authDeps.fakeSaltKey};
+    ad.sessionsOf = [&connections](const std::string& bare) {
+      std::vector<http::account::AccountCenterDeps::XmppSession> out;
+      for (auto& s : connections.sessionsOf(bare)) out.push_back({s.fullJid, s.peer, s.sinceMs});
+      return out;
+    };
+    ad.accountChanged = hooks.accountChanged;
+    ad.recordLogin = authDeps.recordLogin;
+    ad.alert = hooks.alert;
+    accountCenter = std::make_unique<http::account::AccountCenter>(std::move(ad));
+    accountCenter->registerRoutes(httpRoutes, config.resolvedWebAccountDir());
+  }
+  if (config.https.enabled) {
+    listeners.push_back(std::make_unique<net::Listener>(
+        workers, config.https.addresses, config.https.port,
+        [&httpsTls, &httpRoutes, &websockets, &httpsOptions](boost::asio::ip::tcp::socket s) {
+          http::serveHttps(std::move(s), httpsTls, httpRoutes, websockets, httpsOptions);
+        }));
+    ports["https"] = listeners.back()->port();
+    // What upload slots and discovery documents point at: https.public_url, else the first
+    // host on the bound port.
+    services.setHttpsBaseUrl(config.httpsPublicUrl.empty()
+                                 ? "https://" + config.hosts.front().name + ":" +
+                                       std::to_string(ports["https"])
+                                 : config.httpsPublicUrl);
+  }
+
   static const std::vector<http::WebSocketRoute> kNoWebSockets;
   if (config.admin.enabled) {
     listeners.push_back(std::make_unique<net::Listener>(

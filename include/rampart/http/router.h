@@ -20,6 +20,7 @@ struct Request {
   std::string bodyFile;
   std::size_t bodySize = 0;
   std::string peer;
+  int peerPort = 0;
   std::string host;  // the Host header as sent (may carry a port)
   std::string contentType;
   std::string authorization;  // the Authorization header, if any (never logged)

@@ -28,6 +28,9 @@ struct AccountState {
   std::int64_t passwordChangedMs = 0;     // 0: unknown (set before password ages were kept)
   std::vector<std::string> passwordHistory;  // Argon2id strings of earlier passwords, newest first
   std::int64_t sessionsRevokedMs = 0;  // sessions signed in before this have been logged out
+  // When the account was first told it must enrol a second factor (its grace period starts);
+  // 0: not yet.
+  std::int64_t mfaGraceStartMs = 0;
 };
 
 // A credential for one device or client: an app password (SCRAM keys sharing the account's

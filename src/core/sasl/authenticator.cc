@@ -15,6 +15,10 @@
 
 #include "core/credentials.h"
 #include "core/log_value.h"
+#include "core/module_host.h"
+#include "security/admin/admin_ops.h"
+#include "security/audit/audit_log.h"
+#include "security/mfa/second_factor.h"
 #include "rampart/core/jid.h"
 
 namespace rampart::core::sasl {
@@ -67,7 +71,8 @@ StorageCall<T> onStorage(StorageRunner& runner, const asio::any_io_executor& ex,
   return call;
 }
 
-// A keyed digest of a wrong secret (never the secret itself), non-zero.
+}  // namespace
+
 std::uint64_t secretFingerprint(const std::string& key, const std::string& account,
                                 const std::string& secret) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -79,6 +84,8 @@ std::uint64_t secretFingerprint(const std::string& key, const std::string& accou
   std::memcpy(&fp, mac, sizeof fp);
   return fp | 1;
 }
+
+namespace {
 
 bool lockedNow(const storage::AccountState& s, std::int64_t now) {
   return s.freezeMode == "lock" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
@@ -96,6 +103,8 @@ struct Authenticator::Lookup {
   std::vector<std::string> deviceIds;          // in the order of the alternatives
   std::vector<ScramCredential> deviceKeys;     // same salt and iterations as `main`
   bool oneTimePassword = false;                // first-start administrator: must change it
+  bool secondFactor = false;                   // a second factor (TOTP) is enrolled
+  std::string role;                            // the administrator role held, if any
   storage::AccountState state;
 };
 
@@ -120,6 +129,39 @@ std::vector<std::string> Authenticator::mechanisms(const ChannelBindings& cb) co
 std::string Authenticator::accountKeyFor(const std::string& rawUser) const {
   auto user = prepareLocalpart(rawUser);
   return user ? SignInThrottle::accountKey(host_, *user) : std::string();
+}
+
+std::string Authenticator::accountCenterUrl() const {
+  if (deps_.services == nullptr) {
+    return {};
+  }
+  const std::string base = deps_.services->httpsBase();
+  return base.empty() ? std::string() : base + "/account/";
+}
+
+void Authenticator::startGrace(const std::string& user, std::int64_t deadlineMs,
+                               const std::string& center) {
+  // The grace period starts when the account is first told; the notice waits with the others
+  // and goes out once the session is bound.
+  const std::string body =
+      "Your organisation requires a second factor for this account. Enrol one in the account "
+      "center" + (center.empty() ? std::string() : " (" + center + ")") + " before " +
+      security::audit::formatUtcMillis(deadlineMs) + ": after that your password alone will no longer sign in "
+      "chat apps, and each device will need its own app password from the account center.";
+  const std::string host = host_;
+  deps_.storage.run([host, user, body, now = nowMs(), sent = deps_.noticesQueued](
+                        storage::Storage& s) {
+    auto st = s.accountSecurity().accountState(host, user);
+    if (!st.isOk() || st.value().mfaGraceStartMs != 0) {
+      return;
+    }
+    auto state = std::move(st).value();
+    state.mfaGraceStartMs = now;
+    if (s.accountSecurity().putAccountState(host, user, state).isOk()) {
+      security::admin::queueNotice(s, host, user, body, now);
+      if (sent) sent();
+    }
+  });
 }
 
 storage::LoginRecord Authenticator::newRecord(const std::string& user) const {
@@ -222,6 +264,10 @@ awaitable<std::shared_ptr<Authenticator::Lookup>> Authenticator::lookup(const st
         // A one-time password (first-start administrators) opens nothing until it is changed.
         auto sec = s.admin().adminSecurity(host, user);
         out->oneTimePassword = !sec.isOk() || (sec.value() && sec.value()->mustChangePassword);
+        out->secondFactor = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+        if (auto grant = s.admin().roleOf(host, user); grant.isOk() && grant.value()) {
+          out->role = grant.value()->role;
+        }
         if (auto st = s.accountSecurity().accountState(host, user); st.isOk()) {
           out->state = std::move(st).value();
         }
@@ -468,6 +514,24 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
                        "the password is older than this organisation's maximum of " +
                            std::to_string(days) + " days: it must be changed (ask your "
                            "administrator to set a new one)");
+    }
+  }
+  // A tenant that requires a second factor: XMPP clients cannot ask for one, so the main
+  // password alone opens no session once the account has enrolled (or its grace period is
+  // over); each device uses a credential made in the account center.
+  if (matched == 0) {
+    const auto policy = security::mfa::secondFactorPolicy(deps_.config, host_, acct->role);
+    const auto standing = security::mfa::standing(policy, acct->secondFactor,
+                                                  acct->state.mfaGraceStartMs, now);
+    const std::string center = accountCenterUrl();
+    if (policy.required && standing != security::mfa::FactorStanding::kGrace) {
+      co_return refuse(SaslError::kNotAuthorized, "second-factor-required",
+                       "this organisation requires a second factor: sign in to the account "
+                       "center" + (center.empty() ? std::string() : " at " + center) +
+                           " and create an app password for this device");
+    }
+    if (standing == security::mfa::FactorStanding::kGrace && acct->state.mfaGraceStartMs == 0) {
+      startGrace(user, now + policy.graceMs, center);
     }
   }
   result_.user = user;

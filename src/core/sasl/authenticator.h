@@ -25,6 +25,10 @@
 #include "security/password/password_policy.h"
 #include "security/throttle/sign_in_throttle.h"
 
+namespace rampart::core {
+struct HostServices;
+}
+
 namespace rampart::core::sasl {
 
 struct AuthDeps {
@@ -37,6 +41,10 @@ struct AuthDeps {
   std::function<void(storage::LoginRecord)> recordLogin;
   // The tenants' password rules (maximum age); null: passwords do not expire.
   const security::password::PasswordPolicy* passwords = nullptr;
+  // Where the HTTPS listener is reached (the account center's address in notices); may be null.
+  const HostServices* services = nullptr;
+  // Notices were queued for accounts (security::admin::queueNotice): send them. May be empty.
+  std::function<void()> noticesQueued;
 };
 
 // Where the attempt comes from.
@@ -67,6 +75,11 @@ struct AuthResult {
   std::int64_t atMs = 0;    // when (sessions revoked after this end)
   storage::LoginRecord record;  // to complete (resource) and hand to recordLogin once bound
 };
+
+// A keyed digest of a wrong secret (never the secret itself), non-zero: the same wrong
+// password repeated is recognised without being kept.
+std::uint64_t secretFingerprint(const std::string& key, const std::string& account,
+                                const std::string& secret);
 
 class Authenticator {
  public:
@@ -103,6 +116,9 @@ class Authenticator {
                                              std::uint64_t attempt = 0);
   std::string accountKeyFor(const std::string& rawUser) const;
   storage::LoginRecord newRecord(const std::string& user) const;
+  std::string accountCenterUrl() const;
+  // Starts the account's grace period for enrolling a second factor and tells the account.
+  void startGrace(const std::string& user, std::int64_t deadlineMs, const std::string& center);
   void record(storage::LoginRecord r);
 
   AuthDeps& deps_;

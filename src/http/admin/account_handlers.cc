@@ -19,22 +19,6 @@ Response noContent() {
   return r;
 }
 
-std::string timeOrEmpty(std::int64_t ms) {
-  return ms ? security::audit::formatUtcMillis(ms) : std::string();
-}
-
-json::object deviceJson(const storage::DeviceCredential& d) {
-  return json::object{{"id", d.id},
-                      {"kind", d.kind},
-                      {"name", d.name},
-                      {"client", d.client},
-                      {"created", security::audit::formatUtcMillis(d.createdMs)},
-                      {"last_used", d.lastUsedMs ? json::value(timeOrEmpty(d.lastUsedMs))
-                                                 : json::value(nullptr)},
-                      {"last_address", d.lastAddress.empty() ? json::value(nullptr)
-                                                             : json::value(d.lastAddress)}};
-}
-
 }  // namespace
 
 Response AdminApi::Impl::freezeUser(Call& c) {
@@ -96,7 +80,7 @@ Response AdminApi::Impl::devices(Call& c) {
   }
   json::array items;
   for (const auto& d : list.value()) {
-    items.push_back(deviceJson(d));
+    items.push_back(security::logins::deviceJson(d));
   }
   return jsonResponse(json::object{{"items", items}, {"next_cursor", nullptr}});
 }
@@ -112,7 +96,7 @@ Response AdminApi::Impl::addDevice(Call& c) {
   if (!d.isOk()) {
     return fromStatus(d.status());
   }
-  json::object o = deviceJson(d.value().record);
+  json::object o = security::logins::deviceJson(d.value().record);
   o["password"] = d.value().password;  // shown once
   return jsonResponse(o, 201);
 }

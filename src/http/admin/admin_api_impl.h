@@ -12,6 +12,7 @@
 #include "core/sasl/scram.h"
 #include "http/admin/admin_api.h"
 #include "http/admin/request.h"
+#include "http/json_api.h"
 #include "rampart/core/hex.h"
 #include "rampart/core/datetime.h"
 
@@ -28,7 +29,6 @@ namespace action = security::audit_action;
 
 inline constexpr std::string_view kCookie = "__Host-rampart_admin";
 inline constexpr std::size_t kMaxBody = 64 * 1024;
-inline constexpr std::size_t kMaxPage = 500;
 
 inline std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,67 +36,7 @@ inline std::int64_t nowMs() {
       .count();
 }
 
-// RFC 9457 problem details with a stable type per kind of problem.
-inline Response problemOf(int status, std::string_view slug, std::string_view title,
-                   std::string_view detail = {}) {
-  json::object o;
-  o["type"] = "urn:rampart:problem:" + std::string(slug);
-  o["title"] = title;
-  o["status"] = status;
-  if (!detail.empty()) {
-    o["detail"] = detail;
-  }
-  Response r;
-  r.status = status;
-  r.contentType = "application/problem+json";
-  r.body = json::serialize(o);
-  return r;
-}
 
-// Query helpers shared by the handler files (admin_handlers.cc).
-std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q, const char* name);
-// The page size of a list (query `limit`): `fallback` when absent; nullopt when out of range.
-std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
-                                     std::size_t fallback);
-Response badLimit();
-// The numeric `cursor` query parameter (0 when absent); nullopt when it is not a number.
-std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q);
-std::string queryOr(const std::map<std::string, std::string>& q, const char* name);
-
-inline Response fromStatus(const core::Status& st) {
-  using C = core::Status::Code;
-  switch (st.code()) {
-    case C::kOk:
-      return problemOf(500, "internal", "Internal Server Error");
-    case C::kNotFound:
-      return problemOf(404, "not-found", "Not Found", st.message());
-    case C::kAlreadyExists:
-      return problemOf(409, "conflict", "Conflict", st.message());
-    case C::kInvalidArgument:
-      return problemOf(422, "invalid-input", "Invalid input", st.message());
-    case C::kPermissionDenied:
-      return problemOf(403, "forbidden", "Forbidden", st.message());
-    case C::kFailedPrecondition:
-      return problemOf(409, "precondition", "Conflict", st.message());
-    case C::kUnavailable:
-      return problemOf(503, "audit-unavailable", "Service Unavailable", st.message());
-    case C::kIoError:
-      return problemOf(500, "storage", "Internal Server Error", "a storage error occurred");
-  }
-  return problemOf(500, "internal", "Internal Server Error");
-}
-
-inline Response jsonResponse(const json::value& v, int status = 200) {
-  Response r;
-  r.status = status;
-  r.contentType = "application/json";
-  r.body = json::serialize(v);
-  return r;
-}
-
-inline bool constantEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 inline json::object grantJson(const storage::RoleGrant& g) {
   json::object o;

@@ -8,6 +8,7 @@
 
 #include "http/admin/admin_api_impl.h"
 #include "rampart/core/jid.h"
+#include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
 
 namespace rampart::http::admin {
@@ -54,47 +55,6 @@ json::array proofJson(const std::vector<security::audit::Hash>& proof) {
 
 }  // namespace
 
-std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q,
-                                    const char* name) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty() || it->second.size() > 19) {
-    return std::nullopt;
-  }
-  std::uint64_t n = 0;
-  for (char ch : it->second) {
-    if (ch < '0' || ch > '9') {
-      return std::nullopt;
-    }
-    n = n * 10 + static_cast<std::uint64_t>(ch - '0');
-  }
-  return n;
-}
-
-// The page size of a list (query `limit`): `fallback` when absent or not a number; nullopt
-// when out of range.
-std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
-                                     std::size_t fallback) {
-  const std::uint64_t n = number(q, "limit").value_or(fallback);
-  if (n < 1 || n > kMaxPage) {
-    return std::nullopt;
-  }
-  return static_cast<std::size_t>(n);
-}
-
-Response badLimit() {
-  return problemOf(422, "invalid-input", "Invalid input",
-                   "limit must be 1 to " + std::to_string(kMaxPage));
-}
-
-std::string queryOr(const std::map<std::string, std::string>& q, const char* name) {
-  auto it = q.find(name);
-  return it == q.end() ? std::string() : it->second;
-}
-
-std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q) {
-  return queryOr(q, "cursor").empty() ? std::optional<std::uint64_t>(0) : number(q, "cursor");
-}
-
 Response AdminApi::Impl::signIn(Call& c) {
   Fields f{c.body};
   f.rejectUnknown({"jid", "password", "code"});
@@ -140,31 +100,18 @@ Response AdminApi::Impl::signIn(Call& c) {
     }
   }
   std::string failure;
-  bool recoveryUsed = false;
-  std::int64_t step = 0;
+  auto used = security::mfa::FactorUsed::kNone;
   if (!grant || !passwordOk) {
     failure = "wrong account or password";
   } else if (sec && sec->totpEnrolled) {
-    if (code.size() == 6) {
-      auto m = security::mfa::verifyTotp(sec->totpSecret, code, unixSeconds(), sec->totpLastStep);
-      if (m) {
-        step = *m;
-      } else {
-        failure = "wrong or reused TOTP code";
-      }
-    } else if (!code.empty()) {
-      auto hit = security::mfa::matchRecoveryCode(sec->recoveryCodeHashes, code);
-      if (hit) {
-        recoveryUsed = true;
-        sec->recoveryCodeHashes.erase(sec->recoveryCodeHashes.begin() +
-                                      static_cast<long>(*hit));
-      } else {
-        failure = "wrong recovery code";
-      }
-    } else {
-      failure = "second factor missing";
+    used = security::mfa::checkSecondFactor(*sec, code, unixSeconds());
+    if (used == security::mfa::FactorUsed::kNone) {
+      failure = code.empty() ? "second factor missing"
+                : code.size() == 6 ? "wrong or reused TOTP code"
+                                   : "wrong recovery code";
     }
   }
+  const bool recoveryUsed = used == security::mfa::FactorUsed::kRecoveryCode;
   if (!failure.empty()) {
     const unsigned n = std::max(lock.fail(accountKey), lock.fail(addressKey));
     ops->record(who, action::kAdminSignIn, jid, grant ? grant->tenant : "", AuditResult::kFailure,
@@ -191,7 +138,7 @@ Response AdminApi::Impl::signIn(Call& c) {
       {"stage", std::string(security::admin::stageName(stage))}};
   if (recoveryUsed) {
     details.emplace_back("second_factor", "recovery code");
-  } else if (step != 0) {
+  } else if (used == security::mfa::FactorUsed::kTotp) {
     details.emplace_back("second_factor", "totp");
   }
   if (auto st = ops->record(signedIn, action::kAdminSignIn, jid, grant->tenant,
@@ -199,10 +146,7 @@ Response AdminApi::Impl::signIn(Call& c) {
       !st.isOk()) {
     return fromStatus(core::Status::unavailable("the audit log cannot be written: " + st.message()));
   }
-  if (step != 0 || recoveryUsed) {
-    if (step != 0) {
-      sec->totpLastStep = step;
-    }
+  if (used != security::mfa::FactorUsed::kNone) {
     db->admin().putAdminSecurity(parsed->domain(), parsed->local(), *sec);
     if (recoveryUsed) {
       ops->record(signedIn, action::kAdminRecoveryCodeUse, jid, grant->tenant,
@@ -296,32 +240,9 @@ Response AdminApi::Impl::totpConfirm(Call& c) {
   if (secret.empty()) {
     return problemOf(409, "precondition", "Conflict", "start the enrolment first");
   }
-  auto step = security::mfa::verifyTotp(secret, code, unixSeconds(), 0);
-  if (!step) {
-    ops->record(c.actor, action::kAdminTotpEnrol, c.actor.name, c.principal->tenant,
-                AuditResult::kFailure, "wrong code");
-    return problemOf(422, "invalid-input", "Invalid input",
-                     "that code does not match; check the authenticator's clock");
-  }
-  auto codes = security::mfa::newRecoveryCodes();
-  if (codes.codes.size() != 10) {
-    return problemOf(500, "internal", "Internal Server Error", "could not make recovery codes");
-  }
-  if (auto st = ops->record(c.actor, action::kAdminTotpEnrol, c.actor.name, c.principal->tenant,
-                            AuditResult::kSuccess);
-      !st.isOk()) {
-    return fromStatus(core::Status::unavailable("the audit log cannot be written: " + st.message()));
-  }
-  auto parsed = core::Jid::parse(c.actor.name);
-  auto existing = db->admin().adminSecurity(parsed->domain(), parsed->local());
-  storage::AdminSecurity sec = existing.isOk() && existing.value() ? *existing.value()
-                                                                   : storage::AdminSecurity{};
-  sec.totpSecret = secret;
-  sec.totpEnrolled = true;
-  sec.totpLastStep = *step;
-  sec.recoveryCodeHashes = codes.hashes;
-  if (auto st = db->admin().putAdminSecurity(parsed->domain(), parsed->local(), sec); !st.isOk()) {
-    return fromStatus(st);
+  auto codes = ops->enrolTotp(c.actor, c.actor.name, secret, code, action::kAdminTotpEnrol);
+  if (!codes.isOk()) {
+    return fromStatus(codes.status());
   }
   sessions.update(c.sessionId, [](security::admin::AdminSession& s) {
     s.stage = Stage::kActive;
@@ -329,7 +250,7 @@ Response AdminApi::Impl::totpConfirm(Call& c) {
   });
   json::object o = sessionJson(c.session->principal, Stage::kActive, c.session->csrf);
   json::array rc;
-  for (const auto& code : codes.codes) {
+  for (const auto& code : codes.value()) {
     rc.push_back(json::value(code));
   }
   o["recovery_codes"] = rc;

@@ -1,4 +1,5 @@
 #include "http/admin/request.h"
+#include "http/json_api.h"
 
 #include <algorithm>
 
@@ -136,6 +137,47 @@ void Fields::rejectUnknown(std::initializer_list<const char*> allowed) {
       problem = "unknown field \"" + std::string(key) + "\"";
     }
   }
+}
+
+std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q,
+                                    const char* name) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty() || it->second.size() > 19) {
+    return std::nullopt;
+  }
+  std::uint64_t n = 0;
+  for (char ch : it->second) {
+    if (ch < '0' || ch > '9') {
+      return std::nullopt;
+    }
+    n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  return n;
+}
+
+// The page size of a list (query `limit`): `fallback` when absent or not a number; nullopt
+// when out of range.
+std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
+                                     std::size_t fallback) {
+  const std::uint64_t n = number(q, "limit").value_or(fallback);
+  if (n < 1 || n > kMaxPage) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(n);
+}
+
+Response badLimit() {
+  return problemOf(422, "invalid-input", "Invalid input",
+                   "limit must be 1 to " + std::to_string(kMaxPage));
+}
+
+std::string queryOr(const std::map<std::string, std::string>& q, const char* name) {
+  auto it = q.find(name);
+  return it == q.end() ? std::string() : it->second;
+}
+
+std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q) {
+  return queryOr(q, "cursor").empty() ? std::optional<std::uint64_t>(0) : number(q, "cursor");
 }
 
 }  // namespace rampart::http::admin

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "rampart/http/router.h"
+
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -21,6 +23,18 @@ std::vector<std::string_view> segments(std::string_view path);
 std::string cookieValue(std::string_view header, std::string_view name);
 // One JSON object (depth at most 8), or nullopt.
 std::optional<boost::json::object> parseBody(std::string_view body);
+
+// Query parameters of the JSON APIs (admin API, account center).
+inline constexpr std::size_t kMaxPage = 500;
+std::optional<std::uint64_t> number(const std::map<std::string, std::string>& q, const char* name);
+// The page size of a list (query `limit`): `fallback` when absent; nullopt when out of range.
+std::optional<std::size_t> pageLimit(const std::map<std::string, std::string>& q,
+                                     std::size_t fallback);
+// The problem for a limit out of range.
+Response badLimit();
+// The numeric `cursor` query parameter (0 when absent); nullopt when it is not a number.
+std::optional<std::uint64_t> numericCursor(const std::map<std::string, std::string>& q);
+std::string queryOr(const std::map<std::string, std::string>& q, const char* name);
 
 // A field of the request body, validated; `problem` collects the first error.
 struct Fields {

@@ -9,6 +9,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/admin/ops_util.h"
+#include "security/mfa/totp.h"
 #include "security/secrets/secret_hash.h"
 
 namespace rampart::security::admin {
@@ -47,13 +48,18 @@ bool printableText(const std::string& s) {
 
 }  // namespace
 
-void AdminOps::notifyUser(const std::string& host, const std::string& user,
-                          const std::string& body) {
+void queueNotice(storage::Storage& storage, const std::string& host, const std::string& user,
+                 const std::string& body, std::int64_t nowMs) {
   // Keys sort in time order, so notices go out in the order they were written.
   char key[32];
-  std::snprintf(key, sizeof key, "%015lld-", static_cast<long long>(now_()));
-  storage_.keyValue().put(host, "", kNoticeStore, std::string(key) + core::randomToken(6),
-                          user + "\n" + body);
+  std::snprintf(key, sizeof key, "%015lld-", static_cast<long long>(nowMs));
+  storage.keyValue().put(host, "", kNoticeStore, std::string(key) + core::randomToken(6),
+                         user + "\n" + body);
+}
+
+void AdminOps::notifyUser(const std::string& host, const std::string& user,
+                          const std::string& body) {
+  queueNotice(storage_, host, user, body, now_());
 }
 
 core::Result<std::pair<std::string, std::string>> AdminOps::existingAccount(
@@ -525,8 +531,80 @@ core::Status AdminOps::changeAccountPassword(const Actor& who, const std::string
   auto st = writePassword(account->host, account->user, *prepared, false);
   if (!st.isOk()) {
     record(who, action, account->jid, account->host, AuditResult::kFailure, st.message());
+    return st;
   }
-  return st;
+  return clearMustChange(account->host, account->user);
+}
+
+}  // namespace rampart::security::admin
+
+namespace rampart::security::admin {
+
+core::Result<std::vector<std::string>> AdminOps::enrolTotp(const Actor& who,
+                                                           const std::string& jid,
+                                                           const std::string& secret,
+                                                           std::string_view code,
+                                                           std::string_view action) {
+  auto parsed = parseAccount(jid);
+  if (!parsed || secret.empty()) {
+    return core::Status::failedPrecondition("start the enrolment first");
+  }
+  const std::int64_t unixNow = now_() / 1000;
+  auto step = mfa::verifyTotp(secret, code, unixNow, 0);
+  if (!step) {
+    record(who, action, parsed->jid, parsed->host, AuditResult::kFailure, "wrong code");
+    return core::Status::invalidArgument(
+        "that code does not match; check the authenticator's clock");
+  }
+  auto codes = mfa::newRecoveryCodes();
+  if (codes.codes.size() != 10) {
+    return core::Status::ioError("could not make recovery codes");
+  }
+  if (auto st = record(who, action, parsed->jid, parsed->host, AuditResult::kSuccess); !st.isOk()) {
+    return unavailable(st);
+  }
+  auto existing = storage_.admin().adminSecurity(parsed->host, parsed->user);
+  if (!existing.isOk()) {
+    return existing.status();
+  }
+  storage::AdminSecurity sec = existing.value().value_or(storage::AdminSecurity{});
+  sec.totpSecret = secret;
+  sec.totpEnrolled = true;
+  sec.totpLastStep = *step;
+  sec.recoveryCodeHashes = std::move(codes.hashes);
+  if (auto st = storage_.admin().putAdminSecurity(parsed->host, parsed->user, sec); !st.isOk()) {
+    return st;
+  }
+  return std::move(codes.codes);
+}
+
+core::Result<std::vector<std::string>> AdminOps::newRecoveryCodes(const Actor& who,
+                                                                  const std::string& jid) {
+  const auto action = audit_action::kAccountRecoveryCodes;
+  auto parsed = parseAccount(jid);
+  if (!parsed) {
+    return core::Status::invalidArgument("not an account JID (user@host): " + jid);
+  }
+  auto existing = storage_.admin().adminSecurity(parsed->host, parsed->user);
+  if (!existing.isOk()) {
+    return existing.status();
+  }
+  if (!existing.value() || !existing.value()->totpEnrolled) {
+    return core::Status::failedPrecondition("enrol a second factor first");
+  }
+  auto codes = mfa::newRecoveryCodes();
+  if (codes.codes.size() != 10) {
+    return core::Status::ioError("could not make recovery codes");
+  }
+  if (auto st = record(who, action, parsed->jid, parsed->host, AuditResult::kSuccess); !st.isOk()) {
+    return unavailable(st);
+  }
+  storage::AdminSecurity sec = *existing.value();
+  sec.recoveryCodeHashes = std::move(codes.hashes);
+  if (auto st = storage_.admin().putAdminSecurity(parsed->host, parsed->user, sec); !st.isOk()) {
+    return st;
+  }
+  return std::move(codes.codes);
 }
 
 }  // namespace rampart::security::admin

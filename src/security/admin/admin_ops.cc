@@ -125,6 +125,20 @@ core::Status AdminOps::record(const Actor& who, std::string_view action, std::st
 
 core::Status AdminOps::check(const Actor& who, Permission what, std::string_view tenant,
                              std::string_view action, const std::string& object) {
+  if (who.self) {
+    // What an account may do to itself, and only to itself.
+    const bool own = object == who.name;
+    const bool allowed = what == Permission::kDeviceRead || what == Permission::kDeviceWrite ||
+                         what == Permission::kLoginRead || what == Permission::kSessionEnd;
+    if (own && allowed) {
+      return core::Status::ok();
+    }
+    const std::string why = std::string("an account may manage only its own devices, sessions "
+                                        "and sign-in records (") +
+                            std::string(permissionInfo(what).name) + ")";
+    record(who, action, object, std::string(tenant), AuditResult::kDenied, why);
+    return core::Status::permissionDenied(why);
+  }
   if (!who.principal) {
     return core::Status::ok();  // break-glass: the local operator
   }
@@ -597,11 +611,15 @@ core::Status AdminOps::changeOwnPassword(const Actor& who, const std::string& pa
     record(who, action, who.name, tenant, AuditResult::kFailure, st.message());
     return st;
   }
-  auto sec = storage_.admin().adminSecurity(account->host, account->user);
+  return clearMustChange(account->host, account->user);
+}
+
+core::Status AdminOps::clearMustChange(const std::string& host, const std::string& user) {
+  auto sec = storage_.admin().adminSecurity(host, user);
   if (sec.isOk() && sec.value() && sec.value()->mustChangePassword) {
     auto updated = *sec.value();
     updated.mustChangePassword = false;
-    return storage_.admin().putAdminSecurity(account->host, account->user, updated);
+    return storage_.admin().putAdminSecurity(host, user, updated);
   }
   return sec.isOk() ? core::Status::ok() : sec.status();
 }

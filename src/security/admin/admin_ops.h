@@ -24,6 +24,9 @@ struct Actor {
   std::string source;                  // client address, or "local"
   std::string client;                  // "rampartctl", a user agent, or "token:ID"
   std::string requestId;
+  // The account itself (account center, XMPP): may only read and manage its own devices,
+  // sessions and login records; never the break-glass operator, whatever `principal` says.
+  bool self = false;
 };
 
 struct CreatedToken {
@@ -122,6 +125,16 @@ class AdminOps {
   // An account changes its own password (XEP-0077): the policy applies,
   // no role is needed; audited as user.password by the account itself.
   core::Status changeAccountPassword(const Actor& who, const std::string& password);
+  // The account enrols TOTP: `code` must match `secret` (shown to it at the start). Stores the
+  // secret and 10 new recovery codes (returned once); audited as `action` (the console's or the
+  // account center's).
+  core::Result<std::vector<std::string>> enrolTotp(const Actor& who, const std::string& jid,
+                                                   const std::string& secret,
+                                                   std::string_view code,
+                                                   std::string_view action);
+  // Replaces an enrolled account's recovery codes with 10 new ones (returned once); audited.
+  core::Result<std::vector<std::string>> newRecoveryCodes(const Actor& who,
+                                                          const std::string& jid);
 
   // Called after a change the running server must apply to live sessions: (host, user).
   void setAccountChanged(std::function<void(const std::string&, const std::string&)> hook) {
@@ -151,6 +164,8 @@ class AdminOps {
   // Stores the new password's verifiers (keeping the account's salts) and its age and history.
   core::Status writePassword(const std::string& host, const std::string& user,
                              const std::string& prepared, bool create);
+  // A one-time password was replaced by the account's own: the must-change flag goes.
+  core::Status clearMustChange(const std::string& host, const std::string& user);
   void changed(const std::string& host, const std::string& user) {
     if (accountChanged_) accountChanged_(host, user);
   }
@@ -169,6 +184,9 @@ class AdminOps {
 // Where notices to users wait for the running server (KeyValueStore: host, owner "", this
 // store; value "USER\nBODY").
 inline constexpr std::string_view kNoticeStore = "server-notices";
+// Queues a notice from the server to the account (sent by the running server when told).
+void queueNotice(storage::Storage& storage, const std::string& host, const std::string& user,
+                 const std::string& body, std::int64_t nowMs);
 
 // "local:NAME" for the operating-system user running this process.
 std::string localActorName();

@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "rampart/core/random.h"
@@ -29,6 +30,8 @@ constexpr std::size_t kMaxLockKeys = 100000;
 
 std::string_view stageName(Stage s) {
   switch (s) {
+    case Stage::kSecondFactor:
+      return "second_factor";
     case Stage::kPasswordChange:
       return "password_change";
     case Stage::kTotpEnrolment:
@@ -45,7 +48,8 @@ AdminSessions::AdminSessions(std::int64_t idleSeconds, std::int64_t maxAgeSecond
       now_(now ? std::move(now) : Clock(systemNowMs)) {}
 
 AdminSessions::Created AdminSessions::create(const Principal& p, Stage stage,
-                                             const std::string& source) {
+                                             const std::string& source,
+                                             const std::string& userAgent) {
   Created c{core::randomToken(33), core::randomToken(24)};
   const std::int64_t now = now_();
   std::lock_guard lock(mu_);
@@ -54,7 +58,10 @@ AdminSessions::Created AdminSessions::create(const Principal& p, Stage stage,
       return now - kv.second.lastSeenMs > idleMs_ || now - kv.second.createdMs > maxAgeMs_;
     });
   }
-  sessions_[hashOf(c.id)] = AdminSession{p, stage, c.csrf, now, now, source, {}};
+  AdminSession s{p, stage, c.csrf, now, now, source, {}};
+  s.userAgent = userAgent.substr(0, 200);
+  s.handle = core::randomToken(9);
+  sessions_[hashOf(c.id)] = std::move(s);
   return c;
 }
 
@@ -100,6 +107,20 @@ void AdminSessions::end(const std::string& id) {
 void AdminSessions::endAllOf(const std::string& jid) {
   std::lock_guard lock(mu_);
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.principal.jid == jid; });
+}
+
+std::vector<AdminSession> AdminSessions::listOf(const std::string& jid) {
+  const std::int64_t now = now_();
+  std::lock_guard lock(mu_);
+  std::vector<AdminSession> out;
+  for (const auto& [h, s] : sessions_) {
+    if (s.principal.jid == jid && now - s.createdMs <= maxAgeMs_ && now - s.lastSeenMs <= idleMs_) {
+      out.push_back(s);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const AdminSession& a, const AdminSession& b) { return a.createdMs < b.createdMs; });
+  return out;
 }
 
 std::size_t AdminSessions::size() {

@@ -1,8 +1,11 @@
 #pragma once
-// Administrator sessions of the admin console, kept in memory: a random identifier in an
-// HttpOnly cookie (only its hash is kept), a CSRF token, an idle and an absolute deadline,
-// and a stage for the first sign-in (change the one-time password, then enrol TOTP). Plus
-// the lock on repeated sign-in failures per account and per address. Thread-safe.
+// Web sessions, kept in memory: a random identifier in an HttpOnly cookie (only its hash is
+// kept), a CSRF token, an idle and an absolute deadline, and a stage the sign-in has reached
+// (second factor, a password that must change, a second factor to enrol, then active). The
+// admin console and the account center each keep one set (their cookies differ); in the
+// account center's, `principal` names the account only (jid and tenant; the role is unused).
+// Plus the console's lock on repeated sign-in failures per account and per address.
+// Thread-safe.
 
 #include <cstdint>
 #include <deque>
@@ -11,12 +14,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rampart/security/authz.h"
 
 namespace rampart::security::admin {
 
-enum class Stage { kPasswordChange, kTotpEnrolment, kActive };
+enum class Stage { kSecondFactor, kPasswordChange, kTotpEnrolment, kActive };
 std::string_view stageName(Stage s);
 
 struct AdminSession {
@@ -27,6 +31,9 @@ struct AdminSession {
   std::int64_t lastSeenMs = 0;
   std::string source;
   std::string pendingTotpSecret;  // during enrolment
+  std::string userAgent;
+  unsigned secondFactorFailures = 0;  // in kSecondFactor
+  std::string handle;  // a public name for the session (lists; never the cookie)
 };
 
 class AdminSessions {
@@ -38,7 +45,8 @@ class AdminSessions {
     std::string id;  // the cookie value
     std::string csrf;
   };
-  Created create(const Principal& p, Stage stage, const std::string& source);
+  Created create(const Principal& p, Stage stage, const std::string& source,
+                 const std::string& userAgent = {});
   // The live session for a cookie value, touched; nullopt (and `ended` says why) when unknown,
   // idle too long or too old (then it is removed).
   std::optional<AdminSession> find(const std::string& id, std::string* ended = nullptr);
@@ -46,6 +54,8 @@ class AdminSessions {
   void end(const std::string& id);
   // Ends every session of an administrator (role revoked, password changed elsewhere).
   void endAllOf(const std::string& jid);
+  // The live sessions of an account, oldest first.
+  std::vector<AdminSession> listOf(const std::string& jid);
   std::size_t size();
 
  private:

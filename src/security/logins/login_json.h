@@ -1,7 +1,8 @@
 #pragma once
-// One login record as JSON: the fields rampartctl login-log --json and the admin API both
-// print (time, source, port, protocol, client, resource, credential, country, city, result,
-// reason). Stateless; thread-safe.
+// Account security records as JSON, one shape wherever they are shown: a login record (the
+// fields rampartctl login-log --json, the admin API and the account center print: time,
+// source, port, protocol, client, resource, credential, country, city, result, reason) and a
+// device credential (never its secret). Stateless; thread-safe.
 
 #include <boost/json.hpp>
 
@@ -22,6 +23,18 @@ inline boost::json::object loginJson(const storage::LoginRecord& r) {
                              {"city", r.city},
                              {"result", r.success ? "success" : "failure"},
                              {"reason", r.reason}};
+}
+
+inline boost::json::object deviceJson(const storage::DeviceCredential& d) {
+  using boost::json::value;
+  return boost::json::object{
+      {"id", d.id},
+      {"kind", d.kind},
+      {"name", d.name},
+      {"client", d.client},
+      {"created", audit::formatUtcMillis(d.createdMs)},
+      {"last_used", d.lastUsedMs ? value(audit::formatUtcMillis(d.lastUsedMs)) : value(nullptr)},
+      {"last_address", d.lastAddress.empty() ? value(nullptr) : value(d.lastAddress)}};
 }
 
 }  // namespace rampart::security::logins

@@ -109,6 +109,9 @@ CREATE TABLE sign_in_locks (
   source TEXT NOT NULL, failures INTEGER NOT NULL, locked_until INTEGER NOT NULL,
   updated INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+    R"sql(
+ALTER TABLE account_state ADD COLUMN mfa_grace_start INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

@@ -1,0 +1,773 @@
+// The account center's API. Each request: the operation is found, the body checked, the web
+// session (cookie, CSRF token, stage) checked against the account's state in storage, then
+// the handler runs. Operations on the account's records go through AdminOps as the account
+// itself (Actor::self), so they are authorized and audited exactly as an administrator's.
+
+#include "http/account/account_center.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/sasl/authenticator.h"
+#include "http/admin/request.h"
+#include "http/json_api.h"
+#include "http/web_client.h"
+#include "rampart/core/jid.h"
+#include "rampart/core/random.h"
+#include "security/admin/admin_ops.h"
+#include "security/admin/ops_util.h"
+#include "security/admin/sessions.h"
+#include "security/audit/audit_log.h"
+#include "security/logins/login_json.h"
+#include "security/mfa/second_factor.h"
+#include "security/mfa/totp.h"
+
+namespace rampart::http::account {
+
+namespace {
+
+namespace json = boost::json;
+using admin::Fields;
+using security::AuditResult;
+using security::admin::Actor;
+using security::admin::AdminSession;
+using security::admin::Stage;
+using security::throttle::SignInThrottle;
+namespace action = security::audit_action;
+namespace mfa = security::mfa;
+
+constexpr std::string_view kCookie = "__Host-rampart_account";
+constexpr std::string_view kApi = "/account/api/v1";
+constexpr std::size_t kMaxBody = 16 * 1024;
+constexpr unsigned kMaxSecondFactorTries = 5;
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string sessionCookie(const std::string& id, std::int64_t maxAge) {
+  return std::string(kCookie) + "=" + id +
+         "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(maxAge);
+}
+
+Response noContent() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+json::value timeOrNull(std::int64_t ms) {
+  return ms ? json::value(security::audit::formatUtcMillis(ms)) : json::value(nullptr);
+}
+
+std::string_view standingName(mfa::FactorStanding s) {
+  switch (s) {
+    case mfa::FactorStanding::kOptional:
+      return "optional";
+    case mfa::FactorStanding::kGrace:
+      return "grace";
+    case mfa::FactorStanding::kMissing:
+      return "missing";
+    case mfa::FactorStanding::kEnrolled:
+      return "enrolled";
+  }
+  return "optional";
+}
+
+bool lockedNow(const storage::AccountState& s, std::int64_t now) {
+  return s.freezeMode == "lock" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
+}
+
+}  // namespace
+
+struct AccountCenter::Impl {
+  struct Call {
+    const Request& req;
+    std::map<std::string, std::string> params;
+    std::map<std::string, std::string> query;
+    json::object body;
+    std::string sessionId;
+    std::optional<AdminSession> session;
+    std::string host, user, jid;  // the signed-in account
+    Actor actor;
+    // When the answer may go out (sign-in pacing); the epoch: at once.
+    std::chrono::steady_clock::time_point due{};
+  };
+  struct Operation {
+    std::string method;
+    std::string path;  // after /account/api/v1, may hold {name} segments
+    bool open = false;
+    std::vector<Stage> stages{Stage::kActive};
+    Response (Impl::*handler)(Call&) = nullptr;
+  };
+
+  AccountCenterDeps deps;
+  storage::Storage* db;
+  security::admin::AdminOps ops;
+  security::admin::AdminSessions sessions;
+  std::vector<Operation> operations;
+
+  explicit Impl(AccountCenterDeps d)
+      : deps(std::move(d)),
+        db(deps.db),
+        ops(*deps.db, deps.audit, deps.hosts, deps.config.scramIterations),
+        sessions(deps.config.accountSessionIdle, deps.config.accountSessionMaxAge) {
+    ops.setPasswordPolicy(deps.passwordPolicy);
+    ops.setAccountChanged(deps.accountChanged);
+    const std::vector<Stage> any{Stage::kSecondFactor, Stage::kPasswordChange,
+                                 Stage::kTotpEnrolment, Stage::kActive};
+    auto op = [this](std::string method, std::string path, Response (Impl::*fn)(Call&))
+        -> Operation& {
+      operations.push_back(Operation{std::move(method), std::move(path), false, {Stage::kActive}, fn});
+      return operations.back();
+    };
+    op("POST", "/session", &Impl::signIn).open = true;
+    op("GET", "/session", &Impl::sessionInfo).stages = any;
+    op("DELETE", "/session", &Impl::signOut).stages = any;
+    op("POST", "/session/second-factor", &Impl::secondFactor).stages = {Stage::kSecondFactor};
+    op("POST", "/password", &Impl::changePassword).stages = {Stage::kPasswordChange,
+                                                             Stage::kActive};
+    op("POST", "/totp", &Impl::totpStart).stages = {Stage::kTotpEnrolment, Stage::kActive};
+    op("POST", "/totp/confirm", &Impl::totpConfirm).stages = {Stage::kTotpEnrolment,
+                                                              Stage::kActive};
+    op("POST", "/recovery-codes", &Impl::recoveryCodes);
+    op("GET", "/devices", &Impl::devices);
+    op("POST", "/devices", &Impl::addDevice);
+    op("DELETE", "/devices/{id}", &Impl::revokeDevice);
+    op("GET", "/sessions", &Impl::accountSessions);
+    op("POST", "/logout", &Impl::logout);
+    op("GET", "/logins", &Impl::logins);
+  }
+
+  void handle(Request req, Respond respond);
+  Response run(Call& c);
+  std::optional<Response> authenticate(Call& c, const Operation& op);
+  json::object sessionJson(const AdminSession& s);
+  Stage stageAfterFactor(const std::string& host, const std::string& user, std::int64_t now);
+  void recordLogin(const Call& c, const std::string& user, bool ok, std::string credential,
+                   std::string reason);
+  Response signInFailed();
+
+  Response signIn(Call& c);
+  Response sessionInfo(Call& c);
+  Response signOut(Call& c);
+  Response secondFactor(Call& c);
+  Response changePassword(Call& c);
+  Response totpStart(Call& c);
+  Response totpConfirm(Call& c);
+  Response recoveryCodes(Call& c);
+  Response devices(Call& c);
+  Response addDevice(Call& c);
+  Response revokeDevice(Call& c);
+  Response accountSessions(Call& c);
+  Response logout(Call& c);
+  Response logins(Call& c);
+};
+
+AccountCenter::AccountCenter(AccountCenterDeps deps)
+    : impl_(std::make_unique<Impl>(std::move(deps))) {}
+
+AccountCenter::~AccountCenter() = default;
+
+void AccountCenter::registerRoutes(Router& router, const std::string& pageRoot) {
+  for (const char* m : {"GET", "POST", "DELETE"}) {
+    router.addPrefix(m, std::string(kApi) + "/", kMaxBody, [this](Request req, Respond respond) {
+      impl_->handle(std::move(req), std::move(respond));
+    });
+  }
+  addWebApp(router, "/account/", pageRoot, "account center");
+}
+
+void AccountCenter::Impl::handle(Request req, Respond respond) {
+  deps.storage.run([this, req = std::move(req), respond = std::move(respond)](storage::Storage&) {
+    Call c{req, {}, {}, {}, {}, std::nullopt, {}, {}, {}, {}, {}};
+    Response r;
+    try {
+      r = run(c);
+    } catch (const std::exception& e) {
+      spdlog::error("event=account_api_error path={} error={}", req.path, e.what());
+      r = problemOf(500, "internal", "Internal Server Error");
+    }
+    r.headers.emplace_back("Cache-Control", "no-store");
+    if (c.due > std::chrono::steady_clock::now()) {
+      // The throttle's pacing: the answer waits, the storage thread does not.
+      auto timer = std::make_shared<boost::asio::steady_timer>(deps.executor, c.due);
+      timer->async_wait([timer, respond, r = std::move(r)](boost::system::error_code) mutable {
+        respond(std::move(r));
+      });
+      return;
+    }
+    respond(std::move(r));
+  });
+}
+
+Response AccountCenter::Impl::run(Call& c) {
+  const Request& req = c.req;
+  c.actor = Actor{"anonymous", std::nullopt, req.peer, req.userAgent, core::randomToken(9)};
+  c.actor.self = true;
+  std::string_view path = req.path;
+  path.remove_prefix(kApi.size());
+  const auto have = admin::segments(path);
+  const Operation* found = nullptr;
+  std::string allowed;
+  for (const auto& o : operations) {
+    const auto want = admin::segments(o.path);
+    if (want.size() != have.size()) continue;
+    std::map<std::string, std::string> p;
+    bool match = true;
+    for (std::size_t i = 0; i < want.size() && match; ++i) {
+      if (want[i].size() > 2 && want[i].front() == '{') {
+        if (have[i].empty()) {
+          match = false;
+        } else {
+          p[std::string(want[i].substr(1, want[i].size() - 2))] =
+              admin::percentDecode(have[i], false);
+        }
+      } else {
+        match = want[i] == have[i];
+      }
+    }
+    if (!match) continue;
+    const std::string method = req.method == "HEAD" ? "GET" : req.method;
+    if (o.method == method) {
+      found = &o;
+      c.params = std::move(p);
+      break;
+    }
+    allowed += (allowed.empty() ? "" : ", ") + o.method;
+  }
+  if (found == nullptr) {
+    if (!allowed.empty()) {
+      Response r = problemOf(405, "method-not-allowed", "Method Not Allowed");
+      r.headers.emplace_back("Allow", allowed);
+      return r;
+    }
+    return problemOf(404, "not-found", "Not Found", "no such account center resource");
+  }
+  c.query = admin::parseQuery(req.query);
+  if (!req.body.empty()) {
+    if (req.contentType.find("application/json") == std::string::npos) {
+      return problemOf(415, "unsupported-media-type", "Unsupported Media Type",
+                       "send application/json");
+    }
+    auto body = admin::parseBody(req.body);
+    if (!body) {
+      return problemOf(400, "malformed-json", "Bad Request", "the body must be one JSON object");
+    }
+    c.body = std::move(*body);
+  }
+  if (!found->open) {
+    if (auto denied = authenticate(c, *found)) {
+      return *denied;
+    }
+  }
+  return (this->*(found->handler))(c);
+}
+
+std::optional<Response> AccountCenter::Impl::authenticate(Call& c, const Operation& op) {
+  const Request& req = c.req;
+  const std::string id = admin::cookieValue(req.cookie, kCookie);
+  if (id.empty()) {
+    return problemOf(401, "unauthenticated", "Unauthorized", "sign in first");
+  }
+  std::string ended;
+  auto s = sessions.find(id, &ended);
+  if (!s) {
+    return problemOf(401, "session-ended", "Unauthorized", ended);
+  }
+  auto account = security::admin::detail::parseAccount(s->principal.jid);
+  // The account may have been deleted, locked or signed out everywhere since (by an
+  // administrator, rampartctl, or the person elsewhere): every request checks again.
+  auto state = account ? db->accountSecurity().accountState(account->host, account->user)
+                       : core::Result<storage::AccountState>(core::Status::notFound("no account"));
+  const auto now = nowMs();
+  std::string why;
+  if (!state.isOk()) {
+    why = "the account no longer exists";
+  } else if (lockedNow(state.value(), now)) {
+    why = "the account is locked; ask your security administrator";
+  } else if (state.value().sessionsRevokedMs != 0 &&
+             s->createdMs < state.value().sessionsRevokedMs) {
+    why = "this session was signed out";
+  }
+  if (!why.empty()) {
+    sessions.end(id);
+    Response r = problemOf(401, "session-ended", "Unauthorized", why);
+    r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+    return r;
+  }
+  c.session = s;
+  c.sessionId = id;
+  c.host = account->host;
+  c.user = account->user;
+  c.jid = account->jid;
+  c.actor.name = c.jid;
+  c.actor.client = req.userAgent.empty() ? "account center" : req.userAgent;
+  if (req.method != "GET" && req.method != "HEAD" && !constantEquals(req.csrfToken, s->csrf)) {
+    ops.record(c.actor, "account.csrf", req.path, c.host, AuditResult::kDenied,
+               "missing or wrong CSRF token");
+    return problemOf(403, "csrf", "Forbidden", "missing or wrong X-CSRF-Token");
+  }
+  if (std::find(op.stages.begin(), op.stages.end(), s->stage) == op.stages.end()) {
+    std::string need = "finish signing in first";
+    if (s->stage == Stage::kSecondFactor) need = "enter your second factor first";
+    if (s->stage == Stage::kPasswordChange) need = "change your expired password first";
+    if (s->stage == Stage::kTotpEnrolment) need = "enrol a second factor first";
+    return problemOf(403, "stage", "Forbidden", need);
+  }
+  return std::nullopt;
+}
+
+// Where a sign-in goes once the password (and the second factor, if any) is right.
+Stage AccountCenter::Impl::stageAfterFactor(const std::string& host, const std::string& user,
+                                            std::int64_t now) {
+  auto state = db->accountSecurity().accountState(host, user);
+  auto sec = db->admin().adminSecurity(host, user);
+  if (sec.isOk() && sec.value() && sec.value()->mustChangePassword) {
+    return Stage::kPasswordChange;
+  }
+  if (state.isOk() && deps.passwordPolicy != nullptr && state.value().passwordChangedMs > 0) {
+    const auto days = deps.passwordPolicy->rules(host).maxAgeDays;
+    if (days > 0 && now - state.value().passwordChangedMs > std::int64_t{days} * 86400000) {
+      return Stage::kPasswordChange;
+    }
+  }
+  std::string role;
+  if (auto g = db->admin().roleOf(host, user); g.isOk() && g.value()) {
+    role = g.value()->role;
+  }
+  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const auto policy = mfa::secondFactorPolicy(deps.config, host, role);
+  auto graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
+  const auto standing = mfa::standing(policy, enrolled, graceStart, now);
+  if (standing == mfa::FactorStanding::kGrace && graceStart == 0 && state.isOk()) {
+    // Told now: the grace period starts (the page shows its end).
+    auto updated = state.value();
+    updated.mfaGraceStartMs = now;
+    db->accountSecurity().putAccountState(host, user, updated);
+  }
+  return standing == mfa::FactorStanding::kMissing ? Stage::kTotpEnrolment : Stage::kActive;
+}
+
+json::object AccountCenter::Impl::sessionJson(const AdminSession& s) {
+  json::object o;
+  auto account = security::admin::detail::parseAccount(s.principal.jid);
+  o["jid"] = s.principal.jid;
+  o["stage"] = security::admin::stageName(s.stage);
+  o["csrf_token"] = s.csrf;
+  if (!account) {
+    return o;
+  }
+  const auto now = nowMs();
+  std::string display = account->host;
+  for (const auto& h : deps.config.hosts) {
+    if (h.name == account->host && !h.displayName.empty()) display = h.displayName;
+  }
+  o["tenant"] = display;
+  if (s.stage == Stage::kSecondFactor) {
+    return o;  // nothing more until the second factor is given
+  }
+  auto state = db->accountSecurity().accountState(account->host, account->user);
+  auto sec = db->admin().adminSecurity(account->host, account->user);
+  std::string role;
+  if (auto g = db->admin().roleOf(account->host, account->user); g.isOk() && g.value()) {
+    role = g.value()->role;
+  }
+  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const auto policy = mfa::secondFactorPolicy(deps.config, account->host, role);
+  const std::int64_t graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
+  const auto standing = mfa::standing(policy, enrolled, graceStart, now);
+  json::object factor;
+  factor["totp"] = enrolled;
+  factor["recovery_codes_left"] = enrolled ? sec.value()->recoveryCodeHashes.size() : 0;
+  factor["required"] = policy.required;
+  factor["standing"] = standingName(standing);
+  factor["grace_until"] = standing == mfa::FactorStanding::kGrace && graceStart != 0
+                              ? timeOrNull(graceStart + policy.graceMs)
+                              : json::value(nullptr);
+  o["second_factor"] = factor;
+  json::object pw;
+  if (deps.passwordPolicy != nullptr) {
+    const auto rules = deps.passwordPolicy->rules(account->host);
+    pw["profile"] = rules.profile;
+    pw["min_length"] = enrolled ? rules.minLengthWithMfa : rules.minLength;
+    const std::int64_t changed = state.isOk() ? state.value().passwordChangedMs : 0;
+    pw["changed"] = timeOrNull(changed);
+    pw["expires"] = rules.maxAgeDays > 0 && changed > 0
+                        ? timeOrNull(changed + std::int64_t{rules.maxAgeDays} * 86400000)
+                        : json::value(nullptr);
+  }
+  o["password"] = pw;
+  o["frozen"] = state.isOk() && !state.value().freezeMode.empty() &&
+                        (state.value().frozenUntilMs == 0 || now < state.value().frozenUntilMs)
+                    ? json::value(state.value().freezeMode)
+                    : json::value(nullptr);
+  return o;
+}
+
+void AccountCenter::Impl::recordLogin(const Call& c, const std::string& user, bool ok,
+                                      std::string credential, std::string reason) {
+  if (!deps.recordLogin) return;
+  storage::LoginRecord r;
+  r.timeMs = nowMs();
+  r.host = c.host;
+  r.user = user;
+  r.protocol = "web";
+  r.source = c.req.peer;
+  r.port = c.req.peerPort;
+  r.client = c.req.userAgent.substr(0, 200);
+  r.credential = std::move(credential);
+  r.success = ok;
+  r.reason = std::move(reason);
+  deps.recordLogin(std::move(r));
+}
+
+Response AccountCenter::Impl::signInFailed() {
+  // One answer for every failure: nothing tells an unknown account from a wrong password.
+  return problemOf(401, "sign-in-failed", "Unauthorized", "wrong account or password");
+}
+
+Response AccountCenter::Impl::signIn(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"jid", "password"});
+  const std::string jidText = f.str("jid", true, 1023);
+  const std::string password = f.str("password", true, 1023);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto account = security::admin::detail::parseAccount(jidText);
+  const bool served =
+      account && std::find(deps.hosts.begin(), deps.hosts.end(), account->host) != deps.hosts.end();
+  c.host = served ? account->host : std::string();
+  const std::string user = served ? account->user : std::string();
+  const std::string accountKey = served ? SignInThrottle::accountKey(c.host, user) : std::string();
+  const std::string address = c.req.peer;
+  if (!deps.throttle.admits(address, accountKey)) {
+    Response r = problemOf(429, "throttled", "Too Many Requests",
+                           "too many sign-in attempts from this address or for this account; "
+                           "try later");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  // The same cost for unknown accounts (checkPassword derives a key either way).
+  const bool right = ops.checkPassword(served ? account->jid : std::string("nobody@invalid"),
+                                       password) &&
+                     served;
+  const std::uint64_t attempt =
+      right ? 0
+            : core::sasl::secretFingerprint(deps.fingerprintKey, c.host + "/" + user, password);
+  auto due = deps.throttle.checked(address, accountKey,
+                                   right ? SignInThrottle::Verdict::kRight
+                                         : SignInThrottle::Verdict::kWrong,
+                                   attempt);
+  if (!due) {
+    recordLogin(c, user.empty() ? jidText.substr(0, 64) : user, false, "password", "throttled");
+    Response r = problemOf(429, "throttled", "Too Many Requests",
+                           "too many sign-in attempts from this address or for this account; "
+                           "try later");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  c.due = *due;
+  if (!right) {
+    recordLogin(c, user.empty() ? jidText.substr(0, 64) : user, false, "password",
+                "not-authorized");
+    ops.record(Actor{served ? account->jid : jidText.substr(0, 100), std::nullopt, address,
+                     c.req.userAgent, c.actor.requestId, true},
+               action::kAccountSignIn, served ? account->jid : "", c.host, AuditResult::kFailure,
+               "wrong account or password");
+    return signInFailed();
+  }
+  const auto now = nowMs();
+  auto state = db->accountSecurity().accountState(c.host, user);
+  if (state.isOk() && lockedNow(state.value(), now)) {
+    // Only the right password learns that the account is locked.
+    recordLogin(c, user, false, "password", "account-locked");
+    return problemOf(403, "account-disabled", "Forbidden",
+                     "this account is locked; ask your security administrator");
+  }
+  auto sec = db->admin().adminSecurity(c.host, user);
+  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const Stage stage = enrolled ? Stage::kSecondFactor : stageAfterFactor(c.host, user, now);
+  security::Principal p{account->jid, security::Role::kAuditor, c.host};
+  auto created = sessions.create(p, stage, address, c.req.userAgent);
+  if (!enrolled) {
+    recordLogin(c, user, true, "password", {});
+    ops.record(Actor{account->jid, std::nullopt, address, c.req.userAgent, c.actor.requestId, true},
+               action::kAccountSignIn, account->jid, c.host, AuditResult::kSuccess, {},
+               {{"stage", std::string(security::admin::stageName(stage))}});
+  }
+  auto s = sessions.find(created.id);
+  Response r = jsonResponse(sessionJson(*s), 201);
+  r.headers.emplace_back("Set-Cookie",
+                         sessionCookie(created.id, deps.config.accountSessionMaxAge));
+  return r;
+}
+
+Response AccountCenter::Impl::secondFactor(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"code"});
+  const std::string code = f.str("code", true, 64);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto sec = db->admin().adminSecurity(c.host, c.user);
+  if (!sec.isOk() || !sec.value()) {
+    return fromStatus(sec.isOk() ? core::Status::failedPrecondition("no second factor") : sec.status());
+  }
+  auto updated = *sec.value();
+  const auto used = mfa::checkSecondFactor(updated, code, nowMs() / 1000);
+  const std::string accountKey = SignInThrottle::accountKey(c.host, c.user);
+  if (used == mfa::FactorUsed::kNone) {
+    // A wrong code counts as a wrong guess for the account, like a wrong password.
+    auto due = deps.throttle.checked(c.req.peer, accountKey, SignInThrottle::Verdict::kWrong,
+                                     core::sasl::secretFingerprint(deps.fingerprintKey,
+                                                                   c.jid, code));
+    if (due) c.due = *due;
+    unsigned tries = 0;
+    sessions.update(c.sessionId, [&](AdminSession& s) { tries = ++s.secondFactorFailures; });
+    recordLogin(c, c.user, false, "password+second-factor", "wrong-second-factor");
+    ops.record(c.actor, action::kAccountSignIn, c.jid, c.host, AuditResult::kFailure,
+               "wrong second factor");
+    if (tries >= kMaxSecondFactorTries) {
+      sessions.end(c.sessionId);
+      Response r = problemOf(401, "session-ended", "Unauthorized",
+                             "too many wrong codes; sign in again");
+      r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+      return r;
+    }
+    return problemOf(422, "wrong-code", "Invalid input", "wrong or already used code");
+  }
+  db->admin().putAdminSecurity(c.host, c.user, updated);
+  const auto now = nowMs();
+  const Stage next = stageAfterFactor(c.host, c.user, now);
+  const std::string credential =
+      used == mfa::FactorUsed::kTotp ? "password+totp" : "password+recovery-code";
+  recordLogin(c, c.user, true, credential, {});
+  ops.record(c.actor, action::kAccountSignIn, c.jid, c.host, AuditResult::kSuccess, {},
+             {{"stage", std::string(security::admin::stageName(next))},
+              {"second_factor", used == mfa::FactorUsed::kTotp ? "totp" : "recovery code"}});
+  if (used == mfa::FactorUsed::kRecoveryCode) {
+    ops.record(c.actor, action::kAccountRecoveryCodeUse, c.jid, c.host, AuditResult::kSuccess, {},
+               {{"left", std::to_string(updated.recoveryCodeHashes.size())}});
+  }
+  sessions.update(c.sessionId, [&](AdminSession& s) { s.stage = next; });
+  auto s = sessions.find(c.sessionId);
+  return jsonResponse(sessionJson(*s));
+}
+
+Response AccountCenter::Impl::sessionInfo(Call& c) { return jsonResponse(sessionJson(*c.session)); }
+
+Response AccountCenter::Impl::signOut(Call& c) {
+  sessions.end(c.sessionId);
+  ops.record(c.actor, action::kAccountSignOut, c.jid, c.host, AuditResult::kSuccess);
+  Response r = noContent();
+  r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+  return r;
+}
+
+Response AccountCenter::Impl::changePassword(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"current_password", "new_password"});
+  const bool forced = c.session->stage == Stage::kPasswordChange;
+  const std::string current = f.str("current_password", !forced, 1023);
+  const std::string next = f.str("new_password", true, 1023);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  if (!forced && !ops.checkPassword(c.jid, current)) {
+    ops.record(c.actor, action::kUserPassword, c.jid, c.host, AuditResult::kFailure,
+               "wrong current password", {{"by", "self"}});
+    return problemOf(422, "invalid-input", "Invalid input", "the current password is wrong");
+  }
+  if (ops.checkPassword(c.jid, next)) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "the new password must differ from the current one");
+  }
+  if (auto st = ops.changeAccountPassword(c.actor, next); !st.isOk()) {
+    return fromStatus(st);
+  }
+  if (deps.accountChanged) deps.accountChanged(c.host, c.user);
+  if (forced) {
+    const Stage after = stageAfterFactor(c.host, c.user, nowMs());
+    sessions.update(c.sessionId, [&](AdminSession& s) { s.stage = after; });
+  }
+  auto s = sessions.find(c.sessionId);
+  return jsonResponse(sessionJson(*s));
+}
+
+Response AccountCenter::Impl::totpStart(Call& c) {
+  const std::string secret = mfa::newTotpSecret();
+  sessions.update(c.sessionId, [&](AdminSession& s) { s.pendingTotpSecret = secret; });
+  std::string issuer = c.host;
+  for (const auto& h : deps.config.hosts) {
+    if (h.name == c.host && !h.displayName.empty()) issuer = h.displayName;
+  }
+  const std::string uri = mfa::otpauthUri(issuer, c.jid, secret);
+  json::object o;
+  o["secret"] = mfa::base32(secret);
+  o["otpauth_uri"] = uri;
+  o["qr_svg"] = mfa::qrSvg(uri);
+  o["period"] = mfa::kTotpStepSeconds;
+  o["digits"] = mfa::kTotpDigits;
+  o["algorithm"] = "SHA1";
+  return jsonResponse(o);
+}
+
+Response AccountCenter::Impl::totpConfirm(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"code"});
+  const std::string code = f.str("code", true, 16);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  if (c.session->pendingTotpSecret.empty()) {
+    return problemOf(409, "precondition", "Conflict", "start the enrolment first");
+  }
+  auto codes = ops.enrolTotp(c.actor, c.jid, c.session->pendingTotpSecret, code,
+                             action::kAccountTotpEnrol);
+  if (!codes.isOk()) {
+    return fromStatus(codes.status());
+  }
+  const Stage after = c.session->stage == Stage::kTotpEnrolment
+                          ? stageAfterFactor(c.host, c.user, nowMs())
+                          : c.session->stage;
+  sessions.update(c.sessionId, [&](AdminSession& s) {
+    s.pendingTotpSecret.clear();
+    s.stage = after;
+  });
+  auto s = sessions.find(c.sessionId);
+  json::object o = sessionJson(*s);
+  json::array rc;
+  for (const auto& code : codes.value()) rc.push_back(json::value(code));
+  o["recovery_codes"] = rc;
+  return jsonResponse(o);
+}
+
+Response AccountCenter::Impl::recoveryCodes(Call& c) {
+  if (!c.body.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", "no body expected");
+  }
+  auto codes = ops.newRecoveryCodes(c.actor, c.jid);
+  if (!codes.isOk()) {
+    return fromStatus(codes.status());
+  }
+  json::array rc;
+  for (const auto& code : codes.value()) rc.push_back(json::value(code));
+  return jsonResponse(json::object{{"recovery_codes", rc}});
+}
+
+Response AccountCenter::Impl::devices(Call& c) {
+  auto list = ops.listDevices(c.actor, c.jid);
+  if (!list.isOk()) {
+    return fromStatus(list.status());
+  }
+  json::array items;
+  for (const auto& d : list.value()) {
+    if (d.kind == "app-password") items.push_back(security::logins::deviceJson(d));
+  }
+  return jsonResponse(json::object{{"items", items}});
+}
+
+Response AccountCenter::Impl::addDevice(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"name"});
+  const std::string name = f.str("name", true, 64);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto d = ops.addDevice(c.actor, c.jid, name);
+  if (!d.isOk()) {
+    return fromStatus(d.status());
+  }
+  json::object o = security::logins::deviceJson(d.value().record);
+  o["password"] = d.value().password;
+  return jsonResponse(o, 201);
+}
+
+Response AccountCenter::Impl::revokeDevice(Call& c) {
+  if (auto st = ops.revokeDevice(c.actor, c.jid, c.params["id"]); !st.isOk()) {
+    return fromStatus(st);
+  }
+  return noContent();
+}
+
+Response AccountCenter::Impl::accountSessions(Call& c) {
+  json::array xmpp;
+  if (deps.sessionsOf) {
+    for (const auto& s : deps.sessionsOf(c.jid)) {
+      const auto slash = s.fullJid.find('/');
+      xmpp.push_back(json::object{
+          {"resource", slash == std::string::npos ? "" : s.fullJid.substr(slash + 1)},
+          {"address", s.peer},
+          {"since", security::audit::formatUtcMillis(s.sinceMs)}});
+    }
+  }
+  json::array web;
+  for (const auto& s : sessions.listOf(c.jid)) {
+    web.push_back(json::object{{"id", s.handle},
+                               {"address", s.source},
+                               {"client", s.userAgent},
+                               {"since", security::audit::formatUtcMillis(s.createdMs)},
+                               {"last_seen", security::audit::formatUtcMillis(s.lastSeenMs)},
+                               {"current", s.handle == c.session->handle}});
+  }
+  return jsonResponse(json::object{{"xmpp", xmpp}, {"web", web}});
+}
+
+Response AccountCenter::Impl::logout(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"revoke_devices", "not_me"});
+  const bool revoke = f.boolean("revoke_devices", false);
+  const bool notMe = f.boolean("not_me", false);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  if (auto st = ops.logoutUser(c.actor, c.jid, revoke); !st.isOk()) {
+    return fromStatus(st);
+  }
+  // The web sessions end too, this one included.
+  sessions.endAllOf(c.jid);
+  if (notMe && deps.alert) {
+    deps.alert("user-reported-sign-in", c.host,
+               c.jid + " reported a sign-in that was not theirs and signed out everywhere"
+                       " (from " + c.req.peer + ")");
+  }
+  Response r = noContent();
+  r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+  return r;
+}
+
+Response AccountCenter::Impl::logins(Call& c) {
+  const auto pageSize = admin::pageLimit(c.query, 50);
+  if (!pageSize) {
+    return admin::badLimit();
+  }
+  const auto cursor = admin::numericCursor(c.query);
+  if (!cursor) {
+    return problemOf(422, "invalid-input", "Invalid input", "cursor must be a number");
+  }
+  const std::size_t limit = *pageSize;
+  const auto before = static_cast<std::int64_t>(*cursor);
+  auto list = ops.loginLog(c.actor, c.jid, limit + 1, before);
+  if (!list.isOk()) {
+    return fromStatus(list.status());
+  }
+  auto& records = list.value();
+  json::array items;
+  for (std::size_t i = 0; i < records.size() && i < limit; ++i) {
+    items.push_back(security::logins::loginJson(records[i]));
+  }
+  json::value next = records.size() > limit ? json::value(std::to_string(records[limit - 1].id))
+                                            : json::value(nullptr);
+  return jsonResponse(json::object{{"items", items}, {"next_cursor", next}});
+}
+
+}  // namespace rampart::http::account
