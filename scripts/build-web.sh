@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds the admin console (web/admin: TypeScript type check, then Vite) into web/admin/dist,
-# which rampartd serves on its admin listener. Only when a source is newer than the last build.
+# Builds the web UIs (TypeScript type check, then Vite): the admin console (web/admin, served
+# on the admin listener) and the account center (web/account, served at /account/ on the
+# client HTTPS listener), each into its dist/. Only when a source is newer than its last build.
 set -euo pipefail
 web="$(cd "$(dirname "$0")/../web" && pwd)"
-admin="$web/admin"
-out="$admin/dist/index.html"
-if [[ -f "$out" ]] && [[ -z "$(find "$admin/src" "$admin/index.html" "$admin/public" \
-    "$admin/package.json" "$admin/vite.config.ts" "$admin/tsconfig.json" "$web/shared" \
-    -newer "$out" -print -quit 2>/dev/null)" ]]; then
-  exit 0
-fi
-echo "Building the admin console"
-(cd "$admin" && npm run build --silent)
+for app in admin account; do
+  dir="$web/$app"
+  out="$dir/dist/index.html"
+  if [[ -f "$out" ]] && [[ -z "$(find "$dir/src" "$dir/index.html" "$dir/public" \
+      "$dir/package.json" "$dir/vite.config.ts" "$dir/tsconfig.json" "$web/shared" \
+      -newer "$out" -print -quit 2>/dev/null)" ]]; then
+    continue
+  fi
+  echo "Building web/$app"
+  (cd "$dir" && npm run build --silent)
+done

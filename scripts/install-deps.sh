@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Rampart needs to build (with --test also to test, with --fuzz
-# to fuzz) and the npm packages of the bundled web client (web/chat) and admin console
-# (web/admin). Idempotent: when
+# to fuzz) and the npm packages of the bundled web client (web/chat), the admin console
+# (web/admin) and account center (web/account). Idempotent: when
 # everything is present it only checks and exits. Needs root (or sudo) only for Debian packages.
 set -euo pipefail
 
@@ -52,11 +52,13 @@ if [[ ! -f "$stamp" || "$web/package-lock.json" -nt "$stamp" ]]; then
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The admin console's npm packages (web/admin), exactly as locked; again only when the lock
-# file changed.
-admin="$(dirname "$0")/../web/admin"
-stamp="$admin/node_modules/.package-lock.json"
-if [[ ! -f "$stamp" || "$admin/package-lock.json" -nt "$stamp" ]]; then
-  echo "Installing the admin console's npm packages"
-  (cd "$admin" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The npm packages of the admin console (web/admin) and the account center (web/account),
+# exactly as locked; again only when a lock file changed.
+for app in admin account; do
+  dir="$(dirname "$0")/../web/$app"
+  stamp="$dir/node_modules/.package-lock.json"
+  if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
+    echo "Installing the npm packages of web/$app"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

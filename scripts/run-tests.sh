@@ -74,7 +74,7 @@ run_browser() {  # a web UI in headless Chromium (playwright-core): name, test f
 }
 
 run_pytest release RAMPARTD=build/rampartd RAMPARTCTL=build/rampartctl
-scripts/build-web.sh || die admin-console
+scripts/build-web.sh || die web-ui
 run_browser "web client" tests/browser/chat.test.mjs
 run_browser "admin console" tests/browser/admin.test.mjs
 cmake --build build-asan -j "$JOBS" --target rampartd rampartctl || die asan-server

@@ -4,70 +4,15 @@
 // verification, what each role does not see, English and Simplified Chinese, keyboard use,
 // and a page that reports no CSP violation and asks nothing of another origin.
 // Prints "N passed, N failed".
-import { createRequire } from 'node:module';
 import { spawn, execFileSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-// playwright-core is installed with the web client's packages (web/chat/package.json).
-const { chromium } = createRequire(path.join(repo, 'web/chat/package.json'))('playwright-core');
-const rampartd = process.env.RAMPARTD || path.join(repo, 'build/rampartd');
-const rampartctl = process.env.RAMPARTCTL || path.join(repo, 'build/rampartctl');
-const catalogues = {
-  en: JSON.parse(readFileSync(path.join(repo, 'web/shared/i18n/en.json'), 'utf8')),
-  'zh-CN': JSON.parse(readFileSync(path.join(repo, 'web/shared/i18n/zh-CN.json'), 'utf8')),
-};
-const results = [];
-const started = Date.now();
-
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, true]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-    return true;
-  } catch (e) {
-    results.push([name, false]);
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-    return false;
-  }
-}
-
-function summary() {
-  const passed = results.filter(([, ok]) => ok).length;
-  console.log(`admin console: ${Math.round((Date.now() - started) / 1000)} s`);
-  console.log(`${passed} passed, ${results.length - passed} failed`);
-  return results.length - passed;
-}
-
-// SCREENSHOTS=dir keeps a picture of each page the checks reach, for people to look at.
-async function shot(page, name) {
-  if (process.env.SCREENSHOTS) {
-    await page.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}.png`), fullPage: true });
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// The catalogue's text for a key in a language, with {name} placeholders filled.
-function text(lang, key, params = {}) {
-  const s = catalogues[lang][key];
-  if (s === undefined) throw new Error(`no message ${key}`);
-  return s.replace(/\{(\w+)\}/g, (all, n) => (n in params ? String(params[n]) : all));
-}
-
-function escapeRe(s) {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+import {
+  apiCall, assert, catalogues, chromium, check, elsewhere, escapeRe, focusedIs, heading, rampartctl,
+  rampartd, results, shot, summary, text, toastSays, totp, watch, xmppSession,
+} from './lib.mjs';
 
 // rampartd on ports of its own; the one-time passwords it prints at its first start.
 function startServer() {
@@ -103,34 +48,6 @@ function startServer() {
   });
 }
 
-// RFC 6238 with RFC 4226 truncation: HMAC-SHA1, 30 s steps, 6 digits.
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
-    const i = alphabet.indexOf(ch);
-    if (i < 0) throw new Error(`not base32: ${s}`);
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  const n = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
-  return String(n % 1000000).padStart(6, '0');
-}
-
 // A code the server has not seen yet: codes are single-use, and the server accepts the step
 // before and after its own. Only when both are spent does this wait for the next step.
 async function nextCode(admin) {
@@ -144,83 +61,11 @@ async function nextCode(admin) {
   return totp(admin.secret, step);
 }
 
-// An XMPP client (tests/integration/raw_xmpp.py) that signs in and stays until stopped.
-function xmppSession(port, user, password, resource) {
-  const script = [
-    'import sys',
-    `sys.path.insert(0, ${JSON.stringify(path.join(repo, 'tests/integration'))})`,
-    'from raw_xmpp import RawStream',
-    'st = RawStream(int(sys.argv[1]))',
-    'print(st.login(sys.argv[2], sys.argv[3], sys.argv[4]), flush=True)',
-    'st.send("<presence/>")',
-    'sys.stdin.read()',
-  ].join('\n');
-  const proc = spawn('/usr/bin/python3', ['-c', script, String(port), user, password, resource],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.on('error', reject);
-    proc.on('exit', (code) => reject(new Error(`the XMPP client exited (${code}): ${out}`)));
-    proc.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve({ proc, jid: out.trim() });
-    });
-  });
-}
-
 // Six digits that are none of the codes the server would accept now.
 function wrongCode(admin) {
   const now = Math.floor(Date.now() / 30000);
   const valid = [now - 1, now, now + 1, now + 2].map((s) => totp(admin.secret, s));
   return ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.includes(c));
-}
-
-// An admin API call from outside the browser (self-signed certificate), optionally from
-// another loopback address: the server counts sign-in failures per address too.
-function apiCall(port, method, p, headers = {}, body = null, localAddress = undefined) {
-  return new Promise((resolve, reject) => {
-    const data = body === null ? null : JSON.stringify(body);
-    const all = data === null ? headers
-      : { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) };
-    const req = https.request({ host: '127.0.0.1', port, method, path: p, headers: all, localAddress,
-                                rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end(data ?? undefined);
-  });
-}
-
-// Every request of a context, CSP violations (the event and Chromium's console report), and
-// errors thrown by the page's scripts.
-async function watch(ctx, name) {
-  const seen = { name, urls: [], violations: [], errors: [] };
-  await ctx.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`securitypolicyviolation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-  ctx.on('request', (r) => seen.urls.push(r.url()));
-  ctx.on('page', (p) => {
-    p.on('console', (m) => {
-      if (/securitypolicyviolation|Content Security Policy/i.test(m.text())) {
-        seen.violations.push(m.text());
-      }
-    });
-    p.on('pageerror', (e) => seen.errors.push(String(e.stack || e)));
-  });
-  return seen;
-}
-
-function elsewhere(seen, base) {
-  const origin = new URL(base).origin;
-  return seen.urls.filter((u) => {
-    const url = new URL(u);
-    if (url.protocol === 'data:' || url.protocol === 'blob:') return false;
-    return url.origin !== origin;
-  });
 }
 
 const nav = (page, lang, key) => page.getByRole('navigation', { name: text(lang, 'nav.label') })
@@ -231,27 +76,10 @@ async function navLinks(page, lang) {
     .allInnerTexts();
 }
 
-async function heading(page, name) {
-  const h = page.getByRole('heading', { level: 1, name, exact: true });
-  await h.waitFor({ timeout: 20000 });
-  return h;
-}
-
-async function focusedIs(page, locator, what) {
-  const ok = await locator.evaluate((el) => el === document.activeElement);
-  assert(ok, `${what} does not have the focus (it has ${await page.evaluate(() =>
-    document.activeElement && document.activeElement.outerHTML.slice(0, 120))})`);
-}
-
 async function openPage(page, lang, key) {
   await nav(page, lang, key).click();
   const h = await heading(page, text(lang, key));
   await focusedIs(page, h, `the heading of ${key}`);
-}
-
-async function toastSays(page, message) {
-  await page.locator('.rp-toasts .rp-toast__message', { hasText: message }).first()
-    .waitFor({ timeout: 20000 });
 }
 
 // From the sign-in form with the one-time password to the console: a new password, TOTP
@@ -960,4 +788,4 @@ try {
   rmSync(server.dir, { recursive: true, force: true });
 }
 // The exit status tells make test whether any check failed (a stop above counts as one).
-process.exit(summary() ? 1 : 0);
+process.exit(summary('admin console') ? 1 : 0);

@@ -1,14 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { lang, onLangChange, t } from '../../shared/i18n';
-import { Button, LanguageSwitcher, ToastRegion, toast } from '../../shared/components';
+import { Button, LanguageSwitcher, RecoveryCodes, ToastRegion, TotpEnrolment, toast } from '../../shared/components';
 import { ApiError, del, get, onUnauthorized, problemText, setCsrfToken } from './api';
 import type { Session } from './api';
 import { SessionContext, roleName, scopeName } from './session';
 import { SignIn } from './pages/SignIn';
 import type { Notice } from './pages/SignIn';
 import { FirstPassword, ChangePasswordDialog } from './pages/Password';
-import { TotpEnrolment } from './pages/TotpEnrolment';
-import { RecoveryCodes } from './pages/RecoveryCodes';
 import { Shell } from './Shell';
 
 export function App() {
@@ -77,9 +75,12 @@ export function App() {
   } else if (session.stage === 'password_change') {
     content = <FirstPassword onDone={adopt} />;
   } else if (session.stage === 'totp_enrolment') {
-    content = <TotpEnrolment onDone={(s, codes) => { setRecoveryCodes(codes); adopt(s); }} />;
+    content = <TotpEnrolment<Session> startPath="/api/v1/session/totp"
+      confirmPath="/api/v1/session/totp/confirm" step={t('firstSignIn.step', { n: 2, of: 3 })}
+      onDone={(s, codes) => { setRecoveryCodes(codes); adopt(s); }} />;
   } else if (recoveryCodes) {
-    content = <RecoveryCodes codes={recoveryCodes} onContinue={() => setRecoveryCodes(null)} />;
+    content = <RecoveryCodes jid={session.jid} codes={recoveryCodes}
+      step={t('firstSignIn.step', { n: 3, of: 3 })} onContinue={() => setRecoveryCodes(null)} />;
   } else {
     content = <Shell />;
   }

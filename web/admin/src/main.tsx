@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import './app.css';
+import '../../shared/layout.css';
 import { App } from './App';
 
 render(<App />, document.getElementById('app')!);

@@ -14,3 +14,5 @@ export { Pagination } from './Pagination';
 export { LanguageSwitcher } from './LanguageSwitcher';
 export { PageHeading } from './PageHeading';
 export { CopyButton } from './CopyButton';
+export { TotpEnrolment, svgDataUrl, groupSecret } from './TotpEnrolment';
+export { RecoveryCodes } from './RecoveryCodes';

@@ -7,7 +7,7 @@ import {
 import { get, problemText } from '../api';
 import type { AuditRecord, Page, Verification } from '../api';
 import { roleName, useCan, useSession } from '../session';
-import { saveFile } from '../download';
+import { saveFile } from '../../../shared/download';
 
 const pageSize = 50;
 

@@ -1,15 +1,23 @@
 import { useState } from 'preact/hooks';
-import { t } from '../../../shared/i18n';
-import { Button, Checkbox, CopyButton, InlineAlert, PageHeading } from '../../../shared/components';
-import { useSession } from '../session';
+import { t } from '../i18n';
 import { saveFile } from '../download';
+import { Button } from './Button';
+import { Checkbox } from './Field';
+import { CopyButton } from './CopyButton';
+import { InlineAlert } from './Alert';
+import { PageHeading } from './PageHeading';
 
-// The recovery codes, shown once, right after enrolment.
-export function RecoveryCodes({ codes, onContinue }: { codes: string[]; onContinue: () => void }) {
-  const session = useSession();
+// The recovery codes, shown once, right after enrolment (or after new ones are made).
+export function RecoveryCodes({ jid, codes, step, continueLabel, onContinue }: {
+  jid: string;
+  codes: string[];
+  step?: string;
+  continueLabel?: string;
+  onContinue: () => void;
+}) {
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const text = `${t('recovery.fileHeader', { jid: session.jid })}\n\n${codes.join('\n')}\n`;
+  const text = `${t('recovery.fileHeader', { jid })}\n\n${codes.join('\n')}\n`;
 
   const next = () => {
     if (!saved) {
@@ -23,7 +31,7 @@ export function RecoveryCodes({ codes, onContinue }: { codes: string[]; onContin
   return (
     <main id="main" tabIndex={-1} class="app-main app-main--narrow">
       <div class="card">
-        <p class="steps-label">{t('firstSignIn.step', { n: 3, of: 3 })}</p>
+        {step && <p class="steps-label">{step}</p>}
         <PageHeading>{t('recovery.title')}</PageHeading>
         <InlineAlert kind="warning" title={t('recovery.saveNow')}>{t('recovery.explain')}</InlineAlert>
         <ol class="recovery-codes" aria-label={t('recovery.title')}>
@@ -38,7 +46,7 @@ export function RecoveryCodes({ codes, onContinue }: { codes: string[]; onContin
         <Checkbox id="recovery-saved" name="saved" label={t('recovery.acknowledge')}
                   checked={saved} onChecked={(v) => { setSaved(v); if (v) setError(null); }}
                   error={error} />
-        <Button variant="primary" onClick={next}>{t('recovery.continue')}</Button>
+        <Button variant="primary" onClick={next}>{continueLabel ?? t('recovery.continue')}</Button>
       </div>
     </main>
   );

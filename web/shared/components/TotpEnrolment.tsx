@@ -1,8 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../../../shared/i18n';
-import { Button, ErrorRegion, PageHeading, TextField } from '../../../shared/components';
+import { t } from '../i18n';
 import { post, problemText } from '../api';
-import type { Session, TotpEnrolment as Enrolment } from '../api';
+import type { TotpEnrolment as Enrolment } from '../api';
+import { Button } from './Button';
+import { ErrorRegion } from './Alert';
+import { PageHeading } from './PageHeading';
+import { TextField } from './Field';
 
 // The SVG document as a data: URL for an <img>: it is never put into the page's DOM.
 export function svgDataUrl(svg: string): string {
@@ -16,9 +19,15 @@ export function groupSecret(secret: string): string {
   return secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-// The second step of the first sign-in: an authenticator app learns the secret (QR code or
-// typed), and one of its codes confirms it.
-export function TotpEnrolment({ onDone }: { onDone: (s: Session, recoveryCodes: string[]) => void }) {
+// TOTP enrolment: an authenticator app learns the secret (QR code or typed), and one of its
+// codes confirms it. `startPath` answers a new secret, `confirmPath` takes {code} and answers
+// the session with its ten recovery codes. `step`: where this is in a sequence, if it is.
+export function TotpEnrolment<S>({ startPath, confirmPath, step, onDone }: {
+  startPath: string;
+  confirmPath: string;
+  step?: string;
+  onDone: (s: S, recoveryCodes: string[]) => void;
+}) {
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [code, setCode] = useState('');
   const [codeError, setCodeError] = useState<string | null>(null);
@@ -29,7 +38,7 @@ export function TotpEnrolment({ onDone }: { onDone: (s: Session, recoveryCodes: 
     setError(null);
     setEnrolment(null);
     try {
-      setEnrolment(await post<Enrolment>('/api/v1/session/totp'));
+      setEnrolment(await post<Enrolment>(startPath));
     } catch (err) {
       setError(problemText(err));
     }
@@ -49,10 +58,9 @@ export function TotpEnrolment({ onDone }: { onDone: (s: Session, recoveryCodes: 
     setError(null);
     setBusy(true);
     try {
-      const r = await post<Session & { recovery_codes: string[] }>('/api/v1/session/totp/confirm',
-        { code: digits });
+      const r = await post<S & { recovery_codes: string[] }>(confirmPath, { code: digits });
       const { recovery_codes: codes, ...session } = r;
-      onDone(session, codes);
+      onDone(session as S, codes);
     } catch (err) {
       setError(problemText(err));
       setBusy(false);
@@ -63,7 +71,7 @@ export function TotpEnrolment({ onDone }: { onDone: (s: Session, recoveryCodes: 
   return (
     <main id="main" tabIndex={-1} class="app-main app-main--narrow">
       <div class="card">
-        <p class="steps-label">{t('firstSignIn.step', { n: 2, of: 3 })}</p>
+        {step && <p class="steps-label">{step}</p>}
         <PageHeading>{t('totp.title')}</PageHeading>
         <p class="lead">{t('totp.intro')}</p>
         <ErrorRegion error={error} />
