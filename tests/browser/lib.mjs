@@ -4,7 +4,7 @@
 // requests to other origins.
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -95,7 +95,8 @@ export function totp(secret, step) {
   return String(n % 1000000).padStart(6, '0');
 }
 
-// An XMPP client (tests/integration/raw_xmpp.py) that signs in and stays until stopped.
+// An XMPP client (tests/integration/raw_xmpp.py) that signs in and stays until it is stopped
+// or the server ends its stream (then the process exits).
 export function xmppSession(port, user, password, resource) {
   const script = [
     'import sys',
@@ -104,7 +105,7 @@ export function xmppSession(port, user, password, resource) {
     'st = RawStream(int(sys.argv[1]))',
     'print(st.login(sys.argv[2], sys.argv[3], sys.argv[4]), flush=True)',
     'st.send("<presence/>")',
-    'sys.stdin.read()',
+    'st.wait_closed(900)',
   ].join('\n');
   const proc = spawn('/usr/bin/python3', ['-c', script, String(port), user, password, resource],
     { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -184,3 +185,11 @@ export async function heading(page, name) {
   return h;
 }
 
+
+// A password every password profile accepts, derived from `name` (as raw_xmpp.account_password
+// does): letters that skip every other one (no runs cracklib calls systematic), no account name.
+export function accountPassword(name) {
+  const alphabet = 'acegikmoqsuwyACEGIKMOQSUWY';
+  const digest = createHash('sha256').update(name).digest();
+  return `Kx9-${[...digest.subarray(0, 10)].map((b) => alphabet[b % alphabet.length]).join('')}-Qz`;
+}
