@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev libexpat1-dev libsqlite3-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libsodium-dev libqrencode-dev libpwquality-dev cracklib-runtime john-data libmaxminddb-dev
+  libcbor-dev
   libgtest-dev libgmock-dev
   python3 python3-slixmpp python3-pytest
   openssl curl

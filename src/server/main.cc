@@ -524,6 +524,10 @@ int run(int argc, char** argv) {
         if (adminOps.freezeUser(rule, user + "@" + host, "lock", 0, reason).isOk()) {
           hooks.accountChanged(host, user);
         }
+      },
+      [&services, &config]() -> std::string {
+        const std::string base = services.httpsBase();
+        return config.accountCenter && !base.empty() ? base + "/account/" : std::string();
       }});
   // Sign-in locks are kept in the database (administrators list and clear them there, and a
   // restart keeps them) and raise an alert; so does a tenant crossing its spraying threshold.

@@ -153,7 +153,7 @@ def test_sign_in_failures_answer_alike_and_success_opens_a_session(server):
     assert set(info) == SESSION_FIELDS, info
     assert info["jid"] == a.jid and info["stage"] == "active" and info["tenant"] == server.host
     assert isinstance(info["csrf_token"], str) and len(info["csrf_token"]) >= 16
-    assert info["second_factor"] == {"totp": False, "recovery_codes_left": 0, "required": False,
+    assert info["second_factor"] == {"totp": False, "passkeys": 0, "recovery_codes_left": 0, "required": False,
                                      "standing": "optional", "grace_until": None}
     pw = info["password"]
     assert pw["profile"] == "mlps" and pw["min_length"] == 8
@@ -613,14 +613,14 @@ def test_required_second_factor_without_grace(mfa_server):
     info = r.json()
     assert info["stage"] == "totp_enrolment"
     assert info["tenant"] == "Acme & Co <Shanghai> 上海"
-    assert info["second_factor"] == {"totp": False, "recovery_codes_left": 0, "required": True,
+    assert info["second_factor"] == {"totp": False, "passkeys": 0, "recovery_codes_left": 0, "required": True,
                                      "standing": "missing", "grace_until": None}
-    for method, path, body in (("GET", "/devices", None), ("POST", "/devices", {"name": "P"}),
-                               ("GET", "/sessions", None), ("GET", "/logins", None),
-                               ("POST", "/logout", {}), ("POST", "/recovery-codes", {}),
-                               ("POST", "/password", {"current_password": a.password,
-                                                      "new_password": "Kx9-ogiqe-Qz"})):
-        body = problem(c.request(method, path, body=body), 403, "stage")
+    for method, path, payload in (("GET", "/devices", None), ("POST", "/devices", {"name": "P"}),
+                                  ("GET", "/sessions", None), ("GET", "/logins", None),
+                                  ("POST", "/logout", {}), ("POST", "/recovery-codes", {}),
+                                  ("POST", "/password", {"current_password": a.password,
+                                                         "new_password": "Kx9-ogiqe-Qz"})):
+        body = problem(c.request(method, path, body=payload), 403, "stage")
         assert body["detail"] == "enrol a second factor first", (method, path, body)
     assert c.get("/session").json()["stage"] == "totp_enrolment"
     secret, done = enrol_totp(c)
@@ -629,7 +629,7 @@ def test_required_second_factor_without_grace(mfa_server):
     # Each device now gets its own app password, which XMPP takes.
     r = c.post("/devices", {"name": "Phone"})
     assert r.status == 201, r
-    app = r.json()["password"]
+    app, device = r.json()["password"], r.json()["id"]
     with xmpp_session(s, a.local, app, "phone", host="a.test") as phone:
         assert phone.jid == a.jid + "/phone"
     # The main password still opens no XMPP session, enrolled or not.
@@ -641,7 +641,7 @@ def test_required_second_factor_without_grace(mfa_server):
     assert [i["reason"] for i in xmpp if i["result"] == "failure"] == [
         "second-factor-required"] * 2, xmpp
     assert [i["credential"] for i in xmpp if i["result"] == "success"] == [
-        "app-password:" + r.json()["id"]], xmpp
+        "app-password:" + device], xmpp
     # Signing in to the account center again asks for the factor just enrolled.
     again = AccountClient(s)
     assert again.sign_in(a.jid, a.password).json()["stage"] == "second_factor"

@@ -55,6 +55,19 @@ struct DeviceCredential {
   std::string salt1;
 };
 
+// A passkey (WebAuthn credential) registered as the account's second factor.
+struct Passkey {
+  std::string id;  // the credential id, base64url
+  std::string host;
+  std::string user;
+  std::string name;
+  int alg = 0;            // COSE algorithm: -7 ES256, -8 EdDSA
+  std::string publicKey;  // DER SubjectPublicKeyInfo
+  std::uint32_t signCount = 0;
+  std::int64_t createdMs = 0;
+  std::int64_t lastUsedMs = 0;
+};
+
 // One sign-in attempt.
 struct LoginRecord {
   std::int64_t id = 0;
@@ -121,6 +134,15 @@ class AccountSecurityStore {
   // addresses).
   virtual Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
                                                            std::size_t limit) = 0;
+
+  // AlreadyExists when the credential id is registered already.
+  virtual Status addPasskey(const Passkey& passkey) = 0;
+  virtual Result<std::vector<Passkey>> passkeys(std::string_view host, std::string_view user) = 0;
+  // NotFound when the account has no such passkey.
+  virtual Status removePasskey(std::string_view host, std::string_view user,
+                               std::string_view id) = 0;
+  virtual Status touchPasskey(std::string_view id, std::uint32_t signCount,
+                              std::int64_t usedMs) = 0;
 
   virtual Status putLock(const SignInLock& lock) = 0;
   virtual Result<std::vector<SignInLock>> locks() = 0;

@@ -132,7 +132,7 @@ std::string Authenticator::accountKeyFor(const std::string& rawUser) const {
 }
 
 std::string Authenticator::accountCenterUrl() const {
-  if (deps_.services == nullptr) {
+  if (deps_.services == nullptr || !deps_.config.accountCenter) {
     return {};
   }
   const std::string base = deps_.services->httpsBase();
@@ -264,7 +264,7 @@ awaitable<std::shared_ptr<Authenticator::Lookup>> Authenticator::lookup(const st
         // A one-time password (first-start administrators) opens nothing until it is changed.
         auto sec = s.admin().adminSecurity(host, user);
         out->oneTimePassword = !sec.isOk() || (sec.value() && sec.value()->mustChangePassword);
-        out->secondFactor = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+        out->secondFactor = security::mfa::hasSecondFactor(s, host, user);
         if (auto grant = s.admin().roleOf(host, user); grant.isOk() && grant.value()) {
           out->role = grant.value()->role;
         }

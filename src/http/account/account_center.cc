@@ -26,6 +26,7 @@
 #include "security/logins/login_json.h"
 #include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
+#include "security/mfa/webauthn.h"
 
 namespace rampart::http::account {
 
@@ -138,6 +139,12 @@ struct AccountCenter::Impl {
     op("POST", "/totp/confirm", &Impl::totpConfirm).stages = {Stage::kTotpEnrolment,
                                                               Stage::kActive};
     op("POST", "/recovery-codes", &Impl::recoveryCodes);
+    op("POST", "/session/passkey/options", &Impl::assertionOptions).stages = {Stage::kSecondFactor};
+    op("POST", "/passkeys/options", &Impl::creationOptions).stages = {Stage::kTotpEnrolment,
+                                                                      Stage::kActive};
+    op("POST", "/passkeys", &Impl::addPasskey).stages = {Stage::kTotpEnrolment, Stage::kActive};
+    op("GET", "/passkeys", &Impl::listPasskeys);
+    op("DELETE", "/passkeys/{id}", &Impl::removePasskey);
     op("GET", "/devices", &Impl::devices);
     op("POST", "/devices", &Impl::addDevice);
     op("DELETE", "/devices/{id}", &Impl::revokeDevice);
@@ -169,6 +176,18 @@ struct AccountCenter::Impl {
   Response accountSessions(Call& c);
   Response logout(Call& c);
   Response logins(Call& c);
+  Response creationOptions(Call& c);
+  Response addPasskey(Call& c);
+  Response listPasskeys(Call& c);
+  Response removePasskey(Call& c);
+  Response assertionOptions(Call& c);
+  // The relying party for this request: its id (the host name the page was loaded from, if it
+  // is one of ours) and the origin browsers report; nullopt when the host is not ours.
+  std::optional<mfa::webauthn::Expected> relyingParty(const Request& req, std::string type,
+                                                      std::string challenge);
+  // Checks a passkey assertion ({id, client_data_json, authenticator_data, signature}) against
+  // the account's passkeys and the session's challenge; empty on success, else why not.
+  std::string checkAssertion(Call& c, const json::object& assertion);
 };
 
 AccountCenter::AccountCenter(AccountCenterDeps deps)
@@ -343,7 +362,7 @@ Stage AccountCenter::Impl::stageAfterFactor(const std::string& host, const std::
   if (auto g = db->admin().roleOf(host, user); g.isOk() && g.value()) {
     role = g.value()->role;
   }
-  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const bool enrolled = mfa::hasSecondFactor(*db, host, user);
   const auto policy = mfa::secondFactorPolicy(deps.config, host, role);
   auto graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
   const auto standing = mfa::standing(policy, enrolled, graceStart, now);
@@ -380,13 +399,17 @@ json::object AccountCenter::Impl::sessionJson(const AdminSession& s) {
   if (auto g = db->admin().roleOf(account->host, account->user); g.isOk() && g.value()) {
     role = g.value()->role;
   }
-  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const bool totp = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  auto keys = db->accountSecurity().passkeys(account->host, account->user);
+  const std::size_t passkeys = keys.isOk() ? keys.value().size() : 0;
+  const bool enrolled = totp || passkeys > 0;
   const auto policy = mfa::secondFactorPolicy(deps.config, account->host, role);
   const std::int64_t graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
   const auto standing = mfa::standing(policy, enrolled, graceStart, now);
   json::object factor;
-  factor["totp"] = enrolled;
-  factor["recovery_codes_left"] = enrolled ? sec.value()->recoveryCodeHashes.size() : 0;
+  factor["totp"] = totp;
+  factor["passkeys"] = passkeys;
+  factor["recovery_codes_left"] = totp ? sec.value()->recoveryCodeHashes.size() : 0;
   factor["required"] = policy.required;
   factor["standing"] = standingName(standing);
   factor["grace_until"] = standing == mfa::FactorStanding::kGrace && graceStart != 0
@@ -493,8 +516,7 @@ Response AccountCenter::Impl::signIn(Call& c) {
     return problemOf(403, "account-disabled", "Forbidden",
                      "this account is locked; ask your security administrator");
   }
-  auto sec = db->admin().adminSecurity(c.host, user);
-  const bool enrolled = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  const bool enrolled = mfa::hasSecondFactor(*db, c.host, user);
   const Stage stage = enrolled ? Stage::kSecondFactor : stageAfterFactor(c.host, user, now);
   security::Principal p{account->jid, security::Role::kAuditor, c.host};
   auto created = sessions.create(p, stage, address, c.req.userAgent);
@@ -513,17 +535,31 @@ Response AccountCenter::Impl::signIn(Call& c) {
 
 Response AccountCenter::Impl::secondFactor(Call& c) {
   Fields f{c.body};
-  f.rejectUnknown({"code"});
-  const std::string code = f.str("code", true, 64);
+  f.rejectUnknown({"code", "passkey"});
+  const std::string code = f.str("code", false, 64);
+  const auto pk = c.body.find("passkey");
+  if (f.problem.empty() && code.empty() == (pk == c.body.end())) {
+    f.problem = "give either \"code\" or \"passkey\"";
+  }
+  if (f.problem.empty() && pk != c.body.end() && !pk->value().is_object()) {
+    f.problem = "\"passkey\" must be an object";
+  }
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
   }
   auto sec = db->admin().adminSecurity(c.host, c.user);
-  if (!sec.isOk() || !sec.value()) {
-    return fromStatus(sec.isOk() ? core::Status::failedPrecondition("no second factor") : sec.status());
+  if (!sec.isOk()) {
+    return fromStatus(sec.status());
   }
-  auto updated = *sec.value();
-  const auto used = mfa::checkSecondFactor(updated, code, nowMs() / 1000);
+  auto updated = sec.value().value_or(storage::AdminSecurity{});
+  auto used = mfa::FactorUsed::kNone;
+  std::string passkeyProblem;
+  if (pk != c.body.end()) {
+    passkeyProblem = checkAssertion(c, pk->value().as_object());
+    used = passkeyProblem.empty() ? mfa::FactorUsed::kPasskey : mfa::FactorUsed::kNone;
+  } else {
+    used = mfa::checkSecondFactor(updated, code, nowMs() / 1000);
+  }
   const std::string accountKey = SignInThrottle::accountKey(c.host, c.user);
   if (used == mfa::FactorUsed::kNone) {
     // A wrong code counts as a wrong guess for the account, like a wrong password.
@@ -543,22 +579,32 @@ Response AccountCenter::Impl::secondFactor(Call& c) {
       r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
       return r;
     }
-    return problemOf(422, "wrong-code", "Invalid input", "wrong or already used code");
+    return problemOf(422, "wrong-code", "Invalid input",
+                     passkeyProblem.empty() ? "wrong or already used code"
+                                            : "the passkey was not accepted: " + passkeyProblem);
   }
-  db->admin().putAdminSecurity(c.host, c.user, updated);
+  if (used != mfa::FactorUsed::kPasskey) {
+    db->admin().putAdminSecurity(c.host, c.user, updated);
+  }
   const auto now = nowMs();
   const Stage next = stageAfterFactor(c.host, c.user, now);
-  const std::string credential =
-      used == mfa::FactorUsed::kTotp ? "password+totp" : "password+recovery-code";
+  const std::string credential = used == mfa::FactorUsed::kTotp      ? "password+totp"
+                                 : used == mfa::FactorUsed::kPasskey ? "password+passkey"
+                                                                     : "password+recovery-code";
   recordLogin(c, c.user, true, credential, {});
   ops.record(c.actor, action::kAccountSignIn, c.jid, c.host, AuditResult::kSuccess, {},
              {{"stage", std::string(security::admin::stageName(next))},
-              {"second_factor", used == mfa::FactorUsed::kTotp ? "totp" : "recovery code"}});
+              {"second_factor", used == mfa::FactorUsed::kTotp      ? "totp"
+                                : used == mfa::FactorUsed::kPasskey ? "passkey"
+                                                                    : "recovery code"}});
   if (used == mfa::FactorUsed::kRecoveryCode) {
     ops.record(c.actor, action::kAccountRecoveryCodeUse, c.jid, c.host, AuditResult::kSuccess, {},
                {{"left", std::to_string(updated.recoveryCodeHashes.size())}});
   }
-  sessions.update(c.sessionId, [&](AdminSession& s) { s.stage = next; });
+  sessions.update(c.sessionId, [&](AdminSession& s) {
+    s.stage = next;
+    s.pendingChallenge.clear();
+  });
   auto s = sessions.find(c.sessionId);
   return jsonResponse(sessionJson(*s));
 }
@@ -768,6 +814,235 @@ Response AccountCenter::Impl::logins(Call& c) {
   json::value next = records.size() > limit ? json::value(std::to_string(records[limit - 1].id))
                                             : json::value(nullptr);
   return jsonResponse(json::object{{"items", items}, {"next_cursor", next}});
+}
+
+std::optional<mfa::webauthn::Expected> AccountCenter::Impl::relyingParty(const Request& req,
+                                                                         std::string type,
+                                                                         std::string challenge) {
+  // The host name of the page: Host without its port (IPv6 literals cannot be relying parties).
+  std::string name = req.host;
+  if (name.empty() || name.front() == '[') return std::nullopt;
+  if (auto colon = name.rfind(':'); colon != std::string::npos) name.resize(colon);
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  bool ours = name == "localhost" ||
+              std::find(deps.hosts.begin(), deps.hosts.end(), name) != deps.hosts.end();
+  if (std::string_view u = deps.config.httpsPublicUrl; !ours && u.starts_with("https://")) {
+    u.remove_prefix(8);
+    ours = u.substr(0, u.find_first_of(":/")) == name;
+  }
+  if (!ours) return std::nullopt;
+  return mfa::webauthn::Expected{std::move(type), std::move(challenge), "https://" + req.host,
+                                 name};
+}
+
+Response AccountCenter::Impl::creationOptions(Call& c) {
+  auto rp = relyingParty(c.req, "webauthn.create", core::sasl::randomBytes(32));
+  if (!rp) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "passkeys work only on this server's own host names");
+  }
+  sessions.update(c.sessionId, [&](AdminSession& s) { s.pendingChallenge = rp->challenge; });
+  std::string tenant = c.host;
+  for (const auto& h : deps.config.hosts) {
+    if (h.name == c.host && !h.displayName.empty()) tenant = h.displayName;
+  }
+  json::array exclude;
+  if (auto keys = db->accountSecurity().passkeys(c.host, c.user); keys.isOk()) {
+    for (const auto& k : keys.value()) {
+      exclude.push_back(json::object{{"type", "public-key"}, {"id", k.id}});
+    }
+  }
+  json::object o;
+  o["challenge"] = mfa::webauthn::base64url(rp->challenge);
+  o["rp"] = json::object{{"id", rp->rpId}, {"name", tenant}};
+  // A random handle, not the address: authenticators may show or sync it.
+  o["user"] = json::object{{"id", mfa::webauthn::base64url(core::sasl::randomBytes(16))},
+                           {"name", c.jid},
+                           {"displayName", c.jid}};
+  o["pubKeyCredParams"] = json::array{
+      json::object{{"type", "public-key"}, {"alg", mfa::webauthn::kEs256}},
+      json::object{{"type", "public-key"}, {"alg", mfa::webauthn::kEdDsa}}};
+  o["timeout"] = 120000;
+  o["attestation"] = "none";
+  o["authenticatorSelection"] =
+      json::object{{"residentKey", "discouraged"}, {"userVerification", "preferred"}};
+  o["excludeCredentials"] = exclude;
+  return jsonResponse(o);
+}
+
+Response AccountCenter::Impl::addPasskey(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"name", "id", "client_data_json", "attestation_object"});
+  const std::string name = f.str("name", true, 64);
+  const std::string id = f.str("id", true, 1400);
+  const std::string clientData = f.str("client_data_json", true, 8192);
+  const std::string attestation = f.str("attestation_object", true, 64 * 1024);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  if (name.empty() || std::any_of(name.begin(), name.end(),
+                                  [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "the name must be 1-64 printable characters");
+  }
+  const std::string challenge = c.session->pendingChallenge;
+  // A challenge is used once, whatever the outcome.
+  sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
+  if (challenge.empty()) {
+    return problemOf(409, "precondition", "Conflict", "ask for the options first");
+  }
+  auto rp = relyingParty(c.req, "webauthn.create", challenge);
+  auto cd = mfa::webauthn::base64urlDecode(clientData);
+  auto att = mfa::webauthn::base64urlDecode(attestation);
+  if (!rp || !cd || !att) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "client_data_json and attestation_object must be base64url");
+  }
+  auto reg = mfa::webauthn::verifyRegistration(*cd, *att, *rp);
+  if (auto* failed = std::get_if<mfa::webauthn::Failure>(&reg)) {
+    ops.record(c.actor, action::kAccountPasskeyAdd, c.jid, c.host, AuditResult::kFailure,
+               failed->why);
+    return problemOf(422, "passkey-refused", "Invalid input",
+                     "the passkey was not accepted: " + failed->why);
+  }
+  const auto& r = std::get<mfa::webauthn::Registration>(reg);
+  storage::Passkey k;
+  k.id = mfa::webauthn::base64url(r.credentialId);
+  if (k.id != id) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "the id does not match the attested credential");
+  }
+  k.host = c.host;
+  k.user = c.user;
+  k.name = name;
+  k.alg = r.key.alg;
+  k.publicKey = r.key.spki;
+  k.signCount = r.signCount;
+  k.createdMs = nowMs();
+  if (auto st = ops.record(c.actor, action::kAccountPasskeyAdd, c.jid, c.host,
+                           AuditResult::kSuccess, {},
+                           {{"passkey", k.id.substr(0, 16)}, {"name", name},
+                            {"alg", r.key.alg == mfa::webauthn::kEs256 ? "ES256" : "EdDSA"}});
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written"));
+  }
+  if (auto st = db->accountSecurity().addPasskey(k); !st.isOk()) {
+    return fromStatus(st);
+  }
+  if (c.session->stage == Stage::kTotpEnrolment) {
+    const Stage after = stageAfterFactor(c.host, c.user, nowMs());
+    sessions.update(c.sessionId, [&](AdminSession& s) { s.stage = after; });
+  }
+  auto s = sessions.find(c.sessionId);
+  json::object o = sessionJson(*s);
+  o["passkey"] = json::object{{"id", k.id}, {"name", k.name},
+                              {"created", security::audit::formatUtcMillis(k.createdMs)}};
+  return jsonResponse(o, 201);
+}
+
+Response AccountCenter::Impl::listPasskeys(Call& c) {
+  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  if (!keys.isOk()) {
+    return fromStatus(keys.status());
+  }
+  json::array items;
+  for (const auto& k : keys.value()) {
+    items.push_back(json::object{
+        {"id", k.id},
+        {"name", k.name},
+        {"algorithm", k.alg == mfa::webauthn::kEs256 ? "ES256" : "EdDSA"},
+        {"created", security::audit::formatUtcMillis(k.createdMs)},
+        {"last_used", timeOrNull(k.lastUsedMs)}});
+  }
+  return jsonResponse(json::object{{"items", items}});
+}
+
+Response AccountCenter::Impl::removePasskey(Call& c) {
+  const std::string id = c.params["id"];
+  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  if (!keys.isOk()) {
+    return fromStatus(keys.status());
+  }
+  const bool found = std::any_of(keys.value().begin(), keys.value().end(),
+                                 [&](const storage::Passkey& k) { return k.id == id; });
+  if (!found) {
+    return problemOf(404, "not-found", "Not Found", "no such passkey");
+  }
+  // The last second factor of an account that must have one stays.
+  std::string role;
+  if (auto g = db->admin().roleOf(c.host, c.user); g.isOk() && g.value()) role = g.value()->role;
+  auto sec = db->admin().adminSecurity(c.host, c.user);
+  const bool totp = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  if (keys.value().size() == 1 && !totp &&
+      mfa::secondFactorPolicy(deps.config, c.host, role).required) {
+    return problemOf(409, "precondition", "Conflict",
+                     "your organisation requires a second factor: add another before removing "
+                     "this one");
+  }
+  if (auto st = ops.record(c.actor, action::kAccountPasskeyRemove, c.jid, c.host,
+                           AuditResult::kSuccess, {}, {{"passkey", id.substr(0, 16)}});
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written"));
+  }
+  if (auto st = db->accountSecurity().removePasskey(c.host, c.user, id); !st.isOk()) {
+    return fromStatus(st);
+  }
+  return noContent();
+}
+
+Response AccountCenter::Impl::assertionOptions(Call& c) {
+  auto rp = relyingParty(c.req, "webauthn.get", core::sasl::randomBytes(32));
+  if (!rp) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "passkeys work only on this server's own host names");
+  }
+  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  if (!keys.isOk()) {
+    return fromStatus(keys.status());
+  }
+  if (keys.value().empty()) {
+    return problemOf(409, "precondition", "Conflict", "this account has no passkey");
+  }
+  sessions.update(c.sessionId, [&](AdminSession& s) { s.pendingChallenge = rp->challenge; });
+  json::array allow;
+  for (const auto& k : keys.value()) {
+    allow.push_back(json::object{{"type", "public-key"}, {"id", k.id}});
+  }
+  return jsonResponse(json::object{{"challenge", mfa::webauthn::base64url(rp->challenge)},
+                                   {"rpId", rp->rpId},
+                                   {"allowCredentials", allow},
+                                   {"userVerification", "preferred"},
+                                   {"timeout", 120000}});
+}
+
+std::string AccountCenter::Impl::checkAssertion(Call& c, const json::object& a) {
+  Fields f{a};
+  f.rejectUnknown({"id", "client_data_json", "authenticator_data", "signature"});
+  const std::string id = f.str("id", true, 1400);
+  const std::string clientData = f.str("client_data_json", true, 8192);
+  const std::string authData = f.str("authenticator_data", true, 8192);
+  const std::string signature = f.str("signature", true, 1024);
+  if (!f.problem.empty()) return f.problem;
+  const std::string challenge = c.session->pendingChallenge;
+  sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
+  if (challenge.empty()) return "ask for the options first";
+  auto rp = relyingParty(c.req, "webauthn.get", challenge);
+  auto cd = mfa::webauthn::base64urlDecode(clientData);
+  auto ad = mfa::webauthn::base64urlDecode(authData);
+  auto sig = mfa::webauthn::base64urlDecode(signature);
+  if (!rp || !cd || !ad || !sig) return "the fields must be base64url";
+  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  if (!keys.isOk()) return "storage error";
+  for (const auto& k : keys.value()) {
+    if (k.id != id) continue;
+    auto verified = mfa::webauthn::verifyAssertion(*cd, *ad, *sig,
+                                                   mfa::webauthn::PublicKey{k.alg, k.publicKey},
+                                                   k.signCount, *rp);
+    if (auto* failed = std::get_if<mfa::webauthn::Failure>(&verified)) return failed->why;
+    db->accountSecurity().touchPasskey(k.id, std::get<std::uint32_t>(verified), nowMs());
+    return {};
+  }
+  return "not a passkey of this account";
 }
 
 }  // namespace rampart::http::account

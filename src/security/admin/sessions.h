@@ -33,6 +33,7 @@ struct AdminSession {
   std::string pendingTotpSecret;  // during enrolment
   std::string userAgent;
   unsigned secondFactorFailures = 0;  // in kSecondFactor
+  std::string pendingChallenge;       // a WebAuthn ceremony in progress (raw bytes)
   std::string handle;  // a public name for the session (lists; never the cookie)
 };
 

@@ -64,11 +64,15 @@ void LoginRecorder::record(storage::LoginRecord r) {
       const std::string device = !r.client.empty() ? r.client
                                  : !r.resource.empty() ? r.resource
                                                        : r.credential;
+      const std::string center = hooks_.accountCenterUrl ? hooks_.accountCenterUrl() : "";
+      const std::string act =
+          center.empty()
+              ? "tell your security administrator at once: they can sign you out everywhere."
+              : "open " + center + "#not-me to sign out everywhere, then change your password.";
       hooks_.notify(r.host, r.user,
                     "New sign-in to your account at " + audit::formatUtcMillis(r.timeMs) +
                         " from " + device + " in " + where + " (" + reasons +
-                        "). If this wasn't you, tell your security administrator at once: "
-                        "they can sign you out everywhere.");
+                        "). If this wasn't you, " + act);
     }
     // Only a successful sign-in freezes: failures alone would let anyone lock any account.
     if (r.success && rules.action == "freeze" && hooks_.freeze) {

@@ -6,6 +6,15 @@
 
 namespace rampart::security::mfa {
 
+bool hasSecondFactor(storage::Storage& storage, const std::string& host, const std::string& user) {
+  auto sec = storage.admin().adminSecurity(host, user);
+  if (sec.isOk() && sec.value() && sec.value()->totpEnrolled) {
+    return true;
+  }
+  auto keys = storage.accountSecurity().passkeys(host, user);
+  return keys.isOk() && !keys.value().empty();
+}
+
 FactorUsed checkSecondFactor(storage::AdminSecurity& sec, std::string_view code,
                              std::int64_t unixSeconds) {
   if (!sec.totpEnrolled || code.empty()) {

@@ -11,10 +11,15 @@
 
 #include "core/config.h"
 #include "rampart/storage/admin_store.h"
+#include "rampart/storage/stores.h"
 
 namespace rampart::security::mfa {
 
-enum class FactorUsed { kNone, kTotp, kRecoveryCode };
+enum class FactorUsed { kNone, kTotp, kRecoveryCode, kPasskey };
+
+// Whether the account has a second factor: TOTP enrolled, or at least one passkey. Storage
+// thread only.
+bool hasSecondFactor(storage::Storage& storage, const std::string& host, const std::string& user);
 
 // Checks `code` (6 digits: TOTP; otherwise a recovery code) against an enrolled account's
 // second factor at `unixSeconds`. On success `sec` is changed (the TOTP step is used up, or the

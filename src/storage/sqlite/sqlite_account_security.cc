@@ -196,6 +196,63 @@ Status SqliteStorage::removeDevices(std::string_view host, std::string_view user
   return q.step() == SQLITE_DONE ? Status::ok() : error("removing device credentials");
 }
 
+Status SqliteStorage::addPasskey(const Passkey& k) {
+  Stmt q(db_,
+         "INSERT INTO passkeys (id, host, user, name, alg, public_key, sign_count, created, "
+         "last_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  q.text(1, k.id).text(2, k.host).text(3, k.user).text(4, k.name).int64(5, k.alg);
+  q.blob(6, k.publicKey).int64(7, k.signCount).int64(8, k.createdMs).int64(9, k.lastUsedMs);
+  const int rc = q.step();
+  if (rc == SQLITE_CONSTRAINT) {
+    return Status::alreadyExists("this passkey is registered already");
+  }
+  return rc == SQLITE_DONE ? Status::ok() : error("storing a passkey");
+}
+
+Result<std::vector<Passkey>> SqliteStorage::passkeys(std::string_view host,
+                                                     std::string_view user) {
+  Stmt q(db_,
+         "SELECT id, name, alg, public_key, sign_count, created, last_used FROM passkeys "
+         "WHERE host=?1 AND user=?2 ORDER BY created");
+  q.text(1, host).text(2, user);
+  std::vector<Passkey> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    Passkey k;
+    k.id = q.colText(0);
+    k.host = std::string(host);
+    k.user = std::string(user);
+    k.name = q.colText(1);
+    k.alg = static_cast<int>(q.colInt(2));
+    k.publicKey = q.colBlob(3);
+    k.signCount = static_cast<std::uint32_t>(q.colInt(4));
+    k.createdMs = q.colInt(5);
+    k.lastUsedMs = q.colInt(6);
+    out.push_back(std::move(k));
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading passkeys");
+  }
+  return out;
+}
+
+Status SqliteStorage::removePasskey(std::string_view host, std::string_view user,
+                                    std::string_view id) {
+  Stmt q(db_, "DELETE FROM passkeys WHERE host=?1 AND user=?2 AND id=?3");
+  q.text(1, host).text(2, user).text(3, id);
+  if (q.step() != SQLITE_DONE) {
+    return error("removing a passkey");
+  }
+  return sqlite3_changes(db_) > 0 ? Status::ok() : Status::notFound("no such passkey");
+}
+
+Status SqliteStorage::touchPasskey(std::string_view id, std::uint32_t signCount,
+                                   std::int64_t usedMs) {
+  Stmt q(db_, "UPDATE passkeys SET sign_count=?2, last_used=?3 WHERE id=?1");
+  q.text(1, id).int64(2, signCount).int64(3, usedMs);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("recording a passkey's use");
+}
+
 Status SqliteStorage::touchDevice(std::string_view id, std::int64_t usedMs,
                                   std::string_view address, std::string_view client) {
   Stmt q(db_, "UPDATE devices SET last_used=?2, last_address=?3, client=?4 WHERE id=?1");

@@ -112,6 +112,14 @@ CREATE TABLE sign_in_locks (
     R"sql(
 ALTER TABLE account_state ADD COLUMN mfa_grace_start INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+CREATE TABLE passkeys (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, user TEXT NOT NULL, name TEXT NOT NULL,
+  alg INTEGER NOT NULL, public_key BLOB NOT NULL, sign_count INTEGER NOT NULL,
+  created INTEGER NOT NULL, last_used INTEGER NOT NULL,
+  FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
+CREATE INDEX passkeys_by_user ON passkeys (host, user);
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

@@ -127,6 +127,10 @@ class SqliteStorage final : public Storage,
                                                 std::string_view user) override;
   Status removeDevice(std::string_view host, std::string_view user, std::string_view id) override;
   Status removeDevices(std::string_view host, std::string_view user) override;
+  Status addPasskey(const Passkey& passkey) override;
+  Result<std::vector<Passkey>> passkeys(std::string_view host, std::string_view user) override;
+  Status removePasskey(std::string_view host, std::string_view user, std::string_view id) override;
+  Status touchPasskey(std::string_view id, std::uint32_t signCount, std::int64_t usedMs) override;
   Status touchDevice(std::string_view id, std::int64_t usedMs, std::string_view address,
                      std::string_view client) override;
   Status updateDevice(const DeviceCredential& device) override;
