@@ -231,10 +231,33 @@ try {
     await heading(page, L('account.homeTitle'));
   });
 
+  await check('a passkey from Chromium\'s virtual authenticator (ES256) is added, then signs in', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+                 hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.locator('#passkey-name').fill('Laptop');
+    await page.getByRole('button', { name: L('account.addPasskey') }).click();
+    await toastSays(page, L('account.passkeyAdded', { name: 'Laptop' }));
+    const keys = page.locator('#passkeys');
+    await keys.getByRole('cell', { name: 'Laptop', exact: true }).waitFor();
+    await keys.getByText('ES256').waitFor();
+    await page.getByRole('button', { name: L('app.signOut'), exact: true }).click();
+    await signInForm(page, account.password);
+    await heading(page, L('account.secondFactorTitle'));
+    await page.getByRole('button', { name: L('account.usePasskey') }).click();
+    await heading(page, L('account.homeTitle'));
+    const r = await page.evaluate(async () => (await (await fetch('/account/api/v1/passkeys')).json()));
+    assert(r.items.length === 1 && r.items[0].last_used, `passkeys: ${JSON.stringify(r)}`);
+  });
+
   await check('the sign-in history shows web sign-ins with their credential and a failed one', async () => {
     const history = page.locator('#history');
     await history.getByText('web · password+totp').first().waitFor();
     await history.getByText('web · password+recovery-code').first().waitFor();
+    await history.getByText('web · password+passkey').first().waitFor();
     await history.getByText('wrong-second-factor').first().waitFor();
     await history.getByText(L('account.failure')).first().waitFor();
     await shot(page, 'account-2-history');

@@ -14,6 +14,7 @@ export interface Session {
   tenant?: string;
   second_factor?: {
     totp: boolean;
+    passkeys: number;
     recovery_codes_left: number;
     required: boolean;
     standing: Standing;
@@ -65,4 +66,12 @@ export interface LoginRecord {
   city: string;
   result: 'success' | 'failure';
   reason: string;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  algorithm: string;
+  created: string;
+  last_used: string | null;
 }

@@ -5,7 +5,8 @@ import {
   PageHeading, TextField, toast,
 } from '../../../shared/components';
 import { api, del, get, post, problemText, seg } from '../api';
-import type { Device, LoginRecord, Page, Session, WebSession, XmppSession } from '../api';
+import type { Device, LoginRecord, Page, Passkey, Session, WebSession, XmppSession } from '../api';
+import { addPasskey, passkeysSupported } from '../passkey';
 import { PasswordSection } from './Password';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : t('account.never'));
@@ -24,6 +25,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
       <nav class="account-nav" aria-label={t('account.sections')}>
         <ul>
           <li><a href="#security">{t('account.securityTitle')}</a></li>
+          <li><a href="#passkeys">{t('account.passkeysTitle')}</a></li>
           <li><a href="#devices">{t('account.devicesTitle')}</a></li>
           <li><a href="#sessions">{t('account.sessionsTitle')}</a></li>
           <li><a href="#history">{t('account.historyTitle')}</a></li>
@@ -31,6 +33,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
         </ul>
       </nav>
       <SecuritySection session={session} onEnrol={onEnrol} onCodes={onCodes} />
+      <PasskeysSection onChanged={onChanged} />
       <DevicesSection />
       <SessionsSection onSignedOutEverywhere={onSignedOutEverywhere} />
       <HistorySection />
@@ -59,13 +62,17 @@ function SecuritySection({ session, onEnrol, onCodes }:
   return (
     <section id="security" class="card" aria-labelledby="security-heading">
       <h2 id="security-heading">{t('account.securityTitle')}</h2>
-      {f?.totp ? (
+      {f?.totp && (
         <>
           <p><span class="badge badge--success">{t('account.totpOn')}</span></p>
           <p class="muted" id="recovery-left">{t('account.recoveryLeft', { n: f.recovery_codes_left })}</p>
           <Button onClick={() => setConfirming(true)}>{t('account.newRecoveryCodes')}</Button>
         </>
-      ) : (
+      )}
+      {!f?.totp && (f?.passkeys ?? 0) > 0 && (
+        <p><span class="badge badge--success">{t('account.passkeysOn', { n: f?.passkeys ?? 0 })}</span></p>
+      )}
+      {!f?.totp && (
         <>
           {f?.standing === 'grace' && (
             <InlineAlert kind="warning" title={t('account.factorRequired')}>
@@ -74,7 +81,7 @@ function SecuritySection({ session, onEnrol, onCodes }:
                 : t('account.factorRequiredSoon')}
             </InlineAlert>
           )}
-          <p>{t('account.totpOff')}</p>
+          {(f?.passkeys ?? 0) === 0 && <p>{t('account.totpOff')}</p>}
           <Button variant="primary" onClick={onEnrol}>{t('totp.title')}</Button>
         </>
       )}
@@ -87,6 +94,98 @@ function SecuritySection({ session, onEnrol, onCodes }:
                 </>}>
           <ErrorRegion error={error} />
           <p>{t('account.newCodesWarning')}</p>
+        </Dialog>
+      )}
+    </section>
+  );
+}
+
+function PasskeysSection({ onChanged }: { onChanged: () => void }) {
+  const [keys, setKeys] = useState<Passkey[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [nameError, setNameError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [removing, setRemoving] = useState<Passkey | null>(null);
+
+  const load = async () => {
+    try {
+      setKeys((await get<{ items: Passkey[] }>(`${api}/passkeys`)).items);
+      setError(null);
+    } catch (err) {
+      setError(problemText(err));
+    }
+  };
+  useEffect(() => { void load(); }, []);
+
+  const add = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    if (!name.trim()) {
+      setNameError(t('account.passkeyNameMissing'));
+      document.getElementById('passkey-name')?.focus();
+      return;
+    }
+    setNameError(null);
+    setBusy(true);
+    try {
+      await addPasskey(name.trim());
+      toast(t('account.passkeyAdded', { name: name.trim() }));
+      setName('');
+      await load();
+      onChanged();
+    } catch (err) {
+      setNameError(err instanceof DOMException ? t('account.passkeyCancelled') : problemText(err));
+    }
+    setBusy(false);
+  };
+
+  const remove = async () => {
+    if (!removing) return;
+    try {
+      await del(`${api}/passkeys/${seg(removing.id)}`);
+      toast(t('account.passkeyRemoved', { name: removing.name }));
+      setRemoving(null);
+      await load();
+      onChanged();
+    } catch (err) {
+      setRemoving(null);
+      toast(problemText(err), 'error');
+    }
+  };
+
+  return (
+    <section id="passkeys" class="card" aria-labelledby="passkeys-heading">
+      <h2 id="passkeys-heading">{t('account.passkeysTitle')}</h2>
+      <p class="muted">{t('account.passkeysIntro')}</p>
+      <ErrorRegion error={error} />
+      <DataTable<Passkey> caption={t('account.passkeysTitle')} rows={keys ?? []} busy={keys === null}
+        rowKey={(k) => k.id} empty={t('account.noPasskeys')} columns={[
+          { key: 'name', header: t('account.deviceName'), cell: (k) => k.name },
+          { key: 'alg', header: t('account.algorithm'), cell: (k) => k.algorithm },
+          { key: 'created', header: t('account.created'), cell: (k) => when(k.created) },
+          { key: 'used', header: t('account.lastUsed'), cell: (k) => when(k.last_used) },
+          { key: 'actions', header: t('common.actions'), cell: (k) => (
+            <Button variant="quiet" class="danger-text" onClick={() => setRemoving(k)}
+                    aria-label={t('account.removeNamed', { name: k.name })}>
+              {t('account.remove')}
+            </Button>) },
+        ]} />
+      {passkeysSupported() ? (
+        <form class="form form--inline" onSubmit={add} noValidate>
+          <TextField id="passkey-name" label={t('account.passkeyName')} hint={t('account.passkeyNameHint')}
+                     name="passkey" maxLength={64} value={name} onValue={setName} error={nameError} />
+          <Button type="submit" variant="primary" busy={busy}>{t('account.addPasskey')}</Button>
+        </form>
+      ) : <p>{t('account.passkeysUnsupported')}</p>}
+      {removing && (
+        <Dialog title={t('account.removeTitle', { name: removing.name })} role="alertdialog"
+                onClose={() => setRemoving(null)}
+                actions={<>
+                  <Button onClick={() => setRemoving(null)}>{t('common.cancel')}</Button>
+                  <Button variant="danger" onClick={remove}>{t('account.remove')}</Button>
+                </>}>
+          <p>{t('account.removeText')}</p>
         </Dialog>
       )}
     </section>

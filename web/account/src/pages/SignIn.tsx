@@ -4,6 +4,7 @@ import { Button, ErrorRegion, InlineAlert, PasswordField, TextField } from '../.
 import type { AlertKind } from '../../../shared/components';
 import { ApiError, api, post, problemText } from '../api';
 import type { Session } from '../api';
+import { passkeysSupported, signInWithPasskey } from '../passkey';
 
 export interface Notice {
   kind: AlertKind;
@@ -74,9 +75,27 @@ export function SecondFactor({ onDone, onRestart }:
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const [keyBusy, setKeyBusy] = useState(false);
+
   useEffect(() => {
     document.getElementById('second-code')?.focus();
   }, []);
+
+  const usePasskey = async () => {
+    if (keyBusy) return;
+    setKeyBusy(true);
+    setError(null);
+    try {
+      onDone(await signInWithPasskey());
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        onRestart();
+        return;
+      }
+      setError(err instanceof DOMException ? t('account.passkeyCancelled') : problemText(err));
+      setKeyBusy(false);
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -115,6 +134,11 @@ export function SecondFactor({ onDone, onRestart }:
                      autocapitalize="off" value={code} onValue={setCode} />
           <Button type="submit" variant="primary" busy={busy}>{t('account.verify')}</Button>
         </form>
+        {passkeysSupported() && (
+          <p class="or-passkey">
+            <Button onClick={usePasskey} busy={keyBusy}>{t('account.usePasskey')}</Button>
+          </p>
+        )}
       </div>
     </main>
   );
