@@ -19,6 +19,8 @@
 
 #include "core/credentials.h"
 #include "core/log_value.h"
+#include "rampart/core/datetime.h"
+#include "rampart/core/random.h"
 #include "rampart/core/stanza.h"
 
 namespace rampart::net {
@@ -34,6 +36,12 @@ constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kNsSaslCb = "urn:xmpp:sasl-cb:0";
+constexpr std::string_view kNsSasl2 = "urn:xmpp:sasl:2";   // XEP-0388
+constexpr std::string_view kNsBind2 = "urn:xmpp:bind:0";   // XEP-0386
+constexpr std::string_view kNsFast = "urn:xmpp:fast:0";    // XEP-0484
+// How long a FAST token stays valid without use, and how many one account keeps.
+constexpr std::int64_t kFastTokenMs = 14LL * 24 * 3600 * 1000;
+constexpr std::size_t kMaxFastTokens = 10;
 constexpr std::string_view kNsCsi = "urn:xmpp:csi:0";
 constexpr std::string_view kNsSm = core::sm::kNs;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
@@ -587,6 +595,22 @@ void C2SConnection::sendFeatures() {
     for (const auto& [type, data] : cb) {
       types.addChild("channel-binding", std::string(kNsSaslCb)).setAttr("type", type);
     }
+    // XEP-0388 SASL2: the same mechanisms, with Bind 2 and FAST inline.
+    Element& sasl2 = f.addChild("authentication", std::string(kNsSasl2));
+    for (const auto& m : authenticator().mechanisms(cb)) {
+      sasl2.addChild("mechanism", std::string(kNsSasl2)).addText(m);
+    }
+    Element& inl = sasl2.addChild("inline", std::string(kNsSasl2));
+    inl.addChild("bind", std::string(kNsBind2)).addChild("inline", std::string(kNsBind2));
+    inl.addChild("fast", std::string(kNsFast))
+        .addChild("mechanism", std::string(kNsFast))
+        .addText(std::string(sasl::kFastMechanism));
+  } else if (state_ == State::kEstablished) {
+    // After a SASL2 authentication that bound a resource inline (XEP-0388: features follow
+    // <success/> without a stream restart).
+    f.addChild("sm", std::string(kNsSm));
+    f.addChild("csi", std::string(kNsCsi));
+    f.addChild("ver", "urn:xmpp:features:rosterver");
   } else {
     f.addChild("bind", std::string(kNsBind));
     f.addChild("sm", std::string(kNsSm));                // XEP-0198
@@ -669,7 +693,19 @@ awaitable<void> C2SConnection::negotiate(Element st) {
     co_return;
   }
   if (state_ == State::kNeedAuth) {
-    if (st.is("auth", kNsSasl)) {
+    if (sasl2_ && !st.is("response", kNsSasl2) && !st.is("abort", kNsSasl2)) {
+      // XEP-0388 "During Authentication": nothing else may be sent.
+      streamError("policy-violation", "only <response/> or <abort/> during SASL2");
+      co_return;
+    }
+    if (st.is("authenticate", kNsSasl2)) {
+      co_await handleAuthenticate(st);
+    } else if (st.is("response", kNsSasl2)) {
+      co_await handleResponse(st);
+    } else if (st.is("abort", kNsSasl2)) {
+      auto step = co_await authenticator().fail(sasl::SaslError::kAborted);
+      saslAnswer(std::move(step));
+    } else if (st.is("auth", kNsSasl)) {
       co_await handleAuth(st);
     } else if (st.is("response", kNsSasl)) {
       co_await handleResponse(st);
@@ -717,6 +753,7 @@ sasl::Authenticator& C2SConnection::authenticator() {
 }
 
 awaitable<void> C2SConnection::handleAuth(const Element& auth) {
+  authenticator().allowFast(false);  // FAST is a SASL2 mechanism only
   const std::string mech(auth.attrOr("mechanism"));
   const std::string text = auth.text();
   std::optional<std::string> initial;
@@ -752,8 +789,9 @@ void C2SConnection::saslAnswer(sasl::AuthStep step) {
     return;  // the stream ended while the answer waited: the attempt has counted
   }
   using Kind = sasl::AuthStep::Kind;
+  const std::string ns(sasl2_ ? kNsSasl2 : kNsSasl);
   if (step.kind == Kind::kChallenge) {
-    Element ch("challenge", std::string(kNsSasl));
+    Element ch("challenge", ns);
     if (!step.data.empty()) {
       ch.addText(sasl::base64Encode(step.data));
     }
@@ -770,6 +808,10 @@ void C2SConnection::saslAnswer(sasl::AuthStep step) {
     armDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(deps_.config.bindTimeout),
                 "bind");
     counters_.authOk.fetch_add(1, std::memory_order_relaxed);
+    if (sasl2_) {
+      sasl2Success(step.data);
+      return;
+    }
     Element ok("success", std::string(kNsSasl));
     if (!step.data.empty()) {
       ok.addText(sasl::base64Encode(step.data));
@@ -783,12 +825,13 @@ void C2SConnection::saslAnswer(sasl::AuthStep step) {
       step.error != sasl::SaslError::kEncryptionRequired) {
     counters_.authFail.fetch_add(1, std::memory_order_relaxed);
   }
-  Element f("failure", std::string(kNsSasl));
+  Element f("failure", ns);
   f.addChild(std::string(sasl::saslErrorName(step.error)), std::string(kNsSasl));
   if (!step.text.empty()) {
-    f.addChild("text", std::string(kNsSasl)).setAttr("xml:lang", "en").addText(step.text);
+    f.addChild("text", ns).setAttr("xml:lang", "en").addText(step.text);
   }
   send(f.str());
+  sasl2_.reset();
   if (step.endStream) {
     streamError("policy-violation", "too many failed authentication attempts");
   }
@@ -808,18 +851,32 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
   } else {
     resource = randomId(9);
   }
-  auto full = core::Jid::make(authedUser_, host_, *resource);
-  if (!full) {
-    send(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request"));
+  if (auto error = bindResource(*resource); !error.empty()) {
+    send(core::makeErrorReply(iq, error == "conflict" ? core::ErrorType::kCancel
+                                                      : core::ErrorType::kModify,
+                              error));
     co_return;
+  }
+  Element result = core::makeIqResult(iq);
+  result.removeAttr("from");
+  result.removeAttr("to");
+  result.addChild("bind", std::string(kNsBind))
+      .addChild("jid", std::string(kNsBind))
+      .addText(jid_.str());
+  send(result);
+}
+
+std::string C2SConnection::bindResource(const std::string& resource) {
+  auto full = core::Jid::make(authedUser_, host_, resource);
+  if (!full) {
+    return "bad-request";
   }
   jid_ = *full;
   bool accepted = false;
   core::SessionPtr replaced = deps_.router.bind(shared_from_this(), accepted);
   if (!accepted) {
-    send(core::makeErrorReply(iq, core::ErrorType::kCancel, "conflict"));
     jid_ = core::Jid();
-    co_return;
+    return "conflict";
   }
   if (replaced) {
     replaced->close("conflict");
@@ -831,16 +888,150 @@ awaitable<void> C2SConnection::handleBind(const Element& iq) {
     deps_.auth.recordLogin(std::move(*pendingLogin_));
     pendingLogin_.reset();
   }
-  Element result = core::makeIqResult(iq);
-  result.removeAttr("from");
-  result.removeAttr("to");
-  result.addChild("bind", std::string(kNsBind))
-      .addChild("jid", std::string(kNsBind))
-      .addText(jid_.str());
-  send(result);
   state_ = State::kEstablished;
   negotiationDone();
   spdlog::info("event=session_bound peer={} jid={}", peer_, core::logQuoted(jid_.str()));
+  return {};
+}
+
+awaitable<void> C2SConnection::handleAuthenticate(const Element& a) {
+  Sasl2Request req;
+  if (const Element* ua = a.child("user-agent", kNsSasl2)) {
+    // Names as clients give them, bounded (they go into login records and device lists).
+    req.software = ua->childText("software", kNsSasl2).substr(0, 100);
+    req.device = ua->childText("device", kNsSasl2).substr(0, 100);
+  }
+  if (const Element* b = a.child("bind", kNsBind2)) {
+    req.bind = true;
+    req.tag = b->childText("tag", kNsBind2).substr(0, 64);
+  }
+  if (const Element* rt = a.child("request-token", kNsFast)) {
+    if (rt->attrOr("mechanism") == sasl::kFastMechanism) {
+      req.requestToken = true;
+    }
+  }
+  if (const Element* fast = a.child("fast", kNsFast)) {
+    req.invalidate = fast->attrOr("invalidate") == "true" || fast->attrOr("invalidate") == "1";
+  }
+  std::string client = req.software;
+  if (!req.device.empty()) {
+    client += (client.empty() ? "" : " on ") + req.device;
+  }
+  authenticator().setClient(client);
+  authenticator().allowFast(true);
+  sasl2_ = req;
+  const std::string mech(a.attrOr("mechanism"));
+  std::optional<std::string> initial;
+  if (const Element* ir = a.child("initial-response", kNsSasl2)) {
+    initial = sasl::base64Decode(ir->text());
+    if (!initial) {
+      auto step = co_await authenticator().fail(sasl::SaslError::kIncorrectEncoding);
+      saslAnswer(std::move(step));
+      co_return;
+    }
+  }
+  SSL* bssl = bindingSsl();
+  auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
+  auto step = co_await authenticator().start(mech, std::move(initial), cb);
+  saslAnswer(std::move(step));
+}
+
+void C2SConnection::sasl2Success(const std::string& additionalData) {
+  const Sasl2Request req = *sasl2_;
+  sasl2_.reset();
+  const auto& result = auth_->result();
+  Element ok("success", std::string(kNsSasl2));
+  if (!additionalData.empty()) {
+    ok.addChild("additional-data", std::string(kNsSasl2))
+        .addText(sasl::base64Encode(additionalData));
+  }
+  state_ = State::kNeedBind;
+  bool bound = false;
+  if (req.bind) {
+    // XEP-0386: the server picks the resource; the client's tag makes it recognisable.
+    std::string tag;
+    if (auto t = core::prepareResourcepart(req.tag)) tag = *t;
+    bound = bindResource(tag.empty() ? randomId(9) : tag + "." + randomId(6)).empty();
+  }
+  ok.addChild("authorization-identifier", std::string(kNsSasl2))
+      .addText(bound ? jid_.str() : authedUser_ + "@" + host_);
+  if (bound) {
+    ok.addChild("bound", std::string(kNsBind2));
+  }
+  // XEP-0484: a new token for this device (rotating the one just used), or forget the one used.
+  const bool usedFast = result.credential.starts_with("fast:");
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  if (req.requestToken && !(usedFast && req.invalidate)) {
+    const std::string token = core::randomToken(32);
+    const std::int64_t expires = now + kFastTokenMs;
+    std::string name = req.software.empty() ? std::string("XMPP client") : req.software;
+    if (!req.device.empty()) name += " on " + req.device;
+    deps_.storage.run([host = host_, user = authedUser_, token, expires, now,
+                       name = name.substr(0, 64), software = req.software,
+                       id = usedFast ? deviceId_ : std::string(),
+                       used = result.fastToken](storage::Storage& s) {
+      auto& store = s.accountSecurity();
+      auto devs = store.devices(host, user);
+      if (!devs.isOk()) return;
+      if (!id.empty()) {
+        for (auto d : devs.value()) {
+          if (d.id != id) continue;
+          // The token just used stays valid until the new one is used (a lost <success/>).
+          d.previousHash = used;
+          d.secretHash = token;
+          d.expiresMs = expires;
+          store.updateDevice(d);
+          return;
+        }
+      }
+      std::vector<storage::DeviceCredential> fast;
+      for (const auto& d : devs.value()) {
+        if (d.kind == "fast") fast.push_back(d);
+      }
+      if (fast.size() >= kMaxFastTokens) {
+        // The least recently used gives way.
+        auto oldest = std::min_element(fast.begin(), fast.end(), [](const auto& a, const auto& b) {
+          return std::max(a.lastUsedMs, a.createdMs) < std::max(b.lastUsedMs, b.createdMs);
+        });
+        store.removeDevice(host, user, oldest->id);
+      }
+      storage::DeviceCredential d;
+      d.id = core::randomToken(8);
+      d.host = host;
+      d.user = user;
+      d.kind = "fast";
+      d.name = name;
+      d.client = software;
+      d.createdMs = now;
+      d.expiresMs = expires;
+      d.secretHash = token;
+      store.addDevice(d);
+    });
+    ok.addChild("token", std::string(kNsFast))
+        .setAttr("expiry", core::formatDateTime(expires * 1000))
+        .setAttr("token", token);
+  } else if (usedFast && req.invalidate) {
+    deps_.storage.run([host = host_, user = authedUser_, id = deviceId_](storage::Storage& s) {
+      s.accountSecurity().removeDevice(host, user, id);
+    });
+  } else if (usedFast) {
+    // The new token is in use: the one before it is no longer needed.
+    deps_.storage.run([host = host_, user = authedUser_, id = deviceId_,
+                       used = result.fastToken](storage::Storage& s) {
+      auto devs = s.accountSecurity().devices(host, user);
+      if (!devs.isOk()) return;
+      for (auto d : devs.value()) {
+        if (d.id == id && d.secretHash == used && !d.previousHash.empty()) {
+          d.previousHash.clear();
+          s.accountSecurity().updateDevice(d);
+        }
+      }
+    });
+  }
+  send(ok.str());
+  sendFeatures();
 }
 
 void C2SConnection::handleEstablished(Element& st) {

@@ -137,6 +137,12 @@ class C2SConnection final : public core::Session,
   boost::asio::awaitable<void> negotiate(core::Element stanza);
   boost::asio::awaitable<void> handleAuth(const core::Element& auth);
   boost::asio::awaitable<void> handleResponse(const core::Element& response);
+  // XEP-0388 SASL2 <authenticate/>, with XEP-0386 Bind 2 and XEP-0484 FAST inside.
+  boost::asio::awaitable<void> handleAuthenticate(const core::Element& authenticate);
+  // The SASL2 <success/>: inline binding, a FAST token, then the new stream features.
+  void sasl2Success(const std::string& additionalData);
+  // Binds `resource` (already prepared); an error condition, or empty on success.
+  std::string bindResource(const std::string& resource);
   // Sends an authentication step's answer (nothing if the stream ended while it waited).
   void saslAnswer(sasl::AuthStep step);
   sasl::Authenticator& authenticator();
@@ -221,7 +227,17 @@ class C2SConnection final : public core::Session,
   std::unique_ptr<sasl::Authenticator> auth_;
   std::string authedUser_;
   std::int64_t authAtMs_ = 0;  // when it signed in (logouts end sessions signed in before)
-  std::string deviceId_;      // the app password it signed in with, if any
+  std::string deviceId_;      // the device credential it signed in with, if any
+  // What a SASL2 <authenticate/> asked for besides authentication.
+  struct Sasl2Request {
+    bool bind = false;         // XEP-0386 Bind 2
+    std::string tag;           // the client's tag for the resource
+    bool requestToken = false;  // XEP-0484: a new FAST token
+    bool invalidate = false;    // XEP-0484: forget the token used
+    std::string software;       // <user-agent/>
+    std::string device;
+  };
+  std::optional<Sasl2Request> sasl2_;  // set while a SASL2 exchange runs
   // The sign-in's login record, written once the resource is known (or in finish(), when the
   // connection ends without binding one).
   std::optional<storage::LoginRecord> pendingLogin_;

@@ -100,8 +100,11 @@ bool suspendedNow(const storage::AccountState& s, std::int64_t now) {
 struct Authenticator::Lookup {
   bool known = false;
   ScramCredential main;
-  std::vector<std::string> deviceIds;          // in the order of the alternatives
+  std::vector<std::string> deviceIds;          // app passwords (in the order of the
+                                               // alternatives), then FAST tokens
+  std::vector<std::string> deviceKinds;        // "app-password" or "fast", as deviceIds
   std::vector<ScramCredential> deviceKeys;     // same salt and iterations as `main`
+  std::vector<std::pair<std::string, std::string>> fastTokens;  // (token, id), current first
   bool oneTimePassword = false;                // first-start administrator: must change it
   bool secondFactor = false;                   // a second factor (TOTP) is enrolled
   std::string role;                            // the administrator role held, if any
@@ -289,7 +292,15 @@ awaitable<std::shared_ptr<Authenticator::Lookup>> Authenticator::lookup(const st
             k.storedKey = sha256 ? d.storedKey256 : d.storedKey1;
             k.serverKey = sha256 ? d.serverKey256 : d.serverKey1;
             out->deviceIds.push_back(d.id);
+            out->deviceKinds.push_back(d.kind);
             out->deviceKeys.push_back(std::move(k));
+          }
+          for (auto& d : devs.value()) {
+            if (d.kind != "fast" || (d.expiresMs != 0 && d.expiresMs <= now)) continue;
+            out->deviceIds.push_back(d.id);
+            out->deviceKinds.push_back(d.kind);
+            out->fastTokens.emplace_back(d.secretHash, d.id);
+            if (!d.previousHash.empty()) out->fastTokens.emplace_back(d.previousHash, d.id);
           }
         }
         return out;
@@ -321,6 +332,9 @@ awaitable<AuthStep> Authenticator::start(const std::string& mech,
   result_ = AuthResult{};
   if (mech == "PLAIN" && deps_.config.allowPlain && peer_.tls) {
     co_return co_await plain(initial);
+  }
+  if (mech == kFastMechanism && fastAllowed_) {
+    co_return co_await fast(initial);
   }
   ScramHash hash;
   bool plus = false;
@@ -406,6 +420,52 @@ awaitable<AuthStep> Authenticator::respond(std::string data) {
   co_return co_await succeeded(*prepared, matched, std::move(serverFinal));
 }
 
+// XEP-0484 FAST with HT-SHA-256-NONE (draft-schmaltz-hashed-token-sasl): the initial response
+// is the user name, NUL, and HMAC-SHA-256 keyed with the token over "Initiator"; the server
+// proves it holds the token too with HMAC over "Responder". Only inside SASL2.
+awaitable<AuthStep> Authenticator::fast(const std::optional<std::string>& initial) {
+  const auto nul = initial ? initial->find('\0') : std::string::npos;
+  if (!initial || nul == std::string::npos || nul == 0 || initial->size() - nul - 1 != 32) {
+    co_return co_await failure(SaslError::kMalformedRequest);
+  }
+  saslUser_ = initial->substr(0, nul);
+  const std::string proof = initial->substr(nul + 1);
+  auto user = prepareLocalpart(saslUser_);
+  if (!deps_.throttle.admits(peer_.key, accountKeyFor(saslUser_))) {
+    deps_.refusals.refuse("sign-in-throttled", peer_.address, "answer would wait beyond the limit");
+    co_return co_await failure(SaslError::kTemporaryAuthFailure);
+  }
+  if (!user) {
+    co_return co_await failure(SaslError::kNotAuthorized);
+  }
+  account_ = co_await lookup(*user, ScramHash::kSha256);
+  auto hmac = [](const std::string& key, std::string_view msg) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
+    return std::string(reinterpret_cast<char*>(mac), len);
+  };
+  std::optional<std::size_t> matched;
+  std::string responder;
+  for (const auto& [token, id] : account_->fastTokens) {
+    const std::string expect = hmac(token, "Initiator");
+    if (expect.size() == proof.size() &&
+        CRYPTO_memcmp(expect.data(), proof.data(), proof.size()) == 0) {
+      for (std::size_t i = 0; i < account_->deviceIds.size(); ++i) {
+        if (account_->deviceIds[i] == id && account_->deviceKinds[i] == "fast") matched = i + 1;
+      }
+      responder = hmac(token, "Responder");
+      result_.fastToken = token;
+      break;
+    }
+  }
+  if (!matched) {
+    co_return co_await failure(SaslError::kNotAuthorized);
+  }
+  co_return co_await succeeded(*user, *matched, std::move(responder));
+}
+
 // RFC 4616 PLAIN (only when configured, only inside TLS): verified against the SCRAM-SHA-256
 // keys, so PBKDF2 runs on the storage thread.
 awaitable<AuthStep> Authenticator::plain(const std::optional<std::string>& initial) {
@@ -479,7 +539,7 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
   auto r = newRecord(user);
   if (matched > 0) {
     result_.deviceId = acct->deviceIds[matched - 1];
-    r.credential = "app-password:" + result_.deviceId;
+    r.credential = acct->deviceKinds[matched - 1] + ":" + result_.deviceId;
   }
   const auto now = nowMs();
   auto refuse = [&](SaslError e, std::string reason, std::string text) -> AuthStep {

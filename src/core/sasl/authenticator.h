@@ -66,11 +66,15 @@ struct AuthStep {
   bool endStream = false;  // too many failures on this connection: end it (policy-violation)
 };
 
+// XEP-0484 FAST: the token mechanism offered inside SASL2 (tokens without channel binding).
+inline constexpr std::string_view kFastMechanism = "HT-SHA-256-NONE";
+
 // Who signed in, once a step has returned kSuccess.
 struct AuthResult {
   std::string user;         // prepared localpart
-  std::string credential;   // "password" or "app-password:ID"
-  std::string deviceId;     // the app password's id, or empty
+  std::string credential;   // "password", "app-password:ID" or "fast:ID"
+  std::string deviceId;     // the device credential's id, or empty
+  std::string fastToken;    // the FAST token that signed in (to rotate), or empty
   bool suspended = false;   // frozen in "suspend" mode: may read, may not send
   std::int64_t atMs = 0;    // when (sessions revoked after this end)
   storage::LoginRecord record;  // to complete (resource) and hand to recordLogin once bound
@@ -99,11 +103,14 @@ class Authenticator {
   const AuthResult& result() const { return result_; }
   // The client software, when the client names it (SASL2 user-agent); for login records.
   void setClient(std::string client) { client_ = std::move(client); }
+  // SASL2 only: the FAST mechanism may be used.
+  void allowFast(bool on) { fastAllowed_ = on; }
 
  private:
   struct Lookup;
   boost::asio::awaitable<std::shared_ptr<Lookup>> lookup(const std::string& user, ScramHash hash);
   boost::asio::awaitable<AuthStep> plain(const std::optional<std::string>& initial);
+  boost::asio::awaitable<AuthStep> fast(const std::optional<std::string>& initial);
   boost::asio::awaitable<AuthStep> succeeded(const std::string& user, std::size_t matched,
                                              std::string data);
   // `attempt`: a fingerprint of the wrong secret when the mechanism shows it (PLAIN), so that
@@ -126,6 +133,7 @@ class Authenticator {
   std::string host_;
   AuthPeer peer_;
   std::string client_;
+  bool fastAllowed_ = false;
   std::unique_ptr<ScramServer> scram_;
   ScramHash scramHash_ = ScramHash::kSha256;
   bool scramGotFirst_ = false;

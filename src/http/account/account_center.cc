@@ -717,7 +717,7 @@ Response AccountCenter::Impl::devices(Call& c) {
   }
   json::array items;
   for (const auto& d : list.value()) {
-    if (d.kind == "app-password") items.push_back(security::logins::deviceJson(d));
+    items.push_back(security::logins::deviceJson(d));
   }
   return jsonResponse(json::object{{"items", items}});
 }

@@ -33,9 +33,11 @@ void LoginRecorder::record(storage::LoginRecord r) {
     if (auto st = store.appendLogin(r); !st.isOk()) {
       spdlog::warn("event=login_record_failed error={}", st.message());
     }
-    constexpr std::string_view kDevice = "app-password:";
-    if (r.success && r.credential.starts_with(kDevice)) {
-      store.touchDevice(r.credential.substr(kDevice.size()), r.timeMs, r.source,
+    // Device credentials (app passwords, FAST tokens) show their last use and address.
+    if (const auto colon = r.credential.find(':');
+        r.success && colon != std::string::npos &&
+        (r.credential.starts_with("app-password:") || r.credential.starts_with("fast:"))) {
+      store.touchDevice(r.credential.substr(colon + 1), r.timeMs, r.source,
                         r.client.empty() ? r.resource : r.client);
     }
     auto exists = s.accounts().exists(r.host, r.user);
