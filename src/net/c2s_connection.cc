@@ -36,9 +36,9 @@ constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kNsSaslCb = "urn:xmpp:sasl-cb:0";
-constexpr std::string_view kNsSasl2 = "urn:xmpp:sasl:2";   // XEP-0388
-constexpr std::string_view kNsBind2 = "urn:xmpp:bind:0";   // XEP-0386
-constexpr std::string_view kNsFast = "urn:xmpp:fast:0";    // XEP-0484
+using sasl::kNsBind2;
+using sasl::kNsFast;
+using sasl::kNsSasl2;
 // How long a FAST token stays valid without use, and how many one account keeps.
 constexpr std::int64_t kFastTokenMs = 14LL * 24 * 3600 * 1000;
 constexpr std::size_t kMaxFastTokens = 10;
@@ -895,40 +895,21 @@ std::string C2SConnection::bindResource(const std::string& resource) {
 }
 
 awaitable<void> C2SConnection::handleAuthenticate(const Element& a) {
-  Sasl2Request req;
-  if (const Element* ua = a.child("user-agent", kNsSasl2)) {
-    // Names as clients give them, bounded (they go into login records and device lists).
-    req.software = ua->childText("software", kNsSasl2).substr(0, 100);
-    req.device = ua->childText("device", kNsSasl2).substr(0, 100);
-  }
-  if (const Element* b = a.child("bind", kNsBind2)) {
-    req.bind = true;
-    req.tag = b->childText("tag", kNsBind2).substr(0, 64);
-  }
-  if (const Element* rt = a.child("request-token", kNsFast)) {
-    if (rt->attrOr("mechanism") == sasl::kFastMechanism) {
-      req.requestToken = true;
-    }
-  }
-  if (const Element* fast = a.child("fast", kNsFast)) {
-    req.invalidate = fast->attrOr("invalidate") == "true" || fast->attrOr("invalidate") == "1";
-  }
+  sasl::Sasl2Request req = sasl::readAuthenticate(a);
   std::string client = req.software;
   if (!req.device.empty()) {
     client += (client.empty() ? "" : " on ") + req.device;
   }
   authenticator().setClient(client);
   authenticator().allowFast(true);
-  sasl2_ = req;
-  const std::string mech(a.attrOr("mechanism"));
-  std::optional<std::string> initial;
-  if (const Element* ir = a.child("initial-response", kNsSasl2)) {
-    initial = sasl::base64Decode(ir->text());
-    if (!initial) {
-      auto step = co_await authenticator().fail(sasl::SaslError::kIncorrectEncoding);
-      saslAnswer(std::move(step));
-      co_return;
-    }
+  const bool bad = req.badInitial;
+  const std::string mech = req.mechanism;
+  std::optional<std::string> initial = req.initial;
+  sasl2_ = std::move(req);
+  if (bad) {
+    auto step = co_await authenticator().fail(sasl::SaslError::kIncorrectEncoding);
+    saslAnswer(std::move(step));
+    co_return;
   }
   SSL* bssl = bindingSsl();
   auto cb = bssl != nullptr ? channelBindings(bssl) : sasl::ChannelBindings{};
@@ -937,7 +918,7 @@ awaitable<void> C2SConnection::handleAuthenticate(const Element& a) {
 }
 
 void C2SConnection::sasl2Success(const std::string& additionalData) {
-  const Sasl2Request req = *sasl2_;
+  const sasl::Sasl2Request req = *sasl2_;
   sasl2_.reset();
   const auto& result = auth_->result();
   Element ok("success", std::string(kNsSasl2));

@@ -21,6 +21,7 @@
 #include "core/router_impl.h"
 #include "core/sm/stream_management.h"
 #include "core/sasl/authenticator.h"
+#include "core/sasl/sasl2.h"
 #include "core/sasl/scram.h"
 #include "core/workers.h"
 #include "net/tls.h"
@@ -115,6 +116,7 @@ class C2SConnection final : public core::Session,
   core::ElementPtr lastPresence() const override;
   bool detached() const override { return detached_.load(std::memory_order_acquire); }
   bool deviceCredential() const override { return !deviceId_.empty(); }
+  std::string deviceId() const override { return deviceId_; }
   void close(std::string_view condition) override;
   void markInterested() override { interested_.store(true, std::memory_order_relaxed); }
 
@@ -228,16 +230,8 @@ class C2SConnection final : public core::Session,
   std::string authedUser_;
   std::int64_t authAtMs_ = 0;  // when it signed in (logouts end sessions signed in before)
   std::string deviceId_;      // the device credential it signed in with, if any
-  // What a SASL2 <authenticate/> asked for besides authentication.
-  struct Sasl2Request {
-    bool bind = false;         // XEP-0386 Bind 2
-    std::string tag;           // the client's tag for the resource
-    bool requestToken = false;  // XEP-0484: a new FAST token
-    bool invalidate = false;    // XEP-0484: forget the token used
-    std::string software;       // <user-agent/>
-    std::string device;
-  };
-  std::optional<Sasl2Request> sasl2_;  // set while a SASL2 exchange runs
+  // What a SASL2 <authenticate/> asked for besides authentication; set while it runs.
+  std::optional<sasl::Sasl2Request> sasl2_;
   // The sign-in's login record, written once the resource is known (or in finish(), when the
   // connection ends without binding one).
   std::optional<storage::LoginRecord> pendingLogin_;

@@ -39,6 +39,7 @@
 #include "modules/xep0049_private/private.h"
 #include "modules/xep0054_vcard/vcard.h"
 #include "modules/xep0077_register/register.h"
+#include "modules/xep0494_cam/cam.h"
 #include "modules/xep0191_blocking/blocking.h"
 #include "modules/xep0280_carbons/carbons.h"
 #include "modules/xep0313_mam/mam.h"
@@ -297,7 +298,16 @@ int run(int argc, char** argv) {
     core::Status changeOwnPassword(const std::string& jid, const std::string& password,
                                    const std::string& client) override {
       return ops.changeAccountPassword(
-          security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}}, password);
+          security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}, true}, password);
+    }
+    core::Result<std::vector<storage::DeviceCredential>> devices(const std::string& jid) override {
+      return ops.listDevices(security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp", {}, true},
+                             jid);
+    }
+    core::Status revokeDevice(const std::string& jid, const std::string& id,
+                              const std::string& client) override {
+      return ops.revokeDevice(
+          security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}, true}, jid, id);
     }
   } selfService(adminOps);
   services.accounts = &selfService;
@@ -320,6 +330,7 @@ int run(int argc, char** argv) {
     mh->load("upload", std::make_unique<modules::upload::UploadModule>(), true);
     mh->load("push", std::make_unique<modules::push::PushModule>(), true);
     mh->load("register", std::make_unique<modules::registration::RegisterModule>(), true);
+    mh->load("cam", std::make_unique<modules::cam::CamModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
@@ -575,6 +586,8 @@ int run(int argc, char** argv) {
     sendNotices();
     syncLocks();
   };
+  // What accounts change themselves over XMPP (XEP-0077, XEP-0494) reaches live sessions too.
+  adminOps.setAccountChanged(hooks.accountChanged);
   // Locks in force survive a restart, and so do the addresses each account signed in from
   // (the last 30 days of successful sign-ins), so a lock still stops strangers only.
   {

@@ -261,3 +261,65 @@ def test_only_response_or_abort_during_sasl2(server):
         s.send("<message to='%s'><body>too early</body></message>" % a.jid)
         condition, _, _ = s.stream_error()
         assert condition == "policy-violation"
+
+
+NS_CAM = "urn:xmpp:cam:0"
+
+
+def test_client_access_management_lists_and_revokes(server):
+    a = new_account(server, "cam")
+    c = signed_in(server, a)
+    app = c.post("/devices", {"name": "Old tablet"}).json()
+    s, _ = stream(server)
+    with s:
+        ok = sasl2_scram(s, a, user_agent() + "<request-token xmlns='%s' mechanism='%s'/>"
+                         % (NS_FAST, FAST))
+        token = ok.find(q(NS_FAST, "token")).get("token")
+    phone, _ = stream(server)
+    main = RawStream(server.tls_port, direct_tls=True, host=server.host)
+    with phone, main:
+        ok = sasl2_fast(phone, a, token, user_agent() + "<bind xmlns='%s'><tag>Conv</tag></bind>"
+                        % NS_BIND2)
+        assert ok.find(q(NS_BIND2, "bound")) is not None
+        features_after(phone)
+        main.login(a.local, a.password, "desk")
+        main.send("<iq type='get' id='cam1'><list xmlns='%s'/></iq>" % NS_CAM)
+        r = main.expect(lambda e: e.get("id") == "cam1")
+        assert r.get("type") == "result", ET.tostring(r)
+        clients = {c_.get("id"): c_ for c_ in r.find(q(NS_CAM, "clients"))}
+        tablet = clients[app["id"]]
+        assert tablet.get("connected") == "false" and tablet.get("type") == "access"
+        assert tablet.find("%s/%s" % (q(NS_CAM, "auth"), q(NS_CAM, "password"))) is not None
+        assert tablet.find(q(NS_CAM, "permission")).get("status") == "normal"
+        [fast] = [c_ for c_ in clients.values()
+                  if c_.find("%s/%s" % (q(NS_CAM, "auth"), q(NS_CAM, "fast"))) is not None]
+        assert fast.get("connected") == "true" and fast.get("type") == "session"
+        # The software as the client last named itself (SASL2 <user-agent/>).
+        assert fast.findtext("%s/%s" % (q(NS_CAM, "user-agent"), q(NS_CAM, "software"))) == \
+            "Conversations on Pixel 9"
+        assert fast.find(q(NS_CAM, "last-seen")) is not None
+        desk = clients["session:desk"]
+        assert desk.find(q(NS_CAM, "permission")).get("status") == "unrestricted"
+        # A password session can only be shut out with a new password.
+        main.send("<iq type='set' id='cam2'><revoke xmlns='%s' id='session:desk'/></iq>" % NS_CAM)
+        err = main.expect(lambda e: e.get("id") == "cam2")
+        assert err.get("type") == "error"
+        e = err.find(q(NS_CLIENT, "error"))
+        assert e.find(q("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable")) is not None
+        assert e.find(q(NS_CAM, "password-reset-required")) is not None
+        main.send("<iq type='set' id='cam3'><revoke xmlns='%s' id='no-such-id'/></iq>" % NS_CAM)
+        err = main.expect(lambda e: e.get("id") == "cam3")
+        assert err.find(q(NS_CLIENT, "error")).find(
+            q("urn:ietf:params:xml:ns:xmpp-stanzas", "item-not-found")) is not None
+        # Revoking the FAST client ends its session at once; the password session stays.
+        main.send("<iq type='set' id='cam4'><revoke xmlns='%s' id='%s'/></iq>"
+                  % (NS_CAM, fast.get("id")))
+        assert main.expect(lambda e: e.get("id") == "cam4").get("type") == "result"
+        assert phone.wait_closed(5), "the revoked client's session is still open"
+        main.send("<iq type='get' id='cam5'><list xmlns='%s'/></iq>" % NS_CAM)
+        ids = {c_.get("id") for c_ in main.expect(lambda e: e.get("id") == "cam5")
+               .find(q(NS_CAM, "clients"))}
+        assert fast.get("id") not in ids and app["id"] in ids
+    s, _ = stream(server)
+    with s:
+        assert sasl2_fast(s, a, token).tag == q(NS_SASL2, "failure")

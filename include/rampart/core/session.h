@@ -39,6 +39,9 @@ class Session {
   // Signed in with a per-device credential (an app password), not the account's password:
   // such a session may not change the account's password. Fixed once bound.
   virtual bool deviceCredential() const { return false; }
+  // The id of the device credential (app password, FAST token) it signed in with; empty for
+  // the account's password.
+  virtual std::string deviceId() const { return {}; }
 
   // Feature flags that modules keep per session (bits from ModuleContext::sessionFlag), e.g.
   // carbons enabled or client inactive. Thread-safe.

@@ -3,8 +3,10 @@
 // only on the storage thread, inside ModuleContext::runStorage.
 
 #include <string>
+#include <vector>
 
 #include "rampart/core/status.h"
+#include "rampart/storage/account_security_store.h"
 
 namespace rampart::security {
 
@@ -15,6 +17,12 @@ class AccountService {
   // Ok, or InvalidArgument whose message names the rule the password breaks. Audited.
   virtual core::Status changeOwnPassword(const std::string& jid, const std::string& password,
                                          const std::string& client) = 0;
+  // The account's device credentials (app passwords, FAST tokens), never their secrets.
+  virtual core::Result<std::vector<storage::DeviceCredential>> devices(const std::string& jid) = 0;
+  // The account revokes one of its device credentials; the sessions signed in with it end.
+  // NotFound when it has no such credential. Audited.
+  virtual core::Status revokeDevice(const std::string& jid, const std::string& id,
+                                    const std::string& client) = 0;
 };
 
 }  // namespace rampart::security

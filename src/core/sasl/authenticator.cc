@@ -1,4 +1,5 @@
 #include "core/sasl/authenticator.h"
+#include "core/sasl/sasl2.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -424,12 +425,12 @@ awaitable<AuthStep> Authenticator::respond(std::string data) {
 // is the user name, NUL, and HMAC-SHA-256 keyed with the token over "Initiator"; the server
 // proves it holds the token too with HMAC over "Responder". Only inside SASL2.
 awaitable<AuthStep> Authenticator::fast(const std::optional<std::string>& initial) {
-  const auto nul = initial ? initial->find('\0') : std::string::npos;
-  if (!initial || nul == std::string::npos || nul == 0 || initial->size() - nul - 1 != 32) {
+  auto parsed = initial ? parseFastInitial(*initial) : std::nullopt;
+  if (!parsed) {
     co_return co_await failure(SaslError::kMalformedRequest);
   }
-  saslUser_ = initial->substr(0, nul);
-  const std::string proof = initial->substr(nul + 1);
+  saslUser_ = parsed->user;
+  const std::string proof = parsed->proof;
   auto user = prepareLocalpart(saslUser_);
   if (!deps_.throttle.admits(peer_.key, accountKeyFor(saslUser_))) {
     deps_.refusals.refuse("sign-in-throttled", peer_.address, "answer would wait beyond the limit");
@@ -439,23 +440,16 @@ awaitable<AuthStep> Authenticator::fast(const std::optional<std::string>& initia
     co_return co_await failure(SaslError::kNotAuthorized);
   }
   account_ = co_await lookup(*user, ScramHash::kSha256);
-  auto hmac = [](const std::string& key, std::string_view msg) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
-    return std::string(reinterpret_cast<char*>(mac), len);
-  };
   std::optional<std::size_t> matched;
   std::string responder;
   for (const auto& [token, id] : account_->fastTokens) {
-    const std::string expect = hmac(token, "Initiator");
+    const std::string expect = fastProof(token, "Initiator");
     if (expect.size() == proof.size() &&
         CRYPTO_memcmp(expect.data(), proof.data(), proof.size()) == 0) {
       for (std::size_t i = 0; i < account_->deviceIds.size(); ++i) {
         if (account_->deviceIds[i] == id && account_->deviceKinds[i] == "fast") matched = i + 1;
       }
-      responder = hmac(token, "Responder");
+      responder = fastProof(token, "Responder");
       result_.fastToken = token;
       break;
     }

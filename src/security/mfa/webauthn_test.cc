@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -332,9 +333,9 @@ TEST(WebAuthnClientData, RefusesWhatDoesNotMatch) {
             "wrong ceremony type");
   EXPECT_EQ(checkClientData(clientData(kGet, kCreateChallenge), e), "wrong or expired challenge");
   EXPECT_EQ(checkClientData(clientData(kGet, ""), e), "wrong or expired challenge");
-  EXPECT_EQ(checkClientData(R"({"type":"webauthn.get","challenge":1,"origin":"https://example.com"})",
-                            e),
-            "wrong or expired challenge");
+  const std::string numeric =
+      R"({"type":"webauthn.get","challenge":1,"origin":"https://example.com"})";
+  EXPECT_EQ(checkClientData(numeric, e), "wrong or expired challenge");
   EXPECT_EQ(checkClientData(clientData(kGet, kGetChallenge, "https://evil.example"), e),
             "wrong origin");
   EXPECT_EQ(checkClientData(clientData(kGet, kGetChallenge, "http://example.com"), e),
@@ -510,7 +511,7 @@ TEST(WebAuthnAttestationObject, RefusesOtherShapes) {
 
 TEST(WebAuthnCoseKey, AcceptsAnEs256Key) {
   Pkey key = generateKey(kEs256);
-  ASSERT_NE(key, nullptr);
+  ASSERT_NE(key.get(), nullptr);
   const std::string coseKey = coseKeyOf(key.get(), kEs256);
   ASSERT_FALSE(coseKey.empty());
   auto parsed = publicKeyFromCose(coseKey);
@@ -521,7 +522,7 @@ TEST(WebAuthnCoseKey, AcceptsAnEs256Key) {
 
 TEST(WebAuthnCoseKey, AcceptsAnEd25519Key) {
   Pkey key = generateKey(kEdDsa);
-  ASSERT_NE(key, nullptr);
+  ASSERT_NE(key.get(), nullptr);
   const std::string coseKey = coseKeyOf(key.get(), kEdDsa);
   ASSERT_FALSE(coseKey.empty());
   auto parsed = publicKeyFromCose(coseKey);
@@ -532,7 +533,7 @@ TEST(WebAuthnCoseKey, AcceptsAnEd25519Key) {
 
 TEST(WebAuthnCoseKey, RefusesAP256PointNotOnTheCurve) {
   Pkey key = generateKey(kEs256);
-  ASSERT_NE(key, nullptr);
+  ASSERT_NE(key.get(), nullptr);
   const std::string x = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
   std::string y = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
   ASSERT_EQ(y.size(), 32u);
@@ -548,8 +549,10 @@ TEST(WebAuthnCoseKey, RefusesAP256PointNotOnTheCurve) {
 TEST(WebAuthnCoseKey, RefusesOtherAlgorithms) {
   const char* only = "only ES256 (P-256) and EdDSA (Ed25519) keys are accepted";
   // RS256: kty 3 (RSA), alg -257, n, e.
-  EXPECT_EQ(why(publicKeyFromCose(
-                cose({{1, 3}, {3, -257}, {-1, std::string(256, '\xc5')}, {-2, "\x01\x00\x01"}}))),
+  EXPECT_EQ(why(publicKeyFromCose(cose({{1, 3},
+                                        {3, -257},
+                                        {-1, std::string(256, '\xc5')},
+                                        {-2, std::string("\x01\x00\x01", 3)}}))),
             only);
   // ES384: P-384 (crv 2) with alg -35.
   EXPECT_EQ(why(publicKeyFromCose(cose({{1, 2},
@@ -637,7 +640,7 @@ class WebAuthnCeremony : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     key_ = generateKey(alg());
-    ASSERT_NE(key_, nullptr);
+    ASSERT_NE(key_.get(), nullptr);
     coseKey_ = coseKeyOf(key_.get(), alg());
     ASSERT_FALSE(coseKey_.empty());
   }
@@ -659,7 +662,7 @@ class WebAuthnCeremony : public ::testing::TestWithParam<int> {
     return r != nullptr ? r->key : PublicKey{};
   }
 
-  Assertion signed_(const AssertionSpec& spec) const {
+  Assertion authenticate(const AssertionSpec& spec) const {
     return makeAssertion(key_.get(), alg(), spec);
   }
 
@@ -679,7 +682,7 @@ TEST_P(WebAuthnCeremony, RegistersAndSignsIn) {
 
   AssertionSpec spec;
   spec.signCount = 1;
-  const Assertion first = signed_(spec);
+  const Assertion first = authenticate(spec);
   ASSERT_FALSE(first.signature.empty());
   auto counter = verify(first, r.key, r.signCount);
   ASSERT_TRUE(std::holds_alternative<std::uint32_t>(counter)) << why(counter);
@@ -687,7 +690,7 @@ TEST_P(WebAuthnCeremony, RegistersAndSignsIn) {
 
   spec.signCount = 6;
   spec.flags = kUp | kUv;
-  auto next = verify(signed_(spec), r.key, 1);
+  auto next = verify(authenticate(spec), r.key, 1);
   ASSERT_TRUE(std::holds_alternative<std::uint32_t>(next)) << why(next);
   EXPECT_EQ(std::get<std::uint32_t>(next), 6u);
 }
@@ -721,31 +724,31 @@ TEST_P(WebAuthnCeremony, AssertionRefusesABadSignature) {
   ASSERT_FALSE(key.spki.empty());
   const AssertionSpec spec;
 
-  Assertion tampered = signed_(spec);
+  Assertion tampered = authenticate(spec);
   ASSERT_FALSE(tampered.signature.empty());
   tampered.signature.back() = static_cast<char>(tampered.signature.back() ^ 0x01);
   EXPECT_EQ(why(verify(tampered, key, 0)), "the signature does not verify");
 
   // Signed, then the counter raised.
-  Assertion raised = signed_(spec);
+  Assertion raised = authenticate(spec);
   raised.authenticatorData[36] = static_cast<char>(raised.authenticatorData[36] ^ 0x10);
   EXPECT_EQ(why(verify(raised, key, 0)), "the signature does not verify");
 
   // Signed over other client data.
-  Assertion swapped = signed_(spec);
+  Assertion swapped = authenticate(spec);
   swapped.clientDataJson = clientData(kGet, kGetChallenge, kOrigin, R"(,"crossOrigin":false)");
   EXPECT_EQ(why(verify(swapped, key, 0)), "the signature does not verify");
 
   Pkey other = generateKey(alg());
-  ASSERT_NE(other, nullptr);
+  ASSERT_NE(other.get(), nullptr);
   EXPECT_EQ(why(verify(makeAssertion(other.get(), alg(), spec), key, 0)),
             "the signature does not verify");
 
-  Assertion empty = signed_(spec);
+  Assertion empty = authenticate(spec);
   empty.signature.clear();
   EXPECT_EQ(why(verify(empty, key, 0)), "bad signature");
 
-  EXPECT_EQ(why(verify(signed_(spec), PublicKey{alg(), "not DER"}, 0)),
+  EXPECT_EQ(why(verify(authenticate(spec), PublicKey{alg(), "not DER"}, 0)),
             "the stored key is unreadable");
 }
 
@@ -754,13 +757,13 @@ TEST_P(WebAuthnCeremony, AssertionRefusesAnotherSiteOrAbsentUser) {
   ASSERT_FALSE(key.spki.empty());
   AssertionSpec otherSite;
   otherSite.rpId = "evil.example";
-  EXPECT_EQ(why(verify(signed_(otherSite), key, 0)), "the assertion is for another site");
+  EXPECT_EQ(why(verify(authenticate(otherSite), key, 0)), "the assertion is for another site");
 
   AssertionSpec absent;
-  absent.flags = kUv;  // verified without being present is not a thing; UP is required
-  EXPECT_EQ(why(verify(signed_(absent), key, 0)), "the user was not present");
+  absent.flags = kUv;  // UV without UP: WebAuthn section 7.2 requires UP
+  EXPECT_EQ(why(verify(authenticate(absent), key, 0)), "the user was not present");
   absent.flags = 0;
-  EXPECT_EQ(why(verify(signed_(absent), key, 0)), "the user was not present");
+  EXPECT_EQ(why(verify(authenticate(absent), key, 0)), "the user was not present");
 }
 
 TEST_P(WebAuthnCeremony, AssertionRefusesAnotherCeremony) {
@@ -768,11 +771,11 @@ TEST_P(WebAuthnCeremony, AssertionRefusesAnotherCeremony) {
   ASSERT_FALSE(key.spki.empty());
   AssertionSpec stale;
   stale.challenge = kCreateChallenge;
-  EXPECT_EQ(why(verify(signed_(stale), key, 0)), "wrong or expired challenge");
+  EXPECT_EQ(why(verify(authenticate(stale), key, 0)), "wrong or expired challenge");
 
   AssertionSpec create;
   create.type = kCreate;
-  EXPECT_EQ(why(verify(signed_(create), key, 0)), "wrong ceremony type");
+  EXPECT_EQ(why(verify(authenticate(create), key, 0)), "wrong ceremony type");
 }
 
 TEST_P(WebAuthnCeremony, SignCounterMustGrowUnlessTheAuthenticatorKeepsNone) {
@@ -782,25 +785,25 @@ TEST_P(WebAuthnCeremony, SignCounterMustGrowUnlessTheAuthenticatorKeepsNone) {
   AssertionSpec spec;
 
   spec.signCount = 5;
-  EXPECT_EQ(why(verify(signed_(spec), key, 5)), cloned);
+  EXPECT_EQ(why(verify(authenticate(spec), key, 5)), cloned);
   spec.signCount = 4;
-  EXPECT_EQ(why(verify(signed_(spec), key, 5)), cloned);
+  EXPECT_EQ(why(verify(authenticate(spec), key, 5)), cloned);
   spec.signCount = 0;
-  EXPECT_EQ(why(verify(signed_(spec), key, 5)), cloned);
+  EXPECT_EQ(why(verify(authenticate(spec), key, 5)), cloned);
 
   // Both zero: an authenticator without a counter (WebAuthn section 6.1.1).
   spec.signCount = 0;
-  auto none = verify(signed_(spec), key, 0);
+  auto none = verify(authenticate(spec), key, 0);
   ASSERT_TRUE(std::holds_alternative<std::uint32_t>(none)) << why(none);
   EXPECT_EQ(std::get<std::uint32_t>(none), 0u);
 
   spec.signCount = 6;
-  auto grown = verify(signed_(spec), key, 5);
+  auto grown = verify(authenticate(spec), key, 5);
   ASSERT_TRUE(std::holds_alternative<std::uint32_t>(grown)) << why(grown);
   EXPECT_EQ(std::get<std::uint32_t>(grown), 6u);
 
   spec.signCount = 0xffffffff;
-  auto highest = verify(signed_(spec), key, 0xfffffffe);
+  auto highest = verify(authenticate(spec), key, 0xfffffffe);
   ASSERT_TRUE(std::holds_alternative<std::uint32_t>(highest)) << why(highest);
   EXPECT_EQ(std::get<std::uint32_t>(highest), 0xffffffffu);
 }
