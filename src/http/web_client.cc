@@ -95,7 +95,7 @@ struct Cache {
 }  // namespace
 
 void addWebClient(Router& router, std::string root, std::vector<std::string> hosts,
-                  std::map<std::string, std::string> displayNames) {
+                  std::map<std::string, std::string> displayNames, std::string accountUrl) {
   auto cache = std::make_shared<Cache>();
   router.add("GET", "/chat", [](const Request&) {
     Response r;
@@ -104,8 +104,8 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
     r.headers.emplace_back("Location", "/chat/");
     return r;
   });
-  router.addPrefix("GET", "/chat/", 0, [root, hosts, displayNames, cache](Request req,
-                                                                         Respond respond) {
+  router.addPrefix("GET", "/chat/", 0, [root, hosts, displayNames, cache, accountUrl](
+                                           Request req, Respond respond) {
     std::string rel = req.path.substr(6);  // after "/chat/"
     // Clients join paths loosely ("dist//emoji.json"): collapse repeated slashes.
     for (std::size_t pos; (pos = rel.find("//")) != std::string::npos;) {
@@ -156,6 +156,12 @@ void addWebClient(Router& router, std::string root, std::vector<std::string> hos
       std::string tenant;
       if (auto it = displayNames.find(domain); it != displayNames.end()) {
         core::appendEscapedAttr(tenant, it->second);
+      }
+      const std::string accountMarker = "{{ACCOUNT_URL}}";
+      if (auto pos = html.find(accountMarker); pos != std::string::npos) {
+        std::string escaped;
+        core::appendEscapedAttr(escaped, accountUrl);
+        html.replace(pos, accountMarker.size(), escaped);
       }
       const std::string tenantMarker = "{{TENANT_NAME}}";
       if (auto pos = html.find(tenantMarker); pos != std::string::npos) {

@@ -12,8 +12,10 @@ namespace rampart::http {
 
 // `hosts`: the served domains; the page names the one in the request's Host header (the first
 // host otherwise). `displayNames`: each host's tenant name shown on the page (may be empty).
+// `accountUrl`: the account center's path for the page's "My account" link (empty: none).
 void addWebClient(Router& router, std::string root, std::vector<std::string> hosts,
-                  std::map<std::string, std::string> displayNames = {});
+                  std::map<std::string, std::string> displayNames = {},
+                  std::string accountUrl = {});
 
 // The admin console on the admin listener: `root` is its Vite build (index.html and
 // assets/). "/" and every path without a file extension get index.html (the console routes

@@ -400,7 +400,8 @@ int run(int argc, char** argv) {
     for (const auto& h : config.hosts) names.push_back(h.name);
     std::map<std::string, std::string> displayNames;
     for (const auto& h : config.hosts) displayNames[h.name] = h.displayName;
-    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), names, displayNames);
+    http::addWebClient(httpRoutes, config.resolvedWebChatDir(), names, displayNames,
+                       config.accountCenter ? "/account/" : "");
     if (std::string_view u = config.httpsPublicUrl; u.starts_with("https://")) {
       // The name clients reach the listener by (a proxy's), when configured.
       u.remove_prefix(8);
@@ -684,6 +685,8 @@ int run(int argc, char** argv) {
               << port("c2s") << " (STARTTLS) or " << port("c2s_tls")
               << " (direct TLS); the certificate is self-signed (" << config.certFile << ").\n"
               << "  Web client: https://localhost:" << port("https") << "/chat/\n"
+              << "  Account center (each user's own security): https://localhost:"
+              << port("https") << "/account/\n"
               << "  Admin console: https://localhost:" << port("admin")
               << "/  (API: /api/v1/, described by /api/v1/openapi.json)\n"
               << "  Add users:  rampartctl --data-dir " << config.dataDir << " user add alice@"

@@ -14,7 +14,7 @@
   };
   const domain = pageValue('domain');
   const tenant = pageValue('tenantName') || domain;
-  // The account center, once it exists: a path on this server (never another origin).
+  // The account center: a path on this server (never another origin).
   const accountPath = pageValue('accountUrl');
   const accountUrl = /^\/(?!\/)/.test(accountPath) ? accountPath : '';
 
@@ -178,7 +178,7 @@
         }
       }
 
-      // The header of the login page: help, and the account center once there is one.
+      // The header of the login page: help, and the account center.
       class RampartNavbar extends CustomElement {
         render() {
           const openHelp = (ev) => {

@@ -97,6 +97,10 @@ struct KeyValue {
   std::string value;
 };
 
+// Where XEP-0357 push registrations are kept (host, owner "", this store, key: the bare JID).
+// The push module reads them; logging an account out with its devices revokes them.
+inline constexpr std::string_view kPushRegistrationStore = "push";
+
 class KeyValueStore {
  public:
   virtual ~KeyValueStore() = default;

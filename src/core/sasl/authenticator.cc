@@ -88,6 +88,16 @@ std::uint64_t secretFingerprint(const std::string& key, const std::string& accou
 
 namespace {
 
+// The SASL text for a password past the tenant's maximum age (a plain function: coroutine
+// bodies keep string arithmetic out, see GCC 12 notes in CONVENTIONS).
+std::string expiredText(std::uint32_t days, const std::string& center) {
+  std::string text = "the password is older than this organisation's maximum of " +
+                     std::to_string(days) + " days: it must be changed (";
+  text += center.empty() ? std::string("ask your administrator to set a new one")
+                         : "sign in to the account center at " + center + " to change it";
+  return text + ")";
+}
+
 bool lockedNow(const storage::AccountState& s, std::int64_t now) {
   return s.freezeMode == "lock" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
 }
@@ -536,6 +546,7 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
     r.credential = acct->deviceKinds[matched - 1] + ":" + result_.deviceId;
   }
   const auto now = nowMs();
+  const std::string center = accountCenterUrl();
   auto refuse = [&](SaslError e, std::string reason, std::string text) -> AuthStep {
     spdlog::info("event=auth_failed peer={} user={} host={} condition={} reason={}", peer_.address,
                  logQuoted(user), host_, saslErrorName(e), reason);
@@ -565,9 +576,7 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
     const auto days = deps_.passwords->rules(host_).maxAgeDays;
     if (days > 0 && now - acct->state.passwordChangedMs > std::int64_t{days} * 86400000) {
       co_return refuse(SaslError::kCredentialsExpired, "password-expired",
-                       "the password is older than this organisation's maximum of " +
-                           std::to_string(days) + " days: it must be changed (ask your "
-                           "administrator to set a new one)");
+                       expiredText(days, center));
     }
   }
   // A tenant that requires a second factor: XMPP clients cannot ask for one, so the main
@@ -577,7 +586,6 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
     const auto policy = security::mfa::secondFactorPolicy(deps_.config, host_, acct->role);
     const auto standing = security::mfa::standing(policy, acct->secondFactor,
                                                   acct->state.mfaGraceStartMs, now);
-    const std::string center = accountCenterUrl();
     if (policy.required && standing != security::mfa::FactorStanding::kGrace) {
       co_return refuse(SaslError::kNotAuthorized, "second-factor-required",
                        "this organisation requires a second factor: sign in to the account "

@@ -22,6 +22,7 @@
 #include "security/admin/admin_ops.h"
 #include "security/admin/ops_util.h"
 #include "security/admin/sessions.h"
+#include "security/alerts/alert_pipeline.h"
 #include "security/audit/audit_log.h"
 #include "security/logins/login_json.h"
 #include "security/mfa/second_factor.h"
@@ -605,8 +606,16 @@ Response AccountCenter::Impl::secondFactor(Call& c) {
     s.stage = next;
     s.pendingChallenge.clear();
   });
-  auto s = sessions.find(c.sessionId);
-  return jsonResponse(sessionJson(*s));
+  // Signed in now: a new session identifier (session fixation).
+  auto renewed = sessions.rotate(c.sessionId);
+  if (!renewed) {
+    return problemOf(401, "session-ended", "Unauthorized", "the session ended; sign in again");
+  }
+  auto s = sessions.find(renewed->id);
+  Response r = jsonResponse(sessionJson(*s));
+  r.headers.emplace_back("Set-Cookie",
+                         sessionCookie(renewed->id, deps.config.accountSessionMaxAge));
+  return r;
 }
 
 Response AccountCenter::Impl::sessionInfo(Call& c) { return jsonResponse(sessionJson(*c.session)); }
@@ -782,7 +791,7 @@ Response AccountCenter::Impl::logout(Call& c) {
   // The web sessions end too, this one included.
   sessions.endAllOf(c.jid);
   if (notMe && deps.alert) {
-    deps.alert("user-reported-sign-in", c.host,
+    deps.alert(security::alerts::rule::kUserReportedSignIn, c.host,
                c.jid + " reported a sign-in that was not theirs and signed out everywhere"
                        " (from " + c.req.peer + ")");
   }

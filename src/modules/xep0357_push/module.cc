@@ -10,7 +10,7 @@
 
 namespace rampart::modules::push {
 namespace {
-constexpr std::string_view kStore = "push";
+constexpr std::string_view kStore = storage::kPushRegistrationStore;
 constexpr std::string_view kNsInternal = "urn:rampart:push:0";
 constexpr std::string_view kNsPubsub = "http://jabber.org/protocol/pubsub";
 constexpr std::size_t kMaxRegistrations = 20;
@@ -203,15 +203,39 @@ bool PushModule::onDelivered(core::StanzaEvent& ev) {
 }
 
 void PushModule::notify(const core::Jid& user, const core::Element& message) {
-  std::shared_ptr<const List> regs;
   {
     std::shared_lock lock(mu_);
-    auto it = byUser_.find(user.str());
-    if (it == byUser_.end()) {
+    if (byUser_.find(user.str()) == byUser_.end()) {
       return;
     }
-    regs = it->second;
   }
+  // The stored registrations decide (an account signed out with its devices has none left):
+  // read them again before anything leaves, and refresh the cache.
+  const std::string host = ctx_->host();
+  auto copy = std::make_shared<core::Element>(message);
+  ctx_->query<core::Result<std::optional<std::string>>>(
+      [host, key = user.str()](storage::Storage& s) {
+        return s.keyValue().get(host, "", kStore, key);
+      },
+      [this, user, copy](core::Result<std::optional<std::string>> stored) {
+        if (!stored.isOk()) {
+          return;
+        }
+        std::shared_ptr<const List> regs;
+        {
+          std::unique_lock lock(mu_);
+          if (!stored.value()) {
+            byUser_.erase(user.str());
+            return;
+          }
+          regs = std::make_shared<const List>(parse(*stored.value()));
+          byUser_[user.str()] = regs;
+        }
+        send(user, *copy, *regs);
+      });
+}
+
+void PushModule::send(const core::Jid& user, const core::Element& message, const List& regs) {
   static std::atomic<std::uint64_t> counter{0};
   core::DataForm summary;
   summary.type = "submit";
@@ -224,7 +248,7 @@ void PushModule::notify(const core::Jid& user, const core::Element& message) {
   if (includeBody_) {
     summary.add("last-message-body", "", {}, {message.childText("body", core::kNsClient)});
   }
-  for (const auto& r : *regs) {
+  for (const auto& r : regs) {
     core::Element iq("iq", std::string(core::kNsClient));
     iq.setAttr("type", "set").setAttr("from", user.str()).setAttr("to", r.jid);
     iq.setAttr("id", "push-" + std::to_string(++counter));

@@ -30,6 +30,7 @@ class PushModule final : public core::Module {
   bool onOffline(core::StanzaEvent& ev);
   bool onDelivered(core::StanzaEvent& ev);
   void notify(const core::Jid& user, const core::Element& message);
+  void send(const core::Jid& user, const core::Element& message, const List& regs);
   bool allowedService(const core::Jid& jid) const;
 
   core::ModuleContext* ctx_ = nullptr;

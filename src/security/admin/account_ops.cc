@@ -9,6 +9,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/admin/ops_util.h"
+#include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
 #include "security/secrets/secret_hash.h"
 
@@ -226,6 +227,8 @@ core::Status AdminOps::logoutUser(const Actor& who, const std::string& jid, bool
       record(who, action, parsed->jid, tenant, AuditResult::kFailure, st.message());
       return st;
     }
+    // Push registrations (XEP-0357) wake the devices: they go with the devices.
+    storage_.keyValue().remove(host, "", storage::kPushRegistrationStore, user + "@" + host);
   }
   notifyUser(host, user,
              "You have been signed out on every device" +
@@ -441,10 +444,7 @@ std::optional<password::Refusal> AdminOps::refusal(const std::string& host,
   if (policy_ == nullptr) {
     return std::nullopt;
   }
-  bool secondFactor = false;
-  if (auto sec = storage_.admin().adminSecurity(host, user); sec.isOk() && sec.value()) {
-    secondFactor = sec.value()->totpEnrolled;
-  }
+  const bool secondFactor = mfa::hasSecondFactor(storage_, host, user);
   if (auto r = policy_->check(host, user, pw, secondFactor)) {
     return r;
   }

@@ -109,6 +109,20 @@ void AdminSessions::endAllOf(const std::string& jid) {
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.principal.jid == jid; });
 }
 
+std::optional<AdminSessions::Created> AdminSessions::rotate(const std::string& id) {
+  Created c{core::randomToken(33), core::randomToken(24)};
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(hashOf(id));
+  if (it == sessions_.end()) {
+    return std::nullopt;
+  }
+  AdminSession s = std::move(it->second);
+  sessions_.erase(it);
+  s.csrf = c.csrf;
+  sessions_[hashOf(c.id)] = std::move(s);
+  return c;
+}
+
 std::vector<AdminSession> AdminSessions::listOf(const std::string& jid) {
   const std::int64_t now = now_();
   std::lock_guard lock(mu_);

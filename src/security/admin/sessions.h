@@ -53,6 +53,10 @@ class AdminSessions {
   std::optional<AdminSession> find(const std::string& id, std::string* ended = nullptr);
   bool update(const std::string& id, const std::function<void(AdminSession&)>& change);
   void end(const std::string& id);
+  // A new identifier (and CSRF token) for a live session, the old one ending: when a sign-in
+  // gains privilege (the second factor given), so that an identifier planted earlier is
+  // worthless. nullopt when the session is gone.
+  std::optional<Created> rotate(const std::string& id);
   // Ends every session of an administrator (role revoked, password changed elsewhere).
   void endAllOf(const std::string& jid);
   // The live sessions of an account, oldest first.

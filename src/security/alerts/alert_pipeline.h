@@ -32,6 +32,8 @@ inline constexpr std::string_view kCertificateExpiry = "tls-certificate-expiry";
 inline constexpr std::string_view kStorageErrors = "storage-errors";
 inline constexpr std::string_view kSignInLock = "sign-in-lock";
 inline constexpr std::string_view kPasswordSpraying = "password-spraying";
+// A person reported a sign-in that was not theirs ("this wasn't me" in the account center).
+inline constexpr std::string_view kUserReportedSignIn = "user-reported-sign-in";
 }  // namespace rule
 
 struct AlertOptions {
