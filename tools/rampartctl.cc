@@ -258,16 +258,8 @@ int deviceCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) 
     if (!list.isOk()) return failed(list.status());
     for (const auto& d : list.value()) {
       if (json) {
-        boost::json::object o{{"id", d.id},
-                              {"kind", d.kind},
-                              {"name", d.name},
-                              {"client", d.client},
-                              {"created", security::audit::formatUtcMillis(d.createdMs)},
-                              {"last_used", d.lastUsedMs ? security::audit::formatUtcMillis(
-                                                               d.lastUsedMs)
-                                                         : std::string()},
-                              {"last_address", d.lastAddress}};
-        std::cout << boost::json::serialize(o) << "\n";
+        // The same shape as the admin API and the account center (null when never used).
+        std::cout << boost::json::serialize(security::logins::deviceJson(d)) << "\n";
       } else {
         std::cout << d.id << " " << d.kind << " " << jsonString(d.name) << " created "
                   << security::audit::formatUtcMillis(d.createdMs) << " last used "

@@ -221,6 +221,18 @@ void readAccountSecurity(const toml::table& t, const std::string& prefix,
       o.mfaRequiredRoles = std::move(roles);
     } else if (k == "mfa_grace_days") {
       o.mfaGraceDays = u32(0, 365);
+    } else if (k == "reset_questions") {
+      o.resetQuestions = need<bool>(v, key);
+    } else if (k == "sms_gateway_url") {
+      o.smsGatewayUrl = need<std::string>(v, key);
+      if (!o.smsGatewayUrl->empty() && !o.smsGatewayUrl->starts_with("https://") &&
+          !o.smsGatewayUrl->starts_with("http://127.") &&
+          !o.smsGatewayUrl->starts_with("http://localhost")) {
+        throw ConfigError(key + " must be an https:// URL (plain http only on loopback) (" +
+                          where(v) + ")");
+      }
+    } else if (k == "sms_gateway_secret") {
+      o.smsGatewaySecret = need<std::string>(v, key);
     } else {
       throw ConfigError("unknown option " + key + " (" + where(v) + ")");
     }
@@ -249,6 +261,9 @@ void AccountSecurityOptions::overrideWith(const AccountSecurityOptions& o) {
   take(mfaRequired, o.mfaRequired);
   take(mfaRequiredRoles, o.mfaRequiredRoles);
   take(mfaGraceDays, o.mfaGraceDays);
+  take(resetQuestions, o.resetQuestions);
+  take(smsGatewayUrl, o.smsGatewayUrl);
+  take(smsGatewaySecret, o.smsGatewaySecret);
 }
 
 AccountSecurityOptions Config::accountSecurityFor(std::string_view host) const {

@@ -55,6 +55,11 @@ struct AccountSecurityOptions {
   std::optional<bool> mfaRequired;
   std::optional<std::vector<std::string>> mfaRequiredRoles;
   std::optional<std::uint32_t> mfaGraceDays;
+  // Password reset (account center): security questions as an extra factor (off by
+  // default), and the tenant's SMS provider (empty: the development outbox file).
+  std::optional<bool> resetQuestions;
+  std::optional<std::string> smsGatewayUrl;
+  std::optional<std::string> smsGatewaySecret;
   void overrideWith(const AccountSecurityOptions& o);
 };
 

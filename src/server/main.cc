@@ -33,6 +33,7 @@
 #include "http/admin/admin_api.h"
 #include "http/https_server.h"
 #include "http/account/account_center.h"
+#include "security/reset/sms_gateway.h"
 #include "http/web_client.h"
 #include "http/well_known.h"
 #include "modules/offline/offline.h"
@@ -636,6 +637,9 @@ int run(int argc, char** argv) {
   });
   // The account center on the client listener: the same operations, audit, alerts, throttle
   // and login records as the rest of the server.
+  // Reset and phone-confirmation codes by text message (the tenant's provider, or the
+  // development outbox file); outlives the account center.
+  security::reset::SmsGateway sms(config);
   std::unique_ptr<http::account::AccountCenter> accountCenter;
   if (config.accountCenter) {
     http::account::AccountCenterDeps ad{config, storageRunner, db.get(), *auditLog, hostNames,
@@ -649,6 +653,7 @@ int run(int argc, char** argv) {
     ad.accountChanged = hooks.accountChanged;
     ad.recordLogin = authDeps.recordLogin;
     ad.alert = hooks.alert;
+    ad.sms = &sms;
     accountCenter = std::make_unique<http::account::AccountCenter>(std::move(ad));
     accountCenter->registerRoutes(httpRoutes, config.resolvedWebAccountDir());
   }

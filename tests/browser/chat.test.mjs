@@ -140,6 +140,10 @@ async function assertRampartPage(page, texts) {
   if (logos.some((l) => /converse/i.test(l))) throw new Error(`logos: ${logos}`);
   const nav = await visibleTexts(page, 'converse-controlbox-navbar a');
   if (nav.join('|') !== texts.nav.join('|')) throw new Error(`header links: ${nav}`);
+  // "My account" is the account center on this server.
+  const account = await page.locator('converse-controlbox-navbar a.rampart-account-link')
+    .getAttribute('href');
+  if (account !== '/account/') throw new Error(`account link: ${account}`);
   for (const [selector, want] of texts.form) {
     const got = await visibleTexts(page, selector);
     if (!got.some((g) => g.includes(want))) {
@@ -156,13 +160,13 @@ async function assertRampartPage(page, texts) {
 }
 
 const english = {
-  title: 'Rampart chat', lang: 'en', nav: ['Help'],
+  title: 'Rampart chat', lang: 'en', nav: ['My account', 'Help'],
   form: [['form.converse-form [type="submit"]', 'Log in'], ['label[for="converse-login-jid"]',
          'XMPP Address'], ['label[for="converse-login-password"]', 'Password']],
   help: ['Signing in', 'Forgotten password', '@localhost', 'Converse.js'],
 };
 const chinese = {
-  title: 'Rampart 聊天', lang: 'zh-CN', nav: ['帮助'],
+  title: 'Rampart 聊天', lang: 'zh-CN', nav: ['我的账户', '帮助'],
   form: [['form.converse-form [type="submit"]', '登录'], ['label[for="converse-login-jid"]',
          'XMPP 地址'], ['label[for="converse-login-password"]', '密码']],
   help: ['登录', '忘记密码', '@localhost', '关于本客户端'],

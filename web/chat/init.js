@@ -33,8 +33,8 @@
         'address and password.',
       passwordTitle: 'Forgotten password',
       passwordText: 'Ask your administrator to set a new one; this page cannot reset passwords.',
-      passwordTextAccount: 'Change it under "My account". If you cannot sign in, ask your ' +
-        'administrator.',
+      passwordTextAccount: 'Change it under "My account", where "Forgot your password?" also ' +
+        'resets a forgotten one with a code sent to your phone. Otherwise ask your administrator.',
       aboutTitle: 'About this client',
       aboutText: 'The Rampart web client for {tenant}, built on the open-source Converse.js ' +
         '{version} (Mozilla Public License 2.0). It talks only to this server.'
@@ -49,7 +49,7 @@
       appsText: '任何 XMPP 应用（例如 Gajim、Conversations 或 Monal）都可以使用相同的地址和密码。',
       passwordTitle: '忘记密码',
       passwordText: '请联系管理员设置新密码；本页面无法重置密码。',
-      passwordTextAccount: '请在“我的账户”中修改。如果无法登录，请联系管理员。',
+      passwordTextAccount: '请在“我的账户”中修改；忘记密码时，可在那里通过“忘记密码？”用发送到手机的验证码重置。否则请联系管理员。',
       aboutTitle: '关于本客户端',
       aboutText: '{tenant} 的 Rampart 网页客户端，基于开源的 Converse.js {version}' +
         '（Mozilla 公共许可证 2.0）。它只与本服务器通信。'

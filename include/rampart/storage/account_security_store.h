@@ -31,6 +31,12 @@ struct AccountState {
   // When the account was first told it must enrol a second factor (its grace period starts);
   // 0: not yet.
   std::int64_t mfaGraceStartMs = 0;
+  // Password reset: a confirmed phone number (E.164) and when it was confirmed (a number
+  // confirmed in the last 7 days cannot be used), and security questions with the Argon2id
+  // strings of their normalised answers.
+  std::string phone;
+  std::int64_t phoneAddedMs = 0;
+  std::vector<std::pair<std::string, std::string>> securityQuestions;  // (question, hash)
 };
 
 // A credential for one device or client: an app password (SCRAM keys sharing the account's

@@ -11,7 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <variant>
 
 #include "core/sasl/authenticator.h"
 #include "http/admin/request.h"
@@ -28,6 +30,9 @@
 #include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
 #include "security/mfa/webauthn.h"
+#include "security/reset/answers.h"
+#include "security/reset/sms_gateway.h"
+#include "security/secrets/secret_hash.h"
 
 namespace rampart::http::account {
 
@@ -152,6 +157,17 @@ struct AccountCenter::Impl {
     op("GET", "/sessions", &Impl::accountSessions);
     op("POST", "/logout", &Impl::logout);
     op("GET", "/logins", &Impl::logins);
+    op("GET", "/recovery", &Impl::recoveryInfo);
+    op("POST", "/phone", &Impl::phoneStart);
+    op("POST", "/phone/confirm", &Impl::phoneConfirm);
+    op("DELETE", "/phone", &Impl::phoneRemove);
+    op("PUT", "/security-questions", &Impl::setQuestions);
+    op("POST", "/reset", &Impl::resetStart).open = true;
+    op("POST", "/reset/{id}/code", &Impl::resetCode).open = true;
+    op("POST", "/reset/{id}/resend", &Impl::resetResend).open = true;
+    op("POST", "/reset/{id}/questions", &Impl::resetQuestions).open = true;
+    op("POST", "/reset/{id}/second-factor", &Impl::resetSecondFactor).open = true;
+    op("POST", "/reset/{id}/password", &Impl::resetPassword).open = true;
   }
 
   void handle(Request req, Respond respond);
@@ -189,6 +205,39 @@ struct AccountCenter::Impl {
   // Checks a passkey assertion ({id, client_data_json, authenticator_data, signature}) against
   // the account's passkeys and the session's challenge; empty on success, else why not.
   std::string checkAssertion(Call& c, const json::object& assertion);
+
+  // Recovery settings (reset.cc part of this file).
+  Response recoveryInfo(Call& c);
+  Response phoneStart(Call& c);
+  Response phoneConfirm(Call& c);
+  Response phoneRemove(Call& c);
+  Response setQuestions(Call& c);
+  // Password reset: a code by text message to a phone confirmed at least 7 days ago, then the
+  // security questions (when the tenant uses them and the account has set them), then the
+  // account's second factor (when it has one), then a new password under the policy.
+  enum class ResetStep { kCode, kQuestions, kSecondFactor, kPassword };
+  struct Reset {
+    std::string host, user;  // empty for names that are no account (answered alike)
+    std::string codeHash;    // Argon2id of the current code
+    std::int64_t createdMs = 0, codeSentMs = 0, expiresMs = 0;
+    unsigned attempts = 0, resends = 0;
+    ResetStep step = ResetStep::kCode;
+    std::string source;
+  };
+  std::map<std::string, Reset> resets;                 // by id; storage thread only
+  std::map<std::string, std::vector<std::int64_t>> resetSends;  // account -> send times
+  Response resetStart(Call& c);
+  Response resetCode(Call& c);
+  Response resetResend(Call& c);
+  Response resetQuestions(Call& c);
+  Response resetSecondFactor(Call& c);
+  Response resetPassword(Call& c);
+  // The live reset named in the path, or the problem to answer.
+  std::variant<Reset*, Response> liveReset(Call& c, ResetStep want);
+  Response resetNext(const std::string& id, Reset& r);
+  // Sends a new code for `r` (when it names an account with a usable phone); the same work
+  // either way.
+  void sendResetCode(Reset& r);
 };
 
 AccountCenter::AccountCenter(AccountCenterDeps deps)
@@ -197,7 +246,7 @@ AccountCenter::AccountCenter(AccountCenterDeps deps)
 AccountCenter::~AccountCenter() = default;
 
 void AccountCenter::registerRoutes(Router& router, const std::string& pageRoot) {
-  for (const char* m : {"GET", "POST", "DELETE"}) {
+  for (const char* m : {"GET", "POST", "PUT", "DELETE"}) {
     router.addPrefix(m, std::string(kApi) + "/", kMaxBody, [this](Request req, Respond respond) {
       impl_->handle(std::move(req), std::move(respond));
     });
@@ -1052,6 +1101,505 @@ std::string AccountCenter::Impl::checkAssertion(Call& c, const json::object& a) 
     return {};
   }
   return "not a passkey of this account";
+}
+
+namespace {
+
+constexpr std::int64_t kCodeTtlMs = 5 * 60 * 1000;
+constexpr std::int64_t kPhoneWaitMs = 7LL * 24 * 3600 * 1000;
+constexpr std::int64_t kResendGapMs = 60 * 1000;
+constexpr unsigned kCodeAttempts = 5;
+constexpr unsigned kMaxResends = 3;
+constexpr std::size_t kMaxSendsPerHour = 5;
+constexpr std::size_t kMaxResets = 10000;
+constexpr std::size_t kQuestions = 3;
+
+std::string sixDigits() {
+  const std::string raw = core::sasl::randomBytes(8);
+  std::uint64_t n = 0;
+  for (unsigned char b : raw) n = (n << 8) | b;
+  std::string code = std::to_string(n % 1000000);
+  return std::string(6 - code.size(), '0') + code;
+}
+
+std::string_view stepName(int step) {
+  static constexpr std::string_view kNames[] = {"code", "questions", "second_factor", "password"};
+  return kNames[step];
+}
+
+}  // namespace
+
+Response AccountCenter::Impl::recoveryInfo(Call& c) {
+  auto state = db->accountSecurity().accountState(c.host, c.user);
+  if (!state.isOk()) {
+    return fromStatus(state.status());
+  }
+  const auto& st = state.value();
+  const bool questionsOn = deps.config.accountSecurityFor(c.host).resetQuestions.value_or(false);
+  json::array questions;
+  for (const auto& [q, hash] : st.securityQuestions) questions.push_back(json::value(q));
+  return jsonResponse(json::object{
+      {"sms", deps.sms != nullptr},
+      {"phone", st.phone.empty() ? json::value(nullptr) : json::value(security::reset::maskPhone(st.phone))},
+      {"phone_added", timeOrNull(st.phoneAddedMs)},
+      {"phone_usable_from", st.phone.empty() ? json::value(nullptr)
+                                             : timeOrNull(st.phoneAddedMs + kPhoneWaitMs)},
+      {"questions_enabled", questionsOn},
+      {"questions", questions}});
+}
+
+Response AccountCenter::Impl::phoneStart(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"number"});
+  const std::string number = f.str("number", true, 32);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  if (deps.sms == nullptr) {
+    return problemOf(409, "precondition", "Conflict", "text messages are not available here");
+  }
+  auto phone = security::reset::normalizePhone(number);
+  if (!phone) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "give the number in international form (+CC...) or as an 11-digit "
+                     "mainland mobile number");
+  }
+  auto& sends = resetSends[c.host + "/" + c.user];
+  const auto now = nowMs();
+  std::erase_if(sends, [&](std::int64_t t) { return now - t > 3600 * 1000; });
+  if (sends.size() >= kMaxSendsPerHour) {
+    Response r = problemOf(429, "throttled", "Too Many Requests",
+                           "too many codes sent for this account; try again in an hour");
+    r.headers.emplace_back("Retry-After", "3600");
+    return r;
+  }
+  sends.push_back(now);
+  const std::string code = sixDigits();
+  auto hash = security::secrets::hashSecret(code);
+  if (!hash) {
+    return problemOf(503, "unavailable", "Service Unavailable", "try again");
+  }
+  // The pending number waits in the session with its code, until confirmed.
+  sessions.update(c.sessionId, [&](AdminSession& s) {
+    s.pendingChallenge = *phone + "\n" + *hash + "\n" + std::to_string(now + kCodeTtlMs);
+  });
+  deps.sms->send(c.host, *phone,
+                 "Rampart: " + code + " confirms this phone number for " + c.jid +
+                     ". It expires in 5 minutes.");
+  return jsonResponse(json::object{{"phone", security::reset::maskPhone(*phone)},
+                                   {"expires", timeOrNull(now + kCodeTtlMs)}},
+                      202);
+}
+
+Response AccountCenter::Impl::phoneConfirm(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"code"});
+  const std::string code = f.str("code", true, 16);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  const std::string pending = c.session->pendingChallenge;
+  const auto nl1 = pending.find('\n');
+  const auto nl2 = nl1 == std::string::npos ? nl1 : pending.find('\n', nl1 + 1);
+  if (nl2 == std::string::npos || !pending.starts_with("+")) {
+    return problemOf(409, "precondition", "Conflict", "ask for a code first");
+  }
+  const std::string phone = pending.substr(0, nl1);
+  const std::string hash = pending.substr(nl1 + 1, nl2 - nl1 - 1);
+  std::int64_t expires = 0;
+  const std::string_view tail = std::string_view(pending).substr(nl2 + 1);
+  std::from_chars(tail.data(), tail.data() + tail.size(), expires);
+  if (nowMs() > expires) {
+    sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
+    return problemOf(422, "wrong-code", "Invalid input", "the code expired; ask for a new one");
+  }
+  if (!security::secrets::verifySecret(hash, code)) {
+    unsigned tries = 0;
+    sessions.update(c.sessionId, [&](AdminSession& s) {
+      tries = ++s.secondFactorFailures;
+      if (tries >= kCodeAttempts) s.pendingChallenge.clear();
+    });
+    return problemOf(422, "wrong-code", "Invalid input", "wrong code");
+  }
+  sessions.update(c.sessionId, [](AdminSession& s) {
+    s.pendingChallenge.clear();
+    s.secondFactorFailures = 0;
+  });
+  auto state = db->accountSecurity().accountState(c.host, c.user);
+  if (!state.isOk()) {
+    return fromStatus(state.status());
+  }
+  if (auto st = ops.record(c.actor, action::kAccountPhone, c.jid, c.host, AuditResult::kSuccess,
+                           {}, {{"phone", security::reset::maskPhone(phone)}});
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written"));
+  }
+  auto updated = state.value();
+  updated.phone = phone;
+  updated.phoneAddedMs = nowMs();
+  if (auto st = db->accountSecurity().putAccountState(c.host, c.user, updated); !st.isOk()) {
+    return fromStatus(st);
+  }
+  security::admin::queueNotice(*db, c.host, c.user,
+                               "The phone number for password resets on your account was set to " +
+                                   security::reset::maskPhone(phone) + " from " + c.req.peer +
+                                   ". If this wasn't you, open the account center now.",
+                               nowMs());
+  if (deps.accountChanged) deps.accountChanged(c.host, c.user);
+  return recoveryInfo(c);
+}
+
+Response AccountCenter::Impl::phoneRemove(Call& c) {
+  auto state = db->accountSecurity().accountState(c.host, c.user);
+  if (!state.isOk()) {
+    return fromStatus(state.status());
+  }
+  if (auto st = ops.record(c.actor, action::kAccountPhone, c.jid, c.host, AuditResult::kSuccess,
+                           {}, {{"phone", "removed"}});
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written"));
+  }
+  auto updated = state.value();
+  updated.phone.clear();
+  updated.phoneAddedMs = 0;
+  if (auto st = db->accountSecurity().putAccountState(c.host, c.user, updated); !st.isOk()) {
+    return fromStatus(st);
+  }
+  security::admin::queueNotice(*db, c.host, c.user,
+                               "The phone number for password resets was removed from your "
+                               "account from " + c.req.peer +
+                                   ". If this wasn't you, open the account center now.",
+                               nowMs());
+  if (deps.accountChanged) deps.accountChanged(c.host, c.user);
+  return noContent();
+}
+
+Response AccountCenter::Impl::setQuestions(Call& c) {
+  if (!deps.config.accountSecurityFor(c.host).resetQuestions.value_or(false)) {
+    return problemOf(409, "precondition", "Conflict",
+                     "this organisation does not use security questions");
+  }
+  auto items = c.body.find("items");
+  if (c.body.size() != 1 || items == c.body.end() || !items->value().is_array() ||
+      items->value().as_array().size() != kQuestions) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "send {\"items\": [3 objects with \"question\" and \"answer\"]}");
+  }
+  std::vector<std::pair<std::string, std::string>> stored;
+  for (const auto& item : items->value().as_array()) {
+    if (!item.is_object()) {
+      return problemOf(422, "invalid-input", "Invalid input", "each item is an object");
+    }
+    Fields f{item.as_object()};
+    f.rejectUnknown({"question", "answer"});
+    const std::string question = f.str("question", true, 200);
+    const std::string answer = f.str("answer", true, 200);
+    if (!f.problem.empty()) {
+      return problemOf(422, "invalid-input", "Invalid input", f.problem);
+    }
+    const bool printable = std::none_of(question.begin(), question.end(), [](unsigned char ch) {
+      return ch < 0x20 || ch == 0x7f;
+    });
+    auto normalized = security::reset::normalizeAnswer(answer);
+    if (question.size() < 5 || !printable || !normalized || normalized->size() < 2) {
+      return problemOf(422, "invalid-input", "Invalid input",
+                       "each question needs at least 5 printable characters and each answer at "
+                       "least 2");
+    }
+    for (const auto& [q, h] : stored) {
+      if (q == question) {
+        return problemOf(422, "invalid-input", "Invalid input", "the three questions must differ");
+      }
+    }
+    auto hash = security::secrets::hashSecret(*normalized);
+    if (!hash) {
+      return problemOf(503, "unavailable", "Service Unavailable", "try again");
+    }
+    stored.emplace_back(question, *hash);
+  }
+  auto state = db->accountSecurity().accountState(c.host, c.user);
+  if (!state.isOk()) {
+    return fromStatus(state.status());
+  }
+  if (auto st = ops.record(c.actor, action::kAccountQuestions, c.jid, c.host,
+                           AuditResult::kSuccess);
+      !st.isOk()) {
+    return fromStatus(core::Status::unavailable("the audit log cannot be written"));
+  }
+  auto updated = state.value();
+  updated.securityQuestions = std::move(stored);
+  if (auto st = db->accountSecurity().putAccountState(c.host, c.user, updated); !st.isOk()) {
+    return fromStatus(st);
+  }
+  return recoveryInfo(c);
+}
+
+void AccountCenter::Impl::sendResetCode(Reset& r) {
+  const std::string code = sixDigits();
+  // Hashed whether or not a message goes out: the same work for every name.
+  r.codeHash = security::secrets::hashSecret(code).value_or(std::string());
+  r.codeSentMs = nowMs();
+  r.expiresMs = r.codeSentMs + kCodeTtlMs;
+  r.attempts = 0;
+  if (r.user.empty() || deps.sms == nullptr) {
+    r.codeHash.clear();  // no code can match
+    return;
+  }
+  auto state = db->accountSecurity().accountState(r.host, r.user);
+  if (!state.isOk() || state.value().phone.empty() ||
+      nowMs() - state.value().phoneAddedMs < kPhoneWaitMs) {
+    r.codeHash.clear();
+    return;
+  }
+  auto& sends = resetSends[r.host + "/" + r.user];
+  std::erase_if(sends, [&](std::int64_t t) { return r.codeSentMs - t > 3600 * 1000; });
+  if (sends.size() >= kMaxSendsPerHour) {
+    r.codeHash.clear();
+    return;
+  }
+  sends.push_back(r.codeSentMs);
+  deps.sms->send(r.host, state.value().phone,
+                 "Rampart: your password reset code is " + code +
+                     ". It expires in 5 minutes. If you did not ask for it, ignore this message.");
+}
+
+Response AccountCenter::Impl::resetStart(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"jid"});
+  const std::string jidText = f.str("jid", true, 1023);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto account = security::admin::detail::parseAccount(jidText);
+  const bool served =
+      account && std::find(deps.hosts.begin(), deps.hosts.end(), account->host) != deps.hosts.end();
+  const std::string accountKey =
+      served ? SignInThrottle::accountKey(account->host, account->user) : std::string();
+  if (!deps.throttle.admits(c.req.peer, accountKey)) {
+    Response r = problemOf(429, "throttled", "Too Many Requests", "too many attempts; try later");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  const auto now = nowMs();
+  std::erase_if(resets, [&](const auto& kv) { return now > kv.second.createdMs + 3600 * 1000; });
+  if (resets.size() >= kMaxResets) {
+    Response r = problemOf(429, "throttled", "Too Many Requests", "try again later");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  Reset r;
+  if (served) {
+    auto exists = db->accounts().exists(account->host, account->user);
+    if (exists.isOk() && exists.value()) {
+      r.host = account->host;
+      r.user = account->user;
+    }
+  }
+  r.createdMs = now;
+  r.source = c.req.peer;
+  sendResetCode(r);
+  const std::string id = core::randomToken(18);
+  resets[id] = std::move(r);
+  if (!resets[id].user.empty()) {
+    ops.record(Actor{account->jid, std::nullopt, c.req.peer, c.req.userAgent, c.actor.requestId,
+                     true},
+               action::kAccountPasswordReset, account->jid, account->host, AuditResult::kSuccess,
+               {}, {{"step", "requested"}});
+  }
+  // The same answer whether or not the name is an account, has a phone, or got a message.
+  return jsonResponse(json::object{{"reset_id", id}, {"next", "code"}}, 202);
+}
+
+std::variant<AccountCenter::Impl::Reset*, Response> AccountCenter::Impl::liveReset(
+    Call& c, ResetStep want) {
+  auto it = resets.find(c.params["id"]);
+  if (it == resets.end() || nowMs() > it->second.createdMs + 3600 * 1000) {
+    if (it != resets.end()) resets.erase(it);
+    return problemOf(404, "not-found", "Not Found", "no such password reset (it may have expired)");
+  }
+  if (it->second.step != want) {
+    return problemOf(409, "precondition", "Conflict",
+                     "this reset is at the step \"" +
+                         std::string(stepName(static_cast<int>(it->second.step))) + "\"");
+  }
+  return &it->second;
+}
+
+Response AccountCenter::Impl::resetNext(const std::string& id, Reset& r) {
+  const auto now = nowMs();
+  if (r.step == ResetStep::kCode) {
+    auto state = db->accountSecurity().accountState(r.host, r.user);
+    const bool questionsOn = deps.config.accountSecurityFor(r.host).resetQuestions.value_or(false);
+    r.step = questionsOn && state.isOk() && !state.value().securityQuestions.empty()
+                 ? ResetStep::kQuestions
+                 : ResetStep::kSecondFactor;
+  } else if (r.step == ResetStep::kQuestions) {
+    r.step = ResetStep::kSecondFactor;
+  } else if (r.step == ResetStep::kSecondFactor) {
+    r.step = ResetStep::kPassword;
+  }
+  if (r.step == ResetStep::kSecondFactor && !mfa::hasSecondFactor(*db, r.host, r.user)) {
+    r.step = ResetStep::kPassword;
+  }
+  r.attempts = 0;
+  r.expiresMs = now + 10 * 60 * 1000;  // each further step within 10 minutes
+  json::object o{{"reset_id", id}, {"next", stepName(static_cast<int>(r.step))}};
+  if (r.step == ResetStep::kQuestions) {
+    json::array qs;
+    if (auto state = db->accountSecurity().accountState(r.host, r.user); state.isOk()) {
+      for (const auto& [q, h] : state.value().securityQuestions) qs.push_back(json::value(q));
+    }
+    o["questions"] = qs;
+  }
+  return jsonResponse(o);
+}
+
+Response AccountCenter::Impl::resetCode(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"code"});
+  const std::string code = f.str("code", true, 16);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto found = liveReset(c, ResetStep::kCode);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  // Spent after 5 tries, for every name alike: no more hashing work for a flood of guesses.
+  if (r.attempts >= kCodeAttempts || !deps.throttle.admits(c.req.peer, std::string())) {
+    return problemOf(422, "wrong-code", "Invalid input",
+                     "wrong or expired code (ask for a new one after 5 tries or 5 minutes)");
+  }
+  // The same Argon2id work for every reset, with or without a code that could match.
+  static const std::string kDummy = security::secrets::hashSecret("000000").value_or("");
+  const bool live = !r.codeHash.empty() && nowMs() <= r.expiresMs;
+  const bool right = security::secrets::verifySecret(live ? r.codeHash : kDummy, code) && live;
+  if (!right) {
+    ++r.attempts;
+    if (!r.user.empty()) {
+      deps.throttle.checked(c.req.peer, SignInThrottle::accountKey(r.host, r.user),
+                            SignInThrottle::Verdict::kWrong);
+    }
+    return problemOf(422, "wrong-code", "Invalid input",
+                     "wrong or expired code (ask for a new one after 5 tries or 5 minutes)");
+  }
+  return resetNext(c.params["id"], r);
+}
+
+Response AccountCenter::Impl::resetResend(Call& c) {
+  if (!c.body.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", "no body expected");
+  }
+  auto found = liveReset(c, ResetStep::kCode);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  if (r.resends >= kMaxResends || nowMs() - r.codeSentMs < kResendGapMs) {
+    Response p = problemOf(429, "throttled", "Too Many Requests",
+                           "a new code can be sent once a minute, three times per reset");
+    p.headers.emplace_back("Retry-After", "60");
+    return p;
+  }
+  ++r.resends;
+  sendResetCode(r);
+  return jsonResponse(json::object{{"reset_id", c.params["id"]}, {"next", "code"}}, 202);
+}
+
+Response AccountCenter::Impl::resetQuestions(Call& c) {
+  auto found = liveReset(c, ResetStep::kQuestions);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  auto answers = c.body.find("answers");
+  if (c.body.size() != 1 || answers == c.body.end() || !answers->value().is_array()) {
+    return problemOf(422, "invalid-input", "Invalid input", "send {\"answers\": [...]}");
+  }
+  auto state = db->accountSecurity().accountState(r.host, r.user);
+  if (!state.isOk() || r.attempts >= 3) {
+    return problemOf(409, "precondition", "Conflict", "too many wrong answers; start again");
+  }
+  const auto& qs = state.value().securityQuestions;
+  const auto& given = answers->value().as_array();
+  bool right = given.size() == qs.size();
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    std::string text = i < given.size() && given[i].is_string() && given[i].as_string().size() <= 200
+                           ? std::string(given[i].as_string())
+                           : std::string();
+    auto normalized = security::reset::normalizeAnswer(text);
+    // Every answer is checked (the same work whichever is wrong).
+    const bool ok = security::secrets::verifySecret(qs[i].second, normalized.value_or(""));
+    right = right && normalized && ok;
+  }
+  if (!right) {
+    ++r.attempts;
+    ops.record(Actor{r.user + "@" + r.host, std::nullopt, c.req.peer, c.req.userAgent,
+                     c.actor.requestId, true},
+               action::kAccountPasswordReset, r.user + "@" + r.host, r.host,
+               AuditResult::kFailure, "wrong security answers");
+    return problemOf(422, "wrong-answers", "Invalid input", "one or more answers are wrong");
+  }
+  return resetNext(c.params["id"], r);
+}
+
+Response AccountCenter::Impl::resetSecondFactor(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"code"});
+  const std::string code = f.str("code", true, 64);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto found = liveReset(c, ResetStep::kSecondFactor);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  auto sec = db->admin().adminSecurity(r.host, r.user);
+  if (!sec.isOk() || !sec.value() || !sec.value()->totpEnrolled || r.attempts >= kCodeAttempts) {
+    return problemOf(409, "precondition", "Conflict",
+                     "this account's second factor is a passkey or is locked out: ask your "
+                     "administrator");
+  }
+  auto updated = *sec.value();
+  if (mfa::checkSecondFactor(updated, code, nowMs() / 1000) == mfa::FactorUsed::kNone) {
+    ++r.attempts;
+    deps.throttle.checked(c.req.peer, SignInThrottle::accountKey(r.host, r.user),
+                          SignInThrottle::Verdict::kWrong);
+    return problemOf(422, "wrong-code", "Invalid input", "wrong or already used code");
+  }
+  db->admin().putAdminSecurity(r.host, r.user, updated);
+  return resetNext(c.params["id"], r);
+}
+
+Response AccountCenter::Impl::resetPassword(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"new_password", "keep_sessions"});
+  const std::string next = f.str("new_password", true, 1023);
+  const bool keep = f.boolean("keep_sessions", false);
+  if (!f.problem.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  }
+  auto found = liveReset(c, ResetStep::kPassword);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  if (nowMs() > r.expiresMs) {
+    resets.erase(c.params["id"]);
+    return problemOf(404, "not-found", "Not Found", "the reset expired; start again");
+  }
+  const std::string jid = r.user + "@" + r.host;
+  Actor self{jid, std::nullopt, c.req.peer, c.req.userAgent, c.actor.requestId, true};
+  if (auto st = ops.changeAccountPassword(self, next); !st.isOk()) {
+    return fromStatus(st);
+  }
+  ops.record(self, action::kAccountPasswordReset, jid, r.host, AuditResult::kSuccess, {},
+             {{"step", "done"}, {"sessions", keep ? "kept" : "ended"}});
+  if (!keep) {
+    ops.logoutUser(self, jid, true);
+  }
+  security::admin::queueNotice(*db, r.host, r.user,
+                               "Your password was reset in the account center from " +
+                                   c.req.peer +
+                                   (keep ? "." : "; every session and device credential ended.") +
+                                   " If this wasn't you, tell your security administrator now.",
+                               nowMs());
+  if (deps.accountChanged) deps.accountChanged(r.host, r.user);
+  deps.throttle.clearAccount(SignInThrottle::accountKey(r.host, r.user));
+  resets.erase(c.params["id"]);
+  return noContent();
 }
 
 }  // namespace rampart::http::account

@@ -26,6 +26,10 @@
 #include "security/password/password_policy.h"
 #include "security/throttle/sign_in_throttle.h"
 
+namespace rampart::security::reset {
+class SmsGateway;
+}
+
 namespace rampart::http::account {
 
 struct AccountCenterDeps {
@@ -38,6 +42,7 @@ struct AccountCenterDeps {
   const security::password::PasswordPolicy* passwordPolicy = nullptr;
   boost::asio::any_io_executor executor;  // for answers that must wait (throttle)
   std::string fingerprintKey;             // keys the digests of wrong passwords
+  security::reset::SmsGateway* sms = nullptr;  // codes by text message; null: no SMS reset
   // Hooks into the running server (all thread-safe; may be empty).
   struct XmppSession {
     std::string fullJid;

@@ -1,17 +1,10 @@
 #include "security/alerts/alert_pipeline.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
+#include "core/http_post.h"
 #include "core/log_value.h"
 #include "rampart/core/hex.h"
 #include "security/audit/audit_log.h"
@@ -19,10 +12,6 @@
 namespace rampart::security::alerts {
 
 namespace {
-
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace asio = boost::asio;
 
 constexpr std::size_t kMaxQueue = 1000;
 
@@ -150,65 +139,29 @@ void AlertPipeline::sender() {
 }
 
 bool AlertPipeline::post(const std::string& body) {
-  auto url = boost::urls::parse_uri(options_.webhookUrl);
-  if (!url) {
+  core::HttpPost p;
+  p.url = options_.webhookUrl;
+  p.body = body;
+  p.userAgent = "rampart-alerts/1";
+  p.caFile = options_.webhookCa;
+  p.headers.emplace_back("X-Rampart-Timestamp", std::to_string(nowMs() / 1000));
+  if (!options_.webhookSecret.empty()) {
+    p.headers.emplace_back("X-Rampart-Signature", webhookSignature(options_.webhookSecret, body));
+  }
+  const auto r = core::postBlocking(p);
+  if (r.badUrl) {
     spdlog::error("event=alert_webhook_failed error=\"alerts.webhook_url is not a URI\"");
     return true;  // nothing a retry would fix
   }
-  const bool tls = url->scheme() == "https";
-  const std::string host = std::string(url->host());
-  const std::string port = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
-  std::string target = std::string(url->encoded_path());
-  if (target.empty()) target = "/";
-  if (url->has_query()) target += "?" + std::string(url->encoded_query());
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
-  req.set(bhttp::field::host, host);
-  req.set(bhttp::field::content_type, "application/json");
-  req.set(bhttp::field::user_agent, "rampart-alerts/1");
-  req.set("X-Rampart-Timestamp", std::to_string(nowMs() / 1000));
-  if (!options_.webhookSecret.empty()) {
-    req.set("X-Rampart-Signature", webhookSignature(options_.webhookSecret, body));
-  }
-  req.body() = body;
-  req.prepare_payload();
-  try {
-    asio::io_context ioc;
-    asio::ip::tcp::resolver resolver(ioc);
-    auto endpoints = resolver.resolve(host, port);
-    bhttp::response<bhttp::string_body> res;
-    beast::flat_buffer buffer;
-    if (tls) {
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      if (options_.webhookCa.empty()) {
-        ctx.set_default_verify_paths();
-      } else {
-        ctx.load_verify_file(options_.webhookCa);
-      }
-      ctx.set_verify_mode(asio::ssl::verify_peer);
-      beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-      SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
-      stream.set_verify_callback(asio::ssl::host_name_verification(host));
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-      beast::get_lowest_layer(stream).connect(endpoints);
-      stream.handshake(asio::ssl::stream_base::client);
-      bhttp::write(stream, req);
-      bhttp::read(stream, buffer, res);
+  if (!r.ok()) {
+    if (r.status != 0) {
+      spdlog::warn("event=alert_webhook_failed status={}", r.status);
     } else {
-      beast::tcp_stream stream(ioc);
-      stream.expires_after(std::chrono::seconds(10));
-      stream.connect(endpoints);
-      bhttp::write(stream, req);
-      bhttp::read(stream, buffer, res);
+      spdlog::warn("event=alert_webhook_failed error={}", core::logQuoted(r.error));
     }
-    if (res.result_int() / 100 != 2) {
-      spdlog::warn("event=alert_webhook_failed status={}", res.result_int());
-      return false;
-    }
-    return true;
-  } catch (const std::exception& e) {
-    spdlog::warn("event=alert_webhook_failed error={}", core::logQuoted(e.what()));
     return false;
   }
+  return true;
 }
 
 }  // namespace rampart::security::alerts

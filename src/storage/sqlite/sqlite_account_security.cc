@@ -14,7 +14,7 @@ namespace {
 
 #define STATE_COLUMNS \
   "freeze_mode, frozen_until, freeze_reason, frozen_by, password_changed, password_history, " \
-  "sessions_revoked, mfa_grace_start"
+  "sessions_revoked, mfa_grace_start, phone, phone_added, security_questions"
 
 AccountState readState(const Stmt& st, int first) {
   AccountState a;
@@ -26,6 +26,14 @@ AccountState readState(const Stmt& st, int first) {
   a.passwordHistory = splitLines(st.colText(first + 5));
   a.sessionsRevokedMs = st.colInt(first + 6);
   a.mfaGraceStartMs = st.colInt(first + 7);
+  a.phone = st.colText(first + 8);
+  a.phoneAddedMs = st.colInt(first + 9);
+  // One question per line: QUESTION TAB HASH (questions hold neither tabs nor newlines).
+  for (const auto& line : splitLines(st.colText(first + 10))) {
+    if (auto tab = line.find('\t'); tab != std::string::npos) {
+      a.securityQuestions.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+    }
+  }
   return a;
 }
 
@@ -121,13 +129,17 @@ Status SqliteStorage::putAccountState(std::string_view host, std::string_view us
                                       const AccountState& a) {
   Stmt q(db_,
          "INSERT INTO account_state (host, user, " STATE_COLUMNS
-         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (host, user) DO UPDATE "
-         "SET freeze_mode=?3, frozen_until=?4, freeze_reason=?5, frozen_by=?6, "
-         "password_changed=?7, password_history=?8, sessions_revoked=?9, mfa_grace_start=?10");
+         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (host, user) "
+         "DO UPDATE SET freeze_mode=?3, frozen_until=?4, freeze_reason=?5, frozen_by=?6, "
+         "password_changed=?7, password_history=?8, sessions_revoked=?9, mfa_grace_start=?10, "
+         "phone=?11, phone_added=?12, security_questions=?13");
   q.text(1, host).text(2, user).text(3, a.freezeMode).int64(4, a.frozenUntilMs);
   q.text(5, a.freezeReason).text(6, a.frozenBy).int64(7, a.passwordChangedMs);
   q.text(8, joinLines(a.passwordHistory)).int64(9, a.sessionsRevokedMs);
   q.int64(10, a.mfaGraceStartMs);
+  std::vector<std::string> questions;
+  for (const auto& [question, hash] : a.securityQuestions) questions.push_back(question + "\t" + hash);
+  q.text(11, a.phone).int64(12, a.phoneAddedMs).text(13, joinLines(questions));
   const int rc = q.step();
   if (rc == SQLITE_CONSTRAINT) {
     return Status::notFound("no such account");

@@ -120,6 +120,11 @@ CREATE TABLE passkeys (
   FOREIGN KEY (host, user) REFERENCES accounts (host, user) ON DELETE CASCADE);
 CREATE INDEX passkeys_by_user ON passkeys (host, user);
 )sql",
+    R"sql(
+ALTER TABLE account_state ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE account_state ADD COLUMN phone_added INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE account_state ADD COLUMN security_questions TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

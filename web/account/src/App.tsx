@@ -7,6 +7,7 @@ import { SignIn, SecondFactor } from './pages/SignIn';
 import type { Notice } from './pages/SignIn';
 import { ForcedPassword } from './pages/Password';
 import { Home } from './pages/Home';
+import { ResetFlow } from './pages/Reset';
 
 // What the page shows besides the stages of the sign-in: enrolment and new recovery codes
 // take the whole page, then it returns to the account's home.
@@ -17,6 +18,7 @@ export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [view, setView] = useState<View>({ kind: 'home' });
+  const [resetting, setResetting] = useState(false);
 
   const adopt = (s: Session) => {
     setCsrfToken(s.csrf_token);
@@ -81,8 +83,13 @@ export function App() {
     content = <main id="main" tabIndex={-1} class="app-main app-main--narrow">
       <p class="loading" role="status">{t('common.loading')}</p>
     </main>;
+  } else if (session === null && resetting) {
+    content = <ResetFlow onCancel={() => setResetting(false)} onDone={() => {
+      setResetting(false);
+      setNotice({ kind: 'success', text: t('reset.done') });
+    }} />;
   } else if (session === null) {
-    content = <SignIn notice={notice} onSignedIn={adopt} />;
+    content = <SignIn notice={notice} onSignedIn={adopt} onForgot={() => setResetting(true)} />;
   } else if (session.stage === 'second_factor') {
     content = <SecondFactor onDone={adopt} onRestart={() => ended(null)} />;
   } else if (session.stage === 'password_change') {

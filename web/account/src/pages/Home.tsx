@@ -8,6 +8,7 @@ import { api, del, get, post, problemText, seg } from '../api';
 import type { Device, LoginRecord, Page, Passkey, Session, WebSession, XmppSession } from '../api';
 import { addPasskey, passkeysSupported } from '../passkey';
 import { PasswordSection } from './Password';
+import { RecoverySection } from './Recovery';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : t('account.never'));
 
@@ -29,6 +30,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
           <li><a href="#devices">{t('account.devicesTitle')}</a></li>
           <li><a href="#sessions">{t('account.sessionsTitle')}</a></li>
           <li><a href="#history">{t('account.historyTitle')}</a></li>
+          <li><a href="#recovery">{t('recoveryOptions.title')}</a></li>
           <li><a href="#password">{t('password.change')}</a></li>
         </ul>
       </nav>
@@ -37,6 +39,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
       <DevicesSection />
       <SessionsSection onSignedOutEverywhere={onSignedOutEverywhere} />
       <HistorySection />
+      <RecoverySection />
       <div id="password"><PasswordSection session={session} onDone={() => onChanged()} /></div>
     </main>
   );

@@ -13,8 +13,8 @@ export interface Notice {
 }
 
 // Account and password; the second factor, when the account has one, is asked next.
-export function SignIn({ notice, onSignedIn }:
-  { notice: Notice | null; onSignedIn: (s: Session) => void }) {
+export function SignIn({ notice, onSignedIn, onForgot }:
+  { notice: Notice | null; onSignedIn: (s: Session) => void; onForgot: () => void }) {
   const [jid, setJid] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -63,6 +63,7 @@ export function SignIn({ notice, onSignedIn }:
             {busy ? t('signIn.signingIn') : t('signIn.submit')}
           </Button>
         </form>
+        <p><Button variant="quiet" onClick={onForgot}>{t('reset.forgot')}</Button></p>
       </div>
     </main>
   );
