@@ -68,6 +68,8 @@ let server = null;
 await check('rampartd starts', async () => {
   server = await startServer();
 });
+// Without a server nothing further can run: the failed start is already counted as a failure,
+// so this ends the run as failed (exit status 1), never as a skip.
 if (!server) {
   summary('account center');
   process.exit(1);
@@ -381,4 +383,6 @@ try {
   });
   rmSync(server.dir, { recursive: true, force: true });
 }
+// The exit status tells make test whether any check failed (a stop above counts as one);
+// no check is ever skipped.
 process.exit(summary('account center') ? 1 : 0);

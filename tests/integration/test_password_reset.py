@@ -64,6 +64,18 @@ def confirm_phone(server, c, number):
 _numbers = iter(range(13800000000, 13900000000, 7919))
 
 
+def started_reset(server, c, account):
+    """A phone confirmed (and aged past the 7-day wait) for `account`, then a reset started from
+    a browser without a session: (that browser, the reset id, the code sent)."""
+    number = str(next(_numbers))
+    confirm_phone(server, c, number)
+    backdate_phone(server, account)
+    anon = AccountClient(server)
+    seen = len(outbox(server))
+    rid = anon.post("/reset", {"jid": account.jid}, csrf=False).json()["reset_id"]
+    return anon, rid, code_in(wait_for_sms(server, number[-4:], seen))
+
+
 def test_phone_is_confirmed_by_a_code_and_waits_seven_days(server):
     a = new_account(server, "ph")
     c = signed_in(server, a)
@@ -146,13 +158,7 @@ def test_unknown_accounts_get_the_same_answers(server):
 def test_five_wrong_codes_spend_the_code(server):
     a = new_account(server, "rw")
     c = signed_in(server, a)
-    number = str(next(_numbers))
-    confirm_phone(server, c, number)
-    backdate_phone(server, a)
-    anon = AccountClient(server)
-    seen = len(outbox(server))
-    rid = anon.post("/reset", {"jid": a.jid}, csrf=False).json()["reset_id"]
-    code = code_in(wait_for_sms(server, number[-4:], seen))
+    anon, rid, code = started_reset(server, c, a)
     wrong = "%06d" % ((int(code) + 1) % 1000000)
     for _ in range(5):
         problem(anon.post("/reset/%s/code" % rid, {"code": wrong}, csrf=False), 422, "wrong-code")
@@ -163,13 +169,7 @@ def test_reset_still_needs_the_second_factor(server):
     a = new_account(server, "rf")
     c = signed_in(server, a)
     secret, _ = enrol_totp(c)
-    number = str(next(_numbers))
-    confirm_phone(server, c, number)
-    backdate_phone(server, a)
-    anon = AccountClient(server)
-    seen = len(outbox(server))
-    rid = anon.post("/reset", {"jid": a.jid}, csrf=False).json()["reset_id"]
-    code = code_in(wait_for_sms(server, number[-4:], seen))
+    anon, rid, code = started_reset(server, c, a)
     r = anon.post("/reset/%s/code" % rid, {"code": code}, csrf=False)
     assert r.json()["next"] == "second_factor", r
     problem(anon.post("/reset/%s/password" % rid, {"new_password": "whatever-Kq9x"}, csrf=False),
@@ -218,13 +218,7 @@ def test_security_questions_are_an_extra_step(questions_server):
     r = c.put("/security-questions", {"items": items})
     assert r.status == 200, r
     assert r.json()["questions"] == [i["question"] for i in items]
-    number = str(next(_numbers))
-    confirm_phone(s, c, number)
-    backdate_phone(s, a)
-    anon = AccountClient(s)
-    seen = len(outbox(s))
-    rid = anon.post("/reset", {"jid": a.jid}, csrf=False).json()["reset_id"]
-    code = code_in(wait_for_sms(s, number[-4:], seen))
+    anon, rid, code = started_reset(s, c, a)
     r = anon.post("/reset/%s/code" % rid, {"code": code}, csrf=False)
     assert r.json() == {"reset_id": rid, "next": "questions",
                         "questions": [i["question"] for i in items]}, r.json()

@@ -278,7 +278,11 @@ awaitable<std::shared_ptr<Authenticator::Lookup>> Authenticator::lookup(const st
         // A one-time password (first-start administrators) opens nothing until it is changed.
         auto sec = s.admin().adminSecurity(host, user);
         out->oneTimePassword = !sec.isOk() || (sec.value() && sec.value()->mustChangePassword);
-        out->secondFactor = security::mfa::hasSecondFactor(s, host, user);
+        // The TOTP state is in `sec` already; a passkey also counts as a second factor.
+        bool totp = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+        auto keys = totp ? core::Result<std::vector<storage::Passkey>>(std::vector<storage::Passkey>{})
+                         : s.accountSecurity().passkeys(host, user);
+        out->secondFactor = totp || (keys.isOk() && !keys.value().empty());
         if (auto grant = s.admin().roleOf(host, user); grant.isOk() && grant.value()) {
           out->role = grant.value()->role;
         }

@@ -11,7 +11,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <variant>
 
@@ -283,27 +282,11 @@ Response AccountCenter::Impl::run(Call& c) {
   c.actor.self = true;
   std::string_view path = req.path;
   path.remove_prefix(kApi.size());
-  const auto have = admin::segments(path);
   const Operation* found = nullptr;
   std::string allowed;
   for (const auto& o : operations) {
-    const auto want = admin::segments(o.path);
-    if (want.size() != have.size()) continue;
     std::map<std::string, std::string> p;
-    bool match = true;
-    for (std::size_t i = 0; i < want.size() && match; ++i) {
-      if (want[i].size() > 2 && want[i].front() == '{') {
-        if (have[i].empty()) {
-          match = false;
-        } else {
-          p[std::string(want[i].substr(1, want[i].size() - 2))] =
-              admin::percentDecode(have[i], false);
-        }
-      } else {
-        match = want[i] == have[i];
-      }
-    }
-    if (!match) continue;
+    if (!admin::matchTemplate(o.path, path, p)) continue;
     const std::string method = req.method == "HEAD" ? "GET" : req.method;
     if (o.method == method) {
       found = &o;
@@ -1181,7 +1164,10 @@ Response AccountCenter::Impl::phoneStart(Call& c) {
   }
   // The pending number waits in the session with its code, until confirmed.
   sessions.update(c.sessionId, [&](AdminSession& s) {
-    s.pendingChallenge = *phone + "\n" + *hash + "\n" + std::to_string(now + kCodeTtlMs);
+    s.pendingPhone = *phone;
+    s.pendingPhoneCodeHash = *hash;
+    s.pendingPhoneUntilMs = now + kCodeTtlMs;
+    s.secondFactorFailures = 0;
   });
   deps.sms->send(c.host, *phone,
                  "Rampart: " + code + " confirms this phone number for " + c.jid +
@@ -1198,31 +1184,30 @@ Response AccountCenter::Impl::phoneConfirm(Call& c) {
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
   }
-  const std::string pending = c.session->pendingChallenge;
-  const auto nl1 = pending.find('\n');
-  const auto nl2 = nl1 == std::string::npos ? nl1 : pending.find('\n', nl1 + 1);
-  if (nl2 == std::string::npos || !pending.starts_with("+")) {
+  const std::string phone = c.session->pendingPhone;
+  const std::string hash = c.session->pendingPhoneCodeHash;
+  if (phone.empty()) {
     return problemOf(409, "precondition", "Conflict", "ask for a code first");
   }
-  const std::string phone = pending.substr(0, nl1);
-  const std::string hash = pending.substr(nl1 + 1, nl2 - nl1 - 1);
-  std::int64_t expires = 0;
-  const std::string_view tail = std::string_view(pending).substr(nl2 + 1);
-  std::from_chars(tail.data(), tail.data() + tail.size(), expires);
-  if (nowMs() > expires) {
-    sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
+  auto forget = [](AdminSession& s) {
+    s.pendingPhone.clear();
+    s.pendingPhoneCodeHash.clear();
+    s.pendingPhoneUntilMs = 0;
+  };
+  if (nowMs() > c.session->pendingPhoneUntilMs) {
+    sessions.update(c.sessionId, forget);
     return problemOf(422, "wrong-code", "Invalid input", "the code expired; ask for a new one");
   }
   if (!security::secrets::verifySecret(hash, code)) {
     unsigned tries = 0;
     sessions.update(c.sessionId, [&](AdminSession& s) {
       tries = ++s.secondFactorFailures;
-      if (tries >= kCodeAttempts) s.pendingChallenge.clear();
+      if (tries >= kCodeAttempts) forget(s);
     });
     return problemOf(422, "wrong-code", "Invalid input", "wrong code");
   }
-  sessions.update(c.sessionId, [](AdminSession& s) {
-    s.pendingChallenge.clear();
+  sessions.update(c.sessionId, [&](AdminSession& s) {
+    forget(s);
     s.secondFactorFailures = 0;
   });
   auto state = db->accountSecurity().accountState(c.host, c.user);

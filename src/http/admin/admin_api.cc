@@ -320,27 +320,12 @@ Response AdminApi::Impl::run(const Request& req) {
     return r;
   }
   // Find the operation.
-  const auto have = segments(req.path);
   const Operation* found = nullptr;
   std::map<std::string, std::string> params;
   std::string allowed;
   for (const auto& o : operations) {
-    const auto want = segments(o.path);
-    if (want.size() != have.size()) continue;
     std::map<std::string, std::string> p;
-    bool match = true;
-    for (std::size_t i = 0; i < want.size() && match; ++i) {
-      if (want[i].size() > 2 && want[i].front() == '{') {
-        if (have[i].empty()) {
-          match = false;
-        } else {
-          p[std::string(want[i].substr(1, want[i].size() - 2))] = percentDecode(have[i], false);
-        }
-      } else {
-        match = want[i] == have[i];
-      }
-    }
-    if (!match) continue;
+    if (!matchTemplate(o.path, req.path, p)) continue;
     const std::string method = req.method == "HEAD" ? "GET" : req.method;
     if (o.method == method) {
       found = &o;

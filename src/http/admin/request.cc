@@ -58,6 +58,24 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
+bool matchTemplate(std::string_view templ, std::string_view path,
+                   std::map<std::string, std::string>& params) {
+  const auto want = segments(templ);
+  const auto have = segments(path);
+  if (want.size() != have.size()) return false;
+  std::map<std::string, std::string> p;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 2 && want[i].front() == '{') {
+      if (have[i].empty()) return false;
+      p[std::string(want[i].substr(1, want[i].size() - 2))] = percentDecode(have[i], false);
+    } else if (want[i] != have[i]) {
+      return false;
+    }
+  }
+  params = std::move(p);
+  return true;
+}
+
 std::string cookieValue(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     const auto semi = header.find(';');

@@ -20,6 +20,10 @@ namespace rampart::http::admin {
 std::string percentDecode(std::string_view s, bool plusIsSpace);
 std::map<std::string, std::string> parseQuery(std::string_view q);
 std::vector<std::string_view> segments(std::string_view path);
+// Whether `path` fits the route template `templ` ("/users/{jid}/devices"): each "{name}" takes
+// one non-empty segment, percent-decoded into `params`.
+bool matchTemplate(std::string_view templ, std::string_view path,
+                   std::map<std::string, std::string>& params);
 std::string cookieValue(std::string_view header, std::string_view name);
 // One JSON object (depth at most 8), or nullopt.
 std::optional<boost::json::object> parseBody(std::string_view body);

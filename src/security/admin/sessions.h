@@ -34,6 +34,10 @@ struct AdminSession {
   std::string userAgent;
   unsigned secondFactorFailures = 0;  // in kSecondFactor
   std::string pendingChallenge;       // a WebAuthn ceremony in progress (raw bytes)
+  // A phone number waiting for its confirmation code (E.164, Argon2id of the code, deadline).
+  std::string pendingPhone;
+  std::string pendingPhoneCodeHash;
+  std::int64_t pendingPhoneUntilMs = 0;
   std::string handle;  // a public name for the session (lists; never the cookie)
 };
 
