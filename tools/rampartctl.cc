@@ -45,8 +45,9 @@ constexpr const char* kUsage =
     "  device list JID [--json]  the account's device credentials\n"
     "  device revoke JID ID      revoke one; that device's sessions end\n"
     "  login-log JID [-n N] [--json]  the account's newest sign-in attempts (default 20)\n"
+    "  login-log HOST [-n N] [--json] the whole tenant's newest sign-in attempts\n"
     "  lock list [--json]        sign-in locks in force\n"
-    "  lock clear JID            clear the account's sign-in locks"
+    "  lock clear JID            clear the account's sign-in locks\n"
     "  role grant JID ROLE [--tenant HOST]  make an account an administrator (ROLE: sysadmin,\n"
     "                            secadmin or auditor; one role per account)\n"
     "  role revoke JID ROLE      take the role away (its API tokens end with it)\n"
@@ -280,7 +281,7 @@ int deviceCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) 
 int loginLogCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
   const bool json = std::erase(cmd, std::string("--json")) > 0;
   const long count = countFlag(cmd, 20);
-  if (cmd.size() != 2) return usage("login-log JID [-n N] [--json]");
+  if (cmd.size() != 2) return usage("login-log JID|HOST [-n N] [--json]");
   auto rows = ops.loginLog(localActor(), cmd[1], static_cast<std::size_t>(count));
   if (!rows.isOk()) return failed(rows.status());
   for (const auto& r : rows.value()) {
@@ -289,7 +290,9 @@ int loginLogCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops
       const boost::json::object o = security::logins::loginJson(r);
       std::cout << boost::json::serialize(o) << "\n";
     } else {
-      std::cout << time << " " << (r.success ? "success" : "failure") << " from " << r.source
+      std::cout << time << " " << (r.success ? "success" : "failure")
+                << (cmd[1].find('@') == std::string::npos ? " " + r.user + "@" + r.host : "")
+                << " from " << r.source
                 << (r.country.empty() ? "" : " (" + r.country + (r.city.empty() ? "" : ", " + r.city) + ")")
                 << " " << r.protocol << " " << r.credential
                 << (r.client.empty() ? "" : " client " + jsonString(r.client))

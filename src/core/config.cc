@@ -198,8 +198,10 @@ void readAccountSecurity(const toml::table& t, const std::string& prefix,
       o.anomalyRules = std::move(rules);
     } else if (k == "anomaly_action") {
       o.anomalyAction = need<std::string>(v, key);
-      if (*o.anomalyAction != "alert" && *o.anomalyAction != "freeze") {
-        throw ConfigError(key + " must be \"alert\" or \"freeze\" (" + where(v) + ")");
+      if (*o.anomalyAction != "alert" && *o.anomalyAction != "freeze" &&
+          *o.anomalyAction != "require-second-factor") {
+        throw ConfigError(key + " must be \"alert\", \"freeze\" or \"require-second-factor\" (" +
+                          where(v) + ")");
       }
     } else if (k == "failure_burst_threshold") {
       o.failureBurstThreshold = u32(2, 10000);

@@ -248,12 +248,17 @@ void C2SConnection::recheckSecurity() {
       } else if (state.isOk()) {
         const auto& st = state.value();
         const bool active = st.frozenUntilMs == 0 || now < st.frozenUntilMs;
-        if (st.freezeMode == "lock" && active) {
+        if (st.lockedAt(now)) {
           v.end = "policy-violation";
           v.text = "this account has been locked";
         } else if (st.sessionsRevokedMs != 0 && at < st.sessionsRevokedMs) {
           v.end = "policy-violation";
           v.text = "this account has been signed out everywhere";
+        } else if (device.empty() && st.secondFactorRequiredMs != 0 &&
+                   at <= st.secondFactorRequiredMs) {
+          // Signed in with the main password, which alone no longer opens a session.
+          v.end = "policy-violation";
+          v.text = "a second factor is now required for this account";
         }
         v.suspended = st.freezeMode == "suspend" && active;
       }

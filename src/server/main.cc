@@ -538,6 +538,12 @@ int run(int argc, char** argv) {
           hooks.accountChanged(host, user);
         }
       },
+      [&](const std::string& host, const std::string& user, const std::string& reason) {
+        const security::admin::Actor rule{"rampartd", std::nullopt, "local", "anomaly rules", {}};
+        if (adminOps.requireSecondFactor(rule, user + "@" + host, reason).isOk()) {
+          hooks.accountChanged(host, user);
+        }
+      },
       [&services, &config]() -> std::string {
         const std::string base = services.httpsBase();
         return config.accountCenter && !base.empty() ? base + "/account/" : std::string();
@@ -558,9 +564,12 @@ int run(int argc, char** argv) {
                                  (e.source.empty() ? std::string() : "from " + e.source + " ") +
                                  "after " + std::to_string(e.failures) + " failures, until " +
                                  security::audit::formatUtcMillis(untilMs);
-    alerts.raise(e.kind == "tenant" ? security::alerts::rule::kPasswordSpraying
-                                    : security::alerts::rule::kSignInLock,
-                 "warning", e.host, what, e.key);
+    // Locks from console sign-ins are alerted by the console itself (admin-sign-in-failures).
+    if (e.scope.empty()) {
+      alerts.raise(e.kind == "tenant" ? security::alerts::rule::kPasswordSpraying
+                                      : security::alerts::rule::kSignInLock,
+                   "warning", e.host, what, e.key);
+    }
     if (e.kind == "tenant") {
       return;
     }
@@ -626,8 +635,13 @@ int run(int argc, char** argv) {
   auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
     alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
   });
-  http::admin::AdminApi adminApi(http::admin::AdminApiDeps{
-      config, storageRunner, db.get(), *auditLog, hostNames, hooks, &passwordPolicy});
+  http::admin::AdminApiDeps adminDeps{config,    storageRunner, db.get(),       *auditLog,
+                                      hostNames, hooks,         &passwordPolicy};
+  adminDeps.throttle = &throttle;
+  adminDeps.fingerprintKey = authDeps.fakeSaltKey;
+  adminDeps.recordLogin = authDeps.recordLogin;
+  adminDeps.executor = workers.at(0).get_executor();
+  http::admin::AdminApi adminApi(std::move(adminDeps));
   adminApi.registerRoutes(adminRoutes);
   http::addAdminConsole(adminRoutes, config.resolvedWebAdminDir());
   adminRoutes.add("GET", "/healthz", [](const http::Request&) {

@@ -289,6 +289,40 @@ def test_failed_sign_ins_lock_the_account_and_address_and_alert(own):
     assert [r["result"] for r in failures] == ["failure"] * 3 + ["denied"] * 2
 
 
+def test_console_sign_in_uses_smart_lockout_and_writes_login_records(own):
+    """The console's lock is the one sign-in throttle's: guesses from elsewhere lock the account
+    for strangers, not for its owner at a familiar address; the locks are listed and cleared
+    like XMPP ones, and every attempt is a login record with protocol "admin"."""
+    s = own(admin="max_failures = 3\nlockout_seconds = 60")
+    jid, password = "auditor@localhost", s.admin_passwords["auditor@localhost"]
+    home, attacker, elsewhere = fresh_source(), fresh_source(), fresh_source()
+    assert AdminClient(s.admin_port, source=home).sign_in(jid, password).status == 201
+    bad = AdminClient(s.admin_port, source=attacker)
+    for i in range(3):
+        assert bad.sign_in(jid, "Guess-number-%d" % i).status == 401
+    r = bad.sign_in(jid, password)
+    assert r.status == 429 and r.json()["type"].endswith(":locked"), r
+    # The owner at home is not locked out; a stranger's address is (the account is locked for
+    # unfamiliar places).
+    assert AdminClient(s.admin_port, source=home).sign_in(jid, password).status == 201
+    assert AdminClient(s.admin_port, source=elsewhere).sign_in(jid, password).status == 429
+    listed = [json.loads(l) for l in s.ctl("lock", "list", "--json").stdout.splitlines()]
+    kinds = {(l["kind"], l["account"], l["source"]) for l in listed}
+    assert ("account", jid, "") in kinds and ("admin-source", "", attacker) in kinds, listed
+    records = [json.loads(l) for l in
+               s.ctl("login-log", jid, "-n", "20", "--json").stdout.splitlines()]
+    console = [r for r in records if r["protocol"] == "admin"]
+    assert [r["result"] for r in console if r["source"] == home] == ["success", "success"], console
+    from_attacker = [r for r in console if r["source"] == attacker]
+    assert [r["reason"] for r in from_attacker] == ["locked"] + ["not-authorized"] * 3, console
+    assert all(r["credential"] == "password" and r["port"] > 0 for r in from_attacker)
+    # Cleared by an administrator: strangers may try again; the guessing address stays locked
+    # out of the console until its own lock ends.
+    assert s.ctl("lock", "clear", jid).returncode == 0
+    assert AdminClient(s.admin_port, source=elsewhere).sign_in(jid, password).status == 201
+    assert bad.sign_in(jid, password).status == 429
+
+
 def test_allow_lists_are_enforced_before_credentials(own):
     s = own(admin='allow = ["127.0.0.1/32", "127.0.0.3/32"]\n'
                   '[admin.roles.auditor]\nallow = ["127.0.0.1/32"]')
@@ -484,3 +518,46 @@ def test_lost_authenticator_is_reset_with_rampartctl_only(fresh_server):
     records = [json.loads(l) for l in s.ctl("audit", "tail", "-n", "30", "--json").stdout.splitlines()]
     assert any(r["action"] == "admin.totp_reset" and r["object"] == "auditor@localhost" and
                r["result"] == "success" and r["actor"].startswith("local:") for r in records)
+
+
+def test_auditors_see_the_tenants_sign_in_attempts(server, admin):
+    """GET /api/v1/logins: every account's attempts in the tenant, XMPP and console alike, for
+    auditors and security administrators only; rampartctl login-log HOST prints the same."""
+    from raw_xmpp import RawStream
+    user = "tenantlog%d" % int(time.time() * 1000 % 1000000)
+    password = account_password(user)
+    assert server.ctl("user", "add", "%s@localhost" % user, password).returncode == 0
+    for resource in ("desk", "laptop"):
+        with RawStream(server.c2s_port) as st:
+            st.login(user, password, resource)
+    ghost = "ghost%d@localhost" % int(time.time() * 1000 % 1000000)
+    src = fresh_source()
+    assert client(server, source=src).sign_in(ghost, "Not-the-password-1").status == 401
+    r = client(server, admin["auditor"]).get("/api/v1/logins?tenant=localhost&limit=200")
+    assert r.status == 200, r
+    items = r.json()["items"]
+    mine = [i for i in items if i["account"] == "%s@localhost" % user]
+    assert mine and mine[0]["protocol"] == "xmpp" and mine[0]["result"] == "success", mine
+    guessed = [i for i in items if i["account"] == ghost]
+    assert [(g["protocol"], g["source"], g["result"], g["reason"]) for g in guessed] == \
+        [("admin", src, "failure", "not-authorized")], guessed
+    assert all(set(i) >= {"time", "source", "client", "credential", "country", "result", "reason"}
+               for i in items)
+    # Newest first, one page after another.
+    first = client(server, admin["secadmin"]).get("/api/v1/logins?limit=2").json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = client(server, admin["secadmin"]).get(
+        "/api/v1/logins?limit=2&cursor=" + first["next_cursor"]).json()
+    assert rest["items"][0]["id"] < first["items"][1]["id"]
+    # The system administrator manages accounts, not their sign-in records.
+    r = client(server, admin["sysadmin"]).get("/api/v1/logins")
+    assert r.status == 403 and r.json()["type"].endswith(":forbidden"), r
+    r = client(server, admin["auditor"]).get("/api/v1/logins?tenant=elsewhere.example")
+    assert r.status == 404, r
+    # Reading them is audited.
+    reads = [e for e in audit_records(server, admin, action="login.read")
+             if e["object"] == "localhost"]
+    assert reads, "no audit event for the tenant-wide read"
+    lines = [json.loads(l) for l in
+             server.ctl("login-log", "localhost", "-n", "200", "--json").stdout.splitlines()]
+    assert any(l["account"] == ghost and l["protocol"] == "admin" for l in lines), lines[:5]

@@ -1,6 +1,7 @@
 """Login records with places (libmaxminddb on a GeoIP database the test writes itself) and the
 anomaly rules: new device, new country, impossible travel, a burst of failures; the user is
-told of the new sign-in by a message from the host; a tenant may freeze on an anomaly."""
+told of the new sign-in by a message from the host; a tenant may freeze on an anomaly, or
+require a second factor from then on."""
 import json
 import time
 
@@ -33,6 +34,12 @@ failure_burst_threshold = 4
 name = "f.test"
 [hosts.account_security]
 anomaly_action = "freeze"
+anomaly_rules = ["impossible-travel"]
+
+[[hosts]]
+name = "m.test"
+[hosts.account_security]
+anomaly_action = "require-second-factor"
 anomaly_rules = ["impossible-travel"]
 """ % db
     path, data = write_config(tmp, extra)
@@ -164,3 +171,41 @@ def test_a_tenant_can_freeze_on_an_anomaly(geo_server):
     audit = s.ctl("audit", "tail", "-n", "20").stdout
     assert "rampartd from local user.freeze runner@f.test success: sign-in anomaly: impossible-travel" \
         in audit, audit
+
+
+def test_a_tenant_can_require_a_second_factor_on_an_anomaly(geo_server):
+    s = geo_server
+    pw = add(s, "walker@m.test")
+    phone = s.ctl("device", "add", "walker@m.test", "Phone").stdout.strip()
+    with login(s, SHANGHAI + "30", "walker", "m.test", pw, "desk"):
+        pass
+    # The same password from New York seconds later: that session ends, and from now on the
+    # password alone opens nothing.
+    far = login(s, NEW_YORK + "30", "walker", "m.test", pw, "desk")
+    try:
+        cond, text, _ = far.stream_error(timeout=5)
+        assert cond == "policy-violation" and "second factor" in text, text
+    finally:
+        far.close()
+    with RawStream(s.tls_port, direct_tls=True, host="m.test", source=SHANGHAI + "30") as st:
+        st.secure()
+        failure = st.auth("walker", pw, restart=False)
+        assert failure.find(q(NS_SASL, "not-authorized")) is not None
+        assert "second factor" in failure.findtext(q(NS_SASL, "text")), failure
+    # Device credentials keep working; the person is told what to do.
+    with login(s, SHANGHAI + "30", "walker", "m.test", phone, "phone") as st:
+        st.send("<presence/>")
+        bodies = []
+        while not any("second factor is now required" in b for b in bodies):
+            note = st.expect(lambda e: e.tag == q(NS_CLIENT, "message")
+                             and e.get("from") == "m.test", timeout=5)
+            bodies.append(note.findtext(q(NS_CLIENT, "body")))
+    # The account center asks for enrolment before anything else.
+    from test_account_center import AccountClient
+    c = AccountClient(s, source=SHANGHAI + "31")
+    r = c.sign_in("walker@m.test", pw)
+    assert r.status == 201 and r.json()["stage"] == "totp_enrolment", r
+    assert r.json()["second_factor"]["required"] is True
+    audit = s.ctl("audit", "tail", "-n", "30").stdout
+    assert ("rampartd from local user.require_second_factor walker@m.test success: "
+            "sign-in anomaly: impossible-travel") in audit, audit

@@ -47,6 +47,7 @@ inline constexpr std::string_view kUserPassword = "user.password";
 inline constexpr std::string_view kSessionEnd = "session.end";
 inline constexpr std::string_view kUserFreeze = "user.freeze";
 inline constexpr std::string_view kUserUnfreeze = "user.unfreeze";
+inline constexpr std::string_view kUserRequireSecondFactor = "user.require_second_factor";
 inline constexpr std::string_view kUserLogout = "user.logout";
 inline constexpr std::string_view kDeviceCreate = "device.create";
 inline constexpr std::string_view kDeviceRevoke = "device.revoke";

@@ -37,6 +37,14 @@ struct AccountState {
   std::string phone;
   std::int64_t phoneAddedMs = 0;
   std::vector<std::pair<std::string, std::string>> securityQuestions;  // (question, hash)
+  // When a sign-in anomaly rule with the action "require-second-factor" made a second factor
+  // mandatory for this account (no grace period); 0: never.
+  std::int64_t secondFactorRequiredMs = 0;
+
+  // Whether a "lock" freeze is in force at `nowMs` (sessions end, sign-in refused).
+  bool lockedAt(std::int64_t nowMs) const {
+    return freezeMode == "lock" && (frozenUntilMs == 0 || nowMs < frozenUntilMs);
+  }
 };
 
 // A credential for one device or client: an app password (SCRAM keys sharing the account's

@@ -98,9 +98,6 @@ std::string expiredText(std::uint32_t days, const std::string& center) {
   return text + ")";
 }
 
-bool lockedNow(const storage::AccountState& s, std::int64_t now) {
-  return s.freezeMode == "lock" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
-}
 bool suspendedNow(const storage::AccountState& s, std::int64_t now) {
   return s.freezeMode == "suspend" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
 }
@@ -564,7 +561,7 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
     return step;
   };
   // Only the right credential learns that the account is locked: a guess learns nothing.
-  if (lockedNow(acct->state, now)) {
+  if (acct->state.lockedAt(now)) {
     co_return refuse(SaslError::kAccountDisabled, "account-locked",
                      "this account is locked; ask your security administrator");
   }
@@ -587,7 +584,8 @@ awaitable<AuthStep> Authenticator::succeeded(const std::string& user, std::size_
   // password alone opens no session once the account has enrolled (or its grace period is
   // over); each device uses a credential made in the account center.
   if (matched == 0) {
-    const auto policy = security::mfa::secondFactorPolicy(deps_.config, host_, acct->role);
+    const auto policy =
+        security::mfa::secondFactorPolicy(deps_.config, host_, acct->role, &acct->state);
     const auto standing = security::mfa::standing(policy, acct->secondFactor,
                                                   acct->state.mfaGraceStartMs, now);
     if (policy.required && standing != security::mfa::FactorStanding::kGrace) {

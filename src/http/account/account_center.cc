@@ -87,9 +87,6 @@ std::string_view standingName(mfa::FactorStanding s) {
   return "optional";
 }
 
-bool lockedNow(const storage::AccountState& s, std::int64_t now) {
-  return s.freezeMode == "lock" && (s.frozenUntilMs == 0 || now < s.frozenUntilMs);
-}
 
 }  // namespace
 
@@ -343,7 +340,7 @@ std::optional<Response> AccountCenter::Impl::authenticate(Call& c, const Operati
   std::string why;
   if (!state.isOk()) {
     why = "the account no longer exists";
-  } else if (lockedNow(state.value(), now)) {
+  } else if (state.value().lockedAt(now)) {
     why = "the account is locked; ask your security administrator";
   } else if (state.value().sessionsRevokedMs != 0 &&
              s->createdMs < state.value().sessionsRevokedMs) {
@@ -396,7 +393,8 @@ Stage AccountCenter::Impl::stageAfterFactor(const std::string& host, const std::
     role = g.value()->role;
   }
   const bool enrolled = mfa::hasSecondFactor(*db, host, user);
-  const auto policy = mfa::secondFactorPolicy(deps.config, host, role);
+  const auto policy =
+      mfa::secondFactorPolicy(deps.config, host, role, state.isOk() ? &state.value() : nullptr);
   auto graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
   const auto standing = mfa::standing(policy, enrolled, graceStart, now);
   if (standing == mfa::FactorStanding::kGrace && graceStart == 0 && state.isOk()) {
@@ -436,7 +434,8 @@ json::object AccountCenter::Impl::sessionJson(const AdminSession& s) {
   auto keys = db->accountSecurity().passkeys(account->host, account->user);
   const std::size_t passkeys = keys.isOk() ? keys.value().size() : 0;
   const bool enrolled = totp || passkeys > 0;
-  const auto policy = mfa::secondFactorPolicy(deps.config, account->host, role);
+  const auto policy = mfa::secondFactorPolicy(deps.config, account->host, role,
+                                              state.isOk() ? &state.value() : nullptr);
   const std::int64_t graceStart = state.isOk() ? state.value().mfaGraceStartMs : 0;
   const auto standing = mfa::standing(policy, enrolled, graceStart, now);
   json::object factor;
@@ -543,7 +542,7 @@ Response AccountCenter::Impl::signIn(Call& c) {
   }
   const auto now = nowMs();
   auto state = db->accountSecurity().accountState(c.host, user);
-  if (state.isOk() && lockedNow(state.value(), now)) {
+  if (state.isOk() && state.value().lockedAt(now)) {
     // Only the right password learns that the account is locked.
     recordLogin(c, user, false, "password", "account-locked");
     return problemOf(403, "account-disabled", "Forbidden",
@@ -1014,8 +1013,10 @@ Response AccountCenter::Impl::removePasskey(Call& c) {
   if (auto g = db->admin().roleOf(c.host, c.user); g.isOk() && g.value()) role = g.value()->role;
   auto sec = db->admin().adminSecurity(c.host, c.user);
   const bool totp = sec.isOk() && sec.value() && sec.value()->totpEnrolled;
+  auto state = db->accountSecurity().accountState(c.host, c.user);
   if (keys.value().size() == 1 && !totp &&
-      mfa::secondFactorPolicy(deps.config, c.host, role).required) {
+      mfa::secondFactorPolicy(deps.config, c.host, role, state.isOk() ? &state.value() : nullptr)
+          .required) {
     return problemOf(409, "precondition", "Conflict",
                      "your organisation requires a second factor: add another before removing "
                      "this one");

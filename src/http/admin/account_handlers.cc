@@ -117,8 +117,12 @@ Response AdminApi::Impl::logins(Call& c) {
   if (!before) {
     return problemOf(422, "invalid-input", "Invalid input", "bad cursor");
   }
-  auto rows = ops->loginLog(c.actor, c.params["jid"], *pageSize,
-                            static_cast<std::int64_t>(*before));
+  // An account's records, or (GET /logins) the whole tenant's.
+  std::string target = c.params.count("jid") ? c.params["jid"] : queryOr(c.query, "tenant");
+  if (target.empty()) {
+    target = c.principal->tenant.empty() ? deps.hosts.front() : c.principal->tenant;
+  }
+  auto rows = ops->loginLog(c.actor, target, *pageSize, static_cast<std::int64_t>(*before));
   if (!rows.isOk()) {
     return fromStatus(rows.status());
   }

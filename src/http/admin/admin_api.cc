@@ -1,6 +1,7 @@
 #include "http/admin/admin_api.h"
 #include "http/admin/admin_api_impl.h"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -116,6 +117,9 @@ void AdminApi::Impl::define() {
   op("GET", "/api/v1/users/{jid}/logins", "login.list",
      "An account's sign-in attempts, newest first (cursor pagination)", P::kLoginRead,
      &Impl::logins);
+  op("GET", "/api/v1/logins", "login.list.tenant",
+     "A tenant's sign-in attempts, every protocol, newest first (query: tenant, cursor, limit)",
+     P::kLoginRead, &Impl::logins);
   op("GET", "/api/v1/locks", "lock.list", "Sign-in locks in force", P::kLockRead, &Impl::locks);
   op("DELETE", "/api/v1/users/{jid}/locks", "lock.clear", "Clear an account's sign-in locks",
      P::kLockClear, &Impl::clearLocks);
@@ -275,18 +279,27 @@ void AdminApi::Impl::handle(Request req, Respond respond) {
   // Storage, the audit log and password hashing block: everything runs on the storage thread.
   deps.storage.run([this, req = std::move(req), respond = std::move(respond)](storage::Storage&) {
     Response r;
+    std::chrono::steady_clock::time_point due{};
     try {
-      r = run(req);
+      r = run(req, due);
     } catch (const std::exception& e) {
       spdlog::error("event=admin_api_error path={} error={}", req.path, e.what());
       r = problemOf(500, "internal", "Internal Server Error");
     }
     r.headers.emplace_back("Cache-Control", "no-store");
+    if (due > std::chrono::steady_clock::now() && deps.executor) {
+      // The throttle's pacing: the answer waits, the storage thread does not.
+      auto timer = std::make_shared<boost::asio::steady_timer>(deps.executor, due);
+      timer->async_wait([timer, respond, r = std::move(r)](boost::system::error_code) mutable {
+        respond(std::move(r));
+      });
+      return;
+    }
     respond(std::move(r));
   });
 }
 
-Response AdminApi::Impl::run(const Request& req) {
+Response AdminApi::Impl::run(const Request& req, std::chrono::steady_clock::time_point& due) {
   const std::string requestId = core::randomToken(9);
   Actor anonymous{"anonymous", std::nullopt, req.peer, req.userAgent, requestId};
   // The listener's allow-list comes before anything else.
@@ -362,6 +375,7 @@ Response AdminApi::Impl::run(const Request& req) {
     }
   }
   Response r = found->handler(c);
+  due = c.due;
   // Every use of an API token is audited: writes record themselves, reads here.
   if (!c.tokenId.empty() && req.method == "GET" && r.status < 400 && found->id != "audit.read" &&
       found->id != "audit.export" && found->id != "audit.verify") {

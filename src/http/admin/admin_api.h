@@ -6,6 +6,8 @@
 // its CSRF token), then the one authorization check, before any handler runs; handlers run on
 // the storage thread. Errors are RFC 9457 problem details.
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "security/admin/admin_ops.h"
 #include "security/admin/sessions.h"
 #include "security/audit/audit_log.h"
+#include "security/throttle/sign_in_throttle.h"
 
 namespace rampart::http::admin {
 
@@ -51,6 +54,13 @@ struct AdminApiDeps {
   std::vector<std::string> hosts;
   AdminHooks hooks;
   const security::password::PasswordPolicy* passwordPolicy = nullptr;  // outlives the API
+  // Console sign-in goes through the server's one sign-in throttle (pacing, smart lockout,
+  // spraying), with the console's stricter lock (admin.max_failures, admin.lockout_seconds),
+  // and writes a login record (protocol "admin") like every other sign-in.
+  security::throttle::SignInThrottle* throttle = nullptr;  // null: no throttle (tests)
+  std::string fingerprintKey;  // keys the digests of wrong passwords
+  std::function<void(storage::LoginRecord)> recordLogin;
+  boost::asio::any_io_executor executor;  // for answers the throttle delays
 };
 
 class AdminApi {

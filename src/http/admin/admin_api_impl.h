@@ -74,6 +74,8 @@ struct Call {
   std::optional<security::admin::AdminSession> session;
   std::string tokenId;  // when signed in with an API token
   Actor actor;
+  // When the answer may go out (the sign-in throttle's pacing); default: at once.
+  std::chrono::steady_clock::time_point due{};
 };
 
 struct Operation {
@@ -94,7 +96,7 @@ struct AdminApi::Impl {
   storage::Storage* db = nullptr;  // used on the storage thread only
   std::unique_ptr<security::admin::AdminOps> ops;
   security::admin::AdminSessions sessions;
-  security::admin::SignInLock lock;
+  security::throttle::Privileged consoleLock;  // the console's stricter lock
   core::CidrList listenerAllow;
   core::CidrList metricsAllow;
   std::map<std::string, core::CidrList> roleAllow;
@@ -104,7 +106,8 @@ struct AdminApi::Impl {
       : deps(std::move(d)),
         db(&storage),
         sessions(deps.config.adminSessionIdle, deps.config.adminSessionMaxAge),
-        lock(deps.config.adminMaxFailures, deps.config.adminLockoutSeconds),
+        consoleLock{"admin", deps.config.adminMaxFailures,
+                    std::chrono::seconds(deps.config.adminLockoutSeconds)},
         listenerAllow(*core::CidrList::parse(deps.config.adminAllow)),
         metricsAllow(*core::CidrList::parse(deps.config.metricsAllow)) {
     for (const auto& [name, role] : deps.config.adminRoles) {
@@ -121,11 +124,16 @@ struct AdminApi::Impl {
 
   void define();
   void handle(Request req, Respond respond);
-  Response run(const Request& req);
+  // `due`: when the answer may go out (set by sign-in).
+  Response run(const Request& req, std::chrono::steady_clock::time_point& due);
   Response authenticate(Call& c, const Operation& op);
   std::optional<Response> roleGate(const Request& req, const std::string& jid,
                                    const std::string& role, const std::string& tenant);
   std::string openApi() const;
+
+  // A login record of a console sign-in attempt (protocol "admin").
+  void recordLogin(const Call& c, const std::string& host, const std::string& user, bool ok,
+                   std::string credential, std::string reason);
 
   // Handlers.
   Response signIn(Call& c);

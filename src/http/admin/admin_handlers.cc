@@ -10,6 +10,7 @@
 #include "rampart/core/jid.h"
 #include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
+#include "core/sasl/authenticator.h"
 
 namespace rampart::http::admin {
 
@@ -55,7 +56,25 @@ json::array proofJson(const std::vector<security::audit::Hash>& proof) {
 
 }  // namespace
 
+void AdminApi::Impl::recordLogin(const Call& c, const std::string& host, const std::string& user,
+                                 bool ok, std::string credential, std::string reason) {
+  if (!deps.recordLogin) return;
+  storage::LoginRecord r;
+  r.timeMs = nowMs();
+  r.host = host;
+  r.user = user;
+  r.protocol = "admin";
+  r.source = c.req.peer;
+  r.port = c.req.peerPort;
+  r.client = c.req.userAgent.substr(0, 200);
+  r.credential = std::move(credential);
+  r.success = ok;
+  r.reason = std::move(reason);
+  deps.recordLogin(std::move(r));
+}
+
 Response AdminApi::Impl::signIn(Call& c) {
+  using security::throttle::SignInThrottle;
   Fields f{c.body};
   f.rejectUnknown({"jid", "password", "code"});
   const std::string jidText = f.str("jid", true, 1023);
@@ -66,20 +85,39 @@ Response AdminApi::Impl::signIn(Call& c) {
   }
   auto parsed = core::Jid::parse(jidText);
   const std::string jid = parsed && parsed->isBare() ? parsed->bareStr() : jidText;
+  // The account as the login records and the throttle know it (a served host and a user).
+  const bool served = parsed && parsed->isBare() && !parsed->local().empty() &&
+                      std::find(deps.hosts.begin(), deps.hosts.end(), parsed->domain()) !=
+                          deps.hosts.end();
+  const std::string host = served ? parsed->domain() : std::string();
+  const std::string user = served ? parsed->local() : jidText.substr(0, 64);
+  const std::string accountKey = served ? SignInThrottle::accountKey(host, user) : std::string();
   Actor who{jid, std::nullopt, c.req.peer, c.req.userAgent, c.actor.requestId};
-  const std::string accountKey = "u:" + jid;
-  const std::string addressKey = "a:" + c.req.peer;
-  // Locked accounts and addresses are refused before any credential is looked at.
-  if (auto wait = std::max(lock.lockedFor(accountKey), lock.lockedFor(addressKey)); wait > 0) {
+  auto* throttle = deps.throttle;
+  // Locked accounts and addresses are refused before any credential is looked at (smart
+  // lockout: an address the account signed in from before has its own counter).
+  if (const auto wait = throttle ? throttle->lockLeft(c.req.peer, accountKey, &consoleLock)
+                                 : std::chrono::seconds(0);
+      wait.count() > 0) {
     ops->record(who, action::kAdminSignIn, jid, "", AuditResult::kDenied,
                 "locked after repeated failures");
+    recordLogin(c, host, user, false, "password", "locked");
     Response r = problemOf(429, "locked", "Too Many Requests",
                            "too many failed sign-ins for this account or address; try later");
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    return r;
+  }
+  if (throttle && !throttle->admits(c.req.peer, accountKey, &consoleLock)) {
+    ops->record(who, action::kAdminSignIn, jid, "", AuditResult::kDenied, "throttled");
+    recordLogin(c, host, user, false, "password", "throttled");
+    Response r = problemOf(429, "throttled", "Too Many Requests",
+                           "too many sign-in attempts from this address or for this account; "
+                           "try later");
+    r.headers.emplace_back("Retry-After", "60");
     return r;
   }
   std::optional<storage::RoleGrant> grant;
-  if (parsed && parsed->isBare() && !parsed->local().empty()) {
+  if (served) {
     auto g = db->admin().roleOf(parsed->domain(), parsed->local());
     if (g.isOk()) {
       grant = g.value();
@@ -100,30 +138,75 @@ Response AdminApi::Impl::signIn(Call& c) {
     }
   }
   std::string failure;
+  std::string reason;  // for the login record
   auto used = security::mfa::FactorUsed::kNone;
-  if (!grant || !passwordOk) {
+  if (!passwordOk || !served) {
     failure = "wrong account or password";
+    reason = "not-authorized";
+  } else if (!grant) {
+    failure = "not an administrator";
+    reason = "not-an-administrator";
   } else if (sec && sec->totpEnrolled) {
     used = security::mfa::checkSecondFactor(*sec, code, unixSeconds());
     if (used == security::mfa::FactorUsed::kNone) {
       failure = code.empty() ? "second factor missing"
                 : code.size() == 6 ? "wrong or reused TOTP code"
                                    : "wrong recovery code";
+      reason = code.empty() ? "second-factor-missing" : "wrong-second-factor";
     }
   }
   const bool recoveryUsed = used == security::mfa::FactorUsed::kRecoveryCode;
+  const std::string credential = recoveryUsed ? "password+recovery-code"
+                                 : used == security::mfa::FactorUsed::kTotp ? "password+totp"
+                                                                            : "password";
+  // Every checked attempt goes through the one throttle: its answer may be paced, and a wrong
+  // one counts for the account and the address (a wrong code counts like a wrong password).
+  if (throttle) {
+    const bool right = failure.empty() || reason == "not-an-administrator";
+    const std::uint64_t attempt =
+        right ? 0
+              : core::sasl::secretFingerprint(deps.fingerprintKey, host + "/" + user,
+                                              reason == "not-authorized" ? password : code);
+    auto due = throttle->checked(c.req.peer, accountKey,
+                                 right ? SignInThrottle::Verdict::kRight
+                                       : SignInThrottle::Verdict::kWrong,
+                                 attempt, &consoleLock);
+    if (!due) {
+      ops->record(who, action::kAdminSignIn, jid, grant ? grant->tenant : "",
+                  AuditResult::kDenied, "throttled");
+      recordLogin(c, host, user, false, credential, "throttled");
+      Response r = problemOf(429, "throttled", "Too Many Requests",
+                             "too many sign-in attempts from this address or for this account; "
+                             "try later");
+      r.headers.emplace_back("Retry-After", "60");
+      return r;
+    }
+    c.due = *due;
+  }
   if (!failure.empty()) {
-    const unsigned n = std::max(lock.fail(accountKey), lock.fail(addressKey));
     ops->record(who, action::kAdminSignIn, jid, grant ? grant->tenant : "", AuditResult::kFailure,
                 failure);
-    if (n == deps.config.adminMaxFailures && deps.hooks.alert) {
+    recordLogin(c, host, user, false, credential, reason);
+    if (throttle && throttle->lockLeft(c.req.peer, accountKey, &consoleLock).count() > 0 &&
+        deps.hooks.alert) {
+      // This failure locked the account or the address for the console.
       deps.hooks.alert("admin-sign-in-failures", grant ? grant->tenant : "",
-                       std::to_string(n) + " failed administrator sign-ins for " + jid +
-                           " or from " + c.req.peer);
+                       std::to_string(deps.config.adminMaxFailures) +
+                           " failed administrator sign-ins for " + jid + " or from " +
+                           c.req.peer);
     }
     // One answer for every failure: nothing tells which part was wrong.
     return problemOf(401, "sign-in-failed", "Unauthorized",
                      "wrong account, password or second factor");
+  }
+  auto state = db->accountSecurity().accountState(host, user);
+  if (state.isOk() && state.value().lockedAt(nowMs())) {
+    // A frozen (locked) account signs in nowhere; only the right password learns it.
+    ops->record(who, action::kAdminSignIn, jid, grant->tenant, AuditResult::kDenied,
+                "account locked");
+    recordLogin(c, host, user, false, credential, "account-locked");
+    return problemOf(403, "account-disabled", "Forbidden",
+                     "this account is locked; ask your security administrator");
   }
   auto role = security::parseRole(grant->role);
   Principal p{jid, *role, grant->tenant};
@@ -146,6 +229,7 @@ Response AdminApi::Impl::signIn(Call& c) {
       !st.isOk()) {
     return fromStatus(core::Status::unavailable("the audit log cannot be written: " + st.message()));
   }
+  recordLogin(c, host, user, true, credential, {});
   if (used != security::mfa::FactorUsed::kNone) {
     db->admin().putAdminSecurity(parsed->domain(), parsed->local(), *sec);
     if (recoveryUsed) {
@@ -154,7 +238,6 @@ Response AdminApi::Impl::signIn(Call& c) {
                   {{"left", std::to_string(sec->recoveryCodeHashes.size())}});
     }
   }
-  lock.clear(accountKey);
   auto created = sessions.create(p, stage, c.req.peer);
   Response r = jsonResponse(sessionJson(p, stage, created.csrf), 201);
   r.headers.emplace_back("Set-Cookie", sessionCookie(created.id, deps.config.adminSessionMaxAge));

@@ -6,6 +6,7 @@
 
 #include "core/credentials.h"
 #include "core/sasl/scram.h"
+#include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/admin/ops_util.h"
@@ -144,6 +145,44 @@ core::Status AdminOps::freezeUser(const Actor& who, const std::string& jid, cons
                                           "not send messages)") +
                  by + ". Reason: " + reason +
                  (untilMs != 0 ? " (until " + std::to_string(untilMs / 1000) + " Unix time)" : ""));
+  changed(host, user);
+  return core::Status::ok();
+}
+
+core::Status AdminOps::requireSecondFactor(const Actor& who, const std::string& jid,
+                                           const std::string& reason) {
+  const auto action = audit_action::kUserRequireSecondFactor;
+  auto parsed = parseAccount(jid);
+  const std::string tenant = parsed ? parsed->host : std::string();
+  if (auto st = check(who, Permission::kAccountFreeze, tenant, action, jid); !st.isOk()) {
+    return st;
+  }
+  auto acct = existingAccount(who, jid, action);
+  if (!acct.isOk()) {
+    return acct.status();
+  }
+  const auto& [host, user] = acct.value();
+  auto state = storage_.accountSecurity().accountState(host, user);
+  if (!state.isOk()) {
+    return state.status();
+  }
+  if (state.value().secondFactorRequiredMs != 0) {
+    return core::Status::ok();  // already required
+  }
+  if (auto st = record(who, action, parsed->jid, tenant, AuditResult::kSuccess, reason);
+      !st.isOk()) {
+    return unavailable(st);
+  }
+  auto s = std::move(state).value();
+  s.secondFactorRequiredMs = now_();
+  if (auto st = storage_.accountSecurity().putAccountState(host, user, s); !st.isOk()) {
+    record(who, action, parsed->jid, tenant, AuditResult::kFailure, st.message());
+    return st;
+  }
+  notifyUser(host, user,
+             "A second factor is now required for your account (" + reason +
+                 "): your password alone no longer signs in chat apps. Sign in to the account "
+                 "center, set up a second factor and create an app password for each device.");
   changed(host, user);
   return core::Status::ok();
 }
@@ -374,6 +413,26 @@ core::Result<std::vector<storage::LoginRecord>> AdminOps::loginLog(const Actor& 
                                                                    std::int64_t beforeId) {
   const auto action = audit_action::kLoginRead;
   auto parsed = parseAccount(jid);
+  if (!parsed && jid.find('@') == std::string::npos) {
+    // A whole tenant.
+    auto host = core::prepareDomainpart(jid);
+    const bool served =
+        host && std::find(hosts_.begin(), hosts_.end(), *host) != hosts_.end();
+    if (auto st = check(who, Permission::kLoginRead, served ? *host : jid, action, jid);
+        !st.isOk()) {
+      return st;
+    }
+    if (!served) {
+      record(who, action, jid, "", AuditResult::kFailure, "not a served host");
+      return core::Status::notFound("no such tenant: " + jid);
+    }
+    if (auto st = record(who, action, *host, *host, AuditResult::kSuccess, {},
+                         {{"limit", std::to_string(limit)}});
+        !st.isOk()) {
+      return unavailable(st);
+    }
+    return storage_.accountSecurity().logins(*host, "", beforeId, limit);
+  }
   const std::string tenant = parsed ? parsed->host : std::string();
   if (auto st = check(who, Permission::kLoginRead, tenant, action, jid); !st.isOk()) {
     return st;

@@ -103,6 +103,11 @@ class AdminOps {
   core::Status freezeUser(const Actor& who, const std::string& jid, const std::string& mode,
                           std::int64_t untilMs, const std::string& reason);
   core::Status unfreezeUser(const Actor& who, const std::string& jid, const std::string& reason);
+  // From now on the account needs a second factor (no grace period): its main password alone
+  // opens no XMPP session, and the sessions it opened end (the "require-second-factor" action
+  // of the sign-in anomaly rules).
+  core::Status requireSecondFactor(const Actor& who, const std::string& jid,
+                                   const std::string& reason);
   // Ends every session of the account (streams, resumable sessions, WebSocket and web
   // sessions); with revokeDevices also its device credentials and FAST tokens.
   core::Status logoutUser(const Actor& who, const std::string& jid, bool revokeDevices);
@@ -112,7 +117,8 @@ class AdminOps {
   core::Result<std::vector<storage::DeviceCredential>> listDevices(const Actor& who,
                                                                    const std::string& jid);
   core::Status revokeDevice(const Actor& who, const std::string& jid, const std::string& id);
-  // Newest first; `beforeId` 0 for the newest page.
+  // Newest first; `beforeId` 0 for the newest page. `jid`: an account (user@host), or a served
+  // host for the whole tenant's records (auditors and security administrators).
   core::Result<std::vector<storage::LoginRecord>> loginLog(const Actor& who, const std::string& jid,
                                                            std::size_t limit,
                                                            std::int64_t beforeId = 0);

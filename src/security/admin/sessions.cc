@@ -24,7 +24,6 @@ std::string hashOf(const std::string& id) {
 }
 
 constexpr std::size_t kMaxSessions = 10000;
-constexpr std::size_t kMaxLockKeys = 100000;
 
 }  // namespace
 
@@ -140,54 +139,6 @@ std::vector<AdminSession> AdminSessions::listOf(const std::string& jid) {
 std::size_t AdminSessions::size() {
   std::lock_guard lock(mu_);
   return sessions_.size();
-}
-
-SignInLock::SignInLock(unsigned maxFailures, std::int64_t windowSeconds, Clock now)
-    : max_(maxFailures),
-      windowMs_(windowSeconds * 1000),
-      now_(now ? std::move(now) : Clock(systemNowMs)) {}
-
-std::int64_t SignInLock::lockedFor(const std::string& key) {
-  const std::int64_t now = now_();
-  std::lock_guard lock(mu_);
-  auto it = failures_.find(key);
-  if (it == failures_.end()) {
-    return 0;
-  }
-  auto& q = it->second;
-  while (!q.empty() && now - q.front() >= windowMs_) {
-    q.pop_front();
-  }
-  if (q.empty()) {
-    failures_.erase(it);
-    return 0;
-  }
-  if (q.size() < max_) {
-    return 0;
-  }
-  // Locked until enough failures age out of the window.
-  return (q[q.size() - max_] + windowMs_ - now + 999) / 1000;
-}
-
-unsigned SignInLock::fail(const std::string& key) {
-  const std::int64_t now = now_();
-  std::lock_guard lock(mu_);
-  if (failures_.size() >= kMaxLockKeys && failures_.count(key) == 0) {
-    std::erase_if(failures_, [&](const auto& kv) {
-      return kv.second.empty() || now - kv.second.back() >= windowMs_;
-    });
-  }
-  auto& q = failures_[key];
-  while (!q.empty() && now - q.front() >= windowMs_) {
-    q.pop_front();
-  }
-  q.push_back(now);
-  return static_cast<unsigned>(q.size());
-}
-
-void SignInLock::clear(const std::string& key) {
-  std::lock_guard lock(mu_);
-  failures_.erase(key);
 }
 
 }  // namespace rampart::security::admin

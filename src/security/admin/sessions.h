@@ -75,24 +75,4 @@ class AdminSessions {
   Clock now_;
 };
 
-// Failed sign-ins per key (an account, an address) within a window; at `maxFailures` the key
-// is locked until the oldest of them leaves the window.
-class SignInLock {
- public:
-  using Clock = std::function<std::int64_t()>;
-  SignInLock(unsigned maxFailures, std::int64_t windowSeconds, Clock now = nullptr);
-  // Seconds until the key may try again; 0 when it is not locked.
-  std::int64_t lockedFor(const std::string& key);
-  // Records a failure; returns the failures now counted in the window.
-  unsigned fail(const std::string& key);
-  void clear(const std::string& key);
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::deque<std::int64_t>> failures_;  // guarded by mu_
-  unsigned max_;
-  std::int64_t windowMs_;
-  Clock now_;
-};
-
 }  // namespace rampart::security::admin

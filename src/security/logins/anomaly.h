@@ -21,7 +21,9 @@ struct AnomalyRules {
   std::uint32_t burstThreshold = 5;   // failures of one account within burstWindow
   std::int64_t burstWindowMs = 10 * 60 * 1000;
   double travelKmh = 805;             // faster than an airliner between consecutive sign-ins
-  std::string action = "alert";       // or "freeze" (lock the account; an alert too)
+  // "alert", "freeze" (lock the account; an alert too) or "require-second-factor" (the main
+  // password alone no longer signs in; an alert too).
+  std::string action = "alert";
 };
 
 AnomalyRules anomalyRulesFor(const core::AccountSecurityOptions& options);

@@ -1,7 +1,7 @@
 #pragma once
 // Account security records as JSON, one shape wherever they are shown: a login record (the
 // fields rampartctl login-log --json, the admin API and the account center print: time,
-// source, port, protocol, client, resource, credential, country, city, result, reason) and a
+// account, source, port, protocol, client, resource, credential, country, city, result, reason) and a
 // device credential (never its secret). Stateless; thread-safe.
 
 #include <boost/json.hpp>
@@ -13,6 +13,7 @@ namespace rampart::security::logins {
 
 inline boost::json::object loginJson(const storage::LoginRecord& r) {
   return boost::json::object{{"time", audit::formatUtcMillis(r.timeMs)},
+                             {"account", r.host.empty() ? r.user : r.user + "@" + r.host},
                              {"source", r.source},
                              {"port", r.port},
                              {"protocol", r.protocol},

@@ -80,6 +80,9 @@ void LoginRecorder::record(storage::LoginRecord r) {
     if (r.success && rules.action == "freeze" && hooks_.freeze) {
       hooks_.freeze(r.host, r.user, "sign-in anomaly: " + reasons);
     }
+    if (r.success && rules.action == "require-second-factor" && hooks_.requireSecondFactor) {
+      hooks_.requireSecondFactor(r.host, r.user, "sign-in anomaly: " + reasons);
+    }
   });
 }
 

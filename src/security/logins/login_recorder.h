@@ -24,6 +24,9 @@ struct RecorderHooks {
   std::function<void(const std::string&, const std::string&, const std::string&)> notify;
   // The "freeze" action: lock the account (host, user, reason). Called on the storage thread.
   std::function<void(const std::string&, const std::string&, const std::string&)> freeze;
+  // The "require-second-factor" action (host, user, reason). Called on the storage thread.
+  std::function<void(const std::string&, const std::string&, const std::string&)>
+      requireSecondFactor;
   // The account center's address ("https://HOST:PORT/account/"), for the link in the message;
   // may be empty (no account center).
   std::function<std::string()> accountCenterUrl;

@@ -37,7 +37,7 @@ FactorUsed checkSecondFactor(storage::AdminSecurity& sec, std::string_view code,
 }
 
 SecondFactorPolicy secondFactorPolicy(const core::Config& config, std::string_view host,
-                                      std::string_view role) {
+                                      std::string_view role, const storage::AccountState* state) {
   const auto o = config.accountSecurityFor(host);
   SecondFactorPolicy p;
   p.required = o.mfaRequired.value_or(false);
@@ -46,6 +46,10 @@ SecondFactorPolicy secondFactorPolicy(const core::Config& config, std::string_vi
     p.required = std::find(roles.begin(), roles.end(), role) != roles.end();
   }
   p.graceMs = std::int64_t{o.mfaGraceDays.value_or(14)} * 86400000;
+  if (state != nullptr && state->secondFactorRequiredMs != 0) {
+    p.required = true;
+    p.graceMs = 0;
+  }
   return p;
 }
 

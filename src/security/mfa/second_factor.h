@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/config.h"
+#include "rampart/storage/account_security_store.h"
 #include "rampart/storage/admin_store.h"
 #include "rampart/storage/stores.h"
 
@@ -33,8 +34,11 @@ struct SecondFactorPolicy {
   bool required = false;
   std::int64_t graceMs = 0;
 };
+// `state`: the account's own state, if known: an anomaly rule may have made a second factor
+// mandatory for it alone, with no grace period.
 SecondFactorPolicy secondFactorPolicy(const core::Config& config, std::string_view host,
-                                      std::string_view role);
+                                      std::string_view role,
+                                      const storage::AccountState* state = nullptr);
 
 // Where an account stands against the policy at `nowMs`: kOptional (not required), kGrace
 // (required, not enrolled, grace running or not yet started), kMissing (required, not

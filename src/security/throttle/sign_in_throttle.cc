@@ -58,8 +58,12 @@ SignInThrottle::Entry* SignInThrottle::live(const std::string& key, TimePoint no
 }
 
 std::vector<SignInThrottle::Key> SignInThrottle::keysFor(const std::string& address,
-                                                         const std::string& account) const {
+                                                         const std::string& account,
+                                                         const Privileged* strict) const {
   std::vector<Key> keys{{addressKey(address), Key::Kind::kAddress}};
+  if (strict != nullptr) {
+    keys.push_back({"p:" + strict->scope + "|" + address, Key::Kind::kScopedAddress});
+  }
   if (account.empty()) {
     return keys;  // an invalid user name counts against the address only
   }
@@ -96,10 +100,11 @@ SignInThrottle::TimePoint SignInThrottle::slotFor(const std::vector<Key>& keys, 
   return slot;
 }
 
-bool SignInThrottle::admits(const std::string& address, const std::string& account) {
+bool SignInThrottle::admits(const std::string& address, const std::string& account,
+                            const Privileged* strict) {
   std::lock_guard lock(mu_);
   const TimePoint now = now_();
-  const auto keys = keysFor(address, account);
+  const auto keys = keysFor(address, account, strict);
   for (const auto& k : keys) {
     if (lockedNow(k.name, now)) {
       return false;
@@ -108,16 +113,32 @@ bool SignInThrottle::admits(const std::string& address, const std::string& accou
   return slotFor(keys, now) - now <= policy_.maxWait;
 }
 
+std::chrono::seconds SignInThrottle::lockLeft(const std::string& address,
+                                              const std::string& account,
+                                              const Privileged* strict) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = now_();
+  Clock::duration left{0};
+  for (const auto& k : keysFor(address, account, strict)) {
+    if (Entry* e = live(k.name, now); e != nullptr && e->lockedUntil > now) {
+      left = std::max(left, e->lockedUntil - now);
+    }
+  }
+  // Rounded up: a lock with 300 ms left is still a lock.
+  return std::chrono::ceil<std::chrono::seconds>(left);
+}
+
 std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::string& address,
                                                                  const std::string& account,
                                                                  Verdict verdict,
-                                                                 std::uint64_t attempt) {
+                                                                 std::uint64_t attempt,
+                                                                 const Privileged* strict) {
   std::vector<LockEvent> events;
   std::optional<TimePoint> answer;
   {
     std::lock_guard lock(mu_);
     const TimePoint now = now_();
-    const auto keys = keysFor(address, account);
+    const auto keys = keysFor(address, account, strict);
     bool locked = false;
     for (const auto& k : keys) {
       locked = locked || lockedNow(k.name, now);
@@ -135,8 +156,10 @@ std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::stri
       for (const auto& k : keys) {
         live(k.name, now);  // expire old failures first
         Entry& e = entries_[k.name];
-        const bool repeated =
-            attempt != 0 && std::find(e.recent.begin(), e.recent.end(), attempt) != e.recent.end();
+        // A repeated wrong secret (a client with an old password) does not count again for the
+        // account; an address failing a privileged sign-in counts every time.
+        const bool repeated = attempt != 0 && k.kind != Key::Kind::kScopedAddress &&
+                              std::find(e.recent.begin(), e.recent.end(), attempt) != e.recent.end();
         if (!repeated) {
           ++e.failures;
           if (attempt != 0) {
@@ -150,8 +173,9 @@ std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::stri
         }
         LockEvent ev;
         ev.key = k.name;
+        ev.scope = strict != nullptr ? strict->scope : std::string();
         ev.source = k.kind == Key::Kind::kAccount || k.kind == Key::Kind::kTenant ? "" : address;
-        if (k.kind != Key::Kind::kAddress) {
+        if (k.kind != Key::Kind::kAddress && k.kind != Key::Kind::kScopedAddress) {
           const std::string jid = account.substr(2);
           const auto at = jid.rfind('@');
           ev.host = jid.substr(at + 1);
@@ -166,19 +190,26 @@ std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::stri
           }
           continue;
         }
-        const std::uint32_t threshold =
+        std::uint32_t threshold =
             k.kind == Key::Kind::kAddress ? policy_.addressLockThreshold : tenant.threshold;
+        auto lockFor = tenant.lockFor;
+        if (strict != nullptr && k.kind != Key::Kind::kAddress) {
+          threshold = k.kind == Key::Kind::kScopedAddress ? strict->threshold
+                                                          : std::min(threshold, strict->threshold);
+          lockFor = strict->lockFor;
+        }
         if (e.failures < threshold) {
           continue;
         }
-        auto duration = std::chrono::duration_cast<Clock::duration>(tenant.lockFor);
+        auto duration = std::chrono::duration_cast<Clock::duration>(lockFor);
         for (unsigned i = 0; i < e.locks && duration < kMaxLock; ++i) duration *= 2;
         duration = std::min<Clock::duration>(duration, kMaxLock);
         e.lockedUntil = now + duration;
         ++e.locks;
-        ev.kind = k.kind == Key::Kind::kAddress  ? "source"
-                  : k.kind == Key::Kind::kAccount ? "account"
-                                                  : "account-source";
+        ev.kind = k.kind == Key::Kind::kAddress          ? "source"
+                  : k.kind == Key::Kind::kScopedAddress ? strict->scope + "-source"
+                  : k.kind == Key::Kind::kAccount       ? "account"
+                                                        : "account-source";
         ev.failures = e.failures;
         ev.until = std::chrono::system_clock::now() +
                    std::chrono::duration_cast<std::chrono::system_clock::duration>(duration);

@@ -61,10 +61,23 @@ struct TenantLockout {
   std::chrono::seconds sprayWindow{600};
 };
 
+// Stricter rules for one kind of sign-in (the admin console: `admin.max_failures` and
+// `admin.lockout_seconds`): the account's keys lock after `threshold` failures (or the
+// tenant's, if lower) for `lockFor`, and the address gets a key of its own for this kind of
+// sign-in only, with the same threshold, so guessing administrator passwords locks the address
+// out of the console without locking a shared office address out of chat. On that address key
+// every failure counts, the same wrong password repeated too.
+struct Privileged {
+  std::string scope;  // names the address key and the lock kind ("admin": "admin-source")
+  std::uint32_t threshold = 5;
+  std::chrono::seconds lockFor{900};
+};
+
 // A lock as it starts.
 struct LockEvent {
   std::string key;
-  std::string kind;  // "account", "account-source", "source" or "tenant"
+  std::string kind;   // "account", "account-source", "source", SCOPE "-source" or "tenant"
+  std::string scope;  // the Privileged scope of the sign-in that caused it; empty: any
   std::string host, user, source;
   std::uint32_t failures = 0;
   std::chrono::system_clock::time_point until;
@@ -96,7 +109,11 @@ class SignInThrottle {
 
   // False when an attempt for `address` and `account` (empty: the user name was invalid) would
   // now wait beyond maxWait: answer with a temporary failure without checking anything.
-  bool admits(const std::string& address, const std::string& account);
+  bool admits(const std::string& address, const std::string& account,
+              const Privileged* strict = nullptr);
+  // How long the keys of such an attempt stay locked (0: none is).
+  std::chrono::seconds lockLeft(const std::string& address, const std::string& account,
+                                const Privileged* strict = nullptr);
 
   // Records a checked attempt and returns when its answer may go out (now or later); nullopt:
   // beyond maxWait, answer with a temporary failure (a wrong guess still counted). A right one
@@ -105,7 +122,8 @@ class SignInThrottle {
   // `attempt`: a fingerprint of the wrong secret when the server saw it (0: unknown); the same
   // wrong secret again is paced but not counted again.
   std::optional<TimePoint> checked(const std::string& address, const std::string& account,
-                                   Verdict verdict, std::uint64_t attempt = 0);
+                                   Verdict verdict, std::uint64_t attempt = 0,
+                                   const Privileged* strict = nullptr);
 
   // Ends every lock and failure count of one account ("u:user@host"), wherever it came from.
   void clearAccount(const std::string& account);
@@ -138,9 +156,10 @@ class SignInThrottle {
   };
   struct Key {
     std::string name;
-    enum class Kind { kAddress, kAccount, kAccountSource, kTenant } kind;
+    enum class Kind { kAddress, kAccount, kAccountSource, kTenant, kScopedAddress } kind;
   };
-  std::vector<Key> keysFor(const std::string& address, const std::string& account) const;
+  std::vector<Key> keysFor(const std::string& address, const std::string& account,
+                           const Privileged* strict) const;
   TenantLockout tenantOf(const std::string& account) const;
   std::chrono::milliseconds keyDelay(const Key& k, const Entry& e) const;
   bool lockedNow(const std::string& key, TimePoint now);  // requires mu_

@@ -14,7 +14,8 @@ namespace {
 
 #define STATE_COLUMNS \
   "freeze_mode, frozen_until, freeze_reason, frozen_by, password_changed, password_history, " \
-  "sessions_revoked, mfa_grace_start, phone, phone_added, security_questions"
+  "sessions_revoked, mfa_grace_start, phone, phone_added, security_questions, "              \
+  "second_factor_required"
 
 AccountState readState(const Stmt& st, int first) {
   AccountState a;
@@ -34,6 +35,7 @@ AccountState readState(const Stmt& st, int first) {
       a.securityQuestions.emplace_back(line.substr(0, tab), line.substr(tab + 1));
     }
   }
+  a.secondFactorRequiredMs = st.colInt(first + 11);
   return a;
 }
 
@@ -129,10 +131,11 @@ Status SqliteStorage::putAccountState(std::string_view host, std::string_view us
                                       const AccountState& a) {
   Stmt q(db_,
          "INSERT INTO account_state (host, user, " STATE_COLUMNS
-         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (host, user) "
+         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+         "ON CONFLICT (host, user) "
          "DO UPDATE SET freeze_mode=?3, frozen_until=?4, freeze_reason=?5, frozen_by=?6, "
          "password_changed=?7, password_history=?8, sessions_revoked=?9, mfa_grace_start=?10, "
-         "phone=?11, phone_added=?12, security_questions=?13");
+         "phone=?11, phone_added=?12, security_questions=?13, second_factor_required=?14");
   q.text(1, host).text(2, user).text(3, a.freezeMode).int64(4, a.frozenUntilMs);
   q.text(5, a.freezeReason).text(6, a.frozenBy).int64(7, a.passwordChangedMs);
   q.text(8, joinLines(a.passwordHistory)).int64(9, a.sessionsRevokedMs);
@@ -140,6 +143,7 @@ Status SqliteStorage::putAccountState(std::string_view host, std::string_view us
   std::vector<std::string> questions;
   for (const auto& [question, hash] : a.securityQuestions) questions.push_back(question + "\t" + hash);
   q.text(11, a.phone).int64(12, a.phoneAddedMs).text(13, joinLines(questions));
+  q.int64(14, a.secondFactorRequiredMs);
   const int rc = q.step();
   if (rc == SQLITE_CONSTRAINT) {
     return Status::notFound("no such account");

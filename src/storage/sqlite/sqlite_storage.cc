@@ -125,6 +125,9 @@ ALTER TABLE account_state ADD COLUMN phone TEXT NOT NULL DEFAULT '';
 ALTER TABLE account_state ADD COLUMN phone_added INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE account_state ADD COLUMN security_questions TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+ALTER TABLE account_state ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

@@ -54,19 +54,7 @@ export interface WebSession {
   current: boolean;
 }
 
-export interface LoginRecord {
-  time: string;
-  source: string;
-  port: number;
-  protocol: string;
-  client: string;
-  resource: string;
-  credential: string;
-  country: string;
-  city: string;
-  result: 'success' | 'failure';
-  reason: string;
-}
+export type { LoginRecord } from '../../shared/components';
 
 export interface Passkey {
   id: string;

@@ -13,6 +13,7 @@ import { Admins } from './pages/Admins';
 import { Tokens } from './pages/Tokens';
 import { Audit } from './pages/Audit';
 import { Alerts } from './pages/Alerts';
+import { Logins } from './pages/Logins';
 
 const pages: Record<RouteName, () => ComponentChildren> = {
   overview: () => <Overview />,
@@ -22,6 +23,7 @@ const pages: Record<RouteName, () => ComponentChildren> = {
   tokens: () => <Tokens />,
   audit: () => <Audit />,
   alerts: () => <Alerts />,
+  logins: () => <Logins />,
 };
 
 // The signed-in console: navigation for what the role may use, and the current page.

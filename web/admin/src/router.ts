@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { MessageKey } from '../../shared/i18n';
 import type { Permission } from './session';
 
-export type RouteName = 'overview' | 'tenants' | 'users' | 'admins' | 'tokens' | 'audit' | 'alerts';
+export type RouteName = 'overview' | 'tenants' | 'users' | 'admins' | 'tokens' | 'audit' | 'alerts' | 'logins';
 
 export interface RouteInfo {
   name: RouteName;
@@ -22,6 +22,7 @@ export const routes: RouteInfo[] = [
   { name: 'tokens', path: '/tokens', title: 'nav.tokens', needs: ['token.own', 'token.manage'] },
   { name: 'audit', path: '/audit', title: 'nav.audit', needs: ['audit.read'] },
   { name: 'alerts', path: '/alerts', title: 'nav.alerts', needs: ['alert.read'] },
+  { name: 'logins', path: '/sign-ins', title: 'nav.logins', needs: ['login.read'] },
 ];
 
 export interface Location {

@@ -16,3 +16,5 @@ export { PageHeading } from './PageHeading';
 export { CopyButton } from './CopyButton';
 export { TotpEnrolment, svgDataUrl, groupSecret } from './TotpEnrolment';
 export { RecoveryCodes } from './RecoveryCodes';
+export { LoginTable } from './LoginTable';
+export type { LoginRecord } from './LoginTable';

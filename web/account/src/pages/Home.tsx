@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../../../shared/i18n';
 import {
-  Button, Checkbox, CopyButton, DataTable, Dialog, ErrorRegion, InlineAlert, Pagination,
-  PageHeading, TextField, toast,
+  Button, Checkbox, CopyButton, DataTable, Dialog, ErrorRegion, InlineAlert, LoginTable,
+  Pagination, PageHeading, TextField, toast,
 } from '../../../shared/components';
 import { api, del, get, post, problemText, seg } from '../api';
 import type { Device, LoginRecord, Page, Passkey, Session, WebSession, XmppSession } from '../api';
@@ -382,19 +382,7 @@ function HistorySection() {
       <h2 id="history-heading">{t('account.historyTitle')}</h2>
       <p class="muted">{t('account.historyIntro')}</p>
       <ErrorRegion error={error} />
-      <DataTable<LoginRecord> caption={t('account.historyTitle')} rows={page?.items ?? []} busy={page === null}
-        rowKey={(r) => r.time + r.source + r.port} empty={t('account.noHistory')} columns={[
-          { key: 'time', header: t('account.time'), cell: (r) => when(r.time) },
-          { key: 'result', header: t('account.result'), cell: (r) => (
-            <span class={`badge badge--${r.result}`}>
-              {r.result === 'success' ? t('account.success') : t('account.failure')}
-            </span>) },
-          { key: 'source', header: t('account.address'), cell: (r) => r.source },
-          { key: 'place', header: t('account.place'), cell: (r) => [r.city, r.country].filter(Boolean).join(', ') || '—' },
-          { key: 'client', header: t('account.client'), cell: (r) => r.client || r.resource || '—' },
-          { key: 'how', header: t('account.how'), cell: (r) => `${r.protocol} · ${r.credential}` },
-          { key: 'reason', header: t('account.reason'), cell: (r) => r.reason || '—' },
-        ]} />
+      <LoginTable caption={t('account.historyTitle')} rows={page?.items ?? []} busy={page === null} />
       <Pagination page={cursors.length} hasPrevious={cursors.length > 1}
         hasNext={Boolean(page?.next_cursor)}
         onPrevious={() => setCursors(cursors.slice(0, -1))}
