@@ -16,9 +16,10 @@ packages=(
   openssl curl
 )
 if [[ "${1:-}" == "--test" ]]; then
-  # Only the test suites need these: WebSocket and upload clients, OMEMO, headless Chromium.
+  # Only the test suites need these: WebSocket and upload clients, OMEMO, parallel pytest
+  # workers, headless Chromium.
   packages+=(python3-websockets python3-aiohttp python3-omemo python3-twomemo python3-xmlschema
-             chromium)
+             python3-pytest-xdist chromium)
 fi
 # Node.js and npm for the web client, unless the machine already has them.
 if ! command -v npm >/dev/null 2>&1; then

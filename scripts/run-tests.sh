@@ -5,6 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
+# Integration tests mostly wait on servers and sockets: pytest-xdist workers run test files side
+# by side (each file's servers start once, in its worker).
+PYTEST_WORKERS=${PYTEST_WORKERS:-3}
 passed=0
 failed=0
 status=0
@@ -47,7 +50,8 @@ run_pytest() {  # label, then env assignments for the binaries
   local label=$1 log=/tmp/rampart-it-$1.log line p f e
   shift
   echo "== integration tests ($label): slixmpp and raw TLS clients against rampartd"
-  env "$@" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 \
+  env "$@" /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$PYTEST_WORKERS" \
+    --dist loadfile tests/integration 2>&1 \
     | tee "$log" | tail -15
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)

@@ -950,11 +950,13 @@ void C2SConnection::sasl2Success(const std::string& additionalData) {
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
   if (req.requestToken && !(usedFast && req.invalidate)) {
-    const std::string token = core::randomToken(32);
+    // The database keeps a seed; the token is derived from it with the server's FAST key.
+    const std::string seed = core::randomToken(32);
+    const std::string token = core::sasl::fastTokenFor(deps_.auth.fastKey, seed);
     const std::int64_t expires = now + kFastTokenMs;
     std::string name = req.software.empty() ? std::string("XMPP client") : req.software;
     if (!req.device.empty()) name += " on " + req.device;
-    deps_.storage.run([host = host_, user = authedUser_, token, expires, now,
+    deps_.storage.run([host = host_, user = authedUser_, token = seed, expires, now,
                        name = name.substr(0, 64), software = req.software,
                        id = usedFast ? deviceId_ : std::string(),
                        used = result.fastToken](storage::Storage& s) {

@@ -63,6 +63,7 @@
 #include "rampart/core/random.h"
 #include "security/throttle/connection_limiter.h"
 #include "security/throttle/sign_in_throttle.h"
+#include "security/secrets/key_file.h"
 #include "net/listener.h"
 #include "net/tls.h"
 #include "storage/sqlite/sqlite_storage.h"
@@ -378,6 +379,13 @@ int run(int argc, char** argv) {
                                 core::sasl::randomBytes(32),
                                 [&logins](storage::LoginRecord r) { logins.record(std::move(r)); },
                                 &passwordPolicy};
+  {
+    auto fastKey = security::secrets::loadOrCreateKey(config.dataDir + "/fast-token.key");
+    if (!fastKey.isOk()) {
+      throw core::ConfigError("FAST token key: " + fastKey.status().message());
+    }
+    authDeps.fastKey = std::move(fastKey).value();
+  }
   net::C2SDeps deps{config,  router,   storageRunner, metrics,     c2sTls,
                     authDeps, limiter, refusals,      connections, &smRegistry};
   net::C2SDeps directDeps{config,   router,  storageRunner, metrics,     directTls,

@@ -261,7 +261,7 @@ try {
     await history.getByText('web · password+recovery-code').first().waitFor();
     await history.getByText('web · password+passkey').first().waitFor();
     await history.getByText('wrong-second-factor').first().waitFor();
-    await history.getByText(L('account.failure')).first().waitFor();
+    await history.getByText(L('logins.failure')).first().waitFor();
     await shot(page, 'account-2-history');
   });
 

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import sqlite3
 import xml.etree.ElementTree as ET
 
 from conftest import Account
@@ -154,6 +155,18 @@ def test_scram_with_bind2_and_a_fast_token_then_fast_reconnects(server):
     tokens = [d for d in devices if d["kind"] == "fast"]
     assert len(tokens) == 1 and tokens[0]["name"] == "Conversations on Pixel 9", devices
     assert tokens[0]["last_used"] is not None
+    # The database keeps a seed, not the token: a copy of it without the server's FAST key
+    # (0600, beside it) opens no session.
+    db = sqlite3.connect(str(server.data_dir / "rampart.db"), timeout=10)
+    try:
+        stored = db.execute("SELECT secret_hash, previous_hash FROM devices WHERE kind = 'fast' "
+                            "AND user = ?", (a.local,)).fetchall()
+    finally:
+        db.close()
+    text = [x.decode() if isinstance(x, bytes) else x for row in stored for x in row]
+    assert stored and text[0] and rotated not in text and token not in text, stored
+    key = server.data_dir / "fast-token.key"
+    assert key.stat().st_size == 32 and key.stat().st_mode & 0o777 == 0o600
 
 
 def test_revoking_a_fast_token_ends_its_session_and_it_signs_in_no_more(server):

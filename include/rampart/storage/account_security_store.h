@@ -60,8 +60,10 @@ struct DeviceCredential {
   std::int64_t lastUsedMs = 0;
   std::string lastAddress;
   std::int64_t expiresMs = 0;  // 0: does not expire
-  std::string secretHash;      // fast: SHA-256 of the current token
-  std::string previousHash;    // fast: the token before the last rotation (still accepted once)
+  std::string secretHash;      // fast: the seed of the current token (the token is derived
+                               // from it with the server's FAST key)
+  std::string previousHash;    // fast: the seed before the last rotation (accepted until the
+                               // new token is used)
   std::string salt;            // app-password: the account's SCRAM-SHA-256 salt at creation
   std::uint32_t iterations = 0;
   std::string storedKey256, serverKey256;  // SCRAM-SHA-256

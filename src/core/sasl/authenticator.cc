@@ -112,7 +112,7 @@ struct Authenticator::Lookup {
                                                // alternatives), then FAST tokens
   std::vector<std::string> deviceKinds;        // "app-password" or "fast", as deviceIds
   std::vector<ScramCredential> deviceKeys;     // same salt and iterations as `main`
-  std::vector<std::pair<std::string, std::string>> fastTokens;  // (token, id), current first
+  std::vector<std::pair<std::string, std::string>> fastTokens;  // (seed, id), current first
   bool oneTimePassword = false;                // first-start administrator: must change it
   bool secondFactor = false;                   // a second factor (TOTP) is enrolled
   std::string role;                            // the administrator role held, if any
@@ -453,7 +453,8 @@ awaitable<AuthStep> Authenticator::fast(const std::optional<std::string>& initia
   account_ = co_await lookup(*user, ScramHash::kSha256);
   std::optional<std::size_t> matched;
   std::string responder;
-  for (const auto& [token, id] : account_->fastTokens) {
+  for (const auto& [seed, id] : account_->fastTokens) {
+    const std::string token = fastTokenFor(deps_.fastKey, seed);
     const std::string expect = fastProof(token, "Initiator");
     if (expect.size() == proof.size() &&
         CRYPTO_memcmp(expect.data(), proof.data(), proof.size()) == 0) {
@@ -461,7 +462,7 @@ awaitable<AuthStep> Authenticator::fast(const std::optional<std::string>& initia
         if (account_->deviceIds[i] == id && account_->deviceKinds[i] == "fast") matched = i + 1;
       }
       responder = fastProof(token, "Responder");
-      result_.fastToken = token;
+      result_.fastToken = seed;
       break;
     }
   }

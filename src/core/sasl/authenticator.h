@@ -45,6 +45,8 @@ struct AuthDeps {
   const HostServices* services = nullptr;
   // Notices were queued for accounts (security::admin::queueNotice): send them. May be empty.
   std::function<void()> noticesQueued;
+  // Derives FAST tokens from the seeds the database keeps (DATA_DIR/fast-token.key).
+  std::string fastKey;
 };
 
 // Where the attempt comes from.
@@ -74,7 +76,7 @@ struct AuthResult {
   std::string user;         // prepared localpart
   std::string credential;   // "password", "app-password:ID" or "fast:ID"
   std::string deviceId;     // the device credential's id, or empty
-  std::string fastToken;    // the FAST token that signed in (to rotate), or empty
+  std::string fastToken;    // the seed of the FAST token that signed in (to rotate), or empty
   bool suspended = false;   // frozen in "suspend" mode: may read, may not send
   std::int64_t atMs = 0;    // when (sessions revoked after this end)
   storage::LoginRecord record;  // to complete (resource) and hand to recordLogin once bound

@@ -51,6 +51,21 @@ std::optional<FastInitial> parseFastInitial(std::string_view initial) {
   return FastInitial{std::string(initial.substr(0, nul)), std::string(initial.substr(nul + 1))};
 }
 
+std::string fastTokenFor(std::string_view key, std::string_view seed) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), mac, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[mac[i] >> 4]);
+    out.push_back(kHex[mac[i] & 15]);
+  }
+  return out;
+}
+
 std::string fastProof(std::string_view token, std::string_view label) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

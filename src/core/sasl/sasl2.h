@@ -36,6 +36,11 @@ struct FastInitial {
 };
 std::optional<FastInitial> parseFastInitial(std::string_view initial);
 // HMAC-SHA-256 keyed with the token over `label` ("Initiator" or "Responder").
+// The FAST token a device holds, derived from the seed the database keeps and the server's
+// FAST key (a file beside the database): a copy of the database alone opens no session.
+// HMAC-SHA-256(key, seed), as 64 hex digits.
+std::string fastTokenFor(std::string_view key, std::string_view seed);
+
 std::string fastProof(std::string_view token, std::string_view label);
 
 }  // namespace rampart::core::sasl

@@ -58,5 +58,15 @@ TEST(Sasl2, FastInitialResponseAndProofs) {
   EXPECT_FALSE(parseFastInitial("juliet" + std::string(1, '\0') + "short"));
 }
 
+TEST(Sasl2, FastTokensAreDerivedFromTheSeedWithTheServersKey) {
+  // RFC 4231-style check of the HMAC-SHA-256 underneath (the classic "quick brown fox" vector).
+  EXPECT_EQ(fastTokenFor("key", "The quick brown fox jumps over the lazy dog"),
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+  const std::string a = fastTokenFor("server-key-1", "seed");
+  EXPECT_EQ(a, fastTokenFor("server-key-1", "seed"));
+  EXPECT_NE(a, fastTokenFor("server-key-2", "seed"));
+  EXPECT_NE(a, fastTokenFor("server-key-1", "seed2"));
+}
+
 }  // namespace
 }  // namespace rampart::core::sasl
