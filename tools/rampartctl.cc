@@ -56,8 +56,8 @@ constexpr const char* kUsage =
     "                            bound to its role and tenant; prints only the token\n"
     "  token list                list API tokens (never the tokens themselves)\n"
     "  token revoke ID           revoke an API token\n"
-    "  mfa reset JID             forget an administrator's TOTP and recovery codes (lost\n"
-    "                            authenticator); its next sign-in enrols again\n"
+    "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
+    "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
     "                            every signed checkpoint (exit 1 and the first bad record if not)\n"
     "  audit tail [-n N] [--json]  the newest N audit records (default 20)\n"
@@ -481,8 +481,9 @@ int run(int argc, char** argv) {
   if (cmd[0] == "mfa") {
     if (cmd.size() != 3 || cmd[1] != "reset") return usage("mfa reset JID");
     if (auto st = ops.resetSecondFactor(localActor(), cmd[2]); !st.isOk()) return failed(st);
-    std::cout << "ok: second factor of " << cmd[2] << " reset; it enrols again at its next "
-                 "sign-in\n";
+    tellServer(config);  // the person's notice goes out now
+    std::cout << "ok: second factors of " << cmd[2] << " reset (TOTP, recovery codes, "
+                 "passkeys); it enrols again where a second factor is required\n";
     return 0;
   }
   if (cmd[0] != "user" || cmd.size() < 2) {

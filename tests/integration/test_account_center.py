@@ -6,6 +6,7 @@ streams, the login records, password change under the tenant's policy, bad input
 that requires a second factor (with and without a grace period)."""
 
 import datetime
+import json
 import itertools
 import sqlite3
 import time
@@ -23,8 +24,8 @@ API = "/account/api/v1"
 AGENT = "rampart-tests/account-center"
 COOKIE = "__Host-rampart_account"
 SESSION_FIELDS = {"jid", "stage", "csrf_token", "tenant", "second_factor", "password", "frozen"}
-LOGIN_FIELDS = {"time", "source", "port", "protocol", "client", "resource", "credential",
-                "country", "city", "result", "reason"}
+LOGIN_FIELDS = {"time", "account", "source", "port", "protocol", "client", "resource",
+                "credential", "country", "city", "result", "reason"}
 
 
 class AccountClient(AdminClient):
@@ -666,3 +667,29 @@ def test_required_second_factor_during_grace(mfa_server):
     assert abs(utc(factor["grace_until"]) - (time.time() + 14 * 86400)) < 3600, factor
     assert c.get("/devices").status == 200
     assert xmpp_auth(s, a.local, a.password, host="g.test").tag == q(NS_SASL, "success")
+
+
+def test_operator_resets_a_lost_second_factor_of_an_ordinary_account(server):
+    a = new_account(server, "lostphone")
+    c = signed_in(server, a)
+    enrol_totp(c)
+    again = AccountClient(server)
+    assert again.sign_in(a.jid, a.password).json()["stage"] == "second_factor"
+    r = server.ctl("mfa", "reset", a.jid)
+    assert r.returncode == 0 and "passkeys" in r.stdout, (r.stdout, r.stderr)
+    # The password alone opens the account center again, with no factor left to ask for.
+    info = AccountClient(server).sign_in(a.jid, a.password).json()
+    assert info["stage"] == "active", info
+    assert info["second_factor"]["totp"] is False and info["second_factor"]["passkeys"] == 0
+    assert info["second_factor"]["recovery_codes_left"] == 0
+    records = [json.loads(l) for l in server.ctl("audit", "tail", "-n", "30", "--json")
+               .stdout.splitlines()]
+    assert any(r["action"] == "admin.totp_reset" and r["object"] == a.jid
+               and r["result"] == "success" for r in records), records[-3:]
+    # The person is told, by a message from the host.
+    with xmpp_session(server, a.local, a.password, "phone") as st:
+        st.send("<presence/>")
+        note = st.expect(lambda e: e.tag.endswith("message") and e.get("from") == server.host
+                         and "reset by an administrator" in (e.findtext("{jabber:client}body")
+                                                             or ""), timeout=5)
+        assert note is not None

@@ -350,6 +350,11 @@ def test_allow_lists_are_enforced_before_credentials(own):
     assert {r["source"] for r in refused} == {"127.0.0.2", "127.0.0.3"}, refused
     log = (s.data_dir / "stdout.log").read_text()
     assert "event=alert rule=admin-allow-list" in log
+    # The refused console sign-in is a login record of the account too.
+    logins = [json.loads(l) for l in
+              s.ctl("login-log", "auditor@localhost", "--json").stdout.splitlines()]
+    assert [(l["protocol"], l["source"], l["reason"]) for l in logins] == \
+        [("admin", "127.0.0.3", "refused-by-role-policy")], logins
 
 
 def test_audit_is_fail_closed(fresh_server, admin_tokens_for):

@@ -171,9 +171,13 @@ def test_reset_still_needs_the_second_factor(server):
     secret, _ = enrol_totp(c)
     anon, rid, code = started_reset(server, c, a)
     r = anon.post("/reset/%s/code" % rid, {"code": code}, csrf=False)
-    assert r.json()["next"] == "second_factor", r
+    assert r.json()["next"] == "second_factor" and r.json()["factors"] == ["totp"], r
     problem(anon.post("/reset/%s/password" % rid, {"new_password": "whatever-Kq9x"}, csrf=False),
             409, "precondition")
+    # No passkey to ask for; one answer at a time.
+    problem(anon.post("/reset/%s/passkey-options" % rid, csrf=False), 409, "precondition")
+    problem(anon.post("/reset/%s/second-factor" % rid, {"code": "123456", "passkey": {}},
+                      csrf=False), 422, "invalid-input")
     problem(anon.post("/reset/%s/second-factor" % rid, {"code": "000000"}, csrf=False)
             if totp(secret, step_offset=1) != "000000" else
             anon.post("/reset/%s/second-factor" % rid, {"code": "111111"}, csrf=False),

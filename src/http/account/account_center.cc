@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <variant>
 
 #include "core/sasl/authenticator.h"
@@ -163,6 +164,7 @@ struct AccountCenter::Impl {
     op("POST", "/reset/{id}/resend", &Impl::resetResend).open = true;
     op("POST", "/reset/{id}/questions", &Impl::resetQuestions).open = true;
     op("POST", "/reset/{id}/second-factor", &Impl::resetSecondFactor).open = true;
+    op("POST", "/reset/{id}/passkey-options", &Impl::resetPasskeyOptions).open = true;
     op("POST", "/reset/{id}/password", &Impl::resetPassword).open = true;
   }
 
@@ -201,6 +203,14 @@ struct AccountCenter::Impl {
   // Checks a passkey assertion ({id, client_data_json, authenticator_data, signature}) against
   // the account's passkeys and the session's challenge; empty on success, else why not.
   std::string checkAssertion(Call& c, const json::object& assertion);
+  // The same for any account and challenge (the session's, or a password reset's).
+  std::string verifyPasskey(const Request& req, const std::string& host, const std::string& user,
+                            const std::string& challenge, const json::object& assertion);
+  // Assertion options for the account's passkeys; `challenge` receives the raw challenge to
+  // keep. A problem when the page's host is not ours or the account has no passkey.
+  std::variant<json::object, Response> passkeyOptions(const Request& req, const std::string& host,
+                                                      const std::string& user,
+                                                      std::string& challenge);
 
   // Recovery settings (reset.cc part of this file).
   Response recoveryInfo(Call& c);
@@ -219,6 +229,7 @@ struct AccountCenter::Impl {
     unsigned attempts = 0, resends = 0;
     ResetStep step = ResetStep::kCode;
     std::string source;
+    std::string challenge;  // a passkey assertion's, while one is asked for
   };
   std::map<std::string, Reset> resets;                 // by id; storage thread only
   std::map<std::string, std::vector<std::int64_t>> resetSends;  // account -> send times
@@ -227,6 +238,7 @@ struct AccountCenter::Impl {
   Response resetResend(Call& c);
   Response resetQuestions(Call& c);
   Response resetSecondFactor(Call& c);
+  Response resetPasskeyOptions(Call& c);
   Response resetPassword(Call& c);
   // The live reset named in the path, or the problem to answer.
   std::variant<Reset*, Response> liveReset(Call& c, ResetStep want);
@@ -1032,32 +1044,51 @@ Response AccountCenter::Impl::removePasskey(Call& c) {
   return noContent();
 }
 
-Response AccountCenter::Impl::assertionOptions(Call& c) {
-  auto rp = relyingParty(c.req, "webauthn.get", core::sasl::randomBytes(32));
+std::variant<json::object, Response> AccountCenter::Impl::passkeyOptions(
+    const Request& req, const std::string& host, const std::string& user,
+    std::string& challenge) {
+  auto rp = relyingParty(req, "webauthn.get", core::sasl::randomBytes(32));
   if (!rp) {
     return problemOf(422, "invalid-input", "Invalid input",
                      "passkeys work only on this server's own host names");
   }
-  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  auto keys = db->accountSecurity().passkeys(host, user);
   if (!keys.isOk()) {
     return fromStatus(keys.status());
   }
   if (keys.value().empty()) {
     return problemOf(409, "precondition", "Conflict", "this account has no passkey");
   }
-  sessions.update(c.sessionId, [&](AdminSession& s) { s.pendingChallenge = rp->challenge; });
+  challenge = rp->challenge;
   json::array allow;
   for (const auto& k : keys.value()) {
     allow.push_back(json::object{{"type", "public-key"}, {"id", k.id}});
   }
-  return jsonResponse(json::object{{"challenge", mfa::webauthn::base64url(rp->challenge)},
-                                   {"rpId", rp->rpId},
-                                   {"allowCredentials", allow},
-                                   {"userVerification", "preferred"},
-                                   {"timeout", 120000}});
+  return json::object{{"challenge", mfa::webauthn::base64url(rp->challenge)},
+                      {"rpId", rp->rpId},
+                      {"allowCredentials", allow},
+                      {"userVerification", "preferred"},
+                      {"timeout", 120000}};
+}
+
+Response AccountCenter::Impl::assertionOptions(Call& c) {
+  std::string challenge;
+  auto options = passkeyOptions(c.req, c.host, c.user, challenge);
+  if (auto* problem = std::get_if<Response>(&options)) return *problem;
+  sessions.update(c.sessionId, [&](AdminSession& s) { s.pendingChallenge = challenge; });
+  return jsonResponse(std::get<json::object>(options));
 }
 
 std::string AccountCenter::Impl::checkAssertion(Call& c, const json::object& a) {
+  const std::string challenge = c.session->pendingChallenge;
+  sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
+  return verifyPasskey(c.req, c.host, c.user, challenge, a);
+}
+
+std::string AccountCenter::Impl::verifyPasskey(const Request& req, const std::string& host,
+                                               const std::string& user,
+                                               const std::string& challenge,
+                                               const json::object& a) {
   Fields f{a};
   f.rejectUnknown({"id", "client_data_json", "authenticator_data", "signature"});
   const std::string id = f.str("id", true, 1400);
@@ -1065,15 +1096,13 @@ std::string AccountCenter::Impl::checkAssertion(Call& c, const json::object& a) 
   const std::string authData = f.str("authenticator_data", true, 8192);
   const std::string signature = f.str("signature", true, 1024);
   if (!f.problem.empty()) return f.problem;
-  const std::string challenge = c.session->pendingChallenge;
-  sessions.update(c.sessionId, [](AdminSession& s) { s.pendingChallenge.clear(); });
   if (challenge.empty()) return "ask for the options first";
-  auto rp = relyingParty(c.req, "webauthn.get", challenge);
+  auto rp = relyingParty(req, "webauthn.get", challenge);
   auto cd = mfa::webauthn::base64urlDecode(clientData);
   auto ad = mfa::webauthn::base64urlDecode(authData);
   auto sig = mfa::webauthn::base64urlDecode(signature);
   if (!rp || !cd || !ad || !sig) return "the fields must be base64url";
-  auto keys = db->accountSecurity().passkeys(c.host, c.user);
+  auto keys = db->accountSecurity().passkeys(host, user);
   if (!keys.isOk()) return "storage error";
   for (const auto& k : keys.value()) {
     if (k.id != id) continue;
@@ -1437,6 +1466,15 @@ Response AccountCenter::Impl::resetNext(const std::string& id, Reset& r) {
     }
     o["questions"] = qs;
   }
+  if (r.step == ResetStep::kSecondFactor) {
+    // Which of the account's factors the page may ask for (the phone code was right).
+    json::array factors;
+    auto sec = db->admin().adminSecurity(r.host, r.user);
+    if (sec.isOk() && sec.value() && sec.value()->totpEnrolled) factors.push_back("totp");
+    auto keys = db->accountSecurity().passkeys(r.host, r.user);
+    if (keys.isOk() && !keys.value().empty()) factors.push_back("passkey");
+    o["factors"] = factors;
+  }
   return jsonResponse(o);
 }
 
@@ -1526,29 +1564,61 @@ Response AccountCenter::Impl::resetQuestions(Call& c) {
 
 Response AccountCenter::Impl::resetSecondFactor(Call& c) {
   Fields f{c.body};
-  f.rejectUnknown({"code"});
-  const std::string code = f.str("code", true, 64);
+  f.rejectUnknown({"code", "passkey"});
+  const std::string code = f.str("code", false, 64);
+  const auto pk = c.body.find("passkey");
+  if (f.problem.empty() && code.empty() == (pk == c.body.end())) {
+    f.problem = "give either \"code\" or \"passkey\"";
+  }
+  if (f.problem.empty() && pk != c.body.end() && !pk->value().is_object()) {
+    f.problem = "\"passkey\" must be an object";
+  }
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
   }
   auto found = liveReset(c, ResetStep::kSecondFactor);
   if (auto* problem = std::get_if<Response>(&found)) return *problem;
   Reset& r = *std::get<Reset*>(found);
-  auto sec = db->admin().adminSecurity(r.host, r.user);
-  if (!sec.isOk() || !sec.value() || !sec.value()->totpEnrolled || r.attempts >= kCodeAttempts) {
+  if (r.attempts >= kCodeAttempts) {
     return problemOf(409, "precondition", "Conflict",
-                     "this account's second factor is a passkey or is locked out: ask your "
-                     "administrator");
+                     "too many wrong answers: start again, or ask your administrator");
   }
-  auto updated = *sec.value();
-  if (mfa::checkSecondFactor(updated, code, nowMs() / 1000) == mfa::FactorUsed::kNone) {
+  bool right = false;
+  std::string why = "wrong or already used code";
+  if (pk != c.body.end()) {
+    const std::string challenge = std::exchange(r.challenge, std::string());
+    why = verifyPasskey(c.req, r.host, r.user, challenge, pk->value().as_object());
+    right = why.empty();
+    if (!right) why = "the passkey was not accepted: " + why;
+  } else {
+    auto sec = db->admin().adminSecurity(r.host, r.user);
+    if (!sec.isOk() || !sec.value() || !sec.value()->totpEnrolled) {
+      return problemOf(409, "precondition", "Conflict",
+                       "this account's second factor is a passkey: use it");
+    }
+    auto updated = *sec.value();
+    right = mfa::checkSecondFactor(updated, code, nowMs() / 1000) != mfa::FactorUsed::kNone;
+    if (right) db->admin().putAdminSecurity(r.host, r.user, updated);
+  }
+  if (!right) {
     ++r.attempts;
     deps.throttle.checked(c.req.peer, SignInThrottle::accountKey(r.host, r.user),
                           SignInThrottle::Verdict::kWrong);
-    return problemOf(422, "wrong-code", "Invalid input", "wrong or already used code");
+    return problemOf(422, "wrong-code", "Invalid input", why);
   }
-  db->admin().putAdminSecurity(r.host, r.user, updated);
   return resetNext(c.params["id"], r);
+}
+
+Response AccountCenter::Impl::resetPasskeyOptions(Call& c) {
+  if (!c.body.empty()) {
+    return problemOf(422, "invalid-input", "Invalid input", "no body expected");
+  }
+  auto found = liveReset(c, ResetStep::kSecondFactor);
+  if (auto* problem = std::get_if<Response>(&found)) return *problem;
+  Reset& r = *std::get<Reset*>(found);
+  auto options = passkeyOptions(c.req, r.host, r.user, r.challenge);
+  if (auto* problem = std::get_if<Response>(&options)) return *problem;
+  return jsonResponse(std::get<json::object>(options));
 }
 
 Response AccountCenter::Impl::resetPassword(Call& c) {

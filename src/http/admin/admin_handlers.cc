@@ -126,6 +126,7 @@ Response AdminApi::Impl::signIn(Call& c) {
   if (grant) {
     // Per-role allow-list and client certificate, before the password is checked.
     if (auto gate = roleGate(c.req, jid, grant->role, grant->tenant)) {
+      recordLogin(c, host, user, false, "password", "refused-by-role-policy");
       return *gate;
     }
   }

@@ -631,20 +631,11 @@ core::Status AdminOps::resetSecondFactor(const Actor& who, const std::string& ji
            "second factors are reset with rampartctl only");
     return core::Status::permissionDenied("second factors are reset with rampartctl only");
   }
+  auto existing = existingAccount(who, jid, action);
+  if (!existing.isOk()) {
+    return existing.status();
+  }
   auto account = parseAccount(jid);
-  if (!account) {
-    record(who, action, jid, "", AuditResult::kFailure, "not an account JID");
-    return core::Status::invalidArgument("not an account JID (user@host): " + jid);
-  }
-  auto grant = storage_.admin().roleOf(account->host, account->user);
-  if (!grant.isOk()) {
-    return grant.status();
-  }
-  if (!grant.value()) {
-    record(who, action, account->jid, account->host, AuditResult::kFailure,
-           "holds no administrator role");
-    return core::Status::notFound(account->jid + " holds no administrator role");
-  }
   auto sec = storage_.admin().adminSecurity(account->host, account->user);
   if (!sec.isOk()) {
     return sec.status();
@@ -654,11 +645,29 @@ core::Status AdminOps::resetSecondFactor(const Actor& who, const std::string& ji
   next.totpEnrolled = false;
   next.totpLastStep = 0;
   next.recoveryCodeHashes.clear();
-  if (auto st = record(who, action, account->jid, grant.value()->tenant, AuditResult::kSuccess);
+  auto keys = storage_.accountSecurity().passkeys(account->host, account->user);
+  if (!keys.isOk()) {
+    return keys.status();
+  }
+  if (auto st = record(who, action, account->jid, account->host, AuditResult::kSuccess, {},
+                       {{"passkeys", std::to_string(keys.value().size())}});
       !st.isOk()) {
     return unavailable(st);
   }
-  return storage_.admin().putAdminSecurity(account->host, account->user, next);
+  if (auto st = storage_.admin().putAdminSecurity(account->host, account->user, next);
+      !st.isOk()) {
+    return st;
+  }
+  for (const auto& k : keys.value()) {
+    if (auto st = storage_.accountSecurity().removePasskey(account->host, account->user, k.id);
+        !st.isOk()) {
+      return st;
+    }
+  }
+  notifyUser(account->host, account->user,
+             "Your second factors (authenticator app, recovery codes and passkeys) have been "
+             "reset by an administrator. Set up a new one in the account center.");
+  return core::Status::ok();
 }
 
 core::Result<std::vector<BootstrapAccount>> AdminOps::bootstrap(const std::string& host) {

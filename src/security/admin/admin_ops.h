@@ -93,8 +93,9 @@ class AdminOps {
   // An administrator changes its own password: clears the must-change flag; audited.
   core::Status changeOwnPassword(const Actor& who, const std::string& password);
 
-  // Break-glass for a lost authenticator: forgets an administrator's TOTP secret and recovery
-  // codes, so that its next sign-in enrols again. rampartctl only (no principal).
+  // Break-glass for a lost authenticator: forgets an account's second factors (TOTP secret,
+  // recovery codes and passkeys), so that it enrols again where a factor is required; the
+  // person is told. rampartctl only (no principal).
   core::Status resetSecondFactor(const Actor& who, const std::string& jid);
 
   // Account security (account_ops.cc). Each takes effect on the running server through the

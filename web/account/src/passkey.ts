@@ -55,15 +55,16 @@ export async function addPasskey(name: string): Promise<Session> {
   });
 }
 
-// The second step of a sign-in with a passkey.
-export async function signInWithPasskey(): Promise<Session> {
+// An assertion by one of the account's passkeys, for the options the server gives at
+// `optionsPath`: the JSON the server checks.
+async function assertion(optionsPath: string): Promise<Record<string, string>> {
   const o = await post<{
     challenge: string;
     rpId: string;
     allowCredentials: Descriptor[];
     userVerification: UserVerificationRequirement;
     timeout: number;
-  }>(`${api}/session/passkey/options`);
+  }>(optionsPath);
   const cred = await navigator.credentials.get({
     publicKey: {
       ...o,
@@ -73,12 +74,22 @@ export async function signInWithPasskey(): Promise<Session> {
   }) as PublicKeyCredential | null;
   if (!cred) throw new Error('no credential');
   const r = cred.response as AuthenticatorAssertionResponse;
-  return post<Session>(`${api}/session/second-factor`, {
-    passkey: {
-      id: toB64url(cred.rawId),
-      client_data_json: toB64url(r.clientDataJSON),
-      authenticator_data: toB64url(r.authenticatorData),
-      signature: toB64url(r.signature),
-    },
-  }, { expect401: true });
+  return {
+    id: toB64url(cred.rawId),
+    client_data_json: toB64url(r.clientDataJSON),
+    authenticator_data: toB64url(r.authenticatorData),
+    signature: toB64url(r.signature),
+  };
+}
+
+// The second step of a sign-in with a passkey.
+export async function signInWithPasskey(): Promise<Session> {
+  const passkey = await assertion(`${api}/session/passkey/options`);
+  return post<Session>(`${api}/session/second-factor`, { passkey }, { expect401: true });
+}
+
+// The second-factor step of a password reset with a passkey; answers the reset's next step.
+export async function resetWithPasskey<T>(resetPath: string): Promise<T> {
+  const passkey = await assertion(`${resetPath}/passkey-options`);
+  return post<T>(`${resetPath}/second-factor`, { passkey });
 }

@@ -2,9 +2,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { t } from '../../../shared/i18n';
 import { Button, Checkbox, ErrorRegion, PasswordField, TextField, toast } from '../../../shared/components';
 import { api, post, problemText } from '../api';
+import { passkeysSupported, resetWithPasskey } from '../passkey';
 
 type Next = 'code' | 'questions' | 'second_factor' | 'password';
-interface Step { reset_id: string; next: Next; questions?: string[] }
+interface Step {
+  reset_id: string;
+  next: Next;
+  questions?: string[];
+  factors?: Array<'totp' | 'passkey'>;  // at the second-factor step
+}
 
 // "Forgot your password?": the account, a code by text message, the security questions and
 // the second factor when the account has them, then a new password. Every answer before the
@@ -35,7 +41,17 @@ export function ResetFlow({ onDone, onCancel }: { onDone: () => void; onCancel: 
     setBusy(false);
   };
 
-  const path = (p: string) => `${api}/reset/${encodeURIComponent(step?.reset_id ?? '')}/${p}`;
+  const base = `${api}/reset/${encodeURIComponent(step?.reset_id ?? '')}`;
+  const path = (p: string) => `${base}/${p}`;
+  const factors = step?.factors ?? ['totp'];
+  const usePasskey = () => void call(async () => {
+    try {
+      setStep(await resetWithPasskey<Step>(base));
+    } catch (err) {
+      if (err instanceof DOMException) throw new Error(t('account.passkeyCancelled'));
+      throw err;
+    }
+  });
   const submit = (e: Event) => {
     e.preventDefault();
     void call(async () => {
@@ -83,9 +99,12 @@ export function ResetFlow({ onDone, onCancel }: { onDone: () => void; onCancel: 
                        value={answers[i] ?? ''}
                        onValue={(v) => { const a = [...answers]; a[i] = v; setAnswers(a); }} />
           ))}
-          {step?.next === 'second_factor' && (
+          {step?.next === 'second_factor' && factors.includes('totp') && (
             <TextField id="reset-factor" label={t('signIn.code')} hint={t('account.codeHint')}
                        name="code" autocomplete="one-time-code" value={value} onValue={setValue} />
+          )}
+          {step?.next === 'second_factor' && !factors.includes('totp') && (
+            <p class="lead">{t('reset.passkeyOnly')}</p>
           )}
           {step?.next === 'password' && (
             <>
@@ -96,7 +115,13 @@ export function ResetFlow({ onDone, onCancel }: { onDone: () => void; onCancel: 
             </>
           )}
           <div class="rp-button-row">
-            <Button type="submit" variant="primary" busy={busy}>{t('reset.continue')}</Button>
+            {!(step?.next === 'second_factor' && !factors.includes('totp')) && (
+              <Button type="submit" variant="primary" busy={busy}>{t('reset.continue')}</Button>
+            )}
+            {step?.next === 'second_factor' && factors.includes('passkey') && passkeysSupported() && (
+              <Button variant={factors.includes('totp') ? 'secondary' : 'primary'} busy={busy}
+                      onClick={usePasskey}>{t('account.usePasskey')}</Button>
+            )}
             {step?.next === 'code' && (
               <Button onClick={() => void call(async () => {
                 await post(path('resend'));
