@@ -7,7 +7,7 @@
 // another origin. Prints "N passed, N failed".
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -372,6 +372,66 @@ try {
     client.proc.kill();
     await page.getByRole('button', { name: L('app.signOut'), exact: true }).click();
     await heading(page, L('account.signInTitle'));
+  });
+
+  await check('security questions, switched on by the operator, are set in the account center and '
+    + 'asked in "forgot your password" after the code', async () => {
+    // The operator switches reset_questions on in the development configuration and restarts.
+    await new Promise((resolve) => {
+      server.proc.removeAllListeners('exit');
+      server.proc.once('exit', resolve);
+      server.proc.kill('SIGTERM');
+    });
+    const config = path.join(server.dir, 'rampart.toml');
+    appendFileSync(config, '\n[account_security]\nreset_questions = true\n');
+    rmSync(path.join(server.dir, 'ports.json'), { force: true });
+    server.proc = spawn(rampartd, ['--config', config], { stdio: ['ignore', 'ignore', 'ignore'] });
+    for (let i = 0; !existsSync(path.join(server.dir, 'ports.json')); i++) {
+      assert(i < 200 && server.proc.exitCode === null, 'rampartd did not start again');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.goto(`${base}/account/`);
+    await signInForm(page, account.password);
+    await heading(page, L('account.secondFactorTitle'));
+    await page.getByRole('button', { name: L('account.usePasskey') }).click();
+    await heading(page, L('account.homeTitle'));
+    const section = page.locator('#recovery');
+    const pairs = [['Name of your first school?', 'Hillside Primary'],
+                   ['City where your parents met?', 'Hangzhou'],
+                   ['Your first phone?', 'Nokia 3310']];
+    for (const [i, [q, a]] of pairs.entries()) {
+      await section.locator(`#question-${i}`).fill(q);
+      await section.locator(`#answer-${i}`).fill(a);
+    }
+    await section.getByRole('button', { name: L('recoveryOptions.saveQuestions') }).click();
+    await toastSays(page, L('recoveryOptions.questionsSaved'));
+    await page.getByRole('button', { name: L('app.signOut'), exact: true }).click();
+    await page.getByRole('button', { name: L('reset.forgot') }).click();
+    await page.locator('#reset-jid').fill(jid);
+    const outbox = path.join(server.dir, 'sms-outbox.jsonl');
+    const before = readFileSync(outbox, 'utf8').trim().split('\n').length;
+    await page.getByRole('button', { name: L('reset.continue') }).click();
+    await page.getByText(L('reset.codeSent')).waitFor();
+    let lines = [];
+    for (let i = 0; i < 200 && lines.length <= before; i++) {
+      lines = readFileSync(outbox, 'utf8').trim().split('\n');
+      if (lines.length <= before) await new Promise((r) => setTimeout(r, 25));
+    }
+    const code = JSON.parse(lines[lines.length - 1]).text.match(/\b(\d{6})\b/)[1];
+    await page.locator('#reset-code').fill(code);
+    await page.getByRole('button', { name: L('reset.continue') }).click();
+    // The questions, with answers typed differently (case and width are folded).
+    await page.getByLabel(pairs[0][0]).fill('HILLSIDE primary');
+    await page.getByLabel(pairs[1][0]).fill('hangzhou');
+    await page.getByLabel(pairs[2][0]).fill('Ｎｏｋｉａ 3310');
+    await page.getByRole('button', { name: L('reset.continue') }).click();
+    await page.locator('#reset-factor').waitFor();
+    await page.getByRole('button', { name: L('account.usePasskey') }).click();
+    const next = accountPassword(`${user}-fifth`);
+    await page.locator('#reset-password').fill(next);
+    await page.getByRole('button', { name: L('reset.continue') }).click();
+    await heading(page, L('account.signInTitle'));
+    account.password = next;
   });
 
   await check('Simplified Chinese: the sign-in page and the account page', async () => {
