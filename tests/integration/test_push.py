@@ -1,5 +1,6 @@
 """XEP-0357 push notifications: a local app server receives summaries for messages an offline
 or resumable-but-disconnected account gets, without the body unless the tenant allows it."""
+import json
 import socket
 import time
 
@@ -98,3 +99,37 @@ def test_message_to_a_hibernated_session_is_pushed(server, users):
         b.send("<message to='%s' type='chat'><body>wake up</body></message>" % alice.jid)
         iq = next_push(app)
         assert fields(iq)["message-count"] == ["1"]
+
+
+def test_revoking_a_device_credential_ends_that_devices_push_registration(server, users):
+    """A registration belongs to the device that made it: revoking its app password stops its
+    pushes, while the registration of a password session stays."""
+    alice, bob, app_acc = users.new("alice"), users.new("bob"), users.new("pushapp")
+    r = server.ctl("device", "add", alice.jid, "Phone")
+    assert r.returncode == 0, r.stderr
+    app_password = r.stdout.strip()
+    with RawStream(server.c2s_port) as app, RawStream(server.c2s_port) as b:
+        app.login(app_acc.local, app_acc.password, "app")
+        b.login(bob.local, bob.password, "r")
+        with RawStream(server.c2s_port) as phone:
+            phone.login(alice.local, app_password, "phone")
+            assert enable(phone, app_acc.jid + "/app", "phone-node").get("type") == "result"
+        with RawStream(server.c2s_port) as desk:
+            desk.login(alice.local, alice.password, "desk")
+            assert enable(desk, app_acc.jid + "/app", "desk-node").get("type") == "result"
+        time.sleep(0.3)
+        b.send("<message to='%s' type='chat'><body>one</body></message>" % alice.jid)
+        nodes = {next_push(app).find(".//%s" % q(NS_PUBSUB, "publish")).get("node")
+                 for _ in range(2)}
+        assert nodes == {"phone-node", "desk-node"}, nodes
+        listed = [json.loads(l) for l in
+                  server.ctl("device", "list", alice.jid, "--json").stdout.splitlines()]
+        device_id = [d["id"] for d in listed if d["name"] == "Phone"][0]
+        assert server.ctl("device", "revoke", alice.jid, device_id).returncode == 0
+        b.send("<message to='%s' type='chat'><body>two</body></message>" % alice.jid)
+        assert next_push(app).find(".//%s" % q(NS_PUBSUB, "publish")).get("node") == "desk-node"
+        try:
+            extra = next_push(app, timeout=1.5)
+        except TimeoutError:
+            extra = None
+        assert extra is None, "a push still went to the revoked device's node"

@@ -1,5 +1,6 @@
 // XEP-0357 Push Notifications 0.4.1: enable/disable and summary notifications
 // (urn:xmpp:push:summary) published to the registered app server.
+#include <algorithm>
 #include <atomic>
 #include <sstream>
 #include <stdexcept>
@@ -20,9 +21,39 @@ std::string serialize(const std::vector<Registration>& list) {
   for (const auto& r : list) {
     core::Element& i = e.addChild("r", std::string(kNsInternal));
     i.setAttr("jid", r.jid).setAttr("node", r.node);
+    if (!r.device.empty()) i.setAttr("device", r.device);
     i.addText(r.optionsXml);
   }
   return e.str("");
+}
+
+std::vector<Registration> parse(std::string_view xml);
+
+// The account's stored registrations, without those of devices whose credential is gone
+// (removed from the store as well). Storage thread.
+core::Result<std::optional<std::string>> currentRegistrations(storage::Storage& s,
+                                                              const std::string& host,
+                                                              const std::string& key,
+                                                              const std::string& local) {
+  auto stored = s.keyValue().get(host, "", kStore, key);
+  if (!stored.isOk() || !stored.value()) return stored;
+  auto regs = parse(*stored.value());
+  auto devices = s.accountSecurity().devices(host, local);
+  if (!devices.isOk()) return stored;
+  const auto before = regs.size();
+  std::erase_if(regs, [&](const Registration& r) {
+    return !r.device.empty() &&
+           std::none_of(devices.value().begin(), devices.value().end(),
+                        [&](const storage::DeviceCredential& d) { return d.id == r.device; });
+  });
+  if (regs.size() == before) return stored;
+  if (regs.empty()) {
+    s.keyValue().remove(host, "", kStore, key);
+    return std::optional<std::string>();
+  }
+  std::string kept = serialize(regs);
+  s.keyValue().put(host, "", kStore, key, kept);
+  return std::optional<std::string>(std::move(kept));
 }
 
 std::vector<Registration> parse(std::string_view xml) {
@@ -30,7 +61,7 @@ std::vector<Registration> parse(std::string_view xml) {
   if (auto e = core::parseElement(xml)) {
     for (const auto* r : e->childElements()) {
       out.push_back(Registration{std::string(r->attrOr("jid")), std::string(r->attrOr("node")),
-                                 r->text()});
+                                 r->text(), std::string(r->attrOr("device"))});
     }
   }
   return out;
@@ -71,10 +102,10 @@ void PushModule::start(core::ModuleContext& ctx) {
   }
   ctx.addAccountFeature(kNs);
   ctx.onIq(core::IqScope::kAccount, core::IqType::kSet, kNs,
-           [this](const core::Element& iq, core::Session*) {
+           [this](const core::Element& iq, core::Session* origin) {
              const std::string& name = iq.firstChild()->name();
              if (name == "enable" || name == "disable") {
-               onEnable(iq, name == "enable");
+               onEnable(iq, name == "enable", origin ? origin->deviceId() : std::string());
              } else {
                ctx_->router().route(
                    core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request"));
@@ -98,7 +129,7 @@ bool PushModule::allowedService(const core::Jid& jid) const {
   return false;
 }
 
-void PushModule::onEnable(const core::Element& iq, bool enable) {
+void PushModule::onEnable(const core::Element& iq, bool enable, const std::string& device) {
   core::Router& router = ctx_->router();
   if (!core::isOwnAccountRequest(iq)) {
     router.route(core::makeErrorReply(iq, core::ErrorType::kAuth, "forbidden"));
@@ -148,7 +179,7 @@ void PushModule::onEnable(const core::Element& iq, bool enable) {
       router.route(core::makeErrorReply(iq, core::ErrorType::kWait, "resource-constraint"));
       return;
     }
-    next.push_back(Registration{service->str(), node, options});
+    next.push_back(Registration{service->str(), node, options, device});
   }
   auto request = std::make_shared<core::Element>(iq);
   auto shared = std::make_shared<const List>(std::move(next));
@@ -210,12 +241,13 @@ void PushModule::notify(const core::Jid& user, const core::Element& message) {
     }
   }
   // The stored registrations decide (an account signed out with its devices has none left):
-  // read them again before anything leaves, and refresh the cache.
+  // read them again before anything leaves, and refresh the cache. A registration made by a
+  // device whose credential has been revoked goes with it.
   const std::string host = ctx_->host();
   auto copy = std::make_shared<core::Element>(message);
   ctx_->query<core::Result<std::optional<std::string>>>(
-      [host, key = user.str()](storage::Storage& s) {
-        return s.keyValue().get(host, "", kStore, key);
+      [host, key = user.str(), local = user.local()](storage::Storage& s) {
+        return currentRegistrations(s, host, key, local);
       },
       [this, user, copy](core::Result<std::optional<std::string>> stored) {
         if (!stored.isOk()) {

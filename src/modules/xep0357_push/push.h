@@ -18,6 +18,9 @@ struct Registration {
   std::string jid;   // the app server
   std::string node;
   std::string optionsXml;  // the submitted publish-options form, sent back with each push
+  // The device credential (app password, FAST token) of the session that enabled it; empty
+  // for a session opened with the main password. Revoking that credential ends it.
+  std::string device;
 };
 
 class PushModule final : public core::Module {
@@ -26,7 +29,7 @@ class PushModule final : public core::Module {
 
  private:
   using List = std::vector<Registration>;
-  void onEnable(const core::Element& iq, bool enable);
+  void onEnable(const core::Element& iq, bool enable, const std::string& device);
   bool onOffline(core::StanzaEvent& ev);
   bool onDelivered(core::StanzaEvent& ev);
   void notify(const core::Jid& user, const core::Element& message);
