@@ -536,6 +536,57 @@ try {
     }
   });
 
+  await check('secadmin: locks an account with a reason (its XMPP session ends, sign-in is refused), '
+    + 'unfreezes it, then signs it out everywhere', async () => {
+    const exited = (client) => new Promise((resolve, reject) => {
+      if (client.proc.exitCode !== null || client.proc.signalCode !== null) return resolve();
+      const timer = setTimeout(() => reject(new Error('the XMPP session is still open')), 5000);
+      client.proc.once('exit', () => { clearTimeout(timer); resolve(); });
+    });
+    const first = await xmppSession(server.ports.c2s, 'bulk02', 'bulk-pw-2', 'before-freeze');
+    first.proc.removeAllListeners('exit');
+    let later = null;
+    try {
+      await sec.getByLabel('Search accounts').fill('bulk02');
+      const answered = sec.waitForResponse((r) => r.url().includes('q=bulk02'));
+      await sec.getByRole('button', { name: 'Search', exact: true }).click();
+      await answered;
+      const row = sec.getByRole('row', { name: /bulk02@localhost/ });
+      await row.getByText('Active', { exact: true }).waitFor();
+      await row.getByRole('button', { name: /^Freeze/ }).click();
+      const dialog = sec.getByRole('dialog', { name: 'Freeze bulk02@localhost' });
+      // A freeze is a recorded decision: no reason, no freeze.
+      await dialog.getByRole('button', { name: 'Freeze the account' }).click();
+      await dialog.getByText(/Give the reason/).waitFor();
+      await dialog.getByLabel('Reason').fill('incident 42: suspected compromise');
+      await dialog.getByRole('button', { name: 'Freeze the account' }).click();
+      await toastSays(sec, 'bulk02@localhost is locked.');
+      await row.getByText('Locked', { exact: true }).waitFor();
+      await exited(first);
+      const refused = await xmppSession(server.ports.c2s, 'bulk02', 'bulk-pw-2', 'while-locked')
+        .then((c) => { c.proc.kill(); return false; }, () => true);
+      assert(refused, 'the locked account signed in');
+      await row.getByRole('button', { name: /^Unfreeze/ }).click();
+      const un = sec.getByRole('dialog', { name: 'Unfreeze bulk02@localhost' });
+      await un.getByText(/Locked until it is unfrozen\. Reason: incident 42/).waitFor();
+      await un.getByLabel('Reason').fill('incident 42 closed');
+      await un.getByRole('button', { name: 'Unfreeze', exact: true }).click();
+      await toastSays(sec, 'bulk02@localhost is unfrozen.');
+      await row.getByText('Active', { exact: true }).waitFor();
+      later = await xmppSession(server.ports.c2s, 'bulk02', 'bulk-pw-2', 'after-unfreeze');
+      later.proc.removeAllListeners('exit');
+      await row.getByRole('button', { name: /^Sign out everywhere/ }).click();
+      const confirm = sec.getByRole('alertdialog', { name: 'Sign bulk02@localhost out everywhere?' });
+      await confirm.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await toastSays(sec, 'bulk02@localhost is signed out everywhere.');
+      await exited(later);
+    } finally {
+      first.proc.kill();
+      later?.proc.kill();
+      if (await sec.locator('dialog[open]').count()) await sec.keyboard.press('Escape');
+    }
+  });
+
   await check('alerts: an empty list, and an empty state (no error) from a server that has no '
     + 'alert list (404)', async () => {
     await openPage(sec, 'en', 'nav.alerts');

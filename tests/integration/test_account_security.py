@@ -352,8 +352,16 @@ def test_admin_api_freeze_logout_devices_logins_and_locks(server, users, tokens)
         assert cond == "policy-violation"
     finally:
         live.close()
+    # The account list shows the freeze in force.
+    listed = sec.get("/api/v1/users?tenant=%s&q=%s" % (server.host, alice.local)).json()["items"]
+    mine = [u for u in listed if u["jid"] == alice.jid][0]
+    assert mine["frozen"] == {"mode": "lock", "until": mine["frozen"]["until"],
+                              "reason": "API test"} and mine["frozen"]["until"].startswith(
+        until[:16]), mine
     assert sec.post(path + "/unfreeze", {"reason": "done"}).status == 204
     assert sec.post(path + "/unfreeze", {"reason": "again"}).status == 409
+    listed = sec.get("/api/v1/users?tenant=%s&q=%s" % (server.host, alice.local)).json()["items"]
+    assert [u for u in listed if u["jid"] == alice.jid][0]["frozen"] is None
     # Logout everywhere.
     live = session(server, alice)
     try:

@@ -405,6 +405,19 @@ Response AdminApi::Impl::users(Call& c) {
     auto g = db->admin().roleOf(tenant, u);
     o["role"] = g.isOk() && g.value() ? json::value(g.value()->role) : json::value(nullptr);
     o["sessions"] = deps.hooks.sessionsOf ? deps.hooks.sessionsOf(u + "@" + tenant).size() : 0;
+    // A freeze in force: {mode, until (null: until unfrozen), reason}; null when none.
+    json::value frozen = nullptr;
+    if (auto st = db->accountSecurity().accountState(tenant, u);
+        st.isOk() && !st.value().freezeMode.empty() &&
+        (st.value().frozenUntilMs == 0 || nowMs() < st.value().frozenUntilMs)) {
+      frozen = json::object{
+          {"mode", st.value().freezeMode},
+          {"until", st.value().frozenUntilMs == 0
+                        ? json::value(nullptr)
+                        : json::value(security::audit::formatUtcMillis(st.value().frozenUntilMs))},
+          {"reason", st.value().freezeReason}};
+    }
+    o["frozen"] = frozen;
     items.push_back(o);
   }
   return jsonResponse(json::object{{"items", items},

@@ -34,6 +34,7 @@ export interface User {
   user: string;
   role: Role | null;
   sessions: number;
+  frozen: { mode: 'lock' | 'suspend'; until: string | null; reason: string } | null;
 }
 
 export interface UserSession {

@@ -7,7 +7,7 @@ import type { MessageKey } from '../../shared/i18n';
 export type Permission =
   | 'user.read' | 'user.write' | 'session.end' | 'admin.read' | 'role.write' | 'token.own'
   | 'token.manage' | 'audit.read' | 'audit.export' | 'alert.read' | 'alert.acknowledge'
-  | 'server.status' | 'tenant.read' | 'login.read';
+  | 'server.status' | 'tenant.read' | 'login.read' | 'account.freeze';
 
 export const SessionContext = createContext<Session | null>(null);
 

@@ -7,6 +7,7 @@ import {
 import { del, get, post, problemText, put, seg } from '../api';
 import type { Page, Tenant, User, UserSession } from '../api';
 import { roleName, useCan, useSession } from '../session';
+import { FreezeDialog, LogoutDialog, UnfreezeDialog } from './AccountControls';
 
 const pageSize = 25;
 
@@ -15,6 +16,9 @@ type Open =
   | { kind: 'delete'; user: User }
   | { kind: 'password'; user: User }
   | { kind: 'sessions'; user: User }
+  | { kind: 'freeze'; user: User }
+  | { kind: 'unfreeze'; user: User }
+  | { kind: 'logout'; user: User }
   | null;
 
 function Hidden({ children }: { children: string }) {
@@ -106,6 +110,11 @@ export function Users() {
               { key: 'role', header: t('users.role'), cell: (u) => u.role ? roleName(u.role) : '—' },
               { key: 'sessions', header: t('users.sessions'), class: 'rp-num',
                 cell: (u) => formatNumber(u.sessions) },
+              { key: 'state', header: t('users.state'), cell: (u) => (u.frozen
+                ? <span class={`badge badge--${u.frozen.mode === 'lock' ? 'failure' : 'open'}`}>
+                    {u.frozen.mode === 'lock' ? t('users.stateLocked') : t('users.stateSuspended')}
+                  </span>
+                : t('users.stateActive')) },
               { key: 'actions', header: t('common.actions'), cell: (u) => (
                 <div class="row-actions">
                   <Button variant="quiet" onClick={() => setOpen({ kind: 'sessions', user: u })}>
@@ -119,6 +128,21 @@ export function Users() {
                   {can('user.write') && !u.role && (
                     <Button variant="quiet" class="danger-text" onClick={() => setOpen({ kind: 'delete', user: u })}>
                       {t('users.delete')}<Hidden>{u.jid}</Hidden>
+                    </Button>
+                  )}
+                  {can('account.freeze') && !u.frozen && (
+                    <Button variant="quiet" class="danger-text" onClick={() => setOpen({ kind: 'freeze', user: u })}>
+                      {t('users.freeze')}<Hidden>{u.jid}</Hidden>
+                    </Button>
+                  )}
+                  {can('account.freeze') && u.frozen && (
+                    <Button variant="quiet" onClick={() => setOpen({ kind: 'unfreeze', user: u })}>
+                      {t('users.unfreeze')}<Hidden>{u.jid}</Hidden>
+                    </Button>
+                  )}
+                  {can('session.end') && (
+                    <Button variant="quiet" onClick={() => setOpen({ kind: 'logout', user: u })}>
+                      {t('users.logout')}<Hidden>{u.jid}</Hidden>
                     </Button>
                   )}
                   {can('user.write') && u.role && (
@@ -144,6 +168,18 @@ export function Users() {
       )}
       {open?.kind === 'password' && (
         <ResetPassword user={open.user} onClose={() => setOpen(null)} />
+      )}
+      {open?.kind === 'freeze' && (
+        <FreezeDialog user={open.user} onClose={() => setOpen(null)}
+                      onDone={() => { setOpen(null); reload(); }} />
+      )}
+      {open?.kind === 'unfreeze' && (
+        <UnfreezeDialog user={open.user} onClose={() => setOpen(null)}
+                        onDone={() => { setOpen(null); reload(); }} />
+      )}
+      {open?.kind === 'logout' && (
+        <LogoutDialog user={open.user} onClose={() => setOpen(null)}
+                      onDone={() => { setOpen(null); reload(); }} />
       )}
       {open?.kind === 'sessions' && (
         <Sessions user={open.user} onClose={() => setOpen(null)} onEnded={() => reload()} />
