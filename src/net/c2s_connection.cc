@@ -606,14 +606,18 @@ void C2SConnection::sendFeatures() {
       sasl2.addChild("mechanism", std::string(kNsSasl2)).addText(m);
     }
     Element& inl = sasl2.addChild("inline", std::string(kNsSasl2));
-    inl.addChild("bind", std::string(kNsBind2)).addChild("inline", std::string(kNsBind2));
+    // Bind 2 can enable stream management with the binding (XEP-0198, Bind 2 integration).
+    inl.addChild("bind", std::string(kNsBind2))
+        .addChild("inline", std::string(kNsBind2))
+        .addChild("feature", std::string(kNsBind2))
+        .setAttr("var", std::string(kNsSm));
     inl.addChild("fast", std::string(kNsFast))
         .addChild("mechanism", std::string(kNsFast))
         .addText(std::string(sasl::kFastMechanism));
   } else if (state_ == State::kEstablished) {
     // After a SASL2 authentication that bound a resource inline (XEP-0388: features follow
-    // <success/> without a stream restart).
-    f.addChild("sm", std::string(kNsSm));
+    // <success/> without a stream restart); stream management unless enabled inline already.
+    if (!sm_.enabled()) f.addChild("sm", std::string(kNsSm));
     f.addChild("csi", std::string(kNsCsi));
     f.addChild("ver", "urn:xmpp:features:rosterver");
   } else {
@@ -942,7 +946,10 @@ void C2SConnection::sasl2Success(const std::string& additionalData) {
   ok.addChild("authorization-identifier", std::string(kNsSasl2))
       .addText(bound ? jid_.str() : authedUser_ + "@" + host_);
   if (bound) {
-    ok.addChild("bound", std::string(kNsBind2));
+    Element& b = ok.addChild("bound", std::string(kNsBind2));
+    if (req.smEnable) {
+      b.addChild(enableSm(req.smResume));
+    }
   }
   // XEP-0484: a new token for this device (rotating the one just used), or forget the one used.
   const bool usedFast = result.credential.starts_with("fast:");
@@ -1249,6 +1256,20 @@ void C2SConnection::smFailed(std::string_view condition) {
   send(f.str());
 }
 
+Element C2SConnection::enableSm(bool resume) {
+  Element ok("enabled", std::string(kNsSm));
+  if (resume && deps_.config.resumeTimeoutSeconds > 0 && deps_.smRegistry != nullptr) {
+    std::string id = randomId(18);
+    deps_.smRegistry->add(id, weak_from_this());
+    sm_.enable(id);
+    ok.setAttr("id", id).setAttr("resume", "true");
+    ok.setAttr("max", std::to_string(deps_.config.resumeTimeoutSeconds));
+  } else {
+    sm_.enable("");
+  }
+  return ok;
+}
+
 void C2SConnection::handleSmNonza(const Element& e) {
   if (e.name() == "enable") {
     if (sm_.enabled()) {
@@ -1256,18 +1277,7 @@ void C2SConnection::handleSmNonza(const Element& e) {
       return;
     }
     std::string_view resume = e.attrOr("resume");
-    Element ok("enabled", std::string(kNsSm));
-    if ((resume == "true" || resume == "1") && deps_.config.resumeTimeoutSeconds > 0 &&
-        deps_.smRegistry != nullptr) {
-      std::string id = randomId(18);
-      deps_.smRegistry->add(id, weak_from_this());
-      sm_.enable(id);
-      ok.setAttr("id", id).setAttr("resume", "true");
-      ok.setAttr("max", std::to_string(deps_.config.resumeTimeoutSeconds));
-    } else {
-      sm_.enable("");
-    }
-    send(ok.str());
+    send(enableSm(resume == "true" || resume == "1").str());
     return;
   }
   if (!sm_.enabled()) {

@@ -158,6 +158,9 @@ class C2SConnection final : public core::Session,
   // it is already gone or taken.
   std::optional<ResumeState> detachForResume(const std::shared_ptr<C2SConnection>& successor);
   void handleSmNonza(const core::Element& e);
+  // Enables stream management (with resumption when asked and configured); the <enabled/>
+  // answer to send, alone or inside Bind 2's <bound/>.
+  core::Element enableSm(bool resume);
   void smFailed(std::string_view condition);
   void hibernate();
   // A message this session took but cannot hand over: to the account's other resources

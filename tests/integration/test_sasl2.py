@@ -336,3 +336,42 @@ def test_client_access_management_lists_and_revokes(server):
     s, _ = stream(server)
     with s:
         assert sasl2_fast(s, a, token).tag == q(NS_SASL2, "failure")
+
+
+def test_bind2_enables_stream_management_inline_and_the_session_resumes(server):
+    """XEP-0198 inside Bind 2: <enabled/> comes in <bound/>, the features that follow offer no
+    second <sm/>, acknowledgements count from there, and the session resumes after a drop."""
+    a = new_account(server, "sasl2sm")
+    b = new_account(server, "sasl2sb")
+    s, features = stream(server)
+    inline = features.find(q(NS_SASL2, "authentication")).find(q(NS_SASL2, "inline"))
+    offered = inline.find(q(NS_BIND2, "bind")).find(q(NS_BIND2, "inline"))
+    assert NS_SM in [f.get("var") for f in offered.findall(q(NS_BIND2, "feature"))]
+    ok = sasl2_scram(s, a, user_agent() + "<bind xmlns='%s'><tag>Monal</tag>"
+                     "<enable xmlns='%s' resume='true'/></bind>" % (NS_BIND2, NS_SM))
+    assert ok.tag == q(NS_SASL2, "success"), ET.tostring(ok)
+    enabled = ok.find(q(NS_BIND2, "bound")).find(q(NS_SM, "enabled"))
+    assert enabled is not None and enabled.get("resume") == "true" and enabled.get("id"), \
+        ET.tostring(ok)
+    full = ok.find(q(NS_SASL2, "authorization-identifier")).text
+    after = features_after(s)
+    assert after.find(q(NS_SM, "sm")) is None, ET.tostring(after)
+    s.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    s.expect(lambda e: e.get("id") == "p1")
+    s.send("<r xmlns='%s'/>" % NS_SM)
+    assert s.expect(q(NS_SM, "a")).get("h") == "1"
+    # The connection drops; a message sent meanwhile waits for the resumed session.
+    from test_stream_management import drop
+    drop(s)
+    with RawStream(server.tls_port, direct_tls=True, host=server.host) as sender:
+        sender.login(b.local, b.password, "desk")
+        sender.send("<message to='%s' type='chat'><body>kept for you</body></message>" % full)
+        assert sender.iq("<ping xmlns='urn:xmpp:ping'/>", to=server.host).get("type") == "result"
+        r = RawStream(server.tls_port, direct_tls=True, host=server.host)
+        with r:
+            r.secure()
+            r.auth(a.local, a.password)
+            r.send("<resume xmlns='%s' previd='%s' h='1'/>" % (NS_SM, enabled.get("id")))
+            assert r.expect(q(NS_SM, "resumed")).get("h") == "1"
+            m = r.expect(lambda e: e.tag == q(NS_CLIENT, "message"))
+            assert m.findtext(q(NS_CLIENT, "body")) == "kept for you"

@@ -32,6 +32,12 @@ Sasl2Request readAuthenticate(const Element& a) {
   if (const Element* b = a.child("bind", kNsBind2)) {
     r.bind = true;
     r.tag = bounded(b->childText("tag", kNsBind2), 64);
+    // XEP-0198 inside Bind 2: stream management enabled with the binding.
+    if (const Element* sm = b->child("enable", "urn:xmpp:sm:3")) {
+      r.smEnable = true;
+      const auto resume = sm->attrOr("resume");
+      r.smResume = resume == "true" || resume == "1";
+    }
   }
   if (const Element* rt = a.child("request-token", kNsFast)) {
     r.requestToken = rt->attrOr("mechanism") == "HT-SHA-256-NONE";

@@ -23,6 +23,8 @@ struct Sasl2Request {
   bool badInitial = false;             // <initial-response/> was not base64
   bool bind = false;                   // Bind 2
   std::string tag;                     // the client's tag for the resource (at most 64 bytes)
+  bool smEnable = false;               // XEP-0198 <enable/> inside Bind 2
+  bool smResume = false;               // ... asking for resumption
   bool requestToken = false;           // a new FAST token (HT-SHA-256-NONE)
   bool invalidate = false;             // forget the FAST token used
   std::string software;                // <user-agent/>, at most 100 bytes each

@@ -25,6 +25,24 @@ TEST(Sasl2, ReadsWhatAnAuthenticateAsksFor) {
   EXPECT_EQ(r.tag, "Gajim");
   EXPECT_TRUE(r.requestToken);
   EXPECT_FALSE(r.invalidate);
+  EXPECT_FALSE(r.smEnable);
+
+  // Stream management inside Bind 2 (XEP-0198), with and without resumption.
+  el = parseElement(
+      "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'>"
+      "<bind xmlns='urn:xmpp:bind:0'><enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>"
+      "</authenticate>");
+  ASSERT_TRUE(el);
+  r = readAuthenticate(*el);
+  EXPECT_TRUE(r.smEnable);
+  EXPECT_TRUE(r.smResume);
+  el = parseElement(
+      "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'>"
+      "<bind xmlns='urn:xmpp:bind:0'><enable xmlns='urn:xmpp:sm:3'/></bind></authenticate>");
+  ASSERT_TRUE(el);
+  r = readAuthenticate(*el);
+  EXPECT_TRUE(r.smEnable);
+  EXPECT_FALSE(r.smResume);
 }
 
 TEST(Sasl2, BoundsNamesAndRefusesBadBase64AndOtherTokenMechanisms) {
