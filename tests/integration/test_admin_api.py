@@ -566,3 +566,35 @@ def test_auditors_see_the_tenants_sign_in_attempts(server, admin):
     lines = [json.loads(l) for l in
              server.ctl("login-log", "localhost", "-n", "200", "--json").stdout.splitlines()]
     assert any(l["account"] == ghost and l["protocol"] == "admin" for l in lines), lines[:5]
+
+
+def test_freezing_or_signing_out_an_administrator_ends_its_console_access(own):
+    """A compromised administrator frozen by a security administrator keeps no console session
+    and no working token; "sign out everywhere" ends its console sessions too."""
+    s = own()
+    aud = AdminClient(s.admin_port, source=fresh_source())
+    secret, _ = aud.first_sign_in("auditor@localhost", s.admin_passwords["auditor@localhost"],
+                                  "Checker-new-pass-42")
+    assert aud.get("/api/v1/audit/events?limit=1").status == 200
+    token = s.ctl("token", "create", "auditor@localhost").stdout.strip()
+    by_token = AdminClient(s.admin_port, token=token)
+    assert by_token.get("/api/v1/audit/events?limit=1").status == 200
+    sec = AdminClient(s.admin_port, token=s.ctl("token", "create", "secadmin@localhost")
+                      .stdout.strip())
+    r = sec.post("/api/v1/users/auditor@localhost/freeze", {"reason": "incident 9"})
+    assert r.status == 204, r
+    r = aud.get("/api/v1/audit/events?limit=1")
+    assert r.status == 401 and r.json()["detail"] == "the account is locked", r
+    r = by_token.get("/api/v1/audit/events?limit=1")
+    assert r.status == 403 and r.json()["type"].endswith(":account-disabled"), r
+    assert sec.post("/api/v1/users/auditor@localhost/unfreeze", {"reason": "cleared"}).status \
+        == 204
+    assert by_token.get("/api/v1/audit/events?limit=1").status == 200
+    # Signed out everywhere: a console session made before that ends.
+    again = AdminClient(s.admin_port, source=fresh_source())
+    r = again.sign_in("auditor@localhost", "Checker-new-pass-42", totp(secret, step_offset=1))
+    assert r.status == 201, r
+    assert again.get("/api/v1/audit/events?limit=1").status == 200
+    assert sec.post("/api/v1/users/auditor@localhost/logout", {}).status == 204
+    r = again.get("/api/v1/audit/events?limit=1")
+    assert r.status == 401 and "signed out everywhere" in r.json()["detail"], r

@@ -4,6 +4,7 @@
 // itself (Actor::self), so they are authorized and audited exactly as an administrator's.
 
 #include "http/account/account_center.h"
+#include "security/throttle/connection_limiter.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -88,6 +89,12 @@ std::string_view standingName(mfa::FactorStanding s) {
   return "optional";
 }
 
+
+// What the sign-in throttle counts for a client address: the address, or its /64 for IPv6 (as
+// for XMPP, so that the addresses an account signed in from match).
+std::string throttleSource(const std::string& peer) {
+  return security::throttle::ConnectionLimiter::addressKey(peer);
+}
 
 }  // namespace
 
@@ -516,7 +523,7 @@ Response AccountCenter::Impl::signIn(Call& c) {
   const std::string user = served ? account->user : std::string();
   const std::string accountKey = served ? SignInThrottle::accountKey(c.host, user) : std::string();
   const std::string address = c.req.peer;
-  if (!deps.throttle.admits(address, accountKey)) {
+  if (!deps.throttle.admits(throttleSource(address), accountKey)) {
     Response r = problemOf(429, "throttled", "Too Many Requests",
                            "too many sign-in attempts from this address or for this account; "
                            "try later");
@@ -530,7 +537,7 @@ Response AccountCenter::Impl::signIn(Call& c) {
   const std::uint64_t attempt =
       right ? 0
             : core::sasl::secretFingerprint(deps.fingerprintKey, c.host + "/" + user, password);
-  auto due = deps.throttle.checked(address, accountKey,
+  auto due = deps.throttle.checked(throttleSource(address), accountKey,
                                    right ? SignInThrottle::Verdict::kRight
                                          : SignInThrottle::Verdict::kWrong,
                                    attempt);
@@ -607,7 +614,7 @@ Response AccountCenter::Impl::secondFactor(Call& c) {
   const std::string accountKey = SignInThrottle::accountKey(c.host, c.user);
   if (used == mfa::FactorUsed::kNone) {
     // A wrong code counts as a wrong guess for the account, like a wrong password.
-    auto due = deps.throttle.checked(c.req.peer, accountKey, SignInThrottle::Verdict::kWrong,
+    auto due = deps.throttle.checked(throttleSource(c.req.peer), accountKey, SignInThrottle::Verdict::kWrong,
                                      core::sasl::secretFingerprint(deps.fingerprintKey,
                                                                    c.jid, code));
     if (due) c.due = *due;
@@ -1390,7 +1397,7 @@ Response AccountCenter::Impl::resetStart(Call& c) {
       account && std::find(deps.hosts.begin(), deps.hosts.end(), account->host) != deps.hosts.end();
   const std::string accountKey =
       served ? SignInThrottle::accountKey(account->host, account->user) : std::string();
-  if (!deps.throttle.admits(c.req.peer, accountKey)) {
+  if (!deps.throttle.admits(throttleSource(c.req.peer), accountKey)) {
     Response r = problemOf(429, "throttled", "Too Many Requests", "too many attempts; try later");
     r.headers.emplace_back("Retry-After", "60");
     return r;
@@ -1489,7 +1496,7 @@ Response AccountCenter::Impl::resetCode(Call& c) {
   if (auto* problem = std::get_if<Response>(&found)) return *problem;
   Reset& r = *std::get<Reset*>(found);
   // Spent after 5 tries, for every name alike: no more hashing work for a flood of guesses.
-  if (r.attempts >= kCodeAttempts || !deps.throttle.admits(c.req.peer, std::string())) {
+  if (r.attempts >= kCodeAttempts || !deps.throttle.admits(throttleSource(c.req.peer), std::string())) {
     return problemOf(422, "wrong-code", "Invalid input",
                      "wrong or expired code (ask for a new one after 5 tries or 5 minutes)");
   }
@@ -1500,7 +1507,7 @@ Response AccountCenter::Impl::resetCode(Call& c) {
   if (!right) {
     ++r.attempts;
     if (!r.user.empty()) {
-      deps.throttle.checked(c.req.peer, SignInThrottle::accountKey(r.host, r.user),
+      deps.throttle.checked(throttleSource(c.req.peer), SignInThrottle::accountKey(r.host, r.user),
                             SignInThrottle::Verdict::kWrong);
     }
     return problemOf(422, "wrong-code", "Invalid input",
@@ -1602,7 +1609,7 @@ Response AccountCenter::Impl::resetSecondFactor(Call& c) {
   }
   if (!right) {
     ++r.attempts;
-    deps.throttle.checked(c.req.peer, SignInThrottle::accountKey(r.host, r.user),
+    deps.throttle.checked(throttleSource(c.req.peer), SignInThrottle::accountKey(r.host, r.user),
                           SignInThrottle::Verdict::kWrong);
     return problemOf(422, "wrong-code", "Invalid input", why);
   }

@@ -410,6 +410,25 @@ std::optional<Response> AdminApi::Impl::roleGate(const Request& req, const std::
   return std::nullopt;
 }
 
+bool AdminApi::Impl::accountLocked(const std::string& jid) {
+  const auto at = jid.find('@');
+  if (at == std::string::npos) return false;
+  auto state = db->accountSecurity().accountState(jid.substr(at + 1), jid.substr(0, at));
+  return state.isOk() && state.value().lockedAt(nowMs());
+}
+
+std::string AdminApi::Impl::sessionRevoked(const std::string& jid, std::int64_t createdMs) {
+  const auto at = jid.find('@');
+  if (at == std::string::npos) return {};
+  auto state = db->accountSecurity().accountState(jid.substr(at + 1), jid.substr(0, at));
+  if (!state.isOk()) return {};
+  if (state.value().lockedAt(nowMs())) return "the account is locked";
+  if (state.value().sessionsRevokedMs != 0 && createdMs < state.value().sessionsRevokedMs) {
+    return "the account was signed out everywhere";
+  }
+  return {};
+}
+
 // Status 0 when the caller is authenticated and allowed to call `op`.
 Response AdminApi::Impl::authenticate(Call& c, const Operation& op) {
   const Request& req = c.req;
@@ -429,6 +448,10 @@ Response AdminApi::Impl::authenticate(Call& c, const Operation& op) {
     }
     c.principal = who.value().principal;
     c.tokenId = who.value().tokenId;
+    if (accountLocked(c.principal->jid)) {
+      return problemOf(403, "account-disabled", "Forbidden",
+                       "the account of this token is locked");
+    }
     c.actor = Actor{c.principal->jid, c.principal, req.peer, "token:" + c.tokenId,
                     c.actor.requestId};
     if (auto gate = roleGate(req, c.principal->jid, std::string(security::roleName(c.principal->role)),
@@ -451,6 +474,12 @@ Response AdminApi::Impl::authenticate(Call& c, const Operation& op) {
       sessions.end(id);
       return problemOf(401, "session-ended", "Unauthorized",
                        "the administrator role of this session was revoked");
+    }
+    // A freeze (lock) or "sign out everywhere" of the account ends its console sessions too.
+    const std::string why = sessionRevoked(s->principal.jid, s->createdMs);
+    if (!why.empty()) {
+      sessions.end(id);
+      return problemOf(401, "session-ended", "Unauthorized", why);
     }
     c.session = s;
     c.sessionId = id;

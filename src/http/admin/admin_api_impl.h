@@ -130,6 +130,11 @@ struct AdminApi::Impl {
   std::optional<Response> roleGate(const Request& req, const std::string& jid,
                                    const std::string& role, const std::string& tenant);
   std::string openApi() const;
+  // Whether the account (user@host) is frozen in "lock" mode now.
+  bool accountLocked(const std::string& jid);
+  // Why a console session made at `createdMs` no longer stands (the account is locked or was
+  // signed out everywhere since), or empty.
+  std::string sessionRevoked(const std::string& jid, std::int64_t createdMs);
 
   // A login record of a console sign-in attempt (protocol "admin").
   void recordLogin(const Call& c, const std::string& host, const std::string& user, bool ok,

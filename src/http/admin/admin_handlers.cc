@@ -11,6 +11,7 @@
 #include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
 #include "core/sasl/authenticator.h"
+#include "security/throttle/connection_limiter.h"
 
 namespace rampart::http::admin {
 
@@ -94,9 +95,11 @@ Response AdminApi::Impl::signIn(Call& c) {
   const std::string accountKey = served ? SignInThrottle::accountKey(host, user) : std::string();
   Actor who{jid, std::nullopt, c.req.peer, c.req.userAgent, c.actor.requestId};
   auto* throttle = deps.throttle;
+  // What the throttle counts: the address, or its /64 for IPv6 (as for XMPP).
+  const std::string source = security::throttle::ConnectionLimiter::addressKey(c.req.peer);
   // Locked accounts and addresses are refused before any credential is looked at (smart
   // lockout: an address the account signed in from before has its own counter).
-  if (const auto wait = throttle ? throttle->lockLeft(c.req.peer, accountKey, &consoleLock)
+  if (const auto wait = throttle ? throttle->lockLeft(source, accountKey, &consoleLock)
                                  : std::chrono::seconds(0);
       wait.count() > 0) {
     ops->record(who, action::kAdminSignIn, jid, "", AuditResult::kDenied,
@@ -107,7 +110,7 @@ Response AdminApi::Impl::signIn(Call& c) {
     r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
     return r;
   }
-  if (throttle && !throttle->admits(c.req.peer, accountKey, &consoleLock)) {
+  if (throttle && !throttle->admits(source, accountKey, &consoleLock)) {
     ops->record(who, action::kAdminSignIn, jid, "", AuditResult::kDenied, "throttled");
     recordLogin(c, host, user, false, "password", "throttled");
     Response r = problemOf(429, "throttled", "Too Many Requests",
@@ -168,7 +171,7 @@ Response AdminApi::Impl::signIn(Call& c) {
         right ? 0
               : core::sasl::secretFingerprint(deps.fingerprintKey, host + "/" + user,
                                               reason == "not-authorized" ? password : code);
-    auto due = throttle->checked(c.req.peer, accountKey,
+    auto due = throttle->checked(source, accountKey,
                                  right ? SignInThrottle::Verdict::kRight
                                        : SignInThrottle::Verdict::kWrong,
                                  attempt, &consoleLock);
@@ -188,7 +191,7 @@ Response AdminApi::Impl::signIn(Call& c) {
     ops->record(who, action::kAdminSignIn, jid, grant ? grant->tenant : "", AuditResult::kFailure,
                 failure);
     recordLogin(c, host, user, false, credential, reason);
-    if (throttle && throttle->lockLeft(c.req.peer, accountKey, &consoleLock).count() > 0 &&
+    if (throttle && throttle->lockLeft(source, accountKey, &consoleLock).count() > 0 &&
         deps.hooks.alert) {
       // This failure locked the account or the address for the console.
       deps.hooks.alert("admin-sign-in-failures", grant ? grant->tenant : "",

@@ -16,6 +16,12 @@ std::string ConnectionLimiter::addressKey(const boost::asio::ip::address& a) {
   return a.to_string();
 }
 
+std::string ConnectionLimiter::addressKey(const std::string& text) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(text, ec);
+  return ec ? text : addressKey(a);
+}
+
 ConnectionLimiter::Verdict ConnectionLimiter::admit(const std::string& key, Ticket& ticket) {
   std::lock_guard lock(mu_);
   if (count_.load(std::memory_order_relaxed) >= total_) {

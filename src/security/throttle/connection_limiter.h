@@ -41,6 +41,8 @@ class ConnectionLimiter {
 
   // The key connections are counted under: the address itself, or its /64 for IPv6.
   static std::string addressKey(const boost::asio::ip::address& a);
+  // The same for an address in text (HTTP peers); text that is no address is its own key.
+  static std::string addressKey(const std::string& text);
 
   // On kAdmitted the ticket is held; otherwise it is empty.
   Verdict admit(const std::string& key, Ticket& ticket);

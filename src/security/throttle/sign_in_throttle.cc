@@ -173,7 +173,8 @@ std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::stri
         }
         LockEvent ev;
         ev.key = k.name;
-        ev.scope = strict != nullptr ? strict->scope : std::string();
+        // The tenant's spraying count is everyone's: its alert is never left to the console.
+        ev.scope = strict != nullptr && k.kind != Key::Kind::kTenant ? strict->scope : std::string();
         ev.source = k.kind == Key::Kind::kAccount || k.kind == Key::Kind::kTenant ? "" : address;
         if (k.kind != Key::Kind::kAddress && k.kind != Key::Kind::kScopedAddress) {
           const std::string jid = account.substr(2);
@@ -196,7 +197,8 @@ std::optional<SignInThrottle::TimePoint> SignInThrottle::checked(const std::stri
         if (strict != nullptr && k.kind != Key::Kind::kAddress) {
           threshold = k.kind == Key::Kind::kScopedAddress ? strict->threshold
                                                           : std::min(threshold, strict->threshold);
-          lockFor = strict->lockFor;
+          lockFor = k.kind == Key::Kind::kScopedAddress ? strict->lockFor
+                                                        : std::max(tenant.lockFor, strict->lockFor);
         }
         if (e.failures < threshold) {
           continue;

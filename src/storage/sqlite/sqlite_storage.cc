@@ -128,6 +128,11 @@ ALTER TABLE account_state ADD COLUMN security_questions TEXT NOT NULL DEFAULT ''
     R"sql(
 ALTER TABLE account_state ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // FAST tokens are now derived from a seed with the server's FAST key: rows written before
+    // hold raw tokens that no longer sign in; their clients sign in again and get new ones.
+    R"sql(
+DELETE FROM devices WHERE kind = 'fast';
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the
