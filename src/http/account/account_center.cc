@@ -96,6 +96,32 @@ std::string throttleSource(const std::string& peer) {
   return security::throttle::ConnectionLimiter::addressKey(peer);
 }
 
+// The answer to a second-factor step: a code (TOTP or recovery) or a passkey assertion, never
+// both; nullopt with `problem` set otherwise.
+struct FactorAnswer {
+  std::string code;
+  const json::object* passkey = nullptr;  // points into the request body
+};
+std::optional<FactorAnswer> readFactorAnswer(const json::object& body, std::string& problem) {
+  admin::Fields f{body};
+  f.rejectUnknown({"code", "passkey"});
+  FactorAnswer a;
+  a.code = f.str("code", false, 64);
+  const auto pk = body.find("passkey");
+  if (f.problem.empty() && a.code.empty() == (pk == body.end())) {
+    f.problem = "give either \"code\" or \"passkey\"";
+  }
+  if (f.problem.empty() && pk != body.end() && !pk->value().is_object()) {
+    f.problem = "\"passkey\" must be an object";
+  }
+  if (!f.problem.empty()) {
+    problem = f.problem;
+    return std::nullopt;
+  }
+  if (pk != body.end()) a.passkey = &pk->value().as_object();
+  return a;
+}
+
 }  // namespace
 
 struct AccountCenter::Impl {
@@ -489,14 +515,9 @@ json::object AccountCenter::Impl::sessionJson(const AdminSession& s) {
 void AccountCenter::Impl::recordLogin(const Call& c, const std::string& user, bool ok,
                                       std::string credential, std::string reason) {
   if (!deps.recordLogin) return;
-  storage::LoginRecord r;
-  r.timeMs = nowMs();
+  storage::LoginRecord r = admin::httpLoginRecord(c.req, "web");
   r.host = c.host;
   r.user = user;
-  r.protocol = "web";
-  r.source = c.req.peer;
-  r.port = c.req.peerPort;
-  r.client = c.req.userAgent.substr(0, 200);
   r.credential = std::move(credential);
   r.success = ok;
   r.reason = std::move(reason);
@@ -585,19 +606,12 @@ Response AccountCenter::Impl::signIn(Call& c) {
 }
 
 Response AccountCenter::Impl::secondFactor(Call& c) {
-  Fields f{c.body};
-  f.rejectUnknown({"code", "passkey"});
-  const std::string code = f.str("code", false, 64);
-  const auto pk = c.body.find("passkey");
-  if (f.problem.empty() && code.empty() == (pk == c.body.end())) {
-    f.problem = "give either \"code\" or \"passkey\"";
+  std::string problem;
+  const auto answer = readFactorAnswer(c.body, problem);
+  if (!answer) {
+    return problemOf(422, "invalid-input", "Invalid input", problem);
   }
-  if (f.problem.empty() && pk != c.body.end() && !pk->value().is_object()) {
-    f.problem = "\"passkey\" must be an object";
-  }
-  if (!f.problem.empty()) {
-    return problemOf(422, "invalid-input", "Invalid input", f.problem);
-  }
+  const std::string& code = answer->code;
   auto sec = db->admin().adminSecurity(c.host, c.user);
   if (!sec.isOk()) {
     return fromStatus(sec.status());
@@ -605,8 +619,8 @@ Response AccountCenter::Impl::secondFactor(Call& c) {
   auto updated = sec.value().value_or(storage::AdminSecurity{});
   auto used = mfa::FactorUsed::kNone;
   std::string passkeyProblem;
-  if (pk != c.body.end()) {
-    passkeyProblem = checkAssertion(c, pk->value().as_object());
+  if (answer->passkey != nullptr) {
+    passkeyProblem = checkAssertion(c, *answer->passkey);
     used = passkeyProblem.empty() ? mfa::FactorUsed::kPasskey : mfa::FactorUsed::kNone;
   } else {
     used = mfa::checkSecondFactor(updated, code, nowMs() / 1000);
@@ -614,9 +628,9 @@ Response AccountCenter::Impl::secondFactor(Call& c) {
   const std::string accountKey = SignInThrottle::accountKey(c.host, c.user);
   if (used == mfa::FactorUsed::kNone) {
     // A wrong code counts as a wrong guess for the account, like a wrong password.
-    auto due = deps.throttle.checked(throttleSource(c.req.peer), accountKey, SignInThrottle::Verdict::kWrong,
-                                     core::sasl::secretFingerprint(deps.fingerprintKey,
-                                                                   c.jid, code));
+    auto due = deps.throttle.checked(
+        throttleSource(c.req.peer), accountKey, SignInThrottle::Verdict::kWrong,
+        core::sasl::secretFingerprint(deps.fingerprintKey, c.jid, code));
     if (due) c.due = *due;
     unsigned tries = 0;
     sessions.update(c.sessionId, [&](AdminSession& s) { tries = ++s.secondFactorFailures; });
@@ -1496,7 +1510,8 @@ Response AccountCenter::Impl::resetCode(Call& c) {
   if (auto* problem = std::get_if<Response>(&found)) return *problem;
   Reset& r = *std::get<Reset*>(found);
   // Spent after 5 tries, for every name alike: no more hashing work for a flood of guesses.
-  if (r.attempts >= kCodeAttempts || !deps.throttle.admits(throttleSource(c.req.peer), std::string())) {
+  if (r.attempts >= kCodeAttempts ||
+      !deps.throttle.admits(throttleSource(c.req.peer), std::string())) {
     return problemOf(422, "wrong-code", "Invalid input",
                      "wrong or expired code (ask for a new one after 5 tries or 5 minutes)");
   }
@@ -1570,19 +1585,12 @@ Response AccountCenter::Impl::resetQuestions(Call& c) {
 }
 
 Response AccountCenter::Impl::resetSecondFactor(Call& c) {
-  Fields f{c.body};
-  f.rejectUnknown({"code", "passkey"});
-  const std::string code = f.str("code", false, 64);
-  const auto pk = c.body.find("passkey");
-  if (f.problem.empty() && code.empty() == (pk == c.body.end())) {
-    f.problem = "give either \"code\" or \"passkey\"";
+  std::string problem;
+  const auto answer = readFactorAnswer(c.body, problem);
+  if (!answer) {
+    return problemOf(422, "invalid-input", "Invalid input", problem);
   }
-  if (f.problem.empty() && pk != c.body.end() && !pk->value().is_object()) {
-    f.problem = "\"passkey\" must be an object";
-  }
-  if (!f.problem.empty()) {
-    return problemOf(422, "invalid-input", "Invalid input", f.problem);
-  }
+  const std::string& code = answer->code;
   auto found = liveReset(c, ResetStep::kSecondFactor);
   if (auto* problem = std::get_if<Response>(&found)) return *problem;
   Reset& r = *std::get<Reset*>(found);
@@ -1592,9 +1600,9 @@ Response AccountCenter::Impl::resetSecondFactor(Call& c) {
   }
   bool right = false;
   std::string why = "wrong or already used code";
-  if (pk != c.body.end()) {
+  if (answer->passkey != nullptr) {
     const std::string challenge = std::exchange(r.challenge, std::string());
-    why = verifyPasskey(c.req, r.host, r.user, challenge, pk->value().as_object());
+    why = verifyPasskey(c.req, r.host, r.user, challenge, *answer->passkey);
     right = why.empty();
     if (!right) why = "the passkey was not accepted: " + why;
   } else {

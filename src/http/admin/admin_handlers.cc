@@ -60,14 +60,9 @@ json::array proofJson(const std::vector<security::audit::Hash>& proof) {
 void AdminApi::Impl::recordLogin(const Call& c, const std::string& host, const std::string& user,
                                  bool ok, std::string credential, std::string reason) {
   if (!deps.recordLogin) return;
-  storage::LoginRecord r;
-  r.timeMs = nowMs();
+  storage::LoginRecord r = httpLoginRecord(c.req, "admin");
   r.host = host;
   r.user = user;
-  r.protocol = "admin";
-  r.source = c.req.peer;
-  r.port = c.req.peerPort;
-  r.client = c.req.userAgent.substr(0, 200);
   r.credential = std::move(credential);
   r.success = ok;
   r.reason = std::move(reason);

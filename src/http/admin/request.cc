@@ -2,8 +2,21 @@
 #include "http/json_api.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace rampart::http::admin {
+
+storage::LoginRecord httpLoginRecord(const Request& req, std::string protocol) {
+  storage::LoginRecord r;
+  r.timeMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  r.protocol = std::move(protocol);
+  r.source = req.peer;
+  r.port = req.peerPort;
+  r.client = req.userAgent.substr(0, 200);
+  return r;
+}
 
 namespace json = boost::json;
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "rampart/http/router.h"
+#include "rampart/storage/account_security_store.h"
 
 #include <cstdint>
 #include <initializer_list>
@@ -18,6 +19,11 @@
 namespace rampart::http::admin {
 
 std::string percentDecode(std::string_view s, bool plusIsSpace);
+
+// A login record of a sign-in attempt over HTTPS (`protocol` "web" or "admin") with what the
+// request tells: the time, the client's address and port, its User-Agent. The caller fills in
+// the account, the credential and the outcome.
+storage::LoginRecord httpLoginRecord(const Request& req, std::string protocol);
 std::map<std::string, std::string> parseQuery(std::string_view q);
 std::vector<std::string_view> segments(std::string_view path);
 // Whether `path` fits the route template `templ` ("/users/{jid}/devices"): each "{name}" takes
