@@ -27,23 +27,33 @@ function useAction(onDone: () => void) {
   return { error, busy, run };
 }
 
+// The reason a freeze or unfreeze records: required, checked before anything is sent.
+function useReason() {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const given = () => {
+    setError(reason.trim() ? null : t('users.reasonMissing'));
+    return Boolean(reason.trim());
+  };
+  const field = (
+    <TextField label={t('users.reason')} name="reason" required maxLength={500}
+               value={reason} onValue={setReason} error={error} />
+  );
+  return { reason: reason.trim(), given, field };
+}
+
 export function FreezeDialog({ user, onClose, onDone }: Props) {
   const [mode, setMode] = useState<'lock' | 'suspend'>('lock');
   const [until, setUntil] = useState('');
-  const [reason, setReason] = useState('');
-  const [reasonError, setReasonError] = useState<string | null>(null);
+  const { reason, given, field } = useReason();
   const { error, busy, run } = useAction(onDone);
   const formId = 'freeze-form';
   const submit = (e: Event) => {
     e.preventDefault();
-    if (!reason.trim()) {
-      setReasonError(t('users.reasonMissing'));
-      return;
-    }
-    setReasonError(null);
+    if (!given()) return;
     void run(async () => {
       await post(`/api/v1/users/${seg(user.jid)}/freeze`, {
-        mode, reason: reason.trim(), until: until ? new Date(until).toISOString() : null,
+        mode, reason, until: until ? new Date(until).toISOString() : null,
       });
       toast(t(mode === 'lock' ? 'users.locked' : 'users.suspended', { jid: user.jid }));
     });
@@ -62,27 +72,21 @@ export function FreezeDialog({ user, onClose, onDone }: Props) {
                                { value: 'suspend', label: t('users.modeSuspend') }]} />
         <TextField label={t('users.freezeUntil')} hint={t('users.freezeUntilHint')} name="until"
                    type="datetime-local" value={until} onValue={setUntil} />
-        <TextField label={t('users.reason')} name="reason" required maxLength={500}
-                   value={reason} onValue={setReason} error={reasonError} />
+        {field}
       </form>
     </Dialog>
   );
 }
 
 export function UnfreezeDialog({ user, onClose, onDone }: Props) {
-  const [reason, setReason] = useState('');
-  const [reasonError, setReasonError] = useState<string | null>(null);
+  const { reason, given, field } = useReason();
   const { error, busy, run } = useAction(onDone);
   const formId = 'unfreeze-form';
   const submit = (e: Event) => {
     e.preventDefault();
-    if (!reason.trim()) {
-      setReasonError(t('users.reasonMissing'));
-      return;
-    }
-    setReasonError(null);
+    if (!given()) return;
     void run(async () => {
-      await post(`/api/v1/users/${seg(user.jid)}/unfreeze`, { reason: reason.trim() });
+      await post(`/api/v1/users/${seg(user.jid)}/unfreeze`, { reason });
       toast(t('users.unfrozen', { jid: user.jid }));
     });
   };
@@ -98,8 +102,7 @@ export function UnfreezeDialog({ user, onClose, onDone }: Props) {
           until: f.until ? formatDateTime(f.until) : t('users.untilUnfrozen'), reason: f.reason })}</p>
       )}
       <form id={formId} class="form" onSubmit={submit} noValidate>
-        <TextField label={t('users.reason')} name="reason" required maxLength={500}
-                   value={reason} onValue={setReason} error={reasonError} />
+        {field}
       </form>
     </Dialog>
   );
