@@ -192,7 +192,7 @@ int roleCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops) {
     return usage("role grant JID ROLE [--tenant HOST] | role revoke JID ROLE | role list");
   }
   if (!security::parseRole(cmd[3])) {
-    return usage("ROLE must be sysadmin, secadmin or auditor, not " + cmd[3]);
+    return usage("ROLE must be sysadmin, secadmin, auditor or reviewer, not " + cmd[3]);
   }
   if (cmd[1] == "grant") {
     auto g = ops.grantRole(who, cmd[2], cmd[3], tenant);

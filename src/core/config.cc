@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "rampart/core/jid.h"
+#include "rampart/security/masker.h"
 
 namespace rampart::core {
 namespace {
@@ -61,6 +62,21 @@ void readListener(const toml::table& t, const std::string& name, ListenerConfig&
   }
 }
 
+std::vector<std::string> stringList(const toml::node& v, const std::string& key) {
+  const auto* arr = v.as_array();
+  if (arr == nullptr) {
+    throw ConfigError(key + " must be an array of strings (" + where(v) + ")");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    out.push_back(need<std::string>(item, key));
+    if (out.back().empty() || out.back().size() > 1024) {
+      throw ConfigError(key + ": every entry must be 1-1024 bytes (" + where(item) + ")");
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> cidrArray(const toml::node& v, const std::string& key) {
   const auto* arr = v.as_array();
   if (arr == nullptr) {
@@ -102,8 +118,9 @@ void readAdmin(const toml::table& t, Config& c) {
       }
       for (auto&& [role, rv] : *roles) {
         const std::string name(role.str());
-        if (name != "sysadmin" && name != "secadmin" && name != "auditor") {
-          throw ConfigError("admin.roles." + name + ": the roles are sysadmin, secadmin and auditor");
+        if (name != "sysadmin" && name != "secadmin" && name != "auditor" && name != "reviewer") {
+          throw ConfigError("admin.roles." + name +
+                            ": the roles are sysadmin, secadmin, auditor and reviewer");
         }
         const auto* rt = rv.as_table();
         if (rt == nullptr) {
@@ -151,6 +168,66 @@ void readModules(const toml::table& t, const std::string& prefix,
       } else {
         throw ConfigError(where_ + "." + key + " must be a boolean, integer or string");
       }
+    }
+  }
+}
+
+std::string contentAction(const toml::node& v, const std::string& key) {
+  std::string a = need<std::string>(v, key);
+  if (a != "allow" && a != "mask" && a != "warn" && a != "block" && a != "quarantine" &&
+      a != "off") {
+    throw ConfigError(key + " must be \"allow\", \"mask\", \"warn\", \"block\", "
+                      "\"quarantine\" or \"off\", not \"" + a + "\" (" + where(v) + ")");
+  }
+  return a;
+}
+
+void readContentSecurity(const toml::table& t, const std::string& prefix,
+                         ContentSecurityOptions& o) {
+  for (auto&& [k, v] : t) {
+    const std::string key = prefix + "." + std::string(k.str());
+    if (k == "enabled") {
+      o.enabled = need<bool>(v, key);
+    } else if (k == "e2ee") {
+      o.e2ee = need<std::string>(v, key);
+      if (*o.e2ee != "allow" && *o.e2ee != "internal" && *o.e2ee != "refuse") {
+        throw ConfigError(key + " must be \"allow\", \"internal\" or \"refuse\" (" +
+                          where(v) + ")");
+      }
+    } else if (k == "review_alert_minutes") {
+      o.reviewAlertMinutes = static_cast<std::uint32_t>(intIn(v, key, 1, 10080));
+    } else if (k == "evidence_days") {
+      o.evidenceDays = static_cast<std::uint32_t>(intIn(v, key, 1, 3650));
+    } else if ((k == "actions" || k == "context_actions") && v.is_table()) {
+      auto& into = k == "actions" ? o.actions : o.contextActions;
+      for (auto&& [rk, rv] : *v.as_table()) {
+        into[std::string(rk.str())] = contentAction(rv, key + "." + std::string(rk.str()));
+      }
+    } else if (k == "rules" && v.is_array_of_tables()) {
+      for (auto&& e : *v.as_array()) {
+        ContentRuleOptions r;
+        for (auto&& [rk, rv] : *e.as_table()) {
+          const std::string rkey = key + "." + std::string(rk.str());
+          if (rk == "name") {
+            r.name = need<std::string>(rv, rkey);
+          } else if (rk == "keywords") {
+            r.keywords = stringList(rv, rkey);
+          } else if (rk == "patterns") {
+            r.patterns = stringList(rv, rkey);
+          } else if (rk == "action") {
+            r.action = contentAction(rv, rkey);
+          } else {
+            throw ConfigError("unknown option " + rkey + " (" + where(rv) + ")");
+          }
+        }
+        if (r.name.empty() || r.name.size() > 64 || (r.keywords.empty() && r.patterns.empty())) {
+          throw ConfigError(key + ": every rule needs a name (1-64 bytes) and keywords or "
+                            "patterns (" + where(e) + ")");
+        }
+        o.rules.push_back(std::move(r));
+      }
+    } else {
+      throw ConfigError("unknown option " + key + " (" + where(v) + ")");
     }
   }
 }
@@ -215,7 +292,7 @@ void readAccountSecurity(const toml::table& t, const std::string& prefix,
       std::vector<std::string> roles;
       for (auto&& e : *arr) {
         const std::string name = need<std::string>(e, key);
-        if (name != "sysadmin" && name != "secadmin" && name != "auditor") {
+        if (name != "sysadmin" && name != "secadmin" && name != "auditor" && name != "reviewer") {
           throw ConfigError(key + ": unknown role \"" + name + "\" (" + where(e) + ")");
         }
         roles.push_back(name);
@@ -266,6 +343,29 @@ void AccountSecurityOptions::overrideWith(const AccountSecurityOptions& o) {
   take(resetQuestions, o.resetQuestions);
   take(smsGatewayUrl, o.smsGatewayUrl);
   take(smsGatewaySecret, o.smsGatewaySecret);
+}
+
+void ContentSecurityOptions::overrideWith(const ContentSecurityOptions& o) {
+  if (o.enabled) enabled = o.enabled;
+  if (o.e2ee) e2ee = o.e2ee;
+  if (o.reviewAlertMinutes) reviewAlertMinutes = o.reviewAlertMinutes;
+  if (o.evidenceDays) evidenceDays = o.evidenceDays;
+  for (const auto& [k, v] : o.actions) actions[k] = v;
+  for (const auto& [k, v] : o.contextActions) contextActions[k] = v;
+  for (const auto& r : o.rules) {
+    std::erase_if(rules, [&](const ContentRuleOptions& x) { return x.name == r.name; });
+    rules.push_back(r);
+  }
+}
+
+ContentSecurityOptions Config::contentSecurityFor(std::string_view host) const {
+  ContentSecurityOptions out = contentSecurity;
+  for (const auto& h : hosts) {
+    if (h.name == host) {
+      out.overrideWith(h.contentSecurity);
+    }
+  }
+  return out;
 }
 
 AccountSecurityOptions Config::accountSecurityFor(std::string_view host) const {
@@ -385,6 +485,8 @@ Config loadConfig(const std::string& path) {
             readModules(*v.as_table(), "hosts.modules", hc.modules);
           } else if (k == "account_security" && v.is_table()) {
             readAccountSecurity(*v.as_table(), "hosts.account_security", hc.accountSecurity);
+          } else if (k == "content_security" && v.is_table()) {
+            readContentSecurity(*v.as_table(), "hosts.content_security", hc.contentSecurity);
           } else {
             throw ConfigError("unknown option " + key + " (" + where(v) + ")");
           }
@@ -561,6 +663,19 @@ Config loadConfig(const std::string& path) {
         }
       }
       readAccountSecurity(rest, "account_security", c.accountSecurity);
+    } else if (sec == "content_security") {
+      readContentSecurity(*t, "content_security", c.contentSecurity);
+    } else if (sec == "masking") {
+      for (auto&& [k, v] : *t) {
+        const std::string key = "masking." + std::string(k.str());
+        const std::string rule = need<std::string>(v, key);
+        if (!security::parseDataType(k.str()) || !security::Masker::parseRule(rule)) {
+          throw ConfigError(key + " must name a data type (mobile, id_number, bank_card, email, "
+                            "name, passport, uscc, other) and be \"KEEP_START+KEEP_END\", e.g. "
+                            "\"3+4\" (" + where(v) + ")");
+        }
+        c.masking[std::string(k.str())] = rule;
+      }
     } else if (sec == "alerts") {
       for (auto&& [k, v] : *t) {
         const std::string key = "alerts." + std::string(k.str());

@@ -63,6 +63,28 @@ struct AccountSecurityOptions {
   void overrideWith(const AccountSecurityOptions& o);
 };
 
+// Content security ([content_security], and per tenant [hosts.content_security] over it): the
+// DLP detectors' and custom rules' actions, the tenant's rules, end-to-end encryption policy and
+// the review queue. Actions are "allow", "mask", "warn", "block", "quarantine" or "off".
+struct ContentRuleOptions {
+  std::string name;
+  std::vector<std::string> keywords;
+  std::vector<std::string> patterns;
+  std::string action = "warn";
+};
+struct ContentSecurityOptions {
+  std::optional<bool> enabled;
+  std::optional<std::string> e2ee;  // "allow", "internal" or "refuse"
+  std::map<std::string, std::string> actions;         // rule name -> action
+  std::map<std::string, std::string> contextActions;  // when context words make it certain
+  std::vector<ContentRuleOptions> rules;
+  std::optional<std::uint32_t> reviewAlertMinutes;  // alert when an item waits longer
+  std::optional<std::uint32_t> evidenceDays;        // rejected items kept as evidence
+  // A tenant's options over the server's: single values and actions replace, rules add (a
+  // tenant rule of the same name replaces the server's).
+  void overrideWith(const ContentSecurityOptions& o);
+};
+
 struct HostConfig {
   std::string name;
   std::string displayName;  // the tenant's name shown to people (web client); empty: the name
@@ -71,6 +93,7 @@ struct HostConfig {
   // Per-tenant module options ([hosts.modules.NAME]), over the server-wide [modules.NAME].
   std::map<std::string, ModuleOptions> modules;
   AccountSecurityOptions accountSecurity;
+  ContentSecurityOptions contentSecurity;
 };
 
 struct Config {
@@ -154,6 +177,9 @@ struct Config {
   AccountSecurityOptions accountSecurity;  // server-wide; tenants may override
   // A common-password list (one per line) refused by every profile; empty: none.
   std::string passwordBlocklist = "/usr/share/john/password.lst";
+  ContentSecurityOptions contentSecurity;  // server-wide; tenants may override
+  // [masking]: data type name -> "KEEP_START+KEEP_END" (security/masking).
+  std::map<std::string, std::string> masking;
   // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
   std::string geoipDatabase;
 
@@ -179,6 +205,8 @@ struct Config {
                                              const std::string& name) const;
   // The account security options of `host`: its own over the server-wide ones.
   AccountSecurityOptions accountSecurityFor(std::string_view host) const;
+  // The content security options of `host`: its own over the server-wide ones.
+  ContentSecurityOptions contentSecurityFor(std::string_view host) const;
 };
 
 // Throws ConfigError with a message that says what to fix.

@@ -31,6 +31,7 @@ class ModuleHost::Context final : public ModuleContext {
   const std::string& dataDir() const override { return host_.config_.dataDir; }
   std::string httpsBaseUrl() const override { return host_.services_.httpsBase(); }
   security::AccountService* accountService() override { return host_.services_.accounts; }
+  security::ContentService* contentService() override { return host_.services_.content; }
   unsigned sessionFlag(std::string_view name) override {
     // One process-wide table: the same name means the same bit on every host.
     static std::mutex mu;

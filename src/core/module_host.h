@@ -23,6 +23,7 @@ class RouterImpl;
 struct HostServices {
   http::Router* http = nullptr;
   security::AccountService* accounts = nullptr;  // set before modules start
+  security::ContentService* content = nullptr;   // set before modules start
   void setHttpsBaseUrl(std::string url) {
     std::lock_guard lock(mu);
     httpsBaseUrl = std::move(url);

@@ -56,6 +56,9 @@
 #include "security/admin/admin_ops.h"
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
+#include "security/dlp/content_ops.h"
+#include "rampart/security/masker.h"
+#include "modules/content_security/content_security.h"
 #include "security/password/password_policy.h"
 #include "security/alerts/cert_watch.h"
 #include "security/audit/audit_log.h"
@@ -313,6 +316,28 @@ int run(int argc, char** argv) {
     }
   } selfService(adminOps);
   services.accounts = &selfService;
+  // Content security: the masking rules of [masking], the tenants' DLP rules (compiled once; a
+  // rule that does not compile stops start-up) and the quarantine behind them.
+  {
+    security::Masker masker;
+    for (const auto& [type, rule] : config.masking) {
+      masker.setRule(*security::parseDataType(type), *security::Masker::parseRule(rule));
+    }
+    security::Masker::configure(masker);
+  }
+  auto inspector = security::dlp::Inspector::build(config);
+  if (!inspector.isOk()) {
+    throw core::ConfigError(inspector.status().message());
+  }
+  // Set once the alert pipeline exists (below), before the first housekeeping runs.
+  std::function<void(std::string_view, const std::string&, const std::string&)> contentAlert;
+  security::dlp::ContentOps contentOps(
+      std::move(inspector).value(), config, *db, *auditLog,
+      [&contentAlert](std::string_view rule, std::string_view, const std::string& tenant,
+                      const std::string& summary) {
+        if (contentAlert) contentAlert(rule, tenant, summary);
+      });
+  services.content = &contentOps;
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;
   for (const auto& h : config.hosts) {
     auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, services,
@@ -325,6 +350,7 @@ int run(int argc, char** argv) {
     mh->load("private", std::make_unique<modules::privatexml::PrivateModule>(), true);
     mh->load("vcard", std::make_unique<modules::vcard::VcardModule>(), true);
     mh->load("blocking", std::make_unique<modules::blocking::BlockingModule>(), true);
+    mh->load("content_security", std::make_unique<modules::content::ContentModule>(), true);
     mh->load("carbons", std::make_unique<modules::carbons::CarbonsModule>(), true);
     mh->load("mam", std::make_unique<modules::mam::MamModule>(), true);
     mh->load("pep", std::make_unique<modules::pep::PepModule>(), true);
@@ -525,6 +551,7 @@ int run(int argc, char** argv) {
     const bool critical = rule.starts_with("audit-") || rule == "storage-errors";
     alerts.raise(rule, critical ? "critical" : "warning", tenant, summary);
   };
+  contentAlert = hooks.alert;
   // Sign-in anomalies: alerts, a message to the user, and (when configured) a freeze, made by
   // the same operations as an administrator's, as "rampartd".
   logins.setHooks(security::logins::RecorderHooks{

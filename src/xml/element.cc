@@ -113,6 +113,16 @@ std::vector<const Element*> Element::childElements() const {
   return out;
 }
 
+std::vector<Element*> Element::childElements() {
+  std::vector<Element*> out;
+  for (auto& n : children_) {
+    if (n.element) {
+      out.push_back(n.element.get());
+    }
+  }
+  return out;
+}
+
 std::string Element::text() const {
   std::string out;
   for (const auto& n : children_) {

@@ -58,6 +58,7 @@ class Element {
   // First child element whatever its name.
   const Element* firstChild() const;
   std::vector<const Element*> childElements() const;
+  std::vector<Element*> childElements();
   std::size_t childCount() const { return children_.size(); }
   // Concatenated direct text children.
   std::string text() const;

@@ -24,6 +24,7 @@
 
 namespace rampart::security {
 class AccountService;
+class ContentService;
 }  // namespace rampart::security
 
 namespace rampart::core {
@@ -121,6 +122,9 @@ class ModuleContext {
   // Account security for protocol modules (password changes under the tenant's policy); null
   // when the server runs without it. Its methods run on the storage thread only.
   virtual security::AccountService* accountService() = 0;
+  // Content security (DLP, quarantine, E2EE policy) for the message path; null when the server
+  // runs without it. See rampart/security/content_service.h for which methods run where.
+  virtual security::ContentService* contentService() = 0;
   // A per-session flag bit shared by name across modules and hosts (at most 32 names).
   virtual unsigned sessionFlag(std::string_view name) = 0;
   virtual void onIq(IqScope scope, IqType type, std::string_view ns, IqHandler handler) = 0;

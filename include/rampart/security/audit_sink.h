@@ -64,6 +64,17 @@ inline constexpr std::string_view kAuditExport = "audit.export";
 inline constexpr std::string_view kAuditVerify = "audit.verify";
 inline constexpr std::string_view kAuditPrune = "audit.prune";
 inline constexpr std::string_view kAlertAcknowledge = "alert.acknowledge";
+// Content security: decisions on the message path (actor: the sender) ...
+inline constexpr std::string_view kContentBlock = "content.block";
+inline constexpr std::string_view kContentWarn = "content.warn";
+inline constexpr std::string_view kContentOverride = "content.override";
+inline constexpr std::string_view kContentQuarantine = "content.quarantine";
+inline constexpr std::string_view kContentE2eeRefused = "content.e2ee_refused";
+inline constexpr std::string_view kContentReport = "content.report";
+// ... and the reviewers' work on held messages.
+inline constexpr std::string_view kQuarantineView = "quarantine.view";
+inline constexpr std::string_view kQuarantineApprove = "quarantine.approve";
+inline constexpr std::string_view kQuarantineReject = "quarantine.reject";
 }  // namespace audit_action
 
 enum class AuditResult { kSuccess, kFailure, kDenied };

@@ -12,8 +12,11 @@
 
 namespace rampart::security {
 
-enum class Role { kSysadmin, kSecadmin, kAuditor };
-inline constexpr Role kAllRoles[] = {Role::kSysadmin, Role::kSecadmin, Role::kAuditor};
+// kReviewer (content reviewer) is not an administrator: it sees only the review queue of
+// held messages, and decides on them.
+enum class Role { kSysadmin, kSecadmin, kAuditor, kReviewer };
+inline constexpr Role kAllRoles[] = {Role::kSysadmin, Role::kSecadmin, Role::kAuditor,
+                                     Role::kReviewer};
 std::string_view roleName(Role r);
 std::optional<Role> parseRole(std::string_view name);
 
@@ -38,9 +41,11 @@ enum class Permission {
   kDeviceWrite,     // create and revoke an account's device credentials
   kLoginRead,       // read login records
   kLockRead,        // see sign-in locks
-  kLockClear,       // clear sign-in locks (keep last: kLastPermission)
+  kLockClear,       // clear sign-in locks
+  kQuarantineRead,  // list held messages and read them (each read audited)
+  kQuarantineDecide,  // approve or reject held messages (keep last: kLastPermission)
 };
-inline constexpr Permission kLastPermission = Permission::kLockClear;
+inline constexpr Permission kLastPermission = Permission::kQuarantineDecide;
 
 struct PermissionInfo {
   Permission permission;

@@ -14,6 +14,7 @@
 #include "rampart/storage/account_security_store.h"
 #include "rampart/storage/admin_store.h"
 #include "rampart/storage/alert_store.h"
+#include "rampart/storage/content_store.h"
 
 namespace rampart::storage {
 
@@ -179,6 +180,7 @@ class Storage {
   virtual AdminStore& admin() = 0;
   virtual AlertStore& alerts() = 0;
   virtual AccountSecurityStore& accountSecurity() = 0;
+  virtual ContentStore& content() = 0;
 };
 
 }  // namespace rampart::storage

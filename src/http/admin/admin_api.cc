@@ -127,7 +127,7 @@ void AdminApi::Impl::define() {
      &Impl::roles);
   op("POST", "/api/v1/roles", "role.grant", "Grant an administrator role", P::kRoleWrite,
      &Impl::grant,
-     R"({"type":"object","required":["jid","role"],"additionalProperties":false,"properties":{"jid":{"type":"string"},"role":{"enum":["sysadmin","secadmin","auditor"]},"tenant":{"type":["string","null"]}}})");
+     R"({"type":"object","required":["jid","role"],"additionalProperties":false,"properties":{"jid":{"type":"string"},"role":{"enum":["sysadmin","secadmin","auditor","reviewer"]},"tenant":{"type":["string","null"]}}})");
   op("DELETE", "/api/v1/roles/{jid}/{role}", "role.revoke", "Revoke an administrator role",
      P::kRoleWrite, &Impl::revoke);
   op("GET", "/api/v1/tokens", "token.list",

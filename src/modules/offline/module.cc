@@ -92,13 +92,35 @@ bool OfflineModule::onMessage(core::StanzaEvent& ev) {
 }
 
 bool OfflineModule::onIncoming(core::StanzaEvent& ev) {
-  // Almost always no delivery is running: no lock (and no work) on the message path then.
-  if (deliveries_.load(std::memory_order_relaxed) == 0) {
-    return false;
-  }
   const std::string_view type = ev.stanza.attrOr("type", "normal");
   auto to = core::Jid::parse(ev.stanza.attrOr("to"));
   if ((type != "chat" && type != "normal") || !to) {
+    return false;
+  }
+  const auto sessions = ctx_->router().sessionsOf(to->bare());
+  if (sessions.empty()) {
+    return false;  // the router stores it
+  }
+  bool anyAvailable = false;
+  bool bound = false;
+  for (const auto& s : sessions) {
+    anyAvailable = anyAvailable || s->available();
+    bound = bound || (!s->detached() && (to->isBare() || s->jid() == *to));
+  }
+  if (!anyAvailable) {
+    if (to->isFull() && bound) {
+      return false;  // addressed to that very resource: the router hands it over
+    }
+    // A resource that is bound but not yet available may send its initial presence, and so
+    // start the delivery of stored messages and become available, between this check and the
+    // router's decision; stored now, the message keeps its place behind the stored ones and
+    // the store's completion delivers it if the account became available meanwhile.
+    return bound ? onMessage(ev) : false;
+  }
+  // Some resource is available: its initial presence registered any delivery of stored
+  // messages before it became available, so the counter read now is current. Almost always
+  // none is running: no lock (and no work) on the message path then.
+  if (deliveries_.load() == 0) {
     return false;
   }
   std::string full;
@@ -115,7 +137,7 @@ bool OfflineModule::onIncoming(core::StanzaEvent& ev) {
   }
   // Only while that session is the account's one available resource; otherwise the usual
   // delivery rules (and carbons) apply.
-  for (const auto& s : ctx_->router().sessionsOf(to->bare())) {
+  for (const auto& s : sessions) {
     if (s->available() && s->jid().str() != full) {
       return false;
     }
@@ -154,7 +176,7 @@ void OfflineModule::finishBatch(const core::Jid& full) {
     }
     if (!it->second.again) {
       inFlight_.erase(it);
-      deliveries_.fetch_sub(1, std::memory_order_relaxed);
+      deliveries_.fetch_sub(1);
       return;
     }
     // Still this delivery (no gap in which a live message could overtake): once more.
@@ -174,7 +196,7 @@ void OfflineModule::deliverBatch(const core::Jid& full) {
       it->second.again = true;
       return;
     }
-    deliveries_.fetch_add(1, std::memory_order_relaxed);
+    deliveries_.fetch_add(1);
   }
   fetchBatch(full);
 }

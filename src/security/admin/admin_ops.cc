@@ -166,7 +166,7 @@ core::Result<storage::RoleGrant> AdminOps::grantRole(const Actor& who, const std
   if (!account) {
     problem = "not an account JID (user@host): " + jid;
   } else if (!role) {
-    problem = "no such role: " + roleText + " (sysadmin, secadmin or auditor)";
+    problem = "no such role: " + roleText + " (sysadmin, secadmin, auditor or reviewer)";
   } else if (!tenant.empty() && !servedTenant(tenant)) {
     problem = "no such tenant: " + tenant;
   } else if (!tenant.empty() && account->host != tenant) {
@@ -680,7 +680,7 @@ core::Result<std::vector<BootstrapAccount>> AdminOps::bootstrap(const std::strin
     return out;
   }
   const Actor system{"rampartd", std::nullopt, "local", "first start", {}};
-  for (Role r : kAllRoles) {
+  for (Role r : {Role::kSysadmin, Role::kSecadmin, Role::kAuditor}) {
     const std::string jid = std::string(roleName(r)) + "@" + host;
     // A random password can still look systematic to cracklib (runs like "bcd"): draw again
     // until the tenant's policy accepts it.

@@ -126,6 +126,21 @@ class AdminOps {
   core::Result<std::vector<storage::SignInLock>> listLocks(const Actor& who);
   core::Result<std::size_t> clearLocks(const Actor& who, const std::string& jid);
 
+  // The review queue of held messages (quarantine_ops.cc). A tenant-scoped reviewer sees its
+  // tenant's only; `filter.tenant` empty means every tenant the caller may see. The list holds
+  // no message text; viewItem() returns it and is audited (quarantine.view).
+  core::Result<std::vector<storage::QuarantineItem>> listQuarantine(const Actor& who,
+                                                                    storage::QuarantineFilter f);
+  core::Result<storage::QuarantineCounts> quarantineCounts(const Actor& who,
+                                                           const std::string& tenant);
+  core::Result<storage::QuarantineItem> viewQuarantine(const Actor& who, std::int64_t id);
+  // Approve (the message is delivered with its original time) or reject (kept as evidence;
+  // `reason`, required, is told to the sender). FailedPrecondition when already decided.
+  core::Status decideQuarantine(const Actor& who, std::int64_t id, bool approve,
+                                const std::string& reason);
+  // Called after a reviewer's decision: rampartd carries it out (rampartctl signals it).
+  void setContentChanged(std::function<void()> hook) { contentChanged_ = std::move(hook); }
+
   // The tenants' password policy, applied wherever a password is set (nullptr: length and
   // characters only). Must outlive this object.
   void setPasswordPolicy(const password::PasswordPolicy* policy) { policy_ = policy; }
@@ -185,6 +200,7 @@ class AdminOps {
   std::uint32_t scramIterations_;
   Clock now_;
   std::function<void(const std::string&, const std::string&)> accountChanged_;
+  std::function<void()> contentChanged_;
   const password::PasswordPolicy* policy_ = nullptr;
 };
 

@@ -16,6 +16,8 @@ std::string_view roleName(Role r) {
       return "secadmin";
     case Role::kAuditor:
       return "auditor";
+    case Role::kReviewer:
+      return "reviewer";
   }
   return "";
 }
@@ -31,7 +33,8 @@ std::optional<Role> parseRole(std::string_view name) {
 
 // The one role -> permission table. The system administrator runs the service and the
 // accounts; the security administrator owns policies, roles and forced logouts; the audit
-// administrator reads the audit trail and changes nothing. Nobody holds all three.
+// administrator reads the audit trail and changes nothing. Nobody holds all three. The content
+// reviewer is no administrator: it reads and decides on held messages, nothing else.
 const std::vector<PermissionInfo>& permissionTable() {
   static const std::vector<PermissionInfo> table = {
       {Permission::kServerStatus, "server.status", "health, connections, metrics",
@@ -49,7 +52,7 @@ const std::vector<PermissionInfo>& permissionTable() {
       {Permission::kRoleWrite, "role.write", "grant and revoke administrator roles",
        {R::kSecadmin}},
       {Permission::kTokenOwn, "token.own", "create, list and revoke one's own API tokens",
-       {R::kSysadmin, R::kSecadmin, R::kAuditor}},
+       {R::kSysadmin, R::kSecadmin, R::kAuditor, R::kReviewer}},
       {Permission::kTokenManage, "token.manage", "list and revoke any administrator's tokens",
        {R::kSecadmin}},
       {Permission::kAuditRead, "audit.read",
@@ -70,6 +73,10 @@ const std::vector<PermissionInfo>& permissionTable() {
        {R::kSecadmin, R::kAuditor}},
       {Permission::kLockRead, "lock.read", "see sign-in locks", {R::kSecadmin, R::kAuditor}},
       {Permission::kLockClear, "lock.clear", "clear sign-in locks", {R::kSecadmin}},
+      {Permission::kQuarantineRead, "quarantine.read",
+       "list messages held for review and read them (every read audited)", {R::kReviewer}},
+      {Permission::kQuarantineDecide, "quarantine.decide", "approve or reject held messages",
+       {R::kReviewer}},
   };
   return table;
 }

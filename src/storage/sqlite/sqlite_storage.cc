@@ -133,6 +133,16 @@ ALTER TABLE account_state ADD COLUMN second_factor_required INTEGER NOT NULL DEF
     R"sql(
 DELETE FROM devices WHERE kind = 'fast';
 )sql",
+    R"sql(
+CREATE TABLE quarantine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, sender TEXT NOT NULL,
+  recipient TEXT NOT NULL, stanza TEXT NOT NULL, rule TEXT NOT NULL, findings TEXT NOT NULL,
+  created INTEGER NOT NULL, status TEXT NOT NULL, decided_by TEXT NOT NULL,
+  decided INTEGER NOT NULL, reason TEXT NOT NULL, settled INTEGER NOT NULL,
+  report TEXT NOT NULL);
+CREATE INDEX quarantine_by_tenant ON quarantine (tenant, status, id);
+CREATE INDEX quarantine_unsettled ON quarantine (settled, status);
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the

@@ -28,6 +28,7 @@ class SqliteStorage final : public Storage,
                             ArchiveStore,
                             AdminStore,
                             AlertStore,
+                            ContentStore,
                             AccountSecurityStore {
  public:
   // Opens (creating if needed) and migrates the database.
@@ -43,6 +44,7 @@ class SqliteStorage final : public Storage,
   ArchiveStore& archive() override { return *this; }
   AdminStore& admin() override { return *this; }
   AlertStore& alerts() override { return *this; }
+  ContentStore& content() override { return *this; }
   AccountSecurityStore& accountSecurity() override { return *this; }
   // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
   void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
@@ -109,6 +111,19 @@ class SqliteStorage final : public Storage,
                                                      std::string_view user) override;
   Status putAdminSecurity(std::string_view host, std::string_view user,
                           const AdminSecurity& security) override;
+
+  // ContentStore (sqlite_content.cc)
+  Result<std::int64_t> addQuarantine(const QuarantineItem& item) override;
+  Result<std::vector<QuarantineItem>> listQuarantine(const QuarantineFilter& f) override;
+  Result<std::optional<QuarantineItem>> quarantineById(std::int64_t id) override;
+  Result<QuarantineCounts> quarantineCounts(std::string_view tenant) override;
+  Status decideQuarantine(std::int64_t id, std::string_view status, std::string_view by,
+                          std::int64_t atMs, std::string_view reason) override;
+  Result<std::vector<QuarantineItem>> unsettledQuarantine() override;
+  Status settleQuarantine(std::int64_t id) override;
+  Status reportQuarantine(std::int64_t id, std::string_view senderBare,
+                          std::string_view text) override;
+  Result<std::size_t> pruneQuarantine(std::string_view tenant, std::int64_t beforeMs) override;
 
   // AlertStore (sqlite_admin.cc)
   Result<std::int64_t> addAlert(const AlertRecord& alert) override;

@@ -1,0 +1,49 @@
+#pragma once
+// Content security on the message path: every message a local client sends is inspected by the
+// tenant's DLP rules before it is routed (1:1, group chat, room subjects, the file names and
+// URLs it carries), and the tenant's end-to-end encryption policy is applied. Actions: allow,
+// mask in delivery, warn (sendable with a justification), block, or hold for review. Approved
+// held messages are delivered with their original time; the sender hears of every outcome.
+// Hooks run on network threads; storage work goes to the storage pool.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rampart/core/module_context.h"
+#include "rampart/core/stanza.h"
+#include "rampart/security/content_service.h"
+
+namespace rampart::modules::content {
+
+inline constexpr std::string_view kNs = "urn:rampart:content:0";
+
+// The inspectable text of a message: bodies, subject, and the URLs and file names it carries.
+std::vector<security::ContentField> fieldsOf(const core::Element& message);
+// True when the message is end-to-end encrypted (OMEMO, OpenPGP for XMPP, legacy OpenPGP).
+bool encrypted(const core::Element& message);
+
+class ContentModule final : public core::Module {
+ public:
+  void start(core::ModuleContext& ctx) override;
+
+ private:
+  bool onMessage(core::StanzaEvent& ev);
+  // Stanza error to the sender naming the policy.
+  void refuse(const core::Element& message, core::ErrorType type, std::string_view element,
+              const std::string& rule, const std::string& text);
+  void hold(const core::Element& message, const security::ContentVerdict& verdict,
+            const std::string& sender);
+  void notice(const std::string& to, const std::string& body, core::Element extra);
+  void settle();
+  void onReport(const core::Element& iq, core::Session* origin);
+  void audit(security::ContentEvent event);
+
+  core::ModuleContext* ctx_ = nullptr;
+  security::ContentService* service_ = nullptr;
+  std::atomic<bool> settling_{false};
+  std::atomic<std::int64_t>* findings_ = nullptr;
+};
+
+}  // namespace rampart::modules::content

@@ -1,0 +1,347 @@
+#include <boost/json.hpp>
+
+#include "modules/content_security/content_security.h"
+#include "rampart/core/datetime.h"
+#include "rampart/core/random.h"
+#include "rampart/core/stanza.h"
+
+namespace rampart::modules::content {
+namespace {
+constexpr std::string_view kNsOob = "jabber:x:oob";
+constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+constexpr std::size_t kMaxJustification = 1000;
+
+bool isFileName(const core::Element& e) {
+  return e.name() == "name" && (e.ns() == "urn:xmpp:file:metadata:0" ||
+                                e.ns() == "urn:xmpp:jingle:apps:file-transfer:5");
+}
+
+// File names and URLs anywhere below an element (file sharing nests them a few levels deep).
+void collect(const core::Element& e, std::vector<security::ContentField>& out, int depth) {
+  if (depth > 6) {
+    return;
+  }
+  for (const core::Element* c : e.childElements()) {
+    if (isFileName(*c)) {
+      out.push_back({"file", c->text()});
+    } else if (c->name() == "url-data" && c->attr("target")) {
+      out.push_back({"url", std::string(c->attrOr("target"))});
+    } else if (c->is("url", kNsOob)) {
+      out.push_back({"url", c->text()});
+    } else if (c->ns() != core::kNsClient) {
+      collect(*c, out, depth + 1);
+    }
+  }
+}
+
+std::string findingsJson(const security::ContentVerdict& v) {
+  boost::json::array a;
+  for (const auto& f : v.findings) {
+    a.push_back(boost::json::object{{"field", f.field},
+                                    {"index", f.index},
+                                    {"rule", f.rule},
+                                    {"type", f.type},
+                                    {"begin", f.begin},
+                                    {"end", f.end},
+                                    {"confidence", f.confidence},
+                                    {"action", security::contentActionName(f.action)}});
+  }
+  return boost::json::serialize(a);
+}
+
+std::string stamp(std::int64_t ms) {
+  return core::formatDateTime(ms * 1000);
+}
+}  // namespace
+
+std::vector<security::ContentField> fieldsOf(const core::Element& message) {
+  std::vector<security::ContentField> out;
+  for (const core::Element* c : message.childElements()) {
+    if (c->is("body", core::kNsClient)) {
+      out.push_back({"body", c->text()});
+    }
+  }
+  for (const core::Element* c : message.childElements()) {
+    if (c->is("subject", core::kNsClient)) {
+      out.push_back({"subject", c->text()});
+    }
+  }
+  collect(message, out, 0);
+  return out;
+}
+
+bool encrypted(const core::Element& m) {
+  return m.child("encrypted", "eu.siacs.conversations.axolotl") != nullptr ||
+         m.child("encrypted", "urn:xmpp:omemo:2") != nullptr ||
+         m.child("openpgp", "urn:xmpp:openpgp:0") != nullptr ||
+         m.child("x", "jabber:x:encrypted") != nullptr;
+}
+
+void ContentModule::start(core::ModuleContext& ctx) {
+  ctx_ = &ctx;
+  service_ = ctx.contentService();
+  if (service_ == nullptr) {
+    return;
+  }
+  ctx.addFeature(kNs);
+  findings_ = &ctx.metrics().counter("rampart_content_findings_total", "",
+                                     "DLP findings in messages sent by local clients");
+  // After blocking (priority 100): a blocked contact's message is dropped without inspection.
+  ctx.hook(core::events::kStanzaFilter, 50,
+           [this](core::StanzaEvent& ev) { return onMessage(ev); });
+  ctx.onIq(core::IqScope::kHost, core::IqType::kSet, kNs,
+           [this](const core::Element& iq, core::Session* origin) { onReport(iq, origin); });
+  // Decisions taken by reviewers (admin API, console, rampartctl) are carried out here.
+  ctx.every(std::chrono::seconds(1), [this] { settle(); });
+  ctx.every(std::chrono::seconds(60), [this] {
+    const std::string host = ctx_->host();
+    ctx_->runStorage([svc = service_, host](storage::Storage&) { svc->housekeeping(host); });
+  });
+}
+
+bool ContentModule::onMessage(core::StanzaEvent& ev) {
+  // Only what a client of this host sends; each host's hook sees stanzas of both ends.
+  if (ev.origin == nullptr || ev.stanza.name() != "message" ||
+      ev.origin->jid().domain() != ctx_->host() || ev.stanza.attrOr("type") == "error") {
+    return false;
+  }
+  const security::ContentInspector& inspector = service_->inspector();
+  const std::string& host = ctx_->host();
+  const std::string sender = ev.origin->jid().str();
+  if (encrypted(ev.stanza)) {
+    const auto policy = inspector.e2ee(host);
+    if (policy == security::E2eePolicy::kAllow) {
+      return false;
+    }
+    auto to = core::Jid::parse(ev.stanza.attrOr("to"));
+    const bool internal = to && (to->domain() == host || to->domain().ends_with("." + host));
+    if (policy == security::E2eePolicy::kInternal && internal) {
+      return false;
+    }
+    const std::string text =
+        policy == security::E2eePolicy::kRefuse
+            ? "End-to-end encrypted messages are not allowed by the content policy of " + host
+            : "End-to-end encrypted messages are allowed only between users of " + host;
+    refuse(ev.stanza, core::ErrorType::kCancel, "e2ee-refused", "e2ee", text);
+    audit({host, sender, std::string(ev.stanza.attrOr("to")), "e2ee", "e2ee-refused", {}, {}});
+    return true;
+  }
+  if (!inspector.enabled(host)) {
+    return false;
+  }
+  auto fields = fieldsOf(ev.stanza);
+  if (fields.empty()) {
+    return false;
+  }
+  const security::ContentVerdict v = inspector.inspect(host, fields);
+  if (v.findings.empty()) {
+    return false;
+  }
+  findings_->fetch_add(static_cast<std::int64_t>(v.findings.size()), std::memory_order_relaxed);
+  const std::string to(ev.stanza.attrOr("to"));
+  std::vector<std::string> rules;
+  for (const auto& f : v.findings) {
+    if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) {
+      rules.push_back(f.rule);
+    }
+  }
+  auto applyMask = [&] {
+    // Field order: bodies first, then the subject (fieldsOf).
+    std::size_t index = 0;
+    for (const char* name : {"body", "subject"}) {
+      for (core::Element* c : ev.stanza.childElements()) {
+        if (!c->is(name, core::kNsClient)) {
+          continue;
+        }
+        const std::string masked = inspector.masked(fields[index].text, v.findings, index);
+        if (masked != fields[index].text) {
+          c->clearChildren();
+          c->addText(masked);
+        }
+        ++index;
+      }
+    }
+  };
+  switch (v.action) {
+    case security::ContentAction::kAllow:
+      return false;
+    case security::ContentAction::kMask:
+      applyMask();
+      return false;
+    case security::ContentAction::kWarn: {
+      const core::Element* j = ev.stanza.child("justification", kNs);
+      std::string why = j != nullptr ? j->text() : std::string();
+      if (!why.empty() && why.size() <= kMaxJustification) {
+        ev.stanza.removeChildren("justification", kNs);
+        applyMask();
+        audit({host, sender, to, v.rule, "override", why, rules});
+        return false;
+      }
+      refuse(ev.stanza, core::ErrorType::kModify, "warning", v.rule,
+             "The content policy (rule " + v.rule +
+                 ") advises against sending this; send it again with a justification to "
+                 "send it anyway");
+      audit({host, sender, to, v.rule, "warn", {}, rules});
+      return true;
+    }
+    case security::ContentAction::kBlock:
+      refuse(ev.stanza, core::ErrorType::kCancel, "blocked", v.rule,
+             "Blocked by the content policy (rule " + v.rule + ")");
+      audit({host, sender, to, v.rule, "block", {}, rules});
+      return true;
+    case security::ContentAction::kQuarantine:
+      hold(ev.stanza, v, sender);
+      return true;
+  }
+  return false;
+}
+
+void ContentModule::refuse(const core::Element& message, core::ErrorType type,
+                           std::string_view element, const std::string& rule,
+                           const std::string& text) {
+  core::Element reply = core::makeErrorReply(message, type, "policy-violation", text);
+  if (core::Element* e = reply.child("error", core::kNsClient)) {
+    e->addChild(std::string(element), std::string(kNs)).setAttr("rule", rule);
+  }
+  ctx_->router().route(std::move(reply));
+}
+
+void ContentModule::audit(security::ContentEvent event) {
+  ctx_->runStorage([svc = service_, event = std::move(event)](storage::Storage&) {
+    (void)svc->record(event);
+  });
+}
+
+void ContentModule::hold(const core::Element& message, const security::ContentVerdict& v,
+                         const std::string& sender) {
+  storage::QuarantineItem item;
+  item.tenant = ctx_->host();
+  item.sender = sender;
+  item.recipient = std::string(message.attrOr("to"));
+  core::Element copy = message;
+  copy.setAttr("from", sender);
+  item.stanza = copy.str();
+  item.rule = v.rule;
+  item.findings = findingsJson(v);
+  item.createdMs = core::nowMicros() / 1000;
+  const std::string messageId(message.attrOr("id"));
+  auto original = std::make_shared<core::Element>(message);
+  ctx_->query<core::Result<std::int64_t>>(
+      [svc = service_, item](storage::Storage&) { return svc->hold(item); },
+      [this, sender, messageId, recipient = item.recipient, rule = item.rule,
+       original](core::Result<std::int64_t> r) {
+        if (!r.isOk()) {
+          // Not held, so not sent: the sender must know.
+          ctx_->router().route(core::makeErrorReply(*original, core::ErrorType::kWait,
+                                                    "internal-server-error"));
+          return;
+        }
+        core::Element held("held", std::string(kNs));
+        held.setAttr("id", std::to_string(r.value())).setAttr("rule", rule);
+        if (!messageId.empty()) {
+          held.setAttr("message-id", messageId);
+        }
+        notice(sender,
+               "Your message to " + recipient + " is held for review by the content policy "
+               "(rule " + rule + ", reference " + std::to_string(r.value()) +
+               "). It will be delivered if a reviewer approves it.",
+               std::move(held));
+      });
+}
+
+void ContentModule::notice(const std::string& to, const std::string& body, core::Element extra) {
+  core::Element m("message", std::string(core::kNsClient));
+  m.setAttr("from", ctx_->host()).setAttr("to", to).setAttr("type", "normal");
+  m.setAttr("id", core::randomToken(9));
+  m.addChild("subject", std::string(core::kNsClient)).addText("Content policy");
+  m.addChild("body", std::string(core::kNsClient)).addText(body);
+  m.addChild(std::move(extra));
+  ctx_->router().route(std::move(m));
+}
+
+void ContentModule::settle() {
+  if (settling_.exchange(true)) {
+    return;
+  }
+  const std::string host = ctx_->host();
+  ctx_->query<core::Result<std::vector<storage::QuarantineItem>>>(
+      [svc = service_, host](storage::Storage&) { return svc->unsettled(host); },
+      [this](core::Result<std::vector<storage::QuarantineItem>> r) {
+        if (!r.isOk() || r.value().empty()) {
+          settling_ = false;
+          return;
+        }
+        std::vector<std::int64_t> done;
+        for (const auto& item : r.value()) {
+          const std::string id = std::to_string(item.id);
+          auto sender = core::Jid::parse(item.sender);
+          const std::string senderBare = sender ? sender->bareStr() : item.sender;
+          core::Element outcome(item.status, std::string(kNs));
+          outcome.setAttr("id", id);
+          if (item.status == "approved") {
+            auto message = core::parseElement(item.stanza);
+            if (message) {
+              // Delivered now with its original time (XEP-0203).
+              message->removeChildren("delay", std::string(kNsDelay));
+              message->addChild("delay", std::string(kNsDelay))
+                  .setAttr("from", ctx_->host())
+                  .setAttr("stamp", stamp(item.createdMs))
+                  .addText("Held for review");
+              ctx_->router().route(std::move(*message));
+            }
+            notice(senderBare,
+                   "Your message to " + item.recipient + " (reference " + id +
+                       ") was approved by a reviewer and delivered.",
+                   std::move(outcome));
+          } else {
+            outcome.setAttr("reason", item.reason);
+            notice(senderBare,
+                   "Your message to " + item.recipient + " (reference " + id +
+                       ") was rejected by a reviewer and not delivered. Reason: " + item.reason,
+                   std::move(outcome));
+          }
+          done.push_back(item.id);
+        }
+        ctx_->runStorage([this, svc = service_, done](storage::Storage&) {
+          for (auto id : done) {
+            (void)svc->settle(id);
+          }
+          settling_ = false;
+        });
+      });
+}
+
+void ContentModule::onReport(const core::Element& iq, core::Session* origin) {
+  const core::Element* report = iq.child("report", kNs);
+  if (origin == nullptr || report == nullptr) {
+    ctx_->router().route(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request"));
+    return;
+  }
+  char* end = nullptr;
+  const std::string idText(report->attrOr("id"));
+  const long long id = std::strtoll(idText.c_str(), &end, 10);
+  const std::string text = report->text();
+  if (idText.empty() || *end != 0 || id <= 0 || text.size() > kMaxJustification) {
+    ctx_->router().route(core::makeErrorReply(iq, core::ErrorType::kModify, "bad-request",
+                                              "report needs id='N' and at most 1000 bytes"));
+    return;
+  }
+  const std::string bare = origin->jid().bareStr();
+  auto request = std::make_shared<core::Element>(iq);
+  ctx_->query<core::Status>(
+      [svc = service_, id, bare, text](storage::Storage&) {
+        return svc->report(id, bare, text.empty() ? std::string("false positive") : text);
+      },
+      [this, request](core::Status st) {
+        if (st.isOk()) {
+          ctx_->router().route(core::makeIqResult(*request));
+        } else {
+          ctx_->router().route(core::makeErrorReply(
+              *request, core::ErrorType::kCancel,
+              st.code() == core::Status::Code::kNotFound ? "item-not-found"
+                                                       : "internal-server-error"));
+        }
+      });
+}
+
+}  // namespace rampart::modules::content

@@ -1,0 +1,50 @@
+#pragma once
+// The ContentService rampartd gives the content-security module: the inspector, and the
+// quarantine and audit records behind it. Its storage methods run on the storage thread only
+// (it holds that thread's Storage); inspector() from any thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "rampart/security/audit_sink.h"
+#include "rampart/security/content_service.h"
+#include "rampart/storage/stores.h"
+#include "security/dlp/inspector.h"
+
+namespace rampart::security::dlp {
+
+class ContentOps final : public ContentService {
+ public:
+  // Raises an alert: rule, severity, tenant, summary.
+  using Alert = std::function<void(std::string_view, std::string_view, const std::string&,
+                                   const std::string&)>;
+  ContentOps(std::unique_ptr<Inspector> inspector, const core::Config& config,
+             storage::Storage& storage, AuditSink& audit, Alert alert);
+
+  const ContentInspector& inspector() const override { return *inspector_; }
+  core::Result<std::int64_t> hold(const storage::QuarantineItem& item) override;
+  core::Status record(const ContentEvent& event) override;
+  core::Status report(std::int64_t id, const std::string& senderBare,
+                      const std::string& text) override;
+  core::Result<std::vector<storage::QuarantineItem>> unsettled(const std::string& tenant) override;
+  core::Status settle(std::int64_t id) override;
+  void housekeeping(const std::string& tenant) override;
+
+  static constexpr std::uint32_t kDefaultReviewAlertMinutes = 60;
+  static constexpr std::uint32_t kDefaultEvidenceDays = 180;
+
+ private:
+  core::Status audit(std::string_view action, const std::string& actor, const std::string& tenant,
+                     const std::string& object, std::string reason,
+                     std::vector<std::pair<std::string, std::string>> details);
+  std::unique_ptr<Inspector> inspector_;
+  const core::Config& config_;
+  storage::Storage& storage_;
+  AuditSink& audit_;
+  Alert alert_;
+};
+
+}  // namespace rampart::security::dlp
