@@ -21,6 +21,7 @@
 #include "rampart/core/jid.h"
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
+#include "security/dlp/inspector.h"
 #include "security/logins/login_json.h"
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
@@ -49,13 +50,18 @@ constexpr const char* kUsage =
     "  lock list [--json]        sign-in locks in force\n"
     "  lock clear JID            clear the account's sign-in locks\n"
     "  role grant JID ROLE [--tenant HOST]  make an account an administrator (ROLE: sysadmin,\n"
-    "                            secadmin or auditor; one role per account)\n"
+    "                            secadmin, auditor or reviewer; one role per account)\n"
     "  role revoke JID ROLE      take the role away (its API tokens end with it)\n"
     "  role list                 list the administrators\n"
     "  token create JID [--ttl SECONDS] [--label TEXT]  an admin API token for an administrator,\n"
     "                            bound to its role and tenant; prints only the token\n"
     "  token list                list API tokens (never the tokens themselves)\n"
     "  token revoke ID           revoke an API token\n"
+    "  dlp test HOST TEXT        the findings in TEXT and the action HOST's content policy\n"
+    "                            would take, as JSON (nothing is sent)\n"
+    "  quarantine list HOST [--status S] [--json]  messages held for review (no text)\n"
+    "  quarantine approve ID [--reason TEXT]  deliver a held message with its original time\n"
+    "  quarantine reject ID --reason TEXT     keep it as evidence; the sender is told why\n"
     "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
     "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
@@ -303,6 +309,98 @@ int loginLogCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops
   return 0;
 }
 
+int dlpCommand(const std::vector<std::string>& cmd, const core::Config& config) {
+  if (cmd.size() != 4 || cmd[1] != "test") return usage("dlp test HOST TEXT");
+  auto host = core::prepareDomainpart(cmd[2]);
+  if (!host) return usage("not a valid host name: " + cmd[2]);
+  auto inspector = security::dlp::Inspector::build(config);
+  if (!inspector.isOk()) {
+    std::cerr << "rampartctl: " << inspector.status().message() << "\n";
+    return 2;
+  }
+  const std::vector<security::ContentField> fields{{"body", cmd[3]}};
+  const auto v = inspector.value()->inspect(*host, fields);
+  boost::json::array findings;
+  for (const auto& f : v.findings) {
+    findings.push_back(boost::json::object{
+        {"rule", f.rule},
+        {"type", f.type},
+        {"match", cmd[3].substr(f.begin, f.end - f.begin)},
+        {"begin", f.begin},
+        {"end", f.end},
+        {"confidence", f.confidence},
+        {"action", security::contentActionName(f.action)}});
+  }
+  boost::json::object out{
+      {"host", *host},
+      {"enabled", inspector.value()->enabled(*host)},
+      {"action", security::contentActionName(v.action)},
+      {"rule", v.rule.empty() ? boost::json::value(nullptr) : boost::json::value(v.rule)},
+      {"findings", findings},
+      {"delivered_as", v.action == security::ContentAction::kMask
+                           ? boost::json::value(inspector.value()->masked(cmd[3], v.findings, 0))
+                       : v.action == security::ContentAction::kAllow
+                           ? boost::json::value(cmd[3])
+                           : boost::json::value(nullptr)}};
+  std::cout << boost::json::serialize(out) << "\n";
+  return 0;
+}
+
+int quarantineCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
+                      const core::Config& config) {
+  const bool json = std::erase(cmd, std::string("--json")) > 0;
+  const std::string reason = flag(cmd, "--reason");
+  const std::string status = flag(cmd, "--status");
+  if (cmd.size() == 3 && cmd[1] == "list" && reason.empty()) {
+    auto host = core::prepareDomainpart(cmd[2]);
+    if (!host) return usage("not a valid host name: " + cmd[2]);
+    storage::QuarantineFilter f;
+    f.tenant = *host;
+    f.status = status;
+    f.limit = 1000;
+    auto items = ops.listQuarantine(localActor(), f);
+    if (!items.isOk()) return failed(items.status());
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
+    for (const auto& q : items.value()) {
+      const std::string created = security::audit::formatUtcMillis(q.createdMs);
+      if (json) {
+        boost::json::object o{{"id", q.id},
+                              {"tenant", q.tenant},
+                              {"status", q.status},
+                              {"rule", q.rule},
+                              {"sender", q.sender},
+                              {"recipient", q.recipient},
+                              {"created", created},
+                              {"age_seconds", (now - q.createdMs) / 1000},
+                              {"decided_by", q.decidedBy},
+                              {"reason", q.reason},
+                              {"reported", !q.report.empty()}};
+        std::cout << boost::json::serialize(o) << "\n";
+      } else {
+        std::cout << q.id << " " << q.status << " " << created << " rule " << q.rule << " "
+                  << q.sender << " -> " << q.recipient << (q.report.empty() ? "" : " (reported)")
+                  << "\n";
+      }
+    }
+    return 0;
+  }
+  if (cmd.size() == 3 && (cmd[1] == "approve" || cmd[1] == "reject") && !json && status.empty()) {
+    char* end = nullptr;
+    const long long id = std::strtoll(cmd[2].c_str(), &end, 10);
+    if (*end != 0 || id <= 0) return usage("ID must be a held message's number");
+    if (cmd[1] == "reject" && reason.empty()) return usage("quarantine reject ID --reason TEXT");
+    if (auto st = ops.decideQuarantine(localActor(), id, cmd[1] == "approve", reason); !st.isOk()) {
+      return failed(st);
+    }
+    tellServer(config);
+    std::cout << "ok: held message " << id << (cmd[1] == "approve" ? " approved; rampartd "
+                 "delivers it" : " rejected; rampartd tells the sender") << "\n";
+    return 0;
+  }
+  return usage("quarantine list HOST [--status S] [--json] | quarantine approve ID [--reason "
+               "TEXT] | quarantine reject ID --reason TEXT");
+}
+
 int lockCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
                 const core::Config& config) {
   const bool json = std::erase(cmd, std::string("--json")) > 0;
@@ -433,6 +531,9 @@ int run(int argc, char** argv) {
     return usage("first give --config FILE or --data-dir DIR");
   }
   std::vector<std::string> cmd(a.begin() + 2, a.end());
+  if (cmd[0] == "dlp") {
+    return dlpCommand(cmd, config);
+  }
   if (cmd[0] == "status") {
     const long pid = pidFromFile(config);
     if (pid == 0 || kill(static_cast<pid_t>(pid), 0) != 0) {
@@ -477,6 +578,9 @@ int run(int argc, char** argv) {
   }
   if (cmd[0] == "lock") {
     return lockCommand(cmd, ops, config);
+  }
+  if (cmd[0] == "quarantine") {
+    return quarantineCommand(cmd, ops, config);
   }
   if (cmd[0] == "mfa") {
     if (cmd.size() != 3 || cmd[1] != "reset") return usage("mfa reset JID");

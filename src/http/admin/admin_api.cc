@@ -163,6 +163,21 @@ void AdminApi::Impl::define() {
      &Impl::alertList);
   op("POST", "/api/v1/alerts/{id}/acknowledge", "alert.acknowledge", "Acknowledge an alert",
      P::kAlertAcknowledge, &Impl::alertAcknowledge);
+  op("GET", "/api/v1/quarantine", "quarantine.list",
+     "Messages held for review, newest first, with the queue's counts (query: tenant, status, "
+     "rule, sender, cursor, limit); no message text",
+     P::kQuarantineRead, &Impl::quarantineList);
+  op("GET", "/api/v1/quarantine/{id}", "quarantine.view",
+     "A held message with its text and the matched spans (audited)", P::kQuarantineRead,
+     &Impl::quarantineItem);
+  op("POST", "/api/v1/quarantine/{id}/approve", "quarantine.approve",
+     "Approve a held message: delivered with its original time", P::kQuarantineDecide,
+     &Impl::quarantineApprove,
+     R"({"type":"object","additionalProperties":false,"properties":{"reason":{"type":"string","maxLength":500}}})");
+  op("POST", "/api/v1/quarantine/{id}/reject", "quarantine.reject",
+     "Reject a held message: not delivered, kept as evidence; the sender is told the reason",
+     P::kQuarantineDecide, &Impl::quarantineReject,
+     R"({"type":"object","required":["reason"],"additionalProperties":false,"properties":{"reason":{"type":"string","minLength":1,"maxLength":500}}})");
   // What a person does in the console, never an automaton with a token: signing out, changing
   // one's password, enrolling TOTP, and creating API tokens (after a sign-in with TOTP).
   for (auto& o : operations) {

@@ -180,6 +180,12 @@ struct AdminApi::Impl {
   Response logins(Call& c);
   Response locks(Call& c);
   Response clearLocks(Call& c);
+  // content_handlers.cc
+  Response quarantineList(Call& c);
+  Response quarantineItem(Call& c);
+  Response quarantineApprove(Call& c);
+  Response quarantineReject(Call& c);
+  Response quarantineDecide(Call& c, bool approve);
 
   // A tenant the caller names, checked against its scope.
   std::optional<Response> scope(Call& c, Permission p, const std::string& tenant,

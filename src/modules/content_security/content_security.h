@@ -19,11 +19,6 @@ namespace rampart::modules::content {
 
 inline constexpr std::string_view kNs = "urn:rampart:content:0";
 
-// The inspectable text of a message: bodies, subject, and the URLs and file names it carries.
-std::vector<security::ContentField> fieldsOf(const core::Element& message);
-// True when the message is end-to-end encrypted (OMEMO, OpenPGP for XMPP, legacy OpenPGP).
-bool encrypted(const core::Element& message);
-
 class ContentModule final : public core::Module {
  public:
   void start(core::ModuleContext& ctx) override;

@@ -4,35 +4,12 @@
 #include "rampart/core/datetime.h"
 #include "rampart/core/random.h"
 #include "rampart/core/stanza.h"
+#include "rampart/security/content_fields.h"
 
 namespace rampart::modules::content {
 namespace {
-constexpr std::string_view kNsOob = "jabber:x:oob";
 constexpr std::string_view kNsDelay = "urn:xmpp:delay";
 constexpr std::size_t kMaxJustification = 1000;
-
-bool isFileName(const core::Element& e) {
-  return e.name() == "name" && (e.ns() == "urn:xmpp:file:metadata:0" ||
-                                e.ns() == "urn:xmpp:jingle:apps:file-transfer:5");
-}
-
-// File names and URLs anywhere below an element (file sharing nests them a few levels deep).
-void collect(const core::Element& e, std::vector<security::ContentField>& out, int depth) {
-  if (depth > 6) {
-    return;
-  }
-  for (const core::Element* c : e.childElements()) {
-    if (isFileName(*c)) {
-      out.push_back({"file", c->text()});
-    } else if (c->name() == "url-data" && c->attr("target")) {
-      out.push_back({"url", std::string(c->attrOr("target"))});
-    } else if (c->is("url", kNsOob)) {
-      out.push_back({"url", c->text()});
-    } else if (c->ns() != core::kNsClient) {
-      collect(*c, out, depth + 1);
-    }
-  }
-}
 
 std::string findingsJson(const security::ContentVerdict& v) {
   boost::json::array a;
@@ -53,29 +30,6 @@ std::string stamp(std::int64_t ms) {
   return core::formatDateTime(ms * 1000);
 }
 }  // namespace
-
-std::vector<security::ContentField> fieldsOf(const core::Element& message) {
-  std::vector<security::ContentField> out;
-  for (const core::Element* c : message.childElements()) {
-    if (c->is("body", core::kNsClient)) {
-      out.push_back({"body", c->text()});
-    }
-  }
-  for (const core::Element* c : message.childElements()) {
-    if (c->is("subject", core::kNsClient)) {
-      out.push_back({"subject", c->text()});
-    }
-  }
-  collect(message, out, 0);
-  return out;
-}
-
-bool encrypted(const core::Element& m) {
-  return m.child("encrypted", "eu.siacs.conversations.axolotl") != nullptr ||
-         m.child("encrypted", "urn:xmpp:omemo:2") != nullptr ||
-         m.child("openpgp", "urn:xmpp:openpgp:0") != nullptr ||
-         m.child("x", "jabber:x:encrypted") != nullptr;
-}
 
 void ContentModule::start(core::ModuleContext& ctx) {
   ctx_ = &ctx;
@@ -108,7 +62,7 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
   const security::ContentInspector& inspector = service_->inspector();
   const std::string& host = ctx_->host();
   const std::string sender = ev.origin->jid().str();
-  if (encrypted(ev.stanza)) {
+  if (security::endToEndEncrypted(ev.stanza)) {
     const auto policy = inspector.e2ee(host);
     if (policy == security::E2eePolicy::kAllow) {
       return false;
@@ -129,7 +83,7 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
   if (!inspector.enabled(host)) {
     return false;
   }
-  auto fields = fieldsOf(ev.stanza);
+  auto fields = security::contentFieldsOf(ev.stanza);
   if (fields.empty()) {
     return false;
   }

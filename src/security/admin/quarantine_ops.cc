@@ -7,9 +7,10 @@ namespace rampart::security::admin {
 namespace {
 constexpr std::size_t kMaxReason = 500;
 
-// The tenant a caller's query is confined to: its own when it holds a tenant-scoped role.
+// The tenant a query without one is about: the caller's own when it holds a tenant-scoped
+// role (a tenant asked for explicitly is checked as asked).
 std::string scopeOf(const Actor& who, const std::string& asked) {
-  if (who.principal && !who.principal->tenant.empty()) {
+  if (asked.empty() && who.principal && !who.principal->tenant.empty()) {
     return who.principal->tenant;
   }
   return asked;
@@ -18,13 +19,12 @@ std::string scopeOf(const Actor& who, const std::string& asked) {
 
 core::Result<std::vector<storage::QuarantineItem>> AdminOps::listQuarantine(
     const Actor& who, storage::QuarantineFilter f) {
-  const std::string object = "quarantine";
+  f.tenant = scopeOf(who, f.tenant);
   if (auto st = check(who, Permission::kQuarantineRead, f.tenant, audit_action::kQuarantineView,
-                      object);
+                      "quarantine");
       !st.isOk()) {
     return st;
   }
-  f.tenant = scopeOf(who, f.tenant);
   auto items = storage_.content().listQuarantine(f);
   if (!items.isOk()) {
     return items.status();
@@ -38,12 +38,13 @@ core::Result<std::vector<storage::QuarantineItem>> AdminOps::listQuarantine(
 
 core::Result<storage::QuarantineCounts> AdminOps::quarantineCounts(const Actor& who,
                                                                    const std::string& tenant) {
-  if (auto st = check(who, Permission::kQuarantineRead, tenant, audit_action::kQuarantineView,
+  const std::string scoped = scopeOf(who, tenant);
+  if (auto st = check(who, Permission::kQuarantineRead, scoped, audit_action::kQuarantineView,
                       "quarantine");
       !st.isOk()) {
     return st;
   }
-  return storage_.content().quarantineCounts(scopeOf(who, tenant));
+  return storage_.content().quarantineCounts(scoped);
 }
 
 core::Result<storage::QuarantineItem> AdminOps::viewQuarantine(const Actor& who,

@@ -1,0 +1,55 @@
+#include "rampart/security/content_fields.h"
+
+namespace rampart::security {
+namespace {
+constexpr std::string_view kNsOob = "jabber:x:oob";
+
+bool isFileName(const core::Element& e) {
+  return e.name() == "name" && (e.ns() == "urn:xmpp:file:metadata:0" ||
+                                e.ns() == "urn:xmpp:jingle:apps:file-transfer:5");
+}
+
+// File names and URLs anywhere below an element (file sharing nests them a few levels deep).
+void collect(const core::Element& e, std::vector<ContentField>& out, int depth) {
+  if (depth > 6) {
+    return;
+  }
+  for (const core::Element* c : e.childElements()) {
+    if (isFileName(*c)) {
+      out.push_back({"file", c->text()});
+    } else if (c->name() == "url-data" && c->attr("target")) {
+      out.push_back({"url", std::string(c->attrOr("target"))});
+    } else if (c->is("url", kNsOob)) {
+      out.push_back({"url", c->text()});
+    } else if (c->ns() != core::kNsClient) {
+      collect(*c, out, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<ContentField> contentFieldsOf(const core::Element& message) {
+  std::vector<ContentField> out;
+  for (const core::Element* c : message.childElements()) {
+    if (c->is("body", core::kNsClient)) {
+      out.push_back({"body", c->text()});
+    }
+  }
+  for (const core::Element* c : message.childElements()) {
+    if (c->is("subject", core::kNsClient)) {
+      out.push_back({"subject", c->text()});
+    }
+  }
+  collect(message, out, 0);
+  return out;
+}
+
+bool endToEndEncrypted(const core::Element& m) {
+  return m.child("encrypted", "eu.siacs.conversations.axolotl") != nullptr ||
+         m.child("encrypted", "urn:xmpp:omemo:2") != nullptr ||
+         m.child("openpgp", "urn:xmpp:openpgp:0") != nullptr ||
+         m.child("x", "jabber:x:encrypted") != nullptr;
+}
+
+}  // namespace rampart::security

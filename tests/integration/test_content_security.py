@@ -1,0 +1,381 @@
+"""Content security on the message path, through real clients (slixmpp over TLS): the DLP
+detectors with valid and invalid numbers, each action end to end (mask, warn and override,
+block, quarantine with approval and rejection), the content reviewer's queue over the admin
+API and rampartctl, the sender's false-positive report, and the end-to-end encryption
+policies of three tenants."""
+import asyncio
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from admin_client import AdminClient
+from raw_xmpp import account_password
+from test_config_hosts import ConfigServer, write_config
+from xmpp_helpers import Client, Clients, run, wait_for
+
+NS = "urn:rampart:content:0"
+
+CONFIG = """
+[[hosts]]
+name = "c.test"
+
+[content_security.actions]
+cn_id = "mask"
+uscc = "mask"
+cn_mobile = "mask"
+bank_card = "mask"
+passport = "mask"
+hk_macau_permit = "mask"
+email = "mask"
+
+[[content_security.rules]]
+name = "secret-project"
+keywords = ["猎鹰计划", "Project Falcon"]
+action = "block"
+
+[[content_security.rules]]
+name = "pricing"
+keywords = ["内部价格"]
+action = "warn"
+
+[[content_security.rules]]
+name = "payroll"
+keywords = ["工资单"]
+patterns = ["payroll-[0-9]{4}"]
+action = "quarantine"
+"""
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("content")
+    path, data = write_config(tmp)
+    text = path.read_text()
+    # Per-tenant E2EE policies: a.test internal only, b.test refused, c.test allowed.
+    text = text.replace('[[hosts]]\nname = "a.test"',
+                        '[[hosts]]\nname = "a.test"\ncontent_security = { e2ee = "internal" }')
+    text = text.replace('[[hosts]]\nname = "b.test"',
+                        '[[hosts]]\nname = "b.test"\ncontent_security = { e2ee = "refuse" }')
+    text = text.replace("[server]\n", "[server]\ncross_host_traffic = true\n", 1)
+    path.write_text(text + CONFIG)
+    s = ConfigServer(data, path, "a.test").start()
+    for jid in ("alice@a.test", "bob@a.test", "carol@b.test", "dave@b.test", "erin@c.test",
+                "frank@c.test", "rev@a.test", "revb@b.test", "sec@a.test"):
+        r = s.ctl("user", "add", jid, account_password(jid))
+        assert r.returncode == 0, (r.stdout, r.stderr)
+    for jid, role, tenant in (("rev@a.test", "reviewer", "a.test"),
+                              ("revb@b.test", "reviewer", "b.test"),
+                              ("sec@a.test", "secadmin", "a.test")):
+        r = s.ctl("role", "grant", jid, role, "--tenant", tenant)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+    yield s
+    if s.running():
+        s.stop()
+
+
+class Acct:
+    def __init__(self, jid):
+        self.jid = jid
+        self.local = jid.split("@")[0]
+        self.password = account_password(jid)
+
+
+def api(srv, jid):
+    r = srv.ctl("token", "create", jid)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return AdminClient(srv.admin_port, token=r.stdout.strip())
+
+
+def send(client, to, body, extra=None, mtype="chat"):
+    m = client.make_message(mto=to, mbody=body, mtype=mtype)
+    for x in extra or []:
+        m.xml.append(ET.fromstring(x))
+    m.send()
+    return m
+
+
+def content_error(m):
+    """(condition, rampart element name, rule) of a message error."""
+    err = m.xml.find("{jabber:client}error")
+    assert err is not None, m
+    cond = [c.tag.split("}")[1] for c in err
+            if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and
+            not c.tag.endswith("}text")]
+    app = [c for c in err if c.tag.startswith("{%s}" % NS)]
+    return (cond[0] if cond else None, app[0].tag.split("}")[1] if app else None,
+            app[0].get("rule") if app else None)
+
+
+def notices(client, kind):
+    """Content-policy notices from the host carrying <kind xmlns=NS/>."""
+    return [m for m in client.messages
+            if m.xml.find("{%s}%s" % (NS, kind)) is not None]
+
+
+def audit(srv, n=60):
+    r = srv.ctl("audit", "tail", "-n", str(n), "--json")
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+async def pair(cs, a="alice@a.test", b="bob@a.test"):
+    sender = await cs.start(Acct(a), "desk")
+    receiver = await cs.start(Acct(b), "phone")
+    return sender, receiver
+
+
+# ---- detectors: valid numbers are masked for the recipient, invalid ones pass ------------
+
+DETECTOR_CASES = [
+    # (valid text, masked form the recipient sees, invalid text left alone)
+    ("身份证 11010519491231002X", "身份证 110105********002X", "身份证 11010519491231002Y"),
+    ("信用代码 91350100M000100Y43", "信用代码 91350100********43", "信用代码 91350100M000100Y44"),
+    ("手机 13812345678", "手机 138****5678", "手机 12812345678"),
+    ("银行卡 6222021234567890128", "银行卡 622202*********0128", "银行卡 6222021234567890127"),
+    ("护照 E12345678", "护照 E*****678", "护照 X12345678"),
+    ("通行证 C12345678", "通行证 C*****678", "通行证 Z12345678"),
+    ("邮箱 zhang.san@example.com", "邮箱 z***@example.com", "邮箱 zhang.san@localhost"),
+]
+
+
+def test_each_detector_masks_valid_and_ignores_invalid_numbers(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            for valid, masked, invalid in DETECTOR_CASES:
+                send(alice, "bob@a.test", valid)
+                send(alice, "bob@a.test", invalid)
+            await alice.sync()
+            assert await wait_for(lambda: len(bob.bodies()) >= 2 * len(DETECTOR_CASES))
+            got = bob.bodies()
+            for i, (valid, masked, invalid) in enumerate(DETECTOR_CASES):
+                assert got[2 * i] == masked, (valid, got[2 * i])
+                assert got[2 * i + 1] == invalid, (invalid, got[2 * i + 1])
+            assert not alice.message_errors
+    run(go())
+
+
+def test_dlp_test_command_prints_findings_and_action(srv):
+    r = srv.ctl("dlp", "test", "a.test", "卡号 6222021234567890128，猎鹰计划")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["action"] == "block" and out["rule"] == "secret-project", out
+    rules = {f["rule"]: f for f in out["findings"]}
+    assert rules["bank_card"]["match"] == "6222021234567890128"
+    assert rules["bank_card"]["confidence"] == "high" and rules["bank_card"]["action"] == "mask"
+    r = srv.ctl("dlp", "test", "a.test", "卡号 6222021234567890127")
+    assert json.loads(r.stdout)["findings"] == []
+    r = srv.ctl("dlp", "test", "a.test", "手机 13812345678")
+    assert json.loads(r.stdout)["delivered_as"] == "手机 138****5678"
+
+
+# ---- block, warn and override ------------------------------------------------------------
+
+def test_block_names_the_policy_and_delivers_nothing(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            m = send(alice, "bob@a.test", "关于猎鹰计划的进度")
+            # File names and URLs a message carries are inspected too.
+            send(alice, "bob@a.test", "see link",
+                 ["<x xmlns='jabber:x:oob'><url>https://files.example/Project%20Falcon.pdf"
+                  "</url><desc>x</desc></x>".replace("Project%20Falcon", "Project Falcon")])
+            assert await wait_for(lambda: len(alice.message_errors) >= 2)
+            assert content_error(alice.message_errors[0]) == (
+                "policy-violation", "blocked", "secret-project")
+            assert alice.message_errors[0]["id"] == m["id"]
+            assert "content policy" in alice.message_errors[0]["error"]["text"]
+            await bob.sync()
+            assert bob.bodies() == []
+    run(go())
+    records = audit(srv)
+    assert any(r["action"] == "content.block" and r["actor"] == "alice@a.test" and
+               r["object"] == "bob@a.test" for r in records), records[-5:]
+    # The audit record names the rule, never the message.
+    assert not any("猎鹰" in json.dumps(r, ensure_ascii=False) for r in records)
+
+
+def test_warn_then_send_anyway_with_a_justification(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "内部价格 见附件")
+            assert await wait_for(lambda: len(alice.message_errors) == 1)
+            assert content_error(alice.message_errors[0]) == ("policy-violation", "warning",
+                                                              "pricing")
+            await bob.sync()
+            assert bob.bodies() == []
+            send(alice, "bob@a.test", "内部价格 见附件",
+                 ["<justification xmlns='%s'>客户已签保密协议</justification>" % NS])
+            assert await wait_for(lambda: bob.bodies() == ["内部价格 见附件"])
+            # The justification is the server's record, not part of what bob gets.
+            assert bob.messages[-1].xml.find("{%s}justification" % NS) is None
+    run(go())
+    records = audit(srv)
+    assert any(r["action"] == "content.warn" and r["actor"] == "alice@a.test"
+               for r in records)
+    assert any(r["action"] == "content.override" and r["reason"] == "客户已签保密协议"
+               for r in records), records[-5:]
+
+
+# ---- quarantine: reviewer's view and decisions ---------------------------------------------
+
+def test_quarantine_approve_delivers_with_original_time(srv):
+    reviewer = api(srv, "rev@a.test")
+
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "附件是 payroll-2024 的明细")
+            assert await wait_for(lambda: notices(alice, "held"))
+            held = notices(alice, "held")[0].xml.find("{%s}held" % NS)
+            item_id = held.get("id")
+            assert held.get("rule") == "payroll"
+            await bob.sync()
+            assert bob.bodies() == []
+            listed = reviewer.get("/api/v1/quarantine?status=pending")
+            assert listed.status == 200, listed
+            body = listed.json()
+            item = [i for i in body["items"] if str(i["id"]) == item_id][0]
+            assert item["sender"].startswith("alice@a.test/") and item["recipient"] == "bob@a.test"
+            assert item["rule"] == "payroll" and "text" not in item and "fields" not in item
+            assert body["counts"]["pending"] >= 1
+            assert body["counts"]["oldest_pending_age_seconds"] is not None
+            view = reviewer.get("/api/v1/quarantine/" + item_id)
+            assert view.status == 200, view
+            fields = view.json()["fields"]
+            assert fields[0]["name"] == "body"
+            assert fields[0]["segments"] == [
+                {"text": "附件是 "},
+                {"text": "payroll-2024", "rule": "payroll", "confidence": "high"},
+                {"text": " 的明细"}]
+            ok = reviewer.post("/api/v1/quarantine/%s/approve" % item_id, {})
+            assert ok.status == 204, ok
+            assert await wait_for(lambda: bob.bodies() == ["附件是 payroll-2024 的明细"])
+            delay = bob.messages[-1].xml.find("{urn:xmpp:delay}delay")
+            assert delay is not None and delay.get("stamp", "").endswith("Z")
+            assert await wait_for(lambda: notices(alice, "approved"))
+            again = reviewer.post("/api/v1/quarantine/%s/reject" % item_id, {"reason": "late"})
+            assert again.status == 409, again
+            return item_id
+    item_id = run(go())
+    records = audit(srv)
+    assert any(r["action"] == "quarantine.view" and r["actor"] == "rev@a.test" and
+               r["object"] == "quarantine:" + item_id for r in records)
+    assert any(r["action"] == "quarantine.approve" and r["object"] == "quarantine:" + item_id
+               for r in records)
+    assert any(r["action"] == "content.quarantine" and r["actor"] == "alice@a.test"
+               for r in records)
+
+
+def test_quarantine_report_and_reject(srv):
+    reviewer = api(srv, "rev@a.test")
+
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "本月工资单")
+            assert await wait_for(lambda: notices(alice, "held"))
+            item_id = notices(alice, "held")[0].xml.find("{%s}held" % NS).get("id")
+            # The sender disputes the hold.
+            iq = alice.make_iq_set(ito="a.test")
+            iq.xml.append(ET.fromstring("<report xmlns='%s' id='%s'>这是模板，不含数据</report>"
+                                        % (NS, item_id)))
+            await iq.send(timeout=10)
+            # Nobody else can report on it.
+            other = alice.make_iq_set(ito="a.test")
+            other.xml.append(ET.fromstring("<report xmlns='%s' id='999999'>x</report>" % NS))
+            with pytest.raises(Exception):
+                await other.send(timeout=10)
+            item = reviewer.get("/api/v1/quarantine/" + item_id).json()
+            assert item["reported"] is True and item["report"] == "这是模板，不含数据"
+            bad = reviewer.post("/api/v1/quarantine/%s/reject" % item_id, {})
+            assert bad.status == 422, bad
+            r = reviewer.post("/api/v1/quarantine/%s/reject" % item_id,
+                              {"reason": "含员工薪资"})
+            assert r.status == 204, r
+            assert await wait_for(lambda: notices(alice, "rejected"))
+            rejected = notices(alice, "rejected")[0]
+            assert rejected.xml.find("{%s}rejected" % NS).get("reason") == "含员工薪资"
+            await bob.sync()
+            assert bob.bodies() == []
+            return item_id
+    item_id = run(go())
+    # Kept as evidence.
+    r = srv.ctl("quarantine", "list", "a.test", "--status", "rejected", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in r.stdout.splitlines()]
+    assert any(str(row["id"]) == item_id and row["reported"] and row["reason"] == "含员工薪资"
+               for row in rows), rows
+
+
+def test_rampartctl_approves(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "payroll-2025 draft")
+            assert await wait_for(lambda: notices(alice, "held"))
+            item_id = notices(alice, "held")[0].xml.find("{%s}held" % NS).get("id")
+            r = srv.ctl("quarantine", "list", "a.test", "--json")
+            assert any(str(json.loads(l)["id"]) == item_id and json.loads(l)["status"] == "pending"
+                       for l in r.stdout.splitlines())
+            r = srv.ctl("quarantine", "approve", item_id)
+            assert r.returncode == 0, (r.stdout, r.stderr)
+            assert await wait_for(lambda: bob.bodies() == ["payroll-2025 draft"])
+            r = srv.ctl("quarantine", "reject", item_id)
+            assert r.returncode == 2  # --reason is required
+    run(go())
+
+
+def test_reviewer_sees_only_the_queue_and_only_its_tenant(srv):
+    reviewer = api(srv, "rev@a.test")
+    assert reviewer.get("/api/v1/users?tenant=a.test").status == 403
+    assert reviewer.get("/api/v1/audit/events").status == 403
+    secadmin = api(srv, "sec@a.test")
+    assert secadmin.get("/api/v1/quarantine").status == 403
+    other = api(srv, "revb@b.test")
+    items = reviewer.get("/api/v1/quarantine").json()["items"]
+    assert items, "earlier tests held messages of a.test"
+    assert all(i["tenant"] == "a.test" for i in items)
+    assert other.get("/api/v1/quarantine").json()["items"] == []
+    r = other.get("/api/v1/quarantine/%d" % items[0]["id"])
+    assert r.status in (403, 404) and r.headers["content-type"].startswith(
+        "application/problem+json")
+    assert other.post("/api/v1/quarantine/%d/approve" % items[0]["id"], {}).status in (403, 404)
+
+
+# ---- end-to-end encryption policy ----------------------------------------------------------
+
+OMEMO = ("<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1'><iv>AAAA</iv>"
+         "</header><payload>AAAA</payload></encrypted>")
+
+
+def test_e2ee_policies(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            carol, dave = await pair(cs, "carol@b.test", "dave@b.test")
+            erin, frank = await pair(cs, "erin@c.test", "frank@c.test")
+            # a.test: only between its own users. 身份证 in the fallback body is not inspected.
+            send(alice, "bob@a.test", "OMEMO 11010519491231002X", [OMEMO])
+            assert await wait_for(lambda: bob.bodies() == ["OMEMO 11010519491231002X"])
+            send(alice, "carol@b.test", "OMEMO", [OMEMO])
+            assert await wait_for(lambda: alice.message_errors)
+            assert content_error(alice.message_errors[0]) == ("policy-violation",
+                                                              "e2ee-refused", "e2ee")
+            # b.test: refused, even between its own users.
+            send(carol, "dave@b.test", "OMEMO", [OMEMO])
+            assert await wait_for(lambda: carol.message_errors)
+            assert content_error(carol.message_errors[0])[1] == "e2ee-refused"
+            assert "not allowed" in carol.message_errors[0]["error"]["text"]
+            # c.test: allowed, to anyone.
+            send(erin, "frank@c.test", "OMEMO", [OMEMO])
+            send(erin, "alice@a.test", "OMEMO", [OMEMO])
+            assert await wait_for(lambda: frank.bodies() == ["OMEMO"])
+            assert await wait_for(lambda: "OMEMO" in alice.bodies())
+            await dave.sync()
+            assert dave.bodies() == [] and carol.bodies() == []
+            assert not erin.message_errors
+    run(go())
+    assert any(r["action"] == "content.e2ee_refused" for r in audit(srv))
