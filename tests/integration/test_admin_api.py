@@ -15,12 +15,22 @@ from admin_client import AdminClient, totp
 from raw_xmpp import account_password, fresh_source
 from test_hardening import own, start_config_server  # noqa: F401 (the fixture)
 
-ROLES = ("sysadmin", "secadmin", "auditor")
+ROLES = ("sysadmin", "secadmin", "auditor", "reviewer")
+
+
+def add_reviewer(server):
+    """The content reviewer is no first-start administrator: an account granted the role."""
+    jid = "reviewer@localhost"
+    if server.ctl("user", "add", jid, account_password(jid)).returncode == 0:
+        r = server.ctl("role", "grant", jid, "reviewer")
+        assert r.returncode == 0, r.stderr
 
 
 @pytest.fixture(scope="module")
 def admin(server):
-    """API tokens for the three first-start administrators (made with rampartctl)."""
+    """API tokens for the three first-start administrators and a content reviewer (made with
+    rampartctl)."""
+    add_reviewer(server)
     tokens = {}
     for role in ROLES:
         r = server.ctl("token", "create", "%s@localhost" % role, "--label", "tests")
@@ -382,6 +392,7 @@ def test_audit_is_fail_closed(fresh_server, admin_tokens_for):
 @pytest.fixture
 def admin_tokens_for():
     def make(s):
+        add_reviewer(s)
         return {role: s.ctl("token", "create", "%s@localhost" % role).stdout.strip()
                 for role in ROLES}
     return make

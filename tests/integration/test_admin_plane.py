@@ -48,7 +48,7 @@ def test_one_role_per_account_and_clear_errors(offline):
     assert r.returncode == 1
     assert "already holds the role sysadmin" in r.stderr and "one administrator role" in r.stderr
     r = ctl(offline, "role", "grant", "bob@localhost", "root")
-    assert r.returncode == 2 and "sysadmin, secadmin or auditor" in r.stderr
+    assert r.returncode == 2 and "sysadmin, secadmin, auditor or reviewer" in r.stderr
     r = ctl(offline, "role", "grant", "nobody@localhost", "auditor")
     assert r.returncode == 1 and "no such account" in r.stderr
     r = ctl(offline, "role", "grant", "bob@localhost", "auditor", "--tenant", "other.example")

@@ -52,7 +52,7 @@ const std::vector<PermissionInfo>& permissionTable() {
       {Permission::kRoleWrite, "role.write", "grant and revoke administrator roles",
        {R::kSecadmin}},
       {Permission::kTokenOwn, "token.own", "create, list and revoke one's own API tokens",
-       {R::kSysadmin, R::kSecadmin, R::kAuditor, R::kReviewer}},
+       {R::kSysadmin, R::kSecadmin, R::kAuditor}},
       {Permission::kTokenManage, "token.manage", "list and revoke any administrator's tokens",
        {R::kSecadmin}},
       {Permission::kAuditRead, "audit.read",

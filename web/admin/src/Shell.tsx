@@ -14,6 +14,7 @@ import { Tokens } from './pages/Tokens';
 import { Audit } from './pages/Audit';
 import { Alerts } from './pages/Alerts';
 import { Logins } from './pages/Logins';
+import { Review } from './pages/Review';
 
 const pages: Record<RouteName, () => ComponentChildren> = {
   overview: () => <Overview />,
@@ -24,6 +25,7 @@ const pages: Record<RouteName, () => ComponentChildren> = {
   audit: () => <Audit />,
   alerts: () => <Alerts />,
   logins: () => <Logins />,
+  review: () => <Review />,
 };
 
 // The signed-in console: navigation for what the role may use, and the current page.

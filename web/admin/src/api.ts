@@ -1,8 +1,9 @@
 // The admin API's records. The request functions are shared with the account center
 // (web/shared/api.ts).
 export * from '../../shared/api';
+import type { Page } from '../../shared/api';
 
-export type Role = 'sysadmin' | 'secadmin' | 'auditor';
+export type Role = 'sysadmin' | 'secadmin' | 'auditor' | 'reviewer';
 export type Stage = 'password_change' | 'totp_enrolment' | 'active';
 
 export interface Session {
@@ -98,3 +99,43 @@ export interface Alert {
   acknowledged_at: string | null;
 }
 
+
+// A message a content rule held for review (the list carries no message text).
+export interface HeldMessage {
+  id: number;
+  tenant: string;
+  sender: string;
+  recipient: string;
+  rule: string;
+  rules: string[];
+  status: 'pending' | 'approved' | 'rejected';
+  created: string;
+  age_seconds: number;
+  decided_by: string | null;
+  decided_at: string | null;
+  reason: string | null;
+  reported: boolean;
+  report: string | null;
+}
+
+export interface QueueCounts {
+  pending: number;
+  approved: number;
+  rejected: number;
+  oldest_pending_age_seconds: number | null;
+}
+
+export interface QueuePage extends Page<HeldMessage> {
+  counts: QueueCounts;
+}
+
+// One piece of a field's text: plain, or a span a rule matched.
+export interface Segment {
+  text: string;
+  rule?: string;
+  confidence?: string;
+}
+
+export interface HeldMessageDetail extends HeldMessage {
+  fields: { name: string; text: string; segments: Segment[] }[];
+}

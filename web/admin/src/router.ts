@@ -4,7 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { MessageKey } from '../../shared/i18n';
 import type { Permission } from './session';
 
-export type RouteName = 'overview' | 'tenants' | 'users' | 'admins' | 'tokens' | 'audit' | 'alerts' | 'logins';
+export type RouteName = 'overview' | 'tenants' | 'users' | 'admins' | 'tokens' | 'audit' | 'alerts'
+  | 'logins' | 'review';
 
 export interface RouteInfo {
   name: RouteName;
@@ -23,6 +24,7 @@ export const routes: RouteInfo[] = [
   { name: 'audit', path: '/audit', title: 'nav.audit', needs: ['audit.read'] },
   { name: 'alerts', path: '/alerts', title: 'nav.alerts', needs: ['alert.read'] },
   { name: 'logins', path: '/sign-ins', title: 'nav.logins', needs: ['login.read'] },
+  { name: 'review', path: '/review', title: 'nav.review', needs: ['quarantine.read'] },
 ];
 
 export interface Location {

@@ -7,7 +7,8 @@ import type { MessageKey } from '../../shared/i18n';
 export type Permission =
   | 'user.read' | 'user.write' | 'session.end' | 'admin.read' | 'role.write' | 'token.own'
   | 'token.manage' | 'audit.read' | 'audit.export' | 'alert.read' | 'alert.acknowledge'
-  | 'server.status' | 'tenant.read' | 'login.read' | 'account.freeze';
+  | 'server.status' | 'tenant.read' | 'login.read' | 'account.freeze' | 'quarantine.read'
+  | 'quarantine.decide';
 
 export const SessionContext = createContext<Session | null>(null);
 
@@ -30,6 +31,7 @@ const roleKeys: Record<Role, MessageKey> = {
   sysadmin: 'role.sysadmin',
   secadmin: 'role.secadmin',
   auditor: 'role.auditor',
+  reviewer: 'role.reviewer',
 };
 
 export function roleName(role: string | null | undefined): string {

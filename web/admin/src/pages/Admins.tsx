@@ -7,7 +7,7 @@ import { del, get, post, problemText, seg } from '../api';
 import type { Page, Role, RoleGrant, Tenant } from '../api';
 import { roleName, scopeName, useCan, useSession } from '../session';
 
-const roles: Role[] = ['sysadmin', 'secadmin', 'auditor'];
+const roles: Role[] = ['sysadmin', 'secadmin', 'auditor', 'reviewer'];
 
 export function Admins() {
   const session = useSession();
