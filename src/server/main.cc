@@ -58,6 +58,7 @@
 #include "security/logins/login_recorder.h"
 #include "security/dlp/content_ops.h"
 #include "rampart/security/masker.h"
+#include "security/masking/log_masking.h"
 #include "modules/content_security/content_security.h"
 #include "security/password/password_policy.h"
 #include "security/alerts/cert_watch.h"
@@ -201,6 +202,16 @@ int run(int argc, char** argv) {
   }
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
   spdlog::set_level(spdlog::level::from_str(config.logLevel));
+  // The masking rules of [masking]; from here on every log line is masked (personal data and
+  // client addresses keep only their rules' ends).
+  {
+    security::Masker masker;
+    for (const auto& [type, rule] : config.masking) {
+      masker.setRule(*security::parseDataType(type), *security::Masker::parseRule(rule));
+    }
+    security::Masker::configure(masker);
+  }
+  security::masking::installLogMasking();
 
   auto opened = storage::sqlite::SqliteStorage::open(
       {config.resolvedDbPath(), config.dbSynchronous, 5000});
@@ -316,15 +327,8 @@ int run(int argc, char** argv) {
     }
   } selfService(adminOps);
   services.accounts = &selfService;
-  // Content security: the masking rules of [masking], the tenants' DLP rules (compiled once; a
-  // rule that does not compile stops start-up) and the quarantine behind them.
-  {
-    security::Masker masker;
-    for (const auto& [type, rule] : config.masking) {
-      masker.setRule(*security::parseDataType(type), *security::Masker::parseRule(rule));
-    }
-    security::Masker::configure(masker);
-  }
+  // Content security: the tenants' DLP rules (compiled once; a rule that does not compile stops
+  // start-up) and the quarantine behind them.
   auto inspector = security::dlp::Inspector::build(config);
   if (!inspector.isOk()) {
     throw core::ConfigError(inspector.status().message());

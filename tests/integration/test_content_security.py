@@ -379,3 +379,21 @@ def test_e2ee_policies(srv):
             assert not erin.message_errors
     run(go())
     assert any(r["action"] == "content.e2ee_refused" for r in audit(srv))
+
+
+# ---- masking in the log -------------------------------------------------------------------
+
+def test_log_lines_are_masked(srv):
+    """A sign-in attempt for an account named like a phone number, from a client address: the
+    log has both masked. (Every test server's log is also checked for any unmasked personal
+    data when it stops: conftest.RampartServer.stop.)"""
+    from raw_xmpp import RawStream
+    with RawStream(srv.tls_port, direct_tls=True, host="a.test") as st:
+        st.open_stream()
+        st.auth("13812345678", "wrong-password-1")
+    log = (srv.data_dir / "stdout.log").read_text(errors="replace") + \
+        (srv.data_dir / "stderr.log").read_text(errors="replace")
+    lines = [l for l in log.splitlines() if "auth_failed" in l and "138****5678" in l]
+    assert lines, log[-2000:]
+    assert "13812345678" not in log
+    assert "peer=127.0.*.*" in lines[-1], lines[-1]

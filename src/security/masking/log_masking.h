@@ -1,0 +1,21 @@
+#pragma once
+// Masking where the server's log lines leave: every line is masked with the one masking library
+// before a sink writes it. Personal data found by the built-in DLP detectors (mobile, identity
+// and bank card numbers, passports and permits, e-mail addresses and e-mail-shaped account
+// names) and IP addresses keep only their masking rule's ends. Operators find the clear values
+// where they are kept and their reading is audited (login records, the audit log).
+// Thread-safe.
+
+#include <string>
+#include <string_view>
+
+namespace rampart::security::masking {
+
+// `text` with every personal datum masked.
+std::string maskPersonalData(std::string_view text);
+
+// Wraps the sinks of spdlog's default logger so that every line is masked first. Start-up
+// only, before other threads log.
+void installLogMasking();
+
+}  // namespace rampart::security::masking
