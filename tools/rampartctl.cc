@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -22,6 +23,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/dlp/inspector.h"
+#include "security/filescan/clamd.h"
 #include "security/logins/login_json.h"
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
@@ -62,6 +64,8 @@ constexpr const char* kUsage =
     "  quarantine list HOST [--status S] [--json]  messages held for review (no text)\n"
     "  quarantine approve ID [--reason TEXT]  deliver a held message with its original time\n"
     "  quarantine reject ID --reason TEXT     keep it as evidence; the sender is told why\n"
+    "  scan status [--json]      whether clamd answers on each tenant's socket, its signature\n"
+    "                            version and date (exit 1 when a configured clamd does not)\n"
     "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
     "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
@@ -346,6 +350,54 @@ int dlpCommand(const std::vector<std::string>& cmd, const core::Config& config) 
   return 0;
 }
 
+int scanCommand(std::vector<std::string> cmd, const core::Config& config, bool devMode) {
+  const bool json = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() != 2 || cmd[1] != "status") return usage("scan status [--json]");
+  // One line per clamd socket in use (tenants may share one).
+  std::map<std::string, std::vector<std::string>> sockets;
+  for (const auto& h : servedHosts(config, devMode)) {
+    const auto o = config.contentSecurityFor(h);
+    sockets[o.clamdSocket.value_or("")].push_back(h);
+  }
+  int rc = 0;
+  for (const auto& [socket, hosts] : sockets) {
+    boost::json::array tenants;
+    for (const auto& h : hosts) tenants.push_back(boost::json::string(h));
+    boost::json::object o{{"tenants", tenants},
+                          {"socket", socket.empty() ? boost::json::value(nullptr)
+                                                    : boost::json::value(socket)}};
+    std::string error;
+    std::optional<security::filescan::ClamdVersion> v;
+    if (!socket.empty()) {
+      v = security::filescan::clamdVersion(socket, std::chrono::seconds(5), &error);
+      if (!v) rc = 1;
+    }
+    o["reachable"] = v.has_value();
+    o["engine"] = v ? boost::json::value(v->engine) : boost::json::value(nullptr);
+    o["signature_version"] = v && !v->signatureVersion.empty()
+                                 ? boost::json::value(v->signatureVersion)
+                                 : boost::json::value(nullptr);
+    o["signature_date"] = v && !v->signatureDate.empty() ? boost::json::value(v->signatureDate)
+                                                         : boost::json::value(nullptr);
+    if (!error.empty()) o["error"] = error;
+    if (json) {
+      std::cout << boost::json::serialize(o) << "\n";
+    } else if (socket.empty()) {
+      std::cout << "no virus scanning configured for";
+      for (const auto& h : hosts) std::cout << " " << h;
+      std::cout << " (content_security.clamd_socket)\n";
+    } else if (!v) {
+      std::cout << "clamd at " << socket << " is NOT reachable: " << error << "\n";
+    } else {
+      std::cout << "clamd at " << socket << " is reachable: " << v->engine << ", signatures "
+                << (v->signatureVersion.empty() ? std::string("local databases only")
+                                                : v->signatureVersion + " of " + v->signatureDate)
+                << "\n";
+    }
+  }
+  return rc;
+}
+
 int quarantineCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
                       const core::Config& config) {
   const bool json = std::erase(cmd, std::string("--json")) > 0;
@@ -533,6 +585,9 @@ int run(int argc, char** argv) {
   std::vector<std::string> cmd(a.begin() + 2, a.end());
   if (cmd[0] == "dlp") {
     return dlpCommand(cmd, config);
+  }
+  if (cmd[0] == "scan") {
+    return scanCommand(cmd, config, devMode);
   }
   if (cmd[0] == "status") {
     const long pid = pidFromFile(config);

@@ -198,6 +198,31 @@ void readContentSecurity(const toml::table& t, const std::string& prefix,
       o.reviewAlertMinutes = static_cast<std::uint32_t>(intIn(v, key, 1, 10080));
     } else if (k == "evidence_days") {
       o.evidenceDays = static_cast<std::uint32_t>(intIn(v, key, 1, 3650));
+    } else if (k == "clamd_socket") {
+      o.clamdSocket = need<std::string>(v, key);
+      if (!o.clamdSocket->empty() && o.clamdSocket->front() != '/') {
+        throw ConfigError(key + " must be the absolute path of clamd's LocalSocket (" +
+                          where(v) + ")");
+      }
+    } else if (k == "scan_timeout_seconds") {
+      o.scanTimeoutSeconds = static_cast<std::uint32_t>(intIn(v, key, 1, 600));
+    } else if (k == "scanner_unavailable" || k == "type_mismatch" || k == "refused_files") {
+      const std::string value = need<std::string>(v, key);
+      const bool ok = k == "refused_files" ? (value == "keep" || value == "delete")
+                      : k == "type_mismatch" ? (value == "refuse" || value == "allow")
+                                             : (value == "refuse" || value == "accept");
+      if (!ok) {
+        throw ConfigError(key + (k == "refused_files" ? " must be \"keep\" or \"delete\""
+                                 : k == "type_mismatch" ? " must be \"refuse\" or \"allow\""
+                                                        : " must be \"refuse\" or \"accept\"") +
+                          " (" + where(v) + ")");
+      }
+      (k == "refused_files" ? o.refusedFiles : k == "type_mismatch" ? o.typeMismatch
+                                                                    : o.scannerUnavailable) = value;
+    } else if (k == "forbidden_file_types") {
+      o.forbiddenFileTypes = stringList(v, key);
+    } else if (k == "inspect_text_uploads") {
+      o.inspectTextUploads = need<bool>(v, key);
     } else if ((k == "actions" || k == "context_actions") && v.is_table()) {
       auto& into = k == "actions" ? o.actions : o.contextActions;
       for (auto&& [rk, rv] : *v.as_table()) {
@@ -350,6 +375,13 @@ void ContentSecurityOptions::overrideWith(const ContentSecurityOptions& o) {
   if (o.e2ee) e2ee = o.e2ee;
   if (o.reviewAlertMinutes) reviewAlertMinutes = o.reviewAlertMinutes;
   if (o.evidenceDays) evidenceDays = o.evidenceDays;
+  if (o.clamdSocket) clamdSocket = o.clamdSocket;
+  if (o.scanTimeoutSeconds) scanTimeoutSeconds = o.scanTimeoutSeconds;
+  if (o.scannerUnavailable) scannerUnavailable = o.scannerUnavailable;
+  if (o.forbiddenFileTypes) forbiddenFileTypes = o.forbiddenFileTypes;
+  if (o.typeMismatch) typeMismatch = o.typeMismatch;
+  if (o.refusedFiles) refusedFiles = o.refusedFiles;
+  if (o.inspectTextUploads) inspectTextUploads = o.inspectTextUploads;
   for (const auto& [k, v] : o.actions) actions[k] = v;
   for (const auto& [k, v] : o.contextActions) contextActions[k] = v;
   for (const auto& r : o.rules) {
@@ -668,6 +700,14 @@ Config loadConfig(const std::string& path) {
     } else if (sec == "masking") {
       for (auto&& [k, v] : *t) {
         const std::string key = "masking." + std::string(k.str());
+        if (k == "log_addresses") {
+          const std::string mode = need<std::string>(v, key);
+          if (mode != "mask" && mode != "clear") {
+            throw ConfigError(key + " must be \"mask\" or \"clear\" (" + where(v) + ")");
+          }
+          c.maskLogAddresses = mode == "mask";
+          continue;
+        }
         const std::string rule = need<std::string>(v, key);
         if (!security::parseDataType(k.str()) || !security::Masker::parseRule(rule)) {
           throw ConfigError(key + " must name a data type (mobile, id_number, bank_card, email, "

@@ -80,6 +80,17 @@ struct ContentSecurityOptions {
   std::vector<ContentRuleOptions> rules;
   std::optional<std::uint32_t> reviewAlertMinutes;  // alert when an item waits longer
   std::optional<std::uint32_t> evidenceDays;        // rejected items kept as evidence
+  // Uploaded files (XEP-0363): clamd's local socket (empty: no virus scanning), what to do
+  // when it cannot answer, the types refused whatever they are announced as, whether a real
+  // type that contradicts the announced one is refused, whether refused files are kept in the
+  // evidence area or deleted, and whether text files go through the DLP rules.
+  std::optional<std::string> clamdSocket;
+  std::optional<std::uint32_t> scanTimeoutSeconds;
+  std::optional<std::string> scannerUnavailable;  // "refuse" or "accept"
+  std::optional<std::vector<std::string>> forbiddenFileTypes;
+  std::optional<std::string> typeMismatch;        // "refuse" or "allow"
+  std::optional<std::string> refusedFiles;        // "keep" or "delete"
+  std::optional<bool> inspectTextUploads;
   // A tenant's options over the server's: single values and actions replace, rules add (a
   // tenant rule of the same name replaces the server's).
   void overrideWith(const ContentSecurityOptions& o);
@@ -180,6 +191,9 @@ struct Config {
   ContentSecurityOptions contentSecurity;  // server-wide; tenants may override
   // [masking]: data type name -> "KEEP_START+KEEP_END" (security/masking).
   std::map<std::string, std::string> masking;
+  // [masking] log_addresses: client addresses in log lines masked (default) or in clear (for
+  // tools such as fail2ban that act on the log).
+  bool maskLogAddresses = true;
   // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
   std::string geoipDatabase;
 

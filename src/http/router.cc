@@ -25,11 +25,14 @@ void appendJsonString(std::string& out, std::string_view s) {
 }
 }  // namespace
 
-Response problem(int status, std::string_view title, std::string_view detail) {
+Response problem(int status, std::string_view title, std::string_view detail,
+                 std::string_view type) {
   Response r;
   r.status = status;
   r.contentType = "application/problem+json";
-  r.body = "{\"type\":\"about:blank\",\"title\":";
+  r.body = "{\"type\":";
+  appendJsonString(r.body, type);
+  r.body += ",\"title\":";
   appendJsonString(r.body, title);
   r.body += ",\"status\":" + std::to_string(status);
   if (!detail.empty()) {

@@ -211,7 +211,7 @@ int run(int argc, char** argv) {
     }
     security::Masker::configure(masker);
   }
-  security::masking::installLogMasking();
+  security::masking::installLogMasking(config.maskLogAddresses);
 
   auto opened = storage::sqlite::SqliteStorage::open(
       {config.resolvedDbPath(), config.dbSynchronous, 5000});
@@ -334,12 +334,12 @@ int run(int argc, char** argv) {
     throw core::ConfigError(inspector.status().message());
   }
   // Set once the alert pipeline exists (below), before the first housekeeping runs.
-  std::function<void(std::string_view, const std::string&, const std::string&)> contentAlert;
+  security::dlp::ContentOps::Alert contentAlert;
   security::dlp::ContentOps contentOps(
       std::move(inspector).value(), config, *db, *auditLog,
-      [&contentAlert](std::string_view rule, std::string_view, const std::string& tenant,
+      [&contentAlert](std::string_view rule, std::string_view severity, const std::string& tenant,
                       const std::string& summary) {
-        if (contentAlert) contentAlert(rule, tenant, summary);
+        if (contentAlert) contentAlert(rule, severity, tenant, summary);
       });
   services.content = &contentOps;
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;
@@ -555,7 +555,10 @@ int run(int argc, char** argv) {
     const bool critical = rule.starts_with("audit-") || rule == "storage-errors";
     alerts.raise(rule, critical ? "critical" : "warning", tenant, summary);
   };
-  contentAlert = hooks.alert;
+  contentAlert = [&alerts](std::string_view rule, std::string_view severity,
+                           const std::string& tenant, const std::string& summary) {
+    alerts.raise(rule, severity, tenant, summary);
+  };
   // Sign-in anomalies: alerts, a message to the user, and (when configured) a freeze, made by
   // the same operations as an administrator's, as "rampartd".
   logins.setHooks(security::logins::RecorderHooks{
@@ -882,6 +885,7 @@ int run(int argc, char** argv) {
   maintenance.join();
   // Let the <system-shutdown/> errors reach the clients, then flush storage.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  contentOps.stopScanning();
   workers.stop();
   for (auto& h : hosts) h->stopAll();
   storageRunner.drainAndStop();

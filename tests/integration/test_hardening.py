@@ -20,6 +20,11 @@ from raw_xmpp import (account_password, NS_SASL, NS_STREAM, RawStream, ScramClie
 from test_config_hosts import ConfigServer, make_cert
 
 
+def masked(address):
+    """An IPv4 address as log lines show it (security/masking: two octets kept)."""
+    return ".".join(address.split(".")[:2]) + ".*.*"
+
+
 def sasl_condition(el):
     assert el.tag == q(NS_SASL, "failure"), el.tag
     return [local_name(c.tag) for c in el if local_name(c.tag) != "text"][0]
@@ -357,7 +362,9 @@ def test_negotiating_connections_are_capped_per_address_and_in_total(own):
     assert m.get('rampart_refusals_total{reason="negotiating-cap-address"}', 0) >= 1
     assert m.get('rampart_refusals_total{reason="negotiating-cap"}', 0) >= 1
     log = (s.data_dir / "stdout.log").read_text()
-    assert "event=refused reason=negotiating-cap-address peer=%s" % a in log
+    # Client addresses are personal data: the log keeps their first two octets ([masking]
+    # log_addresses = "clear" keeps them whole, for tools that act on the log).
+    assert "event=refused reason=negotiating-cap-address peer=%s" % masked(a) in log
     for c in total:
         c.close()
 
@@ -521,7 +528,23 @@ def test_restricted_xml_and_oversized_stanzas_are_logged_with_the_address(server
         assert cond == "restricted-xml"
     log = server.data_dir / "stdout.log"
     deadline = time.monotonic() + 5
-    while not re.search(r"event=refused reason=restricted-xml peer=%s" % re.escape(src),
+    while not re.search(r"event=refused reason=restricted-xml peer=%s" % re.escape(masked(src)),
                         log.read_text()):
         assert time.monotonic() < deadline, "no log line for the refusal"
+        time.sleep(0.05)
+
+
+def test_log_addresses_clear_keeps_client_addresses_whole(own):
+    """For tools that act on the log (fail2ban): [masking] log_addresses = "clear"."""
+    s = own(extra='[masking]\nlog_addresses = "clear"\n')
+    src = fresh_source()
+    with RawStream(s.c2s_port, source=src) as st:
+        st.send("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream "
+                "xmlns='jabber:client' xmlns:stream='%s' to='localhost' version='1.0'>"
+                % NS_STREAM)
+        assert st.stream_error()[0] == "restricted-xml"
+    log = s.data_dir / "stdout.log"
+    deadline = time.monotonic() + 5
+    while "event=refused reason=restricted-xml peer=%s " % src not in log.read_text():
+        assert time.monotonic() < deadline, "no log line with the whole address"
         time.sleep(0.05)

@@ -43,7 +43,10 @@ struct Response {
 };
 
 // RFC 9457 problem details.
-Response problem(int status, std::string_view title, std::string_view detail = {});
+// RFC 9457 problem details; `type` a stable URI naming the problem ("about:blank": the status
+// says it all).
+Response problem(int status, std::string_view title, std::string_view detail = {},
+                 std::string_view type = "about:blank");
 
 using Handler = std::function<Response(const Request&)>;
 // Answers later, possibly from another thread, by calling Respond exactly once.

@@ -71,6 +71,7 @@ inline constexpr std::string_view kContentOverride = "content.override";
 inline constexpr std::string_view kContentQuarantine = "content.quarantine";
 inline constexpr std::string_view kContentE2eeRefused = "content.e2ee_refused";
 inline constexpr std::string_view kContentReport = "content.report";
+inline constexpr std::string_view kUploadRefused = "upload.refused";
 // ... and the reviewers' work on held messages.
 inline constexpr std::string_view kQuarantineView = "quarantine.view";
 inline constexpr std::string_view kQuarantineApprove = "quarantine.approve";

@@ -5,6 +5,7 @@
 // only on the storage thread, inside ModuleContext::runStorage.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,24 @@ struct ContentEvent {
   std::vector<std::string> rules;  // every rule that matched
 };
 
+// An uploaded file waiting for its checks (XEP-0363), and what they found.
+struct UploadCheck {
+  std::string tenant;
+  std::string owner;          // bare JID of the uploader
+  std::string fileName;       // as the uploader named it
+  std::string announcedType;  // Content-Type of the slot request (may be empty)
+  std::string path;           // where the body lies, not yet servable
+  std::string reference;      // the slot token, for the audit record
+};
+struct UploadVerdict {
+  bool accepted = true;
+  // "malware", "forbidden-type", "type-mismatch", "content-policy", "scanner-unavailable",
+  // "busy"
+  std::string reason;
+  std::string detail;    // the signature name, the real type or the rule
+  std::string realType;  // what libmagic found
+};
+
 class ContentService {
  public:
   virtual ~ContentService() = default;
@@ -41,6 +60,11 @@ class ContentService {
   virtual core::Result<std::vector<storage::QuarantineItem>> unsettled(
       const std::string& tenant) = 0;
   virtual core::Status settle(std::int64_t id) = 0;
+  // Any thread. Checks an uploaded file before it can be served: its real type against the
+  // announced one and the tenant's forbidden types, clamd's verdict, and the DLP rules for
+  // text. A refused file is moved to the evidence area (or deleted, per policy), audited and
+  // alerted on. `done` runs on a scanner thread.
+  virtual void checkUpload(UploadCheck check, std::function<void(UploadVerdict)> done) = 0;
   // Raises the review-backlog alert when the tenant's oldest pending item waited longer than
   // its review_alert_minutes; removes evidence older than its evidence_days.
   virtual void housekeeping(const std::string& tenant) = 0;

@@ -9,6 +9,7 @@
 #include "rampart/core/datetime.h"
 #include "rampart/core/random.h"
 #include "rampart/core/stanza.h"
+#include "rampart/security/content_service.h"
 
 namespace rampart::modules::upload {
 namespace {
@@ -315,32 +316,77 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
   meta.setAttr("size", std::to_string(slot.size)).setAttr("owner", slot.owner);
   meta.setAttr("created", core::formatDateTime(core::nowMicros()));
   std::string metaXml = meta.str("");
-  ctx_->runStorage([host, dir, token, metaXml, spooled = req.bodyFile, slot, quota = quota_,
-                    respond](storage::Storage& s) {
-    auto used = usedBytes(s, host, slot.owner);
-    // Checked again here: several slots may have been granted against the same free space.
-    if (!used || *used + slot.size > quota) {
-      respond(cors(http::problem(507, "Insufficient Storage",
-                                 "the upload quota of this account is used up")));
+  core::ModuleContext* ctx = ctx_;
+  auto store = [ctx, host, dir, token, metaXml, spooled = req.bodyFile, slot, quota = quota_,
+                respond] {
+    ctx->runStorage([host, dir, token, metaXml, spooled, slot, quota,
+                     respond](storage::Storage& s) {
+      auto used = usedBytes(s, host, slot.owner);
+      // Checked again here: several slots may have been granted against the same free space.
+      if (!used || *used + slot.size > quota) {
+        std::error_code ec;
+        std::filesystem::remove(spooled, ec);
+        respond(cors(http::problem(507, "Insufficient Storage",
+                                   "the upload quota of this account is used up")));
+        return;
+      }
+      std::error_code ec;
+      const std::string path = dir + "/" + token;
+      std::filesystem::rename(spooled, path, ec);
+      if (ec) {
+        respond(http::problem(507, "Insufficient Storage", "the file could not be stored"));
+        return;
+      }
+      if (!s.keyValue().put(host, "", kStore, token, metaXml).isOk() ||
+          !s.keyValue().put(host, "", kUsage, slot.owner, std::to_string(*used + slot.size))
+               .isOk()) {
+        std::filesystem::remove(path, ec);
+        respond(http::problem(500, "Internal Server Error", "the upload could not be recorded"));
+        return;
+      }
+      http::Response r;
+      r.status = 201;
+      r.contentType = "text/plain";
+      respond(cors(std::move(r)));
+    });
+  };
+  security::ContentService* content = ctx_->contentService();
+  if (content == nullptr) {
+    store();
+    return;
+  }
+  // Content security first: nothing is servable before its checks (type, viruses, DLP) pass.
+  security::UploadCheck check{host, slot.owner + "@" + host, slot.fileName, slot.contentType,
+                              req.bodyFile, token};
+  content->checkUpload(std::move(check), [ctx, store, respond, host, owner = slot.owner,
+                                          name = slot.fileName](security::UploadVerdict v) {
+    if (v.accepted) {
+      store();
       return;
     }
-    std::error_code ec;
-    const std::string path = dir + "/" + token;
-    std::filesystem::rename(spooled, path, ec);
-    if (ec) {
-      respond(http::problem(507, "Insufficient Storage", "the file could not be stored"));
-      return;
-    }
-    if (!s.keyValue().put(host, "", kStore, token, metaXml).isOk() ||
-        !s.keyValue().put(host, "", kUsage, slot.owner, std::to_string(*used + slot.size)).isOk()) {
-      std::filesystem::remove(path, ec);
-      respond(http::problem(500, "Internal Server Error", "the upload could not be recorded"));
-      return;
-    }
-    http::Response r;
-    r.status = 201;
-    r.contentType = "text/plain";
-    respond(cors(std::move(r)));
+    const bool busy = v.reason == "busy" || v.reason == "scanner-unavailable";
+    const std::string why = v.reason == "malware"          ? "it contains malware (" + v.detail + ")"
+                            : v.reason == "forbidden-type" ? "files of type " + v.detail +
+                                                                 " are not allowed"
+                            : v.reason == "type-mismatch"  ? "its content does not match its type (" +
+                                                                 v.detail + ")"
+                            : v.reason == "content-policy" ? "its text breaks the content policy (rule " +
+                                                                 v.detail + ")"
+                                                           : "it could not be checked now; try again later";
+    respond(cors(http::problem(busy ? 503 : 422, busy ? "Service Unavailable" : "Unprocessable Content",
+                               "The file was refused: " + why,
+                               "urn:rampart:problem:upload-" + v.reason)));
+    // The uploader hears it over XMPP too (its client may show only a failed upload).
+    core::Element m("message", std::string(core::kNsClient));
+    m.setAttr("from", host).setAttr("to", owner + "@" + host).setAttr("type", "normal");
+    m.setAttr("id", core::randomToken(9));
+    m.addChild("subject", std::string(core::kNsClient)).addText("Content policy");
+    m.addChild("body", std::string(core::kNsClient))
+        .addText("Your file " + name + " was refused: " + why + ".");
+    m.addChild("upload-refused", "urn:rampart:content:0")
+        .setAttr("reason", v.reason)
+        .setAttr("detail", v.detail);
+    ctx->router().route(std::move(m));
   });
 }
 

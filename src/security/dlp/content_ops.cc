@@ -1,8 +1,15 @@
 #include "security/dlp/content_ops.h"
 
+#include <boost/json.hpp>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "rampart/core/jid.h"
+#include "security/filescan/clamd.h"
+#include "security/filescan/file_type.h"
 
 namespace rampart::security::dlp {
 namespace {
@@ -21,6 +28,7 @@ std::string bareOf(const std::string& jid) {
 ContentOps::ContentOps(std::unique_ptr<Inspector> inspector, const core::Config& config,
                        storage::Storage& storage, AuditSink& audit, Alert alert)
     : inspector_(std::move(inspector)),
+      pool_(std::make_unique<filescan::ScanPool>(2, 64)),
       config_(config),
       storage_(storage),
       audit_(audit),
@@ -107,6 +115,108 @@ core::Result<std::vector<storage::QuarantineItem>> ContentOps::unsettled(
 }
 
 core::Status ContentOps::settle(std::int64_t id) { return storage_.content().settleQuarantine(id); }
+
+void ContentOps::checkUpload(UploadCheck check, std::function<void(UploadVerdict)> done) {
+  auto job = std::make_shared<std::pair<UploadCheck, std::function<void(UploadVerdict)>>>(
+      std::move(check), std::move(done));
+  const bool queued = pool_ && pool_->submit([this, job] {
+    UploadVerdict v = examine(job->first);
+    if (!v.accepted) {
+      refuse(job->first, v);
+    }
+    job->second(std::move(v));
+  });
+  if (!queued) {
+    // Too many files waiting for their checks: refused now rather than served unchecked.
+    std::error_code ec;
+    std::filesystem::remove(job->first.path, ec);
+    job->second(UploadVerdict{false, "busy", "too many files are waiting to be scanned", {}});
+  }
+}
+
+UploadVerdict ContentOps::examine(const UploadCheck& c) {
+  const auto o = config_.contentSecurityFor(c.tenant);
+  UploadVerdict v;
+  v.realType = filescan::realType(c.path);
+  const auto& forbidden = o.forbiddenFileTypes ? *o.forbiddenFileTypes
+                                               : filescan::defaultForbiddenTypes();
+  if (std::find(forbidden.begin(), forbidden.end(), v.realType) != forbidden.end()) {
+    return UploadVerdict{false, "forbidden-type", v.realType, v.realType};
+  }
+  if (o.typeMismatch.value_or("refuse") == "refuse" &&
+      !filescan::typesAgree(c.announcedType, v.realType)) {
+    return UploadVerdict{false, "type-mismatch",
+                         "announced as " + (c.announcedType.empty() ? std::string("nothing")
+                                                                    : c.announcedType) +
+                             ", is " + v.realType,
+                         v.realType};
+  }
+  if (o.clamdSocket && !o.clamdSocket->empty()) {
+    const auto r = filescan::clamdScanFile(
+        *o.clamdSocket, c.path,
+        std::chrono::seconds(o.scanTimeoutSeconds.value_or(kDefaultScanTimeout)));
+    if (r.kind == filescan::ClamdResult::Kind::kInfected) {
+      return UploadVerdict{false, "malware", r.detail, v.realType};
+    }
+    if (r.kind == filescan::ClamdResult::Kind::kError &&
+        o.scannerUnavailable.value_or("refuse") == "refuse") {
+      return UploadVerdict{false, "scanner-unavailable", r.detail, v.realType};
+    }
+  }
+  if (o.inspectTextUploads.value_or(true) && v.realType.starts_with("text/") &&
+      inspector_->enabled(c.tenant)) {
+    std::ifstream in(c.path, std::ios::binary);
+    std::string text(kMaxInspectedText, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    const auto verdict = inspector_->inspect(c.tenant, {{"file-text", std::move(text)}});
+    if (verdict.action >= ContentAction::kQuarantine) {
+      return UploadVerdict{false, "content-policy", verdict.rule, v.realType};
+    }
+  }
+  return v;
+}
+
+void ContentOps::refuse(const UploadCheck& c, const UploadVerdict& v) {
+  const auto o = config_.contentSecurityFor(c.tenant);
+  std::error_code ec;
+  std::string kept;
+  if (o.refusedFiles.value_or("keep") == "keep" && v.reason != "busy") {
+    // The evidence area: only the server's user may read it (security administrators with
+    // shell access to the server), kept until they remove it.
+    const std::string dir = config_.dataDir + "/evidence/" + c.tenant;
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::permissions(config_.dataDir + "/evidence",
+                                 std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    const std::string name = std::to_string(nowMs()) + "-" + c.reference.substr(0, 12);
+    kept = dir + "/" + name;
+    std::filesystem::rename(c.path, kept, ec);
+    if (ec) {
+      std::filesystem::copy_file(c.path, kept, ec);
+      std::filesystem::remove(c.path, ec);
+    }
+    boost::json::object meta{{"owner", c.owner},         {"file_name", c.fileName},
+                             {"announced_type", c.announcedType}, {"real_type", v.realType},
+                             {"reason", v.reason},       {"detail", v.detail},
+                             {"time", nowMs()}};
+    std::ofstream(kept + ".json") << boost::json::serialize(meta) << "\n";
+  } else {
+    std::filesystem::remove(c.path, ec);
+  }
+  std::vector<std::pair<std::string, std::string>> details{
+      {"reason", v.reason}, {"detail", v.detail}, {"real_type", v.realType}};
+  if (!kept.empty()) {
+    details.emplace_back("evidence", kept.substr(config_.dataDir.size() + 1));
+  }
+  (void)audit(audit_action::kUploadRefused, c.owner, c.tenant, "upload:" + c.reference, v.reason,
+              std::move(details));
+  const bool malware = v.reason == "malware";
+  alert_(malware ? "malware-detected" : "upload-refused", malware ? "critical" : "warning",
+         c.tenant,
+         "An upload by " + c.owner + " was refused (" + v.reason + ": " + v.detail + ")" +
+             (kept.empty() ? std::string() : "; kept as evidence"));
+}
 
 void ContentOps::housekeeping(const std::string& tenant) {
   const auto o = config_.contentSecurityFor(tenant);

@@ -13,6 +13,7 @@
 #include "rampart/security/content_service.h"
 #include "rampart/storage/stores.h"
 #include "security/dlp/inspector.h"
+#include "security/filescan/scan_pool.h"
 
 namespace rampart::security::dlp {
 
@@ -31,16 +32,26 @@ class ContentOps final : public ContentService {
                       const std::string& text) override;
   core::Result<std::vector<storage::QuarantineItem>> unsettled(const std::string& tenant) override;
   core::Status settle(std::int64_t id) override;
+  void checkUpload(UploadCheck check, std::function<void(UploadVerdict)> done) override;
   void housekeeping(const std::string& tenant) override;
+  // Shutdown: finishes the file checks under way and queued, then stops the scanner threads
+  // (before the network threads stop, so that their answers still reach the uploaders).
+  void stopScanning() { pool_.reset(); }
 
   static constexpr std::uint32_t kDefaultReviewAlertMinutes = 60;
   static constexpr std::uint32_t kDefaultEvidenceDays = 180;
+  static constexpr std::uint32_t kDefaultScanTimeout = 30;
+  static constexpr std::size_t kMaxInspectedText = 1 << 20;
 
  private:
   core::Status audit(std::string_view action, const std::string& actor, const std::string& tenant,
                      const std::string& object, std::string reason,
                      std::vector<std::pair<std::string, std::string>> details);
+  // On a scanner thread: the checks of one upload, and what happens to a refused file.
+  UploadVerdict examine(const UploadCheck& check);
+  void refuse(const UploadCheck& check, const UploadVerdict& verdict);
   std::unique_ptr<Inspector> inspector_;
+  std::unique_ptr<filescan::ScanPool> pool_;
   const core::Config& config_;
   storage::Storage& storage_;
   AuditSink& audit_;

@@ -89,12 +89,13 @@ const dlp::Matcher& builtins() {
 
 class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit MaskingSink(std::vector<spdlog::sink_ptr> inner) : inner_(std::move(inner)) {}
+  MaskingSink(std::vector<spdlog::sink_ptr> inner, bool addresses)
+      : inner_(std::move(inner)), addresses_(addresses) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string masked =
-        maskPersonalData(std::string_view(msg.payload.data(), msg.payload.size()));
+        maskPersonalData(std::string_view(msg.payload.data(), msg.payload.size()), addresses_);
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(masked.data(), masked.size());
     for (auto& s : inner_) {
@@ -121,11 +122,12 @@ class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   std::vector<spdlog::sink_ptr> inner_;
+  bool addresses_;
 };
 
 }  // namespace
 
-std::string maskPersonalData(std::string_view text) {
+std::string maskPersonalData(std::string_view text, bool addresses) {
   const Masker& masker = Masker::instance();
   std::string out;
   std::size_t at = 0;
@@ -138,12 +140,12 @@ std::string maskPersonalData(std::string_view text) {
     at = f.end;
   }
   out.append(text.substr(at));
-  return maskAddresses(out);
+  return addresses ? maskAddresses(out) : out;
 }
 
-void installLogMasking() {
+void installLogMasking(bool addresses) {
   auto logger = spdlog::default_logger();
-  auto sink = std::make_shared<MaskingSink>(logger->sinks());
+  auto sink = std::make_shared<MaskingSink>(logger->sinks(), addresses);
   auto masked = std::make_shared<spdlog::logger>(logger->name(), sink);
   masked->set_level(logger->level());
   masked->flush_on(logger->flush_level());

@@ -11,11 +11,11 @@
 
 namespace rampart::security::masking {
 
-// `text` with every personal datum masked.
-std::string maskPersonalData(std::string_view text);
+// `text` with every personal datum masked (IP addresses too, with `addresses`).
+std::string maskPersonalData(std::string_view text, bool addresses = true);
 
 // Wraps the sinks of spdlog's default logger so that every line is masked first. Start-up
 // only, before other threads log.
-void installLogMasking();
+void installLogMasking(bool addresses);
 
 }  // namespace rampart::security::masking
