@@ -23,7 +23,7 @@
 #include "rampart/core/random.h"
 #include "security/admin/admin_ops.h"
 #include "security/dlp/inspector.h"
-#include "security/filescan/clamd.h"
+#include "security/filescan/scan_status.h"
 #include "security/logins/login_json.h"
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
@@ -353,46 +353,33 @@ int dlpCommand(const std::vector<std::string>& cmd, const core::Config& config) 
 int scanCommand(std::vector<std::string> cmd, const core::Config& config, bool devMode) {
   const bool json = std::erase(cmd, std::string("--json")) > 0;
   if (cmd.size() != 2 || cmd[1] != "status") return usage("scan status [--json]");
-  // One line per clamd socket in use (tenants may share one).
-  std::map<std::string, std::vector<std::string>> sockets;
-  for (const auto& h : servedHosts(config, devMode)) {
-    const auto o = config.contentSecurityFor(h);
-    sockets[o.clamdSocket.value_or("")].push_back(h);
-  }
   int rc = 0;
-  for (const auto& [socket, hosts] : sockets) {
-    boost::json::array tenants;
-    for (const auto& h : hosts) tenants.push_back(boost::json::string(h));
-    boost::json::object o{{"tenants", tenants},
-                          {"socket", socket.empty() ? boost::json::value(nullptr)
-                                                    : boost::json::value(socket)}};
-    std::string error;
-    std::optional<security::filescan::ClamdVersion> v;
-    if (!socket.empty()) {
-      v = security::filescan::clamdVersion(socket, std::chrono::seconds(5), &error);
-      if (!v) rc = 1;
-    }
-    o["reachable"] = v.has_value();
-    o["engine"] = v ? boost::json::value(v->engine) : boost::json::value(nullptr);
-    o["signature_version"] = v && !v->signatureVersion.empty()
-                                 ? boost::json::value(v->signatureVersion)
-                                 : boost::json::value(nullptr);
-    o["signature_date"] = v && !v->signatureDate.empty() ? boost::json::value(v->signatureDate)
-                                                         : boost::json::value(nullptr);
-    if (!error.empty()) o["error"] = error;
+  for (const auto& v : security::filescan::scanStatus(config, servedHosts(config, devMode),
+                                                      std::chrono::seconds(5))) {
+    const auto& o = v.as_object();
+    const bool configured = !o.at("socket").is_null();
+    const bool reachable = o.at("reachable").as_bool();
+    if (configured && !reachable) rc = 1;
     if (json) {
       std::cout << boost::json::serialize(o) << "\n";
-    } else if (socket.empty()) {
-      std::cout << "no virus scanning configured for";
-      for (const auto& h : hosts) std::cout << " " << h;
-      std::cout << " (content_security.clamd_socket)\n";
-    } else if (!v) {
-      std::cout << "clamd at " << socket << " is NOT reachable: " << error << "\n";
+      continue;
+    }
+    std::string tenants;
+    for (const auto& t : o.at("tenants").as_array()) tenants += " " + std::string(t.as_string());
+    if (!configured) {
+      std::cout << "no virus scanning configured for" << tenants
+                << " (content_security.clamd_socket)\n";
+    } else if (!reachable) {
+      std::cout << "clamd at " << o.at("socket").as_string() << " is NOT reachable: "
+                << o.at("error").as_string() << "\n";
     } else {
-      std::cout << "clamd at " << socket << " is reachable: " << v->engine << ", signatures "
-                << (v->signatureVersion.empty() ? std::string("local databases only")
-                                                : v->signatureVersion + " of " + v->signatureDate)
-                << "\n";
+      std::cout << "clamd at " << o.at("socket").as_string() << " is reachable: "
+                << o.at("engine").as_string() << ", signatures "
+                << (o.at("signature_version").is_null()
+                        ? std::string("local databases only")
+                        : std::string(o.at("signature_version").as_string()) + " of " +
+                              std::string(o.at("signature_date").as_string()))
+                << " (tenants:" << tenants << ")\n";
     }
   }
   return rc;

@@ -163,6 +163,10 @@ void AdminApi::Impl::define() {
      &Impl::alertList);
   op("POST", "/api/v1/alerts/{id}/acknowledge", "alert.acknowledge", "Acknowledge an alert",
      P::kAlertAcknowledge, &Impl::alertAcknowledge);
+  op("GET", "/api/v1/scan/status", "scan.status",
+     "Virus scanning: per clamd socket, its tenants, whether clamd answers, its engine and "
+     "signature version and date",
+     P::kServerStatus, &Impl::scanStatus);
   op("GET", "/api/v1/quarantine", "quarantine.list",
      "Messages held for review, newest first, with the queue's counts (query: tenant, status, "
      "rule, sender, cursor, limit); no message text",

@@ -181,6 +181,7 @@ struct AdminApi::Impl {
   Response locks(Call& c);
   Response clearLocks(Call& c);
   // content_handlers.cc
+  Response scanStatus(Call& c);
   Response quarantineList(Call& c);
   Response quarantineItem(Call& c);
   Response quarantineApprove(Call& c);

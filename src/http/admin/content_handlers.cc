@@ -10,6 +10,7 @@
 #include "rampart/core/element.h"
 #include "rampart/security/content_fields.h"
 #include "security/audit/audit_log.h"
+#include "security/filescan/scan_status.h"
 
 namespace rampart::http::admin {
 
@@ -99,6 +100,18 @@ json::array segments(const std::string& text, std::size_t index, const json::arr
 }
 
 }  // namespace
+
+Response AdminApi::Impl::scanStatus(Call& c) {
+  std::vector<std::string> hosts;
+  for (const auto& h : deps.hosts) {
+    if (c.principal->tenant.empty() || c.principal->tenant == h) {
+      hosts.push_back(h);
+    }
+  }
+  return jsonResponse(json::object{
+      {"items", security::filescan::scanStatus(deps.config, hosts, std::chrono::seconds(1))},
+      {"next_cursor", nullptr}});
+}
 
 Response AdminApi::Impl::quarantineList(Call& c) {
   const auto pageSize = pageLimit(c.query, 200);

@@ -139,3 +139,14 @@ export interface Segment {
 export interface HeldMessageDetail extends HeldMessage {
   fields: { name: string; text: string; segments: Segment[] }[];
 }
+
+// Virus scanning as rampartd sees it: one entry per clamd socket in use.
+export interface ScanStatus {
+  tenants: string[];
+  socket: string | null;
+  reachable: boolean;
+  engine: string | null;
+  signature_version: string | null;
+  signature_date: string | null;
+  error: string | null;
+}

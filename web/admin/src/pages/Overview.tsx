@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, formatNumber, t } from '../../../shared/i18n';
 import { ErrorRegion } from '../../../shared/components';
 import { get, problemText } from '../api';
-import type { Status } from '../api';
+import type { ScanStatus, Status } from '../api';
 import { useCan } from '../session';
 import { countOpenAlerts } from '../alerts';
 import { Link } from '../Link';
@@ -32,6 +32,7 @@ export function Overview() {
   const [status, setStatus] = useState<Status | null>(null);
   const [rate, setRate] = useState<number | null>(null);
   const [updated, setUpdated] = useState<string | null>(null);
+  const [scanners, setScanners] = useState<ScanStatus[] | null>(null);
   const [openAlerts, setOpenAlerts] = useState<{ count: number; more: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const last = useRef<Sample | null>(null);
@@ -52,6 +53,9 @@ export function Overview() {
           }
           last.current = { at: now, routed: s.messages_routed };
           setStatus(s);
+          const scan = await get<{ items: ScanStatus[] }>('/api/v1/scan/status');
+          if (stopped) return;
+          setScanners(scan.items);
         }
         if (can('alert.read')) {
           const open = await countOpenAlerts();
@@ -105,6 +109,26 @@ export function Overview() {
               </dl>
             </>
           )}
+        </section>
+      )}
+      {can('server.status') && scanners && (
+        <section class="card" aria-labelledby="scan-heading">
+          <h2 id="scan-heading">{t('overview.scanning')}</h2>
+          <ul class="scan-list">
+            {scanners.map((s) => (
+              <li key={s.socket ?? ''} class={`scan scan--${!s.socket ? 'off' : s.reachable ? 'ok' : 'bad'}`}>
+                <strong>{s.tenants.join(', ')}</strong>{': '}
+                {!s.socket ? t('overview.scanOff')
+                  : !s.reachable ? t('overview.scanDown', { error: s.error ?? '' })
+                  : t('overview.scanUp', {
+                    engine: s.engine ?? '',
+                    signatures: s.signature_version
+                      ? t('overview.signatures', { version: s.signature_version, date: s.signature_date ?? '' })
+                      : t('overview.localSignatures'),
+                  })}
+              </li>
+            ))}
+          </ul>
         </section>
       )}
       {can('alert.read') && (
