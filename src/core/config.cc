@@ -223,6 +223,12 @@ void readContentSecurity(const toml::table& t, const std::string& prefix,
       o.forbiddenFileTypes = stringList(v, key);
     } else if (k == "inspect_text_uploads") {
       o.inspectTextUploads = need<bool>(v, key);
+    } else if (k == "link_blocklists") {
+      o.linkBlocklists = stringList(v, key);
+    } else if (k == "link_allowlist") {
+      o.linkAllowlist = stringList(v, key);
+    } else if (k == "fraud_cues") {
+      o.fraudCues = stringList(v, key);
     } else if ((k == "actions" || k == "context_actions") && v.is_table()) {
       auto& into = k == "actions" ? o.actions : o.contextActions;
       for (auto&& [rk, rv] : *v.as_table()) {
@@ -382,6 +388,9 @@ void ContentSecurityOptions::overrideWith(const ContentSecurityOptions& o) {
   if (o.typeMismatch) typeMismatch = o.typeMismatch;
   if (o.refusedFiles) refusedFiles = o.refusedFiles;
   if (o.inspectTextUploads) inspectTextUploads = o.inspectTextUploads;
+  if (o.linkBlocklists) linkBlocklists = o.linkBlocklists;
+  if (o.linkAllowlist) linkAllowlist = o.linkAllowlist;
+  if (o.fraudCues) fraudCues = o.fraudCues;
   for (const auto& [k, v] : o.actions) actions[k] = v;
   for (const auto& [k, v] : o.contextActions) contextActions[k] = v;
   for (const auto& r : o.rules) {

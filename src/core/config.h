@@ -91,6 +91,12 @@ struct ContentSecurityOptions {
   std::optional<std::string> typeMismatch;        // "refuse" or "allow"
   std::optional<std::string> refusedFiles;        // "keep" or "delete"
   std::optional<bool> inspectTextUploads;
+  // Links: blocklist files (plain lists or URLhaus CSV exports), domains never flagged, and
+  // words that make a link (or QR code) suspicious when they appear near it, besides the
+  // built-in ones.
+  std::optional<std::vector<std::string>> linkBlocklists;
+  std::optional<std::vector<std::string>> linkAllowlist;
+  std::optional<std::vector<std::string>> fraudCues;
   // A tenant's options over the server's: single values and actions replace, rules add (a
   // tenant rule of the same name replaces the server's).
   void overrideWith(const ContentSecurityOptions& o);

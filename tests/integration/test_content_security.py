@@ -58,7 +58,16 @@ def srv(tmp_path_factory):
     text = text.replace('[[hosts]]\nname = "b.test"',
                         '[[hosts]]\nname = "b.test"\ncontent_security = { e2ee = "refuse" }')
     text = text.replace("[server]\n", "[server]\ncross_host_traffic = true\n", 1)
-    path.write_text(text + CONFIG)
+    (tmp / "blocked.txt").write_text("# local list\nevil.example\nphish.example/login/\n")
+    (tmp / "urlhaus.csv").write_text(
+        "# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
+        '"3021","2026-11-30 10:00:00","http://198.51.100.7/bins/mozi.m","online","",'
+        '"malware_download","elf","https://urlhaus.abuse.ch/url/3021/","x"\n')
+    links = ('link_blocklists = ["%s", "%s"]\nlink_allowlist = ["corp.example"]\n'
+             % (tmp / "blocked.txt", tmp / "urlhaus.csv"))
+    path.write_text(text + CONFIG.replace("[content_security.actions]",
+                                          "[content_security]\n" + links +
+                                          "\n[content_security.actions]"))
     s = ConfigServer(data, path, "a.test").start()
     for jid in ("alice@a.test", "bob@a.test", "carol@b.test", "dave@b.test", "erin@c.test",
                 "frank@c.test", "rev@a.test", "revb@b.test", "sec@a.test"):
@@ -357,9 +366,11 @@ def test_e2ee_policies(srv):
             alice, bob = await pair(cs)
             carol, dave = await pair(cs, "carol@b.test", "dave@b.test")
             erin, frank = await pair(cs, "erin@c.test", "frank@c.test")
-            # a.test: only between its own users. 身份证 in the fallback body is not inspected.
+            # a.test: only between its own users. What is in clear beside the encrypted
+            # payload (the fallback body) is still inspected: an encryption element is no way
+            # round the rules.
             send(alice, "bob@a.test", "OMEMO 11010519491231002X", [OMEMO])
-            assert await wait_for(lambda: bob.bodies() == ["OMEMO 11010519491231002X"])
+            assert await wait_for(lambda: bob.bodies() == ["OMEMO 110105********002X"])
             send(alice, "carol@b.test", "OMEMO", [OMEMO])
             assert await wait_for(lambda: alice.message_errors)
             assert content_error(alice.message_errors[0]) == ("policy-violation",
@@ -397,3 +408,42 @@ def test_log_lines_are_masked(srv):
     assert lines, log[-2000:]
     assert "13812345678" not in log
     assert "peer=127.0.*.*" in lines[-1], lines[-1]
+
+
+# ---- links ----------------------------------------------------------------------------------
+
+def test_blocked_links_in_any_spelling_and_the_allow_list(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            for text in ("点这里 HTTP://Login.EVIL.example./a%2Fb", "http://3325256711/bins/mozi.m",
+                         "see https://phish.example/login/verify.php?u=1"):
+                send(alice, "bob@a.test", text)
+            send(alice, "bob@a.test", "file",
+                 ["<x xmlns='jabber:x:oob'><url>http://evil.example/x.apk</url></x>"])
+            assert await wait_for(lambda: len(alice.message_errors) == 4)
+            assert all(content_error(m) == ("policy-violation", "blocked", "link_blocklist")
+                       for m in alice.message_errors)
+            fine = ["https://docs.corp.example/a", "http://phish.example/about",
+                    "https://evil.example.org/"]
+            for text in fine:
+                send(alice, "bob@a.test", text)
+            assert await wait_for(lambda: bob.bodies() == fine)
+            assert not [m for m in bob.messages if m.xml.find("{%s}link-warning" % NS) is not None]
+    run(go())
+
+
+def test_fraud_cues_flag_a_link_for_the_recipient(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "客服说要退款，请点 https://refund-help.example/r?id=7 填写验证码")
+            send(alice, "bob@a.test", "Wiki: https://refund-help.example/about")
+            assert await wait_for(lambda: len(bob.bodies()) == 2)
+            warned, plain = bob.messages[-2], bob.messages[-1]
+            w = warned.xml.find("{%s}link-warning" % NS)
+            assert w is not None and w.get("rule") == "fraud_link"
+            assert w.get("reason") == "fraud-cues"
+            assert w.get("url") == "https://refund-help.example/r?id=7"
+            assert plain.xml.find("{%s}link-warning" % NS) is None
+    run(go())

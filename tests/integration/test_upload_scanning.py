@@ -49,15 +49,17 @@ def clamd(tmp_path_factory):
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory, clamd):
     tmp = tmp_path_factory.mktemp("scanning")
+    (tmp / "blocked.txt").write_text("evil.example\n")
     path, data = write_config(tmp, extra="""
 [content_security]
 clamd_socket = "%s"
+link_blocklists = ["%s"]
 
 [[content_security.rules]]
 name = "top-secret"
 keywords = ["绝密"]
 action = "block"
-""" % clamd["socket"])
+""" % (clamd["socket"], tmp / "blocked.txt"))
     s = ConfigServer(data, path, "a.test").start()
     r = s.ctl("user", "add", "alice@a.test", account_password("alice@a.test"))
     assert r.returncode == 0, r.stderr
@@ -137,6 +139,22 @@ def test_text_upload_goes_through_the_dlp_rules(srv):
     assert status == 422
     kind, detail = problem(reply)
     assert kind == "urn:rampart:problem:upload-content-policy" and "top-secret" in detail
+
+
+def test_qr_code_pointing_at_a_blocked_address_is_refused(srv, tmp_path):
+    bad, good = tmp_path / "bad.png", tmp_path / "good.png"
+    subprocess.run(["qrencode", "-o", str(bad), "-s", "6", "HTTPS://pay.EVIL.example/scan?x=1"],
+                   check=True)
+    subprocess.run(["qrencode", "-o", str(good), "-s", "6", "https://ok.example/menu"], check=True)
+    status, _, reply, get, notice = upload(srv, "扫码.png", bad.read_bytes(), "image/png")
+    assert status == 422, reply
+    kind, detail = problem(reply)
+    assert kind == "urn:rampart:problem:upload-blocked-link" and "QR code" in detail
+    assert notice.find(q(NS, "upload-refused")).get("reason") == "blocked-link"
+    assert http_request("GET", get)[0] == 404
+    status, _, _, get, _ = upload(srv, "menu.png", good.read_bytes(), "image/png")
+    assert status == 201
+    assert http_request("GET", get)[2] == good.read_bytes()
 
 
 def test_scan_status(srv, clamd):

@@ -36,6 +36,7 @@ struct ContentFinding {
   std::size_t end = 0;
   std::string confidence;  // "low", "medium" or "high"
   ContentAction action = ContentAction::kAllow;
+  std::string detail;      // links: the list's threat ("phishing") or "fraud-cues"
 };
 
 struct ContentVerdict {
@@ -56,6 +57,10 @@ class ContentInspector {
   virtual std::string masked(std::string_view text, const std::vector<ContentFinding>& findings,
                              std::size_t index) const = 0;
   virtual E2eePolicy e2ee(std::string_view tenant) const = 0;
+  // A URL (from a QR code, say) on the tenant's link blocklists and not allow-listed: the
+  // list's threat; nullopt otherwise.
+  virtual std::optional<std::string> blockedLink(std::string_view tenant,
+                                                 std::string_view url) const = 0;
 };
 
 }  // namespace rampart::security

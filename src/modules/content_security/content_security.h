@@ -19,12 +19,20 @@ namespace rampart::modules::content {
 
 inline constexpr std::string_view kNs = "urn:rampart:content:0";
 
+// The message as it may be delivered under verdict `v`: masked spans replaced (and the
+// XHTML-IM copy dropped when anything was masked), and a <link-warning/> for each flagged link.
+void deliverable(core::Element& message, const security::ContentInspector& inspector,
+                 const std::vector<security::ContentField>& fields,
+                 const security::ContentVerdict& v);
+
 class ContentModule final : public core::Module {
  public:
   void start(core::ModuleContext& ctx) override;
 
  private:
   bool onMessage(core::StanzaEvent& ev);
+  // DLP and link rules on what of the message is in clear.
+  bool inspectClear(core::StanzaEvent& ev);
   // Stanza error to the sender naming the policy.
   void refuse(const core::Element& message, core::ErrorType type, std::string_view element,
               const std::string& rule, const std::string& text);

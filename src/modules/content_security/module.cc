@@ -63,14 +63,14 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
   const std::string& host = ctx_->host();
   const std::string sender = ev.origin->jid().str();
   if (security::endToEndEncrypted(ev.stanza)) {
+    // The encrypted payload cannot be read; what is in clear beside it (the fallback body, a
+    // subject, links) is still inspected below.
     const auto policy = inspector.e2ee(host);
-    if (policy == security::E2eePolicy::kAllow) {
-      return false;
-    }
     auto to = core::Jid::parse(ev.stanza.attrOr("to"));
     const bool internal = to && (to->domain() == host || to->domain().ends_with("." + host));
-    if (policy == security::E2eePolicy::kInternal && internal) {
-      return false;
+    if (policy == security::E2eePolicy::kAllow ||
+        (policy == security::E2eePolicy::kInternal && internal)) {
+      return inspectClear(ev);
     }
     const std::string text =
         policy == security::E2eePolicy::kRefuse
@@ -80,6 +80,13 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
     audit({host, sender, std::string(ev.stanza.attrOr("to")), "e2ee", "e2ee-refused", {}, {}});
     return true;
   }
+  return inspectClear(ev);
+}
+
+bool ContentModule::inspectClear(core::StanzaEvent& ev) {
+  const security::ContentInspector& inspector = service_->inspector();
+  const std::string& host = ctx_->host();
+  const std::string sender = ev.origin->jid().str();
   if (!inspector.enabled(host)) {
     return false;
   }
@@ -99,26 +106,9 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
       rules.push_back(f.rule);
     }
   }
-  auto applyMask = [&] {
-    // Field order: bodies first, then the subject (fieldsOf).
-    std::size_t index = 0;
-    for (const char* name : {"body", "subject"}) {
-      for (core::Element* c : ev.stanza.childElements()) {
-        if (!c->is(name, core::kNsClient)) {
-          continue;
-        }
-        const std::string masked = inspector.masked(fields[index].text, v.findings, index);
-        if (masked != fields[index].text) {
-          c->clearChildren();
-          c->addText(masked);
-        }
-        ++index;
-      }
-    }
-  };
+  auto applyMask = [&] { deliverable(ev.stanza, inspector, fields, v); };
   switch (v.action) {
     case security::ContentAction::kAllow:
-      return false;
     case security::ContentAction::kMask:
       applyMask();
       return false;
@@ -148,6 +138,44 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
       return true;
   }
   return false;
+}
+
+void deliverable(core::Element& m, const security::ContentInspector& inspector,
+                 const std::vector<security::ContentField>& fields,
+                 const security::ContentVerdict& v) {
+  // Field order: bodies, the subject, the XHTML-IM copy (security::contentFieldsOf).
+  std::size_t index = 0;
+  bool masked = false;
+  for (const char* name : {"body", "subject"}) {
+    for (core::Element* c : m.childElements()) {
+      if (!c->is(name, core::kNsClient) || index >= fields.size()) {
+        continue;
+      }
+      const std::string text = inspector.masked(fields[index].text, v.findings, index);
+      if (text != fields[index].text) {
+        c->clearChildren();
+        c->addText(text);
+        masked = true;
+      }
+      ++index;
+    }
+  }
+  const bool htmlMasked = std::any_of(v.findings.begin(), v.findings.end(), [](const auto& f) {
+    return f.field == "html" && f.action == security::ContentAction::kMask;
+  });
+  if (masked || htmlMasked) {
+    // The formatted copy would still hold the clear text: clients fall back to the body.
+    m.removeChildren("html", "http://jabber.org/protocol/xhtml-im");
+  }
+  // Links the recipient should be warned about (clients may show a banner).
+  for (const auto& f : v.findings) {
+    if (f.type == "url" && f.index < fields.size() && f.end <= fields[f.index].text.size()) {
+      m.addChild("link-warning", std::string(kNs))
+          .setAttr("url", fields[f.index].text.substr(f.begin, f.end - f.begin))
+          .setAttr("rule", f.rule)
+          .setAttr("reason", f.detail);
+    }
+  }
 }
 
 void ContentModule::refuse(const core::Element& message, core::ErrorType type,
@@ -235,6 +263,10 @@ void ContentModule::settle() {
           if (item.status == "approved") {
             auto message = core::parseElement(item.stanza);
             if (message) {
+              // Approval lifts the hold, not the masking rules.
+              const auto fields = security::contentFieldsOf(*message);
+              deliverable(*message, service_->inspector(), fields,
+                          service_->inspector().inspect(ctx_->host(), fields));
               // Delivered now with its original time (XEP-0203).
               message->removeChildren("delay", std::string(kNsDelay));
               message->addChild("delay", std::string(kNsDelay))

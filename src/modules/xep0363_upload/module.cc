@@ -372,6 +372,7 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
                                                                  v.detail + ")"
                             : v.reason == "content-policy" ? "its text breaks the content policy (rule " +
                                                                  v.detail + ")"
+                            : v.reason == "blocked-link" ? v.detail
                                                            : "it could not be checked now; try again later";
     respond(cors(http::problem(busy ? 503 : 422, busy ? "Service Unavailable" : "Unprocessable Content",
                                "The file was refused: " + why,

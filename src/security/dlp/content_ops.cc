@@ -10,6 +10,7 @@
 #include "rampart/core/jid.h"
 #include "security/filescan/clamd.h"
 #include "security/filescan/file_type.h"
+#include "security/filescan/qr.h"
 
 namespace rampart::security::dlp {
 namespace {
@@ -161,6 +162,14 @@ UploadVerdict ContentOps::examine(const UploadCheck& c) {
     if (r.kind == filescan::ClamdResult::Kind::kError &&
         o.scannerUnavailable.value_or("refuse") == "refuse") {
       return UploadVerdict{false, "scanner-unavailable", r.detail, v.realType};
+    }
+  }
+  // QR codes in images: their links go through the same blocklists as links in messages.
+  for (const auto& text : filescan::qrTexts(c.path, v.realType)) {
+    if (auto threat = inspector_->blockedLink(c.tenant, text)) {
+      return UploadVerdict{false, "blocked-link", "a QR code points at a blocked address (" +
+                                                      *threat + ")",
+                           v.realType};
     }
   }
   if (o.inspectTextUploads.value_or(true) && v.realType.starts_with("text/") &&

@@ -21,9 +21,23 @@ void collect(const core::Element& e, std::vector<ContentField>& out, int depth) 
       out.push_back({"url", std::string(c->attrOr("target"))});
     } else if (c->is("url", kNsOob)) {
       out.push_back({"url", c->text()});
-    } else if (c->ns() != core::kNsClient) {
+    } else if (c->is("reference", "urn:xmpp:reference:0") && c->attr("uri")) {
+      out.push_back({"url", std::string(c->attrOr("uri"))});
+      collect(*c, out, depth + 1);
+    } else if (c->ns() != core::kNsClient && c->ns() != "http://jabber.org/protocol/xhtml-im") {
       collect(*c, out, depth + 1);
     }
+  }
+}
+
+void allText(const core::Element& e, std::string& out, int depth) {
+  if (depth > 16 || out.size() > 65536) {
+    return;
+  }
+  out += e.text();
+  for (const core::Element* c : e.childElements()) {
+    allText(*c, out, depth + 1);
+    out += ' ';
   }
 }
 
@@ -40,6 +54,13 @@ std::vector<ContentField> contentFieldsOf(const core::Element& message) {
     if (c->is("subject", core::kNsClient)) {
       out.push_back({"subject", c->text()});
     }
+  }
+  // The XHTML-IM copy of the body (XEP-0071): its text, so that it cannot carry what the
+  // plain body may not.
+  if (const core::Element* html = message.child("html", "http://jabber.org/protocol/xhtml-im")) {
+    std::string text;
+    allText(*html, text, 0);
+    out.push_back({"html", std::move(text)});
   }
   collect(message, out, 0);
   return out;

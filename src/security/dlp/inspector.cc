@@ -1,6 +1,7 @@
 #include "security/dlp/inspector.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "rampart/security/masker.h"
 
@@ -56,8 +57,21 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
              : *o.e2ee == "internal" ? E2eePolicy::kInternal
                                      : E2eePolicy::kAllow;
   }
+  std::vector<std::string> builtins(std::begin(kBuiltins), std::end(kBuiltins));
+  builtins.emplace_back(kLinkBlocklist);
+  builtins.emplace_back(kFraudLink);
+  auto isBuiltin = [&](const std::string& name) {
+    return std::find(builtins.begin(), builtins.end(), name) != builtins.end();
+  };
   std::vector<CustomRule> rules;
   for (const auto& r : o.rules) {
+    // A custom rule named like a built-in, or twice, would take another rule's action.
+    if (isBuiltin(r.name) || std::any_of(rules.begin(), rules.end(), [&](const CustomRule& x) {
+          return x.name == r.name;
+        })) {
+      return core::Status::invalidArgument("the rule name '" + r.name +
+                                           "' is a built-in rule's or given twice");
+    }
     rules.push_back(CustomRule{r.name, r.keywords, r.patterns});
     if (r.action == "off") {
       t.off[r.name] = true;
@@ -69,6 +83,10 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
     t.actions[std::string(b)] = defaultAction(b, false);
     t.contextActions[std::string(b)] = defaultAction(b, true);
   }
+  // Blocklisted links are blocked; links near fraud cues are delivered with a warning for the
+  // recipient (link-warning) unless the tenant chooses a stronger action.
+  t.actions[std::string(kLinkBlocklist)] = ContentAction::kBlock;
+  t.actions[std::string(kFraudLink)] = ContentAction::kAllow;
   for (const auto& [rule, action] : o.actions) {
     if (action == "off") {
       t.off[rule] = true;
@@ -81,21 +99,23 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
     }
   }
   for (const auto& [rule, action] : o.contextActions) {
-    if (action != "off") {
+    if (action == "off") {
+      t.contextOff[rule] = true;
+    } else {
       t.contextActions[rule] = *parseContentAction(action);
     }
   }
   // A misspelt rule name would silently leave its data unprotected: refuse it.
   for (const auto* table : {&o.actions, &o.contextActions}) {
     for (const auto& [rule, action] : *table) {
-      const bool known =
-          std::find(std::begin(kBuiltins), std::end(kBuiltins), rule) != std::end(kBuiltins) ||
-          std::any_of(o.rules.begin(), o.rules.end(),
-                      [&](const core::ContentRuleOptions& r) { return r.name == rule; });
+      const bool known = isBuiltin(rule) ||
+                         std::any_of(o.rules.begin(), o.rules.end(),
+                                     [&](const core::ContentRuleOptions& r) { return r.name == rule; });
       if (!known) {
         return core::Status::invalidArgument(
             "actions name an unknown rule '" + rule +
-            "' (built-in: cn_id, uscc, cn_mobile, bank_card, passport, hk_macau_permit, email)");
+            "' (built-in: cn_id, uscc, cn_mobile, bank_card, passport, hk_macau_permit, email, "
+            "link_blocklist, fraud_link)");
       }
     }
   }
@@ -104,6 +124,28 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
     return m.status();
   }
   t.matcher = m.value();
+  auto list = links::Blocklist::load(o.linkBlocklists.value_or(std::vector<std::string>{}));
+  if (!list.isOk()) {
+    return list.status();
+  }
+  t.blocklist = list.value();
+  for (const auto& d : o.linkAllowlist.value_or(std::vector<std::string>{})) {
+    auto u = links::canonicalize(d);
+    if (u) {
+      t.allow.push_back(u->host);
+    }
+  }
+  static const std::vector<std::string> kFraudCues = {
+      "转账", "汇款", "打款", "验证码", "退款", "客服", "中奖", "刷单", "安全账户", "冻结",
+      "理赔", "返利", "贷款", "征信", "transfer money", "wire transfer", "verification code",
+      "refund", "customer service", "gift card", "you have won", "account suspended"};
+  t.fraudCues = kFraudCues;
+  for (auto cue : o.fraudCues.value_or(std::vector<std::string>{})) {
+    for (char& c : cue) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    t.fraudCues.push_back(std::move(cue));
+  }
   return t;
 }
 
@@ -134,6 +176,46 @@ bool Inspector::enabled(std::string_view tenant) const { return this->tenant(ten
 
 E2eePolicy Inspector::e2ee(std::string_view tenant) const { return this->tenant(tenant).e2ee; }
 
+void Inspector::decide(ContentFinding f, ContentVerdict& v) {
+  if (v.rule.empty() || f.action > v.action) {
+    v.action = std::max(v.action, f.action);
+    v.rule = f.rule;
+  }
+  v.findings.push_back(std::move(f));
+}
+
+void Inspector::inspectLinks(const Tenant& t, const std::vector<ContentField>& fields,
+                             std::size_t index, bool fraudText, ContentVerdict& v) const {
+  const std::string& text = fields[index].text;
+  const bool whole = fields[index].name == "url";
+  std::vector<std::string> urls = whole ? std::vector<std::string>{text} : links::findUrls(text);
+  std::size_t from = 0;
+  for (const auto& raw : urls) {
+    const std::size_t begin = whole ? 0 : text.find(raw, from);
+    if (begin == std::string::npos) {
+      continue;
+    }
+    from = begin + raw.size();
+    auto u = links::canonicalize(raw);
+    if (!u || links::allowed(*u, t.allow)) {
+      continue;
+    }
+    ContentFinding f{fields[index].name, index, {}, "url", begin, begin + raw.size(), "high",
+                     ContentAction::kAllow, {}};
+    if (auto hit = t.blocklist->match(*u); hit && t.off.count(kLinkBlocklist) == 0) {
+      f.rule = kLinkBlocklist;
+      f.detail = hit->threat;
+    } else if (fraudText && t.off.count(kFraudLink) == 0) {
+      f.rule = kFraudLink;
+      f.detail = "fraud-cues";
+    } else {
+      continue;
+    }
+    f.action = t.actions.at(f.rule);
+    decide(std::move(f), v);
+  }
+}
+
 ContentVerdict Inspector::inspect(std::string_view tenantName,
                                   const std::vector<ContentField>& fields) const {
   ContentVerdict v;
@@ -141,29 +223,62 @@ ContentVerdict Inspector::inspect(std::string_view tenantName,
   if (!t.enabled) {
     return v;
   }
+  bool fraudText = false;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     for (auto& f : t.matcher->scan(fields[i].text)) {
       if (t.off.count(f.rule) != 0) {
         continue;
       }
       const bool context = f.confidence == Confidence::kHigh;
-      auto it = t.contextActions.find(f.rule);
-      if (!context || it == t.contextActions.end()) {
-        it = t.actions.find(f.rule);
+      if (context && t.contextOff.count(f.rule) != 0) {
+        continue;
       }
-      const ContentAction a = it == t.actions.end() || it == t.contextActions.end()
-                                  ? ContentAction::kWarn
-                                  : it->second;
-      ContentFinding cf{fields[i].name, i, f.rule, f.type, f.begin, f.end,
-                        std::string(confidenceName(f.confidence)), a};
-      if (v.rule.empty() || a > v.action) {
-        v.action = std::max(v.action, a);
-        v.rule = f.rule;
+      ContentAction a = ContentAction::kWarn;  // a custom rule without an action
+      if (auto c = t.contextActions.find(f.rule); context && c != t.contextActions.end()) {
+        a = c->second;
+      } else if (auto p = t.actions.find(f.rule); p != t.actions.end()) {
+        a = p->second;
       }
-      v.findings.push_back(std::move(cf));
+      decide(
+             ContentFinding{fields[i].name, i, f.rule, f.type, f.begin, f.end,
+                            std::string(confidenceName(f.confidence)), a, {}},
+             v);
+    }
+    if (!fraudText && fields[i].name != "url" && fields[i].name != "file") {
+      // The words around the links, not the links ("refund-help.example" is no cue).
+      std::string lower = fields[i].text;
+      for (const auto& url : links::findUrls(lower)) {
+        if (const auto p = lower.find(url); p != std::string::npos) {
+          lower.replace(p, url.size(), " ");
+        }
+      }
+      for (char& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      fraudText = std::any_of(t.fraudCues.begin(), t.fraudCues.end(), [&](const std::string& cue) {
+        return lower.find(cue) != std::string::npos;
+      });
+    }
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name != "file") {
+      inspectLinks(t, fields, i, fraudText, v);
     }
   }
   return v;
+}
+
+std::optional<std::string> Inspector::blockedLink(std::string_view tenantName,
+                                                  std::string_view url) const {
+  const Tenant& t = tenant(tenantName);
+  auto u = links::canonicalize(url);
+  if (!t.enabled || !u || links::allowed(*u, t.allow) || t.off.count(kLinkBlocklist) != 0) {
+    return std::nullopt;
+  }
+  if (auto hit = t.blocklist->match(*u)) {
+    return hit->threat;
+  }
+  return std::nullopt;
 }
 
 std::string Inspector::masked(std::string_view text, const std::vector<ContentFinding>& findings,

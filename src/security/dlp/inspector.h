@@ -12,6 +12,7 @@
 #include "rampart/core/status.h"
 #include "rampart/security/content_inspector.h"
 #include "security/dlp/matcher.h"
+#include "security/links/blocklist.h"
 
 namespace rampart::security::dlp {
 
@@ -26,6 +27,12 @@ class Inspector final : public ContentInspector {
   std::string masked(std::string_view text, const std::vector<ContentFinding>& findings,
                      std::size_t index) const override;
   E2eePolicy e2ee(std::string_view tenant) const override;
+  std::optional<std::string> blockedLink(std::string_view tenant,
+                                         std::string_view url) const override;
+
+  // The link rules' names (actions as for the detectors).
+  static constexpr std::string_view kLinkBlocklist = "link_blocklist";
+  static constexpr std::string_view kFraudLink = "fraud_link";
 
   // The default action of each built-in detector, and the action when context words are near.
   static ContentAction defaultAction(std::string_view rule, bool context);
@@ -38,7 +45,15 @@ class Inspector final : public ContentInspector {
     std::map<std::string, ContentAction, std::less<>> actions;
     std::map<std::string, ContentAction, std::less<>> contextActions;
     std::map<std::string, bool, std::less<>> off;  // rules switched off
+    std::map<std::string, bool, std::less<>> contextOff;  // off when context words are near
+    std::shared_ptr<const links::Blocklist> blocklist;
+    std::vector<std::string> allow;      // domains never flagged
+    std::vector<std::string> fraudCues;  // lower case
   };
+  // Link findings of field `index` (URLs written in it, or the whole field for "url").
+  void inspectLinks(const Tenant& t, const std::vector<ContentField>& fields, std::size_t index,
+                    bool fraudText, ContentVerdict& v) const;
+  static void decide(ContentFinding f, ContentVerdict& v);
   static core::Result<Tenant> tenantFrom(const core::ContentSecurityOptions& o);
   const Tenant& tenant(std::string_view name) const;
   std::map<std::string, Tenant, std::less<>> tenants_;

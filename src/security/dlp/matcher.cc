@@ -107,9 +107,19 @@ bool nearContext(std::string_view text, std::size_t begin, std::size_t end, int 
   for (char& c : window) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
+  // The candidate itself is no context ("mail" in an address's "gmail.com").
+  const std::size_t at = begin - from;
+  std::fill(window.begin() + static_cast<std::ptrdiff_t>(at),
+            window.begin() + static_cast<std::ptrdiff_t>(at + (end - begin)), ' ');
   for (std::string_view w : contextWords()[static_cast<std::size_t>(builtin)]) {
-    if (window.find(w) != std::string::npos) {
-      return true;
+    const bool ascii = static_cast<unsigned char>(w[0]) < 0x80;
+    for (auto p = window.find(w); p != std::string::npos; p = window.find(w, p + 1)) {
+      // English words are whole words ("tel" is not in "hotel").
+      const bool before = p == 0 || !alnum(window[p - 1]);
+      const bool after = p + w.size() >= window.size() || !alnum(window[p + w.size()]);
+      if (!ascii || (before && after)) {
+        return true;
+      }
     }
   }
   return false;
