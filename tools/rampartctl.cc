@@ -390,6 +390,9 @@ int quarantineCommand(std::vector<std::string> cmd, security::admin::AdminOps& o
   const bool json = std::erase(cmd, std::string("--json")) > 0;
   const std::string reason = flag(cmd, "--reason");
   const std::string status = flag(cmd, "--status");
+  if (!status.empty() && status != "pending" && status != "approved" && status != "rejected") {
+    return usage("--status must be pending, approved or rejected");
+  }
   if (cmd.size() == 3 && cmd[1] == "list" && reason.empty()) {
     auto host = core::prepareDomainpart(cmd[2]);
     if (!host) return usage("not a valid host name: " + cmd[2]);

@@ -198,7 +198,7 @@ Response AdminApi::Impl::quarantineDecide(Call& c, bool approve) {
   }
   Fields f{c.body};
   f.rejectUnknown({"reason"});
-  const std::string reason = f.str("reason", !approve, 500);
+  const std::string reason = f.str("reason", !approve, 2000);
   if (!f.problem.empty()) {
     return problemOf(422, "invalid-input", "Invalid input", f.problem);
   }

@@ -5,7 +5,7 @@
 
 namespace rampart::security::admin {
 namespace {
-constexpr std::size_t kMaxReason = 500;
+constexpr std::size_t kMaxReason = 2000;  // bytes: 500 characters of Chinese
 
 // The tenant a query without one is about: the caller's own when it holds a tenant-scoped
 // role (a tenant asked for explicitly is checked as asked).
@@ -55,8 +55,8 @@ core::Result<storage::QuarantineItem> AdminOps::viewQuarantine(const Actor& who,
   if (!item.isOk()) {
     return item.status();
   }
-  // An item of another tenant is reported as absent to a tenant-scoped reviewer, after the
-  // check has recorded the denial.
+  // An item of another tenant, or none at all, is refused to a tenant-scoped reviewer (403,
+  // recorded as denied): the answer does not tell which numbers exist elsewhere.
   const std::string tenant = item.value() ? item.value()->tenant : std::string();
   if (auto st = check(who, Permission::kQuarantineRead, tenant, action, object); !st.isOk()) {
     return st;
@@ -92,7 +92,7 @@ core::Status AdminOps::decideQuarantine(const Actor& who, std::int64_t id, bool 
   if (reason.size() > kMaxReason || (!approve && reason.empty())) {
     record(who, action, object, tenant, AuditResult::kFailure, "a reason is required");
     return core::Status::invalidArgument(
-        "a reason of at most 500 characters is required to reject (and allowed to approve)");
+        "a reason of at most 2000 bytes is required to reject (and allowed to approve)");
   }
   if (item.value()->status != "pending") {
     record(who, action, object, tenant, AuditResult::kFailure,

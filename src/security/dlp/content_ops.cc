@@ -38,12 +38,13 @@ ContentOps::ContentOps(std::unique_ptr<Inspector> inspector, const core::Config&
 core::Status ContentOps::audit(std::string_view action, const std::string& actor,
                                const std::string& tenant, const std::string& object,
                                std::string reason,
-                               std::vector<std::pair<std::string, std::string>> details) {
+                               std::vector<std::pair<std::string, std::string>> details,
+                               std::string_view via) {
   AuditEvent e;
   e.action = action;
   e.actor = actor;
-  e.source = "xmpp";
-  e.client = "xmpp";
+  e.source = std::string(via);
+  e.client = std::string(via);
   e.tenant = tenant;
   e.object = object;
   e.result = AuditResult::kSuccess;
@@ -129,9 +130,9 @@ void ContentOps::checkUpload(UploadCheck check, std::function<void(UploadVerdict
   });
   if (!queued) {
     // Too many files waiting for their checks: refused now rather than served unchecked.
-    std::error_code ec;
-    std::filesystem::remove(job->first.path, ec);
-    job->second(UploadVerdict{false, "busy", "too many files are waiting to be scanned", {}});
+    UploadVerdict v{false, "busy", "too many files are waiting to be scanned", {}};
+    refuse(job->first, v);
+    job->second(std::move(v));
   }
 }
 
@@ -218,8 +219,8 @@ void ContentOps::refuse(const UploadCheck& c, const UploadVerdict& v) {
   if (!kept.empty()) {
     details.emplace_back("evidence", kept.substr(config_.dataDir.size() + 1));
   }
-  (void)audit(audit_action::kUploadRefused, c.owner, c.tenant, "upload:" + c.reference, v.reason,
-              std::move(details));
+  (void)audit(audit_action::kUploadRefused, c.owner, c.tenant,
+              "upload:" + c.reference.substr(0, 12), v.reason, std::move(details), "https");
   const bool malware = v.reason == "malware";
   alert_(malware ? "malware-detected" : "upload-refused", malware ? "critical" : "warning",
          c.tenant,
@@ -233,8 +234,11 @@ void ContentOps::housekeeping(const std::string& tenant) {
   auto counts = storage_.content().quarantineCounts(tenant);
   const std::int64_t maxWait =
       std::int64_t{o.reviewAlertMinutes.value_or(kDefaultReviewAlertMinutes)} * 60'000;
+  // At most once an hour per tenant while the backlog lasts.
+  auto& last = lastBacklogAlert_[tenant];
   if (counts.isOk() && counts.value().pending > 0 &&
-      now - counts.value().oldestPendingMs > maxWait) {
+      now - counts.value().oldestPendingMs > maxWait && now - last >= 3'600'000) {
+    last = now;
     alert_("content-review-backlog", "warning", tenant,
            std::to_string(counts.value().pending) + " held message(s) of " + tenant +
                " await review; the oldest has waited " +

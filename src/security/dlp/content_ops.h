@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -46,7 +47,8 @@ class ContentOps final : public ContentService {
  private:
   core::Status audit(std::string_view action, const std::string& actor, const std::string& tenant,
                      const std::string& object, std::string reason,
-                     std::vector<std::pair<std::string, std::string>> details);
+                     std::vector<std::pair<std::string, std::string>> details,
+                     std::string_view via = "xmpp");
   // On a scanner thread: the checks of one upload, and what happens to a refused file.
   UploadVerdict examine(const UploadCheck& check);
   void refuse(const UploadCheck& check, const UploadVerdict& verdict);
@@ -56,6 +58,7 @@ class ContentOps final : public ContentService {
   storage::Storage& storage_;
   AuditSink& audit_;
   Alert alert_;
+  std::map<std::string, std::int64_t> lastBacklogAlert_;  // storage thread only
 };
 
 }  // namespace rampart::security::dlp
