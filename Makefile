@@ -32,9 +32,9 @@ fuzz:
 	@scripts/install-deps.sh --fuzz
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DRAMPART_FUZZ=ON -DRAMPART_TESTS=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target jid_fuzz scram_fuzz stream_parser_fuzz payload_fuzz cidr_fuzz admin_request_fuzz audit_proof_fuzz webauthn_fuzz sasl2_fuzz
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target jid_fuzz scram_fuzz stream_parser_fuzz payload_fuzz cidr_fuzz admin_request_fuzz audit_proof_fuzz webauthn_fuzz sasl2_fuzz dlp_fuzz url_fuzz
 	@mkdir -p tests/fuzz/artifacts
-	@for f in jid scram stream_parser payload cidr admin_request audit_proof webauthn sasl2; do \
+	@for f in jid scram stream_parser payload cidr admin_request audit_proof webauthn sasl2 dlp url; do \
 	  echo "== $${f}_fuzz for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
 	  $(FUZZ_BUILD)/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/artifacts/ \

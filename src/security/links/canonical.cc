@@ -179,7 +179,10 @@ std::optional<CanonicalUrl> canonicalize(std::string_view input) {
     collapsed.push_back(c);
   }
   host = std::move(collapsed);
-  if (host.empty()) return std::nullopt;
+  if (host.empty() || host.find_first_of(":@[]/?#\\ %") != std::string::npos) return std::nullopt;
+  for (char c : host) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+  }
   if (auto ip = ipv4(host)) host = *ip;
   u.host = escape(host);
   const auto q = pathQuery.find('?');
