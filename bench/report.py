@@ -13,8 +13,8 @@ import re
 import sys
 
 NAMES = {"rampart": "Rampart", "ejabberd": "ejabberd", "prosody": "Prosody"}
-SCENARIOS = ("idle", "login", "chat", "chat-noarchive", "chat-random", "chat-random-noarchive",
-             "room", "archive")
+SCENARIOS = ("idle", "login", "chat", "chat-nodlp", "chat-noarchive", "chat-random",
+             "chat-random-noarchive", "room", "archive")
 # The rate-step chat scenarios: (scenario, label in the summary).
 CHATS = (("chat", "1:1 pairs, archived"), ("chat-noarchive", "1:1 pairs, archiving off"),
          ("chat-random", "random recipients, archived"),
@@ -459,6 +459,40 @@ def main():
         p("")
 
     # ---- idle ----
+    # ---- content security's cost (Rampart only) ----
+    on, off = r.get(("rampart", "chat")), r.get(("rampart", "chat-nodlp"))
+    dlp = load(os.path.join(results, "dlp-throughput.json"))
+    if on and off or dlp:
+        p("## 2f. Content security on the message path (Rampart)")
+        p("")
+        p("Every other scenario runs Rampart as a tenant gets it by default: content security on, "
+          "the default rule set (the seven built-in detectors; identity numbers masked, bank cards "
+          "and travel documents masked when context words say what they are) inspecting every "
+          "message a client sends. *chat-nodlp* is the 1:1 chat of section 2 with "
+          "`[content_security] enabled = false`. The requirement: delivered messages per second at "
+          "saturation with content security on stay at or above 80% of the figure with it off.")
+        p("")
+        if on and off:
+            a, b = on["saturation_delivered_per_second"], off["saturation_delivered_per_second"]
+            p("| Content security | Delivered msg/s at saturation (offered) | Highest sustained rate | p50 / p99 there (ms) | CPU s per 10k msgs: ramp / at saturation | Stopped because |")
+            p("| --- | --- | --- | --- | --- | --- |")
+            p(f"| on (default rules) | {saturation_cells(on)} |")
+            p(f"| off | {saturation_cells(off)} |")
+            p("")
+            share = a / b if b else None
+            p(f"On / off: **{ratio(a, b)}** of the delivered rate at saturation "
+              f"({'meets' if share is not None and share >= 0.8 else 'does NOT meet'} the 80% floor).")
+            p("")
+        if dlp:
+            p("The matcher alone (`build/dlp_throughput`, one thread on the server's core): "
+              f"{fmt(dlp['builtin_mb_per_s'], 1)} MB/s with the default rule set and "
+              f"{fmt(dlp['with_200_rules_mb_per_s'], 1)} MB/s with 200 custom keyword rules "
+              f"({dlp['with_200_rules_patterns']} patterns in one database) over a corpus of "
+              f"{fmt(dlp['lines'])} mixed Chinese/English chat lines ({fmt(dlp['corpus_bytes'] / 1e6, 1)} MB, one "
+              f"in ten holding a number, an address or a link); about {fmt(dlp['messages_per_s_builtin'])} "
+              "average messages per second per core.")
+            p("")
+
     p("## 3. Idle authenticated TLS connections")
     p("")
     p("| Server | Opened / failed | Alive after hold | Server RSS before → after (MiB) | KiB per connection | Load generator KiB per connection |")

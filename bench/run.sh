@@ -6,6 +6,9 @@
 #                       latency p50/p99, server CPU s per 10k messages; every message archived
 #                       for both parties, and again (chat-noarchive) with archiving off (no server
 #                       loads its archive module then)
+#   2a. chat-nodlp      Rampart only: the 1:1 chat with content security off, against chat (the
+#                       default rule set on); and the DLP matcher's own MB/s over a mixed
+#                       Chinese/English corpus (build/dlp_throughput)
 #   2b. random chat     N online users, each message to a random other one, to its bare or full
 #                       JID (chat-random, and chat-random-noarchive with archiving off); same
 #                       rates and figures as the 1:1 chat
@@ -27,7 +30,7 @@
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
 # BENCH_PREFILL (messages), BENCH_QUERY_SECONDS,
-# BENCH_SCENARIOS="idle login chat chat-noarchive chat-random chat-random-noarchive room archive",
+# BENCH_SCENARIOS="idle login chat chat-nodlp chat-noarchive chat-random chat-random-noarchive room archive",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -74,7 +77,7 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
-SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-noarchive chat-random chat-random-noarchive room archive}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-noarchive chat-random chat-random-noarchive room archive}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
 ARCHIVE_FIRST=$((RANDOM_USERS > ARCHIVE_FIRST ? RANDOM_USERS + 1 : ARCHIVE_FIRST + 1))
@@ -141,6 +144,7 @@ chmod 755 "$RUN_DIR"  # the peers run as the ejabberd and prosody users
 # A copy of the binaries: a rebuild of build/ during the run must not change what is measured.
 mkdir -p "$RUN_DIR/bin"
 cp "$RAMPARTD" "$RAMPARTCTL" "$RUN_DIR/bin/"
+[[ -x $ROOT/build/dlp_throughput ]] && cp "$ROOT/build/dlp_throughput" "$RUN_DIR/bin/"
 RAMPART_BUILT=$(date -u -r "$RAMPARTD" +%Y-%m-%dT%H:%M:%SZ)
 RAMPARTD=$RUN_DIR/bin/rampartd RAMPARTCTL=$RUN_DIR/bin/rampartctl
 source "$BENCH/lib/servers.sh"
@@ -224,8 +228,10 @@ server_log() {
 run_scenario() {
   local scenario=$1 bound=$2
   local kind=${scenario%-noarchive}
+  kind=${kind%-nodlp}
   VARIANT=""
   [[ $scenario == *-noarchive ]] && VARIANT=noarchive
+  [[ $scenario == *-nodlp ]] && VARIANT=nodlp
   shift 2
   local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
   logfile=$(server_log)
@@ -288,6 +294,12 @@ accounts=$LOGIN_USERS
 ((ARCHIVE_FIRST + ARCHIVE_USERS - 1 > accounts)) && accounts=$((ARCHIVE_FIRST + ARCHIVE_USERS - 1))
 has_scenario() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
+if [[ -x $RUN_DIR/bin/dlp_throughput ]] && has_scenario chat-nodlp; then
+  log "DLP matcher throughput"
+  timeout 120 taskset -c "$SERVER_CPU" "$RUN_DIR/bin/dlp_throughput" >"$RESULTS/dlp-throughput.json" ||
+    log "dlp_throughput failed"
+fi
+
 for SERVER in $SERVERS; do
   log "$SERVER: creating $accounts accounts"
   t0=$SECONDS
@@ -304,6 +316,11 @@ for SERVER in $SERVERS; do
   fi
   if has_scenario chat; then
     run_scenario chat 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
+      --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+  fi
+  # Content security's cost: the same chat with it off (Rampart alone has it).
+  if has_scenario chat-nodlp && [[ $SERVER == rampart ]]; then
+    run_scenario chat-nodlp 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
       --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
   fi
   if has_scenario chat-noarchive; then

@@ -64,9 +64,11 @@ PY
 # off (`noarchive`), in which no server loads its archive module. The marker comments are
 # removed from the lines kept.
 fill_template() {
-  local drop=NOARCHIVE_ONLY
+  local drop=NOARCHIVE_ONLY drop2=NODLP_ONLY
   if [[ ${3:-} == noarchive ]]; then drop=ARCHIVE_ONLY; fi
-  sed -E -e "/ (#|--) @$drop@\$/d" -e 's/ +(#|--) @(NO)?ARCHIVE_ONLY@$//' \
+  if [[ ${3:-} == nodlp ]]; then drop2=NO_SUCH_MARKER; fi
+  sed -E -e "/ (#|--) @$drop@\$/d" -e "/ (#|--) @$drop2@\$/d" \
+      -e 's/ +(#|--) @(NO)?ARCHIVE_ONLY@$//' -e 's/ +(#|--) @NODLP_ONLY@$//' \
       -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
       -e "s|@TLS_PORT@|$RAMPART_TLS_PORT|g" -e "s|@HTTPS_PORT@|$RAMPART_HTTPS_PORT|g" -e "s|@ADMIN_PORT@|$RAMPART_ADMIN_PORT|g" \
       -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
@@ -77,8 +79,8 @@ fill_template() {
   fi
 }
 
-# The configuration file variant for this scenario: "" or "-noarchive" (VARIANT=noarchive).
-variant_suffix() { [[ ${VARIANT:-} == noarchive ]] && echo "-noarchive" || true; }
+# The configuration file variant for this scenario: "", "-noarchive" or "-nodlp" (VARIANT).
+variant_suffix() { [[ -n ${VARIANT:-} ]] && echo "-$VARIANT" || true; }
 
 # ---- Rampart ----------------------------------------------------------------------------------
 
@@ -89,6 +91,7 @@ rampart_prepare() {  # rampart_prepare COUNT
   chmod 600 "$dir/tls/key.pem"
   fill_template "$BENCH/peers/rampart.toml.in" "$conf"
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noarchive.toml" noarchive
+  fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-nodlp.toml" nodlp
   # One account first, so that the database exists before the parallel writers start.
   "$RAMPARTCTL" --config "$conf" user add user1@localhost Rb7-load-1 >/dev/null
   seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --config "$conf" user add \

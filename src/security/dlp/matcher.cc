@@ -7,6 +7,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "security/dlp/validators.h"
@@ -89,6 +90,7 @@ int onMatch(unsigned id, unsigned long long from, unsigned long long to, unsigne
 // One scratch space per thread, grown to fit each database it is used with.
 struct Scratch {
   hs_scratch_t* space = nullptr;
+  std::set<std::uint64_t> fitted;  // ids of the databases it is large enough for
   ~Scratch() {
     if (space != nullptr) {
       hs_free_scratch(space);
@@ -338,8 +340,13 @@ std::vector<Finding> Matcher::scan(std::string_view text, std::size_t limit) con
     return out;
   }
   thread_local Scratch scratch;
-  if (hs_alloc_scratch(db_, &scratch.space) != HS_SUCCESS) {
-    return out;
+  // Growing the scratch space is costly: only when this thread meets a database it has not
+  // scanned with since (databases are few: one per tenant).
+  if (scratch.fitted.count(id_) == 0) {
+    if (hs_alloc_scratch(db_, &scratch.space) != HS_SUCCESS) {
+      return out;
+    }
+    scratch.fitted.insert(id_);
   }
   std::vector<Raw> raw;
   hs_scan(db_, text.data(), static_cast<unsigned>(std::min<std::size_t>(text.size(), 1u << 30)),
