@@ -6,7 +6,7 @@
 #                       latency p50/p99, server CPU s per 10k messages; every message archived
 #                       for both parties, and again (chat-noarchive) with archiving off (no server
 #                       loads its archive module then)
-#   2a. chat-nodlp      Rampart only: the 1:1 chat with content security off, against chat (the
+#   2f. chat-nodlp      Rampart only: the 1:1 chat with content security off, against chat (the
 #                       default rule set on); and the DLP matcher's own MB/s over a mixed
 #                       Chinese/English corpus (build/dlp_throughput)
 #   2b. random chat     N online users, each message to a random other one, to its bare or full

@@ -377,8 +377,10 @@ int scanCommand(std::vector<std::string> cmd, const core::Config& config, bool d
                 << o.at("engine").as_string() << ", signatures "
                 << (o.at("signature_version").is_null()
                         ? std::string("local databases only")
-                        : std::string(o.at("signature_version").as_string()) + " of " +
-                              std::string(o.at("signature_date").as_string()))
+                        : std::string(o.at("signature_version").as_string()) +
+                              (o.at("signature_date").is_null()
+                                   ? std::string()
+                                   : " of " + std::string(o.at("signature_date").as_string())))
                 << " (tenants:" << tenants << ")\n";
     }
   }

@@ -133,6 +133,31 @@ std::string Element::text() const {
   return out;
 }
 
+std::string Element::deepText(std::size_t limit) const {
+  std::string out;
+  // Iterative, depth-first: (element, next child index).
+  std::vector<std::pair<const Element*, std::size_t>> stack{{this, 0}};
+  while (!stack.empty() && out.size() < limit) {
+    auto& [e, i] = stack.back();
+    if (i >= e->children_.size()) {
+      stack.pop_back();
+      continue;
+    }
+    const Node& n = e->children_[i++];
+    if (n.element) {
+      if (stack.size() < 64) {
+        stack.emplace_back(n.element.get(), 0);
+      }
+    } else {
+      out += n.text;
+    }
+  }
+  if (out.size() > limit) {
+    out.resize(limit);
+  }
+  return out;
+}
+
 std::string Element::childText(std::string_view name, std::string_view ns) const {
   const Element* c = child(name, ns);
   return c ? c->text() : std::string();

@@ -447,3 +447,40 @@ def test_fraud_cues_flag_a_link_for_the_recipient(srv):
             assert w.get("url") == "https://refund-help.example/r?id=7"
             assert plain.xml.find("{%s}link-warning" % NS) is None
     run(go())
+
+
+def test_server_elements_are_never_taken_from_a_sender(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "just a note",
+                 ["<link-warning xmlns='%s' url='https://safe.example/' rule='fraud_link' "
+                  "reason='fraud-cues'/>" % NS, "<held xmlns='%s' id='1' rule='x'/>" % NS])
+            assert await wait_for(lambda: bob.bodies() == ["just a note"])
+            m = bob.messages[-1].xml
+            assert m.find("{%s}link-warning" % NS) is None and m.find("{%s}held" % NS) is None
+    run(go())
+
+
+XHTML = "http://jabber.org/protocol/xhtml-im"
+
+
+def test_the_xhtml_copy_is_read_in_order_with_its_links(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            # An identity number split over formatting elements is still one number; the
+            # formatted copy is dropped when anything was masked.
+            send(alice, "bob@a.test", "证件见下",
+                 ["<html xmlns='%s'><body xmlns='http://www.w3.org/1999/xhtml'><p>1101<b>05"
+                  "</b>19491231002X</p></body></html>" % XHTML])
+            assert await wait_for(lambda: len(bob.bodies()) == 1)
+            assert bob.messages[-1].xml.find("{%s}html" % XHTML) is None
+            # A listed link only in an <a href> of the formatted copy.
+            send(alice, "bob@a.test", "the document",
+                 ["<html xmlns='%s'><body xmlns='http://www.w3.org/1999/xhtml'><a href="
+                  "'http://evil.example/x'>the document</a></body></html>" % XHTML])
+            assert await wait_for(lambda: alice.message_errors)
+            assert content_error(alice.message_errors[0]) == ("policy-violation", "blocked",
+                                                              "link_blocklist")
+    run(go())

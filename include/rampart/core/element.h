@@ -62,6 +62,9 @@ class Element {
   std::size_t childCount() const { return children_.size(); }
   // Concatenated direct text children.
   std::string text() const;
+  // All text below this element in document order (at most `limit` bytes), as a reader sees
+  // it: formatting elements do not split a word (or a number).
+  std::string deepText(std::size_t limit) const;
   // Text of a direct child element, or empty.
   std::string childText(std::string_view name, std::string_view ns) const;
 

@@ -59,6 +59,12 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
       ev.origin->jid().domain() != ctx_->host() || ev.stanza.attrOr("type") == "error") {
     return false;
   }
+  // What only the server may say (a recipient's client trusts a <link-warning/> or a notice
+  // element to come from the server): never taken from a sender.
+  for (const char* name : {"link-warning", "held", "approved", "rejected", "upload-refused",
+                           "warning", "blocked", "e2ee-refused"}) {
+    ev.stanza.removeChildren(name, kNs);
+  }
   const security::ContentInspector& inspector = service_->inspector();
   const std::string& host = ctx_->host();
   const std::string sender = ev.origin->jid().str();
@@ -167,9 +173,12 @@ void deliverable(core::Element& m, const security::ContentInspector& inspector,
     // The formatted copy would still hold the clear text: clients fall back to the body.
     m.removeChildren("html", "http://jabber.org/protocol/xhtml-im");
   }
-  // Links the recipient should be warned about (clients may show a banner).
+  m.removeChildren("justification", std::string(kNs));
+  // Links the recipient should be warned about (clients may show a banner); a masked link is
+  // not repeated in clear.
   for (const auto& f : v.findings) {
-    if (f.type == "url" && f.index < fields.size() && f.end <= fields[f.index].text.size()) {
+    if (f.type == "url" && f.action != security::ContentAction::kMask &&
+        f.index < fields.size() && f.end <= fields[f.index].text.size()) {
       m.addChild("link-warning", std::string(kNs))
           .setAttr("url", fields[f.index].text.substr(f.begin, f.end - f.begin))
           .setAttr("rule", f.rule)

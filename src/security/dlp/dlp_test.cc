@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "rampart/core/element.h"
+#include "rampart/security/content_fields.h"
 #include "security/dlp/inspector.h"
 #include "security/dlp/matcher.h"
 #include "security/dlp/validators.h"
@@ -118,3 +120,23 @@ TEST(Inspector, ActionsAndMasking) {
 
 }  // namespace
 }  // namespace rampart::security::dlp
+
+namespace rampart::security {
+namespace {
+
+TEST(ContentFields, XhtmlTextInReadingOrderAndItsLinks) {
+  auto m = core::parseElement(
+      "<message xmlns='jabber:client'><body>b</body><html "
+      "xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'>"
+      "<p>1101<b>05</b>19491231002X</p><a href='http://x.example/'>go</a></body></html></message>");
+  ASSERT_TRUE(m);
+  auto f = contentFieldsOf(*m);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[1].name, "html");
+  EXPECT_EQ(f[1].text, "11010519491231002Xgo");
+  EXPECT_EQ(f[2].name, "url");
+  EXPECT_EQ(f[2].text, "http://x.example/");
+}
+
+}  // namespace
+}  // namespace rampart::security

@@ -30,14 +30,18 @@ void collect(const core::Element& e, std::vector<ContentField>& out, int depth) 
   }
 }
 
-void allText(const core::Element& e, std::string& out, int depth) {
-  if (depth > 16 || out.size() > 65536) {
+// Link targets in the XHTML-IM copy (<a href>, <img src>), which the text does not show.
+void htmlLinks(const core::Element& e, std::vector<ContentField>& out, int depth) {
+  if (depth > 16 || out.size() > 64) {
     return;
   }
-  out += e.text();
   for (const core::Element* c : e.childElements()) {
-    allText(*c, out, depth + 1);
-    out += ' ';
+    for (const char* attr : {"href", "src"}) {
+      if (auto v = c->attr(attr)) {
+        out.push_back({"url", std::string(*v)});
+      }
+    }
+    htmlLinks(*c, out, depth + 1);
   }
 }
 
@@ -57,12 +61,14 @@ std::vector<ContentField> contentFieldsOf(const core::Element& message) {
   }
   // The XHTML-IM copy of the body (XEP-0071): its text, so that it cannot carry what the
   // plain body may not.
-  if (const core::Element* html = message.child("html", "http://jabber.org/protocol/xhtml-im")) {
-    std::string text;
-    allText(*html, text, 0);
-    out.push_back({"html", std::move(text)});
+  const core::Element* html = message.child("html", "http://jabber.org/protocol/xhtml-im");
+  if (html != nullptr) {
+    out.push_back({"html", html->deepText(65536)});
   }
   collect(message, out, 0);
+  if (html != nullptr) {
+    htmlLinks(*html, out, 0);
+  }
   return out;
 }
 

@@ -49,7 +49,8 @@ ContentAction Inspector::defaultAction(std::string_view rule, bool context) {
   return ContentAction::kAllow;
 }
 
-core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurityOptions& o) {
+core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurityOptions& o,
+                                                     ListCache& lists) {
   Tenant t;
   t.enabled = o.enabled.value_or(true);
   if (o.e2ee) {
@@ -124,11 +125,21 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
     return m.status();
   }
   t.matcher = m.value();
-  auto list = links::Blocklist::load(o.linkBlocklists.value_or(std::vector<std::string>{}));
-  if (!list.isOk()) {
-    return list.status();
+  const auto files = o.linkBlocklists.value_or(std::vector<std::string>{});
+  std::string key;
+  for (const auto& f : files) {
+    key += f + '\n';
   }
-  t.blocklist = list.value();
+  if (auto cached = lists.find(key); cached != lists.end()) {
+    t.blocklist = cached->second;
+  } else {
+    auto list = links::Blocklist::load(files);
+    if (!list.isOk()) {
+      return list.status();
+    }
+    t.blocklist = list.value();
+    lists.emplace(key, t.blocklist);
+  }
   for (const auto& d : o.linkAllowlist.value_or(std::vector<std::string>{})) {
     auto u = links::canonicalize(d);
     if (u) {
@@ -151,13 +162,14 @@ core::Result<Inspector::Tenant> Inspector::tenantFrom(const core::ContentSecurit
 
 core::Result<std::unique_ptr<Inspector>> Inspector::build(const core::Config& config) {
   std::unique_ptr<Inspector> in(new Inspector());
-  auto server = tenantFrom(config.contentSecurity);
+  ListCache lists;
+  auto server = tenantFrom(config.contentSecurity, lists);
   if (!server.isOk()) {
     return core::Status::invalidArgument("[content_security]: " + server.status().message());
   }
   in->server_ = std::move(server.value());
   for (const auto& h : config.hosts) {
-    auto t = tenantFrom(config.contentSecurityFor(h.name));
+    auto t = tenantFrom(config.contentSecurityFor(h.name), lists);
     if (!t.isOk()) {
       return core::Status::invalidArgument("[hosts.content_security] of " + h.name + ": " +
                                            t.status().message());

@@ -54,7 +54,9 @@ class Inspector final : public ContentInspector {
   void inspectLinks(const Tenant& t, const std::vector<ContentField>& fields, std::size_t index,
                     bool fraudText, ContentVerdict& v) const;
   static void decide(ContentFinding f, ContentVerdict& v);
-  static core::Result<Tenant> tenantFrom(const core::ContentSecurityOptions& o);
+  // Blocklists already loaded, by their files: tenants sharing lists share one copy.
+  using ListCache = std::map<std::string, std::shared_ptr<const links::Blocklist>>;
+  static core::Result<Tenant> tenantFrom(const core::ContentSecurityOptions& o, ListCache& lists);
   const Tenant& tenant(std::string_view name) const;
   std::map<std::string, Tenant, std::less<>> tenants_;
   Tenant server_;

@@ -161,6 +161,12 @@ std::optional<ClamdVersion> clamdVersion(const std::string& socketPath,
     return std::nullopt;
   }
   // "ClamAV 1.4.6/27600/Wed Dec  2 09:25:01 2026", or "ClamAV 1.4.6" with local databases only.
+  if (!reply->starts_with("ClamAV ")) {
+    if (error != nullptr) {
+      *error = "clamd answered VERSION with: " + reply->substr(0, 80);
+    }
+    return std::nullopt;
+  }
   ClamdVersion v;
   const auto a = reply->find('/');
   v.engine = reply->substr(0, a);
