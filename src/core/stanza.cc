@@ -1,5 +1,7 @@
 #include "rampart/core/stanza.h"
 
+#include "rampart/core/random.h"
+
 namespace rampart::core {
 namespace {
 
@@ -67,6 +69,16 @@ Element makeErrorReply(const Element& stanza, ErrorType type, std::string_view c
     t.addText(text);
   }
   return reply;
+}
+
+Element makeNotice(std::string_view from, std::string_view to, std::string_view subject,
+                   std::string_view body) {
+  Element m("message", std::string(kNsClient));
+  m.setAttr("from", from).setAttr("to", to).setAttr("type", "normal");
+  m.setAttr("id", randomToken(9));
+  m.addChild("subject", std::string(kNsClient)).addText(subject);
+  m.addChild("body", std::string(kNsClient)).addText(body);
+  return m;
 }
 
 Element makeIqResult(const Element& iq) {

@@ -516,12 +516,8 @@ int run(int argc, char** argv) {
           s.keyValue().remove(h.name, "", security::admin::kNoticeStore, kv.key);
           const auto nl = kv.value.find('\n');
           if (nl == std::string::npos) continue;
-          core::Element m("message", std::string(core::kNsClient));
-          m.setAttr("from", h.name).setAttr("to", kv.value.substr(0, nl) + "@" + h.name);
-          m.setAttr("type", "normal").setAttr("id", core::randomToken(9));
-          m.addChild("subject", std::string(core::kNsClient)).addText("Account security");
-          m.addChild("body", std::string(core::kNsClient)).addText(kv.value.substr(nl + 1));
-          router.route(std::move(m));
+          router.route(core::makeNotice(h.name, kv.value.substr(0, nl) + "@" + h.name,
+                                        "Account security", kv.value.substr(nl + 1)));
         }
       }
     });
@@ -543,12 +539,7 @@ int run(int argc, char** argv) {
       alertOptions, storageRunner, config.hosts.front().name,
       [&router](const std::string& from, const std::string& to, const std::string& subject,
                 const std::string& body) {
-        core::Element m("message", std::string(core::kNsClient));
-        m.setAttr("from", from).setAttr("to", to).setAttr("type", "normal");
-        m.setAttr("id", core::randomToken(9));
-        m.addChild("subject", std::string(core::kNsClient)).addText(subject);
-        m.addChild("body", std::string(core::kNsClient)).addText(body);
-        router.route(std::move(m));
+        router.route(core::makeNotice(from, to, subject, body));
       });
   hooks.alert = [&alerts](std::string_view rule, const std::string& tenant,
                           const std::string& summary) {
@@ -567,12 +558,7 @@ int run(int argc, char** argv) {
         alerts.raise(rule, "warning", tenant, summary, subject);
       },
       [&router](const std::string& host, const std::string& user, const std::string& body) {
-        core::Element m("message", std::string(core::kNsClient));
-        m.setAttr("from", host).setAttr("to", user + "@" + host).setAttr("type", "normal");
-        m.setAttr("id", core::randomToken(9));
-        m.addChild("subject", std::string(core::kNsClient)).addText("New sign-in");
-        m.addChild("body", std::string(core::kNsClient)).addText(body);
-        router.route(std::move(m));
+        router.route(core::makeNotice(host, user + "@" + host, "New sign-in", body));
       },
       [&](const std::string& host, const std::string& user, const std::string& reason) {
         const security::admin::Actor rule{"rampartd", std::nullopt, "local", "anomaly rules", {}};

@@ -124,6 +124,8 @@ let server = null;
 await check('rampartd starts with a quarantine rule', async () => {
   server = await startServer();
 });
+// Not a skip: without a server nothing further can run, and the failed start is already
+// counted as a failure, so the run ends as failed (exit status 1).
 if (!server) {
   summary('review queue');
   process.exit(1);
@@ -293,4 +295,5 @@ try {
   await new Promise((r) => server.proc.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }
+// Exit status 1 when any check failed (summary() prints "N passed, N failed").
 process.exit(summary('review queue') ? 1 : 0);

@@ -20,6 +20,11 @@ Element makeErrorReply(const Element& stanza, ErrorType type, std::string_view c
 // Default error type for a defined condition (RFC 6120 section 8.3.3).
 ErrorType defaultErrorType(std::string_view condition);
 
+// A notice from the server to a person: <message type='normal'/> with a fresh id, a subject
+// and a body (security notices, content-policy outcomes, alerts).
+Element makeNotice(std::string_view from, std::string_view to, std::string_view subject,
+                   std::string_view body);
+
 // Builds <iq type='result'/> answering `iq`.
 Element makeIqResult(const Element& iq);
 

@@ -58,8 +58,9 @@ class ContentStore {
   virtual core::Status decideQuarantine(std::int64_t id, std::string_view status,
                                         std::string_view by, std::int64_t atMs,
                                         std::string_view reason) = 0;
-  // Decided items whose outcome the running server has not carried out yet.
-  virtual core::Result<std::vector<QuarantineItem>> unsettledQuarantine() = 0;
+  // The tenant's decided items whose outcome the running server has not carried out yet.
+  virtual core::Result<std::vector<QuarantineItem>> unsettledQuarantine(
+      std::string_view tenant) = 0;
   virtual core::Status settleQuarantine(std::int64_t id) = 0;
   // The sender disputes the hold; NotFound unless the item is the sender's (bare JID).
   virtual core::Status reportQuarantine(std::int64_t id, std::string_view senderBare,

@@ -241,11 +241,7 @@ void ContentModule::hold(const core::Element& message, const security::ContentVe
 }
 
 void ContentModule::notice(const std::string& to, const std::string& body, core::Element extra) {
-  core::Element m("message", std::string(core::kNsClient));
-  m.setAttr("from", ctx_->host()).setAttr("to", to).setAttr("type", "normal");
-  m.setAttr("id", core::randomToken(9));
-  m.addChild("subject", std::string(core::kNsClient)).addText("Content policy");
-  m.addChild("body", std::string(core::kNsClient)).addText(body);
+  core::Element m = core::makeNotice(ctx_->host(), to, "Content policy", body);
   m.addChild(std::move(extra));
   ctx_->router().route(std::move(m));
 }

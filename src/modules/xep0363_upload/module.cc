@@ -378,12 +378,8 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
                                "The file was refused: " + why,
                                "urn:rampart:problem:upload-" + v.reason)));
     // The uploader hears it over XMPP too (its client may show only a failed upload).
-    core::Element m("message", std::string(core::kNsClient));
-    m.setAttr("from", host).setAttr("to", owner + "@" + host).setAttr("type", "normal");
-    m.setAttr("id", core::randomToken(9));
-    m.addChild("subject", std::string(core::kNsClient)).addText("Content policy");
-    m.addChild("body", std::string(core::kNsClient))
-        .addText("Your file " + name + " was refused: " + why + ".");
+    core::Element m = core::makeNotice(host, owner + "@" + host, "Content policy",
+                                       "Your file " + name + " was refused: " + why + ".");
     m.addChild("upload-refused", "urn:rampart:content:0")
         .setAttr("reason", v.reason)
         .setAttr("detail", v.detail);

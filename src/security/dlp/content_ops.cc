@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rampart/core/datetime.h"
 #include "rampart/core/jid.h"
 #include "security/filescan/clamd.h"
 #include "security/filescan/file_type.h"
@@ -14,11 +15,7 @@
 
 namespace rampart::security::dlp {
 namespace {
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t nowMs() { return core::nowMicros() / 1000; }
 
 std::string bareOf(const std::string& jid) {
   auto j = core::Jid::parse(jid);
@@ -103,17 +100,7 @@ core::Status ContentOps::report(std::int64_t id, const std::string& senderBare,
 
 core::Result<std::vector<storage::QuarantineItem>> ContentOps::unsettled(
     const std::string& tenant) {
-  auto all = storage_.content().unsettledQuarantine();
-  if (!all.isOk()) {
-    return all.status();
-  }
-  std::vector<storage::QuarantineItem> out;
-  for (auto& i : all.value()) {
-    if (i.tenant == tenant) {
-      out.push_back(std::move(i));
-    }
-  }
-  return out;
+  return storage_.content().unsettledQuarantine(tenant);
 }
 
 core::Status ContentOps::settle(std::int64_t id) { return storage_.content().settleQuarantine(id); }

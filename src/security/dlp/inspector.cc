@@ -26,15 +26,6 @@ std::optional<ContentAction> parseContentAction(std::string_view name) {
 namespace dlp {
 namespace {
 
-DataType maskType(std::string_view type) {
-  if (type == kResidentId) return DataType::kResidentId;
-  if (type == kUscc) return DataType::kUscc;
-  if (type == kMobile) return DataType::kMobile;
-  if (type == kBankCard) return DataType::kBankCard;
-  if (type == kPassport || type == kPermit) return DataType::kPassport;
-  if (type == kEmail) return DataType::kEmail;
-  return DataType::kOther;
-}
 }  // namespace
 
 ContentAction Inspector::defaultAction(std::string_view rule, bool context) {
@@ -304,7 +295,7 @@ std::string Inspector::masked(std::string_view text, const std::vector<ContentFi
       continue;
     }
     out.append(text.substr(at, f.begin - at));
-    out += masker.mask(maskType(f.type), text.substr(f.begin, f.end - f.begin));
+    out += masker.mask(maskingType(f.type), text.substr(f.begin, f.end - f.begin));
     at = f.end;
   }
   out.append(text.substr(at));

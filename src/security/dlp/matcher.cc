@@ -259,6 +259,16 @@ std::optional<std::size_t> validate(int builtin, std::string_view text, std::siz
 }
 }  // namespace
 
+DataType maskingType(std::string_view type) {
+  if (type == kResidentId) return DataType::kResidentId;
+  if (type == kUscc) return DataType::kUscc;
+  if (type == kMobile) return DataType::kMobile;
+  if (type == kBankCard) return DataType::kBankCard;
+  if (type == kPassport || type == kPermit) return DataType::kPassport;
+  if (type == kEmail) return DataType::kEmail;
+  return DataType::kOther;
+}
+
 std::string_view confidenceName(Confidence c) {
   switch (c) {
     case Confidence::kLow:

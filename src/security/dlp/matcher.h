@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "rampart/core/status.h"
+#include "rampart/security/masker.h"
 
 struct hs_database;
 
@@ -29,6 +30,9 @@ inline constexpr std::string_view kPermit = "hk_macau_permit";
 inline constexpr std::string_view kEmail = "email";
 inline constexpr std::string_view kBuiltins[] = {kResidentId, kUscc,   kMobile, kBankCard,
                                                  kPassport,   kPermit, kEmail};
+
+// The masking data type of a finding's type (a built-in name; anything else is kOther).
+DataType maskingType(std::string_view type);
 
 enum class Confidence { kLow, kMedium, kHigh };
 std::string_view confidenceName(Confidence c);

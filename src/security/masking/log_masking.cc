@@ -16,14 +16,6 @@
 namespace rampart::security::masking {
 namespace {
 
-DataType typeOf(std::string_view rule) {
-  if (rule == dlp::kResidentId) return DataType::kResidentId;
-  if (rule == dlp::kUscc) return DataType::kUscc;
-  if (rule == dlp::kMobile) return DataType::kMobile;
-  if (rule == dlp::kBankCard) return DataType::kBankCard;
-  if (rule == dlp::kEmail) return DataType::kEmail;
-  return DataType::kPassport;
-}
 
 bool addressChar(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
@@ -140,7 +132,7 @@ std::string maskPersonalData(std::string_view text, bool addresses) {
       continue;
     }
     out.append(text.substr(at, f.begin - at));
-    out += masker.mask(typeOf(f.rule), text.substr(f.begin, f.end - f.begin));
+    out += masker.mask(dlp::maskingType(f.rule), text.substr(f.begin, f.end - f.begin));
     at = f.end;
   }
   out.append(text.substr(at));

@@ -122,9 +122,10 @@ Status SqliteStorage::decideQuarantine(std::int64_t id, std::string_view status,
   return Status::ok();
 }
 
-Result<std::vector<QuarantineItem>> SqliteStorage::unsettledQuarantine() {
+Result<std::vector<QuarantineItem>> SqliteStorage::unsettledQuarantine(std::string_view tenant) {
   Stmt st(db_, "SELECT " QUARANTINE_COLUMNS " FROM quarantine WHERE settled = 0 AND status != "
-               "'pending' ORDER BY id LIMIT 1000");
+               "'pending' AND tenant = ?1 ORDER BY id LIMIT 1000");
+  st.text(1, tenant);
   std::vector<QuarantineItem> out;
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) {

@@ -141,7 +141,7 @@ CREATE TABLE quarantine (
   decided INTEGER NOT NULL, reason TEXT NOT NULL, settled INTEGER NOT NULL,
   report TEXT NOT NULL);
 CREATE INDEX quarantine_by_tenant ON quarantine (tenant, status, id);
-CREATE INDEX quarantine_unsettled ON quarantine (settled, status);
+CREATE INDEX quarantine_unsettled ON quarantine (settled, tenant, status);
 )sql",
 };
 

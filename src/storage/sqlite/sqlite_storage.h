@@ -119,7 +119,7 @@ class SqliteStorage final : public Storage,
   Result<QuarantineCounts> quarantineCounts(std::string_view tenant) override;
   Status decideQuarantine(std::int64_t id, std::string_view status, std::string_view by,
                           std::int64_t atMs, std::string_view reason) override;
-  Result<std::vector<QuarantineItem>> unsettledQuarantine() override;
+  Result<std::vector<QuarantineItem>> unsettledQuarantine(std::string_view tenant) override;
   Status settleQuarantine(std::int64_t id) override;
   Status reportQuarantine(std::int64_t id, std::string_view senderBare,
                           std::string_view text) override;
