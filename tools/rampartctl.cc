@@ -353,9 +353,15 @@ int dlpCommand(const std::vector<std::string>& cmd, const core::Config& config) 
 int scanCommand(std::vector<std::string> cmd, const core::Config& config, bool devMode) {
   const bool json = std::erase(cmd, std::string("--json")) > 0;
   if (cmd.size() != 2 || cmd[1] != "status") return usage("scan status [--json]");
+  const auto hosts = servedHosts(config, devMode);
+  if (hosts.empty()) {
+    std::cerr << "rampartctl: no tenants served from " << config.dataDir
+              << " (start rampartd once, or give --config)\n";
+    return 1;
+  }
   int rc = 0;
-  for (const auto& v : security::filescan::scanStatus(config, servedHosts(config, devMode),
-                                                      std::chrono::seconds(5))) {
+  for (const auto& v :
+       security::filescan::scanStatus(config, hosts, std::chrono::seconds(5))) {
     const auto& o = v.as_object();
     const bool configured = !o.at("socket").is_null();
     const bool reachable = o.at("reachable").as_bool();
