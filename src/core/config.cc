@@ -709,12 +709,12 @@ Config loadConfig(const std::string& path) {
     } else if (sec == "masking") {
       for (auto&& [k, v] : *t) {
         const std::string key = "masking." + std::string(k.str());
-        if (k == "log_addresses") {
+        if (k == "log_addresses" || k == "alert_addresses") {
           const std::string mode = need<std::string>(v, key);
           if (mode != "mask" && mode != "clear") {
             throw ConfigError(key + " must be \"mask\" or \"clear\" (" + where(v) + ")");
           }
-          c.maskLogAddresses = mode == "mask";
+          (k == "log_addresses" ? c.maskLogAddresses : c.maskAlertAddresses) = mode == "mask";
           continue;
         }
         const std::string rule = need<std::string>(v, key);

@@ -200,6 +200,9 @@ struct Config {
   // [masking] log_addresses: client addresses in log lines masked (default) or in clear (for
   // tools such as fail2ban that act on the log).
   bool maskLogAddresses = true;
+  // [masking] alert_addresses: client addresses in alerts sent to the webhook masked, or in
+  // clear (default: the webhook is the security team's, which acts on addresses).
+  bool maskAlertAddresses = false;
   // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
   std::string geoipDatabase;
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -535,6 +536,13 @@ int run(int argc, char** argv) {
   alertOptions.webhookCa = config.alertWebhookCa;
   alertOptions.xmpp = config.alertXmpp;
   alertOptions.quiet = std::chrono::seconds(config.alertQuietSeconds);
+  alertOptions.maskWebhookAddresses = config.maskAlertAddresses;
+  for (const auto& h : config.hosts) {
+    std::string d = h.name;
+    std::transform(d.begin(), d.end(), d.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    alertOptions.accountDomains.push_back(std::move(d));
+  }
   security::alerts::AlertPipeline alerts(
       alertOptions, storageRunner, config.hosts.front().name,
       [&router](const std::string& from, const std::string& to, const std::string& subject,

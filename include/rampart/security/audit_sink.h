@@ -64,6 +64,8 @@ inline constexpr std::string_view kAuditExport = "audit.export";
 inline constexpr std::string_view kAuditVerify = "audit.verify";
 inline constexpr std::string_view kAuditPrune = "audit.prune";
 inline constexpr std::string_view kAlertAcknowledge = "alert.acknowledge";
+// An administrator asked a view for the personal data it shows masked (object: the request).
+inline constexpr std::string_view kPersonalReveal = "personal.reveal";
 // Content security: decisions on the message path (actor: the sender) ...
 inline constexpr std::string_view kContentBlock = "content.block";
 inline constexpr std::string_view kContentWarn = "content.warn";

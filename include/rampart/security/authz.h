@@ -43,9 +43,11 @@ enum class Permission {
   kLockRead,        // see sign-in locks
   kLockClear,       // clear sign-in locks
   kQuarantineRead,  // list held messages and read them (each read audited)
-  kQuarantineDecide,  // approve or reject held messages (keep last: kLastPermission)
+  kQuarantineDecide,  // approve or reject held messages
+  kAddressRead,     // client addresses in clear in views (others see them partly masked)
+  kPersonalReveal,  // reveal masked personal data in views, each use audited (keep last)
 };
-inline constexpr Permission kLastPermission = Permission::kQuarantineDecide;
+inline constexpr Permission kLastPermission = Permission::kPersonalReveal;
 
 struct PermissionInfo {
   Permission permission;

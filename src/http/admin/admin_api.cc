@@ -184,6 +184,16 @@ void AdminApi::Impl::define() {
      R"({"type":"object","required":["reason"],"additionalProperties":false,"properties":{"reason":{"type":"string","minLength":1,"maxLength":500}}})");
   // What a person does in the console, never an automaton with a token: signing out, changing
   // one's password, enrolling TOTP, and creating API tokens (after a sign-in with TOTP).
+  // Views that show personal data: masked per the caller's role (security/masking).
+  for (auto& o : operations) {
+    for (const char* id : {"user.list", "session.list", "device.list", "login.list",
+                           "login.list.tenant", "lock.list", "audit.read", "audit.export",
+                           "alert.list"}) {
+      if (o.id == id) {
+        o.personalData = true;
+      }
+    }
+  }
   for (auto& o : operations) {
     if (o.id == "session.delete" || o.id == "session.password" || o.id == "session.totp.start" ||
         o.id == "session.totp.confirm" || o.id == "token.create") {
@@ -243,6 +253,17 @@ std::string AdminApi::Impl::openApi() const {
                           {"required", true},
                           {"schema", {{"type", "string"}}}});
       }
+    }
+    if (o.personalData) {
+      params.push_back(
+          {{"name", "reveal"},
+           {"in", "query"},
+           {"required", false},
+           {"description",
+            "true: personal data in clear instead of masked (permission personal.reveal; "
+            "audited as personal.reveal)"},
+           {"schema", {{"type", "boolean"}}}});
+      item["x-rampart-masked"] = true;
     }
     if (!params.empty()) {
       item["parameters"] = params;
@@ -393,14 +414,72 @@ Response AdminApi::Impl::run(const Request& req, std::chrono::steady_clock::time
       return denied;
     }
   }
+  std::optional<security::masking::ViewPolicy> masking;
+  if (found->personalData) {
+    auto policy = viewPolicy(c, *found);
+    if (!policy.isOk()) {
+      return fromStatus(policy.status());
+    }
+    masking = std::move(policy.value());
+  }
   Response r = found->handler(c);
   due = c.due;
+  if (masking && r.status < 300) {
+    maskResponse(r, *masking);
+  }
   // Every use of an API token is audited: writes record themselves, reads here.
   if (!c.tokenId.empty() && req.method == "GET" && r.status < 400 && found->id != "audit.read" &&
       found->id != "audit.export" && found->id != "audit.verify") {
     ops->record(c.actor, found->id, req.path, c.principal->tenant, AuditResult::kSuccess);
   }
   return r;
+}
+
+core::Result<security::masking::ViewPolicy> AdminApi::Impl::viewPolicy(Call& c,
+                                                                       const Operation& op) {
+  security::masking::ViewPolicy p;
+  p.accountDomains = accountDomains;
+  const Principal& who = *c.principal;
+  p.addresses = security::authorize(who, Permission::kAddressRead, who.tenant) !=
+                security::Decision::kAllow;
+  const std::string reveal = queryOr(c.query, "reveal");
+  if (reveal.empty() || reveal == "false" || reveal == "0") {
+    return p;
+  }
+  if (reveal != "true" && reveal != "1") {
+    return core::Status::invalidArgument("reveal must be true or false");
+  }
+  const std::string object = c.req.method + " " + c.req.path +
+                             (c.req.query.empty() ? "" : "?" + c.req.query);
+  // The check records a denial; an allowed reveal is recorded before anything is shown.
+  if (auto st = ops->check(c.actor, Permission::kPersonalReveal, who.tenant,
+                           action::kPersonalReveal, object);
+      !st.isOk()) {
+    return st;
+  }
+  if (auto st = ops->record(c.actor, action::kPersonalReveal, object, who.tenant,
+                            AuditResult::kSuccess, {}, {{"view", op.id}});
+      !st.isOk()) {
+    return core::Status::unavailable("the audit log cannot be written: " + st.message());
+  }
+  p.addresses = false;
+  p.personal = false;
+  return p;
+}
+
+void AdminApi::Impl::maskResponse(Response& r, const security::masking::ViewPolicy& p) {
+  if (p.masksNothing()) {
+    return;
+  }
+  if (r.contentType == "application/jsonl") {
+    r.body = security::masking::maskJsonLines(r.body, p);
+    return;
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (!ec && security::masking::maskJson(v, p)) {
+    r.body = json::serialize(v);
+  }
 }
 
 std::optional<Response> AdminApi::Impl::roleGate(const Request& req, const std::string& jid,

@@ -13,6 +13,7 @@
 #include "http/admin/admin_api.h"
 #include "http/admin/request.h"
 #include "http/json_api.h"
+#include "security/masking/view_masking.h"
 #include "rampart/core/hex.h"
 #include "rampart/core/datetime.h"
 
@@ -88,6 +89,9 @@ struct Operation {
   bool sessionOnly = false;              // a console session, not an API token
   std::vector<Stage> stages{Stage::kActive};  // console sessions must be in one of these
   std::string requestSchema;                  // JSON Schema of the body (OpenAPI), if any
+  // A view of personal data: its answer is masked per the caller's role, and `reveal=true`
+  // asks for the clear values (personal.reveal, audited).
+  bool personalData = false;
   std::function<Response(Call&)> handler;
 };
 
@@ -101,6 +105,7 @@ struct AdminApi::Impl {
   core::CidrList metricsAllow;
   std::map<std::string, core::CidrList> roleAllow;
   std::vector<Operation> operations;
+  std::vector<std::string> accountDomains;  // lower case, for view masking
 
   explicit Impl(AdminApiDeps d, storage::Storage& storage)
       : deps(std::move(d)),
@@ -119,6 +124,11 @@ struct AdminApi::Impl {
                                                       deps.config.scramIterations);
     ops->setAccountChanged(deps.hooks.accountChanged);
     ops->setPasswordPolicy(deps.passwordPolicy);
+    for (std::string h : deps.hosts) {
+      std::transform(h.begin(), h.end(), h.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      accountDomains.push_back(std::move(h));
+    }
     define();
   }
 
@@ -127,6 +137,10 @@ struct AdminApi::Impl {
   // `due`: when the answer may go out (set by sign-in).
   Response run(const Request& req, std::chrono::steady_clock::time_point& due);
   Response authenticate(Call& c, const Operation& op);
+  // How a personal-data view is masked for this caller; PermissionDenied (recorded) when it
+  // asks to reveal without personal.reveal; the reveal is recorded before the view runs.
+  core::Result<security::masking::ViewPolicy> viewPolicy(Call& c, const Operation& op);
+  static void maskResponse(Response& r, const security::masking::ViewPolicy& p);
   std::optional<Response> roleGate(const Request& req, const std::string& jid,
                                    const std::string& role, const std::string& tenant);
   std::string openApi() const;

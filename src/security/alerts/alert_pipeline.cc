@@ -8,6 +8,7 @@
 #include "core/log_value.h"
 #include "rampart/core/hex.h"
 #include "security/audit/audit_log.h"
+#include "security/masking/view_masking.h"
 
 namespace rampart::security::alerts {
 
@@ -83,7 +84,10 @@ void AlertPipeline::raise(std::string_view rule, std::string_view severity,
     o["rule"] = a.rule;
     o["severity"] = a.severity;
     o["tenant"] = a.tenant.empty() ? boost::json::value(nullptr) : boost::json::value(a.tenant);
-    o["summary"] = a.summary;
+    masking::ViewPolicy policy;
+    policy.accountDomains = options_.accountDomains;
+    policy.addresses = options_.maskWebhookAddresses;
+    o["summary"] = masking::maskText(a.summary, policy);
     o["created"] = audit::formatUtcMillis(a.createdMs);
     o["server"] = defaultHost_;
     if (!options_.webhookUrl.empty()) {
@@ -98,7 +102,10 @@ void AlertPipeline::raise(std::string_view rule, std::string_view severity,
       auto grants = s.admin().listRoles();
       if (grants.isOk()) {
         const std::string from = a.tenant.empty() ? defaultHost_ : a.tenant;
-        const std::string text = "[" + a.severity + "] " + a.rule + ": " + a.summary +
+        // Security administrators read addresses in clear (address.read), not other data.
+        policy.addresses = false;
+        const std::string text = "[" + a.severity + "] " + a.rule + ": " +
+                                 masking::maskText(a.summary, policy) +
                                  (a.tenant.empty() ? "" : " (tenant " + a.tenant + ")") +
                                  " — alert " + std::to_string(a.id) + ", " +
                                  audit::formatUtcMillis(a.createdMs);

@@ -41,6 +41,11 @@ struct AlertOptions {
   std::string webhookSecret;  // HMAC key of X-Rampart-Signature
   std::string webhookCa;      // PEM file to verify an https webhook; empty: the system's CAs
   bool xmpp = true;           // message the tenant's security administrators
+  // What leaves by webhook and XMPP is masked (security/masking): personal data always, client
+  // addresses in the webhook when `maskWebhookAddresses`. The stored alert keeps the clear
+  // text, which the admin API masks per the reader's role.
+  bool maskWebhookAddresses = false;
+  std::vector<std::string> accountDomains;  // lower case: account JIDs stay as they are
   std::chrono::seconds quiet{60};
 };
 

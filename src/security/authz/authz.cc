@@ -77,6 +77,14 @@ const std::vector<PermissionInfo>& permissionTable() {
        "list messages held for review and read them (every read audited)", {R::kReviewer}},
       {Permission::kQuarantineDecide, "quarantine.decide", "approve or reject held messages",
        {R::kReviewer}},
+      {Permission::kAddressRead, "address.read",
+       "see client addresses in clear in sessions, sign-in records, locks, the audit log and "
+       "alerts (other roles see them partly masked)",
+       {R::kSecadmin, R::kAuditor}},
+      {Permission::kPersonalReveal, "personal.reveal",
+       "reveal personal data that views show masked (numbers, e-mail addresses); each use "
+       "audited",
+       {R::kSecadmin, R::kAuditor}},
   };
   return table;
 }

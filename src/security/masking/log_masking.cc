@@ -34,7 +34,8 @@ bool isAddress(std::string_view s) {
   return std::count(z.begin(), z.end(), ':') >= 2 && inet_pton(AF_INET6, z.c_str(), buf) == 1;
 }
 
-// IPv4 and IPv6 addresses (with an IPv4 ":port" suffix left as it is).
+}  // namespace
+
 std::string maskAddresses(std::string_view text) {
   const Masker& masker = Masker::instance();
   std::string out;
@@ -74,6 +75,8 @@ std::string maskAddresses(std::string_view text) {
   return out;
 }
 
+namespace {
+
 const dlp::Matcher& builtins() {
   static const std::shared_ptr<const dlp::Matcher> m = dlp::Matcher::compile({}).value();
   return *m;
@@ -85,11 +88,7 @@ class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
       : inner_(std::move(inner)), addresses_(addresses) {}
 
  protected:
-  // COMPAT: UBSan's vptr check of spdlog's sinks (types of the uninstrumented libspdlog) needs
-  // spare file descriptors to read their memory on a cache miss; when the process has none
-  // left, which is exactly when it logs that accept() failed, the check reports an invalid
-  // vptr and aborts. The call is ordinary virtual dispatch on objects this sink owns.
-  __attribute__((no_sanitize("vptr"))) void sink_it_(const spdlog::details::log_msg& msg) override {
+  void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string masked =
         maskPersonalData(std::string_view(msg.payload.data(), msg.payload.size()), addresses_);
     spdlog::details::log_msg copy = msg;
@@ -100,7 +99,7 @@ class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
       }
     }
   }
-  __attribute__((no_sanitize("vptr"))) void flush_() override {
+  void flush_() override {
     for (auto& s : inner_) {
       s->flush();
     }
@@ -123,13 +122,23 @@ class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-std::string maskPersonalData(std::string_view text, bool addresses) {
+std::string maskPersonalData(std::string_view text, bool addresses,
+                             std::span<const std::string> accountDomains) {
   const Masker& masker = Masker::instance();
   std::string out;
   std::size_t at = 0;
   for (const auto& f : builtins().scan(text)) {
     if (f.begin < at) {
       continue;
+    }
+    if (!accountDomains.empty() && dlp::maskingType(f.rule) == DataType::kEmail) {
+      const std::string_view match = text.substr(f.begin, f.end - f.begin);
+      std::string domain(match.substr(match.rfind('@') + 1));
+      std::transform(domain.begin(), domain.end(), domain.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (std::find(accountDomains.begin(), accountDomains.end(), domain) != accountDomains.end()) {
+        continue;
+      }
     }
     out.append(text.substr(at, f.begin - at));
     out += masker.mask(dlp::maskingType(f.rule), text.substr(f.begin, f.end - f.begin));

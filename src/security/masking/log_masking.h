@@ -6,13 +6,20 @@
 // where they are kept and their reading is audited (login records, the audit log).
 // Thread-safe.
 
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace rampart::security::masking {
 
-// `text` with every personal datum masked (IP addresses too, with `addresses`).
-std::string maskPersonalData(std::string_view text, bool addresses = true);
+// `text` with every personal datum masked (IP addresses too, with `addresses`). E-mail-shaped
+// matches whose domain is one of `accountDomains` (lower case) are this server's account JIDs,
+// identifiers an administrator acts on: they stay as they are.
+std::string maskPersonalData(std::string_view text, bool addresses = true,
+                             std::span<const std::string> accountDomains = {});
+
+// `text` with its IPv4 and IPv6 addresses masked (an IPv4 ":port" suffix stays).
+std::string maskAddresses(std::string_view text);
 
 // Wraps the sinks of spdlog's default logger so that every line is masked first. Start-up
 // only, before other threads log.
