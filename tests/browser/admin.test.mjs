@@ -558,7 +558,7 @@ try {
       // A freeze is a recorded decision: no reason, no freeze.
       await dialog.getByRole('button', { name: 'Freeze the account' }).click();
       await dialog.getByText(/Give the reason/).waitFor();
-      await dialog.getByLabel('Reason').fill('incident 42: suspected compromise');
+      await dialog.getByLabel('Reason').fill('incident 42: suspected compromise, caller 13812345678');
       await dialog.getByRole('button', { name: 'Freeze the account' }).click();
       await toastSays(sec, 'bulk02@localhost is locked.');
       await row.getByText('Locked', { exact: true }).waitFor();
@@ -763,6 +763,36 @@ try {
     } finally {
       await aud.unroute('**/api/v1/audit/verification');
     }
+  });
+
+  await check('auditor (zh-CN): personal data in the audit log is shown masked; showing it in '
+    + 'clear is a choice the audit log records', async () => {
+    await openPage(aud, 'zh-CN', 'nav.audit');
+    const body = aud.locator('.audit-table tbody');
+    await aud.getByLabel('操作', { exact: true }).fill('user.freeze');
+    let answered = aud.waitForResponse((r) => r.url().includes('action=user.freeze'));
+    await aud.getByRole('button', { name: '应用筛选' }).click();
+    await answered;
+    await onlyActions(aud, 'user.freeze');
+    let text = await body.textContent();
+    assert(text.includes('incident 42') && text.includes('138****5678') && !text.includes('13812345678'),
+      `the freeze record as shown: ${text}`);
+    answered = aud.waitForResponse((r) => r.url().includes('reveal=true'));
+    await aud.getByLabel('明文显示个人信息').check();
+    assert((await answered).status() === 200, 'reveal: not 200');
+    await aud.waitForFunction(
+      () => document.querySelector('.audit-table tbody')?.textContent.includes('13812345678'));
+    await aud.getByLabel('明文显示个人信息').uncheck();
+    await aud.waitForFunction(
+      () => !document.querySelector('.audit-table tbody')?.textContent.includes('13812345678'));
+    await aud.getByLabel('操作', { exact: true }).fill('personal.reveal');
+    answered = aud.waitForResponse((r) => r.url().includes('action=personal.reveal'));
+    await aud.getByRole('button', { name: '应用筛选' }).click();
+    await answered;
+    await onlyActions(aud, 'personal.reveal');
+    text = await body.textContent();
+    assert(text.includes(auditor.jid) && text.includes('/api/v1/audit/events'), `reveals: ${text}`);
+    await aud.getByRole('button', { name: '清除筛选' }).click();
   });
 
   await check('auditor (zh-CN): export (JSON Lines), signed checkpoint and verifier key', async () => {

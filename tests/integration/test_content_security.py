@@ -484,3 +484,114 @@ def test_the_xhtml_copy_is_read_in_order_with_its_links(srv):
             assert content_error(alice.message_errors[0]) == ("policy-violation", "blocked",
                                                               "link_blocklist")
     run(go())
+
+
+# ---- forwarded messages, profiles and room configuration -----------------------------------
+
+FWD = "urn:xmpp:forward:0"
+
+
+def forwarded(body):
+    return ("<forwarded xmlns='%s'><message xmlns='jabber:client' from='zoe@a.test/x' "
+            "to='alice@a.test' type='chat'><body>%s</body></message></forwarded>" % (FWD, body))
+
+
+def test_forwarded_messages_are_inspected(srv):
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "fyi", [forwarded("手机 13812345678")])
+            assert await wait_for(lambda: len(bob.bodies()) == 1)
+            inner = bob.messages[-1].xml.find("{%s}forwarded/{jabber:client}message/"
+                                              "{jabber:client}body" % FWD)
+            assert inner is not None and inner.text == "手机 138****5678", inner
+            send(alice, "bob@a.test", "fyi", [forwarded("猎鹰计划的预算")])
+            assert await wait_for(lambda: alice.message_errors)
+            assert content_error(alice.message_errors[0]) == ("policy-violation", "blocked",
+                                                              "secret-project")
+            await bob.sync()
+            assert len(bob.bodies()) == 1
+    run(go())
+
+
+def iq_error(exc):
+    err = exc.iq.xml.find("{jabber:client}error")
+    cond = [c.tag.split("}")[1] for c in err
+            if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and
+            not c.tag.endswith("}text")]
+    app = [c for c in err if c.tag.startswith("{%s}" % NS)]
+    return cond[0], app[0].tag.split("}")[1], app[0].get("rule")
+
+
+def test_vcards_are_masked_or_refused(srv):
+    from slixmpp.exceptions import IqError
+
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            iq = alice.make_iq_set()
+            iq.append(ET.fromstring(
+                "<vCard xmlns='vcard-temp'><FN>Alice</FN><TEL><WORK/><NUMBER>13812345678"
+                "</NUMBER></TEL><NOTE>身份证 11010519491231002X</NOTE></vCard>"))
+            await iq.send(timeout=10)
+            get = bob.make_iq_get(ito="alice@a.test")
+            get.append(ET.fromstring("<vCard xmlns='vcard-temp'/>"))
+            card = (await get.send(timeout=10)).xml.find("{vcard-temp}vCard")
+            assert card.find("{vcard-temp}FN").text == "Alice"
+            assert card.find("{vcard-temp}TEL/{vcard-temp}NUMBER").text == "138****5678"
+            assert card.find("{vcard-temp}NOTE").text == "身份证 110105********002X"
+            bad = alice.make_iq_set()
+            bad.append(ET.fromstring("<vCard xmlns='vcard-temp'><FN>Alice</FN>"
+                                     "<TITLE>Project Falcon lead</TITLE></vCard>"))
+            with pytest.raises(IqError) as refused:
+                await bad.send(timeout=10)
+            assert iq_error(refused.value) == ("policy-violation", "blocked", "secret-project")
+            # The refused card was not stored.
+            get = bob.make_iq_get(ito="alice@a.test")
+            get.append(ET.fromstring("<vCard xmlns='vcard-temp'/>"))
+            card = (await get.send(timeout=10)).xml.find("{vcard-temp}vCard")
+            assert card.find("{vcard-temp}TITLE") is None
+    run(go())
+    assert any(r["action"] == "content.block" and r["actor"] == "alice@a.test" and
+               r.get("reason") == "vCard" for r in audit(srv))
+
+
+def test_room_configuration_is_inspected(srv):
+    from slixmpp.exceptions import IqError
+    room = "falcon-room@conference.a.test"
+
+    async def go():
+        async with Clients(srv) as cs:
+            alice = await cs.start(Acct("alice@a.test"), "rooms")
+            joined = asyncio.get_running_loop().create_future()
+
+            def on_presence(p):
+                if p["from"].bare == room and not joined.done():
+                    joined.set_result(p)
+            alice.add_event_handler("presence", on_presence)
+            p = alice.make_presence(pto=room + "/alice")
+            p.xml.append(ET.fromstring("<x xmlns='http://jabber.org/protocol/muc'/>"))
+            p.send()
+            await asyncio.wait_for(joined, 10)
+
+            def form(name, desc):
+                iq = alice.make_iq_set(ito=room)
+                iq.append(ET.fromstring(
+                    "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                    "<x xmlns='jabber:x:data' type='submit'>"
+                    "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
+                    "</value></field><field var='muc#roomconfig_roomname'><value>%s</value>"
+                    "</field><field var='muc#roomconfig_roomdesc'><value>%s</value></field>"
+                    "</x></query>" % (name, desc)))
+                return iq
+            with pytest.raises(IqError) as refused:
+                await form("Falcon", "猎鹰计划 war room").send(timeout=10)
+            assert iq_error(refused.value) == ("policy-violation", "blocked", "secret-project")
+            await form("Falcon", "call 13812345678").send(timeout=10)
+            info = alice.make_iq_get(ito=room)
+            info.append(ET.fromstring("<query xmlns='http://jabber.org/protocol/disco#info'/>"))
+            reply = await info.send(timeout=10)
+            values = [v.text for v in reply.xml.iter("{jabber:x:data}value")]
+            assert "call 138****5678" in values, values
+            assert not any("猎鹰" in (v or "") for v in values)
+    run(go())

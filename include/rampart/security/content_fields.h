@@ -1,7 +1,9 @@
 #pragma once
-// What of a message content security can read: its bodies, subject, and the URLs and file
-// names it carries (XEP-0066 OOB, XEP-0447 stateless file sharing, XEP-0385 SIMS), in that
-// order; and whether it is end-to-end encrypted (nothing to read). Pure functions.
+// What of a message content security can read: its bodies, subject, the XHTML-IM copy, the
+// URLs and file names it carries (XEP-0066 OOB, XEP-0447 stateless file sharing, XEP-0385
+// SIMS), and then the bodies, URLs and file names of messages forwarded inside it (XEP-0297),
+// in that order; whether it is end-to-end encrypted (nothing to read); and the text a client
+// sets in its profile (vCards) or a room's configuration. Pure functions.
 
 #include <vector>
 
@@ -11,6 +13,17 @@
 namespace rampart::security {
 
 std::vector<ContentField> contentFieldsOf(const core::Element& message);
+// The <body/> elements of forwarded messages, in the order of their "forwarded" fields.
+std::vector<core::Element*> forwardedBodies(core::Element& message);
+
+// Text a client stores for others to see: the fields of a vCard it sets (XEP-0054 vcard-temp,
+// or a XEP-0292 vCard4 it publishes), or the name and description of a room it configures
+// (XEP-0045 owner form). `kind` is "vcard" or "room", empty when the stanza sets neither.
+struct ProfileText {
+  std::string kind;
+  std::vector<core::Element*> elements;  // each holds one text value, in document order
+};
+ProfileText profileTextOf(core::Element& iq);
 // OMEMO (both namespaces), OpenPGP for XMPP (XEP-0373) or legacy OpenPGP (XEP-0027).
 bool endToEndEncrypted(const core::Element& message);
 

@@ -33,6 +33,8 @@ class ContentModule final : public core::Module {
   bool onMessage(core::StanzaEvent& ev);
   // DLP and link rules on what of the message is in clear.
   bool inspectClear(core::StanzaEvent& ev);
+  // DLP and link rules on a vCard a client sets or a room configuration it submits.
+  bool inspectProfile(core::StanzaEvent& ev);
   // Stanza error to the sender naming the policy.
   void refuse(const core::Element& message, core::ErrorType type, std::string_view element,
               const std::string& rule, const std::string& text);

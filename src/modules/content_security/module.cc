@@ -55,8 +55,14 @@ void ContentModule::start(core::ModuleContext& ctx) {
 
 bool ContentModule::onMessage(core::StanzaEvent& ev) {
   // Only what a client of this host sends; each host's hook sees stanzas of both ends.
-  if (ev.origin == nullptr || ev.stanza.name() != "message" ||
-      ev.origin->jid().domain() != ctx_->host() || ev.stanza.attrOr("type") == "error") {
+  if (ev.origin == nullptr || ev.origin->jid().domain() != ctx_->host() ||
+      ev.stanza.attrOr("type") == "error") {
+    return false;
+  }
+  if (ev.stanza.name() == "iq") {
+    return inspectProfile(ev);
+  }
+  if (ev.stanza.name() != "message") {
     return false;
   }
   // What only the server may say (a recipient's client trusts a <link-warning/> or a notice
@@ -146,6 +152,55 @@ bool ContentModule::inspectClear(core::StanzaEvent& ev) {
   return false;
 }
 
+bool ContentModule::inspectProfile(core::StanzaEvent& ev) {
+  const security::ContentInspector& inspector = service_->inspector();
+  const std::string& host = ctx_->host();
+  if (!inspector.enabled(host)) {
+    return false;
+  }
+  security::ProfileText profile = security::profileTextOf(ev.stanza);
+  if (profile.elements.empty()) {
+    return false;
+  }
+  std::vector<security::ContentField> fields;
+  fields.reserve(profile.elements.size());
+  for (const core::Element* e : profile.elements) {
+    fields.push_back({profile.kind, e->text()});
+  }
+  const security::ContentVerdict v = inspector.inspect(host, fields);
+  if (v.findings.empty()) {
+    return false;
+  }
+  findings_->fetch_add(static_cast<std::int64_t>(v.findings.size()), std::memory_order_relaxed);
+  const std::string sender = ev.origin->jid().str();
+  const std::string to(ev.stanza.attrOr("to"));
+  if (v.action == security::ContentAction::kAllow || v.action == security::ContentAction::kMask) {
+    // Stored, and shown to others, masked.
+    for (std::size_t i = 0; i < profile.elements.size(); ++i) {
+      const std::string text = inspector.masked(fields[i].text, v.findings, i);
+      if (text != fields[i].text) {
+        profile.elements[i]->clearChildren();
+        profile.elements[i]->addText(text);
+      }
+    }
+    return false;
+  }
+  // A profile or a room's description cannot wait for review or carry a justification: what
+  // would be warned about, blocked or held is refused.
+  std::vector<std::string> rules;
+  for (const auto& f : v.findings) {
+    if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) {
+      rules.push_back(f.rule);
+    }
+  }
+  const std::string what = profile.kind == "room" ? "this room configuration" : "this profile";
+  refuse(ev.stanza, core::ErrorType::kModify, "blocked", v.rule,
+         "The content policy (rule " + v.rule + ") does not allow " + what);
+  audit({host, sender, to.empty() ? ev.origin->jid().bareStr() : to, v.rule, "block",
+         profile.kind == "room" ? "room configuration" : "vCard", rules});
+  return true;
+}
+
 void deliverable(core::Element& m, const security::ContentInspector& inspector,
                  const std::vector<security::ContentField>& fields,
                  const security::ContentVerdict& v) {
@@ -165,6 +220,20 @@ void deliverable(core::Element& m, const security::ContentInspector& inspector,
       }
       ++index;
     }
+  }
+  // Bodies of forwarded messages (XEP-0297), in the order of their fields.
+  const auto forwarded = security::forwardedBodies(m);
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < fields.size() && next < forwarded.size(); ++i) {
+    if (fields[i].name != "forwarded") {
+      continue;
+    }
+    const std::string text = inspector.masked(fields[i].text, v.findings, i);
+    if (text != fields[i].text) {
+      forwarded[next]->clearChildren();
+      forwarded[next]->addText(text);
+    }
+    ++next;
   }
   const bool htmlMasked = std::any_of(v.findings.begin(), v.findings.end(), [](const auto& f) {
     return f.field == "html" && f.action == security::ContentAction::kMask;

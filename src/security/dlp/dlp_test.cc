@@ -138,5 +138,44 @@ TEST(ContentFields, XhtmlTextInReadingOrderAndItsLinks) {
   EXPECT_EQ(f[2].text, "http://x.example/");
 }
 
+TEST(ContentFields, ForwardedBodiesAndTheirLinksComeLast) {
+  auto m = core::parseElement(
+      "<message xmlns='jabber:client'><body>fyi</body><forwarded xmlns='urn:xmpp:forward:0'>"
+      "<message xmlns='jabber:client'><body>inner</body><x xmlns='jabber:x:oob'>"
+      "<url>http://y.example/</url></x></message></forwarded></message>");
+  ASSERT_TRUE(m);
+  auto f = contentFieldsOf(*m);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[1].name, "forwarded");
+  EXPECT_EQ(f[1].text, "inner");
+  EXPECT_EQ(f[2].name, "url");
+  EXPECT_EQ(forwardedBodies(*m).size(), 1u);
+}
+
+TEST(ContentFields, ProfileTextOfVcardsAndRoomForms) {
+  auto vcard = core::parseElement(
+      "<iq xmlns='jabber:client' type='set'><vCard xmlns='vcard-temp'><FN>A</FN><TEL><WORK/>"
+      "<NUMBER>1</NUMBER></TEL><NOTE/></vCard></iq>");
+  ASSERT_TRUE(vcard);
+  auto p = profileTextOf(*vcard);
+  EXPECT_EQ(p.kind, "vcard");
+  ASSERT_EQ(p.elements.size(), 2u);
+  EXPECT_EQ(p.elements[1]->text(), "1");
+  auto room = core::parseElement(
+      "<iq xmlns='jabber:client' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+      "<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_roomname'><value>N"
+      "</value></field><field var='muc#roomconfig_maxusers'><value>5</value></field>"
+      "<field var='muc#roomconfig_roomdesc'><value>D</value></field></x></query></iq>");
+  ASSERT_TRUE(room);
+  p = profileTextOf(*room);
+  EXPECT_EQ(p.kind, "room");
+  ASSERT_EQ(p.elements.size(), 2u);
+  EXPECT_EQ(p.elements[1]->text(), "D");
+  auto get = core::parseElement(
+      "<iq xmlns='jabber:client' type='get'><vCard xmlns='vcard-temp'><FN>A</FN></vCard></iq>");
+  ASSERT_TRUE(get);
+  EXPECT_TRUE(profileTextOf(*get).elements.empty());
+}
+
 }  // namespace
 }  // namespace rampart::security

@@ -3,6 +3,7 @@
 namespace rampart::security {
 namespace {
 constexpr std::string_view kNsOob = "jabber:x:oob";
+constexpr std::string_view kNsForward = "urn:xmpp:forward:0";
 
 bool isFileName(const core::Element& e) {
   return e.name() == "name" && (e.ns() == "urn:xmpp:file:metadata:0" ||
@@ -68,6 +69,97 @@ std::vector<ContentField> contentFieldsOf(const core::Element& message) {
   collect(message, out, 0);
   if (html != nullptr) {
     htmlLinks(*html, out, 0);
+  }
+  // A message forwarded inside this one (XEP-0297): its bodies, then its links and files.
+  for (const core::Element* fwd : message.childElements()) {
+    if (!fwd->is("forwarded", kNsForward)) {
+      continue;
+    }
+    const core::Element* inner = fwd->child("message", core::kNsClient);
+    if (inner == nullptr) {
+      continue;
+    }
+    for (const core::Element* c : inner->childElements()) {
+      if (c->is("body", core::kNsClient)) {
+        out.push_back({"forwarded", c->text()});
+      }
+    }
+    collect(*inner, out, 1);
+  }
+  return out;
+}
+
+std::vector<core::Element*> forwardedBodies(core::Element& message) {
+  std::vector<core::Element*> out;
+  for (core::Element* fwd : message.childElements()) {
+    if (!fwd->is("forwarded", kNsForward)) {
+      continue;
+    }
+    if (core::Element* inner = fwd->child("message", core::kNsClient)) {
+      for (core::Element* c : inner->childElements()) {
+        if (c->is("body", core::kNsClient)) {
+          out.push_back(c);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Elements with text of their own below `e` (a vCard's fields), in document order.
+void textLeaves(core::Element& e, std::vector<core::Element*>& out, int depth) {
+  if (depth > 8 || out.size() >= 256) {
+    return;
+  }
+  auto children = e.childElements();
+  if (children.empty()) {
+    if (!e.text().empty()) {
+      out.push_back(&e);
+    }
+    return;
+  }
+  for (core::Element* c : children) {
+    textLeaves(*c, out, depth + 1);
+  }
+}
+
+}  // namespace
+
+ProfileText profileTextOf(core::Element& iq) {
+  ProfileText out;
+  if (iq.name() != "iq" || iq.attrOr("type") != "set") {
+    return out;
+  }
+  if (core::Element* vcard = iq.child("vCard", "vcard-temp")) {
+    out.kind = "vcard";
+    textLeaves(*vcard, out.elements, 0);
+  } else if (core::Element* ps = iq.child("pubsub", "http://jabber.org/protocol/pubsub")) {
+    // XEP-0292: the vCard4 is a PEP item.
+    core::Element* pub = ps->child("publish", "http://jabber.org/protocol/pubsub");
+    if (pub != nullptr && pub->attrOr("node") == "urn:xmpp:vcard4") {
+      out.kind = "vcard";
+      textLeaves(*pub, out.elements, 0);
+    }
+  } else if (core::Element* q = iq.child("query", "http://jabber.org/protocol/muc#owner")) {
+    // XEP-0045 §10.2: the room's name and description, as the configuration form submits them.
+    core::Element* form = q->child("x", "jabber:x:data");
+    if (form != nullptr && form->attrOr("type") == "submit") {
+      out.kind = "room";
+      for (core::Element* f : form->childElements()) {
+        const auto var = f->attrOr("var");
+        if (f->name() != "field" ||
+            (var != "muc#roomconfig_roomname" && var != "muc#roomconfig_roomdesc")) {
+          continue;
+        }
+        for (core::Element* v : f->childElements()) {
+          if (v->name() == "value" && !v->text().empty()) {
+            out.elements.push_back(v);
+          }
+        }
+      }
+    }
   }
   return out;
 }

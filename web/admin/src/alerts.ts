@@ -6,11 +6,13 @@ export interface AlertPage extends Page<Alert> {
   available: boolean;
 }
 
-export async function loadAlerts(query: { open?: boolean; cursor?: string; limit?: number } = {}):
+export async function loadAlerts(
+  query: { open?: boolean; cursor?: string; limit?: number; reveal?: boolean } = {}):
   Promise<AlertPage> {
   try {
     const page = await get<Page<Alert>>('/api/v1/alerts', {
       open: query.open ? 'true' : undefined, cursor: query.cursor, limit: query.limit,
+      reveal: query.reveal ? 'true' : undefined,
     });
     return { items: page.items ?? [], next_cursor: page.next_cursor ?? null, available: true };
   } catch (e) {

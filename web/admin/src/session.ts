@@ -8,7 +8,7 @@ export type Permission =
   | 'user.read' | 'user.write' | 'session.end' | 'admin.read' | 'role.write' | 'token.own'
   | 'token.manage' | 'audit.read' | 'audit.export' | 'alert.read' | 'alert.acknowledge'
   | 'server.status' | 'tenant.read' | 'login.read' | 'account.freeze' | 'quarantine.read'
-  | 'quarantine.decide';
+  | 'quarantine.decide' | 'address.read' | 'personal.reveal';
 
 export const SessionContext = createContext<Session | null>(null);
 

@@ -6,6 +6,7 @@ import type { Alert } from '../api';
 import { useCan } from '../session';
 import { isOpen, loadAlerts } from '../alerts';
 import type { AlertPage } from '../alerts';
+import { RevealSwitch } from '../Reveal';
 
 const pageSize = 50;
 
@@ -23,15 +24,16 @@ export function Alerts() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [reloads, setReloads] = useState(0);
+  const [reveal, setReveal] = useState(false);
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     let stale = false;
-    loadAlerts({ open: openOnly, cursor, limit: pageSize })
+    loadAlerts({ open: openOnly, cursor, limit: pageSize, reveal })
       .then((p) => { if (!stale) { setPage(p); setError(null); } })
       .catch((e: unknown) => { if (!stale) setError(problemText(e)); });
     return () => { stale = true; };
-  }, [openOnly, cursor, reloads]);
+  }, [openOnly, cursor, reloads, reveal]);
 
   const acknowledge = async (a: Alert) => {
     if (busy !== null) return;
@@ -51,6 +53,7 @@ export function Alerts() {
       <p class="lead">{t('alerts.intro')}</p>
       <Checkbox name="open" label={t('alerts.openOnly')} checked={openOnly}
                 onChecked={(v) => { setOpenOnly(v); setCursors(['']); }} />
+      <RevealSwitch reveal={reveal} onReveal={setReveal} />
       <ErrorRegion error={error} />
       {!page && !error && <p role="status">{t('common.loading')}</p>}
       {page && (

@@ -8,6 +8,7 @@ import { get, problemText } from '../api';
 import type { AuditRecord, Page, Verification } from '../api';
 import { roleName, useCan, useSession } from '../session';
 import { saveFile } from '../../../shared/download';
+import { RevealSwitch, revealQuery } from '../Reveal';
 
 const pageSize = 50;
 
@@ -57,6 +58,7 @@ export function Audit() {
   const [verifying, setVerifying] = useState(false);
   const [key, setKey] = useState<string | null>(null);
   const [toolError, setToolError] = useState<string | null>(null);
+  const [reveal, setReveal] = useState(false);
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
@@ -65,13 +67,13 @@ export function Audit() {
     get<Page<AuditRecord>>('/api/v1/audit/events', {
       actor: applied.actor, action: applied.action, result: applied.result,
       tenant: applied.tenant, from: toApiTime(applied.from), to: toApiTime(applied.to),
-      cursor, limit: pageSize,
+      cursor, limit: pageSize, reveal: revealQuery(reveal),
     })
       .then((p) => { if (!stale) { setPage(p); setError(null); } })
       .catch((e: unknown) => { if (!stale) setError(problemText(e)); })
       .finally(() => { if (!stale) setBusy(false); });
     return () => { stale = true; };
-  }, [applied, cursor]);
+  }, [applied, cursor, reveal]);
 
   const field = (name: keyof Filters) => ({
     name,
@@ -105,7 +107,8 @@ export function Audit() {
   const exportLog = async () => {
     setToolError(null);
     try {
-      const blob = await get<Blob>('/api/v1/audit/export', undefined, { as: 'blob' });
+      const blob = await get<Blob>('/api/v1/audit/export', { reveal: revealQuery(reveal) },
+                                   { as: 'blob' });
       saveFile(blob, `rampart-audit-${stamp()}.jsonl`);
     } catch (e) {
       setToolError(problemText(e));
@@ -199,6 +202,7 @@ export function Audit() {
         </div>
       </form>
 
+      <RevealSwitch reveal={reveal} onReveal={setReveal} />
       <ErrorRegion error={error} />
       {!page && !error && <p role="status">{t('common.loading')}</p>}
       {page && (

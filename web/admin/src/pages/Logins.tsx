@@ -5,6 +5,7 @@ import type { LoginRecord } from '../../../shared/components';
 import { get, problemText } from '../api';
 import type { Page, Tenant } from '../api';
 import { useCan, useSession } from '../session';
+import { RevealSwitch, revealQuery } from '../Reveal';
 
 const pageSize = 50;
 
@@ -18,6 +19,7 @@ export function Logins() {
   const [cursors, setCursors] = useState<string[]>(['']);
   const [page, setPage] = useState<Page<LoginRecord> | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [reveal, setReveal] = useState(false);
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
@@ -33,11 +35,12 @@ export function Logins() {
   useEffect(() => {
     let stale = false;
     setPage(null);
-    get<Page<LoginRecord>>('/api/v1/logins', { tenant, cursor, limit: pageSize })
+    get<Page<LoginRecord>>('/api/v1/logins',
+                          { tenant, cursor, limit: pageSize, reveal: revealQuery(reveal) })
       .then((p) => { if (!stale) { setPage(p); setError(null); } })
       .catch((e: unknown) => { if (!stale) setError(problemText(e)); });
     return () => { stale = true; };
-  }, [tenant, cursor]);
+  }, [tenant, cursor, reveal]);
 
   return (
     <div>
@@ -47,6 +50,7 @@ export function Logins() {
                      options={tenants.map((x) => ({ value: x.name, label: x.name }))}
                      onValue={(v) => { setTenant(v); setCursors(['']); }} />
       )}
+      <RevealSwitch reveal={reveal} onReveal={setReveal} />
       <ErrorRegion error={error} />
       {!page && !error && <p role="status">{t('common.loading')}</p>}
       {page && (
