@@ -228,6 +228,22 @@ try {
     await send(bob, 'converse-chat[jid="alice@localhost"]', 'Hi Alice!');
     await seesMessage(alice, 'converse-chat[jid="bob@localhost"]', 'Hi Alice!');
   });
+  await check('a link beside fraud cues reaches the recipient under a warning banner', async () => {
+    const link = 'http://refund-help.example/claim';
+    await send(alice, 'converse-chat[jid="bob@localhost"]',
+      `Customer service here: for your refund enter the verification code at ${link}`);
+    const banner = bob.locator('converse-chat[jid="alice@localhost"] .rampart-link-warning').first();
+    await banner.waitFor({ timeout: 20000 });
+    const text = await banner.innerText();
+    if (!text.includes('Suspicious link') || !text.includes(link) || !text.includes('fraud')) {
+      throw new Error(`banner: ${text}`);
+    }
+    if (await banner.getAttribute('role') !== 'note') throw new Error('the banner has no role');
+    // The sender's own copy carries no warning (the server adds it for recipients only).
+    await seesMessage(alice, 'converse-chat[jid="bob@localhost"]', link);
+    const own = await alice.locator('converse-chat[jid="bob@localhost"] .rampart-link-warning').count();
+    if (own !== 0) throw new Error(`the sender sees ${own} banners`);
+  });
   await check('a room: join and talk', async () => {
     for (const [page, nick] of [[alice, 'Alice'], [bob, 'Bob']]) {
       await page.click('.controlbox-heading--groupchats ~ converse-dropdown button.dropdown-toggle');

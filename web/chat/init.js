@@ -37,7 +37,12 @@
         'resets a forgotten one with a code sent to your phone. Otherwise ask your administrator.',
       aboutTitle: 'About this client',
       aboutText: 'The Rampart web client for {tenant}, built on the open-source Converse.js ' +
-        '{version} (Mozilla Public License 2.0). It talks only to this server.'
+        '{version} (Mozilla Public License 2.0). It talks only to this server.',
+      linkWarning: 'Suspicious link',
+      linkWarningText: 'The server flagged this link: do not sign in, enter codes or pay ' +
+        'anything through it.',
+      linkReasonFraud: 'it appears next to words used in fraud',
+      linkReasonListed: 'it is on a blocklist'
     },
     zh_CN: {
       title: 'Rampart 聊天',
@@ -52,7 +57,11 @@
       passwordTextAccount: '请在“我的账户”中修改；忘记密码时，可在那里通过“忘记密码？”用发送到手机的验证码重置。否则请联系管理员。',
       aboutTitle: '关于本客户端',
       aboutText: '{tenant} 的 Rampart 网页客户端，基于开源的 Converse.js {version}' +
-        '（Mozilla 公共许可证 2.0）。它只与本服务器通信。'
+        '（Mozilla 公共许可证 2.0）。它只与本服务器通信。',
+      linkWarning: '可疑链接',
+      linkWarningText: '服务器标记了此链接：请勿通过它登录、输入验证码或付款。',
+      linkReasonFraud: '它出现在诈骗常用语附近',
+      linkReasonListed: '它在拦截名单上'
     }
   };
 
@@ -235,6 +244,45 @@
             <p>${t('aboutText', { tenant, version: _converse.VERSION_NAME })}</p>
           </div>`;
         }
+      }
+
+      // Links the server flagged for the recipient (<link-warning xmlns='urn:rampart:content:0'
+      // url rule reason/>, set by the server only): a banner under the message.
+      const NS_CONTENT = 'urn:rampart:content:0';
+      const linkWarnings = (stanza, attrs) => {
+        const found = [];
+        for (const m of [stanza, ...stanza.getElementsByTagName('message')]) {
+          for (const el of Array.from(m.children || [])) {
+            if (el.localName === 'link-warning' && el.namespaceURI === NS_CONTENT) {
+              found.push({ url: el.getAttribute('url') || '',
+                           reason: el.getAttribute('reason') || '' });
+            }
+          }
+        }
+        return found.length ? Object.assign(attrs, { rampart_link_warnings: found }) : attrs;
+      };
+      api.listen.on('parseMessage', linkWarnings);
+      api.listen.on('parseMUCMessage', linkWarnings);
+      const BaseMessage = api.elements.registry['converse-chat-message'];
+      if (BaseMessage) {
+        class RampartMessage extends BaseMessage {
+          renderMessageText() {
+            const text = super.renderMessageText();
+            const warnings = this.model.get('rampart_link_warnings') || [];
+            if (!warnings.length) {
+              return text;
+            }
+            return html`${text}<div class="rampart-link-warning" role="note"
+                aria-label="${t('linkWarning')}">
+              <strong>⚠ ${t('linkWarning')}</strong>
+              <p>${t('linkWarningText')}</p>
+              <ul>${warnings.map((w) => html`<li><code>${w.url}</code>
+                (${t(w.reason === 'fraud-cues' ? 'linkReasonFraud' : 'linkReasonListed')})</li>`)}
+              </ul>
+            </div>`;
+          }
+        }
+        api.elements.define('converse-chat-message', RampartMessage);
       }
 
       api.elements.define('converse-logo', RampartLogo);

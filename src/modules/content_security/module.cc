@@ -67,9 +67,19 @@ bool ContentModule::onMessage(core::StanzaEvent& ev) {
   }
   // What only the server may say (a recipient's client trusts a <link-warning/> or a notice
   // element to come from the server): never taken from a sender.
-  for (const char* name : {"link-warning", "held", "approved", "rejected", "upload-refused",
-                           "warning", "blocked", "e2ee-refused"}) {
-    ev.stanza.removeChildren(name, kNs);
+  std::vector<core::Element*> carriers{&ev.stanza};
+  for (core::Element* fwd : ev.stanza.childElements()) {
+    if (fwd->is("forwarded", "urn:xmpp:forward:0")) {
+      if (core::Element* inner = fwd->child("message", core::kNsClient)) {
+        carriers.push_back(inner);  // a forwarded message must not carry them either
+      }
+    }
+  }
+  for (core::Element* m : carriers) {
+    for (const char* name : {"link-warning", "held", "approved", "rejected", "upload-refused",
+                             "warning", "blocked", "e2ee-refused"}) {
+      m->removeChildren(name, kNs);
+    }
   }
   const security::ContentInspector& inspector = service_->inspector();
   const std::string& host = ctx_->host();
