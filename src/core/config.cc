@@ -255,6 +255,11 @@ void readContentSecurity(const toml::table& t, const std::string& prefix,
           throw ConfigError(key + ": every rule needs a name (1-64 bytes) and keywords or "
                             "patterns (" + where(e) + ")");
         }
+        // Two rules of one name in one list: one would silently replace the other.
+        if (std::any_of(o.rules.begin(), o.rules.end(),
+                        [&](const ContentRuleOptions& x) { return x.name == r.name; })) {
+          throw ConfigError(key + ": two rules are named '" + r.name + "' (" + where(e) + ")");
+        }
         o.rules.push_back(std::move(r));
       }
     } else {

@@ -262,6 +262,9 @@ def test_web_client_names_each_tenant(tenants):
     ("[c2s]\nmax_stanza_bytes = 5\n", "max_stanza_bytes"),
     ("[sasl]\nbogus_option = 1\n", "bogus_option"),
     ("[modules.version]\nenabled = \"yes\"\n", "enabled"),
+    ("[[content_security.rules]]\nname = \"dup\"\nkeywords = [\"a\"]\n"
+     "[[content_security.rules]]\nname = \"dup\"\nkeywords = [\"b\"]\n",
+     "two rules are named 'dup'"),
 ])
 def test_config_errors_name_the_key_and_stop_the_start(tmp_path, extra, key):
     path, _ = write_config(tmp_path)
