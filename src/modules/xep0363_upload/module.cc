@@ -358,8 +358,8 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
   // Content security first: nothing is servable before its checks (type, viruses, DLP) pass.
   security::UploadCheck check{host, slot.owner + "@" + host, slot.fileName, slot.contentType,
                               req.bodyFile, token};
-  content->checkUpload(std::move(check), [ctx, store, respond, host, owner = slot.owner,
-                                          name = slot.fileName](security::UploadVerdict v) {
+  auto verdict = [ctx, store, respond, host, owner = slot.owner,
+                  name = slot.fileName](security::UploadVerdict v) {
     if (v.accepted) {
       store();
       return;
@@ -384,6 +384,12 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
         .setAttr("reason", v.reason)
         .setAttr("detail", v.detail);
     ctx->router().route(std::move(m));
+  };
+  // Handed over from the storage thread: when the scanners' queue is full the refusal (its
+  // audit record, the evidence file) is written there, never on a network thread.
+  ctx_->runStorage([content, check = std::move(check), verdict = std::move(verdict)](
+                       storage::Storage&) mutable {
+    content->checkUpload(std::move(check), std::move(verdict));
   });
 }
 
