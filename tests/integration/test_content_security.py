@@ -514,6 +514,36 @@ def test_forwarded_messages_are_inspected(srv):
     run(go())
 
 
+def test_server_elements_are_stripped_from_forwarded_messages_at_any_depth(srv):
+    """A sender cannot make a recipient's client show a server warning by hiding one inside a
+    forwarded message, nested or in another namespace, or on an error message."""
+    forged = ("<link-warning xmlns='%s' url='https://bank.example/' rule='fraud_link' "
+              "reason='fraud-cues'/>" % NS)
+    nested = ("<forwarded xmlns='%s'><message xmlns='jabber:client'><body>a</body>"
+              "<forwarded xmlns='%s'><message xmlns='jabber:server'><body>b</body>%s"
+              "</message></forwarded></message></forwarded>" % (FWD, FWD, forged))
+
+    async def go():
+        async with Clients(srv) as cs:
+            alice, bob = await pair(cs)
+            send(alice, "bob@a.test", "fyi", [nested])
+            assert await wait_for(lambda: len(bob.bodies()) == 1)
+            got = bob.messages[-1].xml
+            assert not list(got.iter("{%s}link-warning" % NS)), ET.tostring(got)
+            assert [b.text for b in got.iter("{jabber:server}body")] == ["b"], ET.tostring(got)
+            # A blocked term in a nested forward is found too.
+            send(alice, "bob@a.test", "fyi", [
+                "<forwarded xmlns='%s'><message xmlns='jabber:client'><forwarded xmlns='%s'>"
+                "<message xmlns='jabber:client'><body>猎鹰计划</body></message></forwarded>"
+                "</message></forwarded>" % (FWD, FWD)])
+            assert await wait_for(lambda: len(alice.message_errors) == 1)
+            assert content_error(alice.message_errors[0]) == ("policy-violation", "blocked",
+                                                              "secret-project")
+            await bob.sync()
+            assert len(bob.bodies()) == 1
+    run(go())
+
+
 def iq_error(exc):
     err = exc.iq.xml.find("{jabber:client}error")
     cond = [c.tag.split("}")[1] for c in err
@@ -551,6 +581,25 @@ def test_vcards_are_masked_or_refused(srv):
             get.append(ET.fromstring("<vCard xmlns='vcard-temp'/>"))
             card = (await get.send(timeout=10)).xml.find("{vcard-temp}vCard")
             assert card.find("{vcard-temp}TITLE") is None
+            # Text beside child elements that would need masking, and a vCard with more
+            # fields than are read, are refused rather than stored unread or half masked.
+            for card, rule in (("<NOTE>13812345678<X/></NOTE>", "cn_mobile"),
+                               ("<X>a</X>" * 600 + "<DESC>13812345678</DESC>", "unreadable")):
+                odd = alice.make_iq_set()
+                odd.append(ET.fromstring("<vCard xmlns='vcard-temp'>%s</vCard>" % card))
+                with pytest.raises(IqError) as refused:
+                    await odd.send(timeout=10)
+                assert iq_error(refused.value) == ("policy-violation", "blocked", rule)
+            # A vCard4 published to its PEP node (XEP-0292) is read the same way.
+            pep = alice.make_iq_set()
+            pep.append(ET.fromstring(
+                "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
+                "node='urn:xmpp:vcard4'><item id='current'><vcard xmlns='urn:ietf:params:xml:ns:"
+                "vcard-4.0'><note><text>Project Falcon</text></note></vcard></item></publish>"
+                "</pubsub>"))
+            with pytest.raises(IqError) as refused:
+                await pep.send(timeout=10)
+            assert iq_error(refused.value) == ("policy-violation", "blocked", "secret-project")
     run(go())
     assert any(r["action"] == "content.block" and r["actor"] == "alice@a.test" and
                r.get("reason") == "vCard" for r in audit(srv))

@@ -18,6 +18,8 @@ PHONE = "13812345678"
 PHONE_MASKED = "138****5678"
 NAMED = "13912345678"            # an account named by its mobile number, as many are
 NAMED_MASKED = "139****5678"
+TYPED = "13712345678"            # typed into the console's sign-in form: no account
+TYPED_MASKED = "137****5678"
 SOURCE = "127.0.0.23"
 SOURCE_MASKED = "127.0.*.*"
 
@@ -59,6 +61,8 @@ def env(tmp_path_factory):
     guesser = AdminClient(s.admin_port, source="127.0.0.24")
     for _ in range(3):
         assert guesser.sign_in(NAMED + "@localhost", "guess").status == 401
+    # And somebody types a mobile number, not an account, as the name to sign in with.
+    assert AdminClient(s.admin_port, source="127.0.0.25").sign_in(TYPED, "x").status == 401
     yield env
     bob.close()
     receiver.close()
@@ -141,3 +145,18 @@ def test_audit_export_masks_lines_with_personal_data_only(env):
             # Lines without personal data are the stored records byte for byte.
             assert line == by_seq[doc["seq"]]
     assert marked >= 1
+
+
+def test_what_was_typed_as_an_account_name_is_masked(env):
+    """A sign-in attempt records the name as typed; unless it is an account of this server it
+    is personal data like any other, masked in the audit log (and never shown in clear in the
+    sign-in records)."""
+    aud = env["aud"]
+    r = aud.get("/api/v1/audit/events?action=admin.sign_in")
+    assert r.status == 200, r
+    assert TYPED not in r.body and TYPED_MASKED in r.body, r.body
+    # Accounts of the server stay whole where they name the actor.
+    actors = {i["actor"] for i in r.json()["items"]}
+    assert NAMED + "@localhost" in actors, actors
+    assert TYPED not in aud.get("/api/v1/logins").body
+    assert TYPED in aud.get("/api/v1/audit/events?action=admin.sign_in&reveal=true").body

@@ -249,9 +249,29 @@
       // Links the server flagged for the recipient (<link-warning xmlns='urn:rampart:content:0'
       // url rule reason/>, set by the server only): a banner under the message.
       const NS_CONTENT = 'urn:rampart:content:0';
+      // Only the message's own children count, or those of the message a server wrapper
+      // carries (a carbon copy, an archive result); the server removes these elements from
+      // whatever a client sends, forwarded messages included.
+      const NS_WRAPPERS = ['urn:xmpp:carbons:2', 'urn:xmpp:mam:2'];
       const linkWarnings = (stanza, attrs) => {
         const found = [];
-        for (const m of [stanza, ...stanza.getElementsByTagName('message')]) {
+        const carriers = [stanza];
+        for (const wrapper of Array.from(stanza.children || [])) {
+          if (!NS_WRAPPERS.includes(wrapper.namespaceURI)) {
+            continue;
+          }
+          for (const fwd of Array.from(wrapper.children || [])) {
+            if (fwd.localName !== 'forwarded' || fwd.namespaceURI !== 'urn:xmpp:forward:0') {
+              continue;
+            }
+            for (const inner of Array.from(fwd.children || [])) {
+              if (inner.localName === 'message') {
+                carriers.push(inner);
+              }
+            }
+          }
+        }
+        for (const m of carriers) {
           for (const el of Array.from(m.children || [])) {
             if (el.localName === 'link-warning' && el.namespaceURI === NS_CONTENT) {
               found.push({ url: el.getAttribute('url') || '',

@@ -475,10 +475,14 @@ void AdminApi::Impl::maskResponse(Response& r, const security::masking::ViewPoli
     r.body = security::masking::maskJsonLines(r.body, p);
     return;
   }
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
-  if (!ec && security::masking::maskJson(v, p)) {
-    r.body = json::serialize(v);
+  auto v = security::masking::parseForMasking(r.body);
+  if (!v) {
+    // Fail closed: a view that cannot be masked is not shown.
+    r = problemOf(500, "internal", "Internal Server Error", "the view could not be masked");
+    return;
+  }
+  if (security::masking::maskJson(*v, p)) {
+    r.body = json::serialize(*v);
   }
 }
 

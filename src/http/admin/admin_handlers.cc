@@ -632,10 +632,11 @@ Response AdminApi::Impl::auditEvents(Call& c) {
   }
   json::array items;
   for (const auto& r : rows.value()) {
-    boost::system::error_code ec;
-    json::value v = json::parse(r.body, ec);
-    if (!ec) {
-      items.push_back(std::move(v));
+    // Every record is listed: one that does not parse as JSON is shown as its raw text.
+    if (auto v = security::masking::parseForMasking(r.body)) {
+      items.push_back(std::move(*v));
+    } else {
+      items.push_back(json::object{{"seq", r.seq}, {"unparsed", r.body}});
     }
   }
   const bool more = rows.value().size() == limit;

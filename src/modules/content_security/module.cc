@@ -26,6 +26,18 @@ std::string findingsJson(const security::ContentVerdict& v) {
   return boost::json::serialize(a);
 }
 
+void stripServerElements(core::Element& e, int depth) {
+  for (const char* name : {"link-warning", "held", "approved", "rejected", "upload-refused",
+                           "warning", "blocked", "e2ee-refused"}) {
+    e.removeChildren(name, kNs);
+  }
+  if (depth < 64) {
+    for (core::Element* c : e.childElements()) {
+      stripServerElements(*c, depth + 1);
+    }
+  }
+}
+
 std::string stamp(std::int64_t ms) {
   return core::formatDateTime(ms * 1000);
 }
@@ -55,31 +67,21 @@ void ContentModule::start(core::ModuleContext& ctx) {
 
 bool ContentModule::onMessage(core::StanzaEvent& ev) {
   // Only what a client of this host sends; each host's hook sees stanzas of both ends.
-  if (ev.origin == nullptr || ev.origin->jid().domain() != ctx_->host() ||
-      ev.stanza.attrOr("type") == "error") {
+  if (ev.origin == nullptr || ev.origin->jid().domain() != ctx_->host()) {
     return false;
   }
   if (ev.stanza.name() == "iq") {
-    return inspectProfile(ev);
+    return ev.stanza.attrOr("type") == "set" && inspectProfile(ev);
   }
   if (ev.stanza.name() != "message") {
     return false;
   }
   // What only the server may say (a recipient's client trusts a <link-warning/> or a notice
-  // element to come from the server): never taken from a sender.
-  std::vector<core::Element*> carriers{&ev.stanza};
-  for (core::Element* fwd : ev.stanza.childElements()) {
-    if (fwd->is("forwarded", "urn:xmpp:forward:0")) {
-      if (core::Element* inner = fwd->child("message", core::kNsClient)) {
-        carriers.push_back(inner);  // a forwarded message must not carry them either
-      }
-    }
-  }
-  for (core::Element* m : carriers) {
-    for (const char* name : {"link-warning", "held", "approved", "rejected", "upload-refused",
-                             "warning", "blocked", "e2ee-refused"}) {
-      m->removeChildren(name, kNs);
-    }
+  // element to come from the server): never taken from a sender, at any depth (inside
+  // forwarded messages too), error messages included.
+  stripServerElements(ev.stanza, 0);
+  if (ev.stanza.attrOr("type") == "error") {
+    return false;
   }
   const security::ContentInspector& inspector = service_->inspector();
   const std::string& host = ctx_->host();
@@ -169,6 +171,18 @@ bool ContentModule::inspectProfile(core::StanzaEvent& ev) {
     return false;
   }
   security::ProfileText profile = security::profileTextOf(ev.stanza);
+  const std::string sender = ev.origin->jid().str();
+  const std::string to(ev.stanza.attrOr("to"));
+  const std::string what = profile.kind == "room" ? "this room configuration" : "this profile";
+  const std::string whatAudited = profile.kind == "room" ? "room configuration" : "vCard";
+  if (!profile.complete) {
+    // Too many fields, or too deeply nested, to read them all: not stored unread.
+    refuse(ev.stanza, core::ErrorType::kModify, "blocked", "unreadable",
+           "The content policy cannot check " + what + ": too many or too deeply nested fields");
+    audit({host, sender, to.empty() ? ev.origin->jid().bareStr() : to, "unreadable", "block",
+           whatAudited, {}});
+    return true;
+  }
   if (profile.elements.empty()) {
     return false;
   }
@@ -182,18 +196,26 @@ bool ContentModule::inspectProfile(core::StanzaEvent& ev) {
     return false;
   }
   findings_->fetch_add(static_cast<std::int64_t>(v.findings.size()), std::memory_order_relaxed);
-  const std::string sender = ev.origin->jid().str();
-  const std::string to(ev.stanza.attrOr("to"));
-  if (v.action == security::ContentAction::kAllow || v.action == security::ContentAction::kMask) {
-    // Stored, and shown to others, masked.
+  auto action = v.action;
+  if (action == security::ContentAction::kAllow || action == security::ContentAction::kMask) {
+    // Stored, and shown to others, masked. A value beside child elements (mixed content, which
+    // vCards do not use) cannot be rewritten without losing them: refused instead.
+    std::vector<std::string> texts;
     for (std::size_t i = 0; i < profile.elements.size(); ++i) {
-      const std::string text = inspector.masked(fields[i].text, v.findings, i);
-      if (text != fields[i].text) {
-        profile.elements[i]->clearChildren();
-        profile.elements[i]->addText(text);
+      texts.push_back(inspector.masked(fields[i].text, v.findings, i));
+      if (texts.back() != fields[i].text && !profile.elements[i]->childElements().empty()) {
+        action = security::ContentAction::kBlock;
       }
     }
-    return false;
+    if (action != security::ContentAction::kBlock) {
+      for (std::size_t i = 0; i < profile.elements.size(); ++i) {
+        if (texts[i] != fields[i].text) {
+          profile.elements[i]->clearChildren();
+          profile.elements[i]->addText(texts[i]);
+        }
+      }
+      return false;
+    }
   }
   // A profile or a room's description cannot wait for review or carry a justification: what
   // would be warned about, blocked or held is refused.
@@ -203,11 +225,10 @@ bool ContentModule::inspectProfile(core::StanzaEvent& ev) {
       rules.push_back(f.rule);
     }
   }
-  const std::string what = profile.kind == "room" ? "this room configuration" : "this profile";
   refuse(ev.stanza, core::ErrorType::kModify, "blocked", v.rule,
          "The content policy (rule " + v.rule + ") does not allow " + what);
   audit({host, sender, to.empty() ? ev.origin->jid().bareStr() : to, v.rule, "block",
-         profile.kind == "room" ? "room configuration" : "vCard", rules});
+         whatAudited, rules});
   return true;
 }
 
@@ -231,19 +252,38 @@ void deliverable(core::Element& m, const security::ContentInspector& inspector,
       ++index;
     }
   }
-  // Bodies of forwarded messages (XEP-0297), in the order of their fields.
-  const auto forwarded = security::forwardedBodies(m);
+  // Bodies and subjects of forwarded messages (XEP-0297), in the order of their fields.
+  const auto inner = security::forwardedMessages(m);
+  std::vector<core::Element*> texts;
+  for (core::Element* fm : inner) {
+    for (core::Element* c : fm->childElements()) {
+      if (c->name() == "body" || c->name() == "subject") {
+        texts.push_back(c);
+      }
+    }
+  }
   std::size_t next = 0;
-  for (std::size_t i = 0; i < fields.size() && next < forwarded.size(); ++i) {
+  bool forwardedMasked = false;
+  for (std::size_t i = 0; i < fields.size() && next < texts.size(); ++i) {
     if (fields[i].name != "forwarded") {
       continue;
     }
     const std::string text = inspector.masked(fields[i].text, v.findings, i);
     if (text != fields[i].text) {
-      forwarded[next]->clearChildren();
-      forwarded[next]->addText(text);
+      texts[next]->clearChildren();
+      texts[next]->addText(text);
+      forwardedMasked = true;
     }
     ++next;
+  }
+  forwardedMasked =
+      forwardedMasked || std::any_of(v.findings.begin(), v.findings.end(), [](const auto& f) {
+        return f.field == "forwarded-html" && f.action == security::ContentAction::kMask;
+      });
+  if (forwardedMasked) {
+    for (core::Element* fm : inner) {
+      fm->removeChildren("html", "http://jabber.org/protocol/xhtml-im");
+    }
   }
   const bool htmlMasked = std::any_of(v.findings.begin(), v.findings.end(), [](const auto& f) {
     return f.field == "html" && f.action == security::ContentAction::kMask;

@@ -108,19 +108,32 @@ core::Status ContentOps::settle(std::int64_t id) { return storage_.content().set
 void ContentOps::checkUpload(UploadCheck check, std::function<void(UploadVerdict)> done) {
   auto job = std::make_shared<std::pair<UploadCheck, std::function<void(UploadVerdict)>>>(
       std::move(check), std::move(done));
-  const bool queued = pool_ && pool_->submit([this, job] {
-    UploadVerdict v = examine(job->first);
-    if (!v.accepted) {
-      refuse(job->first, v);
-    }
-    job->second(std::move(v));
-  });
+  bool queued = false;
+  {
+    std::lock_guard lock(poolMu_);
+    queued = pool_ && pool_->submit([this, job] {
+      UploadVerdict v = examine(job->first);
+      if (!v.accepted) {
+        refuse(job->first, v);
+      }
+      job->second(std::move(v));
+    });
+  }
   if (!queued) {
     // Too many files waiting for their checks: refused now rather than served unchecked.
     UploadVerdict v{false, "busy", "too many files are waiting to be scanned", {}};
     refuse(job->first, v);
     job->second(std::move(v));
   }
+}
+
+void ContentOps::stopScanning() {
+  std::unique_ptr<filescan::ScanPool> pool;
+  {
+    std::lock_guard lock(poolMu_);
+    pool = std::move(pool_);
+  }
+  pool.reset();  // finishes the checks under way and queued
 }
 
 UploadVerdict ContentOps::examine(const UploadCheck& c) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -37,7 +38,8 @@ class ContentOps final : public ContentService {
   void housekeeping(const std::string& tenant) override;
   // Shutdown: finishes the file checks under way and queued, then stops the scanner threads
   // (before the network threads stop, so that their answers still reach the uploaders).
-  void stopScanning() { pool_.reset(); }
+  // Thread-safe against checkUpload (uploads arriving meanwhile are refused as busy).
+  void stopScanning();
 
   static constexpr std::uint32_t kDefaultReviewAlertMinutes = 60;
   static constexpr std::uint32_t kDefaultEvidenceDays = 180;
@@ -53,7 +55,8 @@ class ContentOps final : public ContentService {
   UploadVerdict examine(const UploadCheck& check);
   void refuse(const UploadCheck& check, const UploadVerdict& verdict);
   std::unique_ptr<Inspector> inspector_;
-  std::unique_ptr<filescan::ScanPool> pool_;
+  std::mutex poolMu_;
+  std::unique_ptr<filescan::ScanPool> pool_;  // guarded by poolMu_
   const core::Config& config_;
   storage::Storage& storage_;
   AuditSink& audit_;

@@ -149,7 +149,22 @@ TEST(ContentFields, ForwardedBodiesAndTheirLinksComeLast) {
   EXPECT_EQ(f[1].name, "forwarded");
   EXPECT_EQ(f[1].text, "inner");
   EXPECT_EQ(f[2].name, "url");
-  EXPECT_EQ(forwardedBodies(*m).size(), 1u);
+  EXPECT_EQ(forwardedMessages(*m).size(), 1u);
+}
+
+TEST(ContentFields, NestedForwardsInAnyNamespaceAndTheirSubjectsAndHtml) {
+  auto m = core::parseElement(
+      "<message xmlns='jabber:client'><forwarded xmlns='urn:xmpp:forward:0'><message>"
+      "<subject>s</subject><html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+      "xmlns='http://www.w3.org/1999/xhtml'>h</body></html><forwarded><message "
+      "xmlns='jabber:server'><body>deep</body></message></forwarded></message></forwarded>"
+      "</message>");
+  ASSERT_TRUE(m);
+  auto f = contentFieldsOf(*m);
+  std::vector<std::string> got;
+  for (const auto& x : f) got.push_back(x.name + ":" + x.text);
+  EXPECT_EQ(got, (std::vector<std::string>{"forwarded:s", "forwarded-html:h", "forwarded:deep"}));
+  EXPECT_EQ(forwardedMessages(*m).size(), 2u);
 }
 
 TEST(ContentFields, ProfileTextOfVcardsAndRoomForms) {
@@ -171,6 +186,19 @@ TEST(ContentFields, ProfileTextOfVcardsAndRoomForms) {
   EXPECT_EQ(p.kind, "room");
   ASSERT_EQ(p.elements.size(), 2u);
   EXPECT_EQ(p.elements[1]->text(), "D");
+  auto mixed = core::parseElement(
+      "<iq xmlns='jabber:client' type='set'><vCard xmlns='vcard-temp'><NOTE>13812345678<X/>"
+      "</NOTE></vCard></iq>");
+  ASSERT_TRUE(mixed);
+  p = profileTextOf(*mixed);
+  ASSERT_EQ(p.elements.size(), 1u);
+  EXPECT_EQ(p.elements[0]->text(), "13812345678");
+  std::string many = "<iq xmlns='jabber:client' type='set'><vCard xmlns='vcard-temp'>";
+  for (int i = 0; i < 600; ++i) many += "<X>a</X>";
+  many += "<DESC>13812345678</DESC></vCard></iq>";
+  auto big = core::parseElement(many);
+  ASSERT_TRUE(big);
+  EXPECT_FALSE(profileTextOf(*big).complete);
   auto get = core::parseElement(
       "<iq xmlns='jabber:client' type='get'><vCard xmlns='vcard-temp'><FN>A</FN></vCard></iq>");
   ASSERT_TRUE(get);

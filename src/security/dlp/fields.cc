@@ -70,59 +70,78 @@ std::vector<ContentField> contentFieldsOf(const core::Element& message) {
   if (html != nullptr) {
     htmlLinks(*html, out, 0);
   }
-  // A message forwarded inside this one (XEP-0297): its bodies, then its links and files.
-  for (const core::Element* fwd : message.childElements()) {
-    if (!fwd->is("forwarded", kNsForward)) {
-      continue;
-    }
-    const core::Element* inner = fwd->child("message", core::kNsClient);
-    if (inner == nullptr) {
-      continue;
-    }
+  // Messages forwarded inside this one (XEP-0297), nested ones too: their texts, then their
+  // links and files.
+  for (const core::Element* inner : forwardedMessages(message)) {
     for (const core::Element* c : inner->childElements()) {
-      if (c->is("body", core::kNsClient)) {
+      if (c->name() == "body" || c->name() == "subject") {
         out.push_back({"forwarded", c->text()});
       }
+    }
+    if (const core::Element* h = inner->child("html", "http://jabber.org/protocol/xhtml-im")) {
+      out.push_back({"forwarded-html", h->deepText(65536)});
+      htmlLinks(*h, out, 0);
     }
     collect(*inner, out, 1);
   }
   return out;
 }
 
-std::vector<core::Element*> forwardedBodies(core::Element& message) {
-  std::vector<core::Element*> out;
-  for (core::Element* fwd : message.childElements()) {
-    if (!fwd->is("forwarded", kNsForward)) {
+namespace {
+
+template <typename E>
+void forwardedIn(E& message, std::vector<E*>& out, int depth) {
+  if (depth > 16) {
+    return;
+  }
+  for (E* fwd : message.childElements()) {
+    if (fwd->name() != "forwarded") {
       continue;
     }
-    if (core::Element* inner = fwd->child("message", core::kNsClient)) {
-      for (core::Element* c : inner->childElements()) {
-        if (c->is("body", core::kNsClient)) {
-          out.push_back(c);
-        }
+    // Whatever the namespaces: a client that shows a forwarded message reads it by its name.
+    for (E* inner : fwd->childElements()) {
+      if (inner->name() == "message") {
+        out.push_back(inner);
+        forwardedIn(*inner, out, depth + 1);
       }
     }
   }
+}
+
+}  // namespace
+
+std::vector<const core::Element*> forwardedMessages(const core::Element& message) {
+  std::vector<const core::Element*> out;
+  forwardedIn(message, out, 0);
+  return out;
+}
+
+std::vector<core::Element*> forwardedMessages(core::Element& message) {
+  std::vector<core::Element*> out;
+  forwardedIn(message, out, 0);
   return out;
 }
 
 namespace {
 
-// Elements with text of their own below `e` (a vCard's fields), in document order.
-void textLeaves(core::Element& e, std::vector<core::Element*>& out, int depth) {
-  if (depth > 8 || out.size() >= 256) {
-    return;
+// Elements with text of their own below `e` (a vCard's fields), in document order, also those
+// that have child elements besides their text. False when there are too many to read.
+bool textElements(core::Element& e, std::vector<core::Element*>& out, int depth) {
+  if (depth > 16) {
+    return false;
   }
-  auto children = e.childElements();
-  if (children.empty()) {
-    if (!e.text().empty()) {
-      out.push_back(&e);
+  for (core::Element* c : e.childElements()) {
+    if (!c->text().empty()) {
+      if (out.size() >= 512) {
+        return false;
+      }
+      out.push_back(c);
     }
-    return;
+    if (!textElements(*c, out, depth + 1)) {
+      return false;
+    }
   }
-  for (core::Element* c : children) {
-    textLeaves(*c, out, depth + 1);
-  }
+  return true;
 }
 
 }  // namespace
@@ -134,13 +153,13 @@ ProfileText profileTextOf(core::Element& iq) {
   }
   if (core::Element* vcard = iq.child("vCard", "vcard-temp")) {
     out.kind = "vcard";
-    textLeaves(*vcard, out.elements, 0);
+    out.complete = textElements(*vcard, out.elements, 0);
   } else if (core::Element* ps = iq.child("pubsub", "http://jabber.org/protocol/pubsub")) {
     // XEP-0292: the vCard4 is a PEP item.
     core::Element* pub = ps->child("publish", "http://jabber.org/protocol/pubsub");
     if (pub != nullptr && pub->attrOr("node") == "urn:xmpp:vcard4") {
       out.kind = "vcard";
-      textLeaves(*pub, out.elements, 0);
+      out.complete = textElements(*pub, out.elements, 0);
     }
   } else if (core::Element* q = iq.child("query", "http://jabber.org/protocol/muc#owner")) {
     // XEP-0045 §10.2: the room's name and description, as the configuration form submits them.

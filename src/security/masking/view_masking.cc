@@ -17,23 +17,52 @@ constexpr std::array<std::string_view, 5> kAddressKeys = {"source", "address", "
                                                           "peer", "ip"};
 // Keys whose values identify things and hold no personal data: never rewritten (a hash or a
 // long number could otherwise look like a card number).
-constexpr std::array<std::string_view, 31> kIdentifierKeys = {
+constexpr std::array<std::string_view, 26> kIdentifierKeys = {
     "id",        "seq",        "request_id",  "time",       "created",      "expires",
     "last_used", "granted",    "since",       "until",      "acknowledged_at", "root",
     "hash",      "next_cursor", "tenant",     "role",       "action",       "result",
     "rule",      "severity",   "protocol",    "credential", "stage",        "kind",
-    "jid",       "account",    "actor",       "granted_by", "acknowledged_by", "server",
-    "status"};
+    "server",    "status"};
+// Keys whose values name an account: an account of this server (user@host, or a full JID with
+// a resource) is what an administrator acts on and stays; anything else there (what somebody
+// typed into a sign-in form, a resource the client chose) is masked like free text.
+constexpr std::array<std::string_view, 5> kAccountKeys = {"jid", "account", "actor", "granted_by",
+                                                          "acknowledged_by"};
 
 template <std::size_t N>
 bool in(const std::array<std::string_view, N>& keys, std::string_view k) {
   return std::find(keys.begin(), keys.end(), k) != keys.end();
 }
 
+// The length of the bare JID at the start of `s` when it is an account of `domains`, else 0.
+std::size_t ownAccount(std::string_view s, const std::vector<std::string>& domains) {
+  const auto slash = s.find('/');
+  const std::string_view bare = s.substr(0, slash);
+  const auto at = bare.find('@');
+  if (at == std::string_view::npos || at == 0 || bare.find('@', at + 1) != std::string_view::npos) {
+    return 0;
+  }
+  std::string domain(bare.substr(at + 1));
+  std::transform(domain.begin(), domain.end(), domain.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
+    return 0;
+  }
+  const std::string_view local = bare.substr(0, at);
+  const bool plain = std::none_of(local.begin(), local.end(), [](char c) {
+    return c == ' ' || c == '"' || c == '&' || c == '\'' || c == ':' || c == '<' || c == '>';
+  });
+  return plain ? bare.size() : 0;
+}
+
 bool maskString(json::value& v, std::string_view key, const ViewPolicy& p) {
   const std::string_view s = v.get_string();
   std::string masked(s);
-  if (p.personal && !in(kAddressKeys, key)) {
+  if (p.personal && in(kAccountKeys, key)) {
+    const std::size_t keep = ownAccount(s, p.accountDomains);
+    masked = std::string(s.substr(0, keep)) +
+             maskPersonalData(s.substr(keep), false, p.accountDomains);
+  } else if (p.personal && !in(kAddressKeys, key)) {
     masked = maskPersonalData(masked, false, p.accountDomains);
   }
   if (p.addresses) {
@@ -42,6 +71,12 @@ bool maskString(json::value& v, std::string_view key, const ViewPolicy& p) {
   if (masked == s) return false;
   v = json::string(masked);
   return true;
+}
+
+json::parse_options parseOptions() {
+  json::parse_options o;
+  o.allow_invalid_utf8 = true;  // a truncated client string must not make a record unreadable
+  return o;
 }
 
 bool walk(json::value& v, std::string_view key, const ViewPolicy& p) {
@@ -62,6 +97,15 @@ bool walk(json::value& v, std::string_view key, const ViewPolicy& p) {
 }
 
 }  // namespace
+
+std::optional<json::value> parseForMasking(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, parseOptions());
+  if (ec) {
+    return std::nullopt;
+  }
+  return v;
+}
 
 std::string maskText(std::string_view text, const ViewPolicy& policy) {
   if (policy.masksNothing()) return std::string(text);
@@ -84,8 +128,11 @@ std::string maskJsonLines(std::string_view lines, const ViewPolicy& policy) {
     const std::string_view line = lines.substr(0, nl);
     lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
     boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (!ec && v.is_object() && maskJson(v, policy)) {
+    json::value v = json::parse(line, ec, {}, parseOptions());
+    if (ec || !v.is_object()) {
+      // Not a record as expected: masked as text, never passed on in clear.
+      out += maskText(line, policy);
+    } else if (maskJson(v, policy)) {
       v.as_object()["masked"] = true;
       out += json::serialize(v);
     } else {

@@ -8,6 +8,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,14 @@ std::string maskText(std::string_view text, const ViewPolicy& policy);
 
 // Every string of a JSON document, in place. Fields holding a client address ("source",
 // "address", "last_address", "peer") are masked as addresses; identifiers (ids, times, hashes,
-// rule and action names, account JIDs) are left alone; other strings as free text. True when
-// something changed.
+// rule and action names) are left alone; fields naming an account ("jid", "account", "actor",
+// ...) keep an account of this server whole and mask anything else in them (a resource, a
+// name typed into a sign-in form); other strings as free text. True when something changed.
 bool maskJson(boost::json::value& doc, const ViewPolicy& policy);
+
+// A JSON document to mask: `body` parsed leniently (invalid UTF-8 allowed). nullopt when it is
+// no JSON at all, which the caller must not pass on unmasked.
+std::optional<boost::json::value> parseForMasking(std::string_view body);
 
 // JSON Lines (the audit export): a line with nothing to mask stays byte for byte as it was
 // (so it still matches its Merkle leaf); a masked line is re-written with "masked": true.

@@ -41,6 +41,15 @@ TEST(ViewMasking, JsonAddressFieldsAndFreeTextButNotIdentifiers) {
   EXPECT_EQ(item.at("reason").as_string(), "card 622202*********0128 reported");
   EXPECT_EQ(item.at("details").at("phone").as_string(), "139****5678");
 
+  // What somebody typed as an account name, and a resource the client chose, are not
+  // identifiers of this server's accounts.
+  json::value typed = json::parse(R"({"account":"13812345678","actor":"li@gmail.com",
+    "jid":"bob@corp.example.com/Phone 13912345678"})");
+  EXPECT_TRUE(maskJson(typed, masked()));
+  EXPECT_EQ(typed.at("account").as_string(), "138****5678");
+  EXPECT_EQ(typed.at("actor").as_string(), "l***@gmail.com");
+  EXPECT_EQ(typed.at("jid").as_string(), "bob@corp.example.com/Phone 139****5678");
+
   json::value clean = json::parse(R"({"jid":"a@corp.example.com","summary":"all quiet"})");
   EXPECT_FALSE(maskJson(clean, masked()));
 }
@@ -55,6 +64,10 @@ TEST(ViewMasking, JsonLinesMaskedLinesAreMarkedOthersStayByteForByte) {
   EXPECT_EQ(second.at("reason").as_string(), "phone 138****5678");
   EXPECT_TRUE(second.at("masked").as_bool());
   EXPECT_EQ(out.back(), '\n');
+  // A line that is no JSON is masked as text, never passed on in clear.
+  EXPECT_EQ(maskJsonLines("not json 13812345678\n", masked()), "not json 138****5678\n");
+  // Invalid UTF-8 (a client string cut in the middle of a character) still parses.
+  ASSERT_TRUE(parseForMasking("{\"client\":\"a\xe4\xb8\",\"reason\":\"13812345678\"}"));
 }
 
 }  // namespace
