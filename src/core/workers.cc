@@ -12,6 +12,13 @@ namespace {
 thread_local boost::asio::io_context* tCurrent = nullptr;
 }
 
+namespace {
+// An io_context opens its reactor (epoll, eventfd and timerfd descriptors) with its first I/O
+// object. Opened here, at start, it cannot fail later when the process has no descriptor left
+// (which would throw out of the context's thread and end the process).
+void openReactor(boost::asio::io_context& ctx) { boost::asio::steady_timer timer(ctx); }
+}  // namespace
+
 Workers::Workers(unsigned count) {
   if (count == 0) {
     // One thread per CPU this process may run on (taskset, cgroups), not per CPU installed.
@@ -25,6 +32,7 @@ Workers::Workers(unsigned count) {
   for (unsigned i = 0; i < count; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
     guards_.emplace_back(contexts_.back()->get_executor());
+    openReactor(*contexts_.back());
   }
 }
 
@@ -68,6 +76,7 @@ StorageRunner::StorageRunner(storage::Storage& storage, Metrics& metrics)
       ops_(metrics.counter("rampart_storage_operations_total", {}, "Storage operations run")),
       micros_(metrics.counter("rampart_storage_latency_microseconds_total", {},
                               "Time spent in storage operations")) {
+  openReactor(ioc_);
   thread_ = std::thread([this] { ioc_.run(); });
 }
 

@@ -834,7 +834,15 @@ int run(int argc, char** argv) {
         }
       }
       out.close();
-      std::filesystem::rename(seenFile + ".tmp", seenFile);
+      // Kept for the next start; when it cannot be written now (no descriptor or disk space
+      // left), the old list stays and the next start audits the certificates again.
+      std::error_code renamed;
+      if (out) {
+        std::filesystem::rename(seenFile + ".tmp", seenFile, renamed);
+      }
+      if (!out || renamed) {
+        spdlog::warn("event=tls_fingerprints_not_saved file={}", seenFile);
+      }
     }
     std::unique_lock lock(maintenanceMu);
     do {
