@@ -538,10 +538,7 @@ int run(int argc, char** argv) {
   alertOptions.quiet = std::chrono::seconds(config.alertQuietSeconds);
   alertOptions.maskWebhookAddresses = config.maskAlertAddresses;
   for (const auto& h : config.hosts) {
-    std::string d = h.name;
-    std::transform(d.begin(), d.end(), d.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    alertOptions.accountDomains.push_back(std::move(d));
+    alertOptions.accountDomains.push_back(h.name);
   }
   security::alerts::AlertPipeline alerts(
       alertOptions, storageRunner, config.hosts.front().name,

@@ -104,16 +104,21 @@ def send(client, to, body, extra=None, mtype="chat"):
     return m
 
 
-def content_error(m):
-    """(condition, rampart element name, rule) of a message error."""
-    err = m.xml.find("{jabber:client}error")
-    assert err is not None, m
+def error_parts(stanza):
+    """(condition, rampart element name, rule) of a stanza error (an ElementTree element)."""
+    err = stanza.find("{jabber:client}error")
+    assert err is not None, stanza
     cond = [c.tag.split("}")[1] for c in err
             if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and
             not c.tag.endswith("}text")]
     app = [c for c in err if c.tag.startswith("{%s}" % NS)]
     return (cond[0] if cond else None, app[0].tag.split("}")[1] if app else None,
             app[0].get("rule") if app else None)
+
+
+def content_error(m):
+    """(condition, rampart element name, rule) of a message error."""
+    return error_parts(m.xml)
 
 
 def notices(client, kind):
@@ -545,12 +550,7 @@ def test_server_elements_are_stripped_from_forwarded_messages_at_any_depth(srv):
 
 
 def iq_error(exc):
-    err = exc.iq.xml.find("{jabber:client}error")
-    cond = [c.tag.split("}")[1] for c in err
-            if c.tag.startswith("{urn:ietf:params:xml:ns:xmpp-stanzas}") and
-            not c.tag.endswith("}text")]
-    app = [c for c in err if c.tag.startswith("{%s}" % NS)]
-    return cond[0], app[0].tag.split("}")[1], app[0].get("rule")
+    return error_parts(exc.iq.xml)
 
 
 def test_vcards_are_masked_or_refused(srv):

@@ -438,7 +438,7 @@ Response AdminApi::Impl::run(const Request& req, std::chrono::steady_clock::time
 core::Result<security::masking::ViewPolicy> AdminApi::Impl::viewPolicy(Call& c,
                                                                        const Operation& op) {
   security::masking::ViewPolicy p;
-  p.accountDomains = accountDomains;
+  p.accountDomains = deps.hosts;
   const Principal& who = *c.principal;
   p.addresses = security::authorize(who, Permission::kAddressRead, who.tenant) !=
                 security::Decision::kAllow;

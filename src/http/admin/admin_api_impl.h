@@ -105,7 +105,6 @@ struct AdminApi::Impl {
   core::CidrList metricsAllow;
   std::map<std::string, core::CidrList> roleAllow;
   std::vector<Operation> operations;
-  std::vector<std::string> accountDomains;  // lower case, for view masking
 
   explicit Impl(AdminApiDeps d, storage::Storage& storage)
       : deps(std::move(d)),
@@ -124,11 +123,6 @@ struct AdminApi::Impl {
                                                       deps.config.scramIterations);
     ops->setAccountChanged(deps.hooks.accountChanged);
     ops->setPasswordPolicy(deps.passwordPolicy);
-    for (std::string h : deps.hosts) {
-      std::transform(h.begin(), h.end(), h.begin(),
-                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      accountDomains.push_back(std::move(h));
-    }
     define();
   }
 

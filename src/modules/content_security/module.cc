@@ -38,6 +38,17 @@ void stripServerElements(core::Element& e, int depth) {
   }
 }
 
+// Every rule that matched, once each, in the order of the findings.
+std::vector<std::string> rulesOf(const security::ContentVerdict& v) {
+  std::vector<std::string> rules;
+  for (const auto& f : v.findings) {
+    if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) {
+      rules.push_back(f.rule);
+    }
+  }
+  return rules;
+}
+
 std::string stamp(std::int64_t ms) {
   return core::formatDateTime(ms * 1000);
 }
@@ -124,12 +135,7 @@ bool ContentModule::inspectClear(core::StanzaEvent& ev) {
   }
   findings_->fetch_add(static_cast<std::int64_t>(v.findings.size()), std::memory_order_relaxed);
   const std::string to(ev.stanza.attrOr("to"));
-  std::vector<std::string> rules;
-  for (const auto& f : v.findings) {
-    if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) {
-      rules.push_back(f.rule);
-    }
-  }
+  const std::vector<std::string> rules = rulesOf(v);
   auto applyMask = [&] { deliverable(ev.stanza, inspector, fields, v); };
   switch (v.action) {
     case security::ContentAction::kAllow:
@@ -219,12 +225,7 @@ bool ContentModule::inspectProfile(core::StanzaEvent& ev) {
   }
   // A profile or a room's description cannot wait for review or carry a justification: what
   // would be warned about, blocked or held is refused.
-  std::vector<std::string> rules;
-  for (const auto& f : v.findings) {
-    if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) {
-      rules.push_back(f.rule);
-    }
-  }
+  const std::vector<std::string> rules = rulesOf(v);
   refuse(ev.stanza, core::ErrorType::kModify, "blocked", v.rule,
          "The content policy (rule " + v.rule + ") does not allow " + what);
   audit({host, sender, to.empty() ? ev.origin->jid().bareStr() : to, v.rule, "block",

@@ -45,7 +45,7 @@ struct AlertOptions {
   // addresses in the webhook when `maskWebhookAddresses`. The stored alert keeps the clear
   // text, which the admin API masks per the reader's role.
   bool maskWebhookAddresses = false;
-  std::vector<std::string> accountDomains;  // lower case: account JIDs stay as they are
+  std::vector<std::string> accountDomains;  // account JIDs of these domains stay as they are
   std::chrono::seconds quiet{60};
 };
 

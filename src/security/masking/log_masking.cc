@@ -122,6 +122,16 @@ class MaskingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
+bool isAccountDomain(std::string_view domain, std::span<const std::string> accountDomains) {
+  return std::any_of(accountDomains.begin(), accountDomains.end(), [&](const std::string& d) {
+    return d.size() == domain.size() &&
+           std::equal(d.begin(), d.end(), domain.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
+
 std::string maskPersonalData(std::string_view text, bool addresses,
                              std::span<const std::string> accountDomains) {
   const Masker& masker = Masker::instance();
@@ -133,10 +143,7 @@ std::string maskPersonalData(std::string_view text, bool addresses,
     }
     if (!accountDomains.empty() && dlp::maskingType(f.rule) == DataType::kEmail) {
       const std::string_view match = text.substr(f.begin, f.end - f.begin);
-      std::string domain(match.substr(match.rfind('@') + 1));
-      std::transform(domain.begin(), domain.end(), domain.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (std::find(accountDomains.begin(), accountDomains.end(), domain) != accountDomains.end()) {
+      if (isAccountDomain(match.substr(match.rfind('@') + 1), accountDomains)) {
         continue;
       }
     }

@@ -14,9 +14,12 @@ namespace rampart::security::masking {
 
 // `text` with every personal datum masked (IP addresses too, with `addresses`). E-mail-shaped
 // matches whose domain is one of `accountDomains` (lower case) are this server's account JIDs,
-// identifiers an administrator acts on: they stay as they are.
+// identifiers an administrator acts on: they stay as they are (any letter case).
 std::string maskPersonalData(std::string_view text, bool addresses = true,
                              std::span<const std::string> accountDomains = {});
+
+// Whether `domain` is one of `accountDomains`, ignoring ASCII case.
+bool isAccountDomain(std::string_view domain, std::span<const std::string> accountDomains);
 
 // `text` with its IPv4 and IPv6 addresses masked (an IPv4 ":port" suffix stays).
 std::string maskAddresses(std::string_view text);

@@ -42,10 +42,7 @@ std::size_t ownAccount(std::string_view s, const std::vector<std::string>& domai
   if (at == std::string_view::npos || at == 0 || bare.find('@', at + 1) != std::string_view::npos) {
     return 0;
   }
-  std::string domain(bare.substr(at + 1));
-  std::transform(domain.begin(), domain.end(), domain.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
+  if (!isAccountDomain(bare.substr(at + 1), domains)) {
     return 0;
   }
   const std::string_view local = bare.substr(0, at);
@@ -55,8 +52,8 @@ std::size_t ownAccount(std::string_view s, const std::vector<std::string>& domai
   return plain ? bare.size() : 0;
 }
 
-bool maskString(json::value& v, std::string_view key, const ViewPolicy& p) {
-  const std::string_view s = v.get_string();
+// `s`, the value of field `key` ("" for free text), as the policy shows it.
+std::string maskValue(std::string_view s, std::string_view key, const ViewPolicy& p) {
   std::string masked(s);
   if (p.personal && in(kAccountKeys, key)) {
     const std::size_t keep = ownAccount(s, p.accountDomains);
@@ -68,7 +65,12 @@ bool maskString(json::value& v, std::string_view key, const ViewPolicy& p) {
   if (p.addresses) {
     masked = maskAddresses(masked);
   }
-  if (masked == s) return false;
+  return masked;
+}
+
+bool maskString(json::value& v, std::string_view key, const ViewPolicy& p) {
+  std::string masked = maskValue(v.get_string(), key, p);
+  if (masked == v.get_string()) return false;
   v = json::string(masked);
   return true;
 }
@@ -109,9 +111,7 @@ std::optional<json::value> parseForMasking(std::string_view body) {
 
 std::string maskText(std::string_view text, const ViewPolicy& policy) {
   if (policy.masksNothing()) return std::string(text);
-  json::value v = json::string(text);
-  maskString(v, "", policy);
-  return std::string(v.get_string());
+  return maskValue(text, "", policy);
 }
 
 bool maskJson(json::value& doc, const ViewPolicy& policy) {

@@ -18,7 +18,7 @@ namespace rampart::security::masking {
 struct ViewPolicy {
   bool addresses = true;  // mask client IP addresses
   bool personal = true;   // mask numbers, e-mail addresses and the like in free text
-  // This server's domains (lower case): account JIDs in them are identifiers, never masked.
+  // This server's domains (any letter case): account JIDs in them are identifiers, never masked.
   std::vector<std::string> accountDomains;
 
   bool masksNothing() const { return !addresses && !personal; }
