@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libsodium-dev libqrencode-dev libpwquality-dev cracklib-runtime john-data libmaxminddb-dev
   libcbor-dev libvectorscan-dev libmagic-dev libzbar-dev libpng-dev libjpeg62-turbo-dev
+  libp11-kit-dev
   libgtest-dev libgmock-dev
   python3 python3-slixmpp python3-pytest
   openssl curl
@@ -19,7 +20,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # Only the test suites need these: WebSocket and upload clients, OMEMO, parallel pytest
   # workers, headless Chromium.
   packages+=(python3-websockets python3-aiohttp python3-omemo python3-twomemo python3-xmlschema
-             python3-pytest-xdist chromium clamav-daemon qrencode)
+             python3-pytest-xdist chromium clamav-daemon qrencode softhsm2)
 fi
 # Node.js and npm for the web client, unless the machine already has them.
 if ! command -v npm >/dev/null 2>&1; then

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,6 +29,8 @@
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
+#include "security/encryption/key_status.h"
+#include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace {
@@ -66,6 +69,9 @@ constexpr const char* kUsage =
     "  quarantine reject ID --reason TEXT     keep it as evidence; the sender is told why\n"
     "  scan status [--json]      whether clamd answers on each tenant's socket, its signature\n"
     "                            version and date (exit 1 when a configured clamd does not)\n"
+    "  key rotate HOST           a new data key version for HOST, current for writes at once;\n"
+    "                            what the old versions sealed is sealed again in the background\n"
+    "  key status [HOST] [--json]  key versions, their ages and the re-encryption's progress\n"
     "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
     "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
@@ -565,6 +571,80 @@ int auditCommand(std::vector<std::string> cmd, security::audit::AuditLog& log,
   return usage("audit verify | audit tail [-n N] [--json] | audit key | audit checkpoint");
 }
 
+// Envelope encryption ([encryption]) over the database, as rampartd has it.
+storage::encrypted::Encryption gEncryption;
+
+storage::Storage& openStore(core::Config& c, bool devMode, storage::sqlite::SqliteStorage& db) {
+  if (!c.encryption.enabled) return db;
+  if (devMode) {
+    // The hosts the server last started with name the tenants.
+    auto served = servedHosts(c, devMode);
+    if (!served.empty()) {
+      c.hosts.clear();
+      for (const auto& h : served) c.hosts.push_back(core::HostConfig{h});
+    }
+  }
+  auto e = storage::encrypted::openEncryption(c, db);
+  if (!e.isOk()) throw core::ConfigError("encryption: " + e.status().message());
+  gEncryption = std::move(e).value();
+  return *gEncryption.storage;
+}
+
+std::int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int keyCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
+               const core::Config& config) {
+  if (!gEncryption.keyring) {
+    std::cerr << "rampartctl: encryption is switched off ([encryption] enabled = false)\n";
+    return 1;
+  }
+  auto& keyring = *gEncryption.keyring;
+  const bool asJson = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() == 3 && cmd[1] == "rotate") {
+    auto host = core::prepareDomainpart(cmd[2]);
+    if (!host) return usage("not a valid host name: " + cmd[2]);
+    const auto who = localActor();
+    auto v = keyring.rotate(*host);
+    if (!v.isOk()) {
+      ops.record(who, security::audit_action::kKeyRotate, *host, *host,
+                 security::AuditResult::kFailure, v.status().message());
+      return failed(v.status());
+    }
+    if (auto st = ops.record(who, security::audit_action::kKeyRotate, *host, *host,
+                             security::AuditResult::kSuccess, {},
+                             {{"version", std::to_string(v.value())},
+                              {"provider", keyring.providerName()}});
+        !st.isOk()) {
+      return failed(st);
+    }
+    tellServer(config);
+    std::cout << "ok: " << *host << " now writes with key version " << v.value()
+              << "; older data is sealed again in the background (rampartctl key status)\n";
+    return 0;
+  }
+  if ((cmd.size() == 2 || cmd.size() == 3) && cmd[1] == "status") {
+    std::vector<std::string> tenants;
+    if (cmd.size() == 3) {
+      auto host = core::prepareDomainpart(cmd[2]);
+      if (!host) return usage("not a valid host name: " + cmd[2]);
+      tenants.push_back(*host);
+    }
+    auto status = security::encryption::keyStatus(keyring, tenants, nowMillis(),
+                                                  config.encryption.maxKeyAgeDays);
+    if (asJson) {
+      std::cout << boost::json::serialize(status) << "\n";
+    } else {
+      std::cout << security::encryption::keyStatusText(status);
+    }
+    return 0;
+  }
+  return usage("key rotate HOST | key status [HOST] [--json]");
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() < 3) {
@@ -607,11 +687,15 @@ int run(int argc, char** argv) {
     return 0;
   }
   auto db = openDb(config);
+  storage::Storage& store = openStore(config, devMode, *db);
   auto audit = openAudit(config, devMode);
-  security::admin::AdminOps ops(*db, *audit, servedHosts(config, devMode),
+  security::admin::AdminOps ops(store, *audit, servedHosts(config, devMode),
                                 config.scramIterations);
   security::password::PasswordPolicy passwordPolicy(config);
   ops.setPasswordPolicy(&passwordPolicy);
+  if (cmd[0] == "key") {
+    return keyCommand(cmd, ops, config);
+  }
   if (cmd[0] == "role") {
     return roleCommand(cmd, ops);
   }

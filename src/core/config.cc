@@ -730,6 +730,41 @@ Config loadConfig(const std::string& path) {
         }
         c.masking[std::string(k.str())] = rule;
       }
+    } else if (sec == "encryption") {
+      for (auto&& [k, v] : *t) {
+        const std::string key = "encryption." + std::string(k.str());
+        auto& e = c.encryption;
+        if (k == "enabled") {
+          e.enabled = need<bool>(v, key);
+        } else if (k == "key_provider") {
+          e.provider = need<std::string>(v, key);
+          if (e.provider != "file" && e.provider != "pkcs11") {
+            throw ConfigError(key + " must be \"file\" or \"pkcs11\" (" + where(v) + ")");
+          }
+        } else if (k == "key_file") {
+          e.keyFile = need<std::string>(v, key);
+        } else if (k == "keys_database") {
+          e.keysDb = need<std::string>(v, key);
+        } else if (k == "max_key_age_days") {
+          e.maxKeyAgeDays = static_cast<std::uint32_t>(intIn(v, key, 1, 36500));
+        } else if (k == "pkcs11_module") {
+          e.pkcs11Module = need<std::string>(v, key);
+        } else if (k == "pkcs11_token") {
+          e.pkcs11Token = need<std::string>(v, key);
+        } else if (k == "pkcs11_pin_file") {
+          e.pkcs11PinFile = need<std::string>(v, key);
+        } else if (k == "pkcs11_key_label") {
+          e.pkcs11KeyLabel = need<std::string>(v, key);
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
+      if (c.encryption.provider == "pkcs11" &&
+          (c.encryption.pkcs11Module.empty() || c.encryption.pkcs11Token.empty() ||
+           c.encryption.pkcs11PinFile.empty())) {
+        throw ConfigError("encryption.key_provider = \"pkcs11\" needs pkcs11_module, "
+                          "pkcs11_token and pkcs11_pin_file");
+      }
     } else if (sec == "alerts") {
       for (auto&& [k, v] : *t) {
         const std::string key = "alerts." + std::string(k.str());

@@ -205,6 +205,24 @@ struct Config {
   bool maskAlertAddresses = false;
   // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
   std::string geoipDatabase;
+  // [encryption]: envelope encryption of stored data (security/encryption).
+  struct Encryption {
+    bool enabled = true;
+    std::string provider = "file";  // "file" or "pkcs11"
+    std::string keyFile;            // empty: DATA_DIR/master.key
+    std::string keysDb;             // empty: DATA_DIR/keys.db
+    std::uint32_t maxKeyAgeDays = 365;  // a tenant key older than this raises an alert
+    std::string pkcs11Module;       // the PKCS#11 library (e.g. libsofthsm2.so)
+    std::string pkcs11Token;        // the token's label
+    std::string pkcs11PinFile;      // a file holding the user PIN
+    std::string pkcs11KeyLabel = "rampart-master";  // the AES key's label on the token
+  } encryption;
+  std::string resolvedKeyFile() const {
+    return encryption.keyFile.empty() ? dataDir + "/master.key" : encryption.keyFile;
+  }
+  std::string resolvedKeysDb() const {
+    return encryption.keysDb.empty() ? dataDir + "/keys.db" : encryption.keysDb;
+  }
 
   std::vector<HostConfig> hosts;
   std::map<std::string, ModuleOptions> modules;

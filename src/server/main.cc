@@ -71,6 +71,8 @@
 #include "security/secrets/key_file.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "storage/encrypted/reencryption.h"
+#include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace {
@@ -220,6 +222,17 @@ int run(int argc, char** argv) {
     throw core::ConfigError(opened.status().message());
   }
   std::unique_ptr<storage::sqlite::SqliteStorage> db = std::move(opened).value();
+  // Envelope encryption under the storage interfaces: everything below uses `store`.
+  storage::Storage* store = db.get();
+  storage::encrypted::Encryption encryption;
+  if (config.encryption.enabled) {
+    auto e = storage::encrypted::openEncryption(config, *db);
+    if (!e.isOk()) {
+      throw core::ConfigError("encryption: " + e.status().message());
+    }
+    encryption = std::move(e).value();
+    store = encryption.storage.get();
+  }
 
   // The audit log (its own database, signing key and checkpoint file in the data directory).
   std::vector<std::string> hostNames;
@@ -248,7 +261,7 @@ int run(int argc, char** argv) {
   }
   // The tenants' password policy (wherever a password is set).
   security::password::PasswordPolicy passwordPolicy(config);
-  security::admin::AdminOps adminOps(*db, *auditLog, hostNames, config.scramIterations);
+  security::admin::AdminOps adminOps(*store, *auditLog, hostNames, config.scramIterations);
   adminOps.setPasswordPolicy(&passwordPolicy);
   const security::admin::Actor service{"rampartd", std::nullopt, "local", "rampartd", {}};
   // Fail closed: a server that cannot record that it starts does not start.
@@ -302,7 +315,7 @@ int run(int argc, char** argv) {
 
   core::Metrics metrics;
   core::Workers workers(config.threads);
-  core::StorageRunner storageRunner(*db, metrics);
+  core::StorageRunner storageRunner(*store, metrics);
   core::RouterImpl router(config, metrics);
   http::Router httpRoutes;
   core::HostServices services;
@@ -337,7 +350,7 @@ int run(int argc, char** argv) {
   // Set once the alert pipeline exists (below), before the first housekeeping runs.
   security::dlp::ContentOps::Alert contentAlert;
   security::dlp::ContentOps contentOps(
-      std::move(inspector).value(), config, *db, *auditLog,
+      std::move(inspector).value(), config, *store, *auditLog,
       [&contentAlert](std::string_view rule, std::string_view severity, const std::string& tenant,
                       const std::string& summary) {
         if (contentAlert) contentAlert(rule, severity, tenant, summary);
@@ -668,7 +681,7 @@ int run(int argc, char** argv) {
   auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
     alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
   });
-  http::admin::AdminApiDeps adminDeps{config,    storageRunner, db.get(),       *auditLog,
+  http::admin::AdminApiDeps adminDeps{config,    storageRunner, store,       *auditLog,
                                       hostNames, hooks,         &passwordPolicy};
   adminDeps.throttle = &throttle;
   adminDeps.fingerprintKey = authDeps.fakeSaltKey;
@@ -689,7 +702,7 @@ int run(int argc, char** argv) {
   security::reset::SmsGateway sms(config);
   std::unique_ptr<http::account::AccountCenter> accountCenter;
   if (config.accountCenter) {
-    http::account::AccountCenterDeps ad{config, storageRunner, db.get(), *auditLog, hostNames,
+    http::account::AccountCenterDeps ad{config, storageRunner, store, *auditLog, hostNames,
                                         throttle, &passwordPolicy, workers.at(0).get_executor(),
                                         authDeps.fakeSaltKey};
     ad.sessionsOf = [&connections](const std::string& bare) {
@@ -875,6 +888,67 @@ int run(int argc, char** argv) {
     } while (!maintenanceCv.wait_for(lock, std::chrono::hours(24), [&] { return maintenanceStop; }));
   });
 
+  // Re-encryption after a key rotation (by rampartctl or at start), a batch at a time on the
+  // storage thread; and the maximum key age, checked hourly.
+  std::thread keyMaintenance;
+  std::unique_ptr<storage::encrypted::Reencryption> reencryption;
+  if (encryption.storage) {
+    reencryption = std::make_unique<storage::encrypted::Reencryption>(
+        *encryption.storage, *encryption.keyring, [] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+              .count();
+        });
+    keyMaintenance = std::thread([&] {
+      std::int64_t lastAgeCheckMs = 0;
+      std::unique_lock lock(maintenanceMu);
+      while (!maintenanceStop) {
+        lock.unlock();
+        bool more = false;
+        {
+          std::promise<bool> done;
+          auto doneFuture = done.get_future();
+          storageRunner.run([&](storage::Storage&) {
+            reencryption->check();
+            done.set_value(reencryption->step());
+          });
+          more = doneFuture.get();
+        }
+        const std::int64_t nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+        if (nowMs - lastAgeCheckMs >= 3600 * 1000) {
+          lastAgeCheckMs = nowMs;
+          const std::int64_t maxAgeMs = std::int64_t{config.encryption.maxKeyAgeDays} * 86400000;
+          std::vector<std::pair<std::string, std::int64_t>> old;
+          {
+            auto& kr = *encryption.keyring;
+            std::lock_guard klock(kr.storeMutex());
+            auto tenants = kr.store().tenants();
+            for (const auto& t : tenants.isOk() ? tenants.value() : std::vector<std::string>{}) {
+              auto keys = kr.store().tenantKeys(t);
+              if (keys.isOk() && !keys.value().empty() &&
+                  nowMs - keys.value().back().createdMs > maxAgeMs) {
+                old.emplace_back(t, (nowMs - keys.value().back().createdMs) / 86400000);
+              }
+            }
+          }
+          for (const auto& [t, days] : old) {
+            alerts.raise(security::alerts::rule::kKeyAge, "warning", t,
+                         "the data key of " + t + " is " + std::to_string(days) +
+                             " days old (encryption.max_key_age_days = " +
+                             std::to_string(config.encryption.maxKeyAgeDays) +
+                             "): rotate it with rampartctl key rotate " + t);
+          }
+        }
+        lock.lock();
+        if (!more) {
+          maintenanceCv.wait_for(lock, std::chrono::seconds(2), [&] { return maintenanceStop; });
+        }
+      }
+    });
+  }
+
   stopped.get_future().wait();
   {
     std::lock_guard lock(maintenanceMu);
@@ -882,6 +956,7 @@ int run(int argc, char** argv) {
   }
   maintenanceCv.notify_all();
   maintenance.join();
+  if (keyMaintenance.joinable()) keyMaintenance.join();
   // Let the <system-shutdown/> errors reach the clients, then flush storage.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   contentOps.stopScanning();

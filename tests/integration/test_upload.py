@@ -172,8 +172,10 @@ def test_stored_files_expire_after_the_retention_period(tmp_path):
     count no more against its owner's quota; a newer file stays."""
     import sqlite3
     from test_config_hosts import ConfigServer, write_config
+    # The upload record (with its time) is edited in the database below, so this server keeps
+    # it in clear; with encryption on it is sealed (test_encryption.py).
     path, data = write_config(tmp_path, "[modules.upload]\nquota_bytes = 3000\n"
-                                        "retention_days = 1\n")
+                                        "retention_days = 1\n[encryption]\nenabled = false\n")
     srv = ConfigServer(data, path, "a.test").start()
     try:
         assert srv.ctl("user", "add", "alice@a.test", account_password("pw-alice@a.test")).returncode == 0

@@ -78,6 +78,8 @@ inline constexpr std::string_view kUploadRefused = "upload.refused";
 inline constexpr std::string_view kQuarantineView = "quarantine.view";
 inline constexpr std::string_view kQuarantineApprove = "quarantine.approve";
 inline constexpr std::string_view kQuarantineReject = "quarantine.reject";
+// Data at rest: a tenant's data key rotated (object: the tenant; details: the new version).
+inline constexpr std::string_view kKeyRotate = "key.rotate";
 }  // namespace audit_action
 
 enum class AuditResult { kSuccess, kFailure, kDenied };

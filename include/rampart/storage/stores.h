@@ -168,6 +168,36 @@ class ArchiveStore {
                                std::int64_t beforeUs = std::numeric_limits<std::int64_t>::max()) = 0;
 };
 
+// Every stored value the encryption layer seals (storage/encrypted), read and replaced in
+// batches by the background re-encryption after a key rotation. Which table and column hold
+// what is listed in personal_data.h.
+struct SealedCell {
+  std::string table;
+  std::string column;
+  std::string host;   // the row's host (its tenant, or a service of the tenant)
+  std::string owner;  // the account, room or sender the row belongs to ("" for the host)
+  std::string store;  // key-value rows: the feature's store name
+  std::string key;    // key-value rows: the key; archive rows: the stanza-id
+  std::string value;  // as stored
+  std::string locator;  // the backend's handle of the row (opaque)
+};
+
+struct CellPage {
+  std::vector<SealedCell> cells;
+  std::string next;  // the cursor for the next page; empty when this was the last
+};
+
+class SealedCellStore {
+ public:
+  virtual ~SealedCellStore() = default;
+  // One page of `table`.`column` after `cursor` ("" from the start), in the backend's order.
+  virtual Result<CellPage> cells(std::string_view table, std::string_view column,
+                                 std::string_view cursor, std::size_t limit) = 0;
+  // Replaces a cell's value if it still holds `cell.value` (a write since it was read wins);
+  // false when it did not.
+  virtual Result<bool> replaceCell(const SealedCell& cell, std::string_view value) = 0;
+};
+
 // The set of stores one backend provides.
 class Storage {
  public:
@@ -181,6 +211,7 @@ class Storage {
   virtual AlertStore& alerts() = 0;
   virtual AccountSecurityStore& accountSecurity() = 0;
   virtual ContentStore& content() = 0;
+  virtual SealedCellStore& sealedCells() = 0;
 };
 
 }  // namespace rampart::storage

@@ -34,6 +34,8 @@ inline constexpr std::string_view kSignInLock = "sign-in-lock";
 inline constexpr std::string_view kPasswordSpraying = "password-spraying";
 // A person reported a sign-in that was not theirs ("this wasn't me" in the account center).
 inline constexpr std::string_view kUserReportedSignIn = "user-reported-sign-in";
+// A tenant's data key is older than [encryption] max_key_age_days.
+inline constexpr std::string_view kKeyAge = "data-key-age";
 }  // namespace rule
 
 struct AlertOptions {

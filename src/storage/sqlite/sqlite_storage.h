@@ -29,7 +29,8 @@ class SqliteStorage final : public Storage,
                             AdminStore,
                             AlertStore,
                             ContentStore,
-                            AccountSecurityStore {
+                            AccountSecurityStore,
+                            SealedCellStore {
  public:
   // Opens (creating if needed) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const Options& options);
@@ -46,6 +47,7 @@ class SqliteStorage final : public Storage,
   AlertStore& alerts() override { return *this; }
   ContentStore& content() override { return *this; }
   AccountSecurityStore& accountSecurity() override { return *this; }
+  SealedCellStore& sealedCells() override { return *this; }
   // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
   void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
 
@@ -161,6 +163,11 @@ class SqliteStorage final : public Storage,
   Result<std::vector<SignInLock>> locks() override;
   Result<std::size_t> clearLocks(std::string_view host, std::string_view user) override;
   Status removeLock(std::string_view key) override;
+
+  // SealedCellStore (sqlite_cells.cc)
+  Result<CellPage> cells(std::string_view table, std::string_view column,
+                         std::string_view cursor, std::size_t limit) override;
+  Result<bool> replaceCell(const SealedCell& cell, std::string_view value) override;
 
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}
