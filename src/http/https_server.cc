@@ -25,6 +25,38 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 
 namespace {
+
+// A body read from a ByteSource as it is written (a sealed file, decrypted chunk by chunk). A
+// source that fails part-way ends the connection: the client sees a short body, never bytes
+// that failed their integrity check.
+struct SourceBody {
+  using value_type = std::shared_ptr<core::ByteSource>;
+  static std::uint64_t size(const value_type& v) { return v ? v->size() : 0; }
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& v)
+        : src_(v), buf_(std::make_unique<char[]>(kBuf)) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      bool failed = false;
+      const std::size_t n = src_ ? src_->read(buf_.get(), kBuf, failed) : 0;
+      if (failed) {
+        ec = beast::errc::make_error_code(beast::errc::io_error);
+        return boost::none;
+      }
+      ec = {};
+      if (n == 0) return boost::none;
+      return {{const_buffers_type(buf_.get(), n), true}};
+    }
+
+   private:
+    static constexpr std::size_t kBuf = 64 * 1024;
+    value_type src_;
+    std::unique_ptr<char[]> buf_;
+  };
+};
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 // True when the comma-separated Sec-WebSocket-Protocol list offers `wanted`.
@@ -350,6 +382,24 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
     removeFile(spooled);
     Response out = std::move(**answer);
     boost::system::error_code wec;
+    if (out.source) {
+      bhttp::response<SourceBody> res{static_cast<bhttp::status>(out.status), version};
+      res.body() = out.source;
+      decorate(res, out, keepAlive);
+      res.prepare_payload();
+      if (head) {
+        bhttp::response<bhttp::empty_body> headRes{res.base()};
+        auto [hwec, hwn] = co_await bhttp::async_write(stream, headRes, kUseTuple);
+        wec = hwec;
+      } else {
+        auto [fwec, fwn] = co_await bhttp::async_write(stream, res, kUseTuple);
+        wec = fwec;
+      }
+      if (wec || !keepAlive) {
+        break;
+      }
+      continue;
+    }
     if (!out.file.empty()) {
       bhttp::response<bhttp::file_body> res{static_cast<bhttp::status>(out.status), version};
       beast::error_code oec;

@@ -3,10 +3,13 @@
 // read-only and safe from every network thread.
 
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "rampart/core/byte_source.h"
 
 namespace rampart::http {
 
@@ -39,6 +42,8 @@ struct Response {
   std::string body;
   // When set, the body is this file's content, streamed from disk (404 if it is gone).
   std::string file;
+  // When set, the body is read from this source as it is sent (a sealed file, decrypted).
+  std::shared_ptr<core::ByteSource> source;
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

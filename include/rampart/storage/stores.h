@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "rampart/core/byte_source.h"
 #include "rampart/core/status.h"
 #include "rampart/storage/account_security_store.h"
 #include "rampart/storage/admin_store.h"
@@ -198,6 +200,22 @@ class SealedCellStore {
   virtual Result<bool> replaceCell(const SealedCell& cell, std::string_view value) = 0;
 };
 
+// Files kept at rest (uploads) in a feature's directory. With encryption on they are sealed
+// (streamed in chunks, so memory stays flat) under the owner's key.
+class FileStore {
+ public:
+  virtual ~FileStore() = default;
+  // Moves the spooled file `from` to `to`, sealing it for (host, owner, id) on the way when
+  // the storage encrypts. `from` is gone afterwards, also on failure.
+  virtual Status keepFile(std::string_view host, std::string_view owner, std::string_view id,
+                          const std::string& from, const std::string& to) = 0;
+  // The content of a kept file, read as it is sent; NotFound when the file is gone.
+  virtual Result<std::shared_ptr<core::ByteSource>> readFile(std::string_view host,
+                                                             std::string_view owner,
+                                                             std::string_view id,
+                                                             const std::string& path) = 0;
+};
+
 // The set of stores one backend provides.
 class Storage {
  public:
@@ -212,6 +230,7 @@ class Storage {
   virtual AccountSecurityStore& accountSecurity() = 0;
   virtual ContentStore& content() = 0;
   virtual SealedCellStore& sealedCells() = 0;
+  virtual FileStore& files() = 0;
 };
 
 }  // namespace rampart::storage

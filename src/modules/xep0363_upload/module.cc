@@ -332,8 +332,8 @@ void UploadModule::onPut(http::Request req, http::Respond respond) {
       }
       std::error_code ec;
       const std::string path = dir + "/" + token;
-      std::filesystem::rename(spooled, path, ec);
-      if (ec) {
+      // Sealed under the owner's key when the storage encrypts (storage/encrypted).
+      if (!s.files().keepFile(host, slot.owner, token, spooled, path).isOk()) {
         respond(http::problem(507, "Insufficient Storage", "the file could not be stored"));
         return;
       }
@@ -413,10 +413,17 @@ void UploadModule::onGet(http::Request req, http::Respond respond) {
       respond(cors(http::problem(404, "Not Found", "no such file")));
       return;
     }
+    auto source = s.files().readFile(host, meta->attrOr("owner"), token, path);
+    if (!source.isOk()) {
+      const bool gone = source.status().code() == core::Status::Code::kNotFound;
+      respond(cors(http::problem(gone ? 404 : 500, gone ? "Not Found" : "Internal Server Error",
+                                 gone ? "the file is gone" : "the file cannot be read")));
+      return;
+    }
     auto [type, disposition] = servingHeaders(meta->attrOr("type"), name);
     http::Response r;
     r.contentType = type;
-    r.file = path;  // streamed from disk by the listener
+    r.source = std::move(source).value();  // read (and decrypted) as the listener sends it
     r.headers.emplace_back("Content-Disposition", disposition);
     // Served files never run as part of this origin.
     r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; sandbox");

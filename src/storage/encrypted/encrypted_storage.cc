@@ -1,6 +1,9 @@
 #include "storage/encrypted/encrypted_storage.h"
 
+#include <filesystem>
+
 #include "core/sasl/scram.h"
+#include "security/encryption/sealed_file.h"
 
 namespace rampart::storage::encrypted {
 
@@ -387,6 +390,46 @@ Status EncryptedStorage::reportQuarantine(std::int64_t id, std::string_view send
 Result<std::size_t> EncryptedStorage::pruneQuarantine(std::string_view tenant,
                                                       std::int64_t beforeMs) {
   return inner_.content().pruneQuarantine(tenant, beforeMs);
+}
+
+// FileStore ----------------------------------------------------------------------------------
+
+Status EncryptedStorage::keepFile(std::string_view host, std::string_view owner,
+                                  std::string_view id, const std::string& from,
+                                  const std::string& to) {
+  const HostTenancy t = tenancy_(host);
+  const std::string account = t.accounts ? std::string(owner) : std::string();
+  auto wk = keyring_.writeKey(t.tenant, account);
+  Status st = wk.isOk() ? enc::sealFile(*wk.value().key, wk.value().info,
+                                        enc::context({t.tenant, "files", std::string(host) + "/" +
+                                                      std::string(owner), id, "content"}),
+                                        from, to)
+                        : wk.status();
+  std::error_code ec;
+  std::filesystem::remove(from, ec);
+  return st;
+}
+
+Result<std::shared_ptr<core::ByteSource>> EncryptedStorage::readFile(std::string_view host,
+                                                                     std::string_view owner,
+                                                                     std::string_view id,
+                                                                     const std::string& path) {
+  auto info = enc::sealedFileInfo(path);
+  if (!info) {
+    // A file kept before encryption was switched on.
+    return inner_.files().readFile(host, owner, id, path);
+  }
+  const HostTenancy t = tenancy_(host);
+  const std::string account = t.accounts ? std::string(owner) : std::string();
+  if ((info->scope == enc::KeyScope::kAccount) != !account.empty()) {
+    return Status::failedPrecondition("a stored file names the wrong kind of key");
+  }
+  auto key = keyring_.readKey(t.tenant, account, *info);
+  if (!key.isOk()) return key.status();
+  return enc::openSealedFile(
+      key.value(),
+      enc::context({t.tenant, "files", std::string(host) + "/" + std::string(owner), id, "content"}),
+      path);
 }
 
 // AccountSecurityStore --------------------------------------------------------------------------

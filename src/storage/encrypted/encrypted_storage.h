@@ -28,7 +28,8 @@ class EncryptedStorage final : public Storage,
                                KeyValueStore,
                                ArchiveStore,
                                ContentStore,
-                               AccountSecurityStore {
+                               AccountSecurityStore,
+                               FileStore {
  public:
   // `inner` and `keyring` must outlive this.
   EncryptedStorage(Storage& inner, security::encryption::Keyring& keyring, Tenancy tenancy);
@@ -43,6 +44,7 @@ class EncryptedStorage final : public Storage,
   AccountSecurityStore& accountSecurity() override { return *this; }
   ContentStore& content() override { return *this; }
   SealedCellStore& sealedCells() override { return inner_.sealedCells(); }
+  FileStore& files() override { return *this; }
 
   // The cell sealed again with its tenant's current key; nullopt when it already is (or is
   // empty). Fails when the cell cannot be opened. Used by the background re-encryption.
@@ -101,6 +103,14 @@ class EncryptedStorage final : public Storage,
   Status reportQuarantine(std::int64_t id, std::string_view senderBare,
                           std::string_view text) override;
   Result<std::size_t> pruneQuarantine(std::string_view tenant, std::int64_t beforeMs) override;
+
+  // FileStore
+  Status keepFile(std::string_view host, std::string_view owner, std::string_view id,
+                  const std::string& from, const std::string& to) override;
+  Result<std::shared_ptr<core::ByteSource>> readFile(std::string_view host,
+                                                     std::string_view owner,
+                                                     std::string_view id,
+                                                     const std::string& path) override;
 
   // AccountSecurityStore
   Result<AccountState> accountState(std::string_view host, std::string_view user) override;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rampart/storage/stores.h"
+#include "storage/common/plain_files.h"
 
 struct sqlite3;
 
@@ -48,6 +49,7 @@ class SqliteStorage final : public Storage,
   ContentStore& content() override { return *this; }
   AccountSecurityStore& accountSecurity() override { return *this; }
   SealedCellStore& sealedCells() override { return *this; }
+  FileStore& files() override { return files_; }
   // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
   void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
 
@@ -180,6 +182,7 @@ class SqliteStorage final : public Storage,
   Status error(std::string_view what) const;
   Status bumpRosterVersion(std::string_view host, std::string_view user);
   std::function<void(std::string_view)> errorHook_;
+  PlainFiles files_;
   sqlite3* db_;
 };
 
