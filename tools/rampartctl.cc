@@ -816,11 +816,17 @@ int main(int argc, char** argv) {
   // this process creates is readable by other users.
   ::umask(0077);
   try {
-    return run(argc, argv);
+    const int rc = run(argc, argv);
+    // The keys (and an HSM session) go before the process's static objects do: a PKCS#11
+    // library's own may already be gone at exit.
+    gEncryption = {};
+    return rc;
   } catch (const rampart::core::ConfigError& e) {
+    gEncryption = {};
     std::cerr << "rampartctl: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    gEncryption = {};
     std::cerr << "rampartctl: " << e.what() << "\n";
     return 1;
   }

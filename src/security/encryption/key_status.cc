@@ -23,6 +23,12 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
     auto v = json::parse(*m.value(), ec);
     if (!ec && v.is_object()) progress = v.as_object();
   }
+  json::object passed;
+  if (auto m = store.meta("reencryption-versions"); m.isOk() && m.value()) {
+    boost::system::error_code ec;
+    auto v = json::parse(*m.value(), ec);
+    if (!ec && v.is_object()) passed = v.as_object();
+  }
   json::array out;
   for (const auto& t : tenants) {
     json::object o;
@@ -46,7 +52,16 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
     o["current_version"] = current;
     o["versions"] = std::move(versions);
     o["sealed_only"] = store.meta("sealed-only:" + t).value_or(std::nullopt).has_value();
-    json::object re{{"state", progress.contains("state") ? progress.at("state") : "idle"}};
+    // A pass covers a tenant's version once it completed with that version current; until
+    // the server starts the next one, the rotation waits ("pending").
+    std::string state = progress.contains("state") && progress.at("state").is_string()
+                            ? std::string(progress.at("state").as_string())
+                            : "idle";
+    if (state != "running") {
+      const auto* done = passed.if_contains(t);
+      if (done == nullptr || !done->is_int64() || done->as_int64() != current) state = "pending";
+    }
+    json::object re{{"state", state}};
     std::uint64_t total = 0, cur = 0, resealed = 0, failed = 0;
     if (const auto* ts = progress.if_contains("tenants"); ts && ts->is_object()) {
       if (const auto* p = ts->as_object().if_contains(t); p && p->is_object()) {
@@ -65,11 +80,11 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
     re["already_current"] = cur;
     re["resealed"] = resealed;
     re["failed"] = failed;
-    const bool running = re["state"] == "running";
-    // Progress of the pass: values under the current key among those seen so far; a finished
-    // pass is complete when nothing failed.
+    // Progress of the pass: values under the current key among those seen so far.
     re["progress_percent"] =
-        total == 0 ? (running ? 0.0 : 100.0) : 100.0 * static_cast<double>(cur + resealed) / total;
+        state == "pending" ? 0.0
+        : total == 0       ? (state == "running" ? 0.0 : 100.0)
+                           : 100.0 * static_cast<double>(cur + resealed) / total;
     if (const auto* s = progress.if_contains("started_ms"); s && s->is_int64()) {
       re["started"] = core::formatDateTime(s->as_int64() * 1000);
     }
@@ -87,17 +102,17 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
 std::string keyStatusText(const json::object& s) {
   std::ostringstream out;
   out << "key provider: " << json::value_to<std::string>(s.at("provider"))
-      << "; maximum key age " << s.at("max_key_age_days").as_int64() << " days\n";
+      << "; maximum key age " << s.at("max_key_age_days").to_number<std::int64_t>() << " days\n";
   for (const auto& tv : s.at("tenants").as_array()) {
     const auto& t = tv.as_object();
     out << "tenant " << json::value_to<std::string>(t.at("tenant")) << ": current version "
-        << t.at("current_version").as_int64() << "\n";
+        << t.at("current_version").to_number<std::int64_t>() << "\n";
     for (const auto& vv : t.at("versions").as_array()) {
       const auto& v = vv.as_object();
-      out << "  v" << v.at("version").as_int64() << "  "
+      out << "  v" << v.at("version").to_number<std::int64_t>() << "  "
           << json::value_to<std::string>(v.at("state")) << "  created "
-          << json::value_to<std::string>(v.at("created")) << " (" << v.at("age_days").as_int64()
-          << " days)  " << v.at("account_keys").as_int64() << " account keys\n";
+          << json::value_to<std::string>(v.at("created")) << " (" << v.at("age_days").to_number<std::int64_t>()
+          << " days)  " << v.at("account_keys").to_number<std::int64_t>() << " account keys\n";
     }
     const auto& r = t.at("reencryption").as_object();
     out << "  re-encryption: " << json::value_to<std::string>(r.at("state")) << ", "

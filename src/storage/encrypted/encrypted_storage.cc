@@ -29,7 +29,7 @@ std::optional<std::string> sealedBytes(std::string_view stored, bool text) {
   return std::string(stored);
 }
 
-// Security questions are stored as lines "question TAB hash"; only the questions are sealed
+// Security questions are stored as lines "question TAB hash", each ending with a newline; only the questions are sealed
 // (the answers are Argon2id strings already).
 std::vector<std::pair<std::string, std::string>> splitQuestionLines(std::string_view joined) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -139,8 +139,8 @@ Result<std::string> EncryptedStorage::sealQuestions(const Where& w, std::string_
   for (auto& [question, hash] : splitQuestionLines(joined)) {
     auto q = seal ? sealAt(w, question) : openAt(w, question);
     if (!q.isOk()) return q.status();
-    if (!out.empty()) out += '\n';
-    out += q.value() + "\t" + hash;
+    // The backend's form: every line ends with a newline.
+    out += q.value() + "\t" + hash + "\n";
   }
   return out;
 }

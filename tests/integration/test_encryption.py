@@ -1,0 +1,334 @@
+"""Data at rest: envelope encryption under the storage interfaces. Marker strings sent in
+messages (1:1, offline, group chat), vCards, private XML, PEP items, uploaded files and personal
+fields never appear in the bytes of the database, its WAL, the upload directory or any file of a
+copy of the data directory; everything stays readable after two key rotations and a restart; a
+flipped byte in a stored ciphertext is an error; and the master key can live in an HSM (SoftHSM2
+through PKCS#11)."""
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from raw_xmpp import NS_CLIENT, RawStream, account_password, q, stanza_error_condition
+from test_account_center import AccountClient
+from test_config_hosts import ConfigServer, write_config
+from test_history import archive_query, result_bodies
+from test_upload import http_request, slot_urls
+
+NS_UPLOAD = "urn:xmpp:http:upload:0"
+NS_MUC = "http://jabber.org/protocol/muc"
+ROOM_SERVICE = "conference.a.test"
+
+
+def marker(kind):
+    # Latin and Chinese, so that both encodings of text are looked for.
+    return "MK%s%s" % (kind, secrets.token_hex(6)), "标记%s%s" % (kind, secrets.token_hex(4))
+
+
+def login(srv, local, resource="r"):
+    s = RawStream(srv.c2s_port, host="a.test")
+    s.login(local, account_password("%s@a.test" % local), resource)
+    return s
+
+
+def text_of(el):
+    return ET.tostring(el, encoding="unicode")
+
+
+def files_under(root):
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            yield os.path.join(dirpath, n)
+
+
+def leaks(root, needles):
+    """(file, marker) for every marker found in the bytes of any file under root."""
+    found = []
+    encoded = [(m, m.encode()) for m in needles]
+    for path in files_under(root):
+        with open(path, "rb") as f:
+            data = f.read()
+        for m, b in encoded:
+            if b in data:
+                found.append((os.path.relpath(path, root), m))
+    return found
+
+
+def key_status(srv, *args):
+    r = srv.ctl("key", "status", *args, "--json")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return json.loads(r.stdout)
+
+
+def wait_reencrypted(srv, version, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        st = key_status(srv, "a.test")["tenants"][0]
+        re = st["reencryption"]
+        if st["current_version"] == version and re["state"] == "idle" and \
+                re["progress_percent"] == 100 and re["failed"] == 0:
+            return st
+        assert time.monotonic() < deadline, st
+        time.sleep(0.2)
+
+
+def upload(s, name, content):
+    reply = s.iq("<request xmlns='%s' filename='%s' size='%d' content-type='text/plain'/>"
+                 % (NS_UPLOAD, name, len(content)), to="a.test")
+    put, get = slot_urls(reply)
+    status, _, _ = http_request("PUT", put, content, {"Content-Type": "text/plain"})
+    assert status == 201
+    return get
+
+
+def on(srv, url):
+    """The file URL with the port this start of the server listens on."""
+    return url.replace(url.split("/")[2], "a.test:%d" % srv.https_port)
+
+
+def room_join(s, room, nick):
+    s.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, NS_MUC))
+    s.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+             e.find(q(NS_CLIENT, "subject")) is not None)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A server holding one marker in each kind of stored data, stopped; and the markers."""
+    tmp = tmp_path_factory.mktemp("encryption")
+    path, data = write_config(tmp, "[account_security]\nreset_questions = true\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    for jid in ("alice@a.test", "bob@a.test"):
+        assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+    m = {k: marker(k) for k in ("chat", "offline", "vcard", "private", "pep", "room", "file",
+                                 "question")}
+    with login(srv, "alice") as a:
+        a.send("<presence/>")
+        # 1:1, while bob is offline: alice's archive, bob's archive and bob's offline queue.
+        for k in ("chat", "offline"):
+            a.send("<message to='bob@a.test' type='chat' id='%s'><body>%s %s</body></message>"
+                   % (k, *m[k]))
+        # A vCard with a phone number and an e-mail address, private XML, a PEP item.
+        r = a.iq("<vCard xmlns='vcard-temp'><FN>%s</FN><DESC>%s</DESC><TEL><NUMBER>+86 %s"
+                 "</NUMBER></TEL><EMAIL><USERID>%s@mail.example</USERID></EMAIL></vCard>"
+                 % (m["vcard"][0], m["vcard"][1], "139" + m["vcard"][0][-8:], m["vcard"][0]),
+                 type_="set")
+        assert r.get("type") == "result", text_of(r)
+        r = a.iq("<query xmlns='jabber:iq:private'><note xmlns='urn:test:enc'>%s %s</note>"
+                 "</query>" % m["private"], type_="set")
+        assert r.get("type") == "result", text_of(r)
+        r = a.iq("<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:test:enc'>"
+                 "<item id='i1'><entry xmlns='urn:test:enc'>%s %s</entry></item></publish>"
+                 "</pubsub>" % m["pep"], type_="set")
+        assert r.get("type") == "result", text_of(r)
+        # A room's archive.
+        room = "enc%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
+        room_join(a, room, "alice")
+        r = a.iq("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+                 "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
+                 "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
+                 "<value>1</value></field></x></query>", type_="set", to=room)
+        assert r.get("type") == "result", text_of(r)
+        a.send("<message to='%s' type='groupchat'><body>%s %s</body></message>" % (room, *m["room"]))
+        a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat"
+                 and e.find(q(NS_CLIENT, "body")) is not None)
+        # A file.
+        content = ("%s %s\n" % m["file"]).encode() * 50
+        get_url = upload(a, "notes.txt", content)
+        a.iq("<ping xmlns='urn:xmpp:ping'/>")
+    # A personal field: security questions (set in the account center).
+    c = AccountClient(srv)
+    assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
+    items = [{"question": "%s one" % m["question"][0], "answer": "first answer"},
+             {"question": "%s two" % m["question"][1], "answer": "second answer"},
+             {"question": "Third question?", "answer": "third answer"}]
+    r = c.put("/security-questions", {"items": items})
+    assert r.status == 200, r
+    srv.stop()
+    yield {"srv": srv, "markers": [x for pair in m.values() for x in pair], "m": m,
+           "room": room, "file": (get_url, content), "questions": [i["question"] for i in items]}
+
+
+def check_readable(srv, st, offline=True):
+    """Everything the fixture stored reads back as it was sent (the offline message only the
+    first time: it is delivered then)."""
+    m = st["m"]
+    if offline:
+        with login(srv, "bob") as b:
+            b.send("<presence/>")
+            got = b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("id") == "offline")
+            assert got.find(q(NS_CLIENT, "body")).text == "%s %s" % m["offline"]
+    with login(srv, "alice") as a:
+        results, fin = archive_query(a, {"with": "bob@a.test"})
+        assert fin.get("type") == "result", text_of(fin)
+        assert result_bodies(results) == ["%s %s" % m["chat"], "%s %s" % m["offline"]]
+        vcard = text_of(a.iq("<vCard xmlns='vcard-temp'/>"))
+        assert m["vcard"][0] in vcard and m["vcard"][1] in vcard
+        private = text_of(a.iq("<query xmlns='jabber:iq:private'><note xmlns='urn:test:enc'/>"
+                               "</query>"))
+        assert "%s %s" % m["private"] in private
+        pep = text_of(a.iq("<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                           "<items node='urn:test:enc'/></pubsub>", to="alice@a.test"))
+        assert "%s %s" % m["pep"] in pep
+        results, fin = archive_query(a, to=st["room"])
+        assert fin.get("type") == "result", text_of(fin)
+        assert "%s %s" % m["room"] in result_bodies(results)
+        url, content = st["file"]
+        status, _, body = http_request("GET", on(srv, url))
+        assert status == 200 and body == content
+    c = AccountClient(srv)
+    assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
+    r = c.get("/recovery")
+    assert r.status == 200, r
+    assert r.json()["questions"] == st["questions"]
+
+
+def test_no_marker_in_any_stored_byte(stored, tmp_path):
+    data = stored["srv"].data_dir
+    # The database with its WAL (the server stopped with the WAL in place or checkpointed),
+    # the upload directory, and everything else in a copy of the data directory.
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy)
+    assert (copy / "rampart.db").exists() and (copy / "uploads").is_dir()
+    assert leaks(copy, stored["markers"]) == []
+    # The database does hold the data: sealed, not missing.
+    db = sqlite3.connect(str(copy / "rampart.db"))
+    sealed = db.execute("SELECT count(*) FROM archive WHERE substr(stanza, 1, 4) = "
+                        "CAST(x'00524501' AS BLOB)").fetchone()[0]
+    total = db.execute("SELECT count(*) FROM archive").fetchone()[0]
+    db.close()
+    assert total >= 3 and sealed == total
+
+
+def test_readable_after_two_rotations_and_a_restart(stored):
+    srv = stored["srv"]
+    srv.start()
+    try:
+        first = key_status(srv, "a.test")["tenants"][0]
+        assert first["current_version"] == 1 and first["versions"][0]["account_keys"] >= 2
+        for version in (2, 3):
+            r = srv.ctl("key", "rotate", "a.test")
+            assert r.returncode == 0, r.stderr
+            st = wait_reencrypted(srv, version)
+            assert st["reencryption"]["resealed"] >= 10, st
+        assert [v["state"] for v in st["versions"]] == ["retired", "retired", "current"]
+        text = srv.ctl("key", "status").stdout
+        assert "tenant a.test: current version 3" in text
+        check_readable(srv, stored)
+    finally:
+        srv.stop()
+    # Every stored value now names version 3.
+    db = sqlite3.connect(str(srv.data_dir / "rampart.db"))
+    versions = {row[0] for row in db.execute("SELECT substr(stanza, 6, 4) FROM archive")}
+    db.close()
+    assert versions == {b"\x00\x00\x00\x03"}
+    srv.start()
+    try:
+        check_readable(srv, stored, offline=False)
+        # The rotations are in the audit log.
+        r = srv.ctl("audit", "tail", "-n", "50", "--json")
+        actions = [json.loads(line)["action"] for line in r.stdout.splitlines() if line.strip()]
+        assert actions.count("key.rotate") == 2, actions
+    finally:
+        srv.stop()
+
+
+def test_a_flipped_byte_is_an_error(stored, tmp_path):
+    # On a copy, so that the other tests keep their data.
+    data = tmp_path / "data"
+    shutil.copytree(stored["srv"].data_dir, data)
+    config = tmp_path / "rampart.toml"
+    config.write_text(stored["srv"].config_file.read_text().replace(
+        str(stored["srv"].data_dir), str(data)))
+    db = sqlite3.connect(str(data / "rampart.db"))
+    seq, blob = db.execute("SELECT seq, stanza FROM archive WHERE host='a.test' AND owner='alice' "
+                           "ORDER BY seq LIMIT 1").fetchone()
+    flipped = bytearray(blob)
+    flipped[len(flipped) // 2] ^= 0x01
+    db.execute("UPDATE archive SET stanza=? WHERE seq=?", (bytes(flipped), seq))
+    db.commit()
+    db.close()
+    url, content = stored["file"]
+    token = url.rsplit("/", 2)[1]
+    path = data / "uploads" / "a.test" / token
+    raw = bytearray(path.read_bytes())
+    raw[40] ^= 0x80
+    path.write_bytes(bytes(raw))
+    srv = ConfigServer(data, config, "a.test").start()
+    try:
+        with login(srv, "alice") as a:
+            results, fin = archive_query(a, {"with": "bob@a.test"})
+            assert fin.get("type") == "error", text_of(fin)
+            assert stanza_error_condition(fin) == "internal-server-error"
+            assert result_bodies(results) == []
+        status, _, body = http_request("GET", on(srv, url))
+        assert status == 500 and content not in body
+        # Nothing else is affected: bob's archive reads.
+        with login(srv, "bob") as b:
+            results, fin = archive_query(b)
+            assert fin.get("type") == "result"
+    finally:
+        srv.stop()
+
+
+def test_master_key_in_softhsm(tmp_path, monkeypatch):
+    util = shutil.which("softhsm2-util")
+    assert util, "softhsm2 is installed by scripts/install-deps.sh --test"
+    module = next(p for p in ("/usr/lib/softhsm/libsofthsm2.so",
+                              "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                              "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
+                  if os.path.exists(p))
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n"
+                    % tokens)
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    subprocess.run([util, "--init-token", "--free", "--label", "rampart-test", "--pin", "4711",
+                    "--so-pin", "9876"], check=True, capture_output=True)
+    pin = tmp_path / "pin"
+    pin.write_text("4711\n")
+    pin.chmod(0o600)
+    path, data = write_config(tmp_path, '[encryption]\nkey_provider = "pkcs11"\n'
+                                        'pkcs11_module = "%s"\npkcs11_token = "rampart-test"\n'
+                                        'pkcs11_pin_file = "%s"\n' % (module, pin))
+    srv = ConfigServer(data, path, "a.test").start()
+    word = marker("hsm")[0]
+    try:
+        for jid in ("alice@a.test", "bob@a.test"):
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+        with login(srv, "alice") as a:
+            a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % word)
+            a.iq("<ping xmlns='urn:xmpp:ping'/>")
+        st = key_status(srv, "a.test")
+        assert st["provider"] == "pkcs11"
+        assert st["tenants"][0]["versions"][0]["wrapped_by"] == "provider:pkcs11"
+    finally:
+        srv.stop()
+    assert not (data / "master.key").exists()
+    assert leaks(data, [word]) == []
+    srv.start()
+    try:
+        with login(srv, "bob") as b:
+            results, fin = archive_query(b)
+            assert fin.get("type") == "result" and result_bodies(results) == [word]
+    finally:
+        srv.stop()
+    # Without the token's key the data stays closed: another token of the same label.
+    shutil.rmtree(tokens)
+    tokens.mkdir()
+    subprocess.run([util, "--init-token", "--free", "--label", "rampart-test", "--pin", "4711",
+                    "--so-pin", "9876"], check=True, capture_output=True)
+    srv.start()
+    try:
+        with login(srv, "bob") as b:
+            results, fin = archive_query(b)
+            assert fin.get("type") == "error" and result_bodies(results) == []
+    finally:
+        srv.stop()
