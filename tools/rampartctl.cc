@@ -29,6 +29,7 @@
 #include "security/password/password_policy.h"
 #include "security/audit/audit_log.h"
 #include "security/audit/syslog_forwarder.h"
+#include "rampart/storage/personal_data.h"
 #include "security/encryption/key_status.h"
 #include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
@@ -72,6 +73,8 @@ constexpr const char* kUsage =
     "  key rotate HOST           a new data key version for HOST, current for writes at once;\n"
     "                            what the old versions sealed is sealed again in the background\n"
     "  key status [HOST] [--json]  key versions, their ages and the re-encryption's progress\n"
+    "  privacy inventory [--json]  every personal-data field the server stores: where, what,\n"
+    "                            why, for how long and under which key\n"
     "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
     "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
@@ -645,6 +648,43 @@ int keyCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
   return usage("key rotate HOST | key status [HOST] [--json]");
 }
 
+int privacyCommand(std::vector<std::string> cmd) {
+  const bool asJson = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() != 2 || cmd[1] != "inventory") return usage("privacy inventory [--json]");
+  boost::json::array out;
+  for (const auto& f : storage::kDataInventory) {
+    if (!f.personal) continue;
+    if (asJson) {
+      boost::json::array columns;
+      std::string_view rest = f.columns;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        std::string_view c = rest.substr(0, comma);
+        while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+        columns.push_back(boost::json::string(c));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      out.push_back(boost::json::object{
+          {"location", std::string(f.database) + (f.database == "uploads" ? "/" : ":") +
+                           std::string(f.table)},
+          {"database", f.database},
+          {"table", f.table},
+          {"columns", std::move(columns)},
+          {"data", f.what},
+          {"purpose", f.purpose},
+          {"retention", f.retention},
+          {"protection", storage::protectionName(f.protection)}});
+    } else {
+      std::cout << f.database << (f.database == "uploads" ? "/" : ":") << f.table << " ("
+                << f.columns << ")\n    data: " << f.what << "\n    purpose: " << f.purpose
+                << "\n    kept: " << f.retention
+                << "\n    protection: " << storage::protectionName(f.protection) << "\n";
+    }
+  }
+  if (asJson) std::cout << boost::json::serialize(out) << "\n";
+  return 0;
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() < 3) {
@@ -666,6 +706,9 @@ int run(int argc, char** argv) {
   }
   if (cmd[0] == "scan") {
     return scanCommand(cmd, config, devMode);
+  }
+  if (cmd[0] == "privacy") {
+    return privacyCommand(cmd);
   }
   if (cmd[0] == "status") {
     const long pid = pidFromFile(config);

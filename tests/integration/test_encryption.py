@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from conftest import RAMPARTCTL
 from raw_xmpp import NS_CLIENT, RawStream, account_password, q, stanza_error_condition
 from test_account_center import AccountClient
 from test_config_hosts import ConfigServer, write_config
@@ -332,3 +333,26 @@ def test_master_key_in_softhsm(tmp_path, monkeypatch):
             assert fin.get("type") == "error" and result_bodies(results) == []
     finally:
         srv.stop()
+
+
+def test_privacy_inventory_lists_where_personal_data_is_and_its_key(tmp_path):
+    path, data = write_config(tmp_path)
+    r = subprocess.run([RAMPARTCTL, "--config", str(path),
+                        "privacy", "inventory", "--json"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    fields = json.loads(r.stdout)
+    where = {(f["database"], f["table"], c): f for f in fields for c in f["columns"]}
+    for table, column in (("archive", "stanza"), ("offline", "stanza"), ("kv", "value"),
+                          ("account_state", "phone"), ("account_state", "security_questions"),
+                          ("quarantine", "stanza")):
+        f = where[("rampart.db", table, column)]
+        assert "AES-256-GCM" in f["protection"], f
+        assert f["purpose"] and f["retention"] and f["data"]
+    assert "AES-256-GCM" in where[("uploads", "files", "content")]["protection"]
+    # Identifiers the server looks up by stay in clear, and say so.
+    assert where[("rampart.db", "accounts", "user")]["protection"] == "clear"
+    assert all(f["location"] for f in fields)
+    text = subprocess.run([RAMPARTCTL, "--config", str(path),
+                           "privacy", "inventory"], capture_output=True, text=True, timeout=30)
+    assert "rampart.db:archive (stanza)" in text.stdout

@@ -164,7 +164,7 @@ inline constexpr DataField kDataInventory[] = {
      "the held message, what matched in it, the sender's dispute", "content security review",
      "[content] evidence_days (180) after the decision", Protection::kAccountKey},
     {"uploads", "files", "content", true, "uploaded files (XEP-0363)", "file sharing",
-     "[modules.upload] retention_days (365)", Protection::kClear},
+     "[modules.upload] retention_days (365)", Protection::kAccountKey},
     // Audit log (its own database).
     {"audit.db", "audit_log", "seq, time_ms, actor, tenant, action, result, body, leaf, checkpoint",
      true, "audit records: who did what, when, from where", "accountability (MLPS 8.1.4.3)",

@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "security/encryption/aead.h"
+#include "security/encryption/key_file_provider.h"
+#include "security/encryption/keyring.h"
+#include "security/encryption/sealed_file.h"
+#include "storage/sqlite/sqlite_key_store.h"
+
+namespace rampart::security::encryption {
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/rampart-enc-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+std::shared_ptr<const SecureKey> key(char fill) { return SecureKey::make(std::string(32, fill)); }
+
+TEST(Aead, SealOpensOnlyInItsOwnContext) {
+  auto k = key('k');
+  const std::string ctx = context({"t", "archive", "alice", "id1", "stanza"});
+  auto sealed = seal(*k, {KeyScope::kAccount, 7}, ctx, "hello");
+  ASSERT_TRUE(sealed.isOk());
+  EXPECT_EQ(sealed.value().size(), 5 + kSealOverhead);
+  EXPECT_EQ(sealed.value().find("hello"), std::string::npos);
+  ASSERT_TRUE(sealInfo(sealed.value()));
+  EXPECT_EQ(sealInfo(sealed.value())->version, 7u);
+  EXPECT_EQ(sealInfo(sealed.value())->scope, KeyScope::kAccount);
+  auto opened = open(*k, ctx, sealed.value());
+  ASSERT_TRUE(opened.isOk());
+  EXPECT_EQ(opened.value(), "hello");
+  // Another row, column, tenant or key: refused.
+  EXPECT_FALSE(open(*k, context({"t", "archive", "alice", "id2", "stanza"}), sealed.value()).isOk());
+  EXPECT_FALSE(open(*k, context({"u", "archive", "alice", "id1", "stanza"}), sealed.value()).isOk());
+  EXPECT_FALSE(open(*key('x'), ctx, sealed.value()).isOk());
+  // Every single flipped bit anywhere: refused (the header's too).
+  for (std::size_t i = 0; i < sealed.value().size(); ++i) {
+    std::string bad = sealed.value();
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    EXPECT_FALSE(open(*k, ctx, bad).isOk()) << i;
+  }
+  // The same plaintext twice gives different ciphertexts (random nonces).
+  EXPECT_NE(seal(*k, {KeyScope::kAccount, 7}, ctx, "hello").value(), sealed.value());
+}
+
+TEST(Aead, ContextPartsAreUnambiguous) {
+  EXPECT_NE(context({"ab", "c"}), context({"a", "bc"}));
+}
+
+TEST(SealedFile, RoundTripsAtChunkBoundariesAndRefusesDamage) {
+  TempDir d;
+  auto k = key('f');
+  const std::string ctx = context({"t", "files", "a", "tok", "content"});
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, kFileChunk - 1, kFileChunk,
+                           kFileChunk + 1, 3 * kFileChunk + 17}) {
+    std::string plain(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<char>('a' + i % 26);
+    const auto from = (d.path / "in").string();
+    const auto to = (d.path / "out").string();
+    std::ofstream(from, std::ios::binary) << plain;
+    ASSERT_TRUE(sealFile(*k, {KeyScope::kAccount, 1}, ctx, from, to).isOk());
+    EXPECT_EQ(plaintextSize(std::filesystem::file_size(to)), size);
+    auto src = openSealedFile(k, ctx, to);
+    ASSERT_TRUE(src.isOk()) << size << " " << src.status().message();
+    EXPECT_EQ(src.value()->size(), size);
+    std::string back;
+    char buf[5000];
+    bool failed = false;
+    for (std::size_t n; (n = src.value()->read(buf, sizeof buf, failed)) > 0;) back.append(buf, n);
+    EXPECT_FALSE(failed);
+    EXPECT_EQ(back, plain) << size;
+    // Cut short by one chunk: refused when opened.
+    if (size > kFileChunk) {
+      std::filesystem::resize_file(to, std::filesystem::file_size(to) - kFileChunk - 16);
+      EXPECT_FALSE(openSealedFile(k, ctx, to).isOk());
+    }
+  }
+  // A flipped byte in a middle chunk: reading fails there.
+  std::string plain(3 * kFileChunk, 'z');
+  const auto from = (d.path / "in").string();
+  const auto to = (d.path / "out").string();
+  std::ofstream(from, std::ios::binary) << plain;
+  ASSERT_TRUE(sealFile(*k, {KeyScope::kAccount, 1}, ctx, from, to).isOk());
+  {
+    std::fstream f(to, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(kFileHeaderSize + kFileChunk + 16 + 100));
+    f.put('!');
+  }
+  auto src = openSealedFile(k, ctx, to);
+  ASSERT_TRUE(src.isOk());
+  char buf[8192];
+  bool failed = false;
+  std::size_t got = 0;
+  for (std::size_t n; (n = src.value()->read(buf, sizeof buf, failed)) > 0;) got += n;
+  EXPECT_TRUE(failed);
+  EXPECT_EQ(got, kFileChunk);
+}
+
+struct KeyringFixture : ::testing::Test {
+  TempDir d;
+  std::shared_ptr<KeyFileProvider> provider;
+  std::unique_ptr<Keyring> ring;
+  std::int64_t now = 1000;
+  void SetUp() override {
+    provider = KeyFileProvider::open((d.path / "master.key").string()).value();
+    ring = std::make_unique<Keyring>(
+        storage::sqlite::SqliteKeyStore::open((d.path / "keys.db").string()).value(), provider,
+        [this] { return now; });
+  }
+};
+
+TEST_F(KeyringFixture, AccountValuesSurviveRotationAndDieWithTheAccount) {
+  const Place alice{"t.example", "alice", "offline", "t.example/alice", "", "stanza"};
+  const Place room{"t.example", "", "archive", "conf/room", "id", "stanza"};
+  auto a1 = ring->seal(alice, "for alice");
+  auto r1 = ring->seal(room, "for the room");
+  ASSERT_TRUE(a1.isOk() && r1.isOk());
+  EXPECT_EQ(sealInfo(a1.value())->scope, KeyScope::kAccount);
+  EXPECT_EQ(sealInfo(r1.value())->scope, KeyScope::kTenant);
+  // A tenant-scoped value cannot be opened where an account's belongs, and the reverse.
+  EXPECT_FALSE(ring->open(Place{"t.example", "alice", "archive", "conf/room", "id", "stanza"},
+                          r1.value()).isOk());
+  ASSERT_EQ(ring->rotate("t.example").value(), 2u);
+  auto a2 = ring->seal(alice, "again");
+  EXPECT_EQ(sealInfo(a2.value())->version, 2u);
+  EXPECT_EQ(ring->open(alice, a1.value()).value(), "for alice");
+  EXPECT_EQ(ring->open(alice, a2.value()).value(), "again");
+  // Another process's keyring (the same files) reads them too.
+  Keyring other(storage::sqlite::SqliteKeyStore::open((d.path / "keys.db").string()).value(),
+                KeyFileProvider::open((d.path / "master.key").string()).value(),
+                [this] { return now; });
+  EXPECT_EQ(other.open(alice, a1.value()).value(), "for alice");
+  // Crypto-shredding: every version of alice's keys is gone, the room's data stays.
+  EXPECT_EQ(ring->destroy("t.example", "alice").value(), 2u);
+  EXPECT_FALSE(ring->open(alice, a1.value()).isOk());
+  EXPECT_FALSE(ring->open(alice, a2.value()).isOk());
+  // The other process still holds alice's keys in its cache until it refreshes; what it
+  // has not unwrapped yet is gone for it too.
+  Keyring third(storage::sqlite::SqliteKeyStore::open((d.path / "keys.db").string()).value(),
+                KeyFileProvider::open((d.path / "master.key").string()).value(),
+                [this] { return now; });
+  EXPECT_FALSE(third.open(alice, a2.value()).isOk());
+  EXPECT_EQ(ring->open(room, r1.value()).value(), "for the room");
+}
+
+TEST_F(KeyringFixture, ADifferentMasterKeyOpensNothing) {
+  const Place p{"t.example", "bob", "kv", "t.example/bob", "k", "value"};
+  auto sealed = ring->seal(p, "secret");
+  ASSERT_TRUE(sealed.isOk());
+  std::filesystem::remove(d.path / "master.key");
+  Keyring other(storage::sqlite::SqliteKeyStore::open((d.path / "keys.db").string()).value(),
+                KeyFileProvider::open((d.path / "master.key").string()).value(),
+                [this] { return now; });
+  auto opened = other.open(p, sealed.value());
+  EXPECT_FALSE(opened.isOk());
+}
+
+}  // namespace
+}  // namespace rampart::security::encryption
