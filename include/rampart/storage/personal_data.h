@@ -115,9 +115,12 @@ inline constexpr DataField kDataInventory[] = {
     {"rampart.db", "admin_security", "host, user, must_change_password, totp_enrolled, "
      "totp_last_step", false, "administrators' sign-in requirements", "administrator sign-in",
      "until the account is deleted", Protection::kClear},
-    {"rampart.db", "admin_security", "totp_secret, recovery_codes", false,
-     "administrators' second factor (secret wrapped; codes hashed)", "administrator sign-in",
-     "until re-enrolled or the account is deleted", Protection::kHashed},
+    {"rampart.db", "admin_security", "totp_secret", false,
+     "administrators' TOTP secret (RFC 6238)", "administrator sign-in",
+     "until re-enrolled or the account is deleted", Protection::kClear},
+    {"rampart.db", "admin_security", "recovery_codes", false,
+     "administrators' recovery codes (hashed)", "administrator sign-in",
+     "until used, re-enrolled or the account is deleted", Protection::kHashed},
     // Account security.
     {"rampart.db", "account_state", "host, user, freeze_mode, frozen_until, frozen_by, "
      "password_changed, sessions_revoked, mfa_grace_start, phone_added, second_factor_required",

@@ -62,7 +62,7 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
       if (done == nullptr || !done->is_int64() || done->as_int64() != current) state = "pending";
     }
     json::object re{{"state", state}};
-    std::uint64_t total = 0, cur = 0, resealed = 0, failed = 0;
+    std::uint64_t total = 0, cur = 0, resealed = 0, failed = 0, shredded = 0;
     if (const auto* ts = progress.if_contains("tenants"); ts && ts->is_object()) {
       if (const auto* p = ts->as_object().if_contains(t); p && p->is_object()) {
         const auto& po = p->as_object();
@@ -74,17 +74,20 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
         cur = num("current");
         resealed = num("resealed");
         failed = num("failed");
+        shredded = num("shredded");
       }
     }
     re["values_seen"] = total;
     re["already_current"] = cur;
     re["resealed"] = resealed;
     re["failed"] = failed;
-    // Progress of the pass: values under the current key among those seen so far.
+    re["shredded"] = shredded;
+    // Progress of the pass: values under the current key among those seen so far (values of
+    // erased accounts count as done: nothing can read them), in whole percent.
     re["progress_percent"] =
-        state == "pending" ? 0.0
-        : total == 0       ? (state == "running" ? 0.0 : 100.0)
-                           : 100.0 * static_cast<double>(cur + resealed) / total;
+        state == "pending" ? std::int64_t{0}
+        : total == 0       ? std::int64_t{state == "running" ? 0 : 100}
+                           : static_cast<std::int64_t>(100 * (cur + resealed + shredded) / total);
     if (const auto* s = progress.if_contains("started_ms"); s && s->is_int64()) {
       re["started"] = core::formatDateTime(s->as_int64() * 1000);
     }
@@ -116,7 +119,7 @@ std::string keyStatusText(const json::object& s) {
     }
     const auto& r = t.at("reencryption").as_object();
     out << "  re-encryption: " << json::value_to<std::string>(r.at("state")) << ", "
-        << static_cast<int>(r.at("progress_percent").to_number<double>()) << "% ("
+        << r.at("progress_percent").to_number<std::int64_t>() << "% ("
         << r.at("resealed").to_number<std::uint64_t>() << " sealed again, "
         << r.at("already_current").to_number<std::uint64_t>() << " already current, "
         << r.at("failed").to_number<std::uint64_t>() << " failed)\n";

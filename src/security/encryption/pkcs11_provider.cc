@@ -152,6 +152,7 @@ core::Result<std::string> Pkcs11Provider::crypt(bool encrypt, std::string_view i
   auto* op = reinterpret_cast<CK_BYTE_PTR>(out.data());
   rv = encrypt ? f->C_Encrypt(s_->session, ip, input.size(), op, &outLen)
                : f->C_Decrypt(s_->session, ip, input.size(), op, &outLen);
+  OPENSSL_cleanse(input.data(), input.size());
   if (rv != CKR_OK) {
     OPENSSL_cleanse(out.data(), out.size());
     return core::Status::failedPrecondition("the token refused to " +

@@ -127,8 +127,11 @@ Result<std::string> EncryptedStorage::openAt(const Where& w, std::string_view st
   auto opened =
       keyring_.open(enc::Place{w.tenant, w.account, w.table, w.owner, w.row, w.column}, *bytes);
   if (!opened.isOk()) {
-    return Status::failedPrecondition("a stored value of " + w.table + "." + w.column +
-                                      " cannot be read: " + opened.status().message());
+    const std::string why = "a stored value of " + w.table + "." + w.column +
+                            " cannot be read: " + opened.status().message();
+    // A destroyed key (an erased account) stays NotFound: gone, not altered.
+    return opened.status().code() == Status::Code::kNotFound ? Status::notFound(why)
+                                                             : Status::failedPrecondition(why);
   }
   return opened;
 }
@@ -348,7 +351,15 @@ Result<std::vector<QuarantineItem>> EncryptedStorage::listQuarantine(const Quara
   auto r = inner_.content().listQuarantine(f);
   if (!r.isOk()) return r;
   for (auto& item : r.value()) {
-    if (Status st = openQuarantine(item); !st.isOk()) return st;
+    Status st = openQuarantine(item);
+    if (st.code() == Status::Code::kNotFound) {
+      // The sender was erased (its keys destroyed): the item is listed, its content is gone.
+      item.stanza.clear();
+      item.findings = "[]";
+      item.report.clear();
+      continue;
+    }
+    if (!st.isOk()) return st;
   }
   return r;
 }

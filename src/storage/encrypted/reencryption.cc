@@ -55,6 +55,7 @@ void Reencryption::check() {
     if (same) return;
   }
   running_ = true;
+  startVersions_ = versions;
   column_ = 0;
   cursor_.clear();
   progress_.clear();
@@ -81,6 +82,10 @@ bool Reencryption::step(std::size_t batch) {
       TenantProgress& p = progress_[tenant];
       ++p.total;
       auto resealed = storage_.reseal(cell);
+      if (!resealed.isOk() && resealed.status().code() == core::Status::Code::kNotFound) {
+        ++p.shredded;  // crypto-shredded: nothing to seal again, and nothing can read it
+        continue;
+      }
       if (!resealed.isOk()) {
         ++p.failed;
         spdlog::warn("event=reencryption_failed column={}.{} tenant={} error=\"{}\"", col.table,
@@ -113,7 +118,7 @@ bool Reencryption::step(std::size_t batch) {
   }
   // The pass is complete: tenants without failures hold nothing in clear any more.
   running_ = false;
-  const auto versions = currentVersions();
+  const auto& versions = startVersions_;
   json::object done;
   for (const auto& [t, v] : versions) {
     done[t] = v;
@@ -153,7 +158,8 @@ void Reencryption::save(bool finished) {
     tenants[t] = json::object{{"total", p.total},
                               {"current", p.current},
                               {"resealed", p.resealed},
-                              {"failed", p.failed}};
+                              {"failed", p.failed},
+                              {"shredded", p.shredded}};
   }
   o["tenants"] = std::move(tenants);
   std::lock_guard lock(keyring_.storeMutex());

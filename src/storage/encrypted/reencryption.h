@@ -29,7 +29,8 @@ class Reencryption {
     std::uint64_t total = 0;      // non-empty sealed cells seen in this pass
     std::uint64_t current = 0;    // already under the current key when seen
     std::uint64_t resealed = 0;   // sealed again by this pass
-    std::uint64_t failed = 0;     // could not be opened (altered, or a destroyed key)
+    std::uint64_t failed = 0;     // could not be opened (altered)
+    std::uint64_t shredded = 0;   // their account's keys were destroyed (erased accounts)
   };
   void save(bool finished);
   std::map<std::string, std::uint32_t> currentVersions();
@@ -42,6 +43,9 @@ class Reencryption {
   std::string cursor_;
   std::int64_t startedMs_ = 0;
   std::map<std::string, TenantProgress> progress_;
+  // The tenants' current versions when the pass started: what it completes. A rotation while
+  // it runs is then seen as a change, and the next pass seals again with the newer key.
+  std::map<std::string, std::uint32_t> startVersions_;
 };
 
 }  // namespace rampart::storage::encrypted

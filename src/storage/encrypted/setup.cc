@@ -1,5 +1,7 @@
 #include "storage/encrypted/setup.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <map>
 
@@ -54,7 +56,10 @@ Tenancy tenancyFor(const core::Config& config) {
 }
 
 core::Result<Encryption> openEncryption(const core::Config& config, Storage& inner) {
-  security::encryption::SecureKey::initSecureHeap();
+  if (!security::encryption::SecureKey::initSecureHeap()) {
+    spdlog::warn("event=key_memory_not_locked reason=\"the secure heap could not be locked "
+                 "(RLIMIT_MEMLOCK); keys are wiped after use but may be swapped out\"");
+  }
   std::shared_ptr<security::KeyProvider> provider;
   if (config.encryption.provider == "pkcs11") {
     auto p = security::encryption::Pkcs11Provider::open(

@@ -206,7 +206,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& option
   for (std::string pragma : {std::string("PRAGMA journal_mode=WAL"),
                              "PRAGMA synchronous=" + sync, std::string("PRAGMA foreign_keys=ON"),
                              // Deleted rows are overwritten, not left in free pages
-                             // (residual information, GB/T 22239 8.1.4.11).
+                             // (residual information, GB/T 22239 8.1.4.10).
                              std::string("PRAGMA secure_delete=ON"),
                              // 32 MiB of page cache; a checkpoint every ~40 MiB of WAL, so that
                              // a page written by many commits is copied back once.
