@@ -74,6 +74,8 @@ std::optional<QueryRequest> parseQuery(const core::Element& q, std::size_t maxPa
           return fail("bad-request", "'start' and 'end' must be XEP-0082 date-times");
         }
         (f.var == "start" ? req.query.startUs : req.query.endUs) = *t;
+      } else if (f.var == kFulltextField) {
+        req.query.fulltext = f.value();
       } else if (f.var == "after-id") {
         req.query.afterId = f.value();
       } else if (f.var == "before-id") {
@@ -158,6 +160,7 @@ core::Element queryForm(const core::Element& iq) {
   form.add("before-id", "text-single", "Before ID");
   form.add("after-id", "text-single", "After ID");
   form.add("ids", "list-multi", "IDs");
+  form.add(std::string(kFulltextField), "text-single", "Search the text");
   core::Element reply = core::makeIqResult(iq);
   reply.addChild("query", std::string(kNsMam)).addChild(form.toElement());
   return reply;

@@ -356,3 +356,72 @@ def test_privacy_inventory_lists_where_personal_data_is_and_its_key(tmp_path):
     text = subprocess.run([RAMPARTCTL, "--config", str(path),
                            "privacy", "inventory"], capture_output=True, text=True, timeout=30)
     assert "rampart.db:archive (stanza)" in text.stdout
+
+
+def test_full_text_search_in_latin_and_chinese_over_a_blind_index(tmp_path):
+    """XEP-0431: the archive finds messages by their words, Latin and Chinese (bigrams), in 1:1
+    and room archives, while the database holds neither the words nor their plain digests."""
+    path, data = write_config(tmp_path)
+    srv = ConfigServer(data, path, "a.test").start()
+    fulltext = "{urn:xmpp:fulltext:0}fulltext"
+    texts = ["Quarterly ENCRYPTION review at noon", "lunch menu: noodles",
+             "明天下午三点在会议室讨论加密方案", "会议取消了", "The encryption plan, 加密 v2"]
+    try:
+        for jid in ("alice@a.test", "bob@a.test"):
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+        with login(srv, "alice") as a, login(srv, "bob") as b:
+            a.send("<presence/>")
+            b.send("<presence/>")
+            info = a.iq("<query xmlns='http://jabber.org/protocol/disco#info'/>",
+                        to="alice@a.test")
+            assert "urn:xmpp:fulltext:0" in {f.get("var") for f in info.iter(
+                "{http://jabber.org/protocol/disco#info}feature")}
+            form = text_of(a.iq("<query xmlns='urn:xmpp:mam:2'/>"))
+            assert fulltext in form
+            for t in texts:
+                a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % t)
+                b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                         e.find(q(NS_CLIENT, "body")) is not None and
+                         e.find(q(NS_CLIENT, "body")).text == t)
+            room = "search@%s" % ROOM_SERVICE
+            room_join(a, room, "alice")
+            a.send("<message to='%s' type='groupchat'><body>保密会议纪要 minutes</body></message>"
+                   % room)
+            a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat"
+                     and e.find(q(NS_CLIENT, "body")) is not None)
+
+            def search(s, words, to=None):
+                results, fin = archive_query(s, {fulltext: words}, to=to)
+                assert fin.get("type") == "result", text_of(fin)
+                return result_bodies(results)
+
+            for s in (a, b):  # each party's own archive
+                assert search(s, "encryption") == [texts[0], texts[4]]
+                assert search(s, "ENCRYPTION review") == [texts[0]]
+                assert search(s, "noodles") == [texts[1]]
+                assert search(s, "会议") == [texts[2], texts[3]]
+                assert search(s, "加密") == [texts[2], texts[4]]
+                assert search(s, "议室") == [texts[2]]          # across ICU's word boundary
+                assert search(s, "加密方案") == [texts[2]]
+                assert search(s, "会议 取消") == [texts[3]]
+                assert search(s, "nothing-like-this") == []
+            # Combined with the other filters and paging.
+            results, fin = archive_query(a, {fulltext: "加密", "with": "bob@a.test"},
+                                         rsm="<set xmlns='http://jabber.org/protocol/rsm'>"
+                                             "<max>1</max></set>")
+            assert result_bodies(results) == [texts[2]]
+            assert fin.find("{urn:xmpp:mam:2}fin/{http://jabber.org/protocol/rsm}set/"
+                            "{http://jabber.org/protocol/rsm}count").text == "2"
+            # A room's archive.
+            assert search(a, "会议", to=room) == ["保密会议纪要 minutes"]
+            assert search(a, "minutes", to=room) == ["保密会议纪要 minutes"]
+            assert search(a, "encryption", to=room) == []
+    finally:
+        srv.stop()
+    # Neither the words nor their unkeyed digests are stored.
+    import hashlib
+    raw = b"".join(open(p, "rb").read() for p in files_under(data)
+                   if os.path.basename(p).startswith("rampart.db"))
+    for word in ("encryption", "noodles", "quarterly", "会议", "加密", "minutes"):
+        assert word.encode() not in raw, word
+        assert hashlib.sha256(word.encode()).digest()[:8] not in raw, word

@@ -24,6 +24,9 @@ inline constexpr std::string_view kNsSid = "urn:xmpp:sid:0";
 inline constexpr std::string_view kNsRsm = "http://jabber.org/protocol/rsm";
 inline constexpr std::string_view kNsForward = "urn:xmpp:forward:0";
 inline constexpr std::string_view kNsDelay = "urn:xmpp:delay";
+// XEP-0431 full-text search: the disco feature and the form field.
+inline constexpr std::string_view kNsFulltext = "urn:xmpp:fulltext:0";
+inline constexpr std::string_view kFulltextField = "{urn:xmpp:fulltext:0}fulltext";
 
 struct QueryRequest {
   storage::ArchiveQuery query;

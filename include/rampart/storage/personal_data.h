@@ -17,6 +17,7 @@ enum class Protection {
   kOwnerKey,    // the owning account's key on a tenant's domain; the tenant's key for rooms
   kHashed,      // a one-way hash or verifier (SCRAM, Argon2id, SHA-256)
   kWrapped,     // a key, encrypted by the key above it
+  kBlindIndex,  // keyed digests (HMAC-SHA-256) of words: equality and frequency of words show
   kClear,       // stored as is: an identifier or time the server must look up or sort by
 };
 
@@ -92,6 +93,10 @@ inline constexpr DataField kDataInventory[] = {
     {"rampart.db", "archive", "with_bare, with_full", true, "the other party of an archived message",
      "history filtered by contact (XEP-0313 'with')",
      "[modules.mam] / [modules.muc] retention_days (365)", Protection::kClear},
+    {"rampart.db", "archive", "terms", true,
+     "digests of the words of archived messages (8 bytes each)",
+     "full-text search in the archive (XEP-0431)",
+     "[modules.mam] / [modules.muc] retention_days (365)", Protection::kBlindIndex},
     {"rampart.db", "archive", "stanza", true, "archived messages (1:1 and group chat)",
      "message history (XEP-0313)", "[modules.mam] / [modules.muc] retention_days (365)",
      Protection::kOwnerKey},

@@ -136,6 +136,12 @@ struct ArchiveAppend {
   std::string host;
   std::string owner;
   ArchiveItem item;
+  // The message's text, for full-text search (XEP-0431). The storage keeps only the digests
+  // of its terms (core/search_terms.h): keyed per account with encryption on (a blind index),
+  // SHA-256 otherwise; `termDigests` when a layer above has computed them (core::kTermDigestBytes
+  // each, concatenated).
+  std::string searchText;
+  std::string termDigests;
 };
 
 struct ArchiveQuery {
@@ -145,6 +151,10 @@ struct ArchiveQuery {
   std::optional<std::string> beforeId;  // page backward from this item (exclusive)
   bool lastPage = false;                // page backward from the end (RSM empty <before/>)
   std::vector<std::string> ids;         // only these items (empty: no such filter)
+  // Full-text search (XEP-0431): items holding every term of this text; `termDigests` when a
+  // layer above has computed the terms' digests (as ArchiveAppend's).
+  std::optional<std::string> fulltext;
+  std::string termDigests;
   std::size_t max = 50;
 };
 

@@ -808,6 +808,9 @@ void MucModule::onGroupchat(const std::shared_ptr<Room>& room, Element& st, cons
             .setAttr("role", roleName(o->role))
             .setAttr("jid", from.str());
         a.item.stanza = archived.str("");
+        if (const Element* body = out->child("body", "jabber:client")) {
+          a.searchText = body->text();
+        }
         writer_->add(std::move(a));
       }
     }
@@ -1057,6 +1060,7 @@ void MucModule::onRoomIq(const std::shared_ptr<Room>& room, const Element& iq, c
         std::string(core::archive::kNsSid)};
     if (c.archive) {
       features.emplace_back(core::archive::kNsMam);
+      features.emplace_back(core::archive::kNsFulltext);
     }
     for (const auto& f : features) {
       out.addChild("feature", std::string(kNsInfo)).setAttr("var", f);

@@ -119,6 +119,7 @@ void MamModule::start(core::ModuleContext& ctx) {
 
   ctx.addAccountFeature(kNs);
   ctx.addAccountFeature(kNsExtended);
+  ctx.addAccountFeature(core::archive::kNsFulltext);
   ctx.addFeature(kNs);
   ctx.onIq(core::IqScope::kAccount, core::IqType::kSet, kNs,
            [this](const core::Element& iq, core::Session*) {
@@ -205,6 +206,9 @@ void MamModule::archive(const core::Jid& owner, const core::Jid& other,
   a.item.withBare = other.bareStr();
   a.item.withFull = other.str();
   a.item.stanza = message.str("");
+  if (const core::Element* body = message.child("body", "jabber:client")) {
+    a.searchText = body->text();
+  }
   writer_->add(std::move(a), d == Decision::kIfInRoster
                                  ? core::archive::ArchiveWriter::Keep::kIfInRoster
                                  : core::archive::ArchiveWriter::Keep::kIfAccount);

@@ -1,6 +1,10 @@
 #include "security/encryption/keyring.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "rampart/core/search_terms.h"
 
 namespace rampart::security::encryption {
 
@@ -206,6 +210,66 @@ core::Result<std::string> Keyring::open(const Place& place, std::string_view sea
   return encryption::open(*key.value(), placeContext(place), sealed);
 }
 
+core::Result<std::shared_ptr<const SecureKey>> Keyring::indexKey(std::string_view tenant,
+                                                                 std::string_view account) {
+  std::lock_guard lock(mu_);
+  const std::pair<std::string, std::string> ck{std::string(tenant), std::string(account)};
+  if (auto it = indexCache_.find(ck); it != indexCache_.end()) return it->second;
+  auto current = currentLocked(tenant);
+  if (!current.isOk()) return current.status();
+  std::shared_ptr<const SecureKey> base;
+  if (account.empty()) {
+    auto keys = store_->tenantKeys(tenant);
+    if (!keys.isOk()) return keys.status();
+    if (keys.value().empty()) return core::Status::notFound("no key for " + std::string(tenant));
+    auto k = tenantKeyLocked(tenant, keys.value().front().version);
+    if (!k.isOk()) return k.status();
+    base = k.value();
+  } else {
+    for (std::uint32_t v = 1; v <= current.value() && !base; ++v) {
+      auto found = store_->accountKey(tenant, account, v);
+      if (!found.isOk()) return found.status();
+      if (!found.value()) continue;
+      auto k = accountKeyLocked(tenant, account, v, false);
+      if (!k.isOk()) return k.status();
+      base = k.value();
+    }
+    if (!base) {
+      auto k = accountKeyLocked(tenant, account, current.value(), true);
+      if (!k.isOk()) return k.status();
+      base = k.value();
+    }
+  }
+  static constexpr std::string_view kLabel = "rampart blind index v1";
+  unsigned char out[SecureKey::kSize];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), base->data(), static_cast<int>(SecureKey::kSize),
+       reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), out, &len);
+  auto key = SecureKey::make(std::string_view(reinterpret_cast<char*>(out), SecureKey::kSize));
+  OPENSSL_cleanse(out, sizeof out);
+  if (!key) return core::Status::unavailable("no locked memory left for keys");
+  if (indexCache_.size() >= kMaxCached) indexCache_.clear();
+  indexCache_.emplace(ck, key);
+  return key;
+}
+
+core::Result<std::string> Keyring::blindTerms(std::string_view tenant, std::string_view account,
+                                              const std::vector<std::string>& terms) {
+  if (terms.empty()) return std::string();
+  auto key = indexKey(tenant, account);
+  if (!key.isOk()) return key.status();
+  std::string out;
+  out.reserve(terms.size() * core::kTermDigestBytes);
+  unsigned char md[32];
+  for (const auto& t : terms) {
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.value()->data(), static_cast<int>(SecureKey::kSize),
+         reinterpret_cast<const unsigned char*>(t.data()), t.size(), md, &len);
+    out.append(reinterpret_cast<const char*>(md), core::kTermDigestBytes);
+  }
+  return out;
+}
+
 core::Result<std::uint32_t> Keyring::rotate(std::string_view tenant) {
   std::lock_guard lock(mu_);
   current_.erase(std::string(tenant));
@@ -238,6 +302,10 @@ core::Result<std::size_t> Keyring::destroy(std::string_view tenant, std::string_
     const bool match = std::get<0>(it->first) == tenant &&
                        (account.empty() || std::get<1>(it->first) == account);
     it = match ? cache_.erase(it) : std::next(it);
+  }
+  for (auto it = indexCache_.begin(); it != indexCache_.end();) {
+    const bool match = it->first.first == tenant && (account.empty() || it->first.second == account);
+    it = match ? indexCache_.erase(it) : std::next(it);
   }
   if (account.empty()) {
     current_.erase(std::string(tenant));

@@ -51,6 +51,15 @@ class Keyring {
   core::Result<std::shared_ptr<const SecureKey>> readKey(std::string_view tenant,
                                                          std::string_view account, SealInfo info);
 
+  // The key of a tenant's or account's blind index (full-text search terms): derived from the
+  // oldest key version of that tenant or account, so that rotations leave the index valid and
+  // crypto-shredding the account makes its index terms meaningless too.
+  core::Result<std::shared_ptr<const SecureKey>> indexKey(std::string_view tenant,
+                                                          std::string_view account);
+  // Digests of `terms` under the index key (core::kTermDigestBytes each, concatenated).
+  core::Result<std::string> blindTerms(std::string_view tenant, std::string_view account,
+                                       const std::vector<std::string>& terms);
+
   // The version new data is sealed with (the tenant's first key is made on first use).
   core::Result<std::uint32_t> currentVersion(std::string_view tenant);
   // Makes a new tenant key version current; returns it.
@@ -88,6 +97,7 @@ class Keyring {
   std::map<std::string, std::uint32_t, std::less<>> current_;
   std::map<CacheKey, std::shared_ptr<const SecureKey>> cache_;
   std::map<std::string, bool, std::less<>> sealedOnly_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const SecureKey>> indexCache_;
 };
 
 }  // namespace rampart::security::encryption

@@ -9,6 +9,8 @@ std::string_view protectionName(Protection p) {
     case Protection::kOwnerKey: return "account key; rooms: tenant key (AES-256-GCM)";
     case Protection::kHashed: return "hashed";
     case Protection::kWrapped: return "wrapped key";
+    case Protection::kBlindIndex:
+      return "blind index: HMAC-SHA-256 under the account's (rooms: the tenant's) index key";
     case Protection::kClear: return "clear";
   }
   return "clear";

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/sasl/scram.h"
+#include "rampart/core/search_terms.h"
 #include "security/encryption/sealed_file.h"
 
 namespace rampart::storage::encrypted {
@@ -294,17 +295,32 @@ Status EncryptedStorage::append(const std::vector<ArchiveAppend>& items) {
   std::vector<ArchiveAppend> sealed;
   sealed.reserve(items.size());
   for (const auto& a : items) {
-    auto s = sealAt(archiveWhere(a.host, a.owner, a.item.id), a.item.stanza);
+    const Where w = archiveWhere(a.host, a.owner, a.item.id);
+    auto s = sealAt(w, a.item.stanza);
     if (!s.isOk()) return s.status();
     ArchiveAppend copy{a.host, a.owner,
                        ArchiveItem{a.item.id, a.item.timestampUs, a.item.withBare,
-                                   a.item.withFull, std::move(s).value()}};
+                                   a.item.withFull, std::move(s).value()},
+                       {}, a.termDigests};
+    // The search terms only as a blind index: keyed digests, never the words.
+    if (copy.termDigests.empty() && !a.searchText.empty()) {
+      auto blind = keyring_.blindTerms(w.tenant, w.account, core::indexTerms(a.searchText));
+      if (!blind.isOk()) return blind.status();
+      copy.termDigests = std::move(blind).value();
+    }
     sealed.push_back(std::move(copy));
   }
   return inner_.archive().append(sealed);
 }
 Result<ArchivePage> EncryptedStorage::query(std::string_view host, std::string_view owner,
-                                            const ArchiveQuery& q) {
+                                            const ArchiveQuery& query) {
+  ArchiveQuery q = query;
+  if (q.fulltext && q.termDigests.empty()) {
+    const Where w = archiveWhere(host, owner, "");
+    auto blind = keyring_.blindTerms(w.tenant, w.account, core::queryTerms(*q.fulltext));
+    if (!blind.isOk()) return blind.status();
+    q.termDigests = std::move(blind).value();
+  }
   auto r = inner_.archive().query(host, owner, q);
   if (!r.isOk()) return r;
   for (auto& item : r.value().items) {

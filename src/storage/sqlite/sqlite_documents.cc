@@ -4,12 +4,39 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstring>
 #include <variant>
 
+#include "rampart/core/search_terms.h"
 #include "storage/sqlite/sqlite_storage.h"
 #include "storage/sqlite/stmt.h"
 
 namespace rampart::storage::sqlite {
+
+void registerSearchFunctions(sqlite3* db) {
+  auto hasTerms = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* terms = static_cast<const char*>(sqlite3_value_blob(argv[0]));
+    const auto termsLen = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+    const auto* wanted = static_cast<const char*>(sqlite3_value_blob(argv[1]));
+    const auto wantedLen = static_cast<std::size_t>(sqlite3_value_bytes(argv[1]));
+    constexpr std::size_t n = core::kTermDigestBytes;
+    const std::string_view have(terms != nullptr ? terms : "", terms != nullptr ? termsLen : 0);
+    for (std::size_t w = 0; wanted != nullptr && w + n <= wantedLen; w += n) {
+      bool found = false;
+      for (std::size_t t = 0; !found && t + n <= have.size(); t += n) {
+        found = std::memcmp(have.data() + t, wanted + w, n) == 0;
+      }
+      if (!found) {
+        sqlite3_result_int(ctx, 0);
+        return;
+      }
+    }
+    sqlite3_result_int(ctx, 1);
+  };
+  sqlite3_create_function(db, "rampart_has_terms", 2,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, hasTerms,
+                          nullptr, nullptr);
+}
 
 Result<std::optional<std::string>> SqliteStorage::get(std::string_view host,
                                                       std::string_view owner,
@@ -72,12 +99,15 @@ Status SqliteStorage::append(const std::vector<ArchiveAppend>& items) {
   }
   {
     Stmt q(db_,
-           "INSERT INTO archive (host, owner, id, ts, with_bare, with_full, stanza) "
-           "VALUES (?1,?2,?3,?4,?5,?6,?7)");
+           "INSERT INTO archive (host, owner, id, ts, with_bare, with_full, stanza, terms) "
+           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
     for (const auto& a : items) {
       q.reset();
       q.text(1, a.host).text(2, a.owner).text(3, a.item.id).int64(4, a.item.timestampUs);
       q.text(5, a.item.withBare).text(6, a.item.withFull).blob(7, a.item.stanza);
+      q.blob(8, a.termDigests.empty() && !a.searchText.empty()
+                    ? core::plainTermDigests(core::indexTerms(a.searchText))
+                    : a.termDigests);
       if (q.step() != SQLITE_DONE) {
         Status e = error("archiving messages");
         exec("ROLLBACK");
@@ -90,7 +120,10 @@ Status SqliteStorage::append(const std::vector<ArchiveAppend>& items) {
 
 Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view owner,
                                          const ArchiveQuery& q) {
-  using Value = std::variant<std::string, std::int64_t>;
+  struct Blob {
+    std::string bytes;
+  };
+  using Value = std::variant<std::string, std::int64_t, Blob>;
   auto seqOf = [&](const std::string& id) -> Result<std::int64_t> {
     Stmt s(db_, "SELECT seq FROM archive WHERE host=?1 AND owner=?2 AND id=?3");
     s.text(1, host).text(2, owner).text(3, id);
@@ -126,11 +159,22 @@ Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view
     }
     filter += ")";
   }
+  if (q.fulltext) {
+    std::string wanted = q.termDigests.empty() ? core::plainTermDigests(core::queryTerms(*q.fulltext))
+                                               : q.termDigests;
+    // A search string without a word (only spaces or punctuation) filters nothing.
+    if (!wanted.empty()) {
+      filter += " AND rampart_has_terms(terms, ?)";
+      binds.emplace_back(Blob{std::move(wanted)});
+    }
+  }
   auto bindAll = [](Stmt& s, const std::vector<Value>& values) {
     int i = 1;
     for (const auto& v : values) {
       if (const auto* str = std::get_if<std::string>(&v)) {
         s.text(i++, *str);
+      } else if (const auto* blob = std::get_if<Blob>(&v)) {
+        s.blob(i++, blob->bytes);
       } else {
         s.int64(i++, std::get<std::int64_t>(v));
       }

@@ -143,6 +143,10 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_by_tenant ON quarantine (tenant, status, id);
 CREATE INDEX quarantine_unsettled ON quarantine (settled, tenant, status);
 )sql",
+    // Full-text search (XEP-0431): the digests of each archived message's terms.
+    R"sql(
+ALTER TABLE archive ADD COLUMN terms BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the
@@ -202,6 +206,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const Options& option
   }
   std::unique_ptr<SqliteStorage> s(new SqliteStorage(db));
   sqlite3_busy_timeout(db, options.busyTimeoutMs);
+  registerSearchFunctions(db);
   std::string sync = options.synchronous == "normal" ? "NORMAL" : "FULL";
   for (std::string pragma : {std::string("PRAGMA journal_mode=WAL"),
                              "PRAGMA synchronous=" + sync, std::string("PRAGMA foreign_keys=ON"),

@@ -13,6 +13,12 @@
 struct sqlite3;
 
 namespace rampart::storage::sqlite {
+// rampart_has_terms(TERMS, WANTED): whether every digest in WANTED is among TERMS (both
+// concatenated kTermDigestBytes digests). Registered on every connection.
+void registerSearchFunctions(sqlite3* db);
+}  // namespace rampart::storage::sqlite
+
+namespace rampart::storage::sqlite {
 
 struct Options {
   std::string path;

@@ -217,6 +217,42 @@ TEST_P(StorageContract, ArchiveFilters) {
   EXPECT_EQ(db_->query("h", "alice", ArchiveQuery{}).value().count, 0u);
 }
 
+TEST_P(StorageContract, FullTextSearchMatchesEveryTermWithPaging) {
+  std::vector<ArchiveAppend> items;
+  const char* texts[] = {"Encryption review", "lunch", "加密方案讨论", "encryption 加密"};
+  for (int i = 0; i < 4; ++i) {
+    ArchiveAppend a{"h", "alice", ArchiveItem{"id" + std::to_string(i), 1000 + i, "b@h", "b@h/r",
+                                               "<message/>"}};
+    a.searchText = texts[i];
+    items.push_back(a);
+  }
+  ASSERT_TRUE(db_->append(items).isOk());
+  auto ids = [&](ArchiveQuery q) {
+    std::vector<std::string> out;
+    auto page = db_->query("h", "alice", q);
+    EXPECT_TRUE(page.isOk());
+    for (const auto& it : page.value().items) out.push_back(it.id);
+    return out;
+  };
+  ArchiveQuery q;
+  q.fulltext = "ENCRYPTION";
+  EXPECT_EQ(ids(q), (std::vector<std::string>{"id0", "id3"}));
+  q.fulltext = "加密";
+  EXPECT_EQ(ids(q), (std::vector<std::string>{"id2", "id3"}));
+  q.fulltext = "加密 encryption";
+  EXPECT_EQ(ids(q), (std::vector<std::string>{"id3"}));
+  q.fulltext = "absent";
+  EXPECT_TRUE(ids(q).empty());
+  q.fulltext = " ,. ";  // no word: no filter
+  EXPECT_EQ(ids(q).size(), 4u);
+  q.fulltext = "加密";
+  q.max = 1;
+  auto page = db_->query("h", "alice", q);
+  ASSERT_TRUE(page.isOk());
+  EXPECT_EQ(page.value().count, 2u);
+  EXPECT_FALSE(page.value().complete);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StorageContract, ::testing::Values(":memory:", "file"));
 
 TEST(SqliteStorage, ReopenKeepsDataAndSchema) {
