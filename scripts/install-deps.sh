@@ -11,7 +11,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libidn2-dev libicu-dev
   libsodium-dev libqrencode-dev libpwquality-dev cracklib-runtime john-data libmaxminddb-dev
   libcbor-dev libvectorscan-dev libmagic-dev libzbar-dev libpng-dev libjpeg62-turbo-dev
-  libp11-kit-dev
+  libp11-kit-dev libarchive-dev
   libgtest-dev libgmock-dev
   python3 python3-slixmpp python3-pytest
   openssl curl

@@ -31,6 +31,7 @@
 #include "security/audit/syslog_forwarder.h"
 #include "rampart/storage/personal_data.h"
 #include "security/encryption/key_status.h"
+#include "security/privacy/data_subject.h"
 #include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
@@ -44,6 +45,11 @@ constexpr const char* kUsage =
     "  user del JID              delete an account with its data; its sessions end\n"
     "  user passwd JID PASSWORD  set a new password\n"
     "  user list HOST            list the accounts of a virtual host\n"
+    "  user export JID --out FILE  everything stored about the account, as a ZIP archive of\n"
+    "                            JSON files and the uploaded files (PIPL art. 45, GDPR art. 15/20)\n"
+    "  user erase JID [--json]   delete the account and everything about it, redact its\n"
+    "                            messages in others' and rooms' archives, destroy its keys;\n"
+    "                            prints the report of what was removed and what is kept\n"
     "  user freeze JID [--mode lock|suspend] [--until ISO8601] --reason TEXT\n"
     "                            lock: sessions end, sign-in refused; suspend: read-only\n"
     "  user unfreeze JID --reason TEXT\n"
@@ -685,6 +691,75 @@ int privacyCommand(std::vector<std::string> cmd) {
   return 0;
 }
 
+// A person's rights: export and erasure, authorized and audited like every account change.
+int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
+                         storage::Storage& store, const core::Config& config) {
+  const bool asJson = std::erase(cmd, std::string("--json")) > 0;
+  const std::string out = flag(cmd, "--out");
+  const bool isExport = cmd[1] == "export";
+  if (cmd.size() != 3 || (isExport && out.empty())) {
+    return usage(isExport ? "user export JID --out FILE" : "user erase JID [--json]");
+  }
+  auto jid = core::Jid::parse(cmd[2]);
+  if (!jid || jid->local().empty() || !jid->resource().empty()) {
+    return usage("not an account JID (user@host): " + cmd[2]);
+  }
+  const std::string host = jid->domain();
+  const std::string bare = jid->bareStr();
+  const auto action = isExport ? security::audit_action::kUserExport
+                               : security::audit_action::kUserErase;
+  const auto who = localActor();
+  if (auto st = ops.check(who, security::Permission::kUserWrite, host, action, bare); !st.isOk()) {
+    return failed(st);
+  }
+  security::privacy::Where where;
+  where.dataDir = config.dataDir;
+  where.encrypted = config.encryption.enabled;
+  where.nowMs = nowMillis();
+  for (const auto& h : config.hosts) {
+    if (core::Jid::parse(h.name) && core::Jid::parse(h.name)->domain() == host) {
+      where.roomServices.push_back(storage::encrypted::roomServiceOf(config, h));
+    }
+  }
+  if (where.roomServices.empty()) where.roomServices.push_back("conference." + host);
+  if (isExport) {
+    // Recorded before the data leaves (an export that cannot be audited does not happen).
+    if (auto st = ops.record(who, action, bare, host, security::AuditResult::kSuccess, {},
+                             {{"file", out}});
+        !st.isOk()) {
+      return failed(st);
+    }
+    auto manifest = security::privacy::exportAccount(store, host, jid->local(), where, out);
+    if (!manifest.isOk()) {
+      ops.record(who, action, bare, host, security::AuditResult::kFailure,
+                 manifest.status().message());
+      return failed(manifest.status());
+    }
+    if (asJson) {
+      std::cout << boost::json::serialize(manifest.value()) << "\n";
+    } else {
+      std::cout << "ok: exported " << bare << " to " << out << " "
+                << boost::json::serialize(manifest.value().at("counts")) << "\n";
+    }
+    return 0;
+  }
+  if (auto st = ops.record(who, action, bare, host, security::AuditResult::kSuccess); !st.isOk()) {
+    return failed(st);
+  }
+  auto report = security::privacy::eraseAccount(store, host, jid->local(), where);
+  if (!report.isOk()) {
+    ops.record(who, action, bare, host, security::AuditResult::kFailure, report.status().message());
+    return failed(report.status());
+  }
+  tellServer(config);  // its sessions end now
+  if (asJson) {
+    std::cout << boost::json::serialize(report.value()) << "\n";
+  } else {
+    std::cout << security::privacy::reportText(report.value());
+  }
+  return 0;
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() < 3) {
@@ -774,6 +849,9 @@ int run(int argc, char** argv) {
     return usage("unknown command");
   }
   const std::string& sub = cmd[1];
+  if (sub == "export" || sub == "erase") {
+    return privacyRightsCommand(cmd, ops, store, config);
+  }
   if (sub == "list") {
     if (cmd.size() != 3) return usage("user list HOST");
     auto host = core::prepareDomainpart(cmd[2]);

@@ -80,6 +80,10 @@ inline constexpr std::string_view kQuarantineApprove = "quarantine.approve";
 inline constexpr std::string_view kQuarantineReject = "quarantine.reject";
 // Data at rest: a tenant's data key rotated (object: the tenant; details: the new version).
 inline constexpr std::string_view kKeyRotate = "key.rotate";
+// A person's rights: all data of an account exported (details: what, how many), or the
+// account erased (details: the erasure report's counts).
+inline constexpr std::string_view kUserExport = "user.export";
+inline constexpr std::string_view kUserErase = "user.erase";
 }  // namespace audit_action
 
 enum class AuditResult { kSuccess, kFailure, kDenied };

@@ -146,6 +146,8 @@ class AccountSecurityStore {
   virtual Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                          std::string_view user) = 0;
   virtual Result<std::size_t> pruneLogins(std::int64_t beforeMs) = 0;
+  // Deletes one account's sign-in records (erasure); returns how many.
+  virtual Result<std::size_t> removeLogins(std::string_view host, std::string_view user) = 0;
   // Successful sign-ins since `sinceMs`, newest first, at most `limit` (start-up: familiar
   // addresses).
   virtual Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,

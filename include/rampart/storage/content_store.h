@@ -66,6 +66,9 @@ class ContentStore {
   virtual core::Status reportQuarantine(std::int64_t id, std::string_view senderBare,
                                         std::string_view text) = 0;
   // Deletes the tenant's items decided before `beforeMs`; returns how many.
+  // Deletes every item one account sent (bare JID; erasure); returns how many.
+  virtual core::Result<std::size_t> removeQuarantineFrom(std::string_view tenant,
+                                                         std::string_view senderBare) = 0;
   virtual core::Result<std::size_t> pruneQuarantine(std::string_view tenant,
                                                     std::int64_t beforeMs) = 0;
 };

@@ -100,6 +100,12 @@ struct KeyValue {
   std::string value;
 };
 
+struct StoredDocument {
+  std::string store;
+  std::string key;
+  std::string value;
+};
+
 // Where XEP-0357 push registrations are kept (host, owner "", this store, key: the bare JID).
 // The push module reads them; logging an account out with its devices revokes them.
 inline constexpr std::string_view kPushRegistrationStore = "push";
@@ -120,6 +126,9 @@ class KeyValueStore {
                                              std::string_view store) = 0;
   virtual Status removeAll(std::string_view host, std::string_view owner,
                            std::string_view store) = 0;
+  // Every document of one owner, in every store (a person's data export).
+  virtual Result<std::vector<StoredDocument>> documentsOf(std::string_view host,
+                                                          std::string_view owner) = 0;
 };
 
 // Message archives (XEP-0313): one per account, and one per room. Items are kept in the
@@ -178,6 +187,14 @@ class ArchiveStore {
   // Deletes one archive's items stamped before `beforeUs` (all of them by default).
   virtual Status removeArchive(std::string_view host, std::string_view owner,
                                std::int64_t beforeUs = std::numeric_limits<std::int64_t>::max()) = 0;
+  // Every item of `host`'s archives whose withBare is `withBare` (a person's messages in the
+  // rooms of a group chat service), oldest first.
+  virtual Result<std::vector<ArchiveAppend>> itemsWith(std::string_view host,
+                                                       std::string_view withBare) = 0;
+  // Replaces one item's stanza and forgets its search terms and its other party (a tombstone
+  // after the author's erasure).
+  virtual Status replaceItem(std::string_view host, std::string_view owner, std::string_view id,
+                             std::string_view stanza) = 0;
 };
 
 // Every stored value the encryption layer seals (storage/encrypted), read and replaced in
@@ -208,6 +225,9 @@ class SealedCellStore {
   // Replaces a cell's value if it still holds `cell.value` (a write since it was read wins);
   // false when it did not.
   virtual Result<bool> replaceCell(const SealedCell& cell, std::string_view value) = 0;
+  // Writes what the write-ahead log holds back into the database and empties the log, so
+  // earlier images of deleted or replaced rows do not linger in it (after an erasure).
+  virtual Status flushLog() = 0;
 };
 
 // Files kept at rest (uploads) in a feature's directory. With encryption on they are sealed

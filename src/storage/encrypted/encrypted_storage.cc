@@ -289,6 +289,18 @@ Status EncryptedStorage::removeAll(std::string_view host, std::string_view owner
   return inner_.keyValue().removeAll(host, owner, store);
 }
 
+Result<std::vector<StoredDocument>> EncryptedStorage::documentsOf(std::string_view host,
+                                                                  std::string_view owner) {
+  auto r = inner_.keyValue().documentsOf(host, owner);
+  if (!r.isOk()) return r;
+  for (auto& d : r.value()) {
+    auto clear = openAt(kvWhere(host, owner, d.store, d.key), d.value);
+    if (!clear.isOk()) return clear.status();
+    d.value = std::move(clear).value();
+  }
+  return r;
+}
+
 // ArchiveStore ----------------------------------------------------------------------------------
 
 Status EncryptedStorage::append(const std::vector<ArchiveAppend>& items) {
@@ -333,6 +345,23 @@ Result<ArchivePage> EncryptedStorage::query(std::string_view host, std::string_v
 Result<std::size_t> EncryptedStorage::removeOlderThan(std::string_view host,
                                                       std::int64_t cutoffUs) {
   return inner_.archive().removeOlderThan(host, cutoffUs);
+}
+Result<std::vector<ArchiveAppend>> EncryptedStorage::itemsWith(std::string_view host,
+                                                               std::string_view withBare) {
+  auto r = inner_.archive().itemsWith(host, withBare);
+  if (!r.isOk()) return r;
+  for (auto& a : r.value()) {
+    auto clear = openAt(archiveWhere(a.host, a.owner, a.item.id), a.item.stanza);
+    if (!clear.isOk()) return clear.status();
+    a.item.stanza = std::move(clear).value();
+  }
+  return r;
+}
+Status EncryptedStorage::replaceItem(std::string_view host, std::string_view owner,
+                                     std::string_view id, std::string_view stanza) {
+  auto sealed = sealAt(archiveWhere(host, owner, id), stanza);
+  if (!sealed.isOk()) return sealed.status();
+  return inner_.archive().replaceItem(host, owner, id, sealed.value());
 }
 Status EncryptedStorage::removeArchive(std::string_view host, std::string_view owner,
                                        std::int64_t beforeUs) {
@@ -413,6 +442,10 @@ Status EncryptedStorage::reportQuarantine(std::int64_t id, std::string_view send
   auto sealed = sealAt(quarantineWhere(item.value()->tenant, item.value()->sender, "report"), text);
   if (!sealed.isOk()) return sealed.status();
   return inner_.content().reportQuarantine(id, senderBare, sealed.value());
+}
+Result<std::size_t> EncryptedStorage::removeQuarantineFrom(std::string_view tenant,
+                                                           std::string_view senderBare) {
+  return inner_.content().removeQuarantineFrom(tenant, senderBare);
 }
 Result<std::size_t> EncryptedStorage::pruneQuarantine(std::string_view tenant,
                                                       std::int64_t beforeMs) {
@@ -563,6 +596,9 @@ Result<std::vector<LoginRecord>> EncryptedStorage::logins(std::string_view host,
 Result<std::optional<LoginRecord>> EncryptedStorage::lastSuccess(std::string_view host,
                                                                  std::string_view user) {
   return inner_.accountSecurity().lastSuccess(host, user);
+}
+Result<std::size_t> EncryptedStorage::removeLogins(std::string_view host, std::string_view user) {
+  return inner_.accountSecurity().removeLogins(host, user);
 }
 Result<std::size_t> EncryptedStorage::pruneLogins(std::int64_t beforeMs) {
   return inner_.accountSecurity().pruneLogins(beforeMs);

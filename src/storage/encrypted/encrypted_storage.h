@@ -82,6 +82,8 @@ class EncryptedStorage final : public Storage,
                                      std::string_view store) override;
   Status removeAll(std::string_view host, std::string_view owner,
                    std::string_view store) override;
+  Result<std::vector<StoredDocument>> documentsOf(std::string_view host,
+                                                  std::string_view owner) override;
 
   // ArchiveStore
   Status append(const std::vector<ArchiveAppend>& items) override;
@@ -90,6 +92,10 @@ class EncryptedStorage final : public Storage,
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
   Status removeArchive(std::string_view host, std::string_view owner,
                        std::int64_t beforeUs) override;
+  Result<std::vector<ArchiveAppend>> itemsWith(std::string_view host,
+                                               std::string_view withBare) override;
+  Status replaceItem(std::string_view host, std::string_view owner, std::string_view id,
+                     std::string_view stanza) override;
 
   // ContentStore
   Result<std::int64_t> addQuarantine(const QuarantineItem& item) override;
@@ -103,6 +109,8 @@ class EncryptedStorage final : public Storage,
   Status reportQuarantine(std::int64_t id, std::string_view senderBare,
                           std::string_view text) override;
   Result<std::size_t> pruneQuarantine(std::string_view tenant, std::int64_t beforeMs) override;
+  Result<std::size_t> removeQuarantineFrom(std::string_view tenant,
+                                           std::string_view senderBare) override;
 
   // FileStore
   Status keepFile(std::string_view host, std::string_view owner, std::string_view id,
@@ -135,6 +143,7 @@ class EncryptedStorage final : public Storage,
   Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                  std::string_view user) override;
   Result<std::size_t> pruneLogins(std::int64_t beforeMs) override;
+  Result<std::size_t> removeLogins(std::string_view host, std::string_view user) override;
   Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
                                                    std::size_t limit) override;
   Status putLock(const SignInLock& lock) override;

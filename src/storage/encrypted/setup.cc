@@ -25,22 +25,24 @@ std::int64_t nowMs() {
 }
 }  // namespace
 
+std::string roomServiceOf(const core::Config& config, const core::HostConfig& h) {
+  std::string muc = "conference." + lower(h.name);
+  if (auto g = config.modules.find("muc"); g != config.modules.end()) {
+    if (auto d = g->second.strings.find("domain"); d != g->second.strings.end()) muc = d->second;
+  }
+  if (auto m = h.modules.find("muc"); m != h.modules.end()) {
+    if (auto d = m->second.strings.find("domain"); d != m->second.strings.end()) muc = d->second;
+  }
+  return lower(muc);
+}
+
 Tenancy tenancyFor(const core::Config& config) {
   // host (lower case) -> tenancy
   auto map = std::make_shared<std::map<std::string, HostTenancy, std::less<>>>();
   for (const auto& h : config.hosts) {
     const std::string tenant = lower(h.name);
     (*map)[tenant] = HostTenancy{tenant, true};
-    // The group chat service: the tenant's own [hosts.modules.muc] domain, the server-wide
-    // one, or the default conference.HOST.
-    std::string muc = "conference." + tenant;
-    if (auto g = config.modules.find("muc"); g != config.modules.end()) {
-      if (auto d = g->second.strings.find("domain"); d != g->second.strings.end()) muc = d->second;
-    }
-    if (auto m = h.modules.find("muc"); m != h.modules.end()) {
-      if (auto d = m->second.strings.find("domain"); d != m->second.strings.end()) muc = d->second;
-    }
-    map->emplace(lower(muc), HostTenancy{tenant, false});
+    map->emplace(roomServiceOf(config, h), HostTenancy{tenant, false});
   }
   return [map](std::string_view host) {
     const std::string h = lower(host);

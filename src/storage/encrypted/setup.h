@@ -11,6 +11,9 @@ namespace rampart::storage::encrypted {
 
 // Which tenant each configured host and group chat service belongs to.
 Tenancy tenancyFor(const core::Config& config);
+// The group chat service of a configured host: its [hosts.modules.muc] domain, the server-wide
+// one, or conference.HOST.
+std::string roomServiceOf(const core::Config& config, const core::HostConfig& host);
 
 struct Encryption {
   std::unique_ptr<security::encryption::Keyring> keyring;

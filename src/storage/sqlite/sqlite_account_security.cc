@@ -330,6 +330,13 @@ Result<std::optional<LoginRecord>> SqliteStorage::lastSuccess(std::string_view h
   return std::optional<LoginRecord>();
 }
 
+Result<std::size_t> SqliteStorage::removeLogins(std::string_view host, std::string_view user) {
+  Stmt q(db_, "DELETE FROM logins WHERE host=?1 AND user=?2");
+  q.text(1, host).text(2, user);
+  if (q.step() != SQLITE_DONE) return error("removing login records");
+  return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 Result<std::size_t> SqliteStorage::pruneLogins(std::int64_t beforeMs) {
   Stmt q(db_, "DELETE FROM logins WHERE time < ?1");
   q.int64(1, beforeMs);

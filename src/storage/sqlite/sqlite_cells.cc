@@ -168,4 +168,14 @@ Result<bool> SqliteStorage::replaceCell(const SealedCell& cell, std::string_view
   return sqlite3_changes(db_) > 0;
 }
 
+Status SqliteStorage::flushLog() {
+  // TRUNCATE waits (busy handler) for other connections' readers; secure_delete has zeroed
+  // what the deleted rows left in their pages, and the checkpoint writes those pages back.
+  int logFrames = 0, done = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &logFrames,
+                                           &done);
+  if (rc != SQLITE_OK) return error("checkpointing the write-ahead log");
+  return Status::ok();
+}
+
 }  // namespace rampart::storage::sqlite

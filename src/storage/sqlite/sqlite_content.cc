@@ -155,6 +155,16 @@ Status SqliteStorage::reportQuarantine(std::int64_t id, std::string_view senderB
                                    : Status::ok();
 }
 
+Result<std::size_t> SqliteStorage::removeQuarantineFrom(std::string_view tenant,
+                                                        std::string_view senderBare) {
+  // `sender` holds the full JID of the sending session.
+  Stmt q(db_, "DELETE FROM quarantine WHERE tenant=?1 AND (sender=?2 OR "
+              "substr(sender, 1, length(?2) + 1) = ?2 || '/')");
+  q.text(1, tenant).text(2, senderBare);
+  if (q.step() != SQLITE_DONE) return error("removing held messages");
+  return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 Result<std::size_t> SqliteStorage::pruneQuarantine(std::string_view tenant,
                                                    std::int64_t beforeMs) {
   Stmt del(db_, "DELETE FROM quarantine WHERE tenant = ?2 AND status != 'pending' AND "

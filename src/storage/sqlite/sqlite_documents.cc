@@ -83,6 +83,43 @@ Result<std::vector<KeyValue>> SqliteStorage::list(std::string_view host, std::st
   return out;
 }
 
+Result<std::vector<StoredDocument>> SqliteStorage::documentsOf(std::string_view host,
+                                                               std::string_view owner) {
+  Stmt q(db_, "SELECT store, key, value FROM kv WHERE host=?1 AND owner=?2 ORDER BY store, key");
+  q.text(1, host).text(2, owner);
+  std::vector<StoredDocument> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(StoredDocument{q.colText(0), q.colText(1), q.colBlob(2)});
+  }
+  if (rc != SQLITE_DONE) return error("listing documents");
+  return out;
+}
+
+Result<std::vector<ArchiveAppend>> SqliteStorage::itemsWith(std::string_view host,
+                                                            std::string_view withBare) {
+  Stmt q(db_, "SELECT owner, id, ts, with_bare, with_full, stanza FROM archive "
+              "WHERE host=?1 AND with_bare=?2 ORDER BY seq");
+  q.text(1, host).text(2, withBare);
+  std::vector<ArchiveAppend> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(ArchiveAppend{std::string(host), q.colText(0),
+                                ArchiveItem{q.colText(1), q.colInt(2), q.colText(3),
+                                            q.colText(4), q.colBlob(5)}});
+  }
+  if (rc != SQLITE_DONE) return error("reading archived messages");
+  return out;
+}
+
+Status SqliteStorage::replaceItem(std::string_view host, std::string_view owner,
+                                  std::string_view id, std::string_view stanza) {
+  Stmt q(db_, "UPDATE archive SET stanza=?4, terms=x'', with_bare='', with_full='' WHERE host=?1 AND owner=?2 AND id=?3");
+  q.text(1, host).text(2, owner).text(3, id).blob(4, stanza);
+  if (q.step() != SQLITE_DONE) return error("replacing an archived message");
+  return sqlite3_changes(db_) > 0 ? Status::ok() : Status::notFound("no such archived message");
+}
+
 Status SqliteStorage::removeAll(std::string_view host, std::string_view owner,
                                 std::string_view store) {
   Stmt q(db_, "DELETE FROM kv WHERE host=?1 AND owner=?2 AND store=?3");

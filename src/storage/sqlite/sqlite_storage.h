@@ -97,6 +97,8 @@ class SqliteStorage final : public Storage,
                                      std::string_view store) override;
   Status removeAll(std::string_view host, std::string_view owner,
                    std::string_view store) override;
+  Result<std::vector<StoredDocument>> documentsOf(std::string_view host,
+                                                  std::string_view owner) override;
 
   // ArchiveStore (sqlite_documents.cc)
   Status append(const std::vector<ArchiveAppend>& items) override;
@@ -105,6 +107,10 @@ class SqliteStorage final : public Storage,
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
   Status removeArchive(std::string_view host, std::string_view owner,
                        std::int64_t beforeUs) override;
+  Result<std::vector<ArchiveAppend>> itemsWith(std::string_view host,
+                                               std::string_view withBare) override;
+  Status replaceItem(std::string_view host, std::string_view owner, std::string_view id,
+                     std::string_view stanza) override;
 
   // AdminStore (sqlite_admin.cc)
   Status grantRole(const RoleGrant& grant) override;
@@ -134,6 +140,8 @@ class SqliteStorage final : public Storage,
   Status reportQuarantine(std::int64_t id, std::string_view senderBare,
                           std::string_view text) override;
   Result<std::size_t> pruneQuarantine(std::string_view tenant, std::int64_t beforeMs) override;
+  Result<std::size_t> removeQuarantineFrom(std::string_view tenant,
+                                           std::string_view senderBare) override;
 
   // AlertStore (sqlite_admin.cc)
   Result<std::int64_t> addAlert(const AlertRecord& alert) override;
@@ -165,6 +173,7 @@ class SqliteStorage final : public Storage,
   Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                  std::string_view user) override;
   Result<std::size_t> pruneLogins(std::int64_t beforeMs) override;
+  Result<std::size_t> removeLogins(std::string_view host, std::string_view user) override;
   Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
                                                    std::size_t limit) override;
   Status putLock(const SignInLock& lock) override;
@@ -176,6 +185,7 @@ class SqliteStorage final : public Storage,
   Result<CellPage> cells(std::string_view table, std::string_view column,
                          std::string_view cursor, std::size_t limit) override;
   Result<bool> replaceCell(const SealedCell& cell, std::string_view value) override;
+  Status flushLog() override;
 
  private:
   explicit SqliteStorage(sqlite3* db) : db_(db) {}

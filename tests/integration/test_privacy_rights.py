@@ -1,0 +1,172 @@
+"""A person's rights over their data (PIPL arts. 44-47, GDPR arts. 15-20): `rampartctl user
+export` writes everything stored about an account as a ZIP of JSON files and the uploaded
+files, checked here against what the test created; `rampartctl user erase` removes it all,
+leaves tombstones where its messages were in other people's and rooms' archives, destroys its
+keys, and prints what was removed. Both are audited."""
+import io
+import json
+import secrets
+import zipfile
+
+import pytest
+
+from raw_xmpp import NS_CLIENT, RawStream, account_password, q
+from test_account_center import AccountClient
+from test_config_hosts import ConfigServer, write_config
+from test_encryption import (ROOM_SERVICE, key_status, leaks, login, on, room_join, text_of,
+                             upload)
+from test_history import archive_query, result_bodies
+from test_upload import http_request
+
+ROSTER = "jabber:iq:roster"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("privacy")
+    path, data = write_config(tmp, "[account_security]\nreset_questions = true\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    for jid in ("alice@a.test", "bob@a.test"):
+        assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+    m = {k: "PR%s%s" % (k, secrets.token_hex(5)) for k in
+         ("chat", "reply", "vcard", "private", "room", "file", "question", "contact")}
+    room = "rights%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
+    with login(srv, "alice") as a, login(srv, "bob") as b:
+        a.send("<presence/>")
+        b.send("<presence/>")
+        r = a.iq("<query xmlns='%s'><item jid='bob@a.test' name='%s'><group>Work</group></item>"
+                 "</query>" % (ROSTER, m["contact"]), type_="set")
+        assert r.get("type") == "result"
+        a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % m["chat"])
+        b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                 e.find(q(NS_CLIENT, "body")) is not None)
+        b.send("<message to='alice@a.test' type='chat'><body>%s</body></message>" % m["reply"])
+        a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                 e.find(q(NS_CLIENT, "body")) is not None and
+                 e.find(q(NS_CLIENT, "body")).text == m["reply"])
+        assert a.iq("<vCard xmlns='vcard-temp'><FN>%s</FN></vCard>" % m["vcard"],
+                    type_="set").get("type") == "result"
+        assert a.iq("<query xmlns='jabber:iq:private'><n xmlns='urn:test:p'>%s</n></query>"
+                    % m["private"], type_="set").get("type") == "result"
+        # bob's persistent room; alice talks in it.
+        room_join(b, room, "bob")
+        r = b.iq("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+                 "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
+                 "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
+                 "<value>1</value></field></x></query>", type_="set", to=room)
+        assert r.get("type") == "result", text_of(r)
+        room_join(a, room, "Alice Liddell")
+        a.send("<message to='%s' type='groupchat'><body>%s</body></message>" % (room, m["room"]))
+        b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat" and
+                 e.find(q(NS_CLIENT, "body")) is not None and
+                 e.find(q(NS_CLIENT, "body")).text == m["room"])
+        content = ("%s\n" % m["file"]).encode() * 20
+        url = upload(a, "alice notes.txt", content)
+        a.iq("<ping xmlns='urn:xmpp:ping'/>")
+    c = AccountClient(srv)
+    assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
+    items = [{"question": "%s?" % m["question"], "answer": "zq-answer-one"},
+             {"question": "Second?", "answer": "two"}, {"question": "Third?", "answer": "three"}]
+    assert c.put("/security-questions", {"items": items}).status == 200
+    yield {"srv": srv, "m": m, "room": room, "url": url, "content": content, "tmp": tmp}
+    srv.stop()
+
+
+def test_export_holds_everything_the_account_created(world):
+    srv, m = world["srv"], world["m"]
+    out = world["tmp"] / "alice-export.zip"
+    r = srv.ctl("user", "export", "alice@a.test", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    z = zipfile.ZipFile(out)
+    names = set(z.namelist())
+    for f in ("manifest.json", "account.json", "roster.json", "documents.json", "archive.json",
+              "room-messages.json", "offline.json", "logins.json", "devices.json", "files.json"):
+        assert f in names, names
+    load = lambda n: json.loads(z.read(n))
+    manifest = load("manifest.json")
+    assert manifest["format"] == "rampart-personal-data-export" and manifest["version"] == 1
+    assert manifest["account"] == "alice@a.test"
+    assert set(manifest["contents"]) <= names
+    archive = load("archive.json")
+    stanzas = " ".join(i["stanza"] for i in archive)
+    assert m["chat"] in stanzas and m["reply"] in stanzas
+    # The conversation with bob (and the server's notices, e.g. about a new sign-in).
+    assert len([i for i in archive if i["with"] == "bob@a.test"]) == 2
+    assert {i["with"] for i in archive} <= {"bob@a.test", "a.test"}
+    docs = json.dumps(load("documents.json"), ensure_ascii=False)
+    assert m["vcard"] in docs and m["private"] in docs
+    rooms = load("room-messages.json")
+    assert [i["room"] for i in rooms] == [world["room"]] and m["room"] in rooms[0]["stanza"]
+    roster = load("roster.json")
+    assert roster[0]["jid"] == "bob@a.test" and roster[0]["name"] == m["contact"]
+    assert roster[0]["groups"] == ["Work"]
+    account = load("account.json")
+    assert account["jid"] == "alice@a.test"
+    assert account["security_questions"][0] == "%s?" % m["question"]
+    assert "zq-answer-one" not in json.dumps(account)  # answers are never exported (only their hashes exist)
+    logins = load("logins.json")
+    assert logins and {l["result"] for l in logins} == {"success"}
+    assert {l["protocol"] for l in logins} >= {"xmpp", "web"}
+    files = load("files.json")
+    assert [f["name"] for f in files] == ["alice notes.txt"]
+    assert z.read(files[0]["file"]) == world["content"]
+    assert manifest["counts"]["files"] == 1 and manifest["counts"]["archived_messages"] == len(archive)
+    # Audited, with the file it went to.
+    r = srv.ctl("audit", "tail", "-n", "20", "--json")
+    rec = [json.loads(l) for l in r.stdout.splitlines() if '"user.export"' in l]
+    assert rec and rec[-1]["object"] == "alice@a.test" and rec[-1]["result"] == "success"
+    # An unknown account: an error, nothing written.
+    missing = world["tmp"] / "nobody.zip"
+    r = srv.ctl("user", "export", "nobody@a.test", "--out", str(missing))
+    assert r.returncode == 1 and not missing.exists()
+    assert srv.ctl("user", "export", "alice@a.test").returncode == 2  # --out is required
+
+
+def test_erasure_removes_everything_and_reports_it(world):
+    srv, m = world["srv"], world["m"]
+    before = key_status(srv, "a.test")["tenants"][0]
+    keys_before = sum(v["account_keys"] for v in before["versions"])
+    r = srv.ctl("user", "erase", "alice@a.test", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    removed = report["removed"]
+    assert report["account"] == "alice@a.test" and removed["account"] == 1
+    assert removed["archived_messages"] >= 2 and removed["files"] == 1
+    assert removed["file_bytes"] > len(world["content"])  # sealed: the ciphertext on disk
+    assert removed["room_messages_redacted"] == 1
+    assert removed["messages_redacted_in_other_archives"] == 1
+    assert removed["login_records"] >= 2 and removed["roster_items"] == 1
+    assert removed["documents"] >= 2
+    assert report["keys"].startswith("destroyed")
+    assert any("audit" in k["data"] for k in report["kept"])
+    after = key_status(srv, "a.test")["tenants"][0]
+    assert sum(v["account_keys"] for v in after["versions"]) < keys_before
+    # The account is gone; so is its file.
+    with RawStream(srv.c2s_port, host="a.test") as s:
+        with pytest.raises(Exception):
+            s.login("alice", account_password("alice@a.test"), "r")
+    status, _, body = http_request("GET", on(srv, world["url"]))
+    assert status == 404 and world["content"] not in body
+    # bob's archive and the room's: tombstones where alice's messages were, no marker left.
+    with login(srv, "bob") as b:
+        results, fin = archive_query(b)
+        everything = " ".join(text_of(x) for x in results)
+        assert m["chat"] not in everything and m["reply"] in everything
+        assert "removed at its author's request" in everything
+        assert "urn:xmpp:message-retract:1" in everything
+        results, fin = archive_query(b, to=world["room"])
+        everything = " ".join(text_of(x) for x in results)
+        assert fin.get("type") == "result"
+        assert m["room"] not in everything and "Alice Liddell" not in everything
+        assert "alice@a.test" not in everything
+        assert "removed at its author's request" in everything
+        # Nor can alice's words be found by searching.
+        results, fin = archive_query(b, {"{urn:xmpp:fulltext:0}fulltext": m["chat"]})
+        assert result_bodies(results) == []
+    # No trace of any marker in any byte of the data directory.
+    assert leaks(srv.data_dir, list(m.values()) + ["Alice Liddell"]) == []
+    # Audited; erasing again is an error.
+    r = srv.ctl("audit", "tail", "-n", "20", "--json")
+    assert any('"user.erase"' in l and '"success"' in l for l in r.stdout.splitlines())
+    assert srv.ctl("user", "erase", "alice@a.test").returncode == 1
