@@ -9,6 +9,8 @@
 #   2f. chat-nodlp      Rampart only: the 1:1 chat with content security off, against chat (the
 #                       default rule set on); and the DLP matcher's own MB/s over a mixed
 #                       Chinese/English corpus (build/dlp_throughput)
+#   2g. chat-noenc,     Rampart only: the 1:1 chat and the archive queries with encryption at
+#       archive-noenc   rest off (on a copy of the accounts), against chat and archive
 #   2b. random chat     N online users, each message to a random other one, to its bare or full
 #                       JID (chat-random, and chat-random-noarchive with archiving off); same
 #                       rates and figures as the 1:1 chat
@@ -30,7 +32,7 @@
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
 # BENCH_PREFILL (messages), BENCH_QUERY_SECONDS,
-# BENCH_SCENARIOS="idle login chat chat-nodlp chat-noarchive chat-random chat-random-noarchive room archive",
+# BENCH_SCENARIOS="idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -68,6 +70,8 @@ PAIRS=${BENCH_PAIRS:-$d_pairs}
 RANDOM_USERS=${BENCH_RANDOM_USERS:-$((2 * PAIRS))}
 FULL_JID_SHARE=${BENCH_FULL_JID_SHARE:-0.5}
 RATES=${BENCH_RATES:-$d_rates}
+# Messages in the archive the full-text search latency is measured over (bench/search).
+SEARCH_MESSAGES=${BENCH_SEARCH_MESSAGES:-$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-$d_step}
 MAX_P99_MS=${BENCH_MAX_P99_MS:-1000}
 IDLE_MAX=${BENCH_IDLE_MAX:-$d_idle}
@@ -77,7 +81,7 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
-SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-noarchive chat-random chat-random-noarchive room archive}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
 ARCHIVE_FIRST=$((RANDOM_USERS > ARCHIVE_FIRST ? RANDOM_USERS + 1 : ARCHIVE_FIRST + 1))
@@ -145,6 +149,7 @@ chmod 755 "$RUN_DIR"  # the peers run as the ejabberd and prosody users
 mkdir -p "$RUN_DIR/bin"
 cp "$RAMPARTD" "$RAMPARTCTL" "$RUN_DIR/bin/"
 [[ -x $ROOT/build/dlp_throughput ]] && cp "$ROOT/build/dlp_throughput" "$RUN_DIR/bin/"
+[[ -x $ROOT/build/search_latency ]] && cp "$ROOT/build/search_latency" "$RUN_DIR/bin/"
 RAMPART_BUILT=$(date -u -r "$RAMPARTD" +%Y-%m-%dT%H:%M:%SZ)
 RAMPARTD=$RUN_DIR/bin/rampartd RAMPARTCTL=$RUN_DIR/bin/rampartctl
 source "$BENCH/lib/servers.sh"
@@ -229,9 +234,11 @@ run_scenario() {
   local scenario=$1 bound=$2
   local kind=${scenario%-noarchive}
   kind=${kind%-nodlp}
+  kind=${kind%-noenc}
   VARIANT=""
   [[ $scenario == *-noarchive ]] && VARIANT=noarchive
   [[ $scenario == *-nodlp ]] && VARIANT=nodlp
+  [[ $scenario == *-noenc ]] && VARIANT=noenc
   shift 2
   local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
   logfile=$(server_log)
@@ -300,6 +307,12 @@ if [[ -x $RUN_DIR/bin/dlp_throughput ]] && has_scenario chat-nodlp; then
     log "dlp_throughput failed"
 fi
 
+if [[ -x $RUN_DIR/bin/search_latency ]] && has_scenario archive-noenc; then
+  log "full-text search latency over an archive of $SEARCH_MESSAGES messages"
+  timeout 600 taskset -c "$SERVER_CPU" "$RUN_DIR/bin/search_latency" "$SEARCH_MESSAGES" \
+    >"$RESULTS/search-latency.json" || log "search_latency failed"
+fi
+
 for SERVER in $SERVERS; do
   log "$SERVER: creating $accounts accounts"
   t0=$SECONDS
@@ -323,6 +336,11 @@ for SERVER in $SERVERS; do
     run_scenario chat-nodlp 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
       --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
   fi
+  # Encryption at rest's cost: the same chat with it off (Rampart alone has it).
+  if has_scenario chat-noenc && [[ $SERVER == rampart ]]; then
+    run_scenario chat-noenc 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
+      --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+  fi
   if has_scenario chat-noarchive; then
     run_scenario chat-noarchive 300 --pairs "$PAIRS" --rates "$RATES" \
       --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
@@ -341,6 +359,10 @@ for SERVER in $SERVERS; do
   fi
   if has_scenario archive; then
     run_scenario archive 200 --archive-users "$ARCHIVE_USERS" \
+      --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
+  fi
+  if has_scenario archive-noenc && [[ $SERVER == rampart ]]; then
+    run_scenario archive-noenc 200 --archive-users "$ARCHIVE_USERS" \
       --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
   fi
 done

@@ -64,11 +64,13 @@ PY
 # off (`noarchive`), in which no server loads its archive module. The marker comments are
 # removed from the lines kept.
 fill_template() {
-  local drop=NOARCHIVE_ONLY drop2=NODLP_ONLY
+  local drop=NOARCHIVE_ONLY drop2=NODLP_ONLY drop3=NOENC_ONLY
   if [[ ${3:-} == noarchive ]]; then drop=ARCHIVE_ONLY; fi
   if [[ ${3:-} == nodlp ]]; then drop2=NO_SUCH_MARKER; fi
-  sed -E -e "/ (#|--) @$drop@\$/d" -e "/ (#|--) @$drop2@\$/d" \
+  if [[ ${3:-} == noenc ]]; then drop3=ENC_ONLY; fi
+  sed -E -e "/ (#|--) @$drop@\$/d" -e "/ (#|--) @$drop2@\$/d" -e "/ (#|--) @$drop3@\$/d" \
       -e 's/ +(#|--) @(NO)?ARCHIVE_ONLY@$//' -e 's/ +(#|--) @NODLP_ONLY@$//' \
+      -e 's/ +(#|--) @(NO)?ENC_ONLY@$//' \
       -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$(server_port "$SERVER")|g" \
       -e "s|@TLS_PORT@|$RAMPART_TLS_PORT|g" -e "s|@HTTPS_PORT@|$RAMPART_HTTPS_PORT|g" -e "s|@ADMIN_PORT@|$RAMPART_ADMIN_PORT|g" \
       -e "s|@HTTP_PORT@|$EJABBERD_HTTP_PORT|g" -e "s|@DIST_PORT@|$EJABBERD_DIST_PORT|g" \
@@ -79,7 +81,8 @@ fill_template() {
   fi
 }
 
-# The configuration file variant for this scenario: "", "-noarchive" or "-nodlp" (VARIANT).
+# The configuration file variant for this scenario: "", "-noarchive", "-nodlp" or "-noenc"
+# (VARIANT).
 variant_suffix() { [[ -n ${VARIANT:-} ]] && echo "-$VARIANT" || true; }
 
 # ---- Rampart ----------------------------------------------------------------------------------
@@ -92,6 +95,7 @@ rampart_prepare() {  # rampart_prepare COUNT
   fill_template "$BENCH/peers/rampart.toml.in" "$conf"
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noarchive.toml" noarchive
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-nodlp.toml" nodlp
+  fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noenc.toml" noenc
   # One account first, so that the database exists before the parallel writers start.
   "$RAMPARTCTL" --config "$conf" user add user1@localhost Rb7-load-1 >/dev/null
   seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --config "$conf" user add \
@@ -107,6 +111,20 @@ rampart_prepare() {  # rampart_prepare COUNT
         "$RAMPARTCTL" --config "$conf" user add "$jid" "Rb7-load-$n" >/dev/null
       done
   fi
+  # The encryption-off variant (chat-noenc, archive-noenc) runs on its own copy of the
+  # accounts: a database holding sealed values cannot be read with encryption off.
+  sqlite3_copy "$dir/rampart.db" "$dir/rampart-noenc.db"
+}
+
+# sqlite3_copy FROM TO: a consistent copy of a database in WAL mode (python3's sqlite3).
+sqlite3_copy() {
+  python3 - "$1" "$2" <<'PY'
+import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+src.backup(dst)
+dst.close()
+src.close()
+PY
 }
 
 rampart_start() {
