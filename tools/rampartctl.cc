@@ -81,6 +81,10 @@ constexpr const char* kUsage =
     "  key status [HOST] [--json]  key versions, their ages and the re-encryption's progress\n"
     "  privacy inventory [--json]  every personal-data field the server stores: where, what,\n"
     "                            why, for how long and under which key\n"
+    "  hold set JID|ROOM --reason TEXT  legal hold on an account or a room: nothing of it is\n"
+    "                            deleted (retention, deletion, erasure) until it is cleared\n"
+    "  hold clear JID|ROOM [--reason TEXT]  end a legal hold\n"
+    "  hold list [--json]        the legal holds in force\n"
     "  mfa reset JID             forget an account's TOTP, recovery codes and passkeys (lost\n"
     "                            authenticator); it enrols again where a factor is required\n"
     "  audit verify [--checkpoint FILE]...  recompute the audit log's Merkle tree and check\n"
@@ -722,6 +726,13 @@ int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps
     }
   }
   if (where.roomServices.empty()) where.roomServices.push_back("conference." + host);
+  // An account that does not exist: an error, recorded as a failure only.
+  auto exists = store.accounts().exists(host, jid->local());
+  if (!exists.isOk()) return failed(exists.status());
+  if (!exists.value()) {
+    ops.record(who, action, bare, host, security::AuditResult::kFailure, "no such account");
+    return failed(core::Status::notFound("no such account: " + bare));
+  }
   if (isExport) {
     // Recorded before the data leaves (an export that cannot be audited does not happen).
     if (auto st = ops.record(who, action, bare, host, security::AuditResult::kSuccess, {},
@@ -757,6 +768,70 @@ int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps
   } else {
     std::cout << security::privacy::reportText(report.value());
   }
+  return 0;
+}
+
+// Legal holds (security administrators set them; auditors see them).
+int holdCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
+                storage::Storage& store, const core::Config& config) {
+  const bool asJson = std::erase(cmd, std::string("--json")) > 0;
+  const std::string reason = flag(cmd, "--reason");
+  const auto who = localActor();
+  if (cmd.size() == 2 && cmd[1] == "list") {
+    if (auto st = ops.check(who, security::Permission::kHoldRead, "", "hold.list", "holds");
+        !st.isOk()) {
+      return failed(st);
+    }
+    auto holds = store.admin().holds();
+    if (!holds.isOk()) return failed(holds.status());
+    boost::json::array out;
+    for (const auto& h : holds.value()) {
+      const std::string jid = h.owner + "@" + h.host;
+      if (asJson) {
+        out.push_back(boost::json::object{{"jid", jid}, {"kind", h.kind}, {"reason", h.reason},
+                                          {"set_by", h.setBy},
+                                          {"set", core::formatDateTime(h.setMs * 1000)}});
+      } else {
+        std::cout << jid << " " << h.kind << " since " << core::formatDateTime(h.setMs * 1000)
+                  << " by " << h.setBy << ": " << h.reason << "\n";
+      }
+    }
+    if (asJson) std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  const bool set = cmd.size() == 3 && cmd[1] == "set";
+  const bool clear = cmd.size() == 3 && cmd[1] == "clear";
+  if ((!set && !clear) || (set && reason.empty())) {
+    return usage("hold set JID|ROOM --reason TEXT | hold clear JID|ROOM [--reason TEXT] | "
+                 "hold list [--json]");
+  }
+  auto jid = core::Jid::parse(cmd[2]);
+  if (!jid || jid->local().empty() || !jid->resource().empty()) {
+    return usage("not an account or room JID (name@domain): " + cmd[2]);
+  }
+  const auto tenancy = storage::encrypted::tenancyFor(config)(jid->domain());
+  const std::string kind = tenancy.accounts ? "account" : "room";
+  const auto action = set ? security::audit_action::kHoldSet : security::audit_action::kHoldClear;
+  const std::string object = jid->bareStr();
+  if (auto st = ops.check(who, security::Permission::kHoldWrite, tenancy.tenant, action, object);
+      !st.isOk()) {
+    return failed(st);
+  }
+  if (auto st = ops.record(who, action, object, tenancy.tenant, security::AuditResult::kSuccess,
+                           reason, {{"kind", kind}});
+      !st.isOk()) {
+    return failed(st);
+  }
+  core::Status st =
+      set ? store.admin().putHold(storage::LegalHold{jid->domain(), jid->local(), kind, reason,
+                                                     who.name, nowMillis()})
+          : store.admin().removeHold(jid->domain(), jid->local());
+  if (!st.isOk()) {
+    ops.record(who, action, object, tenancy.tenant, security::AuditResult::kFailure, st.message());
+    return failed(st);
+  }
+  std::cout << "ok: legal hold " << (set ? "set on " : "cleared from ") << kind << " " << object
+            << "\n";
   return 0;
 }
 
@@ -813,6 +888,9 @@ int run(int argc, char** argv) {
   ops.setPasswordPolicy(&passwordPolicy);
   if (cmd[0] == "key") {
     return keyCommand(cmd, ops, config);
+  }
+  if (cmd[0] == "hold") {
+    return holdCommand(cmd, ops, store, config);
   }
   if (cmd[0] == "role") {
     return roleCommand(cmd, ops);

@@ -763,6 +763,9 @@ int run(int argc, char** argv) {
   std::function<void()> watchAccounts = [&] {
     accountsChanged.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
+      // Keys destroyed by another process (an erased or deleted account) are forgotten here
+      // too, before anything could be sealed under a cached copy.
+      if (encryption.keyring) encryption.keyring->forgetKeys();
       connections.recheck();
       sendNotices();
       syncLocks();

@@ -170,3 +170,63 @@ def test_erasure_removes_everything_and_reports_it(world):
     r = srv.ctl("audit", "tail", "-n", "20", "--json")
     assert any('"user.erase"' in l and '"success"' in l for l in r.stdout.splitlines())
     assert srv.ctl("user", "erase", "alice@a.test").returncode == 1
+
+
+def test_legal_hold_suspends_retention_deletion_and_erasure(tmp_path):
+    import sqlite3
+    import time
+    path, data = write_config(tmp_path, "[modules.mam]\nretention_days = 1\n")
+    srv = ConfigServer(data, path, "a.test").start()
+    try:
+        for jid in ("alice@a.test", "bob@a.test"):
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+        with login(srv, "alice") as a:
+            a.send("<message to='bob@a.test' type='chat'><body>held words</body></message>")
+            a.iq("<ping xmlns='urn:xmpp:ping'/>")
+            time.sleep(0.3)  # the archive's group commit (50 ms window)
+        assert srv.ctl("hold", "set", "alice@a.test").returncode == 2  # a reason is required
+        r = srv.ctl("hold", "set", "alice@a.test", "--reason", "litigation 2026-17")
+        assert r.returncode == 0, r.stderr
+        r = srv.ctl("hold", "set", "case@%s" % ROOM_SERVICE, "--reason", "litigation 2026-17")
+        assert r.returncode == 0, r.stderr
+        holds = json.loads(srv.ctl("hold", "list", "--json").stdout)
+        assert {(h["jid"], h["kind"]) for h in holds} == {
+            ("alice@a.test", "account"), ("case@%s" % ROOM_SERVICE, "room")}
+        assert all(h["reason"] == "litigation 2026-17" and h["set_by"].startswith("local:")
+                   for h in holds)
+        # Neither deleted nor erased while held.
+        r = srv.ctl("user", "erase", "alice@a.test")
+        assert r.returncode == 1 and "legal hold" in r.stderr
+        r = srv.ctl("user", "del", "alice@a.test")
+        assert r.returncode == 1 and "legal hold" in r.stderr
+        srv.stop()
+        # Both copies of the message aged past the retention period.
+        db = sqlite3.connect(str(data / "rampart.db"))
+        db.execute("UPDATE archive SET ts = ts - 172800000000")
+        db.commit()
+        db.close()
+        srv.start()
+        deadline = time.monotonic() + 10
+        while True:
+            db = sqlite3.connect(str(data / "rampart.db"))
+            owners = sorted(o for (o,) in db.execute(
+                "SELECT owner FROM archive WHERE host = 'a.test' AND with_bare != 'a.test'"))
+            db.close()
+            if owners == ["alice"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert owners == ["alice"]  # bob's copy expired; alice's is held
+        # The auditor's view of it, and the audit records.
+        r = srv.ctl("audit", "tail", "-n", "30", "--json")
+        actions = [json.loads(l)["action"] for l in r.stdout.splitlines() if l.strip()]
+        assert actions.count("hold.set") == 2
+        # Cleared: erasure works again.
+        assert srv.ctl("hold", "clear", "alice@a.test").returncode == 0
+        assert srv.ctl("hold", "clear", "alice@a.test").returncode == 1  # no hold any more
+        r = srv.ctl("user", "erase", "alice@a.test")
+        assert r.returncode == 0, r.stderr
+        assert "erased alice@a.test" in r.stdout and "removed:" in r.stdout
+        assert [h["jid"] for h in json.loads(srv.ctl("hold", "list", "--json").stdout)] == [
+            "case@%s" % ROOM_SERVICE]
+    finally:
+        srv.stop()

@@ -80,10 +80,13 @@ inline constexpr std::string_view kQuarantineApprove = "quarantine.approve";
 inline constexpr std::string_view kQuarantineReject = "quarantine.reject";
 // Data at rest: a tenant's data key rotated (object: the tenant; details: the new version).
 inline constexpr std::string_view kKeyRotate = "key.rotate";
-// A person's rights: all data of an account exported (details: what, how many), or the
-// account erased (details: the erasure report's counts).
+// A person's rights: all data of an account exported (details: the file written), or the
+// account erased. Recorded before the operation; a failure is recorded after it.
 inline constexpr std::string_view kUserExport = "user.export";
 inline constexpr std::string_view kUserErase = "user.erase";
+// Legal hold set on or cleared from an account or a room (object: its JID; reason).
+inline constexpr std::string_view kHoldSet = "hold.set";
+inline constexpr std::string_view kHoldClear = "hold.clear";
 }  // namespace audit_action
 
 enum class AuditResult { kSuccess, kFailure, kDenied };

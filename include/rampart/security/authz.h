@@ -44,6 +44,8 @@ enum class Permission {
   kLockClear,       // clear sign-in locks
   kQuarantineRead,  // list held messages and read them (each read audited)
   kQuarantineDecide,  // approve or reject held messages
+  kHoldRead,        // see legal holds
+  kHoldWrite,       // set and clear legal holds on accounts and rooms
   kAddressRead,     // client addresses in clear in views (others see them partly masked)
   kPersonalReveal,  // reveal masked personal data in views, each use audited (keep last)
 };

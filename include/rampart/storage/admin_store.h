@@ -17,6 +17,15 @@ namespace rampart::storage {
 using core::Result;
 using core::Status;
 
+struct LegalHold {
+  std::string host;   // an account's domain, or a group chat service
+  std::string owner;  // the account's localpart, or the room's name
+  std::string kind;   // "account" or "room"
+  std::string reason;
+  std::string setBy;
+  std::int64_t setMs = 0;
+};
+
 struct RoleGrant {
   std::string host;  // the account is user@host
   std::string user;
@@ -72,6 +81,15 @@ class AdminStore {
                                                              std::string_view user) = 0;
   virtual Status putAdminSecurity(std::string_view host, std::string_view user,
                                   const AdminSecurity& security) = 0;
+
+  // Legal holds: while one is set on an account or a room, nothing of it is deleted (not by
+  // retention, not by deleting or erasing the account).
+  virtual Status putHold(const LegalHold& hold) = 0;
+  // NotFound when there was none.
+  virtual Status removeHold(std::string_view host, std::string_view owner) = 0;
+  virtual Result<std::vector<LegalHold>> holds() = 0;
+  virtual Result<std::optional<LegalHold>> holdOn(std::string_view host,
+                                                  std::string_view owner) = 0;
 };
 
 }  // namespace rampart::storage

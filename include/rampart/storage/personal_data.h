@@ -126,6 +126,9 @@ inline constexpr DataField kDataInventory[] = {
     {"rampart.db", "admin_security", "recovery_codes", false,
      "administrators' recovery codes (hashed)", "administrator sign-in",
      "until used, re-enrolled or the account is deleted", Protection::kHashed},
+    {"rampart.db", "legal_holds", "host, owner, kind, reason, set_by, set_at", true,
+     "legal holds on accounts and rooms, why and by whom", "legal hold (suspends deletion)",
+     "until cleared by a security administrator", Protection::kClear},
     // Account security.
     {"rampart.db", "account_state", "host, user, freeze_mode, frozen_until, frozen_by, "
      "password_changed, sessions_revoked, mfa_grace_start, phone_added, second_factor_required",

@@ -187,6 +187,10 @@ void UploadModule::expireFiles() {
       if (!created || *created >= cutoff) {
         continue;
       }
+      // Files of an account under legal hold stay.
+      if (auto held = s.admin().holdOn(host, meta->attrOr("owner")); !held.isOk() || held.value()) {
+        continue;
+      }
       std::error_code ec;
       std::filesystem::remove(dir + "/" + token, ec);
       if (s.keyValue().remove(host, "", kStore, token).isOk()) {

@@ -77,6 +77,11 @@ const std::vector<PermissionInfo>& permissionTable() {
        "list messages held for review and read them (every read audited)", {R::kReviewer}},
       {Permission::kQuarantineDecide, "quarantine.decide", "approve or reject held messages",
        {R::kReviewer}},
+      {Permission::kHoldRead, "hold.read", "see the legal holds on accounts and rooms",
+       {R::kSecadmin, R::kAuditor}},
+      {Permission::kHoldWrite, "hold.write",
+       "set and clear legal holds (nothing of an account or room under hold is deleted)",
+       {R::kSecadmin}},
       {Permission::kAddressRead, "address.read",
        "see client addresses in clear in sessions, sign-in records, locks, the audit log and "
        "alerts (other roles see them partly masked)",

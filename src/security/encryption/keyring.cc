@@ -319,6 +319,14 @@ void Keyring::refresh() {
   sealedOnly_.clear();
 }
 
+void Keyring::forgetKeys() {
+  std::lock_guard lock(mu_);
+  current_.clear();
+  sealedOnly_.clear();
+  cache_.clear();
+  indexCache_.clear();
+}
+
 bool Keyring::sealedOnly(std::string_view tenant) {
   std::lock_guard lock(mu_);
   if (auto it = sealedOnly_.find(tenant); it != sealedOnly_.end()) {

@@ -69,6 +69,9 @@ class Keyring {
   core::Result<std::size_t> destroy(std::string_view tenant, std::string_view account);
   // Forgets the cached current versions, so keys rotated by another process are used.
   void refresh();
+  // Also drops every unwrapped key (wiped as their last users let go): what another process
+  // destroyed is no longer used here.
+  void forgetKeys();
   // Whether every stored value of the tenant has been sealed (the background re-encryption
   // found none in clear): from then on a value in clear is an altered one, refused.
   bool sealedOnly(std::string_view tenant);

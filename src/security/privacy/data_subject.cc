@@ -114,6 +114,23 @@ core::Result<std::vector<std::pair<std::string, core::Element>>> filesOf(storage
   return out;
 }
 
+// The account's own documents, and the host-level ones kept under its JID (blocking list,
+// archive preferences, push registrations).
+core::Result<std::vector<storage::StoredDocument>> documentsAbout(storage::Storage& s,
+                                                                 std::string_view host,
+                                                                 std::string_view user) {
+  auto own = s.keyValue().documentsOf(host, user);
+  if (!own.isOk()) return own.status();
+  auto hostLevel = s.keyValue().documentsOf(host, "");
+  if (!hostLevel.isOk()) return hostLevel.status();
+  const std::string jid = std::string(user) + "@" + std::string(host);
+  std::vector<storage::StoredDocument> out = std::move(own).value();
+  for (auto& d : hostLevel.value()) {
+    if (d.key == jid) out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::string uploadPath(const Where& w, std::string_view host, std::string_view token) {
   return w.dataDir + "/uploads/" + std::string(host) + "/" + std::string(token);
 }
@@ -179,7 +196,7 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
   }
   counts["roster_items"] = rosterJson.size();
 
-  auto docs = s.keyValue().documentsOf(host, user);
+  auto docs = documentsAbout(s, host, user);
   if (!docs.isOk()) return docs.status();
   json::array docsJson;
   for (const auto& d : docs.value()) {
@@ -268,6 +285,8 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
     if (src.isOk()) {
       fileBytes += src.value()->size();
       if (!zip.addSource(name, *src.value())) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
         return core::Status::ioError("cannot write a file into the export: " + zip.error());
       }
       f["file"] = name;
@@ -315,7 +334,10 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
     return core::Status::ioError("cannot write the export: " + zip.error());
   }
   std::filesystem::rename(tmp, outFile, ec);
-  if (ec) return core::Status::ioError("cannot write " + outFile + ": " + ec.message());
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return core::Status::ioError("cannot write " + outFile + ": " + ec.message());
+  }
   return manifest;
 }
 
@@ -329,7 +351,7 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
 
   // What goes with the account row (counted first).
   auto roster = s.roster().roster(host, user);
-  auto docs = s.keyValue().documentsOf(host, user);
+  auto docs = documentsAbout(s, host, user);
   auto offline = s.offline().count(host, user);
   auto devices = s.accountSecurity().devices(host, user);
   auto passkeys = s.accountSecurity().passkeys(host, user);
@@ -342,6 +364,13 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
   }
   removed["roster_items"] = roster.value().size();
   removed["documents"] = docs.value().size();
+  // Host-level documents under its JID go now; its own go with the account.
+  const std::string jidKey = std::string(user) + "@" + std::string(host);
+  for (const auto& d : docs.value()) {
+    if (d.key == jidKey) {
+      if (auto st = s.keyValue().remove(host, "", d.store, d.key); !st.isOk()) return st;
+    }
+  }
   removed["offline_messages"] = offline.value();
   removed["devices"] = devices.value().size();
   removed["passkeys"] = passkeys.value().size();

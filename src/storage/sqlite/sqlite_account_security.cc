@@ -338,7 +338,9 @@ Result<std::size_t> SqliteStorage::removeLogins(std::string_view host, std::stri
 }
 
 Result<std::size_t> SqliteStorage::pruneLogins(std::int64_t beforeMs) {
-  Stmt q(db_, "DELETE FROM logins WHERE time < ?1");
+  // Sign-in records of accounts under legal hold stay.
+  Stmt q(db_, "DELETE FROM logins WHERE time < ?1 AND NOT EXISTS (SELECT 1 FROM legal_holds h "
+              "WHERE h.host = logins.host AND h.owner = logins.user)");
   q.int64(1, beforeMs);
   if (q.step() != SQLITE_DONE) {
     return error("pruning sign-in records");

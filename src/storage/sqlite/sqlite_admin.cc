@@ -304,4 +304,47 @@ Status SqliteStorage::acknowledgeAlert(std::int64_t id, std::string_view by, std
   return Status::ok();
 }
 
+Status SqliteStorage::putHold(const LegalHold& h) {
+  Stmt q(db_, "INSERT OR REPLACE INTO legal_holds (host, owner, kind, reason, set_by, set_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  q.text(1, h.host).text(2, h.owner).text(3, h.kind).text(4, h.reason).text(5, h.setBy);
+  q.int64(6, h.setMs);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("setting a legal hold");
+}
+
+Status SqliteStorage::removeHold(std::string_view host, std::string_view owner) {
+  Stmt q(db_, "DELETE FROM legal_holds WHERE host=?1 AND owner=?2");
+  q.text(1, host).text(2, owner);
+  if (q.step() != SQLITE_DONE) return error("clearing a legal hold");
+  return sqlite3_changes(db_) > 0 ? Status::ok() : Status::notFound("no legal hold on it");
+}
+
+namespace {
+LegalHold readHold(const Stmt& q) {
+  return LegalHold{q.colText(0), q.colText(1), q.colText(2), q.colText(3), q.colText(4),
+                   q.colInt(5)};
+}
+}  // namespace
+
+Result<std::vector<LegalHold>> SqliteStorage::holds() {
+  Stmt q(db_, "SELECT host, owner, kind, reason, set_by, set_at FROM legal_holds "
+              "ORDER BY host, owner");
+  std::vector<LegalHold> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(readHold(q));
+  if (rc != SQLITE_DONE) return error("listing legal holds");
+  return out;
+}
+
+Result<std::optional<LegalHold>> SqliteStorage::holdOn(std::string_view host,
+                                                       std::string_view owner) {
+  Stmt q(db_, "SELECT host, owner, kind, reason, set_by, set_at FROM legal_holds "
+              "WHERE host=?1 AND owner=?2");
+  q.text(1, host).text(2, owner);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<LegalHold>();
+  if (rc != SQLITE_ROW) return error("reading a legal hold");
+  return std::optional<LegalHold>(readHold(q));
+}
+
 }  // namespace rampart::storage::sqlite

@@ -167,8 +167,12 @@ Result<std::size_t> SqliteStorage::removeQuarantineFrom(std::string_view tenant,
 
 Result<std::size_t> SqliteStorage::pruneQuarantine(std::string_view tenant,
                                                    std::int64_t beforeMs) {
+  // Evidence of senders under legal hold stays.
   Stmt del(db_, "DELETE FROM quarantine WHERE tenant = ?2 AND status != 'pending' AND "
-                "settled = 1 AND decided < ?1");
+                "settled = 1 AND decided < ?1 AND NOT EXISTS (SELECT 1 FROM legal_holds h "
+                "WHERE h.host = quarantine.tenant AND (h.owner || '@' || h.host = "
+                "quarantine.sender OR substr(quarantine.sender, 1, length(h.owner || '@' || "
+                "h.host) + 1) = h.owner || '@' || h.host || '/'))");
   del.int64(1, beforeMs).text(2, tenant);
   if (del.step() != SQLITE_DONE) {
     return error("removing old review evidence");

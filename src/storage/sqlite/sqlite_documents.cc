@@ -272,7 +272,9 @@ Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view
 }
 
 Result<std::size_t> SqliteStorage::removeOlderThan(std::string_view host, std::int64_t cutoffUs) {
-  Stmt q(db_, "DELETE FROM archive WHERE ts<?1 AND host=?2");
+  // What is under legal hold stays.
+  Stmt q(db_, "DELETE FROM archive WHERE ts<?1 AND host=?2 AND owner NOT IN "
+              "(SELECT owner FROM legal_holds WHERE host=?2)");
   q.int64(1, cutoffUs).text(2, host);
   if (q.step() != SQLITE_DONE) {
     return error("expiring archived messages");

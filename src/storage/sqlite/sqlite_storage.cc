@@ -147,6 +147,12 @@ CREATE INDEX quarantine_unsettled ON quarantine (settled, tenant, status);
     R"sql(
 ALTER TABLE archive ADD COLUMN terms BLOB NOT NULL DEFAULT x'';
 )sql",
+    R"sql(
+CREATE TABLE legal_holds (
+  host TEXT NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
+  set_by TEXT NOT NULL, set_at INTEGER NOT NULL,
+  PRIMARY KEY (host, owner)) WITHOUT ROWID;
+)sql",
 };
 
 // Groups are stored newline-separated: a group name cannot contain a newline after the
@@ -360,6 +366,15 @@ Status SqliteStorage::setCredentials(std::string_view host, std::string_view use
 Status SqliteStorage::deleteAccount(std::string_view host, std::string_view user) {
   if (Status st = exec("BEGIN IMMEDIATE"); !st.isOk()) {
     return st;
+  }
+  {
+    Stmt held(db_, "SELECT 1 FROM legal_holds WHERE host=?1 AND owner=?2");
+    held.text(1, host).text(2, user);
+    if (held.step() == SQLITE_ROW) {
+      exec("ROLLBACK");
+      return Status::failedPrecondition("the account is under legal hold: nothing of it is "
+                                        "deleted until the hold is cleared");
+    }
   }
   Stmt del(db_, "DELETE FROM accounts WHERE host=?1 AND user=?2");
   del.text(1, host).text(2, user);

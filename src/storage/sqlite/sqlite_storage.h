@@ -127,6 +127,10 @@ class SqliteStorage final : public Storage,
                                                      std::string_view user) override;
   Status putAdminSecurity(std::string_view host, std::string_view user,
                           const AdminSecurity& security) override;
+  Status putHold(const LegalHold& hold) override;
+  Status removeHold(std::string_view host, std::string_view owner) override;
+  Result<std::vector<LegalHold>> holds() override;
+  Result<std::optional<LegalHold>> holdOn(std::string_view host, std::string_view owner) override;
 
   // ContentStore (sqlite_content.cc)
   Result<std::int64_t> addQuarantine(const QuarantineItem& item) override;
