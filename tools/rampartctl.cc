@@ -720,12 +720,13 @@ int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps
   where.dataDir = config.dataDir;
   where.encrypted = config.encryption.enabled;
   where.nowMs = nowMillis();
-  for (const auto& h : config.hosts) {
-    if (core::Jid::parse(h.name) && core::Jid::parse(h.name)->domain() == host) {
-      where.roomServices.push_back(storage::encrypted::roomServiceOf(config, h));
-    }
-  }
-  if (where.roomServices.empty()) where.roomServices.push_back("conference." + host);
+  // The tenant's group chat service (configured, or conference.HOST for a host not in it).
+  const auto tenancy = storage::encrypted::tenancyFor(config);
+  const auto configured = std::find_if(config.hosts.begin(), config.hosts.end(),
+                                       [&](const auto& h) { return tenancy(h.name).tenant == host; });
+  where.roomServices.push_back(configured != config.hosts.end()
+                                   ? storage::encrypted::roomServiceOf(config, *configured)
+                                   : "conference." + host);
   // An account that does not exist: an error, recorded as a failure only.
   auto exists = store.accounts().exists(host, jid->local());
   if (!exists.isOk()) return failed(exists.status());

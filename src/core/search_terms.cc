@@ -46,9 +46,11 @@ std::vector<std::string> terms(std::string_view text, bool forQuery) {
                                                     static_cast<int32_t>(std::min(text.size(), kMaxTextBytes))));
   const icu::UnicodeString folded = fold->normalize(raw, ec);
   if (U_FAILURE(ec)) return out;
-  std::unique_ptr<icu::BreakIterator> words(
+  // Making a word break iterator loads ICU's rules and dictionaries: once per thread.
+  thread_local std::unique_ptr<icu::BreakIterator> iterator(
       icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), ec));
-  if (U_FAILURE(ec)) return out;
+  if (U_FAILURE(ec) || !iterator) return out;
+  icu::BreakIterator* words = iterator.get();
   words->setText(folded);
   // CJK characters in a row, across ICU's word boundaries (its dictionary segments a phrase one
   // way in a message and maybe another way in a search), form one run: its bigrams cover every

@@ -213,6 +213,20 @@ void refuse(const HttpsOptions& options, std::string_view reason, const std::str
   }
 }
 
+// Writes a prepared response; for HEAD only its headers (those of a GET, Content-Length
+// included).
+template <class Body>
+asio::awaitable<boost::system::error_code> writeResponse(
+    beast::ssl_stream<beast::tcp_stream>& stream, bhttp::response<Body>& res, bool head) {
+  if (head) {
+    bhttp::response<bhttp::empty_body> headRes{res.base()};
+    auto [ec, n] = co_await bhttp::async_write(stream, headRes, kUseTuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kUseTuple);
+  co_return ec;
+}
+
 asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const Router& router,
                               std::string peer, int peerPort,
                               const std::vector<WebSocketRoute>& websockets,
@@ -387,14 +401,7 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       res.body() = out.source;
       decorate(res, out, keepAlive);
       res.prepare_payload();
-      if (head) {
-        bhttp::response<bhttp::empty_body> headRes{res.base()};
-        auto [hwec, hwn] = co_await bhttp::async_write(stream, headRes, kUseTuple);
-        wec = hwec;
-      } else {
-        auto [fwec, fwn] = co_await bhttp::async_write(stream, res, kUseTuple);
-        wec = fwec;
-      }
+      wec = co_await writeResponse(stream, res, head);
       if (wec || !keepAlive) {
         break;
       }
@@ -407,15 +414,7 @@ asio::awaitable<void> session(beast::ssl_stream<beast::tcp_stream> stream, const
       if (!oec) {
         decorate(res, out, keepAlive);
         res.prepare_payload();
-        if (head) {
-          // HEAD: the headers of a GET, Content-Length included.
-          bhttp::response<bhttp::empty_body> headRes{res.base()};
-          auto [hwec, hwn] = co_await bhttp::async_write(stream, headRes, kUseTuple);
-          wec = hwec;
-        } else {
-          auto [fwec, fwn] = co_await bhttp::async_write(stream, res, kUseTuple);
-          wec = fwec;
-        }
+        wec = co_await writeResponse(stream, res, head);
         if (wec || !keepAlive) {
           break;
         }

@@ -99,6 +99,15 @@ def room_join(s, room, nick):
              e.find(q(NS_CLIENT, "subject")) is not None)
 
 
+def make_persistent(owner, room):
+    """The room's owner makes it persistent (XEP-0045 10.2), so it and its archive stay."""
+    r = owner.iq("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+                 "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
+                 "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
+                 "<value>1</value></field></x></query>", type_="set", to=room)
+    assert r.get("type") == "result", text_of(r)
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     """A server holding one marker in each kind of stored data, stopped; and the markers."""
@@ -131,11 +140,7 @@ def stored(tmp_path_factory):
         # A room's archive.
         room = "enc%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
         room_join(a, room, "alice")
-        r = a.iq("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-                 "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
-                 "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
-                 "<value>1</value></field></x></query>", type_="set", to=room)
-        assert r.get("type") == "result", text_of(r)
+        make_persistent(a, room)
         a.send("<message to='%s' type='groupchat'><body>%s %s</body></message>" % (room, *m["room"]))
         a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat"
                  and e.find(q(NS_CLIENT, "body")) is not None)

@@ -13,8 +13,8 @@ import pytest
 from raw_xmpp import NS_CLIENT, RawStream, account_password, q
 from test_account_center import AccountClient
 from test_config_hosts import ConfigServer, write_config
-from test_encryption import (ROOM_SERVICE, key_status, leaks, login, on, room_join, text_of,
-                             upload)
+from test_encryption import (ROOM_SERVICE, key_status, leaks, login, make_persistent, on,
+                             room_join, text_of, upload)
 from test_history import archive_query, result_bodies
 from test_upload import http_request
 
@@ -50,11 +50,7 @@ def world(tmp_path_factory):
                     % m["private"], type_="set").get("type") == "result"
         # bob's persistent room; alice talks in it.
         room_join(b, room, "bob")
-        r = b.iq("<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-                 "type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
-                 "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
-                 "<value>1</value></field></x></query>", type_="set", to=room)
-        assert r.get("type") == "result", text_of(r)
+        make_persistent(b, room)
         room_join(a, room, "Alice Liddell")
         a.send("<message to='%s' type='groupchat'><body>%s</body></message>" % (room, m["room"]))
         b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat" and

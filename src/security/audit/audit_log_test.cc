@@ -1,6 +1,8 @@
 #include "security/audit/audit_log.h"
 
 #include <gtest/gtest.h>
+
+#include "core/temp_dir_for_tests.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,14 +12,7 @@
 namespace rampart::security::audit {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rampart-audit-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using rampart::testing::TempDir;
 
 AuditLogOptions options(const TempDir& d, std::int64_t* clock) {
   AuditLogOptions o;

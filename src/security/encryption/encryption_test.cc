@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "core/temp_dir_for_tests.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -12,14 +14,7 @@
 namespace rampart::security::encryption {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rampart-enc-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using rampart::testing::TempDir;
 
 std::shared_ptr<const SecureKey> key(char fill) { return SecureKey::make(std::string(32, fill)); }
 

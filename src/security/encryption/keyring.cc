@@ -32,6 +32,22 @@ Keyring::Keyring(std::unique_ptr<storage::KeyStore> store, std::shared_ptr<KeyPr
       providerName_(provider_->name()),
       now_(std::move(nowMs)) {}
 
+core::Result<std::shared_ptr<const SecureKey>> Keyring::keep(CacheKey k,
+                                                             core::Result<std::string> raw,
+                                                             const std::string& what) {
+  if (!raw.isOk()) {
+    return core::Status::failedPrecondition(what + " cannot be unwrapped: " +
+                                            raw.status().message());
+  }
+  auto key = SecureKey::make(raw.value());
+  OPENSSL_cleanse(raw.value().data(), raw.value().size());
+  if (!key) {
+    return core::Status::unavailable("no locked memory left for keys");
+  }
+  remember(std::move(k), key);
+  return key;
+}
+
 void Keyring::remember(CacheKey k, std::shared_ptr<const SecureKey> key) {
   if (cache_.size() >= kMaxCached) {
     cache_.clear();
@@ -87,19 +103,8 @@ core::Result<std::shared_ptr<const SecureKey>> Keyring::tenantKeyLocked(std::str
   }
   for (const auto& k : keys.value()) {
     if (k.version != version) continue;
-    auto raw = provider_->unwrap(k.wrapped, tenantKeyContext(tenant, version));
-    if (!raw.isOk()) {
-      return core::Status::failedPrecondition("the key of " + std::string(tenant) + " version " +
-                                              std::to_string(version) +
-                                              " cannot be unwrapped: " + raw.status().message());
-    }
-    auto key = SecureKey::make(raw.value());
-    OPENSSL_cleanse(raw.value().data(), raw.value().size());
-    if (!key) {
-      return core::Status::unavailable("no locked memory left for keys");
-    }
-    remember(std::move(ck), key);
-    return key;
+    return keep(std::move(ck), provider_->unwrap(k.wrapped, tenantKeyContext(tenant, version)),
+                "the key of " + std::string(tenant) + " version " + std::to_string(version));
   }
   return core::Status::notFound("no key version " + std::to_string(version) + " for " +
                                 std::string(tenant) + " (destroyed)");
@@ -145,19 +150,9 @@ core::Result<std::shared_ptr<const SecureKey>> Keyring::accountKeyLocked(std::st
     }
     wk = stored.value();
   }
-  auto raw = encryption::open(*tenantKey.value(), accountKeyContext(tenant, account), wk->wrapped);
-  if (!raw.isOk()) {
-    return core::Status::failedPrecondition("the key of " + std::string(account) + "@" +
-                                            std::string(tenant) +
-                                            " cannot be unwrapped: " + raw.status().message());
-  }
-  auto key = SecureKey::make(raw.value());
-  OPENSSL_cleanse(raw.value().data(), raw.value().size());
-  if (!key) {
-    return core::Status::unavailable("no locked memory left for keys");
-  }
-  remember(std::move(ck), key);
-  return key;
+  return keep(std::move(ck),
+              encryption::open(*tenantKey.value(), accountKeyContext(tenant, account), wk->wrapped),
+              "the key of " + std::string(account) + "@" + std::string(tenant));
 }
 
 core::Result<Keyring::WriteKey> Keyring::writeKey(std::string_view tenant,

@@ -91,6 +91,9 @@ class Keyring {
                                                                   bool create);
   core::Result<std::uint32_t> currentLocked(std::string_view tenant);
   void remember(CacheKey k, std::shared_ptr<const SecureKey> key);
+  // The unwrapped bytes as a locked key, cached (the bytes wiped); `what` names it in errors.
+  core::Result<std::shared_ptr<const SecureKey>> keep(CacheKey k, core::Result<std::string> raw,
+                                                      const std::string& what);
 
   std::mutex mu_;
   std::unique_ptr<storage::KeyStore> store_;

@@ -1,6 +1,8 @@
 #include "security/secrets/key_file.h"
 
 #include <gtest/gtest.h>
+
+#include "core/temp_dir_for_tests.h"
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,14 +11,7 @@
 namespace rampart::security::secrets {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rampart-key-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using rampart::testing::TempDir;
 
 TEST(KeyFile, CreatedOnceWithOwnerOnlyModeThenReadBack) {
   TempDir d;

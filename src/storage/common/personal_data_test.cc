@@ -1,6 +1,8 @@
 #include "rampart/storage/personal_data.h"
 
 #include <gtest/gtest.h>
+
+#include "core/temp_dir_for_tests.h"
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -55,14 +57,7 @@ std::set<std::string> schema(const std::string& path) {
   return out;
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/rampart-inv-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using rampart::testing::TempDir;
 
 TEST(DataInventory, ListsEveryColumnOfEveryDatabaseAndNothingElse) {
   TempDir d;

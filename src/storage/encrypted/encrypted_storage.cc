@@ -149,8 +149,8 @@ Result<std::string> EncryptedStorage::sealQuestions(const Where& w, std::string_
   return out;
 }
 
-std::uint32_t EncryptedStorage::versionOf(const SealedCell& cell) {
-  const bool text = cell.table == "quarantine" || cell.table == "account_state";
+std::uint32_t EncryptedStorage::versionOf(const SealedCell& cell) const {
+  const bool text = whereOf(cell).text;
   std::string_view v = cell.value;
   std::string first;
   if (cell.column == "security_questions") {
@@ -306,6 +306,9 @@ Result<std::vector<StoredDocument>> EncryptedStorage::documentsOf(std::string_vi
 Status EncryptedStorage::append(const std::vector<ArchiveAppend>& items) {
   std::vector<ArchiveAppend> sealed;
   sealed.reserve(items.size());
+  // A message is archived for both parties one after the other: its terms are found once.
+  const std::string* termsOf = nullptr;
+  std::vector<std::string> terms;
   for (const auto& a : items) {
     const Where w = archiveWhere(a.host, a.owner, a.item.id);
     auto s = sealAt(w, a.item.stanza);
@@ -316,7 +319,11 @@ Status EncryptedStorage::append(const std::vector<ArchiveAppend>& items) {
                        {}, a.termDigests};
     // The search terms only as a blind index: keyed digests, never the words.
     if (copy.termDigests.empty() && !a.searchText.empty()) {
-      auto blind = keyring_.blindTerms(w.tenant, w.account, core::indexTerms(a.searchText));
+      if (termsOf == nullptr || *termsOf != a.searchText) {
+        terms = core::indexTerms(a.searchText);
+        termsOf = &a.searchText;
+      }
+      auto blind = keyring_.blindTerms(w.tenant, w.account, terms);
       if (!blind.isOk()) return blind.status();
       copy.termDigests = std::move(blind).value();
     }

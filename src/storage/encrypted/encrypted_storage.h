@@ -50,7 +50,7 @@ class EncryptedStorage final : public Storage,
   // empty). Fails when the cell cannot be opened. Used by the background re-encryption.
   Result<std::optional<std::string>> reseal(const SealedCell& cell);
   // The key version a stored cell is sealed with; 0 for a value stored in clear.
-  static std::uint32_t versionOf(const SealedCell& cell);
+  std::uint32_t versionOf(const SealedCell& cell) const;
   HostTenancy tenancyOf(std::string_view host) const { return tenancy_(host); }
 
   // AccountStore
