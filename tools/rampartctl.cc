@@ -31,7 +31,7 @@
 #include "security/audit/syslog_forwarder.h"
 #include "rampart/storage/personal_data.h"
 #include "security/encryption/key_status.h"
-#include "security/privacy/data_subject.h"
+#include "security/privacy/rights.h"
 #include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
@@ -708,61 +708,21 @@ int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps
   if (!jid || jid->local().empty() || !jid->resource().empty()) {
     return usage("not an account JID (user@host): " + cmd[2]);
   }
-  const std::string host = jid->domain();
-  const std::string bare = jid->bareStr();
-  const auto action = isExport ? security::audit_action::kUserExport
-                               : security::audit_action::kUserErase;
-  const auto who = localActor();
-  if (auto st = ops.check(who, security::Permission::kUserWrite, host, action, bare); !st.isOk()) {
-    return failed(st);
-  }
-  security::privacy::Where where;
-  where.dataDir = config.dataDir;
-  where.encrypted = config.encryption.enabled;
-  where.nowMs = nowMillis();
-  // The tenant's group chat service (configured, or conference.HOST for a host not in it).
-  const auto tenancy = storage::encrypted::tenancyFor(config);
-  const auto configured = std::find_if(config.hosts.begin(), config.hosts.end(),
-                                       [&](const auto& h) { return tenancy(h.name).tenant == host; });
-  where.roomServices.push_back(configured != config.hosts.end()
-                                   ? storage::encrypted::roomServiceOf(config, *configured)
-                                   : "conference." + host);
-  // An account that does not exist: an error, recorded as a failure only.
-  auto exists = store.accounts().exists(host, jid->local());
-  if (!exists.isOk()) return failed(exists.status());
-  if (!exists.value()) {
-    ops.record(who, action, bare, host, security::AuditResult::kFailure, "no such account");
-    return failed(core::Status::notFound("no such account: " + bare));
-  }
+  const security::privacy::Notices noNotices;
+  security::privacy::Rights rights(store, ops, config, noNotices);
   if (isExport) {
-    // Recorded before the data leaves (an export that cannot be audited does not happen).
-    if (auto st = ops.record(who, action, bare, host, security::AuditResult::kSuccess, {},
-                             {{"file", out}});
-        !st.isOk()) {
-      return failed(st);
-    }
-    auto manifest = security::privacy::exportAccount(store, host, jid->local(), where, out);
-    if (!manifest.isOk()) {
-      ops.record(who, action, bare, host, security::AuditResult::kFailure,
-                 manifest.status().message());
-      return failed(manifest.status());
-    }
+    auto manifest = rights.exportTo(localActor(), jid->bareStr(), out);
+    if (!manifest.isOk()) return failed(manifest.status());
     if (asJson) {
       std::cout << boost::json::serialize(manifest.value()) << "\n";
     } else {
-      std::cout << "ok: exported " << bare << " to " << out << " "
+      std::cout << "ok: exported " << jid->bareStr() << " to " << out << " "
                 << boost::json::serialize(manifest.value().at("counts")) << "\n";
     }
     return 0;
   }
-  if (auto st = ops.record(who, action, bare, host, security::AuditResult::kSuccess); !st.isOk()) {
-    return failed(st);
-  }
-  auto report = security::privacy::eraseAccount(store, host, jid->local(), where);
-  if (!report.isOk()) {
-    ops.record(who, action, bare, host, security::AuditResult::kFailure, report.status().message());
-    return failed(report.status());
-  }
+  auto report = rights.erase(localActor(), jid->bareStr());
+  if (!report.isOk()) return failed(report.status());
   tellServer(config);  // its sessions end now
   if (asJson) {
     std::cout << boost::json::serialize(report.value()) << "\n";

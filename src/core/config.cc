@@ -182,6 +182,56 @@ std::string contentAction(const toml::node& v, const std::string& key) {
   return a;
 }
 
+void readPrivacy(const toml::table& t, const std::string& prefix, PrivacyOptions& o) {
+  for (auto&& [k, v] : t) {
+    const std::string key = prefix + "." + std::string(k.str());
+    if (k == "notice_version") {
+      o.noticeVersion = need<std::string>(v, key);
+      if (o.noticeVersion->size() > 64) {
+        throw ConfigError(key + " is longer than 64 bytes (" + where(v) + ")");
+      }
+    } else if (k == "notice_file") {
+      o.noticeFile = need<std::string>(v, key);
+    } else if (k == "notice_file_zh") {
+      o.noticeFileZh = need<std::string>(v, key);
+    } else if (k == "show_legal_hold") {
+      o.showLegalHold = need<bool>(v, key);
+    } else {
+      throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+    }
+  }
+}
+
+void readRetention(const toml::table& t, const std::string& prefix, RetentionOptions& o) {
+  auto days = [](const toml::node& v, const std::string& key) {
+    return static_cast<std::uint32_t>(intIn(v, key, 0, 36500));
+  };
+  for (auto&& [k, v] : t) {
+    const std::string key = prefix + "." + std::string(k.str());
+    if (k == "archive_days") {
+      o.archiveDays = days(v, key);
+    } else if (k == "room_archive_days") {
+      o.roomArchiveDays = days(v, key);
+    } else if (k == "file_days") {
+      o.fileDays = days(v, key);
+    } else if (k == "login_days") {
+      o.loginDays = days(v, key);
+    } else if (k == "rooms" && v.is_table()) {
+      for (auto&& [room, d] : *v.as_table()) {
+        const std::string roomKey = key + "." + std::string(room.str());
+        auto jid = Jid::parse(room.str());
+        if (!jid || jid->local().empty() || !jid->resource().empty()) {
+          throw ConfigError(roomKey + ": a room is named by its bare JID, room@service (" +
+                            where(d) + ")");
+        }
+        o.rooms[jid->bareStr()] = days(d, roomKey);
+      }
+    } else {
+      throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+    }
+  }
+}
+
 void readContentSecurity(const toml::table& t, const std::string& prefix,
                          ContentSecurityOptions& o) {
   for (auto&& [k, v] : t) {
@@ -404,6 +454,37 @@ void ContentSecurityOptions::overrideWith(const ContentSecurityOptions& o) {
   }
 }
 
+void PrivacyOptions::overrideWith(const PrivacyOptions& o) {
+  if (o.noticeVersion) noticeVersion = o.noticeVersion;
+  if (o.noticeFile) noticeFile = o.noticeFile;
+  if (o.noticeFileZh) noticeFileZh = o.noticeFileZh;
+  if (o.showLegalHold) showLegalHold = o.showLegalHold;
+}
+
+void RetentionOptions::overrideWith(const RetentionOptions& o) {
+  if (o.archiveDays) archiveDays = o.archiveDays;
+  if (o.roomArchiveDays) roomArchiveDays = o.roomArchiveDays;
+  if (o.fileDays) fileDays = o.fileDays;
+  if (o.loginDays) loginDays = o.loginDays;
+  for (const auto& [room, days] : o.rooms) rooms[room] = days;
+}
+
+PrivacyOptions Config::privacyFor(std::string_view host) const {
+  PrivacyOptions out = privacy;
+  for (const auto& h : hosts) {
+    if (h.name == host) out.overrideWith(h.privacy);
+  }
+  return out;
+}
+
+RetentionOptions Config::retentionFor(std::string_view host) const {
+  RetentionOptions out = retention;
+  for (const auto& h : hosts) {
+    if (h.name == host) out.overrideWith(h.retention);
+  }
+  return out;
+}
+
 ContentSecurityOptions Config::contentSecurityFor(std::string_view host) const {
   ContentSecurityOptions out = contentSecurity;
   for (const auto& h : hosts) {
@@ -533,6 +614,10 @@ Config loadConfig(const std::string& path) {
             readAccountSecurity(*v.as_table(), "hosts.account_security", hc.accountSecurity);
           } else if (k == "content_security" && v.is_table()) {
             readContentSecurity(*v.as_table(), "hosts.content_security", hc.contentSecurity);
+          } else if (k == "privacy" && v.is_table()) {
+            readPrivacy(*v.as_table(), "hosts.privacy", hc.privacy);
+          } else if (k == "retention" && v.is_table()) {
+            readRetention(*v.as_table(), "hosts.retention", hc.retention);
           } else {
             throw ConfigError("unknown option " + key + " (" + where(v) + ")");
           }
@@ -711,6 +796,18 @@ Config loadConfig(const std::string& path) {
       readAccountSecurity(rest, "account_security", c.accountSecurity);
     } else if (sec == "content_security") {
       readContentSecurity(*t, "content_security", c.contentSecurity);
+    } else if (sec == "privacy") {
+      readPrivacy(*t, "privacy", c.privacy);
+    } else if (sec == "retention") {
+      toml::table rest;
+      for (auto&& [k, v] : *t) {
+        if (k == "audit_days") {
+          c.auditRetentionDays = static_cast<std::uint32_t>(intIn(v, "retention.audit_days", 180, 36500));
+        } else {
+          rest.insert(k, v);
+        }
+      }
+      readRetention(rest, "retention", c.retention);
     } else if (sec == "masking") {
       for (auto&& [k, v] : *t) {
         const std::string key = "masking." + std::string(k.str());
@@ -835,6 +932,11 @@ void validate(const Config& c) {
     if (!d || *d != h.name) {
       throw ConfigError("hosts.name \"" + h.name +
                         "\" is not a normalized domain name (use lower case, no trailing dot)");
+    }
+    const auto privacy = c.privacyFor(h.name);
+    if (!privacy.noticeVersion.value_or("").empty() && privacy.noticeFile.value_or("").empty()) {
+      throw ConfigError("host " + h.name + ": privacy.notice_version needs privacy.notice_file "
+                        "(the notice people accept)");
     }
     if (h.certFile.empty() != h.keyFile.empty()) {
       throw ConfigError("host " + h.name + ": set both certificate and private_key, or neither");

@@ -102,6 +102,28 @@ struct ContentSecurityOptions {
   void overrideWith(const ContentSecurityOptions& o);
 };
 
+// Privacy ([privacy], and per tenant [hosts.privacy] over it): the tenant's privacy notice that
+// people accept before using the account center and the web client (PIPL arts. 14 and 17, GDPR
+// arts. 7 and 13), and whether people see a legal hold on their own data.
+struct PrivacyOptions {
+  std::optional<std::string> noticeVersion;  // empty: the tenant has no notice, nothing is asked
+  std::optional<std::string> noticeFile;     // the notice as plain text (English, the fallback)
+  std::optional<std::string> noticeFileZh;   // the same in Simplified Chinese
+  std::optional<bool> showLegalHold;         // default false
+  void overrideWith(const PrivacyOptions& o);
+};
+
+// Retention ([retention], and per tenant [hosts.retention] over it), enforced by one scheduler
+// (security/retention). Days; 0 keeps forever. Unset: the module's retention_days (365).
+struct RetentionOptions {
+  std::optional<std::uint32_t> archiveDays;      // 1:1 message archives (XEP-0313)
+  std::optional<std::uint32_t> roomArchiveDays;  // group chat archives
+  std::optional<std::uint32_t> fileDays;         // uploaded files (XEP-0363)
+  std::optional<std::uint32_t> loginDays;        // sign-in records (default: the audit log's)
+  std::map<std::string, std::uint32_t> rooms;    // one room (bare JID) -> its archive's days
+  void overrideWith(const RetentionOptions& o);
+};
+
 struct HostConfig {
   std::string name;
   std::string displayName;  // the tenant's name shown to people (web client); empty: the name
@@ -111,6 +133,8 @@ struct HostConfig {
   std::map<std::string, ModuleOptions> modules;
   AccountSecurityOptions accountSecurity;
   ContentSecurityOptions contentSecurity;
+  PrivacyOptions privacy;
+  RetentionOptions retention;
 };
 
 struct Config {
@@ -205,6 +229,8 @@ struct Config {
   bool maskAlertAddresses = false;
   // A MaxMind DB file (GeoLite2/GeoIP2 City format) for login records' places; empty: none.
   std::string geoipDatabase;
+  PrivacyOptions privacy;      // server-wide; tenants may override
+  RetentionOptions retention;  // server-wide; tenants may override
   // [encryption]: envelope encryption of stored data (security/encryption).
   struct Encryption {
     bool enabled = true;
@@ -248,6 +274,8 @@ struct Config {
   AccountSecurityOptions accountSecurityFor(std::string_view host) const;
   // The content security options of `host`: its own over the server-wide ones.
   ContentSecurityOptions contentSecurityFor(std::string_view host) const;
+  PrivacyOptions privacyFor(std::string_view host) const;
+  RetentionOptions retentionFor(std::string_view host) const;
 };
 
 // Throws ConfigError with a message that says what to fix.

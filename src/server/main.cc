@@ -41,6 +41,7 @@
 #include "modules/xep0049_private/private.h"
 #include "modules/xep0054_vcard/vcard.h"
 #include "modules/xep0077_register/register.h"
+#include "modules/privacy_notice/privacy_notice.h"
 #include "modules/xep0494_cam/cam.h"
 #include "modules/xep0191_blocking/blocking.h"
 #include "modules/xep0280_carbons/carbons.h"
@@ -55,6 +56,7 @@
 #include "modules/xep0199_ping/ping.h"
 #include "net/c2s_connection.h"
 #include "security/admin/admin_ops.h"
+#include "security/privacy/rights.h"
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
 #include "security/dlp/content_ops.h"
@@ -322,9 +324,42 @@ int run(int argc, char** argv) {
   services.http = &httpRoutes;
   // XEP-0077 password changes go through the same operations (policy, audit) as the admin
   // plane's; the module calls it on the storage thread, where this AdminOps is used.
+  // The tenants' privacy notices, asked for at sign-in (account center, web client).
+  auto loadedNotices = security::privacy::Notices::load(config);
+  if (!loadedNotices.isOk()) throw core::ConfigError(loadedNotices.status().message());
+  const security::privacy::Notices notices = std::move(loadedNotices).value();
+  security::privacy::Rights xmppRights(*store, adminOps, config, notices);
   struct SelfService final : security::AccountService {
     security::admin::AdminOps& ops;
-    explicit SelfService(security::admin::AdminOps& o) : ops(o) {}
+    security::privacy::Rights& rights;
+    SelfService(security::admin::AdminOps& o, security::privacy::Rights& r) : ops(o), rights(r) {}
+    core::Result<std::optional<NoticeState>> privacyNotice(const std::string& jid,
+                                                           std::string_view lang) override {
+      auto account = core::Jid::parse(jid);
+      if (!account) return core::Status::invalidArgument("not an account");
+      const auto* notice = rights.notices().of(account->domain());
+      if (notice == nullptr) return std::optional<NoticeState>();
+      auto accepted = rights.accepted(account->domain(), account->local());
+      if (!accepted.isOk()) return accepted.status();
+      NoticeState n;
+      n.version = notice->version;
+      n.text = notice->textFor(lang);
+      if (!accepted.value().empty()) {
+        n.acceptedVersion = accepted.value().back().version;
+        n.acceptedMs = accepted.value().back().timeMs;
+      }
+      n.required = security::privacy::consentNeeded(notice, accepted.value());
+      return std::optional<NoticeState>(std::move(n));
+    }
+    core::Status acceptNotice(const std::string& jid, const std::string& version,
+                              const std::string& client) override {
+      auto account = core::Jid::parse(jid);
+      if (!account) return core::Status::invalidArgument("not an account");
+      return rights.accept(
+          security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}, true},
+          account->domain(), account->local(), version,
+          client.starts_with("converse") ? "web-client" : "xmpp");
+    }
     core::Status changeOwnPassword(const std::string& jid, const std::string& password,
                                    const std::string& client) override {
       return ops.changeAccountPassword(
@@ -339,7 +374,7 @@ int run(int argc, char** argv) {
       return ops.revokeDevice(
           security::admin::Actor{jid, std::nullopt, "xmpp", "xmpp:" + client, {}, true}, jid, id);
     }
-  } selfService(adminOps);
+  } selfService(adminOps, xmppRights);
   services.accounts = &selfService;
   // Content security: the tenants' DLP rules (compiled once; a rule that does not compile stops
   // start-up) and the quarantine behind them.
@@ -377,6 +412,8 @@ int run(int argc, char** argv) {
     mh->load("push", std::make_unique<modules::push::PushModule>(), true);
     mh->load("register", std::make_unique<modules::registration::RegisterModule>(), true);
     mh->load("cam", std::make_unique<modules::cam::CamModule>(), true);
+    mh->load("privacy_notice",
+             std::make_unique<modules::privacy_notice::PrivacyNoticeModule>(), true);
     router.addHost(mh.get());
     hosts.push_back(std::move(mh));
   }
@@ -714,6 +751,7 @@ int run(int argc, char** argv) {
     ad.recordLogin = authDeps.recordLogin;
     ad.alert = hooks.alert;
     ad.sms = &sms;
+    ad.notices = &notices;
     accountCenter = std::make_unique<http::account::AccountCenter>(std::move(ad));
     accountCenter->registerRoutes(httpRoutes, config.resolvedWebAccountDir());
   }

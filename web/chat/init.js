@@ -42,7 +42,16 @@
       linkWarningText: 'The server flagged this link: do not sign in, enter codes or pay ' +
         'anything through it.',
       linkReasonFraud: 'it appears next to words used in fraud',
-      linkReasonListed: 'it is on a blocklist'
+      linkReasonListed: 'it is on a blocklist',
+      noticeTitle: 'Privacy notice',
+      noticeVersion: 'Version {version}',
+      noticeFirst: 'Before you use {tenant} chat, read how your organisation processes your ' +
+        'personal information, and accept it.',
+      noticeChanged: 'The privacy notice has changed since you accepted version {version}. ' +
+        'Read the new version and accept it to go on.',
+      noticeAccept: 'I have read and accept',
+      noticeDecline: 'Decline and sign out',
+      noticeFailed: 'Your answer could not be recorded: {reason}'
     },
     zh_CN: {
       title: 'Rampart 聊天',
@@ -61,7 +70,14 @@
       linkWarning: '可疑链接',
       linkWarningText: '服务器标记了此链接：请勿通过它登录、输入验证码或付款。',
       linkReasonFraud: '它出现在诈骗常用语附近',
-      linkReasonListed: '它在拦截名单上'
+      linkReasonListed: '它在拦截名单上',
+      noticeTitle: '隐私政策',
+      noticeVersion: '版本 {version}',
+      noticeFirst: '使用 {tenant} 聊天之前，请阅读您所在组织如何处理您的个人信息，并表示同意。',
+      noticeChanged: '您同意版本 {version} 之后，隐私政策已有更新。请阅读新版本并同意后继续。',
+      noticeAccept: '我已阅读并同意',
+      noticeDecline: '不同意并退出',
+      noticeFailed: '未能记录您的答复：{reason}'
     }
   };
 
@@ -304,6 +320,97 @@
         }
         api.elements.define('converse-chat-message', RampartMessage);
       }
+
+      // The tenant's privacy notice (urn:rampart:privacy:0), asked for after every sign-in: when
+      // the current version waits for an answer, a modal dialog shows it; accepting records the
+      // answer on the server, declining signs out. A server without the feature answers with an
+      // error and nothing is shown.
+      const NS_PRIVACY = 'urn:rampart:privacy:0';
+      const { stx } = converse.env;
+      const noticeLang = () => (language === 'zh_CN' ? 'zh-CN' : 'en');
+      function showNotice(notice) {
+        const version = notice.getAttribute('version') || '';
+        const accepted = notice.getAttribute('accepted') || '';
+        const textEl = Array.from(notice.children).find((c) => c.localName === 'text');
+        const dialog = document.createElement('dialog');
+        dialog.className = 'rampart-notice';
+        dialog.setAttribute('aria-labelledby', 'rampart-notice-title');
+        dialog.setAttribute('lang', noticeLang());
+        const heading = document.createElement('h2');
+        heading.id = 'rampart-notice-title';
+        heading.textContent = t('noticeTitle');
+        const meta = document.createElement('p');
+        meta.className = 'rampart-notice__version';
+        meta.textContent = t('noticeVersion', { version });
+        const intro = document.createElement('p');
+        intro.textContent = accepted ? t('noticeChanged', { version: accepted })
+          : t('noticeFirst', { tenant });
+        const body = document.createElement('div');
+        body.className = 'rampart-notice__text';
+        body.tabIndex = 0;
+        body.setAttribute('role', 'document');
+        body.setAttribute('aria-label', t('noticeTitle'));
+        body.textContent = textEl ? textEl.textContent : '';
+        const problem = document.createElement('p');
+        problem.className = 'rampart-notice__problem';
+        problem.setAttribute('role', 'alert');
+        const actions = document.createElement('div');
+        actions.className = 'rampart-notice__actions';
+        const accept = document.createElement('button');
+        accept.type = 'button';
+        accept.className = 'btn btn-primary';
+        accept.textContent = t('noticeAccept');
+        const decline = document.createElement('button');
+        decline.type = 'button';
+        decline.className = 'btn btn-secondary';
+        decline.textContent = t('noticeDecline');
+        actions.append(accept, decline);
+        dialog.append(heading, meta, intro, body, problem, actions);
+        // Escape does not dismiss it: the notice needs an answer.
+        dialog.addEventListener('cancel', (ev) => ev.preventDefault());
+        accept.addEventListener('click', async () => {
+          accept.disabled = true;
+          problem.textContent = '';
+          try {
+            await api.sendIQ(stx`<iq type="set" xmlns="jabber:client">
+              <accept xmlns="${NS_PRIVACY}" version="${version}"/></iq>`);
+            dialog.close();
+            dialog.remove();
+          } catch (e) {
+            const reason = e && e.querySelector ? (e.querySelector('text')?.textContent || '')
+              : String(e);
+            problem.textContent = t('noticeFailed', { reason });
+            accept.disabled = false;
+          }
+        });
+        decline.addEventListener('click', () => {
+          dialog.close();
+          dialog.remove();
+          api.user.logout();
+        });
+        document.body.append(dialog);
+        dialog.showModal();
+        body.focus();
+      }
+      async function askNotice() {
+        if (document.querySelector('dialog.rampart-notice')) {
+          return;
+        }
+        let reply;
+        try {
+          reply = await api.sendIQ(stx`<iq type="get" xmlns="jabber:client">
+            <notice xmlns="${NS_PRIVACY}" xml:lang="${noticeLang()}"/></iq>`);
+        } catch (e) {
+          return;  // not offered here
+        }
+        const notice = reply && Array.from(reply.children || [])
+          .find((c) => c.localName === 'notice' && c.namespaceURI === NS_PRIVACY);
+        if (notice && notice.getAttribute('required') === 'true') {
+          showNotice(notice);
+        }
+      }
+      api.listen.on('connected', askNotice);
+      api.listen.on('reconnected', askNotice);
 
       api.elements.define('converse-logo', RampartLogo);
       api.elements.define('converse-brand-logo', RampartBrand);

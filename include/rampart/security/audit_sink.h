@@ -84,6 +84,10 @@ inline constexpr std::string_view kKeyRotate = "key.rotate";
 // account erased. Recorded before the operation; a failure is recorded after it.
 inline constexpr std::string_view kUserExport = "user.export";
 inline constexpr std::string_view kUserErase = "user.erase";
+// Consent to the tenant's privacy notice: accepted (details: version, channel), or withdrawn
+// (followed by user.erase).
+inline constexpr std::string_view kConsentAccept = "privacy.consent";
+inline constexpr std::string_view kConsentWithdraw = "privacy.withdraw";
 // Legal hold set on or cleared from an account or a room (object: its JID; reason).
 inline constexpr std::string_view kHoldSet = "hold.set";
 inline constexpr std::string_view kHoldClear = "hold.clear";

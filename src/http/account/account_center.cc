@@ -31,6 +31,7 @@
 #include "security/mfa/second_factor.h"
 #include "security/mfa/totp.h"
 #include "security/mfa/webauthn.h"
+#include "security/privacy/rights.h"
 #include "security/reset/answers.h"
 #include "security/reset/sms_gateway.h"
 #include "security/secrets/secret_hash.h"
@@ -143,21 +144,26 @@ struct AccountCenter::Impl {
     bool open = false;
     std::vector<Stage> stages{Stage::kActive};
     Response (Impl::*handler)(Call&) = nullptr;
+    bool beforeConsent = false;  // allowed while the privacy notice waits for an answer
   };
 
   AccountCenterDeps deps;
   storage::Storage* db;
   security::admin::AdminOps ops;
   security::admin::AdminSessions sessions;
+  security::privacy::Notices noNotices;
+  security::privacy::Rights rights;
   std::vector<Operation> operations;
 
   explicit Impl(AccountCenterDeps d)
       : deps(std::move(d)),
         db(deps.db),
         ops(*deps.db, deps.audit, deps.hosts, deps.config.scramIterations),
-        sessions(deps.config.accountSessionIdle, deps.config.accountSessionMaxAge) {
+        sessions(deps.config.accountSessionIdle, deps.config.accountSessionMaxAge),
+        rights(*deps.db, ops, deps.config, deps.notices ? *deps.notices : noNotices) {
     ops.setPasswordPolicy(deps.passwordPolicy);
     ops.setAccountChanged(deps.accountChanged);
+    rights.setErased(deps.accountChanged);
     const std::vector<Stage> any{Stage::kSecondFactor, Stage::kPasswordChange,
                                  Stage::kTotpEnrolment, Stage::kActive};
     auto op = [this](std::string method, std::string path, Response (Impl::*fn)(Call&))
@@ -199,6 +205,14 @@ struct AccountCenter::Impl {
     op("POST", "/reset/{id}/second-factor", &Impl::resetSecondFactor).open = true;
     op("POST", "/reset/{id}/passkey-options", &Impl::resetPasskeyOptions).open = true;
     op("POST", "/reset/{id}/password", &Impl::resetPassword).open = true;
+    // Privacy: the notice and its answer, the person's data, withdrawal (erasure).
+    op("GET", "/privacy", &Impl::privacy).beforeConsent = true;
+    op("POST", "/privacy/consent", &Impl::acceptNotice).beforeConsent = true;
+    op("POST", "/privacy/withdraw", &Impl::withdrawConsent).beforeConsent = true;
+    op("GET", "/export", &Impl::exportData).beforeConsent = true;
+    for (auto& o : operations) {
+      if (o.path == "/session") o.beforeConsent = true;
+    }
   }
 
   void handle(Request req, Respond respond);
@@ -211,6 +225,10 @@ struct AccountCenter::Impl {
   Response signInFailed();
 
   Response signIn(Call& c);
+  Response privacy(Call& c);
+  Response acceptNotice(Call& c);
+  Response withdrawConsent(Call& c);
+  Response exportData(Call& c);
   Response sessionInfo(Call& c);
   Response signOut(Call& c);
   Response secondFactor(Call& c);
@@ -416,6 +434,10 @@ std::optional<Response> AccountCenter::Impl::authenticate(Call& c, const Operati
     if (s->stage == Stage::kTotpEnrolment) need = "enrol a second factor first";
     return problemOf(403, "stage", "Forbidden", need);
   }
+  if (s->stage == Stage::kActive && !op.beforeConsent && rights.consentNeeded(c.host, c.user)) {
+    return problemOf(403, "consent-required", "Forbidden",
+                     "accept the privacy notice first (GET /privacy)");
+  }
   return std::nullopt;
 }
 
@@ -505,6 +527,7 @@ json::object AccountCenter::Impl::sessionJson(const AdminSession& s) {
                         : json::value(nullptr);
   }
   o["password"] = pw;
+  o["consent_required"] = s.stage == Stage::kActive && rights.consentNeeded(account->host, account->user);
   o["frozen"] = state.isOk() && !state.value().freezeMode.empty() &&
                         (state.value().frozenUntilMs == 0 || now < state.value().frozenUntilMs)
                     ? json::value(state.value().freezeMode)
@@ -689,6 +712,70 @@ Response AccountCenter::Impl::signOut(Call& c) {
   ops.record(c.actor, action::kAccountSignOut, c.jid, c.host, AuditResult::kSuccess);
   Response r = noContent();
   r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+  return r;
+}
+
+// The tenant's privacy notice and the account's answers to it; the legal hold on the account
+// when the tenant shows holds to the people they concern.
+Response AccountCenter::Impl::privacy(Call& c) {
+  const auto lang = c.query.count("lang") ? c.query.at("lang") : std::string("en");
+  auto consent = rights.consent(c.host, c.user, lang);
+  if (!consent.isOk()) return fromStatus(consent.status());
+  json::object o{{"notice", std::move(consent).value()}};
+  if (deps.config.privacyFor(c.host).showLegalHold.value_or(false)) {
+    auto hold = rights.holdNotice(c.host, c.user);
+    if (!hold.isOk()) return fromStatus(hold.status());
+    o["legal_hold"] = std::move(hold).value();
+  }
+  return jsonResponse(o);
+}
+
+Response AccountCenter::Impl::acceptNotice(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"version"});
+  const std::string version = f.str("version", true, 64);
+  if (!f.problem.empty()) return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  if (auto st = rights.accept(c.actor, c.host, c.user, version, "account-center"); !st.isOk()) {
+    return fromStatus(st);
+  }
+  return privacy(c);
+}
+
+// Withdrawing consent erases the account: the password again, and the account's name typed
+// out, so that it cannot happen by accident.
+Response AccountCenter::Impl::withdrawConsent(Call& c) {
+  Fields f{c.body};
+  f.rejectUnknown({"password", "confirm"});
+  const std::string password = f.str("password", true, 1023);
+  const std::string confirm = f.str("confirm", true, 3071);
+  if (!f.problem.empty()) return problemOf(422, "invalid-input", "Invalid input", f.problem);
+  if (confirm != c.jid) {
+    return problemOf(422, "invalid-input", "Invalid input",
+                     "type the account's address to confirm the erasure");
+  }
+  if (!ops.checkPassword(c.jid, password)) {
+    ops.record(c.actor, action::kConsentWithdraw, c.jid, c.host, AuditResult::kFailure,
+               "wrong password");
+    return problemOf(422, "invalid-input", "Invalid input", "the password is wrong");
+  }
+  auto report = rights.withdraw(c.actor, c.host, c.user);
+  if (!report.isOk()) return fromStatus(report.status());
+  sessions.end(c.sessionId);
+  Response r = jsonResponse(report.value());
+  r.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+  return r;
+}
+
+// Everything the server keeps about the account, as a ZIP archive (PIPL art. 45, GDPR art. 20).
+Response AccountCenter::Impl::exportData(Call& c) {
+  auto download = rights.exportForDownload(c.actor, c.jid);
+  if (!download.isOk()) return fromStatus(download.status());
+  Response r;
+  r.contentType = "application/zip";
+  r.source = std::move(download.value().body);
+  const std::string day = security::audit::formatUtcMillis(nowMs()).substr(0, 10);
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"rampart-export-" + day + ".zip\"");
   return r;
 }
 

@@ -3,7 +3,9 @@
 // client listener (/account/ for the page, /account/api/v1/ for its JSON API). Sign-in with
 // the account's password and its second factor; TOTP enrolment and recovery codes; device
 // credentials (app passwords); the account's sessions with remote logout ("this wasn't me");
-// the login history; password change, forced when the password has expired.
+// the login history; password change, forced when the password has expired; the tenant's
+// privacy notice (accepted before anything else), the person's data export and the withdrawal
+// of consent, which erases the account (security/privacy).
 //
 // Built on the administration plane: the same operations (AdminOps, acting as the account
 // itself, so only on its own records), the one audit sink, the one alert pipeline, the same
@@ -29,6 +31,9 @@
 namespace rampart::security::reset {
 class SmsGateway;
 }
+namespace rampart::security::privacy {
+class Notices;
+}
 
 namespace rampart::http::account {
 
@@ -43,6 +48,8 @@ struct AccountCenterDeps {
   boost::asio::any_io_executor executor;  // for answers that must wait (throttle)
   std::string fingerprintKey;             // keys the digests of wrong passwords
   security::reset::SmsGateway* sms = nullptr;  // codes by text message; null: no SMS reset
+  // The tenants' privacy notices (asked for after sign-in); must outlive the account center.
+  const security::privacy::Notices* notices = nullptr;
   // Hooks into the running server (all thread-safe; may be empty).
   struct XmppSession {
     std::string fullJid;

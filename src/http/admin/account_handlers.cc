@@ -165,4 +165,22 @@ Response AdminApi::Impl::clearLocks(Call& c) {
   return jsonResponse(json::object{{"cleared", n.value()}});
 }
 
+// The export is recorded (user.export) before the data leaves, and streamed from a spool file
+// sealed under the account's key.
+Response AdminApi::Impl::exportUser(Call& c) {
+  auto download = rights->exportForDownload(c.actor, c.params["jid"]);
+  if (!download.isOk()) return fromStatus(download.status());
+  Response r;
+  r.contentType = "application/zip";
+  r.source = std::move(download.value().body);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"rampart-export.zip\"");
+  return r;
+}
+
+Response AdminApi::Impl::eraseUser(Call& c) {
+  auto report = rights->erase(c.actor, c.params["jid"]);
+  if (!report.isOk()) return fromStatus(report.status());
+  return jsonResponse(report.value());
+}
+
 }  // namespace rampart::http::admin

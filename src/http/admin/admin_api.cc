@@ -87,6 +87,12 @@ void AdminApi::Impl::define() {
      R"({"type":"object","required":["jid","password"],"additionalProperties":false,"properties":{"jid":{"type":"string"},"password":{"type":"string","minLength":1,"maxLength":1023}}})");
   op("DELETE", "/api/v1/users/{jid}", "user.delete", "Delete an account with all its data",
      P::kUserWrite, &Impl::deleteUser);
+  op("POST", "/api/v1/users/{jid}/export", "user.export",
+     "Everything stored about an account, as a ZIP archive (a person's request under PIPL art. 45 "
+     "or GDPR arts. 15 and 20)", P::kUserWrite, &Impl::exportUser);
+  op("POST", "/api/v1/users/{jid}/erase", "user.erase",
+     "Erase an account and everything about it, with tombstones in others' archives and its "
+     "keys destroyed; answers the report", P::kUserWrite, &Impl::eraseUser);
   op("PUT", "/api/v1/users/{jid}/password", "user.password", "Set an account's password",
      P::kUserWrite, &Impl::setPassword,
      R"({"type":"object","required":["password"],"additionalProperties":false,"properties":{"password":{"type":"string","minLength":1,"maxLength":1023}}})");

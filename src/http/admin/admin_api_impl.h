@@ -14,6 +14,7 @@
 #include "http/admin/request.h"
 #include "http/json_api.h"
 #include "security/masking/view_masking.h"
+#include "security/privacy/rights.h"
 #include "rampart/core/hex.h"
 #include "rampart/core/datetime.h"
 
@@ -99,6 +100,8 @@ struct AdminApi::Impl {
   AdminApiDeps deps;
   storage::Storage* db = nullptr;  // used on the storage thread only
   std::unique_ptr<security::admin::AdminOps> ops;
+  security::privacy::Notices noNotices;  // consent is the person's own business
+  std::unique_ptr<security::privacy::Rights> rights;
   security::admin::AdminSessions sessions;
   security::throttle::Privileged consoleLock;  // the console's stricter lock
   core::CidrList listenerAllow;
@@ -123,6 +126,8 @@ struct AdminApi::Impl {
                                                       deps.config.scramIterations);
     ops->setAccountChanged(deps.hooks.accountChanged);
     ops->setPasswordPolicy(deps.passwordPolicy);
+    rights = std::make_unique<security::privacy::Rights>(storage, *ops, deps.config, noNotices);
+    rights->setErased(deps.hooks.accountChanged);
     define();
   }
 
@@ -188,6 +193,9 @@ struct AdminApi::Impl {
   Response logins(Call& c);
   Response locks(Call& c);
   Response clearLocks(Call& c);
+  // A person's rights on request (account_handlers.cc).
+  Response exportUser(Call& c);
+  Response eraseUser(Call& c);
   // content_handlers.cc
   Response scanStatus(Call& c);
   Response quarantineList(Call& c);

@@ -9,6 +9,7 @@
 
 #include "rampart/core/datetime.h"
 #include "rampart/core/element.h"
+#include "security/privacy/consent.h"
 
 namespace rampart::security::privacy {
 
@@ -267,6 +268,15 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
   }
   counts["devices"] = devicesJson.size();
 
+  auto accepted = acceptances(s, host, user);
+  if (!accepted.isOk()) return accepted.status();
+  json::array consentsJson;
+  for (const auto& a : accepted.value()) {
+    consentsJson.push_back(
+        json::object{{"notice_version", a.version}, {"accepted", iso(a.timeMs)}, {"channel", a.channel}});
+  }
+  counts["consents"] = consentsJson.size();
+
   auto files = filesOf(s, host, user);
   if (!files.isOk()) return files.status();
 
@@ -319,6 +329,8 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
            {"logins.json", "sign-in records, newest first"},
            {"devices.json", "app passwords, FAST tokens and passkeys (names and use; never "
                             "secrets)"},
+           {"consents.json", "acceptances of the service's privacy notice: version, time and "
+                             "where (account center, web client)"},
            {"files.json", "uploaded files, with their names inside files/"}}},
       {"counts", counts}};
   bool ok = zip.addJson("manifest.json", manifest) && zip.addJson("account.json", account) &&
@@ -326,7 +338,8 @@ core::Result<json::object> exportAccount(storage::Storage& s, std::string_view h
             zip.addJson("archive.json", archiveJson) &&
             zip.addJson("room-messages.json", roomJson) &&
             zip.addJson("offline.json", offlineJson) && zip.addJson("logins.json", loginsJson) &&
-            zip.addJson("devices.json", devicesJson) && zip.addJson("files.json", filesJson) &&
+            zip.addJson("devices.json", devicesJson) &&
+            zip.addJson("consents.json", consentsJson) && zip.addJson("files.json", filesJson) &&
             zip.close();
   std::error_code ec;
   if (!ok) {

@@ -24,7 +24,8 @@ struct Where {
 
 // Writes a ZIP archive to `outFile` (mode 0600): manifest.json (the format, what each file
 // holds, counts), account.json, roster.json, documents.json, archive.json, room-messages.json,
-// offline.json, logins.json, devices.json, files.json and files/. Returns the manifest.
+// offline.json, logins.json, devices.json, consents.json, files.json and files/. Returns the
+// manifest.
 core::Result<boost::json::object> exportAccount(storage::Storage& storage, std::string_view host,
                                                 std::string_view user, const Where& where,
                                                 const std::string& outFile);

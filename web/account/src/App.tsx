@@ -8,6 +8,7 @@ import type { Notice } from './pages/SignIn';
 import { ForcedPassword } from './pages/Password';
 import { Home } from './pages/Home';
 import { ResetFlow } from './pages/Reset';
+import { ConsentGate } from './pages/Privacy';
 
 // What the page shows besides the stages of the sign-in: enrolment and new recovery codes
 // take the whole page, then it returns to the account's home.
@@ -94,6 +95,8 @@ export function App() {
     content = <SecondFactor onDone={adopt} onRestart={() => ended(null)} />;
   } else if (session.stage === 'password_change') {
     content = <ForcedPassword session={session} onDone={adopt} />;
+  } else if (session.stage === 'active' && session.consent_required) {
+    content = <ConsentGate onAccepted={refresh} onDecline={signOut} />;
   } else if (view.kind === 'codes') {
     content = <RecoveryCodes jid={session.jid} codes={view.codes} continueLabel={t('account.continue')}
       onContinue={() => setView({ kind: 'home' })} />;
@@ -104,6 +107,10 @@ export function App() {
   } else {
     content = <Home session={session} onChanged={refresh} onEnrol={() => setView({ kind: 'enrol' })}
       onCodes={(codes) => setView({ kind: 'codes', codes })}
+      onErased={(report) => ended({
+        kind: 'info', title: t('privacy.erasedTitle'),
+        text: t('privacy.erasedText', { jid: report.account }),
+      })}
       onSignedOutEverywhere={(notMe) => ended({
         kind: 'warning', title: t('account.signedOutEverywhere'),
         text: notMe ? t('account.changePasswordNow') : t('account.signInAgain'),

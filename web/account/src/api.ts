@@ -27,6 +27,24 @@ export interface Session {
     expires: string | null;
   };
   frozen?: string | null;
+  consent_required?: boolean;
+}
+
+export interface Acceptance {
+  version: string;
+  time: string;
+  channel: string;
+}
+
+export interface PrivacyInfo {
+  notice: {
+    version: string | null;
+    text: string | null;
+    accepted: Acceptance | null;
+    required: boolean;
+    history: Acceptance[];
+  };
+  legal_hold?: { held: boolean; since: string | null };
 }
 
 export interface Device {

@@ -9,12 +9,15 @@ import type { Device, LoginRecord, Page, Passkey, Session, WebSession, XmppSessi
 import { addPasskey, passkeysSupported } from '../passkey';
 import { PasswordSection } from './Password';
 import { RecoverySection } from './Recovery';
+import { PrivacySection } from './Privacy';
+import type { ErasureReport } from './Privacy';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : t('account.never'));
 
 // The account's home: second factor, device credentials, sessions, sign-in history, password.
-export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhere }: {
+export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhere, onErased }: {
   session: Session;
+  onErased: (report: ErasureReport) => void;
   onChanged: () => void;
   onEnrol: () => void;
   onCodes: (codes: string[]) => void;
@@ -32,6 +35,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
           <li><a href="#history">{t('account.historyTitle')}</a></li>
           <li><a href="#recovery">{t('recoveryOptions.title')}</a></li>
           <li><a href="#password">{t('password.change')}</a></li>
+          <li><a href="#privacy">{t('privacy.title')}</a></li>
         </ul>
       </nav>
       <SecuritySection session={session} onEnrol={onEnrol} onCodes={onCodes} />
@@ -41,6 +45,7 @@ export function Home({ session, onChanged, onEnrol, onCodes, onSignedOutEverywhe
       <HistorySection />
       <RecoverySection />
       <div id="password"><PasswordSection session={session} onDone={() => onChanged()} /></div>
+      <PrivacySection session={session} onErased={onErased} />
     </main>
   );
 }
