@@ -83,6 +83,7 @@ run_browser "web client" tests/browser/chat.test.mjs
 run_browser "admin console" tests/browser/admin.test.mjs
 run_browser "account center" tests/browser/account.test.mjs
 run_browser "review queue" tests/browser/review.test.mjs
+run_browser "privacy notice and rights" tests/browser/privacy.test.mjs
 cmake --build build-asan -j "$JOBS" --target rampartd rampartctl || die asan-server
 run_pytest asan RAMPARTD=build-asan/rampartd RAMPARTCTL=build-asan/rampartctl
 

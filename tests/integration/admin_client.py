@@ -22,10 +22,11 @@ def totp(secret_b32, at=None, step_offset=0):
 
 
 class Reply:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, raw=b""):
         self.status = status
         self.headers = headers
         self.body = body
+        self.raw = raw  # the body's bytes (a ZIP archive, say)
 
     def json(self):
         return json.loads(self.body)
@@ -65,13 +66,14 @@ class AdminClient:
         try:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
-            text = resp.read().decode("utf-8", errors="replace")
+            raw = resp.read()
+            text = raw.decode("utf-8", errors="replace")
             headers = {k.lower(): v for k, v in resp.getheaders()}
             cookie = headers.get("set-cookie")
             if cookie:
                 name_value = cookie.split(";")[0]
                 self.cookie = name_value if name_value.split("=", 1)[1] else None
-            return Reply(resp.status, headers, text)
+            return Reply(resp.status, headers, text, raw)
         finally:
             conn.close()
 
