@@ -32,6 +32,7 @@
 #include "rampart/storage/personal_data.h"
 #include "security/encryption/key_status.h"
 #include "security/privacy/rights.h"
+#include "security/retention/scheduler.h"
 #include "storage/encrypted/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
@@ -81,6 +82,8 @@ constexpr const char* kUsage =
     "  key status [HOST] [--json]  key versions, their ages and the re-encryption's progress\n"
     "  privacy inventory [--json]  every personal-data field the server stores: where, what,\n"
     "                            why, for how long and under which key\n"
+    "  retention show [HOST] [--json]  how long each kind of data is kept (days; 0: forever),\n"
+    "                            per tenant and room, as the retention scheduler applies it\n"
     "  hold set JID|ROOM --reason TEXT  legal hold on an account or a room: nothing of it is\n"
     "                            deleted (retention, deletion, erasure) until it is cleared\n"
     "  hold clear JID|ROOM [--reason TEXT]  end a legal hold\n"
@@ -695,6 +698,42 @@ int privacyCommand(std::vector<std::string> cmd) {
   return 0;
 }
 
+// The retention policy per tenant, from the configuration (what rampartd's scheduler applies).
+int retentionCommand(std::vector<std::string> cmd, const core::Config& config, bool devMode) {
+  const bool asJson = std::erase(cmd, std::string("--json")) > 0;
+  if (cmd.size() < 2 || cmd.size() > 3 || cmd[1] != "show") {
+    return usage("retention show [HOST] [--json]");
+  }
+  std::vector<std::string> hosts = servedHosts(config, devMode);
+  if (cmd.size() == 3) {
+    if (std::find(hosts.begin(), hosts.end(), cmd[2]) == hosts.end()) {
+      return failed(core::Status::notFound("not a host of this server: " + cmd[2]));
+    }
+    hosts = {cmd[2]};
+  }
+  boost::json::array out;
+  for (const auto& h : hosts) {
+    auto p = security::retention::policyJson(config, h);
+    if (asJson) {
+      out.push_back(std::move(p));
+      continue;
+    }
+    std::cout << h << "\n";
+    for (const auto& [kind, days] : p.at("days").as_object()) {
+      const auto d = days.to_number<std::int64_t>();
+      std::cout << "  " << std::string(kind) << ": "
+                << (d == 0 ? std::string("kept forever") : std::to_string(d) + " days") << "\n";
+    }
+    for (const auto& [room, days] : p.at("rooms").as_object()) {
+      const auto d = days.to_number<std::int64_t>();
+      std::cout << "  room " << std::string(room) << ": "
+                << (d == 0 ? std::string("kept forever") : std::to_string(d) + " days") << "\n";
+    }
+  }
+  if (asJson) std::cout << boost::json::serialize(out) << "\n";
+  return 0;
+}
+
 // A person's rights: export and erasure, authorized and audited like every account change.
 int privacyRightsCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
                          storage::Storage& store, const core::Config& config) {
@@ -820,6 +859,9 @@ int run(int argc, char** argv) {
   }
   if (cmd[0] == "privacy") {
     return privacyCommand(cmd);
+  }
+  if (cmd[0] == "retention") {
+    return retentionCommand(cmd, config, devMode);
   }
   if (cmd[0] == "status") {
     const long pid = pidFromFile(config);

@@ -88,6 +88,11 @@ class ModuleHost::Context final : public ModuleContext {
     }
     return std::string(fallback);
   }
+  void addRetention(DataKind kind, std::string where, Purger purger) override {
+    if (host_.services_.addRetention) {
+      host_.services_.addRetention(host_.host_, std::move(where), kind, std::move(purger));
+    }
+  }
   void every(std::chrono::seconds interval, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(host_.workers_.next(), interval);
     timers_.push_back(timer);

@@ -24,6 +24,9 @@ struct HostServices {
   http::Router* http = nullptr;
   security::AccountService* accounts = nullptr;  // set before modules start
   security::ContentService* content = nullptr;   // set before modules start
+  // The retention scheduler's registration (tenant, where, kind, purger); set before modules
+  // start.
+  std::function<void(std::string, std::string, DataKind, Purger)> addRetention;
   void setHttpsBaseUrl(std::string url) {
     std::lock_guard lock(mu);
     httpsBaseUrl = std::move(url);

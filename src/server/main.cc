@@ -57,6 +57,7 @@
 #include "net/c2s_connection.h"
 #include "security/admin/admin_ops.h"
 #include "security/privacy/rights.h"
+#include "security/retention/scheduler.h"
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
 #include "security/dlp/content_ops.h"
@@ -391,6 +392,25 @@ int run(int argc, char** argv) {
         if (contentAlert) contentAlert(rule, severity, tenant, summary);
       });
   services.content = &contentOps;
+  // Retention: one scheduler decides what has expired for every kind of data; the modules and
+  // the core register how their kinds are deleted.
+  security::retention::Scheduler retention(config, *auditLog);
+  services.addRetention = [&retention](std::string tenant, std::string where,
+                                       core::DataKind kind, core::Purger purger) {
+    retention.add(std::move(tenant), std::move(where), kind, std::move(purger));
+  };
+  for (const auto& h : config.hosts) {
+    retention.add(h.name, h.name, core::DataKind::kLogin,
+                  [host = h.name](storage::Storage& s, const core::RetentionCutoff& c) {
+                    auto n = s.accountSecurity().pruneLogins(host, c.beforeUs / 1000);
+                    return n.isOk() ? n.value() : std::size_t{0};
+                  });
+    retention.add(h.name, h.name, core::DataKind::kEvidence,
+                  [host = h.name](storage::Storage& s, const core::RetentionCutoff& c) {
+                    auto n = s.content().pruneQuarantine(host, c.beforeUs / 1000);
+                    return n.isOk() ? n.value() : std::size_t{0};
+                  });
+  }
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;
   for (const auto& h : config.hosts) {
     auto mh = std::make_unique<core::ModuleHost>(h.name, config, router, metrics, services,
@@ -842,8 +862,8 @@ int run(int argc, char** argv) {
   }
   spdlog::info("event=started hosts={} threads={}", config.hosts.size(), workers.size());
 
-  // Daily checks on their own thread (the first right now): certificates close to expiry, the
-  // audit log's integrity, and its retention.
+  // Daily checks on their own thread (the first right now): certificates close to expiry and
+  // the audit log's integrity.
   std::mutex maintenanceMu;
   std::condition_variable maintenanceCv;
   bool maintenanceStop = false;
@@ -916,17 +936,43 @@ int run(int argc, char** argv) {
         alerts.raise(security::alerts::rule::kAuditVerification, "critical", "",
                      "audit log verification failed: " + v.problem);
       }
-      // Login records are kept as long as the audit log.
-      storageRunner.run([cutoff = nowMs - std::int64_t{config.auditRetentionDays} * 86400000](
-                            storage::Storage& s) { s.accountSecurity().pruneLogins(cutoff); });
-      auto pruned = auditLog->pruneBefore(nowMs - std::int64_t{config.auditRetentionDays} * 86400000);
-      if (pruned.isOk() && pruned.value() > 0) {
-        auditEvent(security::audit_action::kAuditPrune, "audit log", security::AuditResult::kSuccess,
-                   {{"records", std::to_string(pruned.value())},
-                    {"retention_days", std::to_string(config.auditRetentionDays)}});
-      }
       lock.lock();
     } while (!maintenanceCv.wait_for(lock, std::chrono::hours(24), [&] { return maintenanceStop; }));
+  });
+
+  // The audit log's own retention (server-wide, at least the legal minimum) goes through the
+  // scheduler too; the log records its pruning itself.
+  retention.add("", "audit log", core::DataKind::kAudit,
+                [&](storage::Storage&, const core::RetentionCutoff& c) {
+                  auto pruned = auditLog->pruneBefore(c.beforeUs / 1000);
+                  if (!pruned.isOk() || pruned.value() == 0) return std::size_t{0};
+                  security::AuditEvent e;
+                  e.action = security::audit_action::kAuditPrune;
+                  e.actor = "rampartd";
+                  e.source = "local";
+                  e.client = "rampartd";
+                  e.object = "audit log";
+                  e.details = {{"records", std::to_string(pruned.value())},
+                               {"retention_days",
+                                std::to_string(security::retention::policyFor(config, "").auditDays)}};
+                  (void)auditLog->record(e);
+                  return pruned.value();
+                });
+  // Retention passes: at start, then hourly, each on the storage thread.
+  std::thread retentionPasses([&] {
+    std::unique_lock lock(maintenanceMu);
+    do {
+      lock.unlock();
+      std::promise<void> done;
+      storageRunner.run([&](storage::Storage& s) {
+        retention.runOnce(s, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+        done.set_value();
+      });
+      done.get_future().wait();
+      lock.lock();
+    } while (!maintenanceCv.wait_for(lock, std::chrono::hours(1), [&] { return maintenanceStop; }));
   });
 
   // Re-encryption after a key rotation (by rampartctl or at start), a batch at a time on the
@@ -997,6 +1043,8 @@ int run(int argc, char** argv) {
   }
   maintenanceCv.notify_all();
   maintenance.join();
+  retentionPasses.join();
+  retention.clear();  // the purgers belong to modules about to stop
   if (keyMaintenance.joinable()) keyMaintenance.join();
   // Let the <system-shutdown/> errors reach the clients, then flush storage.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -20,6 +20,7 @@
 #include "rampart/core/router.h"
 #include "rampart/core/session.h"
 #include "rampart/http/router.h"
+#include "rampart/core/retention.h"
 #include "rampart/storage/stores.h"
 
 namespace rampart::security {
@@ -142,8 +143,11 @@ class ModuleContext {
                                  std::int64_t max) const = 0;
   virtual std::string optionString(std::string_view name, std::string_view fallback) const = 0;
 
-  // Runs `fn` on a network thread every `interval` until the module stops (housekeeping such
-  // as archive retention).
+  // Registers how this module deletes expired `kind` data kept at `where` (the host, or a
+  // service domain of it); the retention scheduler decides when and what has expired
+  // (rampart/core/retention.h). The purger runs on the storage thread.
+  virtual void addRetention(DataKind kind, std::string where, Purger purger) = 0;
+  // Runs `fn` on a network thread every `interval` until the module stops (housekeeping).
   virtual void every(std::chrono::seconds interval, std::function<void()> fn) = 0;
 
   // Runs `work` on the storage pool (never on a network thread).

@@ -63,6 +63,8 @@ inline constexpr std::string_view kAuditRead = "audit.read";
 inline constexpr std::string_view kAuditExport = "audit.export";
 inline constexpr std::string_view kAuditVerify = "audit.verify";
 inline constexpr std::string_view kAuditPrune = "audit.prune";
+// The retention scheduler deleted expired data (details: kind, deleted, days; object: where).
+inline constexpr std::string_view kRetentionPurge = "retention.purge";
 inline constexpr std::string_view kAlertAcknowledge = "alert.acknowledge";
 // An administrator asked a view for the personal data it shows masked (object: the request).
 inline constexpr std::string_view kPersonalReveal = "personal.reveal";

@@ -145,7 +145,9 @@ class AccountSecurityStore {
   // The newest successful sign-in of an account (for impossible travel), if any.
   virtual Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                          std::string_view user) = 0;
-  virtual Result<std::size_t> pruneLogins(std::int64_t beforeMs) = 0;
+  // Retention: deletes `host`'s sign-in records older than `beforeMs` but those of accounts
+  // under legal hold; returns how many.
+  virtual Result<std::size_t> pruneLogins(std::string_view host, std::int64_t beforeMs) = 0;
   // Deletes one account's sign-in records (erasure); returns how many.
   virtual Result<std::size_t> removeLogins(std::string_view host, std::string_view user) = 0;
   // Successful sign-ins since `sinceMs`, newest first, at most `limit` (start-up: familiar

@@ -182,8 +182,10 @@ class ArchiveStore {
   virtual Result<ArchivePage> query(std::string_view host, std::string_view owner,
                                     const ArchiveQuery& q) = 0;
   // Retention: deletes items older than the cutoff from every archive of `host` (accounts of
-  // a host, or rooms of a MUC service); returns how many.
-  virtual Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) = 0;
+  // a host, or rooms of a MUC service) but those of `except` and those under legal hold;
+  // returns how many.
+  virtual Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs,
+                                              const std::vector<std::string>& except = {}) = 0;
   // Deletes one archive's items stamped before `beforeUs` (all of them by default).
   virtual Status removeArchive(std::string_view host, std::string_view owner,
                                std::int64_t beforeUs = std::numeric_limits<std::int64_t>::max()) = 0;

@@ -183,19 +183,32 @@ void MucModule::start(core::ModuleContext& ctx) {
     rooms_[l.name] = std::move(room);
   }
 
-  // Room archives age out like accounts' (XEP-0313 module): hourly, after the queued messages.
-  const std::int64_t retentionDays = ctx.optionInt("retention_days", 365, 0, 36500);
-  if (retentionDays > 0) {
-    auto expire = [this, retentionDays] {
-      const std::int64_t cutoff = core::nowMicros() - retentionDays * 86400LL * 1000000LL;
-      ctx_->runStorage([domain = domain_, cutoff, writer = writer_](storage::Storage& s) {
+  // Room archives age out like accounts' (security/retention decides when), after the queued
+  // messages; rooms with a retention of their own ([retention.rooms]) by theirs.
+  (void)ctx.optionInt("retention_days", 365, 0, 36500);  // checked here; [retention] applies it
+  ctx.addRetention(
+      core::DataKind::kRoomArchive, domain_,
+      [domain = domain_, writer = writer_](storage::Storage& s, const core::RetentionCutoff& c) {
         writer->commit(s);
-        (void)s.archive().removeOlderThan(domain, cutoff);
+        std::size_t n = 0;
+        std::vector<std::string> own;
+        for (const auto& [room, before] : c.owners) own.push_back(room);
+        if (c.beforeUs != 0) {
+          auto r = s.archive().removeOlderThan(domain, c.beforeUs, own);
+          if (r.isOk()) n += r.value();
+        }
+        for (const auto& [room, before] : c.owners) {
+          auto held = s.admin().holdOn(domain, room);
+          if (before == 0 || !held.isOk() || held.value()) continue;  // kept, or under hold
+          storage::ArchiveQuery expired;
+          expired.endUs = before - 1;
+          expired.max = 1;
+          auto page = s.archive().query(domain, room, expired);
+          if (!page.isOk() || page.value().count == 0) continue;
+          if (s.archive().removeArchive(domain, room, before).isOk()) n += page.value().count;
+        }
+        return n;
       });
-    };
-    expire();
-    ctx.every(std::chrono::hours(1), expire);
-  }
 
   ctx.addDiscoItem(domain_, "Chatrooms");
   ctx.addComponent(domain_, [this](Element& st, core::Session* origin) { onStanza(st, origin); });

@@ -53,7 +53,6 @@ class MamModule final : public core::Module {
   std::shared_ptr<core::archive::ArchiveWriter> writer_;  // shared with storage jobs that may outlive a stop
   Prefs::Default defaultPolicy_ = Prefs::Default::kAlways;
   std::size_t maxPage_ = 0;
-  std::int64_t retentionDays_ = 0;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Prefs>> prefs_;  // by bare JID
 };

@@ -95,7 +95,7 @@ void MamModule::start(core::ModuleContext& ctx) {
   }
   defaultPolicy_ = *def;
   maxPage_ = static_cast<std::size_t>(ctx.optionInt("max_page", 250, 10, 5000));
-  retentionDays_ = ctx.optionInt("retention_days", 365, 0, 36500);
+  (void)ctx.optionInt("retention_days", 365, 0, 36500);  // checked here; [retention] applies it
   writer_ = std::make_shared<core::archive::ArchiveWriter>(
       [&ctx](std::chrono::milliseconds delay, core::archive::ArchiveWriter::Job job) {
         ctx.runStorageAfter(delay, std::move(job));
@@ -151,18 +151,13 @@ void MamModule::start(core::ModuleContext& ctx) {
   ctx.hook(core::events::kMessageIn, 50, [this](core::StanzaEvent& ev) { return onIncoming(ev); });
   ctx.hook(core::events::kMessageOut, 50, [this](core::StanzaEvent& ev) { return onOutgoing(ev); });
 
-  if (retentionDays_ > 0) {
-    const std::int64_t days = retentionDays_;
-    auto expire = [this, host, days] {
-      const std::int64_t cutoff = core::nowMicros() - days * 86400LL * 1000000LL;
-      ctx_->runStorage([host, cutoff, writer = writer_](storage::Storage& s) {
-        writer->commit(s);
-        (void)s.archive().removeOlderThan(host, cutoff);
-      });
-    };
-    expire();
-    ctx.every(std::chrono::hours(1), expire);
-  }
+  // Retention (security/retention decides when): after the queued messages are written.
+  ctx.addRetention(core::DataKind::kArchive, host,
+                   [host, writer = writer_](storage::Storage& s, const core::RetentionCutoff& c) {
+                     writer->commit(s);
+                     auto n = s.archive().removeOlderThan(host, c.beforeUs);
+                     return n.isOk() ? n.value() : std::size_t{0};
+                   });
 }
 
 MamModule::Decision MamModule::decide(const std::string& owner, const core::Jid& other) const {

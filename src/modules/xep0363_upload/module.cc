@@ -137,7 +137,7 @@ void UploadModule::start(core::ModuleContext& ctx) {
   quota_ = static_cast<std::size_t>(
       ctx.optionInt("quota_bytes", 1024LL * 1024 * 1024, 0, 1LL << 50));
   slotLifetime_ = std::chrono::seconds(ctx.optionInt("slot_seconds", 300, 10, 86400));
-  retentionDays_ = ctx.optionInt("retention_days", 365, 0, 36500);
+  (void)ctx.optionInt("retention_days", 365, 0, 36500);  // checked here; [retention] applies it
   prefix_ = "/upload/" + ctx.host() + "/";
   ctx.addFeature(kNs);
   core::DataForm form;
@@ -167,18 +167,21 @@ void UploadModule::start(core::ModuleContext& ctx) {
     r.contentType = "text/plain";
     done(cors(std::move(r)));
   });
-  if (retentionDays_ > 0) {
-    expireFiles();
-    ctx.every(std::chrono::hours(1), [this] { expireFiles(); });
-  }
+  // Retention (security/retention decides when).
+  ctx.addRetention(core::DataKind::kFile, ctx.host(),
+                   [host = ctx.host(), dir = directory()](storage::Storage& s,
+                                                          const core::RetentionCutoff& c) {
+                     return expireFiles(s, host, dir, c.beforeUs);
+                   });
 }
 
-void UploadModule::expireFiles() {
-  const std::int64_t cutoff = core::nowMicros() - retentionDays_ * 86400LL * 1000000LL;
-  ctx_->runStorage([host = ctx_->host(), dir = directory(), cutoff](storage::Storage& s) {
+std::size_t UploadModule::expireFiles(storage::Storage& s, const std::string& host,
+                                      const std::string& dir, std::int64_t cutoff) {
+  std::size_t removed = 0;
+  {
     auto files = s.keyValue().list(host, "", kStore);
     if (!files.isOk()) {
-      return;
+      return 0;
     }
     std::unordered_map<std::string, std::size_t> freed;  // localpart -> bytes
     for (const auto& [token, doc] : files.value()) {
@@ -195,6 +198,7 @@ void UploadModule::expireFiles() {
       std::filesystem::remove(dir + "/" + token, ec);
       if (s.keyValue().remove(host, "", kStore, token).isOk()) {
         freed[std::string(meta->attrOr("owner"))] += parseBytes(meta->attrOr("size"));
+        ++removed;
       }
     }
     for (const auto& [owner, bytes] : freed) {
@@ -203,7 +207,8 @@ void UploadModule::expireFiles() {
                                std::to_string(*before > bytes ? *before - bytes : 0));
       }
     }
-  });
+  }
+  return removed;
 }
 
 std::string UploadModule::directory() const {

@@ -40,14 +40,16 @@ class UploadModule final : public core::Module {
   std::string directory() const;
   // Deletes files stored longer than the retention period and gives their bytes back to
   // their owners' quotas.
-  void expireFiles();
+  // Deletes the files of `host` stored before `cutoff` (µs) but those of accounts under legal
+  // hold; returns how many. Storage thread.
+  static std::size_t expireFiles(storage::Storage& s, const std::string& host,
+                                 const std::string& dir, std::int64_t cutoff);
 
   core::ModuleContext* ctx_ = nullptr;
   std::string prefix_;  // "/upload/HOST/"
   std::size_t maxFileSize_ = 0;
   std::size_t quota_ = 0;
   std::chrono::seconds slotLifetime_{300};
-  std::int64_t retentionDays_ = 365;  // 0: files are kept
   std::mutex mu_;
   std::unordered_map<std::string, Slot> slots_;  // by token
 };

@@ -244,8 +244,8 @@ void ContentOps::housekeeping(const std::string& tenant) {
                " await review; the oldest has waited " +
                std::to_string((now - counts.value().oldestPendingMs) / 60'000) + " minutes");
   }
-  const std::int64_t keep = std::int64_t{o.evidenceDays.value_or(kDefaultEvidenceDays)} * 86'400'000;
-  (void)storage_.content().pruneQuarantine(tenant, now - keep);
+  // Decided items and their evidence age out through the retention scheduler
+  // (security/retention, kind "evidence").
 }
 
 }  // namespace rampart::security::dlp

@@ -349,9 +349,9 @@ Result<ArchivePage> EncryptedStorage::query(std::string_view host, std::string_v
   }
   return r;
 }
-Result<std::size_t> EncryptedStorage::removeOlderThan(std::string_view host,
-                                                      std::int64_t cutoffUs) {
-  return inner_.archive().removeOlderThan(host, cutoffUs);
+Result<std::size_t> EncryptedStorage::removeOlderThan(std::string_view host, std::int64_t cutoffUs,
+                                                     const std::vector<std::string>& except) {
+  return inner_.archive().removeOlderThan(host, cutoffUs, except);
 }
 Result<std::vector<ArchiveAppend>> EncryptedStorage::itemsWith(std::string_view host,
                                                                std::string_view withBare) {
@@ -607,8 +607,8 @@ Result<std::optional<LoginRecord>> EncryptedStorage::lastSuccess(std::string_vie
 Result<std::size_t> EncryptedStorage::removeLogins(std::string_view host, std::string_view user) {
   return inner_.accountSecurity().removeLogins(host, user);
 }
-Result<std::size_t> EncryptedStorage::pruneLogins(std::int64_t beforeMs) {
-  return inner_.accountSecurity().pruneLogins(beforeMs);
+Result<std::size_t> EncryptedStorage::pruneLogins(std::string_view host, std::int64_t beforeMs) {
+  return inner_.accountSecurity().pruneLogins(host, beforeMs);
 }
 Result<std::vector<LoginRecord>> EncryptedStorage::recentSuccesses(std::int64_t sinceMs,
                                                                    std::size_t limit) {

@@ -337,11 +337,11 @@ Result<std::size_t> SqliteStorage::removeLogins(std::string_view host, std::stri
   return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
-Result<std::size_t> SqliteStorage::pruneLogins(std::int64_t beforeMs) {
+Result<std::size_t> SqliteStorage::pruneLogins(std::string_view host, std::int64_t beforeMs) {
   // Sign-in records of accounts under legal hold stay.
-  Stmt q(db_, "DELETE FROM logins WHERE time < ?1 AND NOT EXISTS (SELECT 1 FROM legal_holds h "
-              "WHERE h.host = logins.host AND h.owner = logins.user)");
-  q.int64(1, beforeMs);
+  Stmt q(db_, "DELETE FROM logins WHERE time < ?1 AND host = ?2 AND NOT EXISTS (SELECT 1 FROM "
+              "legal_holds h WHERE h.host = logins.host AND h.owner = logins.user)");
+  q.int64(1, beforeMs).text(2, host);
   if (q.step() != SQLITE_DONE) {
     return error("pruning sign-in records");
   }

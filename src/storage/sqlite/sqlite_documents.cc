@@ -1,6 +1,7 @@
 // SQLite key-value documents and message archives. Parameterized statements only; the
 // archive query is assembled from fixed fragments, every value bound.
 
+#include <boost/json.hpp>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -271,11 +272,16 @@ Result<ArchivePage> SqliteStorage::query(std::string_view host, std::string_view
   return page;
 }
 
-Result<std::size_t> SqliteStorage::removeOlderThan(std::string_view host, std::int64_t cutoffUs) {
-  // What is under legal hold stays.
+Result<std::size_t> SqliteStorage::removeOlderThan(std::string_view host, std::int64_t cutoffUs,
+                                                  const std::vector<std::string>& except) {
+  // What is under legal hold stays, and so do the archives with a retention of their own.
+  boost::json::array kept;
+  for (const auto& o : except) kept.emplace_back(o);
+  const std::string keptJson = boost::json::serialize(kept);
   Stmt q(db_, "DELETE FROM archive WHERE ts<?1 AND host=?2 AND owner NOT IN "
-              "(SELECT owner FROM legal_holds WHERE host=?2)");
-  q.int64(1, cutoffUs).text(2, host);
+              "(SELECT owner FROM legal_holds WHERE host=?2) AND owner NOT IN "
+              "(SELECT value FROM json_each(?3))");
+  q.int64(1, cutoffUs).text(2, host).text(3, keptJson);
   if (q.step() != SQLITE_DONE) {
     return error("expiring archived messages");
   }

@@ -104,7 +104,8 @@ class SqliteStorage final : public Storage,
   Status append(const std::vector<ArchiveAppend>& items) override;
   Result<ArchivePage> query(std::string_view host, std::string_view owner,
                             const ArchiveQuery& q) override;
-  Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs) override;
+  Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs,
+                                      const std::vector<std::string>& except = {}) override;
   Status removeArchive(std::string_view host, std::string_view owner,
                        std::int64_t beforeUs) override;
   Result<std::vector<ArchiveAppend>> itemsWith(std::string_view host,
@@ -176,7 +177,7 @@ class SqliteStorage final : public Storage,
                                           std::int64_t beforeId, std::size_t limit) override;
   Result<std::optional<LoginRecord>> lastSuccess(std::string_view host,
                                                  std::string_view user) override;
-  Result<std::size_t> pruneLogins(std::int64_t beforeMs) override;
+  Result<std::size_t> pruneLogins(std::string_view host, std::int64_t beforeMs) override;
   Result<std::size_t> removeLogins(std::string_view host, std::string_view user) override;
   Result<std::vector<LoginRecord>> recentSuccesses(std::int64_t sinceMs,
                                                    std::size_t limit) override;
