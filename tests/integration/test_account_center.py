@@ -23,7 +23,8 @@ from test_config_hosts import ConfigServer, write_config
 API = "/account/api/v1"
 AGENT = "rampart-tests/account-center"
 COOKIE = "__Host-rampart_account"
-SESSION_FIELDS = {"jid", "stage", "csrf_token", "tenant", "second_factor", "password", "frozen"}
+SESSION_FIELDS = {"jid", "stage", "csrf_token", "tenant", "second_factor", "password", "frozen",
+                  "consent_required"}
 LOGIN_FIELDS = {"time", "account", "source", "port", "protocol", "client", "resource",
                 "credential", "country", "city", "result", "reason"}
 
