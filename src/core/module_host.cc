@@ -186,6 +186,10 @@ void ModuleHost::load(const std::string& name, std::unique_ptr<Module> module,
   modules_.emplace_back(std::move(ctx), std::move(module));
 }
 
+void ModuleHost::storedDataChanged() {
+  for (auto& [ctx, module] : modules_) module->storedDataChanged();
+}
+
 void ModuleHost::stopAll() {
   for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
     it->second->stop();

@@ -53,6 +53,8 @@ class ModuleHost {
   // Starts a module unless the configuration disables it.
   void load(const std::string& name, std::unique_ptr<Module> module, bool enabledByDefault);
   void stopAll();
+  // Tells every module that stored data was rewritten (Module::storedDataChanged).
+  void storedDataChanged();
 
   // Dispatch, called by the router.
   const IqHandler* iqHandler(IqScope scope, IqType type, std::string_view ns) const;

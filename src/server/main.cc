@@ -700,6 +700,10 @@ int run(int argc, char** argv) {
     sendNotices();
     syncLocks();
   };
+  hooks.accountErased = [&](const std::string& host, const std::string& user) {
+    hooks.accountChanged(host, user);
+    for (auto& mh : hosts) mh->storedDataChanged();
+  };
   // What accounts change themselves over XMPP (XEP-0077, XEP-0494) reaches live sessions too.
   adminOps.setAccountChanged(hooks.accountChanged);
   // Locks in force survive a restart, and so do the addresses each account signed in from
@@ -768,6 +772,7 @@ int run(int argc, char** argv) {
       return out;
     };
     ad.accountChanged = hooks.accountChanged;
+    ad.accountErased = hooks.accountErased;
     ad.recordLogin = authDeps.recordLogin;
     ad.alert = hooks.alert;
     ad.sms = &sms;
@@ -825,6 +830,7 @@ int run(int argc, char** argv) {
       // too, before anything could be sealed under a cached copy.
       if (encryption.keyring) encryption.keyring->forgetKeys();
       connections.recheck();
+      for (auto& mh : hosts) mh->storedDataChanged();  // an erasure's tombstones
       sendNotices();
       syncLocks();
       watchAccounts();

@@ -8,6 +8,7 @@ request through the admin API, audited."""
 import io
 import json
 import os
+import time
 import zipfile
 
 import pytest
@@ -16,6 +17,7 @@ from admin_client import AdminClient
 from raw_xmpp import NS_CLIENT, RawStream, account_password, q
 from test_account_center import AccountClient
 from test_config_hosts import ConfigServer, write_config
+from test_encryption import ROOM_SERVICE, make_persistent, room_join
 
 NS = "urn:rampart:privacy:0"
 NOTICE_EN = "Acme & Co processes your messages to run this chat service.\nContact: dpo@a.test"
@@ -39,7 +41,7 @@ def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("consent")
     path, data = privacy_config(tmp, "2026-01")
     srv = ConfigServer(data, path, "a.test").start()
-    for local in ("alice", "bob", "carol", "dave", "erin", "frank"):
+    for local in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry"):
         jid = "%s@a.test" % local
         assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
     token = srv.ctl("token", "create", "sysadmin@a.test", "--label", "consent").stdout.strip()
@@ -193,6 +195,49 @@ def test_administrators_export_and_erase_on_request(world):
     assert any(e["action"] == "user.erase" and e["result"] == "denied" for e in events)
 
 
+def joined_history(stream, room, nick):
+    """Joins `room` and returns the bodies of the history it sends before the subject."""
+    stream.send("<presence to='%s/%s'><x xmlns='http://jabber.org/protocol/muc'/></presence>"
+                % (room, nick))
+    bodies = []
+    while True:
+        m = stream.expect(lambda e: e.tag == q(NS_CLIENT, "message"))
+        if m.find(q(NS_CLIENT, "subject")) is not None:
+            return bodies
+        body = m.find(q(NS_CLIENT, "body"))
+        bodies.append((body.text if body is not None else "",
+                       m.find("{urn:xmpp:message-retract:1}retracted") is not None))
+
+
+def test_a_running_server_serves_no_erased_words_in_room_history(world):
+    srv = world["srv"]
+    room = "erasure@%s" % ROOM_SERVICE
+    marker = "GRACE-MARKER-7781"
+    with xmpp(srv, "grace") as g, xmpp(srv, "henry") as h:
+        room_join(h, room, "henry")
+        make_persistent(h, room)
+        room_join(g, room, "grace")
+        g.send("<message to='%s' type='groupchat'><body>%s</body></message>" % (room, marker))
+        h.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                 e.find(q(NS_CLIENT, "body")) is not None and
+                 e.find(q(NS_CLIENT, "body")).text == marker)
+        h.send("<message to='%s' type='groupchat'><body>henry stays</body></message>" % room)
+        g.iq("<ping xmlns='urn:xmpp:ping'/>")
+    admin = AdminClient(srv.admin_port, token=world["token"])
+    assert admin.post("/api/v1/users/grace@a.test/erase").status == 200
+    # Without a restart, a new occupant's history holds the tombstone, not the words.
+    with xmpp(srv, "henry") as h:
+        for _ in range(100):
+            history = joined_history(h, room, "henry2")
+            if not any(marker in body for body, _ in history):
+                break
+            h.send("<presence to='%s/henry2' type='unavailable'/>" % room)
+            time.sleep(0.2)
+        assert not any(marker in body for body, _ in history), history
+        assert any(retracted for _, retracted in history), history
+        assert ("henry stays", False) in history
+
+
 def test_withdrawing_consent_erases_the_account(world):
     srv = world["srv"]
     c = account(srv, "erin")
@@ -231,7 +276,10 @@ def test_a_legal_hold_is_shown_to_the_person_without_its_reason(world):
     password = account_password("frank@a.test")
     r = c.post("/privacy/withdraw", {"password": password, "confirm": "frank@a.test"})
     assert r.status == 409, r
+    assert "legal hold" in r.json()["detail"]
+    # Refused before anything was removed: the account, its session and its records remain.
     assert c.get("/session").status == 200
+    assert c.get("/logins").json()["items"], "sign-in records went despite the hold"
     assert srv.ctl("hold", "clear", "frank@a.test").returncode == 0
 
 

@@ -190,6 +190,9 @@ class Module {
   // Registers everything through ctx; ctx outlives the module.
   virtual void start(ModuleContext& ctx) = 0;
   virtual void stop() {}
+  // Stored data was rewritten behind the module's back (an account erased: its messages in
+  // archives became tombstones): copies the module keeps in memory are refreshed. Any thread.
+  virtual void storedDataChanged() {}
 };
 
 }  // namespace rampart::core

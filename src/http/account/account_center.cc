@@ -163,7 +163,7 @@ struct AccountCenter::Impl {
         rights(*deps.db, ops, deps.config, deps.notices ? *deps.notices : noNotices) {
     ops.setPasswordPolicy(deps.passwordPolicy);
     ops.setAccountChanged(deps.accountChanged);
-    rights.setErased(deps.accountChanged);
+    rights.setErased(deps.accountErased ? deps.accountErased : deps.accountChanged);
     const std::vector<Stage> any{Stage::kSecondFactor, Stage::kPasswordChange,
                                  Stage::kTotpEnrolment, Stage::kActive};
     auto op = [this](std::string method, std::string path, Response (Impl::*fn)(Call&))

@@ -58,6 +58,8 @@ struct AccountCenterDeps {
   };
   std::function<std::vector<XmppSession>(const std::string& bareJid)> sessionsOf;
   std::function<void(const std::string& host, const std::string& user)> accountChanged;
+  // After an erasure (withdrawn consent): as accountChanged, and in-memory copies refreshed.
+  std::function<void(const std::string& host, const std::string& user)> accountErased;
   std::function<void(storage::LoginRecord)> recordLogin;
   std::function<void(std::string_view rule, const std::string& tenant, const std::string& summary)>
       alert;

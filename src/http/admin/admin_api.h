@@ -41,6 +41,9 @@ struct AdminHooks {
   // An account's security state changed (freeze, logout, device revoked): live sessions check
   // it again and queued notices go out. Called on the storage thread.
   std::function<void(const std::string& host, const std::string& user)> accountChanged;
+  // After an erasure: as accountChanged, and copies of archived messages kept in memory (room
+  // history) are refreshed.
+  std::function<void(const std::string& host, const std::string& user)> accountErased;
   // An alert for the security pipeline (rule, tenant, summary); may be empty.
   std::function<void(std::string_view rule, const std::string& tenant, const std::string& summary)>
       alert;

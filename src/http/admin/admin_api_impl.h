@@ -127,7 +127,8 @@ struct AdminApi::Impl {
     ops->setAccountChanged(deps.hooks.accountChanged);
     ops->setPasswordPolicy(deps.passwordPolicy);
     rights = std::make_unique<security::privacy::Rights>(storage, *ops, deps.config, noNotices);
-    rights->setErased(deps.hooks.accountChanged);
+    rights->setErased(deps.hooks.accountErased ? deps.hooks.accountErased
+                                               : deps.hooks.accountChanged);
     define();
   }
 

@@ -126,6 +126,47 @@ Element errorPresence(const Element& st, std::string_view condition) {
 }
 }  // namespace
 
+void MucModule::storedDataChanged() {
+  if (ctx_ == nullptr) return;
+  std::vector<std::pair<std::string, std::shared_ptr<Room>>> rooms;
+  {
+    std::lock_guard lock(roomsMu_);
+    for (const auto& [name, room] : rooms_) rooms.emplace_back(name, room);
+  }
+  ctx_->runStorage([this, rooms = std::move(rooms)](storage::Storage& s) {
+    writer_->commit(s);
+    for (const auto& [name, room] : rooms) {
+      storage::ArchiveQuery q;
+      q.lastPage = true;
+      q.max = maxHistory_;
+      auto page = s.archive().query(domain_, name, q);
+      if (!page.isOk()) continue;
+      // The archive's tombstones (an erased person's messages), by stanza-id.
+      std::map<std::string, core::Element> tombstones;
+      for (const auto& item : page.value().items) {
+        auto m = core::parseElement(item.stanza);
+        if (m && m->child("retracted", "urn:xmpp:message-retract:1") != nullptr) {
+          m->removeChildren("x", kNsUser);
+          tombstones.emplace(item.id, std::move(*m));
+        }
+      }
+      if (tombstones.empty()) continue;
+      std::lock_guard lock(room->mu);
+      for (auto& h : room->history) {
+        std::string id;
+        if (const Element* sid = h->child("stanza-id", core::archive::kNsSid)) {
+          id = std::string(sid->attrOr("id"));
+        }
+        auto t = tombstones.find(id);
+        if (id.empty() || t == tombstones.end()) continue;
+        Element copy = t->second;
+        if (const Element* d = h->child("delay", "urn:xmpp:delay")) copy.addChild(*d);
+        h = std::make_shared<const Element>(std::move(copy));
+      }
+    }
+  });
+}
+
 void MucModule::start(core::ModuleContext& ctx) {
   ctx_ = &ctx;
   parentHost_ = ctx.host();

@@ -87,6 +87,8 @@ struct Room {
 class MucModule final : public core::Module {
  public:
   void start(core::ModuleContext& ctx) override;
+  // Room history kept for joins takes the archive's tombstones of erased messages.
+  void storedDataChanged() override;
   const std::string& domain() const { return domain_; }
 
  private:

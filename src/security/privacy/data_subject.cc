@@ -359,6 +359,14 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
   auto exists = s.accounts().exists(host, user);
   if (!exists.isOk()) return exists.status();
   if (!exists.value()) return core::Status::notFound("no such account");
+  // Under legal hold nothing of the account is deleted: refused before anything is touched.
+  auto hold = s.admin().holdOn(host, user);
+  if (!hold.isOk()) return hold.status();
+  if (hold.value() && hold.value()->kind == "account") {
+    return core::Status::failedPrecondition("the account is under legal hold (set " +
+                                            iso(hold.value()->setMs) +
+                                            "); clear the hold before erasing it");
+  }
   const std::string jid = std::string(user) + "@" + std::string(host);
   json::object removed;
 
