@@ -34,6 +34,7 @@
 #include "security/privacy/rights.h"
 #include "security/retention/scheduler.h"
 #include "storage/encrypted/setup.h"
+#include "storage/regional/setup.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace {
@@ -102,14 +103,6 @@ constexpr const char* kUsage =
 int usage(const std::string& why) {
   std::cerr << "rampartctl: " << why << "\n" << kUsage;
   return 2;
-}
-
-std::unique_ptr<storage::sqlite::SqliteStorage> openDb(const core::Config& c) {
-  auto r = storage::sqlite::SqliteStorage::open({c.resolvedDbPath(), c.dbSynchronous, 10000});
-  if (!r.isOk()) {
-    throw core::ConfigError(r.status().message());
-  }
-  return std::move(r).value();
 }
 
 // The configured hosts; in --data-dir mode those the server last started with (none when it
@@ -588,11 +581,11 @@ int auditCommand(std::vector<std::string> cmd, security::audit::AuditLog& log,
 }
 
 // Envelope encryption ([encryption]) over the database, as rampartd has it.
-storage::encrypted::Encryption gEncryption;
+// The storage: the home region's database and the residency regions', under encryption.
+storage::regional::OpenedStorage gStorage;
 
-storage::Storage& openStore(core::Config& c, bool devMode, storage::sqlite::SqliteStorage& db) {
-  if (!c.encryption.enabled) return db;
-  if (devMode) {
+storage::Storage& openStore(core::Config& c, bool devMode) {
+  if (devMode && c.encryption.enabled) {
     // The hosts the server last started with name the tenants.
     auto served = servedHosts(c, devMode);
     if (!served.empty()) {
@@ -600,10 +593,10 @@ storage::Storage& openStore(core::Config& c, bool devMode, storage::sqlite::Sqli
       for (const auto& h : served) c.hosts.push_back(core::HostConfig{h});
     }
   }
-  auto e = storage::encrypted::openEncryption(c, db);
-  if (!e.isOk()) throw core::ConfigError("encryption: " + e.status().message());
-  gEncryption = std::move(e).value();
-  return *gEncryption.storage;
+  auto opened = storage::regional::openStorage(c, 10000, c.dbSynchronous);
+  if (!opened.isOk()) throw core::ConfigError(opened.status().message());
+  gStorage = std::move(opened).value();
+  return *gStorage.store;
 }
 
 std::int64_t nowMillis() {
@@ -614,11 +607,11 @@ std::int64_t nowMillis() {
 
 int keyCommand(std::vector<std::string> cmd, security::admin::AdminOps& ops,
                const core::Config& config) {
-  if (!gEncryption.keyring) {
+  if (!gStorage.encryption.keyring) {
     std::cerr << "rampartctl: encryption is switched off ([encryption] enabled = false)\n";
     return 1;
   }
-  auto& keyring = *gEncryption.keyring;
+  auto& keyring = *gStorage.encryption.keyring;
   const bool asJson = std::erase(cmd, std::string("--json")) > 0;
   if (cmd.size() == 3 && cmd[1] == "rotate") {
     auto host = core::prepareDomainpart(cmd[2]);
@@ -874,16 +867,15 @@ int run(int argc, char** argv) {
     ports << portsf.rdbuf();
     std::cout << "rampartd is running: pid " << pid << "\n";
     std::cout << "ports: " << ports.str();
-    auto db = openDb(config);
+    storage::Storage& store = openStore(config, devMode);
     for (const auto& h : servedHosts(config, devMode)) {
-      auto users = db->listAccounts(h);
+      auto users = store.accounts().listAccounts(h);
       std::cout << "host " << h << ": " << (users.isOk() ? users.value().size() : 0)
                 << " accounts\n";
     }
     return 0;
   }
-  auto db = openDb(config);
-  storage::Storage& store = openStore(config, devMode, *db);
+  storage::Storage& store = openStore(config, devMode);
   auto audit = openAudit(config, devMode);
   security::admin::AdminOps ops(store, *audit, servedHosts(config, devMode),
                                 config.scramIterations);
@@ -937,7 +929,7 @@ int run(int argc, char** argv) {
     if (cmd.size() != 3) return usage("user list HOST");
     auto host = core::prepareDomainpart(cmd[2]);
     if (!host) return usage("not a valid host name: " + cmd[2]);
-    auto users = db->listAccounts(*host);
+    auto users = store.accounts().listAccounts(*host);
     if (!users.isOk()) {
       std::cerr << "rampartctl: " << users.status().message() << "\n";
       return 1;
@@ -1021,14 +1013,14 @@ int main(int argc, char** argv) {
     const int rc = run(argc, argv);
     // The keys (and an HSM session) go before the process's static objects do: a PKCS#11
     // library's own may already be gone at exit.
-    gEncryption = {};
+    gStorage = {};
     return rc;
   } catch (const rampart::core::ConfigError& e) {
-    gEncryption = {};
+    gStorage = {};
     std::cerr << "rampartctl: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    gEncryption = {};
+    gStorage = {};
     std::cerr << "rampartctl: " << e.what() << "\n";
     return 1;
   }

@@ -469,6 +469,20 @@ void RetentionOptions::overrideWith(const RetentionOptions& o) {
   for (const auto& [room, days] : o.rooms) rooms[room] = days;
 }
 
+std::string Config::regionOf(std::string_view host) const {
+  for (const auto& h : hosts) {
+    if (host == h.name ||
+        (host.size() > h.name.size() + 1 && host.ends_with("." + h.name))) {
+      return h.region;
+    }
+  }
+  return {};
+}
+
+std::string Config::dataDirFor(std::string_view host) const {
+  return dataDirOfRegion(regionOf(host));
+}
+
 PrivacyOptions Config::privacyFor(std::string_view host) const {
   PrivacyOptions out = privacy;
   for (const auto& h : hosts) {
@@ -614,6 +628,8 @@ Config loadConfig(const std::string& path) {
             readAccountSecurity(*v.as_table(), "hosts.account_security", hc.accountSecurity);
           } else if (k == "content_security" && v.is_table()) {
             readContentSecurity(*v.as_table(), "hosts.content_security", hc.contentSecurity);
+          } else if (k == "region") {
+            hc.region = need<std::string>(v, key);
           } else if (k == "privacy" && v.is_table()) {
             readPrivacy(*v.as_table(), "hosts.privacy", hc.privacy);
           } else if (k == "retention" && v.is_table()) {
@@ -796,6 +812,46 @@ Config loadConfig(const std::string& path) {
       readAccountSecurity(rest, "account_security", c.accountSecurity);
     } else if (sec == "content_security") {
       readContentSecurity(*t, "content_security", c.contentSecurity);
+    } else if (sec == "residency") {
+      for (auto&& [k, v] : *t) {
+        const std::string key = "residency." + std::string(k.str());
+        if (k == "cross_region") {
+          c.crossRegion = need<std::string>(v, key);
+          if (c.crossRegion != "refuse" && c.crossRegion != "allow") {
+            throw ConfigError(key + " must be \"refuse\" or \"allow\" (" + where(v) + ")");
+          }
+        } else if (k == "regions" && v.is_table()) {
+          for (auto&& [name, r] : *v.as_table()) {
+            const std::string rkey = key + "." + std::string(name.str());
+            const auto* rt = r.as_table();
+            if (rt == nullptr) {
+              throw ConfigError(rkey + " must be a table with data_dir (" + where(r) + ")");
+            }
+            const std::string_view n = name.str();
+            if (n.empty() || n.size() > 64 ||
+                n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                    std::string_view::npos) {
+              throw ConfigError(rkey + ": a region's name is 1 to 64 of a-z, 0-9, '-' and '_' (" +
+                                where(r) + ")");
+            }
+            Config::Region region;
+            for (auto&& [rk, rv] : *rt) {
+              if (rk == "data_dir") {
+                region.dataDir = need<std::string>(rv, rkey + ".data_dir");
+              } else {
+                throw ConfigError("unknown option " + rkey + "." + std::string(rk.str()) + " (" +
+                                  where(rv) + ")");
+              }
+            }
+            if (region.dataDir.empty()) {
+              throw ConfigError(rkey + ".data_dir is required (" + where(r) + ")");
+            }
+            c.regions[std::string(name.str())] = region;
+          }
+        } else {
+          throw ConfigError("unknown option " + key + " (" + where(v) + ")");
+        }
+      }
     } else if (sec == "privacy") {
       readPrivacy(*t, "privacy", c.privacy);
     } else if (sec == "retention") {
@@ -933,6 +989,10 @@ void validate(const Config& c) {
       throw ConfigError("hosts.name \"" + h.name +
                         "\" is not a normalized domain name (use lower case, no trailing dot)");
     }
+    if (!h.region.empty() && c.regions.count(h.region) == 0) {
+      throw ConfigError("host " + h.name + ": region \"" + h.region +
+                        "\" is not defined in [residency.regions]");
+    }
     const auto privacy = c.privacyFor(h.name);
     if (!privacy.noticeVersion.value_or("").empty() && privacy.noticeFile.value_or("").empty()) {
       throw ConfigError("host " + h.name + ": privacy.notice_version needs privacy.notice_file "
@@ -940,6 +1000,20 @@ void validate(const Config& c) {
     }
     if (h.certFile.empty() != h.keyFile.empty()) {
       throw ConfigError("host " + h.name + ": set both certificate and private_key, or neither");
+    }
+  }
+  for (const auto& [name, r] : c.regions) {
+    const auto canon = [](const std::string& p) {
+      return std::filesystem::weakly_canonical(std::filesystem::absolute(p)).string();
+    };
+    if (canon(r.dataDir) == canon(c.dataDir)) {
+      throw ConfigError("residency.regions." + name + ".data_dir must differ from server.data_dir");
+    }
+    for (const auto& [other, o] : c.regions) {
+      if (other < name && canon(o.dataDir) == canon(r.dataDir)) {
+        throw ConfigError("residency.regions." + name + " and " + other +
+                          " share a data_dir; each region needs its own");
+      }
     }
   }
   if (c.certFile.empty() || c.keyFile.empty()) {

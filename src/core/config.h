@@ -135,6 +135,9 @@ struct HostConfig {
   ContentSecurityOptions contentSecurity;
   PrivacyOptions privacy;
   RetentionOptions retention;
+  // Data residency: the region whose storage holds this tenant's data ([residency.regions]);
+  // empty: the home region (the server's data_dir).
+  std::string region;
 };
 
 struct Config {
@@ -248,6 +251,25 @@ struct Config {
   }
   std::string resolvedKeysDb() const {
     return encryption.keysDb.empty() ? dataDir + "/keys.db" : encryption.keysDb;
+  }
+
+  // [residency]: each region's storage location (its own database file and upload directory,
+  // under data_dir), and whether personal data may be sent to a service of another region
+  // (push notifications to an app server of a host in another region): "refuse" or "allow";
+  // both are audited (data.transfer).
+  struct Region {
+    std::string dataDir;
+  };
+  std::map<std::string, Region> regions;
+  std::string crossRegion = "refuse";
+  // The region of a configured host, or of a service domain under one ("" for the home
+  // region and for anything else).
+  std::string regionOf(std::string_view host) const;
+  // Where `host`'s files live: its region's data_dir, or the server's.
+  std::string dataDirFor(std::string_view host) const;
+  std::string dataDirOfRegion(std::string_view region) const {
+    auto it = regions.find(std::string(region));
+    return it == regions.end() ? dataDir : it->second.dataDir;
   }
 
   std::vector<HostConfig> hosts;

@@ -28,7 +28,7 @@ class ModuleHost::Context final : public ModuleContext {
   }
   void addDiscoForm(Element form) override { host_.disco_.hostForms.push_back(std::move(form)); }
   http::Router& http() override { return *host_.services_.http; }
-  const std::string& dataDir() const override { return host_.config_.dataDir; }
+  const std::string& dataDir() const override { return host_.dataDir_; }
   std::string httpsBaseUrl() const override { return host_.services_.httpsBase(); }
   security::AccountService* accountService() override { return host_.services_.accounts; }
   security::ContentService* contentService() override { return host_.services_.content; }
@@ -92,6 +92,11 @@ class ModuleHost::Context final : public ModuleContext {
     if (host_.services_.addRetention) {
       host_.services_.addRetention(host_.host_, std::move(where), kind, std::move(purger));
     }
+  }
+  bool allowTransfer(std::string_view purpose, const std::string& subject,
+                     const std::string& destination) override {
+    return !host_.services_.allowTransfer ||
+           host_.services_.allowTransfer(purpose, subject, destination);
   }
   void every(std::chrono::seconds interval, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(host_.workers_.next(), interval);
@@ -161,6 +166,7 @@ class ModuleHost::Context final : public ModuleContext {
 ModuleHost::ModuleHost(std::string host, const Config& config, RouterImpl& router,
                        Metrics& metrics, HostServices& services, StorageRunner& storage, Workers& workers)
     : host_(std::move(host)),
+      dataDir_(config.dataDirFor(host_)),
       config_(config),
       router_(router),
       metrics_(metrics),

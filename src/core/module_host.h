@@ -27,6 +27,8 @@ struct HostServices {
   // The retention scheduler's registration (tenant, where, kind, purger); set before modules
   // start.
   std::function<void(std::string, std::string, DataKind, Purger)> addRetention;
+  // Data residency's transfer policy (ModuleContext::allowTransfer); unset: allowed.
+  std::function<bool(std::string_view, const std::string&, const std::string&)> allowTransfer;
   void setHttpsBaseUrl(std::string url) {
     std::lock_guard lock(mu);
     httpsBaseUrl = std::move(url);
@@ -76,6 +78,7 @@ class ModuleHost {
   friend class Context;
 
   std::string host_;
+  std::string dataDir_;  // the host's region's data directory (data residency)
   const Config& config_;
   RouterImpl& router_;
   Metrics& metrics_;

@@ -63,6 +63,11 @@ class StorageRunner {
   // Runs `done` on the storage thread once everything queued before it has run and every
   // sync hook has written what it gathered: what was handed to storage so far is durable.
   void sync(std::function<void()> done);
+  // On the storage thread: every sync hook writes what it gathered now (before an export or
+  // an erasure reads the archives).
+  void flushPending(storage::Storage& s) {
+    for (const auto& hook : syncHooks_) hook(s);
+  }
   // Runs everything queued, then stops the thread (shutdown flush).
   void drainAndStop();
 

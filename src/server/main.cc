@@ -58,6 +58,7 @@
 #include "security/admin/admin_ops.h"
 #include "security/privacy/rights.h"
 #include "security/retention/scheduler.h"
+#include "storage/regional/setup.h"
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
 #include "security/dlp/content_ops.h"
@@ -219,23 +220,15 @@ int run(int argc, char** argv) {
   }
   security::masking::installLogMasking(config.maskLogAddresses);
 
-  auto opened = storage::sqlite::SqliteStorage::open(
-      {config.resolvedDbPath(), config.dbSynchronous, 5000});
+  // The home region's database and one per residency region, each under envelope encryption,
+  // with the router over them: everything below uses `store`.
+  auto opened = storage::regional::openStorage(config, 5000, config.dbSynchronous);
   if (!opened.isOk()) {
     throw core::ConfigError(opened.status().message());
   }
-  std::unique_ptr<storage::sqlite::SqliteStorage> db = std::move(opened).value();
-  // Envelope encryption under the storage interfaces: everything below uses `store`.
-  storage::Storage* store = db.get();
-  storage::encrypted::Encryption encryption;
-  if (config.encryption.enabled) {
-    auto e = storage::encrypted::openEncryption(config, *db);
-    if (!e.isOk()) {
-      throw core::ConfigError("encryption: " + e.status().message());
-    }
-    encryption = std::move(e).value();
-    store = encryption.storage.get();
-  }
+  storage::regional::OpenedStorage storageSet = std::move(opened).value();
+  storage::Storage* store = storageSet.store;
+  storage::encrypted::Encryption& encryption = storageSet.encryption;
 
   // The audit log (its own database, signing key and checkpoint file in the data directory).
   std::vector<std::string> hostNames;
@@ -395,6 +388,42 @@ int run(int argc, char** argv) {
   // Retention: one scheduler decides what has expired for every kind of data; the modules and
   // the core register how their kinds are deleted.
   security::retention::Scheduler retention(config, *auditLog);
+  // Data residency: personal data leaving its tenant's region (a push notification to an app
+  // server of a host in another region, or outside this server) follows [residency]
+  // cross_region, and every such transfer, sent or refused, is audited.
+  services.allowTransfer = [&config, &storageRunner, &auditLog](std::string_view purpose,
+                                                                const std::string& subject,
+                                                                const std::string& destination) {
+    auto s = core::Jid::parse(subject);
+    auto d = core::Jid::parse(destination);
+    const auto regionOf = [&config](const std::string& domain) -> std::string {
+      for (const auto& h : config.hosts) {
+        if (domain == h.name || domain.ends_with("." + h.name)) {
+          return h.region.empty() ? "home" : h.region;
+        }
+      }
+      return "outside";  // not served here
+    };
+    const std::string from = s ? regionOf(s->domain()) : "outside";
+    const std::string to = d ? regionOf(d->domain()) : "outside";
+    if (from == to) return true;
+    const bool allowed = config.crossRegion == "allow";
+    security::AuditEvent e;
+    e.action = security::audit_action::kDataTransfer;
+    e.actor = "rampartd";
+    e.source = "local";
+    e.client = "rampartd";
+    e.tenant = s ? s->domain() : std::string();
+    e.object = s ? s->bareStr() : subject;
+    e.result = allowed ? security::AuditResult::kSuccess : security::AuditResult::kDenied;
+    if (!allowed) e.reason = "residency.cross_region = \"refuse\"";
+    e.details = {{"purpose", std::string(purpose)},
+                 {"from_region", from},
+                 {"to_region", to},
+                 {"destination", destination}};
+    storageRunner.run([&auditLog, e](storage::Storage&) { (void)auditLog->record(e); });
+    return allowed;
+  };
   services.addRetention = [&retention](std::string tenant, std::string where,
                                        core::DataKind kind, core::Purger purger) {
     retention.add(std::move(tenant), std::move(where), kind, std::move(purger));
@@ -713,7 +742,7 @@ int run(int argc, char** argv) {
                            std::chrono::system_clock::now().time_since_epoch())
                            .count() -
                        30LL * 86400000;
-    auto familiar = db->recentSuccesses(since, 100000);
+    auto familiar = store->accountSecurity().recentSuccesses(since, 100000);
     if (familiar.isOk()) {
       for (auto it = familiar.value().rbegin(); it != familiar.value().rend(); ++it) {
         throttle.rememberFamiliar(
@@ -722,7 +751,7 @@ int run(int argc, char** argv) {
     }
   }
   {
-    auto locks = db->locks();
+    auto locks = store->accountSecurity().locks();
     const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
@@ -734,10 +763,12 @@ int run(int argc, char** argv) {
       }
     }
   }
-  db->setErrorHook([&alerts](std::string_view what) {
-    alerts.raise(security::alerts::rule::kStorageErrors, "critical", "",
-                 "storage error: " + std::string(what));
-  });
+  for (auto& [region, database] : storageSet.databases) {
+    database->setErrorHook([&alerts](std::string_view what) {
+      alerts.raise(security::alerts::rule::kStorageErrors, "critical", "",
+                   "storage error: " + std::string(what));
+    });
+  }
   // An audit event that cannot be written stops its action (AdminOps) and raises an alert.
   auditLog->setFailureHook([alert = hooks.alert](const core::Status& st) {
     alert("audit-unwritable", "", "the audit log cannot be written: " + st.message());
@@ -986,12 +1017,15 @@ int run(int argc, char** argv) {
   std::thread keyMaintenance;
   std::unique_ptr<storage::encrypted::Reencryption> reencryption;
   if (encryption.storage) {
+    // One pass over every region's cells (the router's, with residency regions).
     reencryption = std::make_unique<storage::encrypted::Reencryption>(
-        *encryption.storage, *encryption.keyring, [] {
+        *encryption.storage, *encryption.keyring,
+        [] {
           return std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
               .count();
-        });
+        },
+        &store->sealedCells());
     keyMaintenance = std::thread([&] {
       std::int64_t lastAgeCheckMs = 0;
       std::unique_lock lock(maintenanceMu);

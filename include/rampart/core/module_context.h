@@ -147,6 +147,12 @@ class ModuleContext {
   // service domain of it); the retention scheduler decides when and what has expired
   // (rampart/core/retention.h). The purger runs on the storage thread.
   virtual void addRetention(DataKind kind, std::string where, Purger purger) = 0;
+  // Data residency: whether personal data of `subject` (an account of this host) may be sent to
+  // `destination` (a JID) for `purpose` (e.g. "push"). Within the subject's region: yes.
+  // Elsewhere (another region, or outside this server): as [residency] cross_region says, and
+  // audited either way (data.transfer). Any thread.
+  virtual bool allowTransfer(std::string_view purpose, const std::string& subject,
+                             const std::string& destination) = 0;
   // Runs `fn` on a network thread every `interval` until the module stops (housekeeping).
   virtual void every(std::chrono::seconds interval, std::function<void()> fn) = 0;
 

@@ -65,6 +65,9 @@ inline constexpr std::string_view kAuditVerify = "audit.verify";
 inline constexpr std::string_view kAuditPrune = "audit.prune";
 // The retention scheduler deleted expired data (details: kind, deleted, days; object: where).
 inline constexpr std::string_view kRetentionPurge = "retention.purge";
+// Data residency: personal data sent out of its tenant's region (details: purpose,
+// from_region, to_region, destination); success when sent, denied when the policy refused it.
+inline constexpr std::string_view kDataTransfer = "data.transfer";
 inline constexpr std::string_view kAlertAcknowledge = "alert.acknowledge";
 // An administrator asked a view for the personal data it shows masked (object: the request).
 inline constexpr std::string_view kPersonalReveal = "personal.reveal";

@@ -164,6 +164,7 @@ struct AccountCenter::Impl {
     ops.setPasswordPolicy(deps.passwordPolicy);
     ops.setAccountChanged(deps.accountChanged);
     rights.setErased(deps.accountErased ? deps.accountErased : deps.accountChanged);
+    rights.setFlush([&runner = deps.storage](storage::Storage& s) { runner.flushPending(s); });
     const std::vector<Stage> any{Stage::kSecondFactor, Stage::kPasswordChange,
                                  Stage::kTotpEnrolment, Stage::kActive};
     auto op = [this](std::string method, std::string path, Response (Impl::*fn)(Call&))

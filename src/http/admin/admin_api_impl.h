@@ -129,6 +129,7 @@ struct AdminApi::Impl {
     rights = std::make_unique<security::privacy::Rights>(storage, *ops, deps.config, noNotices);
     rights->setErased(deps.hooks.accountErased ? deps.hooks.accountErased
                                                : deps.hooks.accountChanged);
+    rights->setFlush([&runner = deps.storage](storage::Storage& s) { runner.flushPending(s); });
     define();
   }
 

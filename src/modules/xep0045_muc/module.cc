@@ -180,6 +180,9 @@ void MucModule::start(core::ModuleContext& ctx) {
       [&ctx](std::chrono::milliseconds delay, core::archive::ArchiveWriter::Job job) {
         ctx.runStorageAfter(delay, std::move(job));
       });
+  // What the core makes durable on demand (an export or an erasure reading the archives)
+  // includes the rooms' gathering batch.
+  ctx.addStorageSyncHook([writer = writer_](storage::Storage& s) { writer->commit(s); });
 
   // Start-up only: stored rooms and their recent history, before any stanza is routed.
   struct Loaded {

@@ -281,6 +281,9 @@ void PushModule::send(const core::Jid& user, const core::Element& message, const
     summary.add("last-message-body", "", {}, {message.childText("body", core::kNsClient)});
   }
   for (const auto& r : regs) {
+    // Data residency: an app server outside the account's region gets nothing unless the
+    // policy allows it (either way audited).
+    if (!ctx_->allowTransfer("push", user.bareStr(), r.jid)) continue;
     core::Element iq("iq", std::string(core::kNsClient));
     iq.setAttr("type", "set").setAttr("from", user.str()).setAttr("to", r.jid);
     iq.setAttr("id", "push-" + std::to_string(++counter));

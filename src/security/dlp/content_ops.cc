@@ -191,12 +191,13 @@ void ContentOps::refuse(const UploadCheck& c, const UploadVerdict& v) {
   const auto o = config_.contentSecurityFor(c.tenant);
   std::error_code ec;
   std::string kept;
+  const std::string root = config_.dataDirFor(c.tenant);  // the tenant's region
   if (o.refusedFiles.value_or("keep") == "keep" && v.reason != "busy") {
     // The evidence area: only the server's user may read it (security administrators with
     // shell access to the server), kept until they remove it.
-    const std::string dir = config_.dataDir + "/evidence/" + c.tenant;
+    const std::string dir = root + "/evidence/" + c.tenant;
     std::filesystem::create_directories(dir, ec);
-    std::filesystem::permissions(config_.dataDir + "/evidence",
+    std::filesystem::permissions(root + "/evidence",
                                  std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
     const std::string name = std::to_string(nowMs()) + "-" + c.reference.substr(0, 12);
@@ -217,7 +218,7 @@ void ContentOps::refuse(const UploadCheck& c, const UploadVerdict& v) {
   std::vector<std::pair<std::string, std::string>> details{
       {"reason", v.reason}, {"detail", v.detail}, {"real_type", v.realType}};
   if (!kept.empty()) {
-    details.emplace_back("evidence", kept.substr(config_.dataDir.size() + 1));
+    details.emplace_back("evidence", kept.substr(root.size() + 1));
   }
   (void)audit(audit_action::kUploadRefused, c.owner, c.tenant,
               "upload:" + c.reference.substr(0, 12), v.reason, std::move(details), "https");

@@ -28,7 +28,7 @@ std::int64_t nowMs() {
 
 Where whereFor(const core::Config& config, std::string_view host, std::int64_t now) {
   Where where;
-  where.dataDir = config.dataDir;
+  where.dataDir = config.dataDirFor(host);  // the tenant's region (data residency)
   where.encrypted = config.encryption.enabled;
   where.nowMs = now;
   // The tenant's group chat service (configured, or conference.HOST for a host not in it).
@@ -83,6 +83,7 @@ core::Result<json::object> Rights::exportTo(const admin::Actor& who, const std::
       !st.isOk()) {
     return admin::detail::unavailable(st);
   }
+  if (flush_) flush_(storage_);
   auto manifest = exportAccount(storage_, host, user, whereFor(config_, host, nowMs()), outFile);
   if (!manifest.isOk()) {
     ops_.record(who, action::kUserExport, bare, host, AuditResult::kFailure,
@@ -105,13 +106,14 @@ core::Result<Download> Rights::exportForDownload(const admin::Actor& who, const 
     ops_.record(who, action::kUserExport, bare, host, AuditResult::kFailure, st.message());
     return st;
   };
-  const std::string dir = config_.dataDir + "/exports";
+  const std::string dir = config_.dataDirFor(host) + "/exports";  // in the tenant's region
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   const std::string name = dir + "/" + core::randomToken(12);
   const std::string plain = name + ".zip";
   const std::string kept = name + ".sealed";
+  if (flush_) flush_(storage_);
   auto manifest = exportAccount(storage_, host, user, whereFor(config_, host, nowMs()), plain);
   if (!manifest.isOk()) return failed(manifest.status());
   // Sealed under the account's key (the clear ZIP is removed by keepFile), opened, unlinked:
@@ -135,6 +137,7 @@ core::Result<json::object> Rights::erase(const admin::Actor& who, const std::str
       !st.isOk()) {
     return admin::detail::unavailable(st);
   }
+  if (flush_) flush_(storage_);
   auto report = eraseAccount(storage_, host, user, whereFor(config_, host, nowMs()));
   if (!report.isOk()) {
     ops_.record(who, action::kUserErase, bare, host, AuditResult::kFailure,

@@ -31,6 +31,9 @@ class Rights {
   Rights(storage::Storage& storage, admin::AdminOps& ops, const core::Config& config,
          const Notices& notices);
 
+  // Called on the storage thread before an export or an erasure reads: writes still gathering
+  // for a group commit (archive batches) are written first, so nothing escapes either.
+  void setFlush(std::function<void(storage::Storage&)> hook) { flush_ = std::move(hook); }
   // Called after an account was erased (the running server ends its sessions).
   void setErased(std::function<void(const std::string& host, const std::string& user)> hook) {
     erased_ = std::move(hook);
@@ -77,6 +80,7 @@ class Rights {
   const core::Config& config_;
   const Notices& notices_;
   std::function<void(const std::string&, const std::string&)> erased_;
+  std::function<void(storage::Storage&)> flush_;
 };
 
 }  // namespace rampart::security::privacy

@@ -17,8 +17,11 @@ constexpr std::string_view kProgress = "reencryption";
 }  // namespace
 
 Reencryption::Reencryption(EncryptedStorage& storage, security::encryption::Keyring& keyring,
-                           std::function<std::int64_t()> nowMs)
-    : storage_(storage), keyring_(keyring), now_(std::move(nowMs)) {}
+                           std::function<std::int64_t()> nowMs, SealedCellStore* cells)
+    : storage_(storage),
+      cells_(cells != nullptr ? *cells : storage.sealedCells()),
+      keyring_(keyring),
+      now_(std::move(nowMs)) {}
 
 std::map<std::string, std::uint32_t> Reencryption::currentVersions() {
   std::map<std::string, std::uint32_t> out;
@@ -70,7 +73,7 @@ bool Reencryption::step(std::size_t batch) {
   std::size_t budget = batch;
   while (budget > 0 && column_ < kColumns) {
     const auto& col = kSealedColumns[column_];
-    auto page = storage_.sealedCells().cells(col.table, col.column, cursor_, budget);
+    auto page = cells_.cells(col.table, col.column, cursor_, budget);
     if (!page.isOk()) {
       spdlog::warn("event=reencryption_read_failed column={}.{} error=\"{}\"", col.table,
                    col.column, page.status().message());
@@ -96,7 +99,7 @@ bool Reencryption::step(std::size_t batch) {
         ++p.current;
         continue;
       }
-      auto replaced = storage_.sealedCells().replaceCell(cell, *resealed.value());
+      auto replaced = cells_.replaceCell(cell, *resealed.value());
       if (replaced.isOk()) {
         // Not replaced: written again since it was read, by then with the current key.
         ++(replaced.value() ? p.resealed : p.current);

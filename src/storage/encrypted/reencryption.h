@@ -14,8 +14,10 @@ namespace rampart::storage::encrypted {
 
 class Reencryption {
  public:
+  // `cells`: where the stored cells are read and replaced (with data residency, every
+  // region's backend); null: `storage`'s own.
   Reencryption(EncryptedStorage& storage, security::encryption::Keyring& keyring,
-               std::function<std::int64_t()> nowMs);
+               std::function<std::int64_t()> nowMs, SealedCellStore* cells = nullptr);
   // Starts a pass when a tenant's current key changed since the last complete pass (or no pass
   // ever completed). Cheap when there is nothing to do.
   void check();
@@ -36,6 +38,7 @@ class Reencryption {
   std::map<std::string, std::uint32_t> currentVersions();
 
   EncryptedStorage& storage_;
+  SealedCellStore& cells_;
   security::encryption::Keyring& keyring_;
   std::function<std::int64_t()> now_;
   bool running_ = false;

@@ -401,4 +401,15 @@ Status SqliteStorage::removeLock(std::string_view key) {
   return q.step() == SQLITE_DONE ? Status::ok() : error("removing a sign-in lock");
 }
 
+Status SqliteStorage::reserveQuarantineIds(std::int64_t base) {
+  if (base <= 0) return Status::ok();
+  Stmt ins(db_, "INSERT INTO sqlite_sequence (name, seq) SELECT 'quarantine', ?1 WHERE NOT EXISTS "
+                "(SELECT 1 FROM sqlite_sequence WHERE name = 'quarantine')");
+  ins.int64(1, base);
+  if (ins.step() != SQLITE_DONE) return error("reserving held-message ids");
+  Stmt up(db_, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'quarantine' AND seq < ?1");
+  up.int64(1, base);
+  return up.step() == SQLITE_DONE ? Status::ok() : error("reserving held-message ids");
+}
+
 }  // namespace rampart::storage::sqlite

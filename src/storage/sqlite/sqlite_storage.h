@@ -58,6 +58,9 @@ class SqliteStorage final : public Storage,
   FileStore& files() override { return files_; }
   // Called with a description of every SQLite error (the alert pipeline's storage-error rule).
   void setErrorHook(std::function<void(std::string_view)> hook) { errorHook_ = std::move(hook); }
+  // Held-message ids of this database start above `base` (data residency: each region's
+  // database numbers from its own range). No effect once they are past it.
+  Status reserveQuarantineIds(std::int64_t base);
 
   // AccountStore
   Status createAccount(std::string_view host, std::string_view user,
