@@ -22,7 +22,9 @@ class Regional : public ::testing::Test {
       auto db = sqlite::SqliteStorage::open(
           {(dir_.path / (std::string(name) + "x.db")).string(), "normal", 1000});
       ASSERT_TRUE(db.isOk()) << db.status().message();
-      if (*name) ASSERT_TRUE(db.value()->reserveQuarantineIds(quarantineIdBase(name)).isOk());
+      if (*name) {
+        ASSERT_TRUE(db.value()->reserveQuarantineIds(quarantineIdBase(name)).isOk());
+      }
       dbs_[name] = std::move(db).value();
     }
     router_ = std::make_unique<RegionalStorage>(
