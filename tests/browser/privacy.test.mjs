@@ -94,6 +94,8 @@ let server = null;
 await check('rampartd starts with a privacy notice', async () => {
   server = await startServer();
 });
+// Without a server nothing further can run: the failed start is already counted as a failure,
+// so this ends the run as failed (exit status 1), never as a skip.
 if (!server) {
   summary('privacy');
   process.exit(1);
@@ -300,4 +302,5 @@ try {
 
 const failed = summary('privacy');
 rmSync(dir, { recursive: true, force: true });
+// The exit status tells make test whether any check failed; every check has run by now.
 process.exit(failed ? 1 : 0);
