@@ -904,19 +904,20 @@ int run(int argc, char** argv) {
   std::mutex maintenanceMu;
   std::condition_variable maintenanceCv;
   bool maintenanceStop = false;
+  // An event of the server itself (not on a network thread: the audit log may block on disk).
+  auto auditEvent = [&](std::string_view action, std::string object, security::AuditResult result,
+                        std::vector<std::pair<std::string, std::string>> details) {
+    security::AuditEvent e;
+    e.action = action;
+    e.actor = "rampartd";
+    e.source = "local";
+    e.client = "rampartd";
+    e.object = std::move(object);
+    e.result = result;
+    e.details = std::move(details);
+    return auditLog->record(e);
+  };
   std::thread maintenance([&] {
-    auto auditEvent = [&](std::string_view action, std::string object, security::AuditResult result,
-                          std::vector<std::pair<std::string, std::string>> details) {
-      security::AuditEvent e;
-      e.action = action;
-      e.actor = "rampartd";
-      e.source = "local";
-      e.client = "rampartd";
-      e.object = std::move(object);
-      e.result = result;
-      e.details = std::move(details);
-      return auditLog->record(e);
-    };
     // Certificate changes since the last start are audited.
     std::vector<std::string> certFiles{config.certFile};
     for (const auto& h : config.hosts) {
@@ -983,16 +984,12 @@ int run(int argc, char** argv) {
                 [&](storage::Storage&, const core::RetentionCutoff& c) {
                   auto pruned = auditLog->pruneBefore(c.beforeUs / 1000);
                   if (!pruned.isOk() || pruned.value() == 0) return std::size_t{0};
-                  security::AuditEvent e;
-                  e.action = security::audit_action::kAuditPrune;
-                  e.actor = "rampartd";
-                  e.source = "local";
-                  e.client = "rampartd";
-                  e.object = "audit log";
-                  e.details = {{"records", std::to_string(pruned.value())},
-                               {"retention_days",
-                                std::to_string(security::retention::policyFor(config, "").auditDays)}};
-                  (void)auditLog->record(e);
+                  (void)auditEvent(
+                      security::audit_action::kAuditPrune, "audit log",
+                      security::AuditResult::kSuccess,
+                      {{"records", std::to_string(pruned.value())},
+                       {"retention_days",
+                        std::to_string(security::retention::policyFor(config, "").auditDays)}});
                   return pruned.value();
                 });
   // Retention passes: at start, then hourly, each on the storage thread.

@@ -109,10 +109,14 @@ void Scheduler::clear() {
   entries_.clear();
 }
 
+Policy Scheduler::policyOf(std::string_view tenant) const {
+  auto it = policies_.find(tenant);
+  return it != policies_.end() ? it->second : policyFor(config_, tenant);
+}
+
 core::RetentionCutoff Scheduler::cutoffFor(std::string_view tenant, std::string_view where,
                                            DataKind kind, std::int64_t nowMs) const {
-  auto it = policies_.find(tenant);
-  const Policy p = it != policies_.end() ? it->second : policyFor(config_, tenant);
+  const Policy p = policyOf(tenant);
   const std::int64_t nowUs = nowMs * 1000;
   auto cut = [nowUs](std::uint32_t days) {
     return days == 0 ? std::int64_t{0} : nowUs - std::int64_t{days} * kDayUs;
@@ -152,7 +156,7 @@ std::size_t Scheduler::runOnce(storage::Storage& s, std::int64_t nowMs) {
     ev.object = e.where;
     ev.details = {{"kind", std::string(core::dataKindName(e.kind))},
                   {"deleted", std::to_string(n)},
-                  {"days", std::to_string(policyFor(config_, e.tenant).daysOf(e.kind))}};
+                  {"days", std::to_string(policyOf(e.tenant).daysOf(e.kind))}};
     (void)audit_.record(ev);
   }
   return total;

@@ -60,6 +60,8 @@ class Scheduler {
   std::size_t runOnce(storage::Storage& s, std::int64_t nowMs);
 
  private:
+  // The tenant's policy, as read at start (the server-wide one for "", the audit log's).
+  Policy policyOf(std::string_view tenant) const;
   struct Entry {
     std::string tenant, where;
     core::DataKind kind;

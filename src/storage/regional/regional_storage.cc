@@ -11,6 +11,18 @@ constexpr std::int64_t kRange = std::int64_t{1} << 40;
 // A status that means "this region does not have it": try the next one.
 bool absent(const Status& st) { return st.code() == Status::Code::kNotFound; }
 
+// Every region's answer to `ask`, one after the other.
+template <typename T, typename Ask>
+Result<std::vector<T>> merged(const std::map<std::string, Storage*>& regions, Ask ask) {
+  std::vector<T> out;
+  for (const auto& [name, s] : regions) {
+    Result<std::vector<T>> part = ask(*s);
+    if (!part.isOk()) return part.status();
+    out.insert(out.end(), part.value().begin(), part.value().end());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::int64_t quarantineIdBase(std::string_view region) {
@@ -176,13 +188,7 @@ Result<std::optional<RoleGrant>> RegionalStorage::roleOf(std::string_view host,
   return of(host).admin().roleOf(host, user);
 }
 Result<std::vector<RoleGrant>> RegionalStorage::listRoles() {
-  std::vector<RoleGrant> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->admin().listRoles();
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<RoleGrant>(regions_, [](Storage& s) { return s.admin().listRoles(); });
 }
 Status RegionalStorage::createToken(const ApiToken& token) {
   return of(token.host).admin().createToken(token);
@@ -204,13 +210,7 @@ Result<std::optional<ApiToken>> RegionalStorage::tokenById(std::string_view id) 
 Result<std::vector<ApiToken>> RegionalStorage::listTokens(std::string_view host,
                                                           std::string_view user) {
   if (!host.empty()) return of(host).admin().listTokens(host, user);
-  std::vector<ApiToken> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->admin().listTokens(host, user);
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<ApiToken>(regions_, [&](Storage& s) { return s.admin().listTokens(host, user); });
 }
 Status RegionalStorage::revokeToken(std::string_view id) {
   for (auto& [name, s] : regions_) {
@@ -240,13 +240,7 @@ Status RegionalStorage::removeHold(std::string_view host, std::string_view owner
   return of(host).admin().removeHold(host, owner);
 }
 Result<std::vector<LegalHold>> RegionalStorage::holds() {
-  std::vector<LegalHold> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->admin().holds();
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<LegalHold>(regions_, [](Storage& s) { return s.admin().holds(); });
 }
 Result<std::optional<LegalHold>> RegionalStorage::holdOn(std::string_view host,
                                                          std::string_view owner) {
@@ -280,13 +274,8 @@ Status RegionalStorage::putAccountState(std::string_view host, std::string_view 
   return of(host).accountSecurity().putAccountState(host, user, state);
 }
 Result<std::vector<std::pair<std::string, AccountState>>> RegionalStorage::frozenAccounts() {
-  std::vector<std::pair<std::string, AccountState>> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->accountSecurity().frozenAccounts();
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<std::pair<std::string, AccountState>>(
+      regions_, [](Storage& s) { return s.accountSecurity().frozenAccounts(); });
 }
 Status RegionalStorage::addDevice(const DeviceCredential& device) {
   return of(device.host).accountSecurity().addDevice(device);
@@ -336,12 +325,10 @@ Result<std::size_t> RegionalStorage::removeLogins(std::string_view host, std::st
 }
 Result<std::vector<LoginRecord>> RegionalStorage::recentSuccesses(std::int64_t sinceMs,
                                                                   std::size_t limit) {
-  std::vector<LoginRecord> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->accountSecurity().recentSuccesses(sinceMs, limit);
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
+  auto all = merged<LoginRecord>(
+      regions_, [&](Storage& s) { return s.accountSecurity().recentSuccesses(sinceMs, limit); });
+  if (!all.isOk()) return all.status();
+  auto out = std::move(all).value();
   // Newest first, as each region answers.
   std::stable_sort(out.begin(), out.end(),
                    [](const LoginRecord& a, const LoginRecord& b) { return a.timeMs > b.timeMs; });
@@ -373,13 +360,7 @@ Status RegionalStorage::putLock(const SignInLock& lock) {
   return (lock.host.empty() ? home_ : of(lock.host)).accountSecurity().putLock(lock);
 }
 Result<std::vector<SignInLock>> RegionalStorage::locks() {
-  std::vector<SignInLock> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->accountSecurity().locks();
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<SignInLock>(regions_, [](Storage& s) { return s.accountSecurity().locks(); });
 }
 Result<std::size_t> RegionalStorage::clearLocks(std::string_view host, std::string_view user) {
   return of(host).accountSecurity().clearLocks(host, user);
@@ -397,12 +378,10 @@ Result<std::int64_t> RegionalStorage::addQuarantine(const QuarantineItem& item) 
 }
 Result<std::vector<QuarantineItem>> RegionalStorage::listQuarantine(const QuarantineFilter& f) {
   if (!f.tenant.empty()) return of(f.tenant).content().listQuarantine(f);
-  std::vector<QuarantineItem> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->content().listQuarantine(f);
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
+  auto all = merged<QuarantineItem>(regions_,
+                                    [&](Storage& s) { return s.content().listQuarantine(f); });
+  if (!all.isOk()) return all.status();
+  auto out = std::move(all).value();
   // Newest (highest id) first, as each region answers; one page.
   std::sort(out.begin(), out.end(),
             [](const QuarantineItem& a, const QuarantineItem& b) { return a.id > b.id; });
@@ -436,13 +415,8 @@ Status RegionalStorage::decideQuarantine(std::int64_t id, std::string_view statu
 }
 Result<std::vector<QuarantineItem>> RegionalStorage::unsettledQuarantine(std::string_view tenant) {
   if (!tenant.empty()) return of(tenant).content().unsettledQuarantine(tenant);
-  std::vector<QuarantineItem> out;
-  for (auto& [name, s] : regions_) {
-    auto part = s->content().unsettledQuarantine(tenant);
-    if (!part.isOk()) return part.status();
-    out.insert(out.end(), part.value().begin(), part.value().end());
-  }
-  return out;
+  return merged<QuarantineItem>(
+      regions_, [&](Storage& s) { return s.content().unsettledQuarantine(tenant); });
 }
 Status RegionalStorage::settleQuarantine(std::int64_t id) {
   return ofQuarantine(id).content().settleQuarantine(id);
