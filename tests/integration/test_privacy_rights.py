@@ -16,6 +16,7 @@ from test_config_hosts import ConfigServer, write_config
 from test_encryption import (ROOM_SERVICE, key_status, leaks, login, make_persistent, on,
                              room_join, text_of, upload)
 from test_history import archive_query, result_bodies
+from test_residency import stream
 from test_upload import http_request
 
 ROSTER = "jabber:iq:roster"
@@ -25,11 +26,15 @@ ROSTER = "jabber:iq:roster"
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("privacy")
     path, data = write_config(tmp, "[account_security]\nreset_questions = true\n")
+    # carol is a person of another tenant on this server; alice may write to her.
+    path.write_text(path.read_text().replace(
+        'log_level = "info"', 'log_level = "info"\ncross_host_traffic = true', 1))
     srv = ConfigServer(data, path, "a.test").start()
-    for jid in ("alice@a.test", "bob@a.test"):
+    for jid in ("alice@a.test", "bob@a.test", "dave@a.test", "carol@b.test"):
         assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
     m = {k: "PR%s%s" % (k, secrets.token_hex(5)) for k in
-         ("chat", "reply", "vcard", "private", "room", "file", "question", "contact")}
+         ("chat", "reply", "vcard", "private", "room", "file", "question", "contact",
+          "undelivered", "abroad", "abroad_undelivered")}
     room = "rights%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
     with login(srv, "alice") as a, login(srv, "bob") as b:
         a.send("<presence/>")
@@ -56,6 +61,19 @@ def world(tmp_path_factory):
         b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat" and
                  e.find(q(NS_CLIENT, "body")) is not None and
                  e.find(q(NS_CLIENT, "body")).text == m["room"])
+        # To dave, who is not signed in (it waits in his offline queue); to carol of b.test,
+        # once while she is signed in (it is in her archive) and once while she is not.
+        a.send("<message to='dave@a.test' type='chat'><body>%s</body></message>"
+               % m["undelivered"])
+        with stream(srv, "carol@b.test") as c:
+            c.send("<presence/>")
+            a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
+                   % m["abroad"])
+            c.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                     e.find(q(NS_CLIENT, "body")) is not None and
+                     e.find(q(NS_CLIENT, "body")).text == m["abroad"])
+        a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
+               % m["abroad_undelivered"])
         content = ("%s\n" % m["file"]).encode() * 20
         url = upload(a, "alice notes.txt", content)
         a.iq("<ping xmlns='urn:xmpp:ping'/>")
@@ -87,9 +105,11 @@ def test_export_holds_everything_the_account_created(world):
     archive = load("archive.json")
     stanzas = " ".join(i["stanza"] for i in archive)
     assert m["chat"] in stanzas and m["reply"] in stanzas
-    # The conversation with bob (and the server's notices, e.g. about a new sign-in).
+    # The conversations with bob, dave and carol (and the server's notices, e.g. about a new
+    # sign-in).
     assert len([i for i in archive if i["with"] == "bob@a.test"]) == 2
-    assert {i["with"] for i in archive} <= {"bob@a.test", "a.test"}
+    assert len([i for i in archive if i["with"] == "carol@b.test"]) == 2
+    assert {i["with"] for i in archive} <= {"bob@a.test", "dave@a.test", "carol@b.test", "a.test"}
     docs = json.dumps(load("documents.json"), ensure_ascii=False)
     assert m["vcard"] in docs and m["private"] in docs
     rooms = load("room-messages.json")
@@ -131,7 +151,11 @@ def test_erasure_removes_everything_and_reports_it(world):
     assert removed["archived_messages"] >= 2 and removed["files"] == 1
     assert removed["file_bytes"] > len(world["content"])  # sealed: the ciphertext on disk
     assert removed["room_messages_redacted"] == 1
-    assert removed["messages_redacted_in_other_archives"] == 1
+    # bob's archive, carol's (another tenant) and dave's (archived on arrival, like carol's
+    # second message, though never delivered).
+    assert removed["messages_redacted_in_other_archives"] == 4
+    # What still waited for dave and carol is gone, not delivered later.
+    assert removed["undelivered_messages_to_others"] == 2
     assert removed["login_records"] >= 2 and removed["roster_items"] == 1
     assert removed["documents"] >= 2
     assert report["keys"].startswith("destroyed")
@@ -160,6 +184,24 @@ def test_erasure_removes_everything_and_reports_it(world):
         # Nor can alice's words be found by searching.
         results, fin = archive_query(b, {"{urn:xmpp:fulltext:0}fulltext": m["chat"]})
         assert result_bodies(results) == []
+    # dave and carol find tombstones in their archives, and nothing waiting from alice.
+    for jid in ("dave@a.test", "carol@b.test"):
+        with stream(srv, jid) as s:
+            # Offline messages come after the initial presence, before the ping's answer.
+            s.send("<presence/><iq type='get' id='after-offline'><ping xmlns='urn:xmpp:ping'/>"
+                   "</iq>")
+            arrived = []
+            while True:
+                el = s.next()
+                if el.get("id") == "after-offline":
+                    break
+                arrived.append(text_of(el))
+            results, fin = archive_query(s)
+            everything = " ".join(text_of(x) for x in results)
+            assert fin.get("type") == "result"
+            assert "removed at its author's request" in everything
+            for k in ("undelivered", "abroad", "abroad_undelivered"):
+                assert m[k] not in everything and m[k] not in " ".join(arrived)
     # No trace of any marker in any byte of the data directory.
     assert leaks(srv.data_dir, list(m.values()) + ["Alice Liddell"]) == []
     # Audited; erasing again is an error.

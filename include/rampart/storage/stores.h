@@ -80,6 +80,13 @@ struct OfflineMessage {
   std::string stanza;  // serialized <message/>
 };
 
+// One waiting message with the account it waits for.
+struct OfflineEntry {
+  std::string user;
+  std::int64_t id = 0;
+  std::string stanza;
+};
+
 class OfflineStore {
  public:
   virtual ~OfflineStore() = default;
@@ -89,6 +96,13 @@ class OfflineStore {
                                                     std::size_t limit) = 0;
   virtual Status removeUpTo(std::string_view host, std::string_view user, std::int64_t lastId) = 0;
   virtual Result<std::size_t> count(std::string_view host, std::string_view user) = 0;
+  // Every account's waiting messages on `host` with ids after `afterId`, in id order, at most
+  // `limit` (an erasure looks for what the erased person sent that was never delivered).
+  virtual Result<std::vector<OfflineEntry>> offlineAfter(std::string_view host,
+                                                         std::int64_t afterId,
+                                                         std::size_t limit) = 0;
+  // Removes one waiting message; ok when it was already gone.
+  virtual Status removeOffline(std::string_view host, std::string_view user, std::int64_t id) = 0;
 };
 
 // Small documents kept per owner: private XML (XEP-0049), vCards, block lists, PEP nodes,

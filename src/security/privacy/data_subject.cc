@@ -22,6 +22,9 @@ constexpr std::string_view kUploadUsage = "upload_usage";
 constexpr std::size_t kPage = 500;
 
 std::string iso(std::int64_t ms) { return ms > 0 ? core::formatDateTime(ms * 1000) : ""; }
+
+// The bare part of a JID as the server stamps it on what it routes.
+std::string_view bareOf(std::string_view jid) { return jid.substr(0, jid.find('/')); }
 json::value isoOrNull(std::int64_t ms) {
   return ms > 0 ? json::value(core::formatDateTime(ms * 1000)) : json::value(nullptr);
 }
@@ -413,22 +416,27 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
   removed["files"] = files.value().size();
   removed["file_bytes"] = bytes;
 
-  // The account's messages in other accounts' archives and in rooms' archives: tombstones,
-  // as a redaction leaves them (the conversation keeps its shape, not the content).
+  // The account's messages in other accounts' archives (of every host) and in rooms'
+  // archives: tombstones, as a redaction leaves them (the conversation keeps its shape, not
+  // the content).
   std::size_t redacted = 0, roomRedacted = 0;
-  std::vector<std::string> places{std::string(host)};
-  places.insert(places.end(), w.roomServices.begin(), w.roomServices.end());
-  for (std::size_t i = 0; i < places.size(); ++i) {
-    auto items = s.archive().itemsWith(places[i], jid);
+  struct Place {
+    std::string name;
+    bool room;
+  };
+  std::vector<Place> places{{std::string(host), false}};
+  for (const auto& h : w.otherHosts) places.push_back({h, false});
+  for (const auto& r : w.roomServices) places.push_back({r, true});
+  for (const auto& place : places) {
+    auto items = s.archive().itemsWith(place.name, jid);
     if (!items.isOk()) return items.status();
     for (const auto& a : items.value()) {
-      if (i == 0 && a.owner == user) continue;  // its own archive goes entirely
+      if (!place.room && place.name == host && a.owner == user) continue;  // goes entirely
       auto orig = core::parseElement(a.item.stanza);
       // In another account's archive, only what this account wrote (not what was written to
       // it: that is the other person's own words).
-      if (i == 0) {
-        const std::string_view from = orig ? orig->attrOr("from") : std::string_view();
-        if (from.substr(0, from.find('/')) != jid) continue;
+      if (!place.room && bareOf(orig ? orig->attrOr("from") : std::string_view()) != jid) {
+        continue;
       }
       core::Element tomb("message", "jabber:client");
       if (orig) {
@@ -437,7 +445,7 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
             // In rooms the sender is the occupant's room JID (room@service/nick): the nick
             // may name the person, so only the room stays.
             std::string v(orig->attrOr(attr));
-            if (i > 0 && std::string_view(attr) == "from") v = v.substr(0, v.find('/'));
+            if (place.room && std::string_view(attr) == "from") v = v.substr(0, v.find('/'));
             tomb.setAttr(attr, v);
           }
         }
@@ -446,14 +454,37 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
           .setAttr("stamp", core::formatDateTime(w.nowMs * 1000));
       tomb.addChild("body", "jabber:client")
           .addText("This message was removed at its author's request.");
-      if (auto st = s.archive().replaceItem(places[i], a.owner, a.item.id, tomb.str("")); !st.isOk()) {
+      if (auto st = s.archive().replaceItem(place.name, a.owner, a.item.id, tomb.str(""));
+          !st.isOk()) {
         return st;
       }
-      ++(i == 0 ? redacted : roomRedacted);
+      ++(place.room ? roomRedacted : redacted);
     }
   }
   removed["messages_redacted_in_other_archives"] = redacted;
   removed["room_messages_redacted"] = roomRedacted;
+
+  // What it sent that still waits for other accounts (never delivered, so never seen): gone,
+  // not delivered later.
+  std::size_t undelivered = 0;
+  for (const auto& place : places) {
+    if (place.room) continue;
+    std::int64_t after = 0;
+    for (;;) {
+      auto page = s.offline().offlineAfter(place.name, after, 512);
+      if (!page.isOk()) return page.status();
+      for (const auto& m : page.value()) {
+        after = m.id;
+        if (place.name == host && m.user == user) continue;  // its own queue goes entirely
+        auto msg = core::parseElement(m.stanza);
+        if (!msg || bareOf(msg->attrOr("from")) != jid) continue;
+        if (auto st = s.offline().removeOffline(place.name, m.user, m.id); !st.isOk()) return st;
+        ++undelivered;
+      }
+      if (page.value().size() < 512) break;
+    }
+  }
+  removed["undelivered_messages_to_others"] = undelivered;
 
   auto logins = s.accountSecurity().removeLogins(host, user);
   if (!logins.isOk()) return logins.status();

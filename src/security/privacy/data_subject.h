@@ -17,7 +17,12 @@ namespace rampart::security::privacy {
 
 struct Where {
   std::string dataDir;                    // uploads live in DATA_DIR/uploads/HOST/
-  std::vector<std::string> roomServices;  // the tenant's group chat services
+  // Every group chat service of the server, the tenant's own first: a person may have spoken
+  // in rooms of other tenants when cross_host_traffic allows it.
+  std::vector<std::string> roomServices;
+  // The server's other account domains: the person's messages to accounts there sit in their
+  // archives and offline queues.
+  std::vector<std::string> otherHosts;
   bool encrypted = true;                  // erasure destroys the account's keys
   std::int64_t nowMs = 0;
 };
@@ -32,8 +37,9 @@ core::Result<boost::json::object> exportAccount(storage::Storage& storage, std::
 
 // Deletes the account and everything about it: its archive, offline messages, documents,
 // contact list, devices, passkeys, sign-in records and locks, held messages it sent, uploaded
-// files; replaces its messages in other accounts' and rooms' archives with tombstones; and
-// destroys its keys (crypto-shredding). Returns the report: what was removed, and what is
+// files, and the messages it sent that are still waiting for other accounts (never delivered);
+// replaces its messages in other accounts' (of every host) and rooms' archives with tombstones;
+// and destroys its keys (crypto-shredding). Returns the report: what was removed, and what is
 // kept and why (the audit log).
 core::Result<boost::json::object> eraseAccount(storage::Storage& storage, std::string_view host,
                                                std::string_view user, const Where& where);

@@ -31,13 +31,23 @@ Where whereFor(const core::Config& config, std::string_view host, std::int64_t n
   where.dataDir = config.dataDirFor(host);  // the tenant's region (data residency)
   where.encrypted = config.encryption.enabled;
   where.nowMs = now;
-  // The tenant's group chat service (configured, or conference.HOST for a host not in it).
+  // The tenant's group chat service first (configured, or conference.HOST for a host not in
+  // it), then every other host's, and the other account domains.
   const auto tenancy = storage::encrypted::tenancyFor(config);
   const auto configured = std::find_if(config.hosts.begin(), config.hosts.end(),
                                        [&](const auto& h) { return tenancy(h.name).tenant == host; });
   where.roomServices.push_back(configured != config.hosts.end()
                                    ? storage::encrypted::roomServiceOf(config, *configured)
                                    : "conference." + std::string(host));
+  for (const auto& h : config.hosts) {
+    if (tenancy(h.name).tenant == tenancy(host).tenant) continue;
+    where.otherHosts.push_back(tenancy(h.name).tenant);
+    const std::string service = storage::encrypted::roomServiceOf(config, h);
+    if (std::find(where.roomServices.begin(), where.roomServices.end(), service) ==
+        where.roomServices.end()) {
+      where.roomServices.push_back(service);
+    }
+  }
   return where;
 }
 

@@ -250,6 +250,22 @@ Status EncryptedStorage::removeUpTo(std::string_view host, std::string_view user
 Result<std::size_t> EncryptedStorage::count(std::string_view host, std::string_view user) {
   return inner_.offline().count(host, user);
 }
+Result<std::vector<OfflineEntry>> EncryptedStorage::offlineAfter(std::string_view host,
+                                                                 std::int64_t afterId,
+                                                                 std::size_t limit) {
+  auto r = inner_.offline().offlineAfter(host, afterId, limit);
+  if (!r.isOk()) return r;
+  for (auto& m : r.value()) {
+    auto clear = openAt(offlineWhere(host, m.user), m.stanza);
+    if (!clear.isOk()) return clear.status();
+    m.stanza = std::move(clear).value();
+  }
+  return r;
+}
+Status EncryptedStorage::removeOffline(std::string_view host, std::string_view user,
+                                       std::int64_t id) {
+  return inner_.offline().removeOffline(host, user, id);
+}
 
 // KeyValueStore ---------------------------------------------------------------------------------
 

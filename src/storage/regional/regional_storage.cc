@@ -115,6 +115,15 @@ Status RegionalStorage::removeUpTo(std::string_view host, std::string_view user,
 Result<std::size_t> RegionalStorage::count(std::string_view host, std::string_view user) {
   return of(host).offline().count(host, user);
 }
+Result<std::vector<OfflineEntry>> RegionalStorage::offlineAfter(std::string_view host,
+                                                                std::int64_t afterId,
+                                                                std::size_t limit) {
+  return of(host).offline().offlineAfter(host, afterId, limit);
+}
+Status RegionalStorage::removeOffline(std::string_view host, std::string_view user,
+                                      std::int64_t id) {
+  return of(host).offline().removeOffline(host, user, id);
+}
 
 // KeyValueStore
 Result<std::optional<std::string>> RegionalStorage::get(std::string_view host,

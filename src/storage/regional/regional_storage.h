@@ -74,6 +74,9 @@ class RegionalStorage final : public Storage,
                                             std::size_t limit) override;
   Status removeUpTo(std::string_view host, std::string_view user, std::int64_t lastId) override;
   Result<std::size_t> count(std::string_view host, std::string_view user) override;
+  Result<std::vector<OfflineEntry>> offlineAfter(std::string_view host, std::int64_t afterId,
+                                                 std::size_t limit) override;
+  Status removeOffline(std::string_view host, std::string_view user, std::int64_t id) override;
   // KeyValueStore
   Result<std::optional<std::string>> get(std::string_view host, std::string_view owner,
                                          std::string_view store, std::string_view key) override;

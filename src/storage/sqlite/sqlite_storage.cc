@@ -589,4 +589,27 @@ Result<std::size_t> SqliteStorage::count(std::string_view host, std::string_view
   return static_cast<std::size_t>(q.colInt(0));
 }
 
+Result<std::vector<OfflineEntry>> SqliteStorage::offlineAfter(std::string_view host,
+                                                              std::int64_t afterId,
+                                                              std::size_t limit) {
+  Stmt q(db_, "SELECT user, id, stanza FROM offline WHERE host=?1 AND id>?2 ORDER BY id LIMIT ?3");
+  q.text(1, host).int64(2, afterId).int64(3, static_cast<std::int64_t>(limit));
+  std::vector<OfflineEntry> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(OfflineEntry{q.colText(0), q.colInt(1), q.colBlob(2)});
+  }
+  if (rc != SQLITE_DONE) {
+    return error("reading offline messages");
+  }
+  return out;
+}
+
+Status SqliteStorage::removeOffline(std::string_view host, std::string_view user,
+                                    std::int64_t id) {
+  Stmt q(db_, "DELETE FROM offline WHERE host=?1 AND user=?2 AND id=?3");
+  q.text(1, host).text(2, user).int64(3, id);
+  return q.step() == SQLITE_DONE ? Status::ok() : error("removing an offline message");
+}
+
 }  // namespace rampart::storage::sqlite
