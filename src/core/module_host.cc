@@ -88,6 +88,9 @@ class ModuleHost::Context final : public ModuleContext {
     }
     return std::string(fallback);
   }
+  void addKeptFiles(storage::KeptFiles lister) override {
+    if (host_.services_.addKeptFiles) host_.services_.addKeptFiles(std::move(lister));
+  }
   void addRetention(DataKind kind, std::string where, Purger purger) override {
     if (host_.services_.addRetention) {
       host_.services_.addRetention(host_.host_, std::move(where), kind, std::move(purger));

@@ -27,6 +27,8 @@ struct HostServices {
   // The retention scheduler's registration (tenant, where, kind, purger); set before modules
   // start.
   std::function<void(std::string, std::string, DataKind, Purger)> addRetention;
+  // Where modules' kept files are listed for re-encryption (ModuleContext::addKeptFiles).
+  std::function<void(storage::KeptFiles)> addKeptFiles;
   // Data residency's transfer policy (ModuleContext::allowTransfer); unset: allowed.
   std::function<bool(std::string_view, const std::string&, const std::string&)> allowTransfer;
   void setHttpsBaseUrl(std::string url) {

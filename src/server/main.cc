@@ -424,6 +424,10 @@ int run(int argc, char** argv) {
     storageRunner.run([&auditLog, e](storage::Storage&) { (void)auditLog->record(e); });
     return allowed;
   };
+  std::vector<storage::KeptFiles> keptFiles;  // handed to the re-encryption below
+  services.addKeptFiles = [&keptFiles](storage::KeptFiles lister) {
+    keptFiles.push_back(std::move(lister));
+  };
   services.addRetention = [&retention](std::string tenant, std::string where,
                                        core::DataKind kind, core::Purger purger) {
     retention.add(std::move(tenant), std::move(where), kind, std::move(purger));
@@ -1023,6 +1027,7 @@ int run(int argc, char** argv) {
               .count();
         },
         &store->sealedCells());
+    for (auto& lister : keptFiles) reencryption->addFiles(*store, std::move(lister));
     keyMaintenance = std::thread([&] {
       std::int64_t lastAgeCheckMs = 0;
       std::unique_lock lock(maintenanceMu);

@@ -234,6 +234,12 @@ def test_readable_after_two_rotations_and_a_restart(stored):
     versions = {row[0] for row in db.execute("SELECT substr(stanza, 6, 4) FROM archive")}
     db.close()
     assert versions == {b"\x00\x00\x00\x03"}
+    # So does every uploaded file: sealed again under the new key, not only readable with the
+    # old one.
+    uploads = srv.data_dir / "uploads" / "a.test"
+    files = [f for f in uploads.iterdir() if f.is_file()]
+    assert files and all(f.read_bytes()[5:9] == b"\x00\x00\x00\x03" for f in files), files
+    assert not [f for f in uploads.iterdir() if f.name.endswith(".sealing")]
     srv.start()
     try:
         check_readable(srv, stored, offline=False)

@@ -147,6 +147,9 @@ class ModuleContext {
   // service domain of it); the retention scheduler decides when and what has expired
   // (rampart/core/retention.h). The purger runs on the storage thread.
   virtual void addRetention(DataKind kind, std::string where, Purger purger) = 0;
+  // Registers how to list the files this module keeps at rest, so that the re-encryption after
+  // a key rotation seals them again too (storage/encrypted/reencryption.h).
+  virtual void addKeptFiles(storage::KeptFiles lister) = 0;
   // Data residency: whether personal data of `subject` (an account of this host) may be sent to
   // `destination` (a JID) for `purpose` (e.g. "push"). Within the subject's region: yes.
   // Elsewhere (another region, or outside this server): as [residency] cross_region says, and

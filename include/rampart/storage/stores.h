@@ -4,6 +4,7 @@
 // Every account is identified by (host, user) with both parts already normalized.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -246,6 +247,15 @@ class SealedCellStore {
   virtual Status flushLog() = 0;
 };
 
+// A file a feature keeps at rest (an upload): what the background re-encryption after a key
+// rotation walks.
+struct KeptFile {
+  std::string host;
+  std::string owner;
+  std::string id;
+  std::string path;
+};
+
 // Files kept at rest (uploads) in a feature's directory. With encryption on they are sealed
 // (streamed in chunks, so memory stays flat) under the owner's key.
 class FileStore {
@@ -260,6 +270,12 @@ class FileStore {
                                                              std::string_view owner,
                                                              std::string_view id,
                                                              const std::string& path) = 0;
+  // Seals a kept file again under its owner's current key when it names an older version or
+  // is in clear (kept before encryption was on); false when it already was current, or the
+  // storage does not encrypt. Written beside it and renamed over it: a reader that has it
+  // open goes on reading the old one. NotFound when the file is gone or its key destroyed.
+  virtual Result<bool> resealFile(std::string_view host, std::string_view owner,
+                                  std::string_view id, const std::string& path) = 0;
 };
 
 // The set of stores one backend provides.
@@ -278,5 +294,8 @@ class Storage {
   virtual SealedCellStore& sealedCells() = 0;
   virtual FileStore& files() = 0;
 };
+
+// Lists the files a feature keeps (registered by the feature; read on the storage thread).
+using KeptFiles = std::function<std::vector<KeptFile>(Storage&)>;
 
 }  // namespace rampart::storage

@@ -173,6 +173,17 @@ void UploadModule::start(core::ModuleContext& ctx) {
                                                           const core::RetentionCutoff& c) {
                      return expireFiles(s, host, dir, c.beforeUs);
                    });
+  // Re-encryption after a key rotation seals the files again too.
+  ctx.addKeptFiles([host = ctx.host(), dir = directory()](storage::Storage& s) {
+    std::vector<storage::KeptFile> out;
+    auto files = s.keyValue().list(host, "", kStore);
+    if (!files.isOk()) return out;
+    for (const auto& [token, doc] : files.value()) {
+      auto meta = core::parseElement(doc);
+      if (meta) out.push_back({host, std::string(meta->attrOr("owner")), token, dir + "/" + token});
+    }
+    return out;
+  });
 }
 
 std::size_t UploadModule::expireFiles(storage::Storage& s, const std::string& host,

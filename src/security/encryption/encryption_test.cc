@@ -98,6 +98,49 @@ TEST(SealedFile, RoundTripsAtChunkBoundariesAndRefusesDamage) {
   EXPECT_EQ(got, kFileChunk);
 }
 
+TEST(SealedFile, SealsAgainInPlaceUnderANewKeyAndStopsOnADamagedSource) {
+  TempDir d;
+  auto oldKey = key('o');
+  auto newKey = key('n');
+  const std::string ctx = context({"t", "files", "a/alice", "tok", "content"});
+  std::string plain(2 * kFileChunk + 5, '\0');
+  for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>('A' + i % 23);
+  const auto from = (d.path / "in").string();
+  const auto path = (d.path / "kept").string();
+  std::ofstream(from, std::ios::binary) << plain;
+  ASSERT_TRUE(sealFile(*oldKey, {KeyScope::kAccount, 1}, ctx, from, path).isOk());
+  // Read under the old key, written under the new one over the same path.
+  {
+    auto src = openSealedFile(oldKey, ctx, path);
+    ASSERT_TRUE(src.isOk());
+    ASSERT_TRUE(sealSource(*newKey, {KeyScope::kAccount, 2}, ctx, *src.value(), path).isOk());
+  }
+  EXPECT_EQ(sealedFileInfo(path)->version, 2u);
+  EXPECT_FALSE(openSealedFile(oldKey, ctx, path).isOk());  // checked when opened
+  auto src = openSealedFile(newKey, ctx, path);
+  ASSERT_TRUE(src.isOk());
+  std::string back;
+  char buf[7000];
+  bool failed = false;
+  for (std::size_t n; (n = src.value()->read(buf, sizeof buf, failed)) > 0;) back.append(buf, n);
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(back, plain);
+  EXPECT_FALSE(std::filesystem::exists(path + ".sealing"));
+  // A source that fails its integrity check part way: nothing replaces the kept file.
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(kFileHeaderSize + kFileChunk + 16 + 10));
+    f.put('!');
+  }
+  const auto damaged = std::filesystem::file_size(path);
+  auto bad = openSealedFile(newKey, ctx, path);
+  ASSERT_TRUE(bad.isOk());
+  EXPECT_FALSE(sealSource(*oldKey, {KeyScope::kAccount, 3}, ctx, *bad.value(), path).isOk());
+  EXPECT_EQ(sealedFileInfo(path)->version, 2u);
+  EXPECT_EQ(std::filesystem::file_size(path), damaged);
+  EXPECT_FALSE(std::filesystem::exists(path + ".sealing"));
+}
+
 struct KeyringFixture : ::testing::Test {
   TempDir d;
   std::shared_ptr<KeyFileProvider> provider;

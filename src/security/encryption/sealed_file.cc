@@ -89,10 +89,45 @@ class SealedFileSource final : public core::ByteSource {
 
 }  // namespace
 
+namespace {
+
+// Fills `out` with up to `n` bytes of `src` (fewer only at its end).
+std::size_t readFull(core::ByteSource& src, char* out, std::size_t n, bool& failed) {
+  std::size_t have = 0;
+  while (have < n && !failed) {
+    const std::size_t k = src.read(out + have, n - have, failed);
+    if (k == 0) break;
+    have += k;
+  }
+  return have;
+}
+
+class StreamSource final : public core::ByteSource {
+ public:
+  explicit StreamSource(std::ifstream in) : in_(std::move(in)) {}
+  std::uint64_t size() const override { return 0; }  // not needed for sealing
+  std::size_t read(char* out, std::size_t n, bool& failed) override {
+    in_.read(out, static_cast<std::streamsize>(n));
+    if (in_.bad()) failed = true;
+    return static_cast<std::size_t>(in_.gcount());
+  }
+
+ private:
+  std::ifstream in_;
+};
+
+}  // namespace
+
 core::Status sealFile(const SecureKey& key, SealInfo info, const std::string& context,
                       const std::string& from, const std::string& to) {
   std::ifstream in(from, std::ios::binary);
   if (!in) return core::Status::ioError("cannot read " + from);
+  StreamSource src(std::move(in));
+  return sealSource(key, info, context, src, to);
+}
+
+core::Status sealSource(const SecureKey& key, SealInfo info, const std::string& context,
+                        core::ByteSource& in, const std::string& to) {
   std::string nonce(12, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 12) != 1) {
     return core::Status::unavailable("no random bytes for a nonce");
@@ -110,19 +145,16 @@ core::Status sealFile(const SecureKey& key, SealInfo info, const std::string& co
     return true;
   };
   bool ok = writeAll(header);
+  bool failed = false;
   std::string chunk(kFileChunk, '\0');
   std::string next(kFileChunk, '\0');
-  in.read(chunk.data(), kFileChunk);
-  std::size_t have = static_cast<std::size_t>(in.gcount());
+  std::size_t have = readFull(in, chunk.data(), kFileChunk, failed);
   std::uint64_t index = 0;
-  while (ok) {
+  while (ok && !failed) {
     // Read one chunk ahead to know which chunk is the last. A file whose size is a multiple
     // of the chunk size ends with an empty last chunk.
     std::size_t nextHave = 0;
-    if (have == kFileChunk) {
-      in.read(next.data(), kFileChunk);
-      nextHave = static_cast<std::size_t>(in.gcount());
-    }
+    if (have == kFileChunk) nextHave = readFull(in, next.data(), kFileChunk, failed);
     const bool last = have < kFileChunk;
     auto sealed = sealChunk(key, header, context, index, last, std::string_view(chunk.data(), have));
     ok = sealed.isOk() && writeAll(sealed.value());
@@ -133,13 +165,14 @@ core::Status sealFile(const SecureKey& key, SealInfo info, const std::string& co
   }
   OPENSSL_cleanse(chunk.data(), chunk.size());
   OPENSSL_cleanse(next.data(), next.size());
-  ok = ok && !in.bad() && ::fsync(fd) == 0;
+  ok = ok && !failed && ::fsync(fd) == 0;
   ::close(fd);
   std::error_code ec;
   if (ok) std::filesystem::rename(tmp, to, ec);
   if (!ok || ec) {
     std::filesystem::remove(tmp, ec);
-    return core::Status::ioError("the file could not be sealed");
+    return core::Status::ioError(failed ? "the file to seal could not be read"
+                                        : "the file could not be sealed");
   }
   return core::Status::ok();
 }

@@ -16,6 +16,11 @@ namespace rampart::security::encryption {
 core::Status sealFile(const SecureKey& key, SealInfo info, const std::string& context,
                       const std::string& from, const std::string& to);
 
+// Seals what `from` gives into `to` (as sealFile; `to` may be the file `from` reads, which
+// keeps its content until the rename).
+core::Status sealSource(const SecureKey& key, SealInfo info, const std::string& context,
+                        core::ByteSource& from, const std::string& to);
+
 // The key a sealed file names; nullopt for a file in clear (or unreadable).
 std::optional<SealInfo> sealedFileInfo(const std::string& path);
 

@@ -60,4 +60,9 @@ Result<std::shared_ptr<core::ByteSource>> PlainFiles::readFile(std::string_view,
   return src;
 }
 
+Result<bool> PlainFiles::resealFile(std::string_view, std::string_view, std::string_view,
+                                    const std::string&) {
+  return false;  // nothing sealed without encryption
+}
+
 }  // namespace rampart::storage

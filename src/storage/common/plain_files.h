@@ -14,6 +14,8 @@ class PlainFiles final : public FileStore {
                                                      std::string_view owner,
                                                      std::string_view id,
                                                      const std::string& path) override;
+  Result<bool> resealFile(std::string_view host, std::string_view owner, std::string_view id,
+                          const std::string& path) override;
 };
 
 // A file on disk as a ByteSource (null when it cannot be opened).

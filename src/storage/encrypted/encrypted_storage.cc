@@ -515,6 +515,27 @@ Result<std::shared_ptr<core::ByteSource>> EncryptedStorage::readFile(std::string
       path);
 }
 
+Result<bool> EncryptedStorage::resealFile(std::string_view host, std::string_view owner,
+                                          std::string_view id, const std::string& path) {
+  const HostTenancy t = tenancy_(host);
+  const std::string account = t.accounts ? std::string(owner) : std::string();
+  auto wk = keyring_.writeKey(t.tenant, account);
+  if (!wk.isOk()) return wk.status();
+  const auto info = enc::sealedFileInfo(path);
+  if (info && info->scope == wk.value().info.scope && info->version == wk.value().info.version) {
+    return false;
+  }
+  // Read through the old key (or in clear) and written under the current one, chunk by chunk.
+  auto source = readFile(host, owner, id, path);
+  if (!source.isOk()) return source.status();
+  auto st = enc::sealSource(
+      *wk.value().key, wk.value().info,
+      enc::context({t.tenant, "files", std::string(host) + "/" + std::string(owner), id, "content"}),
+      *source.value(), path);
+  if (!st.isOk()) return st;
+  return true;
+}
+
 // AccountSecurityStore --------------------------------------------------------------------------
 
 Status EncryptedStorage::openState(std::string_view host, std::string_view user,

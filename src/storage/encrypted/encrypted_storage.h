@@ -123,6 +123,8 @@ class EncryptedStorage final : public Storage,
                                                      std::string_view owner,
                                                      std::string_view id,
                                                      const std::string& path) override;
+  Result<bool> resealFile(std::string_view host, std::string_view owner, std::string_view id,
+                          const std::string& path) override;
 
   // AccountSecurityStore
   Result<AccountState> accountState(std::string_view host, std::string_view user) override;

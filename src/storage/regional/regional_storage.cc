@@ -496,5 +496,9 @@ Result<std::shared_ptr<core::ByteSource>> RegionalStorage::readFile(std::string_
                                                                     const std::string& path) {
   return of(host).files().readFile(host, owner, id, path);
 }
+Result<bool> RegionalStorage::resealFile(std::string_view host, std::string_view owner,
+                                         std::string_view id, const std::string& path) {
+  return of(host).files().resealFile(host, owner, id, path);
+}
 
 }  // namespace rampart::storage::regional

@@ -185,6 +185,8 @@ class RegionalStorage final : public Storage,
                                                      std::string_view owner,
                                                      std::string_view id,
                                                      const std::string& path) override;
+  Result<bool> resealFile(std::string_view host, std::string_view owner, std::string_view id,
+                          const std::string& path) override;
 
  private:
   // The region whose held messages `id` numbers (each region's ids come from its own range);

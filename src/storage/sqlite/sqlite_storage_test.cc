@@ -92,6 +92,29 @@ TEST_P(StorageContract, OfflineQueueIsOrderedAndRemovedUpTo) {
   EXPECT_EQ(db_->push("h", "nobody", "<message/>").code(), core::Status::Code::kNotFound);
 }
 
+TEST_P(StorageContract, OfflineQueuesOfAHostArePagedAndRemovedOneByOne) {
+  for (const char* u : {"bob", "carol"}) ASSERT_TRUE(db_->createAccount("h", u, creds()).isOk());
+  ASSERT_TRUE(db_->createAccount("other", "bob", creds()).isOk());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(db_->push("h", i % 2 ? "carol" : "bob", "<message id='" + std::to_string(i) + "'/>").isOk());
+  }
+  ASSERT_TRUE(db_->push("other", "bob", "<message id='x'/>").isOk());
+  auto page = db_->offlineAfter("h", 0, 2).value();
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].user, "bob");
+  EXPECT_EQ(page[1].user, "carol");
+  EXPECT_EQ(page[1].stanza, "<message id='1'/>");
+  auto rest = db_->offlineAfter("h", page[1].id, 2).value();
+  ASSERT_EQ(rest.size(), 1u);  // the other host's message is not listed
+  EXPECT_EQ(rest[0].stanza, "<message id='2'/>");
+  ASSERT_TRUE(db_->removeOffline("h", "carol", page[1].id).isOk());
+  ASSERT_TRUE(db_->removeOffline("h", "carol", page[1].id).isOk());  // already gone: ok
+  ASSERT_TRUE(db_->removeOffline("h", "bob", page[1].id).isOk());  // not bob's: nothing
+  EXPECT_EQ(db_->count("h", "carol").value(), 0u);
+  EXPECT_EQ(db_->count("h", "bob").value(), 2u);
+  EXPECT_EQ(db_->count("other", "bob").value(), 1u);
+}
+
 TEST_P(StorageContract, DeletingAccountDropsRosterAndOffline) {
   ASSERT_TRUE(db_->createAccount("h", "bob", creds()).isOk());
   RosterItem it;
