@@ -117,7 +117,7 @@ def stored(tmp_path_factory):
     for jid in ("alice@a.test", "bob@a.test"):
         assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
     m = {k: marker(k) for k in ("chat", "offline", "vcard", "private", "pep", "room", "file",
-                                 "question")}
+                                 "question", "agent")}
     with login(srv, "alice") as a:
         a.send("<presence/>")
         # 1:1, while bob is offline: alice's archive, bob's archive and bob's offline queue.
@@ -148,8 +148,9 @@ def stored(tmp_path_factory):
         content = ("%s %s\n" % m["file"]).encode() * 50
         get_url = upload(a, "notes.txt", content)
         a.iq("<ping xmlns='urn:xmpp:ping'/>")
-    # A personal field: security questions (set in the account center).
-    c = AccountClient(srv)
+    # A personal field: security questions (set in the account center), and a sign-in record
+    # naming the browser (User-Agent).
+    c = AccountClient(srv, agent="Mozilla/5.0 (%s)" % m["agent"][0])
     assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
     items = [{"question": "%s one" % m["question"][0], "answer": "first answer"},
              {"question": "%s two" % m["question"][1], "answer": "second answer"},
@@ -157,7 +158,10 @@ def stored(tmp_path_factory):
     r = c.put("/security-questions", {"items": items})
     assert r.status == 200, r
     srv.stop()
-    yield {"srv": srv, "markers": [x for pair in m.values() for x in pair], "m": m,
+    # The browser's name is also, by design, in the audit log and alerts (who signed in with
+    # what) and the server's log: it is looked for in the sign-in records only.
+    yield {"srv": srv, "markers": [x for k, pair in m.items() if k != "agent" for x in pair],
+           "m": m,
            "room": room, "file": (get_url, content), "questions": [i["question"] for i in items]}
 
 
@@ -193,6 +197,10 @@ def check_readable(srv, st, offline=True):
     r = c.get("/recovery")
     assert r.status == 200, r
     assert r.json()["questions"] == st["questions"]
+    # The sign-in records read back: the browser the fixture signed in with.
+    logins = c.get("/logins?limit=100").json()["items"]
+    assert any(m["agent"][0] in (l["client"] or "") for l in logins), logins
+    assert all(l["source"].startswith("127.") for l in logins), [l["source"] for l in logins]
 
 
 def test_no_marker_in_any_stored_byte(stored, tmp_path):
@@ -210,6 +218,19 @@ def test_no_marker_in_any_stored_byte(stored, tmp_path):
     total = db.execute("SELECT count(*) FROM archive").fetchone()[0]
     db.close()
     assert total >= 3 and sealed == total
+    # Sign-in records: the address, browser, resource and place are sealed (TEXT columns hold
+    # "rpe1:" and base64), the account and time are not.
+    db = sqlite3.connect(str(copy / "rampart.db"))
+    rows = db.execute("SELECT user, source, client, resource, city, latitude FROM logins").fetchall()
+    db.close()
+    assert any(r[0] == "alice" for r in rows)
+    for user, source, client, resource, city, latitude in rows:
+        # An empty field stays empty (an XMPP client that gave no name, no place found).
+        for field in (source, client, resource, city):
+            assert field == "" or field.startswith("rpe1:"), rows
+        assert source and "127.0.0.1" not in source and latitude == 0
+    assert [r for r in rows if r[2].startswith("rpe1:")], rows  # the browser's sign-ins
+    assert not [r for r in rows if stored["m"]["agent"][0] in r[2]]
 
 
 def test_readable_after_two_rotations_and_a_restart(stored):

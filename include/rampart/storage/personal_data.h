@@ -50,7 +50,16 @@ inline constexpr SealedColumn kSealedColumns[] = {
     {"account_state", "phone"},
     {"account_state", "security_questions"},
     {"account_state", "freeze_reason"},
+    {"logins", "source"},
+    {"logins", "client"},
+    {"logins", "resource"},
+    {"logins", "country"},
+    {"logins", "city"},
 };
+
+// Raised whenever a column joins kSealedColumns: a tenant marked as holding nothing in clear
+// under an older generation is not any more, until a pass has sealed the new columns too.
+inline constexpr int kSealedGeneration = 2;
 
 inline constexpr DataField kDataInventory[] = {
     // Accounts and sign-in.
@@ -151,11 +160,18 @@ inline constexpr DataField kDataInventory[] = {
     {"rampart.db", "devices", "secret_hash, previous_hash, salt, stored_key256, server_key256, "
      "salt1, stored_key1, server_key1", false, "device credential verifiers",
      "sign-in", "until revoked, expired or the account is deleted", Protection::kHashed},
-    {"rampart.db", "logins", "id, time, host, user, protocol, source, port, client, resource, "
-     "credential, country, city, latitude, longitude, located, success, reason", true,
-     "sign-in records: when, from which address and place, with which client",
-     "login records the user and the security team review; anomaly detection",
+    {"rampart.db", "logins", "id, time, host, user, protocol, port, credential, located, "
+     "success, reason", true, "sign-in records: when, to which account, how, and whether it "
+     "succeeded", "login records the user and the security team review; anomaly detection",
      "[retention] login_days (the audit log's: 180)", Protection::kClear},
+    {"rampart.db", "logins", "source, client, resource, country, city", true,
+     "sign-in records: from which address and place (the city's coordinates sealed with it; "
+     "latitude and longitude hold 0), with which client and resource",
+     "login records the user and the security team review; anomaly detection",
+     "[retention] login_days (the audit log's: 180)", Protection::kTenantKey},
+    {"rampart.db", "logins", "latitude, longitude", false,
+     "0 (with encryption on, the coordinates are sealed with the city)", "none",
+     "as the record", Protection::kClear},
     {"rampart.db", "sign_in_locks", "key, kind, host, user, source, failures, locked_until, updated",
      true, "failed sign-in counters per account and address", "brute-force lockout",
      "until the lock expires or is cleared", Protection::kClear},

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "rampart/core/datetime.h"
+#include "rampart/storage/personal_data.h"
 
 namespace rampart::security::encryption {
 
@@ -51,7 +52,8 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
     }
     o["current_version"] = current;
     o["versions"] = std::move(versions);
-    o["sealed_only"] = store.meta("sealed-only:" + t).value_or(std::nullopt).has_value();
+    o["sealed_only"] = store.meta("sealed-only:" + t).value_or(std::nullopt) ==
+                       std::optional<std::string>(std::to_string(storage::kSealedGeneration));
     // A pass covers a tenant's version once it completed with that version current; until
     // the server starts the next one, the rotation waits ("pending").
     std::string state = progress.contains("state") && progress.at("state").is_string()
@@ -59,7 +61,11 @@ json::object keyStatus(Keyring& keyring, const std::vector<std::string>& only, s
                             : "idle";
     if (state != "running") {
       const auto* done = passed.if_contains(t);
-      if (done == nullptr || !done->is_int64() || done->as_int64() != current) state = "pending";
+      const auto* gen = passed.if_contains("");  // the sealed columns' generation it covered
+      if (done == nullptr || !done->is_int64() || done->as_int64() != current || gen == nullptr ||
+          !gen->is_int64() || gen->as_int64() != storage::kSealedGeneration) {
+        state = "pending";
+      }
     }
     json::object re{{"state", state}};
     std::uint64_t total = 0, cur = 0, resealed = 0, failed = 0, shredded = 0;

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include "rampart/core/search_terms.h"
+#include "rampart/storage/personal_data.h"
 
 namespace rampart::security::encryption {
 
@@ -327,8 +328,11 @@ bool Keyring::sealedOnly(std::string_view tenant) {
   if (auto it = sealedOnly_.find(tenant); it != sealedOnly_.end()) {
     return it->second;
   }
+  // Marked under the current generation of sealed columns (a column sealed since may still
+  // hold values in clear until a pass has gone through it).
   auto v = store_->meta("sealed-only:" + std::string(tenant));
-  const bool on = v.isOk() && v.value().has_value();
+  const bool on = v.isOk() && v.value().has_value() &&
+                  *v.value() == std::to_string(storage::kSealedGeneration);
   sealedOnly_.emplace(std::string(tenant), on);
   return on;
 }
@@ -336,7 +340,8 @@ bool Keyring::sealedOnly(std::string_view tenant) {
 core::Status Keyring::setSealedOnly(std::string_view tenant) {
   std::lock_guard lock(mu_);
   sealedOnly_[std::string(tenant)] = true;
-  return store_->putMeta("sealed-only:" + std::string(tenant), "1");
+  return store_->putMeta("sealed-only:" + std::string(tenant),
+                         std::to_string(storage::kSealedGeneration));
 }
 
 }  // namespace rampart::security::encryption

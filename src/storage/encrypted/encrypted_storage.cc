@@ -1,5 +1,6 @@
 #include "storage/encrypted/encrypted_storage.h"
 
+#include <charconv>
 #include <filesystem>
 
 #include "core/sasl/scram.h"
@@ -93,7 +94,16 @@ EncryptedStorage::Where EncryptedStorage::stateWhere(std::string_view host, std:
                std::string(host) + "/" + std::string(user), "", std::string(column), true};
 }
 
+EncryptedStorage::Where EncryptedStorage::loginWhere(std::string_view host, std::string_view user,
+                                                     std::string_view column) const {
+  // Under the tenant's key: a failed sign-in may name no account.
+  const HostTenancy t = tenancy_(host);
+  return Where{t.tenant, "", "logins", std::string(host) + "/" + std::string(user), "",
+               std::string(column), true};
+}
+
 EncryptedStorage::Where EncryptedStorage::whereOf(const SealedCell& c) const {
+  if (c.table == "logins") return loginWhere(c.host, c.owner, c.column);
   if (c.table == "archive") return archiveWhere(c.host, c.owner, c.key);
   if (c.table == "kv") return kvWhere(c.host, c.owner, c.store, c.key);
   if (c.table == "offline") return offlineWhere(c.host, c.owner);
@@ -628,18 +638,71 @@ Status EncryptedStorage::touchDevice(std::string_view id, std::int64_t usedMs,
 Status EncryptedStorage::updateDevice(const DeviceCredential& device) {
   return inner_.accountSecurity().updateDevice(device);
 }
+// Sign-in records: the address, client, resource and place are sealed; the coordinates go
+// into the sealed city ("CITY\nLAT\nLON"), and the clear columns hold 0.
+Result<LoginRecord> EncryptedStorage::sealLogin(LoginRecord r) {
+  if (r.located) {
+    char buf[64];
+    const auto lat = std::to_chars(buf, buf + sizeof buf, r.latitude);
+    std::string packed = r.city + "\n" + std::string(buf, lat.ptr);
+    const auto lon = std::to_chars(buf, buf + sizeof buf, r.longitude);
+    packed += "\n" + std::string(buf, lon.ptr);
+    r.city = std::move(packed);
+    r.latitude = r.longitude = 0;
+  }
+  for (auto [field, column] : {std::pair{&r.source, "source"}, std::pair{&r.client, "client"},
+                               std::pair{&r.resource, "resource"},
+                               std::pair{&r.country, "country"}, std::pair{&r.city, "city"}}) {
+    auto sealed = sealAt(loginWhere(r.host, r.user, column), *field);
+    if (!sealed.isOk()) return sealed.status();
+    *field = std::move(sealed).value();
+  }
+  return r;
+}
+
+Status EncryptedStorage::openLogin(LoginRecord& r) {
+  for (auto [field, column] : {std::pair{&r.source, "source"}, std::pair{&r.client, "client"},
+                               std::pair{&r.resource, "resource"},
+                               std::pair{&r.country, "country"}, std::pair{&r.city, "city"}}) {
+    auto clear = openAt(loginWhere(r.host, r.user, column), *field);
+    if (!clear.isOk()) return clear.status();
+    *field = std::move(clear).value();
+  }
+  // Coordinates sealed with the city (records written before encryption hold them in clear).
+  if (const auto nl = r.city.find('\n'); nl != std::string::npos) {
+    const auto nl2 = r.city.find('\n', nl + 1);
+    if (nl2 != std::string::npos) {
+      const char* p = r.city.data();
+      std::from_chars(p + nl + 1, p + nl2, r.latitude);
+      std::from_chars(p + nl2 + 1, p + r.city.size(), r.longitude);
+    }
+    r.city.resize(nl);
+  }
+  return Status::ok();
+}
+
 Status EncryptedStorage::appendLogin(const LoginRecord& record) {
-  return inner_.accountSecurity().appendLogin(record);
+  auto sealed = sealLogin(record);
+  if (!sealed.isOk()) return sealed.status();
+  return inner_.accountSecurity().appendLogin(sealed.value());
 }
 Result<std::vector<LoginRecord>> EncryptedStorage::logins(std::string_view host,
                                                           std::string_view user,
                                                           std::int64_t beforeId,
                                                           std::size_t limit) {
-  return inner_.accountSecurity().logins(host, user, beforeId, limit);
+  auto r = inner_.accountSecurity().logins(host, user, beforeId, limit);
+  if (!r.isOk()) return r;
+  for (auto& rec : r.value()) {
+    if (auto st = openLogin(rec); !st.isOk()) return st;
+  }
+  return r;
 }
 Result<std::optional<LoginRecord>> EncryptedStorage::lastSuccess(std::string_view host,
                                                                  std::string_view user) {
-  return inner_.accountSecurity().lastSuccess(host, user);
+  auto r = inner_.accountSecurity().lastSuccess(host, user);
+  if (!r.isOk() || !r.value()) return r;
+  if (auto st = openLogin(*r.value()); !st.isOk()) return st;
+  return r;
 }
 Result<std::size_t> EncryptedStorage::removeLogins(std::string_view host, std::string_view user) {
   return inner_.accountSecurity().removeLogins(host, user);
@@ -649,7 +712,12 @@ Result<std::size_t> EncryptedStorage::pruneLogins(std::string_view host, std::in
 }
 Result<std::vector<LoginRecord>> EncryptedStorage::recentSuccesses(std::int64_t sinceMs,
                                                                    std::size_t limit) {
-  return inner_.accountSecurity().recentSuccesses(sinceMs, limit);
+  auto r = inner_.accountSecurity().recentSuccesses(sinceMs, limit);
+  if (!r.isOk()) return r;
+  for (auto& rec : r.value()) {
+    if (auto st = openLogin(rec); !st.isOk()) return st;
+  }
+  return r;
 }
 Status EncryptedStorage::putLock(const SignInLock& lock) {
   return inner_.accountSecurity().putLock(lock);

@@ -171,6 +171,9 @@ class EncryptedStorage final : public Storage,
   Where quarantineWhere(std::string_view tenant, std::string_view sender,
                         std::string_view column) const;
   Where stateWhere(std::string_view host, std::string_view user, std::string_view column) const;
+  Where loginWhere(std::string_view host, std::string_view user, std::string_view column) const;
+  Result<LoginRecord> sealLogin(LoginRecord r);
+  Status openLogin(LoginRecord& r);
   Result<std::string> sealAt(const Where& w, std::string_view plaintext);
   Result<std::string> openAt(const Where& w, std::string_view stored);
   Result<std::string> sealQuestions(const Where& w, std::string_view joined, bool seal);

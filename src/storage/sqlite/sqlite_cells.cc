@@ -22,7 +22,7 @@ struct CellTable {
 };
 
 // Every sealed column (personal_data.h names the same ones).
-constexpr std::array<CellTable, 9> kTables{{
+constexpr std::array<CellTable, 14> kTables{{
     {"archive", "stanza", true, true, "seq", "seq, host, owner, '', id, stanza"},
     {"offline", "stanza", true, true, "id", "id, host, user, '', '', stanza"},
     {"kv", "value", true, false, nullptr, "host, owner, store, key, value"},
@@ -33,6 +33,11 @@ constexpr std::array<CellTable, 9> kTables{{
     {"account_state", "security_questions", false, false, nullptr,
      "host, user, '', '', security_questions"},
     {"account_state", "freeze_reason", false, false, nullptr, "host, user, '', '', freeze_reason"},
+    {"logins", "source", false, true, "id", "id, host, user, '', '', source"},
+    {"logins", "client", false, true, "id", "id, host, user, '', '', client"},
+    {"logins", "resource", false, true, "id", "id, host, user, '', '', resource"},
+    {"logins", "country", false, true, "id", "id, host, user, '', '', country"},
+    {"logins", "city", false, true, "id", "id, host, user, '', '', city"},
 }};
 
 const CellTable* findTable(std::string_view table, std::string_view column) {
