@@ -62,6 +62,7 @@
 #include "security/alerts/alert_pipeline.h"
 #include "security/logins/login_recorder.h"
 #include "security/dlp/content_ops.h"
+#include "security/dlp/evidence.h"
 #include "rampart/security/masker.h"
 #include "security/masking/log_masking.h"
 #include "modules/content_security/content_security.h"
@@ -439,9 +440,18 @@ int run(int argc, char** argv) {
                     return n.isOk() ? n.value() : std::size_t{0};
                   });
     retention.add(h.name, h.name, core::DataKind::kEvidence,
-                  [host = h.name](storage::Storage& s, const core::RetentionCutoff& c) {
+                  [host = h.name, dir = config.dataDirFor(h.name)](
+                      storage::Storage& s, const core::RetentionCutoff& c) {
                     auto n = s.content().pruneQuarantine(host, c.beforeUs / 1000);
-                    return n.isOk() ? n.value() : std::size_t{0};
+                    // Refused uploads kept as evidence, but for those of held accounts.
+                    const std::size_t files = security::dlp::removeEvidence(
+                        dir, host, [&](const std::string& owner, std::int64_t timeMs) {
+                          if (timeMs >= c.beforeUs / 1000) return true;
+                          const auto at = owner.find('@');
+                          auto held = s.admin().holdOn(host, owner.substr(0, at));
+                          return !held.isOk() || held.value().has_value();
+                        });
+                    return (n.isOk() ? n.value() : std::size_t{0}) + files;
                   });
   }
   std::vector<std::unique_ptr<core::ModuleHost>> hosts;

@@ -17,7 +17,7 @@ from test_encryption import (ROOM_SERVICE, key_status, leaks, login, make_persis
                              room_join, text_of, upload)
 from test_history import archive_query, result_bodies
 from test_residency import stream
-from test_upload import http_request
+from test_upload import NS_UPLOAD, http_request, slot_urls
 
 ROSTER = "jabber:iq:roster"
 
@@ -25,7 +25,11 @@ ROSTER = "jabber:iq:roster"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("privacy")
-    path, data = write_config(tmp, "[account_security]\nreset_questions = true\n")
+    # A rule that refuses uploaded text with 绝密 ("top secret"): the refused file is kept as
+    # evidence naming its uploader.
+    path, data = write_config(tmp, "[account_security]\nreset_questions = true\n"
+                              "[[content_security.rules]]\nname = \"top-secret\"\n"
+                              "keywords = [\"绝密\"]\naction = \"block\"\n")
     # carol is a person of another tenant on this server; alice may write to her.
     path.write_text(path.read_text().replace(
         'log_level = "info"', 'log_level = "info"\ncross_host_traffic = true', 1))
@@ -34,7 +38,7 @@ def world(tmp_path_factory):
         assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
     m = {k: "PR%s%s" % (k, secrets.token_hex(5)) for k in
          ("chat", "reply", "vcard", "private", "room", "file", "question", "contact",
-          "undelivered", "abroad", "abroad_undelivered")}
+          "undelivered", "abroad", "abroad_undelivered", "evidence")}
     room = "rights%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
     with login(srv, "alice") as a, login(srv, "bob") as b:
         a.send("<presence/>")
@@ -76,6 +80,12 @@ def world(tmp_path_factory):
                % m["abroad_undelivered"])
         content = ("%s\n" % m["file"]).encode() * 20
         url = upload(a, "alice notes.txt", content)
+        refused = ("绝密 %s\n" % m["evidence"]).encode() * 5
+        reply = a.iq("<request xmlns='%s' filename='plans.txt' size='%d' content-type='text/plain'/>"
+                     % (NS_UPLOAD, len(refused)), to="a.test")
+        put, _ = slot_urls(reply)
+        status, _, _ = http_request("PUT", put, refused, {"Content-Type": "text/plain"})
+        assert status == 422, status  # refused by the rule (content-policy)
         a.iq("<ping xmlns='urn:xmpp:ping'/>")
     c = AccountClient(srv)
     assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
@@ -156,6 +166,9 @@ def test_erasure_removes_everything_and_reports_it(world):
     assert removed["messages_redacted_in_other_archives"] == 4
     # What still waited for dave and carol is gone, not delivered later.
     assert removed["undelivered_messages_to_others"] == 2
+    # The refused upload kept as evidence, with its description naming alice.
+    assert removed["evidence_files"] == 1
+    assert list((srv.data_dir / "evidence" / "a.test").iterdir()) == []
     assert removed["login_records"] >= 2 and removed["roster_items"] == 1
     assert removed["documents"] >= 2
     assert report["keys"].startswith("destroyed")

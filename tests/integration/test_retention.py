@@ -99,6 +99,18 @@ def aged(tmp_path_factory):
     age(data, "UPDATE archive SET ts = ts - ?", 10 * DAY_US)
     age(data, "UPDATE archive SET ts = ts - ? WHERE host = 'a.test'", 30 * DAY_US)
     age(data, "UPDATE logins SET time = time - ?", 40 * 86400 * 1000)
+    # Refused uploads kept as evidence (the layout content-security.md documents): alice's and
+    # hana's 200 days old, bob's 10; evidence_days is 180.
+    evidence = data / "evidence" / "a.test"
+    evidence.mkdir(parents=True, exist_ok=True)
+    now_ms = int(time.time() * 1000)
+    for owner, days in (("alice", 200), ("hana", 200), ("bob", 10)):
+        name = "%d-%s" % (now_ms - days * 86400 * 1000, owner)
+        (evidence / name).write_bytes(b"refused file of " + owner.encode())
+        (evidence / (name + ".json")).write_text(json.dumps(
+            {"owner": owner + "@a.test", "file_name": "x.txt", "announced_type": "text/plain",
+             "real_type": "text/plain", "reason": "content-policy", "detail": "rule",
+             "time": now_ms - days * 86400 * 1000}))
     srv.start()
     deadline = time.time() + 15
     while True:
@@ -141,6 +153,15 @@ def test_legal_hold_keeps_everything_of_the_held_account(aged):
                         ).fetchone()
     db.close()
     assert held[0] > 0 and others[0] == 0
+
+
+def test_evidence_files_expire_but_for_held_accounts(aged):
+    evidence = aged["data"] / "evidence" / "a.test"
+    deadline = time.time() + 15
+    while any("alice" in p.name for p in evidence.iterdir()) and time.time() < deadline:
+        time.sleep(0.2)
+    names = sorted(p.name.split("-", 1)[1] for p in evidence.iterdir())
+    assert names == ["bob", "bob.json", "hana", "hana.json"], names
 
 
 def test_sign_in_records_by_tenant(aged):

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "rampart/core/datetime.h"
+#include "security/dlp/evidence.h"
 #include "rampart/core/jid.h"
 #include "security/filescan/clamd.h"
 #include "security/filescan/file_type.h"
@@ -195,7 +196,7 @@ void ContentOps::refuse(const UploadCheck& c, const UploadVerdict& v) {
   if (o.refusedFiles.value_or("keep") == "keep" && v.reason != "busy") {
     // The evidence area: only the server's user may read it (security administrators with
     // shell access to the server), kept until they remove it.
-    const std::string dir = root + "/evidence/" + c.tenant;
+    const std::string dir = evidenceDir(root, c.tenant);
     std::filesystem::create_directories(dir, ec);
     std::filesystem::permissions(root + "/evidence",
                                  std::filesystem::perms::owner_all,

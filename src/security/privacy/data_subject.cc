@@ -9,6 +9,7 @@
 
 #include "rampart/core/datetime.h"
 #include "rampart/core/element.h"
+#include "security/dlp/evidence.h"
 #include "security/privacy/consent.h"
 
 namespace rampart::security::privacy {
@@ -495,6 +496,10 @@ core::Result<json::object> eraseAccount(storage::Storage& s, std::string_view ho
   auto held = s.content().removeQuarantineFrom(host, jid);
   if (!held.isOk()) return held.status();
   removed["held_messages"] = held.value();
+  // Refused uploads kept as evidence, with the descriptions naming the person.
+  removed["evidence_files"] = dlp::removeEvidence(
+      w.dataDir, std::string(host),
+      [&](const std::string& owner, std::int64_t) { return owner != jid; });
 
   // The account with its roster, offline messages, documents, archive, devices, passkeys,
   // roles and security state; with encryption, its keys are destroyed too.
