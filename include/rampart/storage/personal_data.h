@@ -55,11 +55,12 @@ inline constexpr SealedColumn kSealedColumns[] = {
     {"logins", "resource"},
     {"logins", "country"},
     {"logins", "city"},
+    {"admin_security", "totp_secret"},
 };
 
 // Raised whenever a column joins kSealedColumns: a tenant marked as holding nothing in clear
 // under an older generation is not any more, until a pass has sealed the new columns too.
-inline constexpr int kSealedGeneration = 2;
+inline constexpr int kSealedGeneration = 3;
 
 inline constexpr DataField kDataInventory[] = {
     // Accounts and sign-in.
@@ -130,8 +131,8 @@ inline constexpr DataField kDataInventory[] = {
      "totp_last_step", false, "administrators' sign-in requirements", "administrator sign-in",
      "until the account is deleted", Protection::kClear},
     {"rampart.db", "admin_security", "totp_secret", false,
-     "administrators' TOTP secret (RFC 6238)", "administrator sign-in",
-     "until re-enrolled or the account is deleted", Protection::kClear},
+     "the second factor's TOTP secret (RFC 6238)", "second-factor sign-in",
+     "until re-enrolled or the account is deleted", Protection::kAccountKey},
     {"rampart.db", "admin_security", "recovery_codes", false,
      "administrators' recovery codes (hashed)", "administrator sign-in",
      "until used, re-enrolled or the account is deleted", Protection::kHashed},

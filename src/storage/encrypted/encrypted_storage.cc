@@ -102,8 +102,16 @@ EncryptedStorage::Where EncryptedStorage::loginWhere(std::string_view host, std:
                std::string(column), true};
 }
 
+EncryptedStorage::Where EncryptedStorage::totpWhere(std::string_view host,
+                                                    std::string_view user) const {
+  const HostTenancy t = tenancy_(host);
+  return Where{t.tenant, std::string(user), "admin_security",
+               std::string(host) + "/" + std::string(user), "", "totp_secret"};
+}
+
 EncryptedStorage::Where EncryptedStorage::whereOf(const SealedCell& c) const {
   if (c.table == "logins") return loginWhere(c.host, c.owner, c.column);
+  if (c.table == "admin_security") return totpWhere(c.host, c.owner);
   if (c.table == "archive") return archiveWhere(c.host, c.owner, c.key);
   if (c.table == "kv") return kvWhere(c.host, c.owner, c.store, c.key);
   if (c.table == "offline") return offlineWhere(c.host, c.owner);
@@ -483,6 +491,69 @@ Result<std::size_t> EncryptedStorage::removeQuarantineFrom(std::string_view tena
 Result<std::size_t> EncryptedStorage::pruneQuarantine(std::string_view tenant,
                                                       std::int64_t beforeMs) {
   return inner_.content().pruneQuarantine(tenant, beforeMs);
+}
+
+// AdminStore: the second factor's TOTP secret is sealed under the account's key; the rest is
+// passed through.
+
+Status EncryptedStorage::grantRole(const RoleGrant& grant) {
+  return inner_.admin().grantRole(grant);
+}
+Status EncryptedStorage::revokeRole(std::string_view host, std::string_view user, std::string_view role) {
+  return inner_.admin().revokeRole(host, user, role);
+}
+Result<std::optional<RoleGrant>> EncryptedStorage::roleOf(std::string_view host, std::string_view user) {
+  return inner_.admin().roleOf(host, user);
+}
+Result<std::vector<RoleGrant>> EncryptedStorage::listRoles() {
+  return inner_.admin().listRoles();
+}
+Status EncryptedStorage::createToken(const ApiToken& token) {
+  return inner_.admin().createToken(token);
+}
+Result<std::optional<ApiToken>> EncryptedStorage::tokenByHash(std::string_view hash) {
+  return inner_.admin().tokenByHash(hash);
+}
+Result<std::optional<ApiToken>> EncryptedStorage::tokenById(std::string_view id) {
+  return inner_.admin().tokenById(id);
+}
+Result<std::vector<ApiToken>> EncryptedStorage::listTokens(std::string_view host, std::string_view user) {
+  return inner_.admin().listTokens(host, user);
+}
+Status EncryptedStorage::revokeToken(std::string_view id) {
+  return inner_.admin().revokeToken(id);
+}
+Status EncryptedStorage::touchToken(std::string_view id, std::int64_t usedMs) {
+  return inner_.admin().touchToken(id, usedMs);
+}
+Status EncryptedStorage::putHold(const LegalHold& hold) {
+  return inner_.admin().putHold(hold);
+}
+Status EncryptedStorage::removeHold(std::string_view host, std::string_view owner) {
+  return inner_.admin().removeHold(host, owner);
+}
+Result<std::vector<LegalHold>> EncryptedStorage::holds() {
+  return inner_.admin().holds();
+}
+Result<std::optional<LegalHold>> EncryptedStorage::holdOn(std::string_view host, std::string_view owner) {
+  return inner_.admin().holdOn(host, owner);
+}
+Result<std::optional<AdminSecurity>> EncryptedStorage::adminSecurity(std::string_view host,
+                                                                    std::string_view user) {
+  auto r = inner_.admin().adminSecurity(host, user);
+  if (!r.isOk() || !r.value()) return r;
+  auto clear = openAt(totpWhere(host, user), r.value()->totpSecret);
+  if (!clear.isOk()) return clear.status();
+  r.value()->totpSecret = std::move(clear).value();
+  return r;
+}
+Status EncryptedStorage::putAdminSecurity(std::string_view host, std::string_view user,
+                                          const AdminSecurity& security) {
+  AdminSecurity sealed = security;
+  auto secret = sealAt(totpWhere(host, user), security.totpSecret);
+  if (!secret.isOk()) return secret.status();
+  sealed.totpSecret = std::move(secret).value();
+  return inner_.admin().putAdminSecurity(host, user, sealed);
 }
 
 // FileStore ----------------------------------------------------------------------------------

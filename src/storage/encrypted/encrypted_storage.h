@@ -29,6 +29,7 @@ class EncryptedStorage final : public Storage,
                                ArchiveStore,
                                ContentStore,
                                AccountSecurityStore,
+                               AdminStore,
                                FileStore {
  public:
   // `inner` and `keyring` must outlive this.
@@ -39,7 +40,7 @@ class EncryptedStorage final : public Storage,
   OfflineStore& offline() override { return *this; }
   KeyValueStore& keyValue() override { return *this; }
   ArchiveStore& archive() override { return *this; }
-  AdminStore& admin() override { return inner_.admin(); }
+  AdminStore& admin() override { return *this; }
   AlertStore& alerts() override { return inner_.alerts(); }
   AccountSecurityStore& accountSecurity() override { return *this; }
   ContentStore& content() override { return *this; }
@@ -116,6 +117,26 @@ class EncryptedStorage final : public Storage,
   Result<std::size_t> removeQuarantineFrom(std::string_view tenant,
                                            std::string_view senderBare) override;
 
+  // AdminStore
+  Status grantRole(const RoleGrant& grant) override;
+  Status revokeRole(std::string_view host, std::string_view user, std::string_view role) override;
+  Result<std::optional<RoleGrant>> roleOf(std::string_view host, std::string_view user) override;
+  Result<std::vector<RoleGrant>> listRoles() override;
+  Status createToken(const ApiToken& token) override;
+  Result<std::optional<ApiToken>> tokenByHash(std::string_view hash) override;
+  Result<std::optional<ApiToken>> tokenById(std::string_view id) override;
+  Result<std::vector<ApiToken>> listTokens(std::string_view host = {},
+                                           std::string_view user = {}) override;
+  Status revokeToken(std::string_view id) override;
+  Status touchToken(std::string_view id, std::int64_t usedMs) override;
+  Result<std::optional<AdminSecurity>> adminSecurity(std::string_view host,
+                                                     std::string_view user) override;
+  Status putAdminSecurity(std::string_view host, std::string_view user,
+                          const AdminSecurity& security) override;
+  Status putHold(const LegalHold& hold) override;
+  Status removeHold(std::string_view host, std::string_view owner) override;
+  Result<std::vector<LegalHold>> holds() override;
+  Result<std::optional<LegalHold>> holdOn(std::string_view host, std::string_view owner) override;
   // FileStore
   Status keepFile(std::string_view host, std::string_view owner, std::string_view id,
                   const std::string& from, const std::string& to) override;
@@ -172,6 +193,7 @@ class EncryptedStorage final : public Storage,
                         std::string_view column) const;
   Where stateWhere(std::string_view host, std::string_view user, std::string_view column) const;
   Where loginWhere(std::string_view host, std::string_view user, std::string_view column) const;
+  Where totpWhere(std::string_view host, std::string_view user) const;
   Result<LoginRecord> sealLogin(LoginRecord r);
   Status openLogin(LoginRecord& r);
   Result<std::string> sealAt(const Where& w, std::string_view plaintext);

@@ -22,7 +22,7 @@ struct CellTable {
 };
 
 // Every sealed column (personal_data.h names the same ones).
-constexpr std::array<CellTable, 14> kTables{{
+constexpr std::array<CellTable, 15> kTables{{
     {"archive", "stanza", true, true, "seq", "seq, host, owner, '', id, stanza"},
     {"offline", "stanza", true, true, "id", "id, host, user, '', '', stanza"},
     {"kv", "value", true, false, nullptr, "host, owner, store, key, value"},
@@ -38,6 +38,7 @@ constexpr std::array<CellTable, 14> kTables{{
     {"logins", "resource", false, true, "id", "id, host, user, '', '', resource"},
     {"logins", "country", false, true, "id", "id, host, user, '', '', country"},
     {"logins", "city", false, true, "id", "id, host, user, '', '', city"},
+    {"admin_security", "totp_secret", true, false, nullptr, "host, user, '', '', totp_secret"},
 }};
 
 const CellTable* findTable(std::string_view table, std::string_view column) {
