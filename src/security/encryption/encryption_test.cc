@@ -2,9 +2,12 @@
 
 #include "core/temp_dir_for_tests.h"
 
+#include <openssl/hmac.h>
+
 #include <filesystem>
 #include <fstream>
 
+#include "rampart/core/search_terms.h"
 #include "security/encryption/aead.h"
 #include "security/encryption/key_file_provider.h"
 #include "security/encryption/keyring.h"
@@ -198,6 +201,27 @@ TEST_F(KeyringFixture, ADifferentMasterKeyOpensNothing) {
                 [this] { return now; });
   auto opened = other.open(p, sealed.value());
   EXPECT_FALSE(opened.isOk());
+}
+
+TEST_F(KeyringFixture, BlindTermsAreTruncatedHmacSha256UnderTheIndexKey) {
+  ASSERT_TRUE(ring->rotate("t").isOk());
+  const std::vector<std::string> terms{"hello", "上海", "", std::string(300, 'x')};
+  auto blind = ring->blindTerms("t", "alice", terms);
+  ASSERT_TRUE(blind.isOk()) << blind.status().message();
+  ASSERT_EQ(blind.value().size(), terms.size() * core::kTermDigestBytes);
+  auto k = ring->indexKey("t", "alice");
+  ASSERT_TRUE(k.isOk());
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    unsigned char md[32];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), k.value()->data(), static_cast<int>(SecureKey::kSize),
+         reinterpret_cast<const unsigned char*>(terms[i].data()), terms[i].size(), md, &len);
+    EXPECT_EQ(blind.value().substr(i * core::kTermDigestBytes, core::kTermDigestBytes),
+              std::string(reinterpret_cast<char*>(md), core::kTermDigestBytes))
+        << i;
+  }
+  // Another account's index key gives other digests.
+  EXPECT_NE(ring->blindTerms("t", "bob", terms).value(), blind.value());
 }
 
 }  // namespace

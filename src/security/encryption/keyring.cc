@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 
 #include "rampart/core/search_terms.h"
@@ -254,15 +255,32 @@ core::Result<std::string> Keyring::blindTerms(std::string_view tenant, std::stri
   if (terms.empty()) return std::string();
   auto key = indexKey(tenant, account);
   if (!key.isOk()) return key.status();
+  // One HMAC context keyed once, restarted for each term (the key's pads are kept): a message
+  // has dozens of terms, and a one-shot HMAC() sets everything up again each time.
+  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+      hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, &EVP_MAC_CTX_free);
+  char digestName[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digestName, 0),
+      OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_MAC_init(ctx.get(), key.value()->data(), SecureKey::kSize, params) != 1) {
+    return core::Status::unavailable("HMAC-SHA-256 is not available");
+  }
   std::string out;
   out.reserve(terms.size() * core::kTermDigestBytes);
   unsigned char md[32];
-  for (const auto& t : terms) {
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.value()->data(), static_cast<int>(SecureKey::kSize),
-         reinterpret_cast<const unsigned char*>(t.data()), t.size(), md, &len);
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    const auto& t = terms[i];
+    std::size_t len = 0;
+    if ((i > 0 && EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(t.data()), t.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), md, &len, sizeof md) != 1) {
+      return core::Status::unavailable("HMAC-SHA-256 failed");
+    }
     out.append(reinterpret_cast<const char*>(md), core::kTermDigestBytes);
   }
+  OPENSSL_cleanse(md, sizeof md);
   return out;
 }
 
