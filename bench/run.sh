@@ -10,7 +10,10 @@
 #                       default rule set on); and the DLP matcher's own MB/s over a mixed
 #                       Chinese/English corpus (build/dlp_throughput)
 #   2g. chat-noenc,     Rampart only: the 1:1 chat and the archive queries with encryption at
-#       archive-noenc   rest off (on a copy of the accounts), against chat and archive
+#       archive-noenc   rest off (on a copy of the accounts), against chat and archive; with
+#                       BENCH_ENC_ROUNDS=N (2 by default) each pair runs N times, the later rounds
+#                       as -rK in the order off, on (ABBA: a drift of the machine's speed during
+#                       the run weighs on both alike), and the report compares the means
 #   2b. random chat     N online users, each message to a random other one, to its bare or full
 #                       JID (chat-random, and chat-random-noarchive with archiving off); same
 #                       rates and figures as the 1:1 chat
@@ -31,7 +34,7 @@
 # BENCH_MAX_P99_MS, BENCH_BATCH_WRITES=1 (a connection's messages of one 5 ms tick in one TLS
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
-# BENCH_PREFILL (messages), BENCH_QUERY_SECONDS,
+# BENCH_PREFILL (messages), BENCH_QUERY_SECONDS, BENCH_ENC_ROUNDS (rounds of section 2g's pairs),
 # BENCH_SCENARIOS="idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
@@ -62,7 +65,7 @@ if [[ $QUICK == 1 ]]; then
 else
   d_users=2000 d_conc=50 d_pairs=100 d_step=10 d_idle=10000 d_hold=30
   d_occupants=1000 d_room_rates=2,5,10,20,50,100 d_prefill=20000 d_query=10
-  d_rates=2000,5000,10000,20000,40000,60000,80000,100000,120000,150000,200000
+  d_rates=2000,5000,10000,20000,30000,40000,60000,80000,100000,120000,150000,200000
 fi
 LOGIN_USERS=${BENCH_LOGIN_USERS:-$d_users}
 CONCURRENCY=${BENCH_CONCURRENCY:-$d_conc}
@@ -81,6 +84,7 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
+ENC_ROUNDS=${BENCH_ENC_ROUNDS:-2}
 SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
@@ -232,13 +236,14 @@ server_log() {
 # or one with -noarchive, run on the server configured with message archiving off.
 run_scenario() {
   local scenario=$1 bound=$2
-  local kind=${scenario%-noarchive}
+  local kind=${scenario%-r[0-9]}  # a repetition (-r2, ...) of the same scenario
+  kind=${kind%-noarchive}
   kind=${kind%-nodlp}
   kind=${kind%-noenc}
   VARIANT=""
   [[ $scenario == *-noarchive ]] && VARIANT=noarchive
   [[ $scenario == *-nodlp ]] && VARIANT=nodlp
-  [[ $scenario == *-noenc ]] && VARIANT=noenc
+  [[ $scenario == *-noenc || $scenario == *-noenc-r[0-9] ]] && VARIANT=noenc
   shift 2
   local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
   logfile=$(server_log)
@@ -364,6 +369,23 @@ for SERVER in $SERVERS; do
   if has_scenario archive-noenc && [[ $SERVER == rampart ]]; then
     run_scenario archive-noenc 200 --archive-users "$ARCHIVE_USERS" \
       --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
+  fi
+  # Encryption at rest's cost again, in the other order (section 2g compares the means).
+  if [[ $SERVER == rampart ]]; then
+    for ((round = 2; round <= ENC_ROUNDS; round++)); do
+      if has_scenario chat && has_scenario chat-noenc; then
+        for sc in chat-noenc-r$round chat-r$round; do
+          run_scenario $sc 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
+            --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+        done
+      fi
+      if has_scenario archive && has_scenario archive-noenc; then
+        for sc in archive-noenc-r$round archive-r$round; do
+          run_scenario $sc 200 --archive-users "$ARCHIVE_USERS" --first-user "$ARCHIVE_FIRST" \
+            --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
+        done
+      fi
+    done
   fi
 done
 
