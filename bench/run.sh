@@ -249,6 +249,10 @@ run_scenario() {
   logfile=$(server_log)
   [[ -f $logfile ]] && offset=$(stat -c %s "$logfile")
   log "$SERVER: $scenario"
+  # What earlier steps wrote (10,000 accounts, a scenario's archive) goes to disk now, not
+  # while this scenario is measured: otherwise the kernel's writeback weighs on whichever
+  # scenario comes first.
+  sync
   if ! "${SERVER}_start"; then
     echo "{\"server\":\"$SERVER\",\"scenario\":\"$scenario\",\"start_failed\":true}" \
       >"$RESULTS/$name.status.json"

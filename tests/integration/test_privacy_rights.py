@@ -34,64 +34,68 @@ def world(tmp_path_factory):
     path.write_text(path.read_text().replace(
         'log_level = "info"', 'log_level = "info"\ncross_host_traffic = true', 1))
     srv = ConfigServer(data, path, "a.test").start()
-    for jid in ("alice@a.test", "bob@a.test", "dave@a.test", "carol@b.test"):
-        assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
-    m = {k: "PR%s%s" % (k, secrets.token_hex(5)) for k in
-         ("chat", "reply", "vcard", "private", "room", "file", "question", "contact",
-          "undelivered", "abroad", "abroad_undelivered", "evidence")}
-    room = "rights%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
-    with login(srv, "alice") as a, login(srv, "bob") as b:
-        a.send("<presence/>")
-        b.send("<presence/>")
-        r = a.iq("<query xmlns='%s'><item jid='bob@a.test' name='%s'><group>Work</group></item>"
-                 "</query>" % (ROSTER, m["contact"]), type_="set")
-        assert r.get("type") == "result"
-        a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % m["chat"])
-        b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
-                 e.find(q(NS_CLIENT, "body")) is not None)
-        b.send("<message to='alice@a.test' type='chat'><body>%s</body></message>" % m["reply"])
-        a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
-                 e.find(q(NS_CLIENT, "body")) is not None and
-                 e.find(q(NS_CLIENT, "body")).text == m["reply"])
-        assert a.iq("<vCard xmlns='vcard-temp'><FN>%s</FN></vCard>" % m["vcard"],
-                    type_="set").get("type") == "result"
-        assert a.iq("<query xmlns='jabber:iq:private'><n xmlns='urn:test:p'>%s</n></query>"
-                    % m["private"], type_="set").get("type") == "result"
-        # bob's persistent room; alice talks in it.
-        room_join(b, room, "bob")
-        make_persistent(b, room)
-        room_join(a, room, "Alice Liddell")
-        a.send("<message to='%s' type='groupchat'><body>%s</body></message>" % (room, m["room"]))
-        b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat" and
-                 e.find(q(NS_CLIENT, "body")) is not None and
-                 e.find(q(NS_CLIENT, "body")).text == m["room"])
-        # To dave, who is not signed in (it waits in his offline queue); to carol of b.test,
-        # once while she is signed in (it is in her archive) and once while she is not.
-        a.send("<message to='dave@a.test' type='chat'><body>%s</body></message>"
-               % m["undelivered"])
-        with stream(srv, "carol@b.test") as c:
-            c.send("<presence/>")
-            a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
-                   % m["abroad"])
-            c.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+    try:
+        for jid in ("alice@a.test", "bob@a.test", "dave@a.test", "carol@b.test"):
+            assert srv.ctl("user", "add", jid, account_password(jid)).returncode == 0
+        m = {k: "PR%s%s" % (k, secrets.token_hex(5)) for k in
+             ("chat", "reply", "vcard", "private", "room", "file", "question", "contact",
+              "undelivered", "abroad", "abroad_undelivered", "evidence")}
+        room = "rights%d@%s" % (secrets.randbelow(10 ** 6), ROOM_SERVICE)
+        with login(srv, "alice") as a, login(srv, "bob") as b:
+            a.send("<presence/>")
+            b.send("<presence/>")
+            r = a.iq("<query xmlns='%s'><item jid='bob@a.test' name='%s'><group>Work</group></item>"
+                     "</query>" % (ROSTER, m["contact"]), type_="set")
+            assert r.get("type") == "result"
+            a.send("<message to='bob@a.test' type='chat'><body>%s</body></message>" % m["chat"])
+            b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                     e.find(q(NS_CLIENT, "body")) is not None)
+            b.send("<message to='alice@a.test' type='chat'><body>%s</body></message>" % m["reply"])
+            a.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
                      e.find(q(NS_CLIENT, "body")) is not None and
-                     e.find(q(NS_CLIENT, "body")).text == m["abroad"])
-        a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
-               % m["abroad_undelivered"])
-        content = ("%s\n" % m["file"]).encode() * 20
-        url = upload(a, "alice notes.txt", content)
-        refused = ("绝密 %s\n" % m["evidence"]).encode() * 5
-        reply = a.iq("<request xmlns='%s' filename='plans.txt' size='%d' content-type='text/plain'/>"
-                     % (NS_UPLOAD, len(refused)), to="a.test")
-        put, _ = slot_urls(reply)
-        status, _, _ = http_request("PUT", put, refused, {"Content-Type": "text/plain"})
-        assert status == 422, status  # refused by the rule (content-policy)
-        a.iq("<ping xmlns='urn:xmpp:ping'/>")
-    c = AccountClient(srv)
-    assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
-    items = [{"question": "%s?" % m["question"], "answer": "zq-answer-one"},
-             {"question": "Second?", "answer": "two"}, {"question": "Third?", "answer": "three"}]
-    assert c.put("/security-questions", {"items": items}).status == 200
+                     e.find(q(NS_CLIENT, "body")).text == m["reply"])
+            assert a.iq("<vCard xmlns='vcard-temp'><FN>%s</FN></vCard>" % m["vcard"],
+                        type_="set").get("type") == "result"
+            assert a.iq("<query xmlns='jabber:iq:private'><n xmlns='urn:test:p'>%s</n></query>"
+                        % m["private"], type_="set").get("type") == "result"
+            # bob's persistent room; alice talks in it.
+            room_join(b, room, "bob")
+            make_persistent(b, room)
+            room_join(a, room, "Alice Liddell")
+            a.send("<message to='%s' type='groupchat'><body>%s</body></message>" % (room, m["room"]))
+            b.expect(lambda e: e.tag == q(NS_CLIENT, "message") and e.get("type") == "groupchat" and
+                     e.find(q(NS_CLIENT, "body")) is not None and
+                     e.find(q(NS_CLIENT, "body")).text == m["room"])
+            # To dave, who is not signed in (it waits in his offline queue); to carol of b.test,
+            # once while she is signed in (it is in her archive) and once while she is not.
+            a.send("<message to='dave@a.test' type='chat'><body>%s</body></message>"
+                   % m["undelivered"])
+            with stream(srv, "carol@b.test") as c:
+                c.send("<presence/>")
+                a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
+                       % m["abroad"])
+                c.expect(lambda e: e.tag == q(NS_CLIENT, "message") and
+                         e.find(q(NS_CLIENT, "body")) is not None and
+                         e.find(q(NS_CLIENT, "body")).text == m["abroad"])
+            a.send("<message to='carol@b.test' type='chat'><body>%s</body></message>"
+                   % m["abroad_undelivered"])
+            content = ("%s\n" % m["file"]).encode() * 20
+            url = upload(a, "alice notes.txt", content)
+            refused = ("绝密 %s\n" % m["evidence"]).encode() * 5
+            reply = a.iq("<request xmlns='%s' filename='plans.txt' size='%d' content-type='text/plain'/>"
+                         % (NS_UPLOAD, len(refused)), to="a.test")
+            put, _ = slot_urls(reply)
+            status, _, _ = http_request("PUT", put, refused, {"Content-Type": "text/plain"})
+            assert status == 422, status  # refused by the rule (content-policy)
+            a.iq("<ping xmlns='urn:xmpp:ping'/>")
+        c = AccountClient(srv)
+        assert c.sign_in("alice@a.test", account_password("alice@a.test")).status == 201
+        items = [{"question": "%s?" % m["question"], "answer": "zq-answer-one"},
+                 {"question": "Second?", "answer": "two"}, {"question": "Third?", "answer": "three"}]
+        assert c.put("/security-questions", {"items": items}).status == 200
+    except BaseException:
+        srv.stop()  # a failed set-up leaves no server running
+        raise
     yield {"srv": srv, "m": m, "room": room, "url": url, "content": content, "tmp": tmp}
     srv.stop()
 

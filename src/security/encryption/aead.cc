@@ -3,8 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 namespace rampart::security::encryption {
 
@@ -54,6 +58,34 @@ std::string keyHeader(std::string_view magic, SealInfo info) {
   h.push_back(static_cast<char>(info.scope));
   putU32(h, info.version);
   return h;
+}
+
+// A random 96-bit nonce from OpenSSL's DRBG, taken from a per-thread buffer filled 4 KiB at a
+// time: every sealed value needs one, and one RAND_bytes() call costs about as much as the
+// encryption of a message. The buffer is wiped as it is used, and refilled in a forked child
+// (which must not repeat its parent's nonces).
+std::atomic<unsigned> forks{0};  // raised in every forked child
+
+bool randomNonce(char* out) {
+  static std::once_flag watchForks;
+  std::call_once(watchForks, [] { ::pthread_atfork(nullptr, nullptr, [] { ++forks; }); });
+  struct Pool {
+    unsigned char bytes[4096];
+    std::size_t used = sizeof bytes;
+    unsigned forks = 0;
+    ~Pool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+  };
+  thread_local Pool pool;
+  const unsigned now = forks.load(std::memory_order_relaxed);
+  if (pool.used + kNonce > sizeof pool.bytes || pool.forks != now) {
+    if (RAND_bytes(pool.bytes, sizeof pool.bytes) != 1) return false;
+    pool.used = 0;
+    pool.forks = now;
+  }
+  std::memcpy(out, pool.bytes + pool.used, kNonce);
+  OPENSSL_cleanse(pool.bytes + pool.used, kNonce);
+  pool.used += kNonce;
+  return true;
 }
 
 // One GCM operation: encrypts (tag appended) or decrypts (tag checked) `in`.
@@ -150,7 +182,7 @@ core::Result<std::string> seal(const SecureKey& key, SealInfo info, std::string_
                                std::string_view plaintext) {
   std::string out = keyHeader(kValueMagic, info);
   std::string nonce(kNonce, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonce) != 1) {
+  if (!randomNonce(nonce.data())) {
     return core::Status::unavailable("no random bytes for a nonce");
   }
   std::string aad = out;
