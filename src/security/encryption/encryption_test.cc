@@ -4,7 +4,11 @@
 
 #include <openssl/hmac.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include "rampart/core/search_terms.h"
@@ -46,6 +50,37 @@ TEST(Aead, SealOpensOnlyInItsOwnContext) {
   }
   // The same plaintext twice gives different ciphertexts (random nonces).
   EXPECT_NE(seal(*k, {KeyScope::kAccount, 7}, ctx, "hello").value(), sealed.value());
+}
+
+TEST(Aead, NoncesDoNotRepeatAcrossRefillsOrInAForkedChild) {
+  auto k = key('n');
+  const std::string ctx = context({"t", "kv", "a", "k", "value"});
+  auto nonceOf = [&] {
+    auto sealed = seal(*k, {KeyScope::kTenant, 1}, ctx, "x");
+    EXPECT_TRUE(sealed.isOk());
+    return sealed.value().substr(9, 12);  // after magic, scope and version
+  };
+  std::set<std::string> seen;
+  for (int i = 0; i < 3000; ++i) seen.insert(nonceOf());  // several refills of the buffer
+  EXPECT_EQ(seen.size(), 3000u);
+  // A forked child must not hand out what is left in its parent's buffer.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string n = nonceOf();
+    (void)!::write(fds[1], n.data(), n.size());
+    ::_exit(0);
+  }
+  const std::string mine = nonceOf();
+  std::string theirs(12, '\0');
+  ASSERT_EQ(::read(fds[0], theirs.data(), theirs.size()), 12);
+  ::waitpid(child, nullptr, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_NE(mine, theirs);
+  EXPECT_FALSE(seen.contains(theirs));
 }
 
 TEST(Aead, ContextPartsAreUnambiguous) {
