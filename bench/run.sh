@@ -9,11 +9,13 @@
 #   2f. chat-nodlp      Rampart only: the 1:1 chat with content security off, against chat (the
 #                       default rule set on); and the DLP matcher's own MB/s over a mixed
 #                       Chinese/English corpus (build/dlp_throughput)
-#   2g. chat-noenc,     Rampart only: the 1:1 chat and the archive queries with encryption at
-#       archive-noenc   rest off (on a copy of the accounts), against chat and archive; with
-#                       BENCH_ENC_ROUNDS=N (2 by default) each pair runs N times, the later rounds
-#                       as -rK in the order off, on (ABBA: a drift of the machine's speed during
-#                       the run weighs on both alike), and the report compares the means
+#   2g. chat-enc,       Rampart only: the 1:1 chat and the archive queries with encryption at
+#       chat-noenc,     rest on and off, each pair on its own copy of the freshly provisioned
+#       archive-enc,    accounts (rampart-enc.db, rampart-noenc.db: the same history on both
+#       archive-noenc   sides, which the other scenarios' data would otherwise make unequal), in
+#                       BENCH_ENC_ROUNDS rounds (2 by default) alternating the order (on, off;
+#                       off, on; ...: a drift of the machine's speed weighs on both alike); the
+#                       report compares the means
 #   2b. random chat     N online users, each message to a random other one, to its bare or full
 #                       JID (chat-random, and chat-random-noarchive with archiving off); same
 #                       rates and figures as the 1:1 chat
@@ -35,7 +37,7 @@
 # write instead of one write per message), BENCH_COMPARE_RATE, BENCH_IDLE_MAX, BENCH_IDLE_HOLD, BENCH_SERVER_CPU, BENCH_LOADGEN_CPU,
 # BENCH_OCCUPANTS, BENCH_ROOM_RATES (messages into the room per second), BENCH_ARCHIVE_USERS,
 # BENCH_PREFILL (messages), BENCH_QUERY_SECONDS, BENCH_ENC_ROUNDS (rounds of section 2g's pairs),
-# BENCH_SCENARIOS="idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc",
+# BENCH_SCENARIOS="idle login chat chat-nodlp chat-enc chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-enc archive-noenc",
 # BENCH_NICE (scheduling priority of servers and load generator, default -10, so that other
 # work on a shared machine disturbs the measurement less), BENCH_DOC (report path), BENCH_NO_BUILD=1 (use the existing build/rampartd), BENCH_KEEP=1
 # (keep the temporary directory with the servers' data and logs).
@@ -85,7 +87,7 @@ ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
 ENC_ROUNDS=${BENCH_ENC_ROUNDS:-2}
-SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-noenc}
+SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-enc chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-enc archive-noenc}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
 ARCHIVE_FIRST=$((RANDOM_USERS > ARCHIVE_FIRST ? RANDOM_USERS + 1 : ARCHIVE_FIRST + 1))
@@ -240,10 +242,12 @@ run_scenario() {
   kind=${kind%-noarchive}
   kind=${kind%-nodlp}
   kind=${kind%-noenc}
+  kind=${kind%-enc}
   VARIANT=""
   [[ $scenario == *-noarchive ]] && VARIANT=noarchive
   [[ $scenario == *-nodlp ]] && VARIANT=nodlp
   [[ $scenario == *-noenc || $scenario == *-noenc-r[0-9] ]] && VARIANT=noenc
+  [[ $scenario == *-enc || $scenario == *-enc-r[0-9] ]] && [[ $scenario != *-noenc* ]] && VARIANT=enc
   shift 2
   local name=$SERVER-$scenario logfile offset=0 lg_rc=0 alive=true srv_rc=0 hwm=0
   logfile=$(server_log)
@@ -345,11 +349,6 @@ for SERVER in $SERVERS; do
     run_scenario chat-nodlp 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
       --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
   fi
-  # Encryption at rest's cost: the same chat with it off (Rampart alone has it).
-  if has_scenario chat-noenc && [[ $SERVER == rampart ]]; then
-    run_scenario chat-noenc 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
-      --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
-  fi
   if has_scenario chat-noarchive; then
     run_scenario chat-noarchive 300 --pairs "$PAIRS" --rates "$RATES" \
       --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
@@ -370,25 +369,26 @@ for SERVER in $SERVERS; do
     run_scenario archive 200 --archive-users "$ARCHIVE_USERS" \
       --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
   fi
-  if has_scenario archive-noenc && [[ $SERVER == rampart ]]; then
-    run_scenario archive-noenc 200 --archive-users "$ARCHIVE_USERS" \
-      --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
-  fi
-  # Encryption at rest's cost again, in the other order (section 2g compares the means).
+  # Encryption at rest's cost (Rampart alone has it): on and off, each on its own copy of the
+  # accounts, in rounds of alternating order (section 2g compares the means).
   if [[ $SERVER == rampart ]]; then
-    for ((round = 2; round <= ENC_ROUNDS; round++)); do
-      if has_scenario chat && has_scenario chat-noenc; then
-        for sc in chat-noenc-r$round chat-r$round; do
-          run_scenario $sc 300 --pairs "$PAIRS" --rates "$RATES" --step-seconds "$STEP_SECONDS" \
-            --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
-        done
-      fi
-      if has_scenario archive && has_scenario archive-noenc; then
-        for sc in archive-noenc-r$round archive-r$round; do
-          run_scenario $sc 200 --archive-users "$ARCHIVE_USERS" --first-user "$ARCHIVE_FIRST" \
-            --prefill-messages "$PREFILL" --query-seconds "$QUERY_SECONDS"
-        done
-      fi
+    for ((round = 1; round <= ENC_ROUNDS; round++)); do
+      suffix=$([[ $round == 1 ]] || echo "-r$round")
+      order="enc noenc"
+      ((round % 2 == 0)) && order="noenc enc"
+      for v in $order; do
+        if has_scenario chat-enc && has_scenario chat-noenc; then
+          run_scenario chat-$v$suffix 300 --pairs "$PAIRS" --rates "$RATES" \
+            --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
+        fi
+      done
+      for v in $order; do
+        if has_scenario archive-enc && has_scenario archive-noenc; then
+          run_scenario archive-$v$suffix 200 --archive-users "$ARCHIVE_USERS" \
+            --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" \
+            --query-seconds "$QUERY_SECONDS"
+        fi
+      done
     done
   fi
 done

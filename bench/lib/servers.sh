@@ -81,7 +81,7 @@ fill_template() {
   fi
 }
 
-# The configuration file variant for this scenario: "", "-noarchive", "-nodlp" or "-noenc"
+# The configuration file variant for this scenario: "", "-noarchive", "-nodlp", "-enc" or "-noenc"
 # (VARIANT).
 variant_suffix() { [[ -n ${VARIANT:-} ]] && echo "-$VARIANT" || true; }
 
@@ -96,6 +96,9 @@ rampart_prepare() {  # rampart_prepare COUNT
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noarchive.toml" noarchive
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-nodlp.toml" nodlp
   fill_template "$BENCH/peers/rampart.toml.in" "$dir/rampart-noenc.toml" noenc
+  # chat-enc and archive-enc: the default configuration on a copy of its own.
+  sed "s|$dir/rampart.db\"|$dir/rampart-enc.db\"|" "$conf" >"$dir/rampart-enc.toml"
+  grep -q 'rampart-enc.db"' "$dir/rampart-enc.toml" || { echo "rampart-enc.toml: no database path" >&2; return 1; }
   # One account first, so that the database exists before the parallel writers start.
   "$RAMPARTCTL" --config "$conf" user add user1@localhost Rb7-load-1 >/dev/null
   seq 2 "$count" | xargs -P 8 -I{} "$RAMPARTCTL" --config "$conf" user add \
@@ -111,9 +114,11 @@ rampart_prepare() {  # rampart_prepare COUNT
         "$RAMPARTCTL" --config "$conf" user add "$jid" "Rb7-load-$n" >/dev/null
       done
   fi
-  # The encryption-off variant (chat-noenc, archive-noenc) runs on its own copy of the
-  # accounts: a database holding sealed values cannot be read with encryption off.
+  # Section 2g's pair runs on copies of the freshly provisioned accounts, one each, so that
+  # both sides have the same history (a database holding sealed values cannot be read with
+  # encryption off; the keys in keys.db serve the encrypted copy as they serve the original).
   sqlite3_copy "$dir/rampart.db" "$dir/rampart-noenc.db"
+  sqlite3_copy "$dir/rampart.db" "$dir/rampart-enc.db"
 }
 
 # sqlite3_copy FROM TO: a consistent copy of a database in WAL mode (python3's sqlite3).
