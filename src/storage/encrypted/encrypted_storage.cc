@@ -709,6 +709,12 @@ Status EncryptedStorage::touchDevice(std::string_view id, std::int64_t usedMs,
 Status EncryptedStorage::updateDevice(const DeviceCredential& device) {
   return inner_.accountSecurity().updateDevice(device);
 }
+// The sealed text fields of a sign-in record and their columns (personal_data.h lists the same).
+constexpr std::pair<std::string LoginRecord::*, const char*> kSealedLoginFields[] = {
+    {&LoginRecord::source, "source"},   {&LoginRecord::client, "client"},
+    {&LoginRecord::resource, "resource"}, {&LoginRecord::country, "country"},
+    {&LoginRecord::city, "city"}};
+
 // Sign-in records: the address, client, resource and place are sealed; the coordinates go
 // into the sealed city ("CITY\nLAT\nLON"), and the clear columns hold 0.
 Result<LoginRecord> EncryptedStorage::sealLogin(LoginRecord r) {
@@ -721,23 +727,19 @@ Result<LoginRecord> EncryptedStorage::sealLogin(LoginRecord r) {
     r.city = std::move(packed);
     r.latitude = r.longitude = 0;
   }
-  for (auto [field, column] : {std::pair{&r.source, "source"}, std::pair{&r.client, "client"},
-                               std::pair{&r.resource, "resource"},
-                               std::pair{&r.country, "country"}, std::pair{&r.city, "city"}}) {
-    auto sealed = sealAt(loginWhere(r.host, r.user, column), *field);
+  for (const auto& [member, column] : kSealedLoginFields) {
+    auto sealed = sealAt(loginWhere(r.host, r.user, column), r.*member);
     if (!sealed.isOk()) return sealed.status();
-    *field = std::move(sealed).value();
+    r.*member = std::move(sealed).value();
   }
   return r;
 }
 
 Status EncryptedStorage::openLogin(LoginRecord& r) {
-  for (auto [field, column] : {std::pair{&r.source, "source"}, std::pair{&r.client, "client"},
-                               std::pair{&r.resource, "resource"},
-                               std::pair{&r.country, "country"}, std::pair{&r.city, "city"}}) {
-    auto clear = openAt(loginWhere(r.host, r.user, column), *field);
+  for (const auto& [member, column] : kSealedLoginFields) {
+    auto clear = openAt(loginWhere(r.host, r.user, column), r.*member);
     if (!clear.isOk()) return clear.status();
-    *field = std::move(clear).value();
+    r.*member = std::move(clear).value();
   }
   // Coordinates sealed with the city (records written before encryption hold them in clear).
   if (const auto nl = r.city.find('\n'); nl != std::string::npos) {
