@@ -15,7 +15,9 @@
 #       archive-noenc   sides, which the other scenarios' data would otherwise make unequal), in
 #                       BENCH_ENC_ROUNDS rounds (2 by default) alternating the order (on, off;
 #                       off, on; ...: a drift of the machine's speed weighs on both alike); the
-#                       report compares the means
+#                       report compares the means; and the archive write path's CPU per
+#                       message with encryption on and off (build/archive_write,
+#                       BENCH_WRITE_MESSAGES per round)
 #   2b. random chat     N online users, each message to a random other one, to its bare or full
 #                       JID (chat-random, and chat-random-noarchive with archiving off); same
 #                       rates and figures as the 1:1 chat
@@ -77,6 +79,8 @@ FULL_JID_SHARE=${BENCH_FULL_JID_SHARE:-0.5}
 RATES=${BENCH_RATES:-$d_rates}
 # Messages in the archive the full-text search latency is measured over (bench/search).
 SEARCH_MESSAGES=${BENCH_SEARCH_MESSAGES:-$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)}
+# Messages per round of the archive write path's measurement (bench/archive).
+WRITE_MESSAGES=${BENCH_WRITE_MESSAGES:-$([[ $QUICK == 1 ]] && echo 10000 || echo 50000)}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-$d_step}
 MAX_P99_MS=${BENCH_MAX_P99_MS:-1000}
 IDLE_MAX=${BENCH_IDLE_MAX:-$d_idle}
@@ -156,6 +160,7 @@ mkdir -p "$RUN_DIR/bin"
 cp "$RAMPARTD" "$RAMPARTCTL" "$RUN_DIR/bin/"
 [[ -x $ROOT/build/dlp_throughput ]] && cp "$ROOT/build/dlp_throughput" "$RUN_DIR/bin/"
 [[ -x $ROOT/build/search_latency ]] && cp "$ROOT/build/search_latency" "$RUN_DIR/bin/"
+[[ -x $ROOT/build/archive_write ]] && cp "$ROOT/build/archive_write" "$RUN_DIR/bin/"
 RAMPART_BUILT=$(date -u -r "$RAMPARTD" +%Y-%m-%dT%H:%M:%SZ)
 RAMPARTD=$RUN_DIR/bin/rampartd RAMPARTCTL=$RUN_DIR/bin/rampartctl
 source "$BENCH/lib/servers.sh"
@@ -318,6 +323,12 @@ if [[ -x $RUN_DIR/bin/dlp_throughput ]] && has_scenario chat-nodlp; then
   log "DLP matcher throughput"
   timeout 120 taskset -c "$SERVER_CPU" "$RUN_DIR/bin/dlp_throughput" >"$RESULTS/dlp-throughput.json" ||
     log "dlp_throughput failed"
+fi
+
+if [[ -x $RUN_DIR/bin/archive_write ]] && has_scenario chat-noenc; then
+  log "archive write path with and without encryption ($WRITE_MESSAGES messages, $((2 * ENC_ROUNDS)) rounds)"
+  timeout 600 taskset -c "$SERVER_CPU" "$RUN_DIR/bin/archive_write" "$WRITE_MESSAGES" "$((2 * ENC_ROUNDS))" \
+    >"$RESULTS/archive-write.json" || log "archive_write failed"
 fi
 
 if [[ -x $RUN_DIR/bin/search_latency ]] && has_scenario archive-noenc; then

@@ -220,10 +220,10 @@ void ArchiveWriter::commit(storage::Storage& s) {
     }
     items.push_back(std::move(p.item));
   }
-  if (Status st = s.archive().append(items); !st.isOk()) {
+  const std::size_t count = items.size();
+  if (Status st = s.archive().append(std::move(items)); !st.isOk()) {
     // The messages were delivered; only their archive copies are lost.
-    spdlog::error("event=archive_write_failed items={} reason=\"{}\"", items.size(),
-                  st.message());
+    spdlog::error("event=archive_write_failed items={} reason=\"{}\"", count, st.message());
   }
 }
 

@@ -191,8 +191,9 @@ struct ArchivePage {
 class ArchiveStore {
  public:
   virtual ~ArchiveStore() = default;
-  // Appends many items (to any archives) in one transaction; durable once it returns ok.
-  virtual Status append(const std::vector<ArchiveAppend>& items) = 0;
+  // Appends many items (to any archives) in one transaction; durable once it returns ok. Taken
+  // by value, so that layers (encryption, regions) pass the batch on without copying it.
+  virtual Status append(std::vector<ArchiveAppend> items) = 0;
   // Not found when afterId/beforeId names no item of this archive.
   virtual Result<ArchivePage> query(std::string_view host, std::string_view owner,
                                     const ArchiveQuery& q) = 0;

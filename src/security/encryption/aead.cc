@@ -88,9 +88,11 @@ bool randomNonce(char* out) {
   return true;
 }
 
-// One GCM operation: encrypts (tag appended) or decrypts (tag checked) `in`.
+// One GCM operation: encrypts (tag appended) or decrypts (tag checked) `in`; the result follows
+// `prefix` in the string returned (one allocation for a whole sealed value).
 core::Result<std::string> gcm(bool encrypt, const SecureKey& key, std::string_view nonce,
-                              std::string_view aad, std::string_view in) {
+                              std::string_view aad, std::string_view in,
+                              std::string_view prefix = {}) {
   Ctx ctx(EVP_CIPHER_CTX_new());
   if (!ctx || cipher() == nullptr) {
     return core::Status::unavailable("AES-256-GCM is not available");
@@ -114,8 +116,11 @@ core::Result<std::string> gcm(bool encrypt, const SecureKey& key, std::string_vi
                        static_cast<int>(aad.size())) != 1) {
     return core::Status::unavailable("AES-256-GCM failed");
   }
-  std::string out(body.size() + (encrypt ? kTag : 0), '\0');
-  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  std::string out;
+  out.reserve(prefix.size() + body.size() + (encrypt ? kTag : 0));
+  out.append(prefix);
+  out.resize(prefix.size() + body.size() + (encrypt ? kTag : 0));
+  auto* o = reinterpret_cast<unsigned char*>(out.data() + prefix.size());
   int len = 0;
   if (!body.empty() &&
       EVP_CipherUpdate(ctx.get(), o, &len, reinterpret_cast<const unsigned char*>(body.data()),
@@ -128,7 +133,7 @@ core::Result<std::string> gcm(bool encrypt, const SecureKey& key, std::string_vi
   }
   int fin = 0;
   if (EVP_CipherFinal_ex(ctx.get(), o + len, &fin) != 1) {
-    OPENSSL_cleanse(out.data(), out.size());
+    OPENSSL_cleanse(o, body.size());
     return core::Status::failedPrecondition(
         "a sealed value failed its integrity check (altered, moved, or another key)");
   }
@@ -164,7 +169,10 @@ std::string chunkAad(std::string_view header, std::string_view context, std::uin
 }  // namespace
 
 std::string context(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (auto p : parts) size += 4 + p.size();
   std::string out;
+  out.reserve(size);
   for (auto p : parts) {
     putU32(out, static_cast<std::uint32_t>(p.size()));
     out += p;
@@ -180,20 +188,17 @@ std::optional<SealInfo> sealInfo(std::string_view blob) {
 
 core::Result<std::string> seal(const SecureKey& key, SealInfo info, std::string_view ctx,
                                std::string_view plaintext) {
-  std::string out = keyHeader(kValueMagic, info);
-  std::string nonce(kNonce, '\0');
-  if (!randomNonce(nonce.data())) {
+  // key header, nonce, ciphertext and tag
+  std::string head = keyHeader(kValueMagic, info);
+  head.resize(kKeyHeader + kNonce);
+  if (!randomNonce(head.data() + kKeyHeader)) {
     return core::Status::unavailable("no random bytes for a nonce");
   }
-  std::string aad = out;
+  std::string aad;
+  aad.reserve(kKeyHeader + ctx.size());
+  aad.append(head, 0, kKeyHeader);
   aad += ctx;
-  auto body = gcm(true, key, nonce, aad, plaintext);
-  if (!body.isOk()) {
-    return body.status();
-  }
-  out += nonce;
-  out += body.value();
-  return out;
+  return gcm(true, key, std::string_view(head).substr(kKeyHeader), aad, plaintext, head);
 }
 
 core::Result<std::string> open(const SecureKey& key, std::string_view ctx,

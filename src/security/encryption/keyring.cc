@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 
 #include "rampart/core/search_terms.h"
@@ -13,6 +12,9 @@ namespace rampart::security::encryption {
 namespace {
 // Unwrapped keys kept at most; beyond it the cache starts again (keys are re-unwrapped).
 constexpr std::size_t kMaxCached = 16384;
+// Blind-index entries kept at most (each holds a key and an HMAC state: 288 bytes of locked
+// memory).
+constexpr std::size_t kMaxIndexCached = 8192;
 
 std::string tenantKeyContext(std::string_view tenant, std::uint32_t version) {
   return context({"rampart tenant key", tenant, std::to_string(version)});
@@ -207,11 +209,12 @@ core::Result<std::string> Keyring::open(const Place& place, std::string_view sea
   return encryption::open(*key.value(), placeContext(place), sealed);
 }
 
-core::Result<std::shared_ptr<const SecureKey>> Keyring::indexKey(std::string_view tenant,
-                                                                 std::string_view account) {
-  std::lock_guard lock(mu_);
-  const std::pair<std::string, std::string> ck{std::string(tenant), std::string(account)};
-  if (auto it = indexCache_.find(ck); it != indexCache_.end()) return it->second;
+core::Result<Keyring::IndexEntry> Keyring::indexEntryLocked(std::string_view tenant,
+                                                          std::string_view account) {
+  if (auto it = indexCache_.find(std::pair<std::string_view, std::string_view>(tenant, account));
+      it != indexCache_.end()) {
+    return it->second;
+  }
   auto current = currentLocked(tenant);
   if (!current.isOk()) return current.status();
   std::shared_ptr<const SecureKey> base;
@@ -244,40 +247,39 @@ core::Result<std::shared_ptr<const SecureKey>> Keyring::indexKey(std::string_vie
        reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), out, &len);
   auto key = SecureKey::make(std::string_view(reinterpret_cast<char*>(out), SecureKey::kSize));
   OPENSSL_cleanse(out, sizeof out);
-  if (!key) return core::Status::unavailable("no locked memory left for keys");
-  if (indexCache_.size() >= kMaxCached) indexCache_.clear();
-  indexCache_.emplace(ck, key);
-  return key;
+  auto mac = key ? HmacKey::make(*key) : nullptr;
+  if (!mac) return core::Status::unavailable("no locked memory left for keys");
+  if (indexCache_.size() >= kMaxIndexCached) indexCache_.clear();
+  IndexEntry entry{std::move(key), std::move(mac)};
+  indexCache_.emplace(std::pair<std::string, std::string>(tenant, account), entry);
+  return entry;
+}
+
+core::Result<std::shared_ptr<const SecureKey>> Keyring::indexKey(std::string_view tenant,
+                                                                 std::string_view account) {
+  std::lock_guard lock(mu_);
+  auto e = indexEntryLocked(tenant, account);
+  if (!e.isOk()) return e.status();
+  return e.value().key;
 }
 
 core::Result<std::string> Keyring::blindTerms(std::string_view tenant, std::string_view account,
                                               const std::vector<std::string>& terms) {
   if (terms.empty()) return std::string();
-  auto key = indexKey(tenant, account);
-  if (!key.isOk()) return key.status();
-  // One HMAC context keyed once, restarted for each term (the key's pads are kept): a message
-  // has dozens of terms, and a one-shot HMAC() sets everything up again each time.
-  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
-      hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, &EVP_MAC_CTX_free);
-  char digestName[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digestName, 0),
-      OSSL_PARAM_construct_end()};
-  if (!ctx || EVP_MAC_init(ctx.get(), key.value()->data(), SecureKey::kSize, params) != 1) {
-    return core::Status::unavailable("HMAC-SHA-256 is not available");
+  std::shared_ptr<const HmacKey> mac;
+  {
+    std::lock_guard lock(mu_);
+    auto e = indexEntryLocked(tenant, account);
+    if (!e.isOk()) return e.status();
+    mac = e.value().mac;
   }
+  // The key's padded blocks were hashed once, when the entry was made: each term costs only
+  // its own hashing.
   std::string out;
   out.reserve(terms.size() * core::kTermDigestBytes);
-  unsigned char md[32];
-  for (std::size_t i = 0; i < terms.size(); ++i) {
-    const auto& t = terms[i];
-    std::size_t len = 0;
-    if ((i > 0 && EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) ||
-        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(t.data()), t.size()) != 1 ||
-        EVP_MAC_final(ctx.get(), md, &len, sizeof md) != 1) {
-      return core::Status::unavailable("HMAC-SHA-256 failed");
-    }
+  unsigned char md[HmacKey::kDigestBytes];
+  for (const auto& t : terms) {
+    mac->digest(t, md);
     out.append(reinterpret_cast<const char*>(md), core::kTermDigestBytes);
   }
   OPENSSL_cleanse(md, sizeof md);

@@ -103,7 +103,21 @@ class Keyring {
   std::map<std::string, std::uint32_t, std::less<>> current_;
   std::map<CacheKey, std::shared_ptr<const SecureKey>> cache_;
   std::map<std::string, bool, std::less<>> sealedOnly_;
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<const SecureKey>> indexCache_;
+  // A tenant's or account's blind-index key and its HMAC state.
+  struct IndexEntry {
+    std::shared_ptr<const SecureKey> key;
+    std::shared_ptr<const HmacKey> mac;
+  };
+  core::Result<IndexEntry> indexEntryLocked(std::string_view tenant, std::string_view account);
+  // Ordered by (tenant, account); found without copying the names.
+  struct IndexLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.first, a.second) < std::tie(b.first, b.second);
+    }
+  };
+  std::map<std::pair<std::string, std::string>, IndexEntry, IndexLess> indexCache_;
 };
 
 }  // namespace rampart::security::encryption

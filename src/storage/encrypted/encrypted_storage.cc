@@ -337,33 +337,28 @@ Result<std::vector<StoredDocument>> EncryptedStorage::documentsOf(std::string_vi
 
 // ArchiveStore ----------------------------------------------------------------------------------
 
-Status EncryptedStorage::append(const std::vector<ArchiveAppend>& items) {
-  std::vector<ArchiveAppend> sealed;
-  sealed.reserve(items.size());
+Status EncryptedStorage::append(std::vector<ArchiveAppend> items) {
   // A message is archived for both parties one after the other: its terms are found once.
-  const std::string* termsOf = nullptr;
+  std::string termsOf;
   std::vector<std::string> terms;
-  for (const auto& a : items) {
+  for (auto& a : items) {
     const Where w = archiveWhere(a.host, a.owner, a.item.id);
     auto s = sealAt(w, a.item.stanza);
     if (!s.isOk()) return s.status();
-    ArchiveAppend copy{a.host, a.owner,
-                       ArchiveItem{a.item.id, a.item.timestampUs, a.item.withBare,
-                                   a.item.withFull, std::move(s).value()},
-                       {}, a.termDigests};
+    a.item.stanza = std::move(s).value();
     // The search terms only as a blind index: keyed digests, never the words.
-    if (copy.termDigests.empty() && !a.searchText.empty()) {
-      if (termsOf == nullptr || *termsOf != a.searchText) {
+    if (a.termDigests.empty() && !a.searchText.empty()) {
+      if (terms.empty() || termsOf != a.searchText) {
         terms = core::indexTerms(a.searchText);
-        termsOf = &a.searchText;
+        termsOf = a.searchText;
       }
       auto blind = keyring_.blindTerms(w.tenant, w.account, terms);
       if (!blind.isOk()) return blind.status();
-      copy.termDigests = std::move(blind).value();
+      a.termDigests = std::move(blind).value();
     }
-    sealed.push_back(std::move(copy));
+    a.searchText.clear();
   }
-  return inner_.archive().append(sealed);
+  return inner_.archive().append(std::move(items));
 }
 Result<ArchivePage> EncryptedStorage::query(std::string_view host, std::string_view owner,
                                             const ArchiveQuery& query) {

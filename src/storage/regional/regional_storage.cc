@@ -154,12 +154,15 @@ Result<std::vector<StoredDocument>> RegionalStorage::documentsOf(std::string_vie
 }
 
 // ArchiveStore
-Status RegionalStorage::append(const std::vector<ArchiveAppend>& items) {
+Status RegionalStorage::append(std::vector<ArchiveAppend> items) {
   // One batch per region, in the order given.
   std::map<Storage*, std::vector<ArchiveAppend>> batches;
-  for (const auto& a : items) batches[&of(a.host)].push_back(a);
+  for (auto& a : items) {
+    Storage* s = &of(a.host);
+    batches[s].push_back(std::move(a));
+  }
   for (auto& [s, batch] : batches) {
-    if (auto st = s->archive().append(batch); !st.isOk()) return st;
+    if (auto st = s->archive().append(std::move(batch)); !st.isOk()) return st;
   }
   return Status::ok();
 }

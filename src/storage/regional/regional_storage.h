@@ -91,7 +91,7 @@ class RegionalStorage final : public Storage,
   Result<std::vector<StoredDocument>> documentsOf(std::string_view host,
                                                   std::string_view owner) override;
   // ArchiveStore
-  Status append(const std::vector<ArchiveAppend>& items) override;
+  Status append(std::vector<ArchiveAppend> items) override;
   Result<ArchivePage> query(std::string_view host, std::string_view owner,
                             const ArchiveQuery& q) override;
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs,

@@ -128,7 +128,7 @@ Status SqliteStorage::removeAll(std::string_view host, std::string_view owner,
   return q.step() == SQLITE_DONE ? Status::ok() : error("removing documents");
 }
 
-Status SqliteStorage::append(const std::vector<ArchiveAppend>& items) {
+Status SqliteStorage::append(std::vector<ArchiveAppend> items) {
   if (items.empty()) {
     return Status::ok();
   }

@@ -107,7 +107,7 @@ class SqliteStorage final : public Storage,
                                                   std::string_view owner) override;
 
   // ArchiveStore (sqlite_documents.cc)
-  Status append(const std::vector<ArchiveAppend>& items) override;
+  Status append(std::vector<ArchiveAppend> items) override;
   Result<ArchivePage> query(std::string_view host, std::string_view owner,
                             const ArchiveQuery& q) override;
   Result<std::size_t> removeOlderThan(std::string_view host, std::int64_t cutoffUs,
