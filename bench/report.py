@@ -576,10 +576,13 @@ def main():
               "core): the storage layer as the server's archive writer calls it, batches of 1,000 "
               f"items (each of {fmt(write['messages'])} 1:1 messages archived for both parties), "
               f"CPU time of the writing thread, {write['rounds']} rounds in alternating order. "
-              f"With encryption on: **{fmt(on_us, 2)} µs** per message; off: **{fmt(off_us, 2)} µs**; "
-              f"on / off {ratio(on_us, off_us)}. This is the cost encryption adds to the message "
-              "path (sealing both copies, the blind index); the rest of the server's work per "
-              "message is the same on both sides.")
+              f"With encryption on: **{fmt(on_us, 2)} µs** per message "
+              f"({', '.join(fmt(x, 2) for x in write['encrypted_rounds'])}); off: "
+              f"**{fmt(off_us, 2)} µs** ({', '.join(fmt(x, 2) for x in write['plain_rounds'])}); "
+              f"on / off {ratio(on_us, off_us)}. The difference is what encryption adds to the "
+              "message path (sealing both copies, the blind index); the rest of the server's "
+              "work per message is the same on both sides. The CPU time includes the kernel's "
+              "share of SQLite's writes, which varies from round to round on this shared machine.")
             p("")
 
     search = load(os.path.join(results, "search-latency.json"))

@@ -13,7 +13,7 @@
 #       chat-noenc,     rest on and off, each pair on its own copy of the freshly provisioned
 #       archive-enc,    accounts (rampart-enc.db, rampart-noenc.db: the same history on both
 #       archive-noenc   sides, which the other scenarios' data would otherwise make unequal), in
-#                       BENCH_ENC_ROUNDS rounds (2 by default) alternating the order (on, off;
+#                       BENCH_ENC_ROUNDS rounds (3 by default) alternating the order (on, off;
 #                       off, on; ...: a drift of the machine's speed weighs on both alike); the
 #                       report compares the means; and the archive write path's CPU per
 #                       message with encryption on and off (build/archive_write,
@@ -90,7 +90,7 @@ ROOM_RATES=${BENCH_ROOM_RATES:-$d_room_rates}
 ARCHIVE_USERS=${BENCH_ARCHIVE_USERS:-50}
 PREFILL=${BENCH_PREFILL:-$d_prefill}
 QUERY_SECONDS=${BENCH_QUERY_SECONDS:-$d_query}
-ENC_ROUNDS=${BENCH_ENC_ROUNDS:-2}
+ENC_ROUNDS=${BENCH_ENC_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-idle login chat chat-nodlp chat-enc chat-noenc chat-noarchive chat-random chat-random-noarchive room archive archive-enc archive-noenc}
 # The archive scenario's users have no other traffic: users after the chat and room users.
 ARCHIVE_FIRST=$((2 * PAIRS > OCCUPANTS ? 2 * PAIRS : OCCUPANTS))
