@@ -387,19 +387,19 @@ for SERVER in $SERVERS; do
       suffix=$([[ $round == 1 ]] || echo "-r$round")
       order="enc noenc"
       ((round % 2 == 0)) && order="noenc enc"
-      for v in $order; do
-        if has_scenario chat-enc && has_scenario chat-noenc; then
+      if has_scenario chat-enc && has_scenario chat-noenc; then
+        for v in $order; do
           run_scenario chat-$v$suffix 300 --pairs "$PAIRS" --rates "$RATES" \
             --step-seconds "$STEP_SECONDS" --max-p99-ms "$MAX_P99_MS" ${BATCH_WRITES:+--batch-writes}
-        fi
-      done
-      for v in $order; do
-        if has_scenario archive-enc && has_scenario archive-noenc; then
+        done
+      fi
+      if has_scenario archive-enc && has_scenario archive-noenc; then
+        for v in $order; do
           run_scenario archive-$v$suffix 200 --archive-users "$ARCHIVE_USERS" \
             --first-user "$ARCHIVE_FIRST" --prefill-messages "$PREFILL" \
             --query-seconds "$QUERY_SECONDS"
-        fi
-      done
+        done
+      fi
     done
   fi
 done

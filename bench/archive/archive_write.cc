@@ -16,9 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "storage/encrypted/setup.h"
-#include "storage/sqlite/sqlite_storage.h"
+#include "../common/bench_storage.h"
 
 namespace {
 using namespace rampart;
@@ -68,18 +66,10 @@ int main(int argc, char** argv) {
   std::vector<double> perMessage[2];  // [encrypted] microseconds of CPU per message
   for (int r = 0; r < rounds; ++r) {
     for (bool encrypted : {r % 2 == 0, r % 2 != 0}) {
-      const std::string path =
-          dir + (encrypted ? "/enc" : "/plain") + std::to_string(r) + ".db";
-      auto db = storage::sqlite::SqliteStorage::open({path, "normal", 5000});
-      if (!db.isOk()) return 1;
-      storage::Storage* s = db.value().get();
-      storage::encrypted::Encryption enc;
-      if (encrypted) {
-        auto e = storage::encrypted::openEncryption(config, *db.value());
-        if (!e.isOk()) return 1;
-        enc = std::move(e).value();
-        s = enc.storage.get();
-      }
+      auto opened = bench::openBenchStorage(
+          config, dir + (encrypted ? "/enc" : "/plain") + std::to_string(r) + ".db", encrypted);
+      if (!opened) return 1;
+      storage::Storage* s = opened->s;
       for (std::size_t u = 1; u <= kUsers; ++u) {
         if (!s->accounts().createAccount("localhost", "user" + std::to_string(u), {}).isOk()) {
           return 1;
@@ -98,8 +88,6 @@ int main(int argc, char** argv) {
         cpu += threadCpuSeconds() - t0;
       }
       perMessage[encrypted ? 1 : 0].push_back(cpu * 1e6 / static_cast<double>(messages));
-      enc = {};
-      db.value().reset();
     }
   }
   auto mean = [](const std::vector<double>& v) {

@@ -16,9 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "storage/encrypted/setup.h"
-#include "storage/sqlite/sqlite_storage.h"
+#include "../common/bench_storage.h"
 
 namespace {
 using namespace rampart;
@@ -83,17 +81,10 @@ int main(int argc, char** argv) {
   std::printf("{\"messages\": %zu, \"queries\": [", messages);
   bool first = true;
   for (bool encrypted : {true, false}) {
-    auto db = storage::sqlite::SqliteStorage::open(
-        {dir + (encrypted ? "/enc.db" : "/plain.db"), "normal", 5000});
-    if (!db.isOk()) return 1;
-    storage::Storage* s = db.value().get();
-    storage::encrypted::Encryption enc;
-    if (encrypted) {
-      auto e = storage::encrypted::openEncryption(config, *db.value());
-      if (!e.isOk()) return 1;
-      enc = std::move(e).value();
-      s = enc.storage.get();
-    }
+    auto opened =
+        bench::openBenchStorage(config, dir + (encrypted ? "/enc.db" : "/plain.db"), encrypted);
+    if (!opened) return 1;
+    storage::Storage* s = opened->s;
     std::mt19937 rng(11);
     std::vector<storage::ArchiveAppend> batch;
     for (std::size_t i = 0; i < messages; ++i) {
